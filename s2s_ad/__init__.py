@@ -1,0 +1,23 @@
+"""s2s_ad: source-to-source automatic differentiation for Python.
+
+`grad(f)` reads the source of `f`, lowers it to SSA primitive assignments and
+writes a new, readable Python function: the forward sweep followed by the
+reverse (adjoint) sweep.
+"""
+
+from .api import grad, value_and_grad
+from .errors import CheckError, ResolutionError, S2SError, SignatureError, SourceError, UnsupportedError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CheckError",
+    "ResolutionError",
+    "S2SError",
+    "SignatureError",
+    "SourceError",
+    "UnsupportedError",
+    "__version__",
+    "grad",
+    "value_and_grad",
+]

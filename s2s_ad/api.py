@@ -1,0 +1,153 @@
+"""`grad`, `value_and_grad` and friends: the pipeline, and a cache of what it built.
+
+The pipeline is the flat list of calls in `build`: frontend, lower, reverse,
+optimize, codegen, compile. `grad(f)` returns the compiled generated function
+itself, so calling it costs exactly what calling generated code costs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from . import codegen, frontend, ir, lower, optimize, reverse
+from .errors import SignatureError
+from .frontend import Data, ParsedFunction
+
+Wrt = str | int | Sequence[str | int] | None
+
+
+@dataclass(frozen=True)
+class Built:
+    """Everything the pipeline made for one request; tests and the CLI read it."""
+
+    primal: ir.Function
+    derived: ir.Function
+    generated: codegen.Generated
+    wrt: tuple[str, ...]
+
+
+def build(parsed: ParsedFunction, wrt: Wrt, *, with_value: bool = False, verbose: bool = False) -> Built:
+    """Run the pipeline on one function."""
+    show = _printer(verbose)
+    primal = lower.lower(parsed)
+    show("lowered", primal)
+    names, single = resolve_wrt(primal, wrt, parsed)
+    if isinstance(primal.returns, tuple) or _is_list(primal, primal.returns):
+        raise parsed.source.error(SignatureError, "gradient is only defined for scalar-output functions",
+                                  parsed.node, "return a single number")
+    derived = reverse.gradient(primal, names, with_value=with_value)
+    if single:
+        derived = _unwrap_single(derived, with_value)
+    show("reverse", derived)
+    derived = optimize.optimize(derived)
+    show("optimized", derived)
+    wrt_text = ", ".join(names)
+    header = None
+    generated = codegen.generate(derived, header=header)
+    if verbose:
+        print(f"--- generated code for {parsed.name} (wrt {wrt_text}) ---\n{generated.source}", file=sys.stderr)
+    return Built(primal, derived, generated, names)
+
+
+def _printer(verbose: bool) -> Callable[[str, ir.Function], None]:
+    if not (verbose or os.environ.get("S2S_AD_VERBOSE")):
+        return lambda stage, function: None
+    return lambda stage, function: print(f"--- after {stage} ---\n{ir.format_function(function)}", file=sys.stderr)
+
+
+def _is_list(function: ir.Function, operand: ir.Returns) -> bool:
+    if isinstance(operand, ir.Global):
+        return True
+    if isinstance(operand, ir.Var):
+        return isinstance(reverse.types_of(function).get(operand.name), ir.ListOf)
+    return False
+
+
+def _unwrap_single(function: ir.Function, with_value: bool) -> ir.Function:
+    return function
+
+
+def resolve_wrt(function: ir.Function, wrt: Wrt, parsed: ParsedFunction) -> tuple[tuple[str, ...], bool]:
+    """Parameter names to differentiate with respect to, and whether the caller wants a bare gradient."""
+    params = [p.name for p in function.params]
+    if wrt is None:
+        return tuple(params), len(params) == 1
+    single = isinstance(wrt, (str, int))
+    items = [wrt] if single else list(wrt)  # type: ignore[list-item, arg-type]
+    if not items:
+        raise SignatureError("wrt is empty: name at least one parameter")
+    names = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, (str, int)):
+            raise SignatureError(f"wrt takes parameter names or indices, not {item!r}")
+        if isinstance(item, int):
+            if not -len(params) <= item < len(params):
+                raise parsed.source.error(SignatureError, f"wrt={item}: '{function.name}' has {len(params)} "
+                                                          f"parameter(s)", parsed.node)
+            names.append(params[item])
+        elif item not in params:
+            raise parsed.source.error(SignatureError, f"wrt={item!r}: '{function.name}' has no parameter "
+                                                      f"'{item}'", parsed.node,
+                                      "parameters are: " + ", ".join(params))
+        else:
+            names.append(item)
+    if len(set(names)) != len(names):
+        raise SignatureError(f"wrt names a parameter twice: {tuple(items)!r}")
+    return tuple(names), single
+
+
+# -- the cache ---------------------------------------------------------------
+
+_CACHE: weakref.WeakKeyDictionary[Callable[..., Any], dict[tuple[Any, ...], Callable[..., Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _derive(f: Callable[..., Any], wrt: Wrt, with_value: bool, verbose: bool) -> Callable[..., Any]:
+    key = (_freeze(wrt), with_value)
+    per_function = _CACHE.setdefault(f, {})
+    if key in per_function and not verbose:
+        return per_function[key]
+    parsed = frontend.from_function(f)
+    built = build(parsed, wrt, with_value=with_value, verbose=verbose)
+    namespace: dict[str, object] = {}
+    for name in built.generated.globals:
+        found = parsed.resolve(name)
+        if isinstance(found, Data):
+            namespace[name] = found.value
+    compiled = codegen.compile_generated(built.generated, namespace, label=f"{parsed.qualname or parsed.name}")
+    compiled.__s2s_ad__ = built  # type: ignore[attr-defined]
+    per_function[key] = compiled
+    return compiled
+
+
+def _freeze(wrt: Wrt) -> object:
+    return wrt if wrt is None or isinstance(wrt, (str, int)) else tuple(wrt)
+
+
+def grad(f: Callable[..., Any] | None = None, *, wrt: Wrt = None, verbose: bool = False) -> Any:
+    """The gradient of a scalar function, as generated Python.
+
+    Usable as `@grad`, `@grad(wrt=...)` or `grad(f, wrt=...)`. `wrt` takes a
+    parameter name or index (the gradient is returned bare) or a tuple of
+    them (a tuple is returned, in that order); `None` means all parameters.
+    """
+    if f is None:
+        return lambda func: grad(func, wrt=wrt, verbose=verbose)
+    return _derive(f, wrt, with_value=False, verbose=verbose)
+
+
+def value_and_grad(f: Callable[..., Any] | None = None, *, wrt: Wrt = None, verbose: bool = False) -> Any:
+    """Like `grad`, but the generated function returns `(value, gradient)`."""
+    if f is None:
+        return lambda func: value_and_grad(func, wrt=wrt, verbose=verbose)
+    return _derive(f, wrt, with_value=True, verbose=verbose)
+
+
+class CustomDerivative:
+    """Placeholder for user-supplied derivative rules (not available yet)."""

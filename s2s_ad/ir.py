@@ -1,0 +1,564 @@
+"""The intermediate representation: SSA primitive assignments, structured control flow.
+
+A `Function` is a block of statements. Every name is assigned once (SSA); each
+`Assign` applies one primitive to names or constants. Control flow stays
+structured: an `If` has two blocks and merges the names they define, a loop
+has a body and carries names from one iteration to the next.
+
+Names are strings. A source variable keeps its name (`x`); re-assignments get
+versions (`x.1`, `x.2`), temporaries are `_t1`, `_t2`, adjoints `x_bar`,
+tangents `x_dot`. The part before the last `.` is the name's *family*: code
+generation prints each family under one Python name where lifetimes allow.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Union
+
+# -- types -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scalar:
+    kind: str  # "float", "int" or "bool"
+
+    def __str__(self) -> str:
+        return self.kind
+
+
+@dataclass(frozen=True)
+class ListOf:
+    elem: Type
+
+    def __str__(self) -> str:
+        return f"list[{self.elem}]"
+
+
+Type = Union[Scalar, ListOf]
+FLOAT = Scalar("float")
+INT = Scalar("int")
+BOOL = Scalar("bool")
+
+
+def list_depth(type_: Type) -> int:
+    depth = 0
+    while isinstance(type_, ListOf):
+        depth, type_ = depth + 1, type_.elem
+    return depth
+
+
+# -- operands ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Var:
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Const:
+    value: float | int | bool
+
+    def __str__(self) -> str:
+        return repr(self.value)
+
+
+@dataclass(frozen=True)
+class Global:
+    """A module-level data value (a list of numbers) that generated code reads by name."""
+
+    name: str
+    type: Type
+
+    def __str__(self) -> str:
+        return self.name
+
+
+Operand = Union[Var, Const, Global]
+
+
+def const_type(value: object) -> Scalar:
+    if isinstance(value, bool):
+        return BOOL
+    return INT if isinstance(value, int) else FLOAT
+
+
+# -- statements --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Loc:
+    """Where a statement comes from: a line of a source file."""
+
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Assign:
+    """`target = op(*args)`: one primitive (or structural list operation)."""
+
+    target: str
+    op: str
+    args: tuple[Operand, ...]
+    type: Type
+    loc: Loc
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A list mutation evaluated for its effect: `append`, `setitem`, `accum_item`, `discard_pop`."""
+
+    op: str
+    args: tuple[Operand, ...]
+    loc: Loc
+
+
+@dataclass(frozen=True)
+class Push:
+    """Record values on the tape (a list used as a stack) for the reverse sweep."""
+
+    values: tuple[Operand, ...]
+    loc: Loc
+
+
+@dataclass(frozen=True)
+class Pop:
+    """Take back the values of the matching `Push`, in the same order."""
+
+    targets: tuple[str, ...]
+    types: tuple[Type, ...]
+    loc: Loc
+
+
+@dataclass(frozen=True)
+class Note:
+    """A comment in the generated code (`# reverse sweep`)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Merge:
+    """`target` is `then` if the branch was taken, else `orelse` (an SSA phi)."""
+
+    target: str
+    type: Type
+    then: Operand
+    orelse: Operand
+
+
+@dataclass(frozen=True)
+class If:
+    cond: Operand
+    then: Block
+    orelse: Block
+    merges: tuple[Merge, ...]
+    loc: Loc
+
+
+@dataclass(frozen=True)
+class Carry:
+    """A value carried around a loop: `header` holds it at the start of each iteration,
+    `update` (computed by the body) at the end, `result` after the loop."""
+
+    header: str
+    type: Type
+    init: Operand
+    update: Operand
+    result: str
+
+
+@dataclass(frozen=True)
+class For:
+    """`for index in range(start, stop, step)`, or reversed, or the first `limit` of them reversed.
+
+    `until`, computed by the body, ends the loop after the current iteration (from `break`).
+    """
+
+    index: str
+    start: Operand
+    stop: Operand
+    step: Operand
+    carried: tuple[Carry, ...]
+    body: Block
+    until: Operand | None
+    loc: Loc
+    reverse: bool = False
+    limit: Operand | None = None
+
+
+@dataclass(frozen=True)
+class While:
+    """`while cond`, where the `test` block computes `cond` from the carried headers."""
+
+    carried: tuple[Carry, ...]
+    test: Block
+    cond: Operand
+    body: Block
+    until: Operand | None
+    loc: Loc
+
+
+Stmt = Union[Assign, Effect, Push, Pop, Note, If, For, While]
+Block = tuple[Stmt, ...]
+Returns = Union[Operand, tuple["Returns", ...]]
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: Type
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    params: tuple[Param, ...]
+    body: Block
+    returns: Returns
+    loc: Loc
+    sources: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (file, its lines) for comments
+
+    def source_line(self, loc: Loc) -> str | None:
+        for file, lines in self.sources:
+            if file == loc.file and 1 <= loc.line <= len(lines):
+                return lines[loc.line - 1]
+        return None
+
+
+# -- walking -----------------------------------------------------------------
+
+
+def blocks_of(stmt: Stmt) -> tuple[Block, ...]:
+    if isinstance(stmt, If):
+        return (stmt.then, stmt.orelse)
+    if isinstance(stmt, For):
+        return (stmt.body,)
+    if isinstance(stmt, While):
+        return (stmt.test, stmt.body)
+    return ()
+
+
+def walk(block: Block) -> Iterator[Stmt]:
+    """Every statement, nested ones included, in program order."""
+    for stmt in block:
+        yield stmt
+        for inner in blocks_of(stmt):
+            yield from walk(inner)
+
+
+def defs(stmt: Stmt) -> tuple[str, ...]:
+    """Names a statement itself defines (not those of its nested blocks)."""
+    if isinstance(stmt, Assign):
+        return (stmt.target,)
+    if isinstance(stmt, Pop):
+        return stmt.targets
+    if isinstance(stmt, If):
+        return tuple(m.target for m in stmt.merges)
+    if isinstance(stmt, For):
+        return (stmt.index, *(c.header for c in stmt.carried), *(c.result for c in stmt.carried))
+    if isinstance(stmt, While):
+        return (*(c.header for c in stmt.carried), *(c.result for c in stmt.carried))
+    return ()
+
+
+def operands(stmt: Stmt) -> tuple[Operand, ...]:
+    """Operands a statement itself reads (not those of its nested blocks)."""
+    if isinstance(stmt, (Assign, Effect)):
+        return stmt.args
+    if isinstance(stmt, Push):
+        return stmt.values
+    if isinstance(stmt, If):
+        return (stmt.cond, *(m.then for m in stmt.merges), *(m.orelse for m in stmt.merges))
+    if isinstance(stmt, For):
+        bounds = (stmt.start, stmt.stop, stmt.step) + ((stmt.limit,) if stmt.limit else ())
+        tail = (stmt.until,) if stmt.until else ()
+        return (*bounds, *(c.init for c in stmt.carried), *(c.update for c in stmt.carried), *tail)
+    if isinstance(stmt, While):
+        tail = (stmt.until,) if stmt.until else ()
+        return (stmt.cond, *(c.init for c in stmt.carried), *(c.update for c in stmt.carried), *tail)
+    return ()
+
+
+def used_names(stmt: Stmt) -> Iterator[str]:
+    for operand in operands(stmt):
+        if isinstance(operand, Var):
+            yield operand.name
+
+
+def return_operands(returns: Returns) -> Iterator[Operand]:
+    if isinstance(returns, tuple):
+        for item in returns:
+            yield from return_operands(item)
+    else:
+        yield returns
+
+
+def all_names(function: Function) -> set[str]:
+    names = {p.name for p in function.params}
+    for stmt in walk(function.body):
+        names.update(defs(stmt))
+    return names
+
+
+def substitute(operand: Operand, mapping: Mapping[str, Operand]) -> Operand:
+    if isinstance(operand, Var):
+        return mapping.get(operand.name, operand)
+    return operand
+
+
+# -- names -------------------------------------------------------------------
+
+_VERSION = re.compile(r"^(.*)\.(\d+)$")
+
+
+def family(name: str) -> str:
+    """`x.2` -> `x`; a name without a version is its own family."""
+    match = _VERSION.match(name)
+    return match.group(1) if match else name
+
+
+_TEMP = re.compile(r"^_t\d+$")
+
+
+def is_temp(name: str) -> bool:
+    """A temporary of the lowering or a transform, as opposed to a named value."""
+    return bool(_TEMP.match(name))
+
+
+class Namer:
+    """Hands out names that are new in one function.
+
+    `reserved` names (the user's source names) may only be taken as the first
+    version of their own family: a temporary or an adjoint never takes them.
+    """
+
+    def __init__(self, issued: Iterable[str] = (), reserved: Iterable[str] = ()) -> None:
+        self.issued = set(issued)
+        self.reserved = set(reserved) | self.issued
+        self.next_version: dict[str, int] = {}
+        self.next_temp = 1
+
+    def fresh(self, base: str) -> str:
+        """A new version of the family `base` (`x`, then `x.1`, `x.2`, ...)."""
+        base = family(base)
+        if base not in self.issued:
+            return self._issue(base)
+        n = self.next_version.get(base, 1)
+        while f"{base}.{n}" in self.issued:
+            n += 1
+        self.next_version[base] = n + 1
+        return self._issue(f"{base}.{n}")
+
+    def new_family(self, base: str) -> str:
+        """A family name that no source name or other family uses: `x_bar`, else `x_bar_1`, ..."""
+        candidate, n = base.replace(".", "_"), 1
+        while candidate in self.reserved or candidate in self.issued:
+            candidate, n = f"{base.replace('.', '_')}_{n}", n + 1
+        self.reserved.add(candidate)
+        return candidate
+
+    def temp(self) -> str:
+        while f"_t{self.next_temp}" in self.reserved:
+            self.next_temp += 1
+        return self._issue(f"_t{self.next_temp}")
+
+    def _issue(self, name: str) -> str:
+        self.issued.add(name)
+        self.reserved.add(name)
+        return name
+
+
+# -- building statements -----------------------------------------------------
+
+
+class Emitter:
+    """Appends primitive assignments to a list, folding constants and exact identities.
+
+    `expr(operand)` wraps an operand so that the rule table's derivative
+    formulas, written with Python operators and `m.<primitive>(...)`, emit IR.
+    """
+
+    def __init__(self, rules: Mapping[str, object], namer: Namer, out: list[Stmt], loc: Loc,
+                 types: dict[str, Type]) -> None:
+        self.rules = rules
+        self.namer = namer
+        self.out = out
+        self.loc = loc
+        self.types = types
+
+    def type_of(self, operand: Operand) -> Type:
+        if isinstance(operand, Const):
+            return const_type(operand.value)
+        if isinstance(operand, Global):
+            return operand.type
+        return self.types.get(operand.name, FLOAT)
+
+    def op(self, op: str, *args: Operand, name: str | None = None) -> Operand:
+        folded = fold(self.rules, op, args)
+        if folded is not None:
+            return folded
+        rule = self.rules[op]
+        result_type = rule.result_type(tuple(self.type_of(a) for a in args))  # type: ignore[attr-defined]
+        target = self.namer.fresh(name) if name else self.namer.temp()
+        self.types[target] = result_type
+        self.out.append(Assign(target, op, tuple(args), result_type, self.loc))
+        return Var(target)
+
+    def expr(self, operand: Operand) -> Expr:
+        return Expr(self, operand)
+
+    @property
+    def m(self) -> _Namespace:
+        return _Namespace(self)
+
+
+def fold(rules: Mapping[str, object], op: str, args: tuple[Operand, ...]) -> Operand | None:
+    """The operand an operation reduces to without computing anything, if any.
+
+    Only exact rewrites: constants are evaluated as Python would (unless that
+    raises), and `x*1`, `1*x`, `x/1`, `x-0`, `x**1`, `--x` are `x`. Never
+    `0*x` (wrong for inf and nan) nor `x+0.0` (wrong for -0.0).
+    """
+    if args and all(isinstance(a, Const) for a in args):
+        rule = rules[op]
+        if rule.pure:  # type: ignore[attr-defined]
+            try:
+                value = rule.evaluate(*(a.value for a in args))  # type: ignore[union-attr, attr-defined]
+            except (ArithmeticError, ValueError, TypeError):
+                return None
+            if isinstance(value, (int, float)) and not isinstance(value, complex):
+                return Const(value)
+        return None
+    if op == "mul":
+        left, right = args
+        if _is(right, 1):
+            return left
+        if _is(left, 1):
+            return right
+    elif op == "div" and _is(args[1], 1):
+        return args[0]
+    elif op == "sub" and _is(args[1], 0):
+        return args[0]
+    elif op == "pow" and _is(args[1], 1):
+        return args[0]
+    return None
+
+
+def _is(operand: Operand, value: float) -> bool:
+    return isinstance(operand, Const) and not isinstance(operand.value, bool) and operand.value == value
+
+
+class Expr:
+    """An operand in the rule table's derivative formulas; operators emit IR."""
+
+    __slots__ = ("emitter", "operand")
+
+    def __init__(self, emitter: Emitter, operand: Operand) -> None:
+        self.emitter = emitter
+        self.operand = operand
+
+    def _op(self, op: str, *others: object) -> Expr:
+        args = [self.operand, *(_operand(o) for o in others)]
+        return Expr(self.emitter, self.emitter.op(op, *args))
+
+    def _rop(self, op: str, other: object) -> Expr:
+        return Expr(self.emitter, self.emitter.op(op, _operand(other), self.operand))
+
+    def __add__(self, other: object) -> Expr: return self._op("add", other)
+    def __radd__(self, other: object) -> Expr: return self._rop("add", other)
+    def __sub__(self, other: object) -> Expr: return self._op("sub", other)
+    def __rsub__(self, other: object) -> Expr: return self._rop("sub", other)
+    def __mul__(self, other: object) -> Expr: return self._op("mul", other)
+    def __rmul__(self, other: object) -> Expr: return self._rop("mul", other)
+    def __truediv__(self, other: object) -> Expr: return self._op("div", other)
+    def __rtruediv__(self, other: object) -> Expr: return self._rop("div", other)
+    def __floordiv__(self, other: object) -> Expr: return self._op("floordiv", other)
+    def __pow__(self, other: object) -> Expr: return self._op("pow", other)
+    def __rpow__(self, other: object) -> Expr: return self._rop("pow", other)
+    def __neg__(self) -> Expr: return self._op("neg")
+
+
+def _operand(value: object) -> Operand:
+    if isinstance(value, Expr):
+        return value.operand
+    if isinstance(value, (int, float)):
+        return Const(value)
+    raise TypeError(f"not an IR value: {value!r}")
+
+
+class _Namespace:
+    """`m.sin(x)` in a derivative formula emits the primitive `sin`."""
+
+    def __init__(self, emitter: Emitter) -> None:
+        self._emitter = emitter
+
+    def __getattr__(self, op: str) -> Callable[..., Expr]:
+        emitter = self._emitter
+
+        def emit(*args: object) -> Expr:
+            return Expr(emitter, emitter.op(op, *(_operand(a) for a in args)))
+
+        return emit
+
+
+# -- printing ----------------------------------------------------------------
+
+
+def format_function(function: Function) -> str:
+    """The IR as text, one statement a line; tests read it."""
+    params = ", ".join(f"{p.name}: {p.type}" for p in function.params)
+    lines = [f"def {function.name}({params}):"]
+    _format_block(function.body, 1, lines)
+    lines.append(f"  return {_format_returns(function.returns)}")
+    return "\n".join(lines) + "\n"
+
+
+def _format_returns(returns: Returns) -> str:
+    if isinstance(returns, tuple):
+        return "(" + ", ".join(_format_returns(r) for r in returns) + ")"
+    return str(returns)
+
+
+def _format_block(block: Block, depth: int, lines: list[str]) -> None:
+    pad = "  " * depth
+    if not block:
+        lines.append(pad + "pass")
+    for stmt in block:
+        if isinstance(stmt, Assign):
+            lines.append(f"{pad}{stmt.target} = {stmt.op}({', '.join(map(str, stmt.args))})")
+        elif isinstance(stmt, Effect):
+            lines.append(f"{pad}{stmt.op}({', '.join(map(str, stmt.args))})")
+        elif isinstance(stmt, Push):
+            lines.append(f"{pad}push({', '.join(map(str, stmt.values))})")
+        elif isinstance(stmt, Pop):
+            lines.append(f"{pad}{', '.join(stmt.targets)} = pop()")
+        elif isinstance(stmt, Note):
+            lines.append(f"{pad}# {stmt.text}")
+        elif isinstance(stmt, If):
+            lines.append(f"{pad}if {stmt.cond}:")
+            _format_block(stmt.then, depth + 1, lines)
+            lines.append(f"{pad}else:")
+            _format_block(stmt.orelse, depth + 1, lines)
+            for m in stmt.merges:
+                lines.append(f"{pad}{m.target} = merge({m.then}, {m.orelse})")
+        elif isinstance(stmt, (For, While)):
+            carried = "; ".join(f"{c.header} = {c.init} | {c.update} -> {c.result}" for c in stmt.carried)
+            if isinstance(stmt, For):
+                head = f"for {stmt.index} in range({stmt.start}, {stmt.stop}, {stmt.step})"
+                if stmt.reverse:
+                    head += " reversed" + (f" first {stmt.limit}" if stmt.limit else "")
+            else:
+                head = "while"
+            lines.append(f"{pad}{head} [{carried}]" + (f" until {stmt.until}" if stmt.until else "") + ":")
+            if isinstance(stmt, While):
+                _format_block(stmt.test, depth + 1, lines)
+                lines.append(f"{pad}  test {stmt.cond}")
+            _format_block(stmt.body, depth + 1, lines)

@@ -1,0 +1,157 @@
+"""THE table of primitives: how each is spelled in Python and in SymPy, and its derivative.
+
+Each entry is written once. `python` is the spelling in generated code, with
+`{0}`, `{1}` for the operands. `sympy(sp, *args)` builds the SymPy expression
+from the `sympy` module passed in (so importing this table never imports
+SymPy). `partials(m, out, *args)` gives one partial derivative per argument,
+written with Python operators and `m.<primitive>(...)`: the same formula
+emits IR in the reverse and forward transforms and SymPy expressions in the
+check. `out` is the primitive's own result, so a rule can reuse what the
+forward sweep computed (d exp(x)/dx is `out`). `partials=None` marks a
+primitive that is piecewise constant: its derivative is zero where it exists.
+
+Conventions at the points where a derivative does not exist, chosen to agree
+with SymPy's: d|x|/dx at 0 is 0 (`sign(0) = 0`); at a tie `max(x, y)` and
+`min(x, y)` send half the gradient to each argument (`Heaviside(0) = 1/2`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from .ir import BOOL, FLOAT, INT, Scalar, Type
+
+
+@dataclass(frozen=True)
+class Rule:
+    python: str
+    sympy: Callable[..., object] | None
+    partials: Callable[..., tuple[object, ...]] | None
+    result: str = "float"  # "float", "promote" (int if every operand is), "int" or "bool"
+    pure: bool = True
+    names: tuple[str, ...] = field(default=(), compare=False)  # e.g. ("math.sin",): how source code calls it
+
+    @property
+    def arity(self) -> int:
+        return 1 + max(int(i) for i in re.findall(r"\{(\d+)\}", self.python))
+
+    @cached_property
+    def evaluate(self) -> Callable[..., object]:
+        """The primitive as a plain Python function (constant folding, interpreters)."""
+        params = ", ".join(f"_{i}" for i in range(self.arity))
+        body = self.python.format(*(f"_{i}" for i in range(self.arity)))
+        return eval(f"lambda {params}: {body}", {"math": math})  # noqa: S307 - our own table
+
+    def result_type(self, arg_types: tuple[Type, ...]) -> Type:
+        if self.result == "promote":
+            if all(isinstance(t, Scalar) and t.kind in ("int", "bool") for t in arg_types):
+                return INT
+            return FLOAT
+        return {"float": FLOAT, "int": INT, "bool": BOOL}[self.result]
+
+
+def _math(name: str, sympy: Callable[..., object], partials: Callable[..., tuple[object, ...]] | None,
+          result: str = "float", arity: int = 1) -> Rule:
+    operands = ", ".join(f"{{{i}}}" for i in range(arity))
+    return Rule(f"math.{name}({operands})", sympy, partials, result, names=(f"math.{name}",))
+
+
+# The partial derivatives below are checked against sympy.diff by tests/test_rules.py.
+RULES: dict[str, Rule] = {
+    # arithmetic
+    "add": Rule("{0} + {1}", lambda sp, x, y: x + y, lambda m, out, x, y: (1, 1), "promote"),
+    "sub": Rule("{0} - {1}", lambda sp, x, y: x - y, lambda m, out, x, y: (1, -1), "promote"),
+    "mul": Rule("{0} * {1}", lambda sp, x, y: x * y, lambda m, out, x, y: (y, x), "promote"),
+    "div": Rule("{0} / {1}", lambda sp, x, y: x / y, lambda m, out, x, y: (1 / y, -out / y)),
+    "neg": Rule("-{0}", lambda sp, x: -x, lambda m, out, x: (-1,), "promote"),
+    "pow": Rule("{0} ** {1}", lambda sp, x, y: x**y,
+                lambda m, out, x, y: (y * x ** (y - 1), out * m.log(x)), "promote"),
+    "floordiv": Rule("{0} // {1}", lambda sp, x, y: sp.floor(x / y), None, "promote"),
+    "mod": Rule("{0} % {1}", lambda sp, x, y: sp.Mod(x, y), lambda m, out, x, y: (1, -(x // y)), "promote"),
+    "copy": Rule("{0}", lambda sp, x: x, lambda m, out, x: (1,), "promote"),
+    # comparisons and logic: piecewise constant
+    "lt": Rule("{0} < {1}", lambda sp, x, y: sp.Lt(x, y), None, "bool"),
+    "le": Rule("{0} <= {1}", lambda sp, x, y: sp.Le(x, y), None, "bool"),
+    "gt": Rule("{0} > {1}", lambda sp, x, y: sp.Gt(x, y), None, "bool"),
+    "ge": Rule("{0} >= {1}", lambda sp, x, y: sp.Ge(x, y), None, "bool"),
+    "eq": Rule("{0} == {1}", lambda sp, x, y: sp.Eq(x, y), None, "bool"),
+    "ne": Rule("{0} != {1}", lambda sp, x, y: sp.Ne(x, y), None, "bool"),
+    "not": Rule("not {0}", lambda sp, x: sp.Not(x), None, "bool"),
+    "and": Rule("{0} and {1}", lambda sp, x, y: sp.And(x, y), None, "bool"),
+    "or": Rule("{0} or {1}", lambda sp, x, y: sp.Or(x, y), None, "bool"),
+    # helpers that derivatives are written with
+    "sign": Rule("({0} > 0) - ({0} < 0)", lambda sp, x: sp.sign(x), None, "int"),
+    "step": Rule("({0} > {1}) + 0.5 * ({0} == {1})", lambda sp, x, y: sp.Heaviside(x - y), None),
+    # builtins
+    "abs": Rule("abs({0})", lambda sp, x: sp.Abs(x), lambda m, out, x: (m.sign(x),), "promote", names=("abs",)),
+    "max": Rule("max({0}, {1})", lambda sp, x, y: sp.Max(x, y),
+                lambda m, out, x, y: (m.step(x, y), m.step(y, x)), "promote", names=("max",)),
+    "min": Rule("min({0}, {1})", lambda sp, x, y: sp.Min(x, y),
+                lambda m, out, x, y: (m.step(y, x), m.step(x, y)), "promote", names=("min",)),
+    "float": Rule("float({0})", lambda sp, x: x, lambda m, out, x: (1,), names=("float",)),
+    "int": Rule("int({0})", lambda sp, x: sp.sign(x) * sp.floor(sp.Abs(x)), None, "int", names=("int",)),
+    "round": Rule("round({0})", lambda sp, x: sp.floor(x + sp.Rational(1, 2)), None, "int", names=("round",)),
+    "fpow_builtin": Rule("pow({0}, {1})", lambda sp, x, y: x**y,
+                         lambda m, out, x, y: (y * x ** (y - 1), out * m.log(x)), "promote", names=("pow",)),
+    # the math module
+    "sin": _math("sin", lambda sp, x: sp.sin(x), lambda m, out, x: (m.cos(x),)),
+    "cos": _math("cos", lambda sp, x: sp.cos(x), lambda m, out, x: (-m.sin(x),)),
+    "tan": _math("tan", lambda sp, x: sp.tan(x), lambda m, out, x: (1 + out**2,)),
+    "asin": _math("asin", lambda sp, x: sp.asin(x), lambda m, out, x: (1 / m.sqrt(1 - x**2),)),
+    "acos": _math("acos", lambda sp, x: sp.acos(x), lambda m, out, x: (-1 / m.sqrt(1 - x**2),)),
+    "atan": _math("atan", lambda sp, x: sp.atan(x), lambda m, out, x: (1 / (1 + x**2),)),
+    "atan2": _math("atan2", lambda sp, y, x: sp.atan2(y, x),
+                   lambda m, out, y, x: (x / (x**2 + y**2), -y / (x**2 + y**2)), arity=2),
+    "sinh": _math("sinh", lambda sp, x: sp.sinh(x), lambda m, out, x: (m.cosh(x),)),
+    "cosh": _math("cosh", lambda sp, x: sp.cosh(x), lambda m, out, x: (m.sinh(x),)),
+    "tanh": _math("tanh", lambda sp, x: sp.tanh(x), lambda m, out, x: (1 - out**2,)),
+    "asinh": _math("asinh", lambda sp, x: sp.asinh(x), lambda m, out, x: (1 / m.sqrt(x**2 + 1),)),
+    "acosh": _math("acosh", lambda sp, x: sp.acosh(x), lambda m, out, x: (1 / m.sqrt(x**2 - 1),)),
+    "atanh": _math("atanh", lambda sp, x: sp.atanh(x), lambda m, out, x: (1 / (1 - x**2),)),
+    "exp": _math("exp", lambda sp, x: sp.exp(x), lambda m, out, x: (out,)),
+    "expm1": _math("expm1", lambda sp, x: sp.exp(x) - 1, lambda m, out, x: (out + 1,)),
+    "log": _math("log", lambda sp, x: sp.log(x), lambda m, out, x: (1 / x,)),
+    "logb": Rule("math.log({0}, {1})", lambda sp, x, b: sp.log(x) / sp.log(b),
+                 lambda m, out, x, b: (1 / (x * m.log(b)), -out / (b * m.log(b))), names=("math.log",)),
+    "log1p": _math("log1p", lambda sp, x: sp.log(1 + x), lambda m, out, x: (1 / (1 + x),)),
+    "log2": _math("log2", lambda sp, x: sp.log(x) / sp.log(2), lambda m, out, x: (1 / (x * math.log(2)),)),
+    "log10": _math("log10", lambda sp, x: sp.log(x) / sp.log(10), lambda m, out, x: (1 / (x * math.log(10)),)),
+    "sqrt": _math("sqrt", lambda sp, x: sp.sqrt(x), lambda m, out, x: (0.5 / out,)),
+    "hypot": _math("hypot", lambda sp, x, y: sp.sqrt(x**2 + y**2), lambda m, out, x, y: (x / out, y / out), arity=2),
+    "fpow": _math("pow", lambda sp, x, y: x**y,
+                  lambda m, out, x, y: (y * m.fpow(x, y - 1), out * m.log(x)), arity=2),
+    "fabs": _math("fabs", lambda sp, x: sp.Abs(x), lambda m, out, x: (m.sign(x),)),
+    "erf": _math("erf", lambda sp, x: sp.erf(x),
+                 lambda m, out, x: (2 / math.sqrt(math.pi) * m.exp(-x**2),)),
+    "erfc": _math("erfc", lambda sp, x: sp.erfc(x),
+                  lambda m, out, x: (-2 / math.sqrt(math.pi) * m.exp(-x**2),)),
+    "degrees": _math("degrees", lambda sp, x: x * 180 / sp.pi, lambda m, out, x: (180 / math.pi,)),
+    "radians": _math("radians", lambda sp, x: x * sp.pi / 180, lambda m, out, x: (math.pi / 180,)),
+    "floor": _math("floor", lambda sp, x: sp.floor(x), None, "int"),
+    "ceil": _math("ceil", lambda sp, x: sp.ceiling(x), None, "int"),
+    "trunc": _math("trunc", lambda sp, x: sp.sign(x) * sp.floor(sp.Abs(x)), None, "int"),
+}
+
+# How source code spells a call -> the primitive it is. `math.log` with two
+# arguments is `logb`; `math.pow` is `fpow` (always a float, unlike `**`).
+CALLS: dict[tuple[str, int], str] = {}
+for _op, _rule in RULES.items():
+    for _spelling in _rule.names:
+        CALLS[(_spelling, _rule.arity)] = _op
+
+# Python operators -> primitives, by the `ast` node's class name.
+BINARY_OPERATORS = {"Add": "add", "Sub": "sub", "Mult": "mul", "Div": "div", "Pow": "pow",
+                    "FloorDiv": "floordiv", "Mod": "mod"}
+COMPARISONS = {"Lt": "lt", "LtE": "le", "Gt": "gt", "GtE": "ge", "Eq": "eq", "NotEq": "ne"}
+
+# Values of the math module that are constants.
+MATH_CONSTANTS = {"pi": math.pi, "e": math.e, "tau": math.tau, "inf": math.inf, "nan": math.nan}
+
+
+def differentiable(op: str) -> bool:
+    rule = RULES.get(op)
+    return rule is not None and rule.partials is not None
