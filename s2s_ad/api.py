@@ -40,17 +40,13 @@ def build(parsed: ParsedFunction, wrt: Wrt, *, with_value: bool = False, verbose
     if isinstance(primal.returns, tuple) or _is_list(primal, primal.returns):
         raise parsed.source.error(SignatureError, "gradient is only defined for scalar-output functions",
                                   parsed.node, "return a single number")
-    derived = reverse.gradient(primal, names, with_value=with_value)
-    if single:
-        derived = _unwrap_single(derived, with_value)
+    derived = reverse.gradient(primal, names, with_value=with_value, bare=single)
     show("reverse", derived)
     derived = optimize.optimize(derived)
     show("optimized", derived)
-    wrt_text = ", ".join(names)
-    header = None
-    generated = codegen.generate(derived, header=header)
+    generated = codegen.generate(derived)
     if verbose:
-        print(f"--- generated code for {parsed.name} (wrt {wrt_text}) ---\n{generated.source}", file=sys.stderr)
+        print(f"--- generated code for {parsed.name} (wrt {', '.join(names)}) ---\n{generated.source}", file=sys.stderr)
     return Built(primal, derived, generated, names)
 
 
@@ -66,10 +62,6 @@ def _is_list(function: ir.Function, operand: ir.Returns) -> bool:
     if isinstance(operand, ir.Var):
         return isinstance(reverse.types_of(function).get(operand.name), ir.ListOf)
     return False
-
-
-def _unwrap_single(function: ir.Function, with_value: bool) -> ir.Function:
-    return function
 
 
 def resolve_wrt(function: ir.Function, wrt: Wrt, parsed: ParsedFunction) -> tuple[tuple[str, ...], bool]:

@@ -54,12 +54,12 @@ def _differentiable(stmt: Assign, rules: Mapping[str, Rule]) -> bool:
     return rule is not None and rule.partials is not None and stmt.type == FLOAT
 
 
-def gradient(function: Function, wrt: tuple[str, ...], *, with_value: bool = False,
+def gradient(function: Function, wrt: tuple[str, ...], *, with_value: bool = False, bare: bool = False,
              rules: Mapping[str, Rule] = RULES) -> Function:
     """The function computing the gradient of `function` with respect to the `wrt` parameters.
 
-    It returns the gradient (a bare value for one parameter, a tuple for
-    several), or `(value, gradient)` when `with_value` is set.
+    It returns the gradient as a tuple in `wrt` order (the single entry itself
+    when `bare`), or `(value, gradient)` when `with_value` is set.
     """
     result = function.returns
     if isinstance(result, tuple):
@@ -69,7 +69,7 @@ def gradient(function: Function, wrt: tuple[str, ...], *, with_value: bool = Fal
         sweep.adjoint[result.name] = Const(1.0)
     sweep.block(function.body)
     grads = tuple(sweep.adjoint.get(name, Const(0.0)) for name in wrt)
-    returns: ir.Returns = grads if len(wrt) != 1 else grads[0]
+    returns: ir.Returns = grads[0] if bare else grads
     if with_value:
         returns = (result, returns)
     body = (*function.body, Note("reverse sweep"), *sweep.out)
