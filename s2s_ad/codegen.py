@@ -36,15 +36,22 @@ class Generated:
     globals: tuple[str, ...]  # module-level data the function reads by name
 
 
-def generate(function: Function, rules: Mapping[str, Rule] = RULES, header: str | None = None) -> Generated:
+def generate(function: Function, rules: Mapping[str, Rule] = RULES, header: str | None = None,
+             imports: tuple[str, ...] = ()) -> Generated:
+    """Print `function` as a module: optional docstring `header`, imports, the function.
+
+    `imports` are extra import lines (the command line imports data the
+    function reads from the user's module); `import math` is added when used.
+    """
     names = _python_names(function)
     printer = _Printer(function, names, rules)
     printer.function()
     lines: list[str] = []
     if header:
         lines += [f'"""{header}"""', ""]
-    if printer.uses_math:
-        lines += ["import math", "", ""]
+    import_lines = (["import math"] if printer.uses_math else []) + list(imports)
+    if import_lines:
+        lines += [*import_lines, "", ""]
     lines += printer.lines
     return Generated(function.name, "\n".join(lines) + "\n", tuple(sorted(printer.globals)))
 
