@@ -1,0 +1,18 @@
+"""Names that cannot be resolved without importing other modules."""
+
+import math
+
+import numpy as np
+from mylib import scale
+
+
+def scaled(x):
+    return scale * x
+
+
+def numpy_sin(x):
+    return np.sin(x)
+
+
+def fine(x):
+    return math.sqrt(x)
