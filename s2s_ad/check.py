@@ -1,0 +1,1187 @@
+"""The SymPy cross-check: is the generated gradient the derivative SymPy computes?
+
+For each parameter the check builds two expressions and compares them:
+
+- SymPy's: the primal IR (what the lowering made of the user's function) is
+  interpreted statement by statement with the rule table's SymPy spellings,
+  and `sympy.diff` differentiates the resulting expression;
+- ours: the optimized gradient IR (the IR code generation prints one to one)
+  is interpreted the same way, giving the expression the generated code
+  computes.
+
+Both come from ONE small IR interpreter parameterised by a value domain:
+SymPy expressions (exact, symbolic) or mpmath numbers at 50 digits (numeric).
+An `If` whose condition depends on the parameters becomes a `Piecewise`;
+loops whose trip count is a known integer are unrolled, up to a limit on the
+number of statements evaluated. Past that limit, or when a loop's trip count
+or condition depends on the parameters, the check follows the path each
+sample point takes: the conditions are decided by that point's numbers.
+
+The comparison goes from the strongest method to the weakest, within a time
+budget per parameter. First SymPy tries to prove the difference zero (the
+structural test, `expand`, `cancel`, then `simplify` and `equals`); these run
+in a forked child process that is killed when its share of the budget is
+spent, because `simplify` can run for minutes. If that is inconclusive, both
+derivatives are evaluated at random points inside the function's domain (the
+primal and both derivatives finite and real there) with mpmath at 50 digits
+and compared with a relative tolerance of 1e-30. A mismatch at any point is a
+failure; a check that runs out of time or finds no usable points says
+"undecided", never "pass".
+
+Conventions at non-differentiable points follow the rule table: SymPy's
+derivative is taken almost everywhere (`DiracDelta` and the derivatives of
+`floor`/`ceiling` are zero), and sample points are random, so they avoid
+kinks and ties; a sample that lands on one is rejected and counted.
+
+SymPy and mpmath are imported inside the functions that use them, so
+`import s2s_ad` does not import SymPy.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import random
+import time
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from . import frontend, ir, lower, optimize, reverse
+from .errors import S2SError, UnsupportedError
+from .rules import RULES, Rule
+
+Verdict = str  # "pass", "fail" or "undecided"
+
+DIGITS = 50  # working precision of the numeric comparison, in decimal digits
+RTOL = 1e-30  # relative tolerance of the numeric comparison
+ATOL = 1e-30  # absolute floor of the numeric comparison (a derivative that should be 0)
+ROUNDED_RTOL = 1e-12  # when the gradient holds float constants the check cannot name exactly
+DIFF_RTOL = 1e-20  # when SymPy's side is a high-precision numeric derivative (mpmath.diff)
+STATEMENT_LIMIT = 2_000  # statements one symbolic interpretation may evaluate before following paths
+SYMBOLIC_SHARE = 0.5  # at most this part of a parameter's budget goes to the symbolic proof
+
+
+# -- the report ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """The verdict for one parameter: SymPy's derivative beside ours, and how they were compared.
+
+    `sympy` and `ours` are SymPy expressions, or None when the derivative
+    depends on the path through the code (then only sample points compare).
+    `points` are the sample points used, one value per parameter of the
+    function in order; `max_difference` is the largest absolute difference
+    seen at those points (None if no point was evaluated).
+    """
+
+    parameter: str
+    sympy: Any
+    ours: Any
+    method: str
+    verdict: Verdict
+    points: tuple[tuple[float, ...], ...] = ()
+    max_difference: float | None = None
+    seconds: float = 0.0
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict == "pass"
+
+
+@dataclass(frozen=True)
+class Report:
+    """The result of a check: one `Entry` per parameter differentiated.
+
+    `ok` is True only if every parameter passed. `str(report)` prints each
+    derivative as SymPy computes it beside the one the generated code computes;
+    `report.latex()` gives the same as LaTeX.
+    """
+
+    function: str
+    params: tuple[str, ...]
+    expression: Any  # the function as a SymPy expression, or None if it depends on the path
+    entries: tuple[Entry, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.entries) and all(entry.ok for entry in self.entries)
+
+    @property
+    def verdict(self) -> Verdict:
+        verdicts = {entry.verdict for entry in self.entries}
+        if "fail" in verdicts:
+            return "fail"
+        return "pass" if verdicts == {"pass"} else "undecided"
+
+    def entry(self, parameter: str) -> Entry:
+        for entry in self.entries:
+            if entry.parameter == parameter:
+                return entry
+        raise KeyError(parameter)
+
+    def __str__(self) -> str:
+        from sympy import sstr
+
+        head = f"check of {self.function}({', '.join(self.params)})"
+        lines = [f"{head} = {sstr(self.expression)}" if self.expression is not None else head]
+        width = max((len(e.parameter) for e in self.entries), default=1) + 4
+        for entry in self.entries:
+            label = f"d/d{entry.parameter}".ljust(width)
+            pad = " " * width
+            if entry.sympy is not None or entry.ours is not None:
+                lines.append(f"  {label}SymPy: {_show(entry.sympy)}")
+                lines.append(f"  {pad}ours:  {_show(entry.ours)}")
+            else:
+                lines.append(f"  {label}(depends on the path through the code: compared at sample points)")
+            lines.append(f"  {pad}{entry.verdict.upper()}: {_describe(entry)}")
+            if entry.note:
+                lines.append(f"  {pad}note: {entry.note}")
+        for note in self.notes:
+            lines.append(f"  note: {note}")
+        summary = {"pass": "every derivative agrees with SymPy's",
+                   "fail": "a generated derivative DISAGREES with SymPy's",
+                   "undecided": "the check could not decide every derivative"}[self.verdict]
+        lines.append(f"  => {summary}")
+        return "\n".join(lines)
+
+    def latex(self) -> str:
+        """The derivatives as a LaTeX `aligned` block: SymPy's on one line, ours on the next."""
+        from sympy import latex
+
+        rows = []
+        for entry in self.entries:
+            lhs = rf"\frac{{\partial {self.function_latex()}}}{{\partial {latex(_symbol(entry.parameter))}}}"
+            verdict = rf"\text{{{entry.verdict} ({_latex_text(entry.method)})}}"
+            if entry.sympy is not None or entry.ours is not None:
+                rows.append(rf"{lhs} &= {_latex(entry.sympy)} && \text{{SymPy}} \\")
+                rows.append(rf"&= {_latex(entry.ours)} && \text{{generated}}\ {verdict} \\")
+            else:
+                rows.append(rf"{lhs} &: \text{{path dependent}} && {verdict} \\")
+        return "\\begin{aligned}\n" + "\n".join(rows) + "\n\\end{aligned}"
+
+    def function_latex(self) -> str:
+        return r"\operatorname{" + _latex_text(self.function) + "}"
+
+
+def _show(expression: Any) -> str:
+    from sympy import sstr
+
+    return "(none)" if expression is None else sstr(expression)
+
+
+def _latex(expression: Any) -> str:
+    from sympy import latex
+
+    return r"\text{(none)}" if expression is None else latex(expression)
+
+
+def _latex_text(text: str) -> str:
+    return text.replace("\\", r"\textbackslash{}").replace("_", r"\_").replace("%", r"\%").replace("&", r"\&")
+
+
+def _describe(entry: Entry) -> str:
+    parts = [entry.method]
+    if entry.points:
+        parts.append(f"{len(entry.points)} point(s)")
+    if entry.max_difference is not None:
+        parts.append(f"max |difference| {entry.max_difference:.3g}")
+    parts.append(f"{entry.seconds:.2f} s")
+    return ", ".join(parts)
+
+
+# -- entry points ----------------------------------------------------------------
+
+
+def check(f: Callable[..., Any], wrt: Any = None, *, budget: float = 3.0, points: int = 6, seed: int = 0,
+          rules: Mapping[str, Rule] = RULES) -> Report:
+    """Cross-check the gradient s2s_ad generates for `f` against SymPy's derivative.
+
+    `wrt` is as for `grad` (None means every parameter). `budget` is the time
+    allowed per parameter, in seconds; `points` the number of sample points the
+    numeric comparison needs; `seed` makes the points reproducible. `rules` is
+    the rule table to build the gradient with (tests inject wrong rules to see
+    the check fail); the expressions are always read with the same table.
+    """
+    from . import api  # api may come to import this module
+
+    parsed = frontend.from_function(f)
+    if rules is RULES:
+        built = api.build(parsed, wrt, with_value=False)
+        primal, derived, names = built.primal, built.derived, built.wrt
+    else:  # the same steps as api.build, with the given table
+        primal = lower.lower(parsed, rules)
+        names, single = api.resolve_wrt(primal, wrt, parsed)
+        derived = optimize.optimize(reverse.gradient(primal, names, bare=single, rules=rules), rules)
+    return check_built(primal, derived, names, data_of(parsed, primal, derived), rules,
+                       budget=budget, points=points, seed=seed)
+
+
+def data_of(parsed: frontend.ParsedFunction, *functions: ir.Function) -> dict[str, object]:
+    """The values of the module-level data (`ir.Global`) the functions read."""
+    data: dict[str, object] = {}
+    for function in functions:
+        for stmt in ir.walk(function.body):
+            for operand in ir.operands(stmt):
+                if isinstance(operand, ir.Global) and operand.name not in data:
+                    found = parsed.resolve(operand.name)
+                    if isinstance(found, frontend.Data) and found.value is not None:
+                        data[operand.name] = found.value
+    return data
+
+
+def check_built(primal: ir.Function, derived: ir.Function, wrt: tuple[str, ...], data: Mapping[str, object],
+                rules: Mapping[str, Rule] = RULES, *, budget: float = 3.0, points: int = 6,
+                seed: int = 0) -> Report:
+    """Cross-check a gradient IR (`derived`) against SymPy's derivative of `primal`.
+
+    `derived` returns one gradient operand per name of `wrt` (a tuple, or the
+    operand itself for a single name). `data` gives the values of the
+    `ir.Global` names. Raises `UnsupportedError` for IR the check cannot read.
+    """
+    return _Checker(primal, derived, tuple(wrt), data, rules, budget, points, seed).run()
+
+
+# -- value domains -------------------------------------------------------------
+
+# Signals inside the check; none of them escapes it.
+
+
+class _FollowPaths(Exception):
+    """The function has no single expression: follow the path of each sample point instead."""
+
+
+class _Rejected(Exception):
+    """A sample point outside the domain, or on a tie or kink."""
+
+    def __init__(self, reason: str, tie: bool = False) -> None:
+        super().__init__(reason)
+        self.tie = tie
+
+
+class _OutOfTime(Exception):
+    """The budget ran out."""
+
+
+_LOGICAL = frozenset({"and", "or", "not"})
+
+
+class _Constants:
+    """IR constants as exact SymPy numbers and as mpmath numbers, the same for both sides.
+
+    A float constant is named exactly when it is a small rational or a small
+    rational multiple of a common constant (pi, e, log 2, sqrt(pi), ...) to
+    the last bit: `57.29577951308232` is `180/pi`. Generated code computes such
+    constants in floating point; the check compares the formulas. A float it
+    cannot name is taken as the decimal it prints as, and remembered.
+    """
+
+    def __init__(self) -> None:
+        self._exact: dict[float, tuple[Fraction, str]] = {}
+        self.unnamed: set[float] = set()
+
+    def name(self, value: float) -> tuple[Fraction, str]:
+        """`value` as (rational factor, base constant name)."""
+        found = self._exact.get(value)
+        if found is None:
+            found = self._exact[value] = self._recognise(value)
+        return found
+
+    def _recognise(self, value: float) -> tuple[Fraction, str]:
+        if value.is_integer():
+            return Fraction(int(value)), "1"
+        for base, (_, _, approx) in _BASES.items():
+            ratio = Fraction(value / approx).limit_denominator(1000)
+            if ratio and abs(ratio.numerator) < 10**6 and _float_of(ratio, base) == value:
+                return ratio, base
+        self.unnamed.add(value)
+        return Fraction(repr(value)), "1"
+
+    def sympy(self, value: object) -> Any:
+        import sympy
+
+        if isinstance(value, bool):
+            return sympy.true if value else sympy.false
+        if isinstance(value, int):
+            return sympy.Integer(value)
+        if isinstance(value, float):
+            if math.isnan(value):
+                return sympy.nan
+            if math.isinf(value):
+                return sympy.oo if value > 0 else -sympy.oo
+            ratio, base = self.name(value)
+            return sympy.Rational(ratio.numerator, ratio.denominator) * _BASES[base][0](sympy)
+        raise UnsupportedError(f"the check cannot read the constant {value!r}")
+
+    def mpmath(self, value: object) -> Any:
+        import mpmath
+
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int):
+            return mpmath.mpf(value)
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                return mpmath.mpf(value)
+            ratio, base = self.name(value)
+            return mpmath.mpf(ratio.numerator) / ratio.denominator * _BASES[base][1](mpmath)
+        raise UnsupportedError(f"the check cannot read the constant {value!r}")
+
+
+def _float_of(ratio: Fraction, base: str) -> float:
+    import mpmath
+
+    with mpmath.workdps(40):
+        return float(mpmath.mpf(ratio.numerator) / ratio.denominator * _BASES[base][1](mpmath))
+
+
+# name -> (SymPy value, mpmath value, float value)
+_BASES: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any], float]] = {
+    "1": (lambda sp: sp.Integer(1), lambda mp: mp.mpf(1), 1.0),
+    "pi": (lambda sp: sp.pi, lambda mp: +mp.pi, math.pi),
+    "1/pi": (lambda sp: 1 / sp.pi, lambda mp: 1 / mp.pi, 1 / math.pi),
+    "sqrt(pi)": (lambda sp: sp.sqrt(sp.pi), lambda mp: mp.sqrt(mp.pi), math.sqrt(math.pi)),
+    "1/sqrt(pi)": (lambda sp: 1 / sp.sqrt(sp.pi), lambda mp: 1 / mp.sqrt(mp.pi), 1 / math.sqrt(math.pi)),
+    "E": (lambda sp: sp.E, lambda mp: +mp.e, math.e),
+    "1/E": (lambda sp: 1 / sp.E, lambda mp: 1 / mp.e, 1 / math.e),
+    "sqrt(2)": (lambda sp: sp.sqrt(2), lambda mp: mp.sqrt(2), math.sqrt(2)),
+    "sqrt(3)": (lambda sp: sp.sqrt(3), lambda mp: mp.sqrt(3), math.sqrt(3)),
+}
+for _n in range(2, 11):  # the bases of `math.log(x, n)`, `log2` and `log10`
+    _BASES[f"log({_n})"] = (lambda sp, n=_n: sp.log(n), lambda mp, n=_n: mp.log(n), math.log(_n))
+    _BASES[f"1/log({_n})"] = (lambda sp, n=_n: 1 / sp.log(n), lambda mp, n=_n: 1 / mp.log(n), 1 / math.log(_n))
+
+
+class _Symbolic:
+    """SymPy expressions. With a `point`, conditions are decided by that point's numbers."""
+
+    def __init__(self, constants: _Constants, point: Mapping[Any, Any] | None = None) -> None:
+        import sympy
+
+        self.sp = sympy
+        self.constants = constants
+        self.point = point  # symbol -> sympy Float at DIGITS
+
+    def const(self, value: object) -> Any:
+        return self.constants.sympy(value)
+
+    def apply(self, op: str, rule: Rule, args: Sequence[Any]) -> Any:
+        if op not in _LOGICAL:
+            args = [self._number(a) for a in args]
+        return rule.sympy(self.sp, *args)  # type: ignore[misc]
+
+    def _number(self, value: Any) -> Any:
+        """A truth value used as a number (`True + 1`) is 1 or 0."""
+        sp = self.sp
+        if isinstance(value, sp.logic.boolalg.Boolean) and not isinstance(value, sp.Expr):
+            if value in (sp.true, sp.false):
+                return sp.Integer(1 if value == sp.true else 0)
+            return sp.Piecewise((sp.Integer(1), value), (sp.Integer(0), True))
+        return value
+
+    def truth(self, value: Any, what: str) -> bool | None:
+        sp = self.sp
+        if isinstance(value, bool):
+            return value
+        if value == sp.true or value == sp.false:
+            return bool(value == sp.true)
+        if isinstance(value, sp.Expr) and value.is_number:
+            return bool(value != 0)
+        if self.point is None:
+            return None
+        return self._decide(value, what)
+
+    def _decide(self, value: Any, what: str) -> bool:
+        sp = self.sp
+        if isinstance(value, sp.core.relational.Relational):
+            gap = (value.lhs - value.rhs).xreplace(self.point).evalf(DIGITS)
+            if not gap.is_number or not gap.is_real:
+                raise _Rejected(f"{what} is not a real comparison at this point")
+            scale = 1 + abs(value.lhs.xreplace(self.point).evalf(DIGITS))
+            if abs(gap) <= 1e-30 * scale:
+                raise _Rejected(f"{what} is a tie at this point", tie=True)
+        decided = value.xreplace(self.point)
+        if decided == sp.true or decided == sp.false:
+            return bool(decided == sp.true)
+        if isinstance(decided, sp.Expr):
+            number = decided.evalf(DIGITS)
+            if number.is_number and number.is_real:
+                return bool(number != 0)
+        raise _Rejected(f"{what} cannot be decided at this point")
+
+    def integer(self, value: Any, what: str) -> int | None:
+        sp = self.sp
+        if isinstance(value, bool | int):
+            return int(value)
+        if isinstance(value, sp.Expr) and value.is_number:
+            return _whole(value.evalf(DIGITS), what)
+        if self.point is None:
+            return None
+        number = value.xreplace(self.point).evalf(DIGITS) if isinstance(value, sp.Basic) else value
+        return _whole(number, what)
+
+    def select(self, cond: Any, then: Any, orelse: Any) -> Any:
+        sp = self.sp
+        return sp.Piecewise((self._number(then), cond), (self._number(orelse), True))
+
+
+def _whole(number: Any, what: str) -> int:
+    try:
+        nearest = int(round(number))
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise _Rejected(f"{what} is not a finite number") from exc
+    if abs(number - nearest) > 1e-30 * (1 + abs(nearest)):
+        raise _Rejected(f"{what} is not an integer")
+    return nearest
+
+
+class _MpMathNamespace:
+    """The names the rule table's SymPy spellings use, over mpmath numbers.
+
+    `Max`, `Min`, `Abs`, `sign` and `Heaviside` record when they are evaluated
+    at a tie or kink, so that the check can reject such a sample point.
+    """
+
+    def __init__(self, mpmath: Any) -> None:
+        self.mp = mpmath
+        self.ties = 0
+
+    @property
+    def pi(self) -> Any:
+        return +self.mp.pi
+
+    @property
+    def E(self) -> Any:  # noqa: N802 - SymPy's name
+        return +self.mp.e
+
+    def Rational(self, p: int, q: int) -> Any:  # noqa: N802
+        return self.mp.mpf(p) / q
+
+    def Integer(self, n: int) -> Any:  # noqa: N802
+        return self.mp.mpf(n)
+
+    def _tie(self, gap: Any) -> None:
+        if gap == 0:
+            self.ties += 1
+
+    def Abs(self, x: Any) -> Any:  # noqa: N802
+        self._tie(x)
+        return abs(x)
+
+    def sign(self, x: Any) -> Any:
+        self._tie(x)
+        return self.mp.sign(x)
+
+    def Heaviside(self, x: Any) -> Any:  # noqa: N802
+        self._tie(x)
+        return self.mp.mpf(1) if x > 0 else self.mp.mpf(0) if x < 0 else self.mp.mpf(0.5)
+
+    def Max(self, x: Any, y: Any) -> Any:  # noqa: N802
+        self._tie(x - y)
+        return x if x >= y else y
+
+    def Min(self, x: Any, y: Any) -> Any:  # noqa: N802
+        self._tie(x - y)
+        return x if x <= y else y
+
+    def floor(self, x: Any) -> Any:
+        return self.mp.floor(x)
+
+    def ceiling(self, x: Any) -> Any:
+        return self.mp.ceil(x)
+
+    def Mod(self, x: Any, y: Any) -> Any:  # noqa: N802
+        if y == 0:
+            raise ZeroDivisionError("modulo by zero")
+        return x - y * self.mp.floor(x / y)
+
+    def Lt(self, x: Any, y: Any) -> bool: return bool(x < y)  # noqa: N802
+    def Le(self, x: Any, y: Any) -> bool: return bool(x <= y)  # noqa: N802
+    def Gt(self, x: Any, y: Any) -> bool: return bool(x > y)  # noqa: N802
+    def Ge(self, x: Any, y: Any) -> bool: return bool(x >= y)  # noqa: N802
+    def Eq(self, x: Any, y: Any) -> bool: return bool(x == y)  # noqa: N802
+    def Ne(self, x: Any, y: Any) -> bool: return bool(x != y)  # noqa: N802
+    def Not(self, x: Any) -> bool: return not x  # noqa: N802
+    def And(self, x: Any, y: Any) -> bool: return bool(x and y)  # noqa: N802
+    def Or(self, x: Any, y: Any) -> bool: return bool(x or y)  # noqa: N802
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _MPMATH_FUNCTIONS:
+            return getattr(self.mp, name)
+        raise UnsupportedError(f"the numeric check has no mpmath value for sympy.{name}")
+
+
+_MPMATH_FUNCTIONS = frozenset({"sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh",
+                               "asinh", "acosh", "atanh", "exp", "log", "sqrt", "erf", "erfc"})
+
+
+class _Numeric:
+    """mpmath numbers at the current working precision; every condition is decided."""
+
+    def __init__(self, constants: _Constants) -> None:
+        import mpmath
+
+        self.mp = mpmath
+        self.constants = constants
+        self.namespace = _MpMathNamespace(mpmath)
+
+    def const(self, value: object) -> Any:
+        return self.constants.mpmath(value)
+
+    def apply(self, op: str, rule: Rule, args: Sequence[Any]) -> Any:
+        if op not in _LOGICAL:
+            args = [self.mp.mpf(a) if isinstance(a, bool | int) else a for a in args]
+        try:
+            return rule.sympy(self.namespace, *args)  # type: ignore[misc]
+        except (ArithmeticError, ValueError, TypeError) as exc:
+            raise _Rejected(f"{op} is undefined at this point ({exc})") from exc
+
+    def truth(self, value: Any, what: str) -> bool:
+        try:
+            return bool(value)
+        except TypeError as exc:
+            raise _Rejected(f"{what} is not a truth value at this point") from exc
+
+    def integer(self, value: Any, what: str) -> int:
+        if isinstance(value, bool | int):
+            return int(value)
+        if isinstance(value, self.mp.mpc) or not self.mp.isfinite(value):
+            raise _Rejected(f"{what} is not a finite number at this point")
+        return _whole(value, what)
+
+    def select(self, cond: Any, then: Any, orelse: Any) -> Any:  # conditions are always decided
+        return then if cond else orelse
+
+
+# -- the interpreter ---------------------------------------------------------------
+
+_STRUCTURAL_ASSIGN = frozenset({"list", "index", "len", "zeros_like", "sum", "pop"})
+_STRUCTURAL_EFFECT = frozenset({"append", "setitem", "accum_item", "discard_pop"})
+
+
+class _Interpreter:
+    """Runs IR in a value domain: one interpreter for the symbolic and the numeric evaluation.
+
+    `limit` bounds the statements evaluated (symbolic interpretation unrolls
+    loops, and expressions grow with them); past it `_FollowPaths` is raised.
+    `deadline` (a `time.monotonic()` value) raises `_OutOfTime`.
+    """
+
+    def __init__(self, domain: _Symbolic | _Numeric, rules: Mapping[str, Rule], data: Mapping[str, object],
+                 *, limit: int | None = None, deadline: float | None = None) -> None:
+        self.domain = domain
+        self.rules = rules
+        self.data = data
+        self.limit = limit
+        self.deadline = deadline
+        self.count = 0
+        self.env: dict[str, Any] = {}
+        self.globals: dict[str, Any] = {}
+        self.tape: list[tuple[Any, ...]] = []
+        self.speculative = 0  # > 0 while both branches of a symbolic `If` are evaluated
+
+    def run(self, function: ir.Function, args: Mapping[str, Any]) -> Any:
+        self.env = dict(args)
+        self.block(function.body)
+        return self.returns(function.returns)
+
+    def returns(self, returns: ir.Returns) -> Any:
+        if isinstance(returns, tuple):
+            return tuple(self.returns(r) for r in returns)
+        return self.operand(returns)
+
+    # operands
+
+    def operand(self, operand: ir.Operand) -> Any:
+        if isinstance(operand, ir.Var):
+            try:
+                return self.env[operand.name]
+            except KeyError:
+                raise UnsupportedError(f"the check found a read of '{operand.name}' before it is assigned") from None
+        if isinstance(operand, ir.Const):
+            return self.domain.const(operand.value)
+        if isinstance(operand, ir.Global):
+            if operand.name not in self.globals:
+                if operand.name not in self.data:
+                    raise UnsupportedError(f"the check has no value for the module-level data '{operand.name}'")
+                self.globals[operand.name] = self.convert(self.data[operand.name])
+            return self.globals[operand.name]
+        raise UnsupportedError(f"the check cannot read the operand {operand!r}")
+
+    def convert(self, value: object) -> Any:
+        if isinstance(value, (list, tuple)):
+            return [self.convert(v) for v in value]
+        return self.domain.const(value)
+
+    # statements
+
+    def block(self, block: ir.Block) -> None:
+        for stmt in block:
+            self.statement(stmt)
+
+    def tick(self) -> None:
+        self.count += 1
+        if self.limit is not None and self.count > self.limit:
+            raise _FollowPaths(f"more than {self.limit} statements to unroll")
+        if self.deadline is not None and self.count % 64 == 0 and time.monotonic() > self.deadline:
+            raise _OutOfTime()
+
+    def statement(self, stmt: ir.Stmt) -> None:
+        self.tick()
+        if isinstance(stmt, ir.Assign):
+            self.env[stmt.target] = self.assign(stmt.op, [self.operand(a) for a in stmt.args])
+        elif isinstance(stmt, ir.Effect):
+            self.no_speculation("a list mutation")
+            self.effect(stmt.op, [self.operand(a) for a in stmt.args])
+        elif isinstance(stmt, ir.Push):
+            self.no_speculation("a tape push")
+            self.tape.append(tuple(self.operand(v) for v in stmt.values))
+        elif isinstance(stmt, ir.Pop):
+            self.no_speculation("a tape pop")
+            if not self.tape:
+                raise UnsupportedError("the check found a pop from an empty tape")
+            values = self.tape.pop()
+            if len(values) != len(stmt.targets):
+                raise UnsupportedError(f"the check found a pop of {len(stmt.targets)} values after a push of "
+                                       f"{len(values)}")
+            self.env.update(zip(stmt.targets, values))
+        elif isinstance(stmt, ir.Note):
+            pass
+        elif isinstance(stmt, ir.If):
+            self.branch(stmt)
+        elif isinstance(stmt, ir.For):
+            self.for_loop(stmt)
+        elif isinstance(stmt, ir.While):
+            self.while_loop(stmt)
+        else:
+            raise UnsupportedError(f"the check cannot read the statement {type(stmt).__name__}")
+
+    def no_speculation(self, what: str) -> None:
+        if self.speculative:
+            raise _FollowPaths(f"{what} under a condition that depends on the parameters")
+
+    def assign(self, op: str, args: list[Any]) -> Any:
+        rule = self.rules.get(op)
+        if rule is not None:
+            if rule.sympy is None:
+                raise UnsupportedError(f"the rule table has no SymPy spelling for '{op}'")
+            return self.domain.apply(op, rule, args)
+        if op not in _STRUCTURAL_ASSIGN:
+            raise UnsupportedError(f"the check does not know the operation '{op}'")
+        if op == "list":
+            return list(args)
+        if op == "len":
+            return self.domain.const(len(self.as_list(args[0], op)))
+        if op == "index":
+            items = self.as_list(args[0], op)
+            return self.item(items, args[1])[1]
+        if op == "zeros_like":
+            return self.zeros(self.as_list(args[0], op))
+        if op == "sum":
+            total = self.domain.const(0)
+            for item in self.as_list(args[0], op):
+                total = self.domain.apply("add", self.rules["add"], [total, item])
+            return total
+        # pop
+        self.no_speculation("a list pop")
+        items = self.as_list(args[0], op)
+        if not items:
+            raise _Rejected("pop from an empty list")
+        return items.pop() if len(args) == 1 else items.pop(self.item(items, args[1])[0])
+
+    def effect(self, op: str, args: list[Any]) -> None:
+        if op not in _STRUCTURAL_EFFECT:
+            raise UnsupportedError(f"the check does not know the list operation '{op}'")
+        items = self.as_list(args[0], op)
+        if op == "append":
+            items.append(args[1])
+        elif op == "discard_pop":
+            if not items:
+                raise _Rejected("pop from an empty list")
+            items.pop()
+        elif op == "setitem":
+            items[self.item(items, args[1])[0]] = args[2]
+        else:  # accum_item
+            position, old = self.item(items, args[1])
+            items[position] = self.domain.apply("add", self.rules["add"], [old, args[2]])
+
+    def as_list(self, value: Any, op: str) -> list[Any]:
+        if not isinstance(value, list):
+            raise UnsupportedError(f"the check expected a list as the operand of '{op}'")
+        return value
+
+    def item(self, items: list[Any], index: Any) -> tuple[int, Any]:
+        position = self.domain.integer(index, "a list index")
+        if position is None:
+            raise _FollowPaths("a list index depends on the parameters")
+        if not -len(items) <= position < len(items):
+            raise _Rejected("a list index is out of range")
+        return position % len(items), items[position]
+
+    def zeros(self, items: list[Any]) -> list[Any]:
+        return [self.zeros(v) if isinstance(v, list) else self.domain.const(0.0) for v in items]
+
+    # control flow
+
+    def branch(self, stmt: ir.If) -> None:
+        cond = self.operand(stmt.cond)
+        taken = self.domain.truth(cond, "a branch condition")
+        if taken is not None:
+            self.block(stmt.then if taken else stmt.orelse)
+            for merge in stmt.merges:
+                self.env[merge.target] = self.operand(merge.then if taken else merge.orelse)
+            return
+        self.speculative += 1
+        try:
+            self.block(stmt.then)
+            self.block(stmt.orelse)
+        finally:
+            self.speculative -= 1
+        for merge in stmt.merges:
+            then, orelse = self.operand(merge.then), self.operand(merge.orelse)
+            if isinstance(then, list) or isinstance(orelse, list):
+                raise _FollowPaths("a list chosen by a condition that depends on the parameters")
+            self.env[merge.target] = self.domain.select(cond, then, orelse)
+
+    def bound(self, operand: ir.Operand, what: str) -> int:
+        value = self.domain.integer(self.operand(operand), what)
+        if value is None:
+            raise _FollowPaths(f"{what} depends on the parameters")
+        return value
+
+    def for_loop(self, stmt: ir.For) -> None:
+        indices: Sequence[int] = range(self.bound(stmt.start, "a loop start"), self.bound(stmt.stop, "a loop end"),
+                                       self.bound(stmt.step, "a loop step") or 1)
+        if stmt.reverse:
+            if stmt.limit is not None:
+                indices = indices[: max(0, self.bound(stmt.limit, "a loop's trip count"))]
+            indices = indices[::-1]
+        for carry in stmt.carried:
+            self.env[carry.header] = self.operand(carry.init)
+        for index in indices:
+            self.env[stmt.index] = self.domain.const(index)
+            self.block(stmt.body)
+            if self.iterate(stmt.carried, stmt.until, "a loop's exit condition"):
+                break
+        for carry in stmt.carried:
+            self.env[carry.result] = self.env[carry.header]
+
+    def while_loop(self, stmt: ir.While) -> None:
+        self.no_speculation("a while loop")
+        for carry in stmt.carried:
+            self.env[carry.header] = self.operand(carry.init)
+        while True:
+            self.block(stmt.test)
+            going = self.domain.truth(self.operand(stmt.cond), "a while condition")
+            if going is None:
+                raise _FollowPaths("a while condition depends on the parameters")
+            if not going:
+                break
+            self.block(stmt.body)
+            if self.iterate(stmt.carried, stmt.until, "a loop's exit condition"):
+                break
+        for carry in stmt.carried:
+            self.env[carry.result] = self.env[carry.header]
+
+    def iterate(self, carried: tuple[ir.Carry, ...], until: ir.Operand | None, what: str) -> bool:
+        """Carry the updates to the next iteration; whether `until` ends the loop now."""
+        updates = [self.operand(carry.update) for carry in carried]
+        for carry, value in zip(carried, updates):
+            self.env[carry.header] = value
+        if until is None:
+            return False
+        done = self.domain.truth(self.operand(until), what)
+        if done is None:
+            raise _FollowPaths(f"{what} depends on the parameters")
+        return done
+
+
+# -- the symbolic proof, in a child process that can be stopped ----------------------
+
+
+def _prove_zero(difference: Any) -> tuple[str, str]:
+    """(stage that proved `difference` zero, "") or ("", why not); the strongest cheap test first."""
+    import sympy
+
+    if difference == 0:
+        return "identical", ""
+    if sympy.expand(difference) == 0:
+        return "expand", ""
+    if sympy.cancel(difference) == 0:
+        return "cancel", ""
+    if sympy.simplify(difference) == 0:
+        return "simplify", ""
+    if difference.equals(0) is True:
+        return "equals", ""
+    return "", "SymPy did not reduce the difference to zero"
+
+
+def _child(connection: Any, difference: Any) -> None:
+    try:
+        result = _prove_zero(difference)
+    except Exception as exc:  # noqa: BLE001 - any SymPy failure is reported, not raised
+        result = ("", f"SymPy raised {type(exc).__name__}: {exc}")
+    connection.send(result)
+    connection.close()
+
+
+def _prove_zero_within(difference: Any, seconds: float) -> tuple[str, str]:
+    """`_prove_zero` in a forked child that is killed after `seconds`; never hangs."""
+    if seconds <= 0.01:
+        return "", "no time left for a symbolic proof"
+    try:
+        context = multiprocessing.get_context("fork")
+    except ValueError:
+        return "", "no symbolic proof: this platform cannot fork"
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_child, args=(sender, difference), daemon=True)
+    with warnings.catch_warnings():  # Python 3.12+ warns about fork() when threads exist
+        warnings.simplefilter("ignore", DeprecationWarning)
+        child.start()
+    sender.close()
+    try:
+        if receiver.poll(seconds):
+            try:
+                return receiver.recv()  # type: ignore[no-any-return]
+            except (EOFError, OSError):
+                return "", "the symbolic proof stopped without an answer"
+        return "", f"the symbolic proof ran out of time ({seconds:.2f} s)"
+    finally:
+        receiver.close()
+        if child.is_alive():
+            child.kill()
+        child.join(1.0)
+
+
+# -- the check -----------------------------------------------------------------------
+
+
+@dataclass
+class _Sample:
+    """One candidate point and what has been computed there."""
+
+    values: tuple[float, ...]
+    primal: Any = None
+    ours: tuple[Any, ...] | None = None
+    rejected: str = ""
+    tie: bool = False
+    path_derivatives: dict[str, Any] = field(default_factory=dict)
+
+
+class _Checker:
+    def __init__(self, primal: ir.Function, derived: ir.Function, wrt: tuple[str, ...], data: Mapping[str, object],
+                 rules: Mapping[str, Rule], budget: float, points: int, seed: int) -> None:
+        self.primal = primal
+        self.derived = derived
+        self.wrt = wrt
+        self.data = data
+        self.rules = rules
+        self.budget = max(0.0, float(budget))
+        self.points = max(1, int(points))
+        self.rng = random.Random(seed)
+        self.params = tuple(p.name for p in primal.params)
+        self.constants = _Constants()
+        self.samples: list[_Sample] = []
+        self.notes: list[str] = []
+        self.validate()
+
+    def validate(self) -> None:
+        for param in self.primal.params:
+            if not isinstance(param.type, ir.Scalar):
+                raise UnsupportedError(f"the check takes numbers as parameters; '{param.name}' is a {param.type}")
+        if isinstance(self.primal.returns, tuple):
+            raise UnsupportedError("the check takes functions that return one number")
+        for name in self.wrt:
+            if name not in self.params:
+                raise UnsupportedError(f"the check was asked for '{name}', which is not a parameter")
+        returns = self.derived.returns
+        if not isinstance(returns, tuple):
+            returns = (returns,)
+        if len(returns) != len(self.wrt) or any(isinstance(r, tuple) for r in returns):
+            raise UnsupportedError(f"the gradient IR does not return one value per parameter of {self.wrt}")
+        self.gradients: tuple[ir.Operand, ...] = returns  # type: ignore[assignment]
+
+    def gradient_function(self) -> ir.Function:
+        """The derived function returning the per-parameter tuple, whatever its original shape."""
+        return ir.Function(self.derived.name, self.derived.params, self.derived.body, self.gradients,
+                           self.derived.loc, self.derived.sources)
+
+    # the whole check
+
+    def run(self) -> Report:
+        import sympy
+
+        self.symbols = {name: sympy.Symbol(name, real=True) for name in self.params}
+        start = time.monotonic()
+        expression, ours, why = self.symbolic_expressions(start + self.budget)
+        if why:
+            self.notes.append(why)
+        entries = []
+        for i, name in enumerate(self.wrt):
+            began = time.monotonic() if i else start
+            entry = self.check_parameter(i, name, expression, ours, began)
+            entries.append(entry)
+        unnamed = sorted(self.constants.unnamed - self.primal_constants())
+        if unnamed:
+            self.notes.append("the gradient holds float constants compared as printed: "
+                              + ", ".join(map(repr, unnamed[:4])) + f" (tolerance {ROUNDED_RTOL:g})")
+        return Report(self.primal.name, self.params, expression, tuple(entries), tuple(self.notes))
+
+    def primal_constants(self) -> set[float]:
+        return {a.value for s in ir.walk(self.primal.body) for a in ir.operands(s)
+                if isinstance(a, ir.Const) and isinstance(a.value, float)}
+
+    def rtol(self) -> float:
+        return ROUNDED_RTOL if self.constants.unnamed - self.primal_constants() else RTOL
+
+    def symbolic_expressions(self, deadline: float) -> tuple[Any, tuple[Any, ...] | None, str]:
+        """The primal and the gradient as SymPy expressions, or why they are path dependent."""
+        try:
+            primal = _Interpreter(_Symbolic(self.constants), self.rules, self.data, limit=STATEMENT_LIMIT,
+                                  deadline=deadline).run(self.primal, self.symbols)
+            ours = _Interpreter(_Symbolic(self.constants), self.rules, self.data, limit=STATEMENT_LIMIT,
+                                deadline=deadline).run(self.gradient_function(), self.symbols)
+        except _FollowPaths as exc:
+            return None, None, f"following the path of each sample point: {exc}"
+        except _OutOfTime:
+            return None, None, "following the path of each sample point: no time to build the expressions"
+        except _Rejected as exc:
+            return None, None, f"following the path of each sample point: {exc}"
+        except S2SError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - SymPy's own failures make the check undecided
+            self.sympy_error = f"SymPy raised {type(exc).__name__}: {exc}"
+            return None, None, ""
+        return primal, ours, ""
+
+    def check_parameter(self, i: int, name: str, expression: Any, ours: tuple[Any, ...] | None,
+                        began: float) -> Entry:
+        deadline = began + self.budget
+        error = getattr(self, "sympy_error", "")
+        if error:
+            return Entry(name, None, None, "SymPy", "undecided", seconds=time.monotonic() - began, note=error)
+        sympy_derivative = our_derivative = None
+        note = ""
+        if expression is not None and ours is not None:
+            try:
+                sympy_derivative = _derivative(expression, self.symbols[name])
+            except Exception as exc:  # noqa: BLE001
+                return Entry(name, None, ours[i], "SymPy", "undecided", seconds=time.monotonic() - began,
+                             note=f"SymPy raised {type(exc).__name__} differentiating: {exc}")
+            our_derivative = ours[i]
+            share = min(self.budget * SYMBOLIC_SHARE, deadline - time.monotonic())
+            stage, note = _prove_zero_within(sympy_derivative - our_derivative, share)
+            if stage:
+                return Entry(name, sympy_derivative, our_derivative, f"symbolic ({stage})", "pass",
+                             seconds=time.monotonic() - began)
+        verdict, method, used, largest, why = self.compare_at_points(i, name, sympy_derivative, deadline)
+        notes = "; ".join(n for n in (note, why) if n)
+        return Entry(name, sympy_derivative, our_derivative, method, verdict, used, largest,
+                     time.monotonic() - began, notes)
+
+    # numeric comparison
+
+    def candidates(self) -> Iterator[_Sample]:
+        """Sample points: those drawn before (shared by every parameter), then new ones."""
+        yield from self.samples
+        while True:
+            sample = _Sample(self.draw())
+            self.samples.append(sample)
+            yield sample
+
+    def draw(self) -> tuple[float, ...]:
+        """A random point; scales vary so that narrow domains (|x| < 1, x > 1) are reached too."""
+        rng = self.rng
+        positive = rng.random() < 0.3
+        values = []
+        for _ in self.params:
+            scale = rng.choice((0.95, 2.0, 3.0, 0.5, 5.0))
+            value = round(rng.uniform(-scale, scale), 4)
+            values.append(abs(value) if positive else value)
+        return tuple(values)
+
+    def compare_at_points(self, i: int, name: str, sympy_derivative: Any,
+                          deadline: float) -> tuple[Verdict, str, tuple[tuple[float, ...], ...], float | None, str]:
+        import mpmath
+
+        used: list[tuple[float, ...]] = []
+        largest: float | None = None
+        rejected = ties = 0
+        methods: set[str] = set()
+        failure = ""
+        attempts = 0
+        rtol = self.rtol()
+        for sample in self.candidates():
+            if len(used) >= self.points or attempts >= 60 * self.points:
+                break
+            attempts += 1
+            if time.monotonic() > deadline:
+                return ("undecided", "numeric", tuple(used), largest,
+                        f"ran out of time after {len(used)} of {self.points} sample points")
+            try:
+                with mpmath.workdps(DIGITS):
+                    ours = self.ours_at(sample, deadline)[i]
+                    if sympy_derivative is not None:
+                        truth, method, tol = self.evaluate(sympy_derivative, sample), "numeric", rtol
+                    else:
+                        truth, method, tol = self.path_derivative(sample, name, deadline)
+                        tol = max(tol, rtol)
+                    _finite(ours, "the generated derivative")
+                    difference = abs(truth - ours)
+                    bound = tol * max(abs(truth), abs(ours)) + ATOL
+            except _Rejected as exc:
+                rejected += 1
+                ties += exc.tie
+                continue
+            except _OutOfTime:
+                return ("undecided", "numeric", tuple(used), largest,
+                        f"ran out of time after {len(used)} of {self.points} sample points")
+            except S2SError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - SymPy's own failures make the check undecided
+                return ("undecided", "numeric", tuple(used), largest,
+                        f"SymPy raised {type(exc).__name__} at a sample point: {exc}")
+            methods.add(method)
+            used.append(sample.values)
+            largest = max(largest or 0.0, float(difference))
+            if difference > bound and not failure:
+                failure = (f"at {self._where(sample)}: SymPy gives {mpmath.nstr(truth, 17)}, "
+                           f"the generated code {mpmath.nstr(ours, 17)}")
+        method = " + ".join(sorted(methods)) or "numeric"
+        skipped = []
+        if rejected:
+            skipped.append(f"{rejected} sample(s) rejected outside the domain"
+                           + (f", {ties} of them at a tie or kink" if ties else ""))
+        if failure:
+            return "fail", method, tuple(used), largest, "; ".join([failure, *skipped])
+        if len(used) < self.points:
+            return ("undecided", method, tuple(used), largest,
+                    "; ".join([f"only {len(used)} of {self.points} sample points inside the function's domain",
+                               *skipped]))
+        return "pass", method, tuple(used), largest, "; ".join(skipped)
+
+    def _where(self, sample: _Sample) -> str:
+        return ", ".join(f"{p}={v}" for p, v in zip(self.params, sample.values))
+
+    def ours_at(self, sample: _Sample, deadline: float) -> tuple[Any, ...]:
+        """The primal and the generated gradient at the point (computed once, shared by parameters)."""
+        if sample.rejected:
+            raise _Rejected(sample.rejected, sample.tie)
+        if sample.ours is None:
+            try:
+                sample.primal = self.numeric_primal(sample.values, deadline)
+                gradient = _Interpreter(_Numeric(self.constants), self.rules, self.data, deadline=deadline).run(
+                    self.gradient_function(), self.numeric_args(sample.values))
+                sample.ours = tuple(gradient)
+            except _Rejected as exc:
+                sample.rejected, sample.tie = str(exc), exc.tie
+                raise
+        return sample.ours
+
+    def numeric_args(self, values: Sequence[Any]) -> dict[str, Any]:
+        import mpmath
+
+        return {name: mpmath.mpf(v) for name, v in zip(self.params, values)}
+
+    def numeric_primal(self, values: Sequence[Any], deadline: float) -> Any:
+        domain = _Numeric(self.constants)
+        value = _Interpreter(domain, self.rules, self.data, deadline=deadline).run(self.primal,
+                                                                                   self.numeric_args(values))
+        if domain.namespace.ties:
+            raise _Rejected("the function is at a tie or kink here", tie=True)
+        return _finite(value, "the function")
+
+    def evaluate(self, expression: Any, sample: _Sample) -> Any:
+        """A SymPy expression at the sample point, as a finite real mpmath number."""
+        import sympy
+
+        subs = {self.symbols[p]: sympy.Float(v, DIGITS) for p, v in zip(self.params, sample.values)}
+        try:
+            value = expression.evalf(DIGITS, subs=subs)
+        except (ArithmeticError, ValueError) as exc:
+            raise _Rejected(f"SymPy's derivative is undefined here ({exc})") from exc
+        return _to_mpmath(value)
+
+    def path_derivative(self, sample: _Sample, name: str, deadline: float) -> tuple[Any, str, float]:
+        """SymPy's derivative along the path the sample point takes (or mpmath's, past the size limit)."""
+        import sympy
+
+        if name in sample.path_derivatives:
+            return sample.path_derivatives[name]
+        point = {self.symbols[p]: sympy.Float(v, DIGITS) for p, v in zip(self.params, sample.values)}
+        try:
+            path = _Interpreter(_Symbolic(self.constants, point), self.rules, self.data, limit=STATEMENT_LIMIT,
+                                deadline=deadline).run(self.primal, self.symbols)
+            result = (self.evaluate(_derivative(path, self.symbols[name]), sample), "numeric (along the path)", RTOL)
+        except _FollowPaths:
+            import mpmath
+
+            index = self.params.index(name)
+
+            def along(t: Any) -> Any:
+                values = list(sample.values)
+                values[index] = t
+                return self.numeric_primal(values, deadline)
+
+            derivative = mpmath.diff(along, mpmath.mpf(sample.values[index]))
+            result = (_finite(derivative, "mpmath's derivative"), "numeric (mpmath.diff)", DIFF_RTOL)
+        sample.path_derivatives[name] = result
+        return result
+
+
+def _derivative(expression: Any, symbol: Any) -> Any:
+    """`sympy.diff`, almost everywhere: piecewise constant parts contribute zero.
+
+    `Mod(x, y)` is written `x - y*floor(x/y)` first (SymPy leaves its
+    derivative unevaluated); then `DiracDelta` (from `Heaviside` and `sign`)
+    and the derivatives of `floor` and `ceiling` are zero, the rule table's
+    convention for primitives whose derivative is zero where it exists.
+    """
+    import sympy
+
+    expression = expression.replace(sympy.Mod, lambda x, y: x - y * sympy.floor(x / y))
+    derivative = sympy.diff(expression, symbol)
+
+    def constant_piece(node: Any) -> bool:
+        if isinstance(node, sympy.DiracDelta):
+            return True
+        if isinstance(node, sympy.Subs):
+            if node.expr == 0:
+                return True
+            node = node.expr
+        return isinstance(node, sympy.Derivative) and isinstance(node.expr, (sympy.floor, sympy.ceiling))
+
+    return derivative.replace(constant_piece, lambda node: sympy.S.Zero)
+
+
+def _to_mpmath(value: Any) -> Any:
+    import mpmath
+    import sympy
+
+    if isinstance(value, (sympy.Float, sympy.Rational)) and value.is_finite:
+        return _finite(mpmath.mpf(sympy.Float(value, DIGITS)._mpf_), "SymPy's derivative")
+    if isinstance(value, sympy.Expr) and value.is_number:
+        raise _Rejected("SymPy's derivative is not a finite real number here")
+    raise _Rejected(f"SymPy's derivative does not evaluate to a number: {value}")
+
+
+def _finite(value: Any, what: str) -> Any:
+    import mpmath
+
+    if isinstance(value, bool | int):
+        return mpmath.mpf(value)
+    if isinstance(value, mpmath.mpf) and mpmath.isfinite(value):
+        return value
+    raise _Rejected(f"{what} is not a finite real number here")
+
+
+def _symbol(name: str) -> Any:
+    import sympy
+
+    return sympy.Symbol(name, real=True)
+
