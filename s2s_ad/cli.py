@@ -297,7 +297,7 @@ def _grad_command(request: _Request, out: _Output) -> int:
             if isinstance(sink, _File):
                 _write(sink.path, source, [r.built.generated.name for r in results], out)
             else:
-                out.stdout.write(source)
+                _print_module(source, out)
     return out.status
 
 
@@ -409,7 +409,7 @@ class _Directory:
 def _sink(request: _Request) -> _File | _Directory | None:
     """Standard output (None), one file, or a directory of one file per function."""
     output = request.output
-    if output is None:
+    if output is None or output == "-":
         return None
     if os.path.isdir(output) or output.endswith(("/", os.sep)):
         return _Directory(Path(output))
@@ -474,6 +474,8 @@ def _generated_by_us(path: Path) -> bool:
 
 
 def _write(path: Path, source: str, functions: list[str], out: _Output) -> None:
+    if _imports_itself(path, source, out):
+        return
     try:
         write_atomic(path, source)
     except OSError as exc:
@@ -533,18 +535,43 @@ def _module(results: list[_Result], request: _Request, command_target: str, out:
 
 def _combine(results: list[_Result], header: str, imports: tuple[str, ...]) -> str:
     """Several generated functions in one module: one header, the imports once, then each function."""
-    uses_math = False
+    import_lines: list[str] = []
     functions: list[str] = []
     for result in results:
-        source = codegen.generate(result.built.derived).source
-        before, _, function = source.rpartition(f"def {result.built.generated.name}(")
-        uses_math = uses_math or "import math" in before.splitlines()
-        functions.append(f"def {result.built.generated.name}(" + function.rstrip("\n"))
-    import_lines = (["import math"] if uses_math else []) + list(imports)
+        lines = codegen.generate(result.built.derived).source.rstrip("\n").splitlines()
+        start = next(i for i, line in enumerate(lines) if line.startswith("def "))
+        import_lines += [line for line in lines[:start] if line and line not in import_lines]
+        functions.append("\n".join(lines[start:]))
+    import_lines += [line for line in imports if line not in import_lines]
     lines = [f'"""{header}"""', ""]
     if import_lines:
         lines += [*import_lines, "", ""]
     return "\n".join(lines) + "\n" + "\n\n\n".join(functions) + "\n"
+
+
+def _print_module(source: str, out: _Output) -> None:
+    """Standard output; a reader that stops early (`| head`) is not an error."""
+    try:
+        out.stdout.write(source)
+        out.stdout.flush()
+    except BrokenPipeError:
+        with contextlib.suppress(OSError, ValueError):  # no traceback when Python flushes at exit either
+            os.dup2(os.open(os.devnull, os.O_WRONLY), out.stdout.fileno())
+
+
+def _imports_itself(path: Path, source: str, out: _Output) -> bool:
+    """True (and an error) if the module written at `path` would import a module of its own name."""
+    imported = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module.split(".")[0])
+    if path.suffix == ".py" and path.stem in imported:
+        out.error(f"cannot write {path}: the generated code imports '{path.stem}', which would then be this "
+                  f"file itself\nhint: choose another output name with -o")
+        return True
+    return False
 
 
 def _target_text(file: str, selector: str | None) -> str:

@@ -745,3 +745,56 @@ def test_real_check_module(work: Path, capsys: pytest.CaptureFixture[str]) -> No
     status, out, err = run(capsys, "grad", "model.py:loss", "--check", "-o", "g.py")
     assert status == 0, err
     assert (work / "g.py").exists()
+
+
+# -- odds and ends -------------------------------------------------------------
+
+
+def test_dash_means_standard_output(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "grad", "model.py:energy", "-o", "-")
+    assert status == 0, err
+    assert "def energy_grad(x):" in out
+    assert header_command(out) == ["s2s-ad", "grad", "model.py:energy", "-o", "-"]
+    assert not (work / "-").exists()
+
+
+def test_refuses_an_output_that_would_import_itself(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(capsys, "grad", "model.py:energy", "-o", "math.py")
+    assert status == 1
+    assert "cannot write math.py: the generated code imports 'math'" in err
+    assert not (work / "math.py").exists()
+
+
+def test_refuses_an_output_named_like_the_data_module(work: Path, capsys: pytest.CaptureFixture[str],
+                                                      scale_as_data: None) -> None:
+    (work / "out").mkdir()
+    status, _, err = run(capsys, "grad", "model.py:loss", "-o", "out/model.py")
+    assert status == 1
+    assert "the generated code imports 'model'" in err
+    assert not (work / "out" / "model.py").exists()
+
+
+def test_combined_module_imports_data_once(work: Path, capsys: pytest.CaptureFixture[str],
+                                           scale_as_data: None) -> None:
+    status, out, err = run(capsys, "grad", "model.py:loss,square,energy")
+    assert status == 0, err
+    assert out.count("from model import SCALE\n") == 1
+    assert out.count("import math\n") == 1
+    assert out.index("import math") < out.index("from model import SCALE") < out.index("def loss_grad(")
+
+
+def test_closed_standard_output_is_not_a_traceback(work: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    class ClosedPipe:
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self) -> None:
+            pass
+
+        def fileno(self) -> int:
+            raise OSError("no file descriptor")
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert main(["grad", "model.py:energy"]) == 0
+    assert "Traceback" not in capsys.readouterr().err
