@@ -222,7 +222,7 @@ REFUSALS = [
     (uses_star_args, UnsupportedError, "def uses_star_args", "positional"),
     (uses_default, UnsupportedError, "y: float = 2.0", "default"),
     (no_parameters, SignatureError, "def no_parameters", "no parameters"),
-    (no_return, SignatureError, "def no_return", "does not return"),
+    (no_return, SignatureError, "def no_return", "return"),
     (bare_return, SignatureError, "return", "'return' without a value"),
 ]
 

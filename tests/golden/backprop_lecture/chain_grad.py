@@ -1,0 +1,19 @@
+import math
+
+
+def chain_grad(x, y, z):
+    # line 40: return z + math.sin(x**2 + y * math.exp(z))
+    _t1 = x ** 2
+    _t2 = math.exp(z)
+    _t3 = y * _t2
+    _t4 = _t1 + _t3
+    # reverse sweep
+    # line 40: return z + math.sin(x**2 + y * math.exp(z))
+    _t4_bar = math.cos(_t4)
+    y_bar = _t4_bar * _t2
+    _t2_bar = _t4_bar * y
+    _t10 = _t2_bar * _t2
+    z_bar = 1.0 + _t10
+    _t11 = 2 * x
+    x_bar = _t4_bar * _t11
+    return x_bar, y_bar, z_bar

@@ -1,0 +1,11 @@
+def cube_then_square_grad(x):
+    # line 60: z = x**3
+    z = x ** 3
+    # reverse sweep
+    # line 61: return z**2
+    z_bar = 2 * z
+    # line 60: z = x**3
+    _t5 = x ** 2
+    _t6 = 3 * _t5
+    x_bar = z_bar * _t6
+    return x_bar

@@ -1,0 +1,44 @@
+def rosenbrock4_grad(x1, x2, x3, x4):
+    # line 36: first = B * (x2 - x1**2) ** 2 + (1 - x1) ** 2
+    _t1 = x1 ** 2
+    _t2 = x2 - _t1
+    _t5 = 1 - x1
+    # line 37: second = B * (x3 - x2**2) ** 2 + (1 - x2) ** 2
+    _t8 = x2 ** 2
+    _t9 = x3 - _t8
+    _t12 = 1 - x2
+    # line 38: third = B * (x4 - x3**2) ** 2 + (1 - x3) ** 2
+    _t15 = x3 ** 2
+    _t16 = x4 - _t15
+    _t19 = 1 - x3
+    # reverse sweep
+    # line 38: third = B * (x4 - x3**2) ** 2 + (1 - x3) ** 2
+    _t19_bar = 2 * _t19
+    x3_bar = -_t19_bar
+    _t24 = 2 * _t16
+    _t16_bar = 100.0 * _t24
+    _t15_bar = -_t16_bar
+    _t28 = 2 * x3
+    _t31 = _t15_bar * _t28
+    x3_bar += _t31
+    # line 37: second = B * (x3 - x2**2) ** 2 + (1 - x2) ** 2
+    _t12_bar = 2 * _t12
+    x2_bar = -_t12_bar
+    _t35 = 2 * _t9
+    _t9_bar = 100.0 * _t35
+    x3_bar += _t9_bar
+    _t8_bar = -_t9_bar
+    _t39 = 2 * x2
+    _t42 = _t8_bar * _t39
+    x2_bar += _t42
+    # line 36: first = B * (x2 - x1**2) ** 2 + (1 - x1) ** 2
+    _t5_bar = 2 * _t5
+    x1_bar = -_t5_bar
+    _t46 = 2 * _t2
+    _t2_bar = 100.0 * _t46
+    x2_bar += _t2_bar
+    _t1_bar = -_t2_bar
+    _t50 = 2 * x1
+    _t53 = _t1_bar * _t50
+    x1_bar += _t53
+    return x1_bar, x2_bar, x3_bar, _t16_bar
