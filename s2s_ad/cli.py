@@ -221,6 +221,8 @@ def _parse_wrt(text: str | None) -> tuple[api.Wrt, str | None]:
             items.append(item)
         else:
             raise _UsageError(f"--wrt {text!r}: {item!r} is neither a parameter name nor an index")
+    if len(set(items)) != len(items):
+        raise _UsageError(f"--wrt {text!r} names a parameter twice")
     return (items[0] if len(items) == 1 else tuple(items)), ",".join(str(item) for item in items)
 
 
@@ -327,7 +329,7 @@ def _built(request: _Request, out: _Output) -> list[tuple[str, api.Built, dict[s
             out.error(exc)
             continue
         except Exception as exc:  # a bug of the pipeline, not of the input: say so, without a traceback
-            out.error(f"error: internal error while differentiating '{name}': {type(exc).__name__}: {exc}\n"
+            out.error(f"internal error while differentiating '{name}': {type(exc).__name__}: {exc}\n"
                       f"hint: this is a bug in s2s_ad; run with -v to see the traceback, and please report it")
             if request.verbose:
                 traceback.print_exc(file=out.stderr)

@@ -150,6 +150,7 @@ def test_console_script(work: Path) -> None:
     (["grad", "model.py:loss", "-q", "-v"], "not allowed with argument"),
     (["grad", "model.py:loss", "--wrt", "w,,b"], "neither a parameter name nor an index"),
     (["grad", "model.py:loss", "--wrt", "w+b"], "neither a parameter name nor an index"),
+    (["grad", "model.py:loss", "--wrt", "w, w"], "names a parameter twice"),
     (["grad", "model.py:"], "name at least one function"),
     (["grad", "model.py:loss,2x"], "is not a list of function names"),
     (["grad", "model.py:loss", "-o", ""], "-o needs"),
@@ -444,7 +445,7 @@ def test_internal_error_is_reported_without_traceback(work: Path, capsys: pytest
     monkeypatch.setattr(cli.api, "build", broken)
     status, out, err = run(capsys, "grad", "model.py:energy")
     assert status == 1
-    assert "internal error while differentiating 'energy': KeyError" in err
+    assert "s2s-ad: error: internal error while differentiating 'energy': KeyError" in err
     assert "Traceback" not in err
     status, out, err = run(capsys, "grad", "model.py:energy", "-v")
     assert "Traceback" in err  # -v shows it, for a bug report
