@@ -272,8 +272,8 @@ def _check_command(request: _Request, out: _Output) -> int:
     if check_built is None:
         return 2
     for name, built, data in _built(request, out):
-        if not _run_check(check_built, name, built, data, out, out.stdout, show_ok=not out.quiet):
-            out.failed = True
+        if _run_check(check_built, name, built, data, out, out.stdout, show_ok=not out.quiet) is False:
+            out.failed = True  # a mismatch; an error was reported already
     return out.status
 
 
@@ -286,10 +286,12 @@ def _grad_command(request: _Request, out: _Output) -> int:
         return 1
     results: list[_Result] = []
     for name, built, data in _built(request, out):
-        if check_built is not None and not _run_check(check_built, name, built, data, out, out.stderr,
-                                                      show_ok=not out.quiet):
-            out.error(f"not writing the gradient of '{name}': it disagrees with SymPy")
-            continue
+        if check_built is not None:
+            agrees = _run_check(check_built, name, built, data, out, out.stderr, show_ok=not out.quiet)
+            if not agrees:
+                why = "it disagrees with SymPy" if agrees is False else "the cross-check failed"
+                out.error(f"not writing the gradient of '{name}': {why}")
+                continue
         results.append(_Result(name, built))
     if isinstance(sink, _Directory):
         _write_each(results, sink, request, out)
@@ -309,6 +311,9 @@ def _built(request: _Request, out: _Output) -> list[tuple[str, api.Built, dict[s
         module = frontend.static_module(request.file)
     except S2SError as exc:
         out.error(exc)
+        return []
+    except (ValueError, RecursionError, MemoryError) as exc:  # what ast.parse raises besides SyntaxError
+        out.error(SourceError(f"cannot parse {request.file}: {exc}", filename=request.file))
         return []
     defined = _top_level_functions(module)
     names = list(defined) if request.names is None else list(request.names)
@@ -380,15 +385,23 @@ def _load_check() -> Any:
 
 
 def _run_check(check_built: Any, name: str, built: api.Built, data: dict[str, object], out: _Output,
-               stream: TextIO, *, show_ok: bool) -> bool:
-    """Cross-check one function; print its report (always if it fails). True if it agrees."""
+               stream: TextIO, *, show_ok: bool) -> bool | None:
+    """Cross-check one function; print its report (always if it fails).
+
+    True if it agrees with SymPy, False on a mismatch, None if the check
+    itself could not be done (reported as an error).
+    """
     from .rules import RULES
 
     try:
         report = check_built(built.primal, built.derived, built.wrt, data, RULES)
     except S2SError as exc:
         out.error(exc)
-        return False
+        return None
+    except Exception as exc:  # a bug of the check, not of the input: say so, without a traceback
+        out.error(f"internal error while cross-checking '{name}': {type(exc).__name__}: {exc}\n"
+                  f"hint: this is a bug in s2s_ad; please report it")
+        return None
     ok = bool(report.ok)
     if show_ok or not ok:
         print(str(report), file=stream)

@@ -675,6 +675,10 @@ def fake_check(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[object, .
     def check_built(primal: ir.Function, derived: ir.Function, wrt: tuple[str, ...], data: object,
                     rules: object) -> FakeReport:
         calls.append((primal.name, derived.name, wrt, data))
+        if primal.name == "square":
+            raise s2s_ad.CheckError("SymPy cannot express this", filename="model.py", lineno=11)
+        if primal.name == "tanh_sq":
+            raise ZeroDivisionError("oops")
         ok = primal.name != "energy"
         return FakeReport(ok, f"cross-check of {primal.name}: {'ok' if ok else 'MISMATCH'}")
 
@@ -725,6 +729,20 @@ def test_check_command(work: Path, capsys: pytest.CaptureFixture[str],
     assert status == 1
     assert "error: function 'constant' has no parameters" in err
     assert "cross-check of good: ok" in out
+
+
+def test_check_that_cannot_be_done(work: Path, capsys: pytest.CaptureFixture[str],
+                                   fake_check: list[tuple[object, ...]]) -> None:
+    (work / "t.py").write_text("import math\n\n\ndef tanh_sq(x):\n    return math.tanh(x) ** 2\n")
+    status, out, err = run(capsys, "grad", "model.py:square,loss", "--check", "-o", "g.py")
+    assert status == 1
+    assert "model.py:11: error: SymPy cannot express this" in err
+    assert "not writing the gradient of 'square': the cross-check failed" in err
+    assert "def loss_grad(" in (work / "g.py").read_text()
+    status, out, err = run(capsys, "check", "t.py")
+    assert status == 1
+    assert "internal error while cross-checking 'tanh_sq': ZeroDivisionError: oops" in err
+    assert "Traceback" not in err
 
 
 @pytest.mark.parametrize("argv", [["grad", "model.py:loss", "--check", "-o", "g.py"], ["check", "model.py:loss"]])
