@@ -383,3 +383,33 @@ def test_negative_constants_print_with_parentheses() -> None:
     namespace: dict[str, object] = {}
     exec("import math\n" + inspect.getsource(derivative), namespace)  # noqa: S102 - the code under test
     assert namespace["negative_base_grad"](1.5, 2.0) == 4.0  # type: ignore[operator]
+
+
+def test_helper_imported_from_another_module(tmp_path: Path) -> None:
+    """`from helpers import softplus`: the helper is inlined, its comments name its file."""
+    (tmp_path / "api_helpers.py").write_text("import math\n\n\ndef softplus(t):\n    return math.log1p(math.exp(t))\n")
+    (tmp_path / "api_user.py").write_text(
+        "from api_helpers import softplus\n\n\ndef loss(x, y):\n    return softplus(x * y) + softplus(y)\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        loss = _load(tmp_path / "api_user.py", "api_user").loss
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("api_helpers", None)
+    derivative = grad(loss)
+    for point in ((0.5, 1.5), (-2.0, 0.3)):
+        assert close(derivative(*point), numeric_gradient(loss, point))
+    text = inspect.getsource(derivative)
+    assert "# api_helpers.py, line 5: return math.log1p(math.exp(t))" in text
+    assert "softplus" not in _code_lines(text)
+
+
+def parameter_named_math(math: float, y: float) -> float:
+    return math**y
+
+
+@pytest.mark.xfail(strict=True, raises=AttributeError,
+                   reason="a parameter named `math` shadows the math module the generated code calls (math.log)")
+def test_parameter_named_like_the_math_module() -> None:
+    point = (2.0, 3.0)
+    assert close(grad(parameter_named_math)(*point), numeric_gradient(parameter_named_math, point))

@@ -581,3 +581,39 @@ def test_cases_exercise_the_rule_they_are_listed_under(rule: str) -> None:
     """At least one function listed under a primitive really lowers to it (constant bases fold away)."""
     functions = [c.function for c in CASES if c.rule == rule] + [f for rules, f, _ in PIECEWISE if rule in rules]
     assert any(rule in _lowered_ops(f) for f in functions)
+
+
+# -- powers at a zero base ------------------------------------------------------------------
+
+
+def zero_power(x: float) -> float:
+    return x**0
+
+
+def constant_zero_base(y: float) -> float:
+    return 0.0**y
+
+
+@pytest.mark.xfail(strict=True, raises=ZeroDivisionError,
+                   reason="d(x**0)/dx at x = 0 evaluates 0 * 0.0 ** -1 and raises ZeroDivisionError instead of giving 0")
+def test_zeroth_power_at_zero() -> None:
+    """x**0 is 1 everywhere (Python says 0.0**0 == 1.0): its derivative is 0, at 0 too."""
+    assert grad(zero_power)(0.0) == 0.0
+
+
+def test_zeroth_power_away_from_zero() -> None:
+    for x in (-2.0, 0.5):
+        assert grad(zero_power)(x) == 0.0
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError,
+                   reason="d(x**y)/dy at x = 0 evaluates math.log(0) and raises ValueError instead of giving 0")
+def test_power_at_zero_base() -> None:
+    """0**y is 0 for every y > 0, so d/dy is 0 there (JAX and PyTorch give 0 too); d/dx = y * 0**(y-1)."""
+    assert grad(power)(0.0, 2.0) == (0.0, 0.0)
+    assert grad(constant_zero_base)(2.0) == 0.0
+
+
+def test_power_at_zero_base_wrt_the_base_only() -> None:
+    assert grad(power, wrt="x")(0.0, 2.0) == 0.0
+    assert grad(power, wrt="x")(0.0, 1.0) == 1.0
