@@ -11,6 +11,7 @@ accumulations back into `x_bar += ...`.
 from __future__ import annotations
 
 import ast
+import copy
 import hashlib
 import linecache
 import math
@@ -70,55 +71,240 @@ def compile_generated(generated: Generated, namespace: dict[str, object], label:
 # -- names -------------------------------------------------------------------
 
 
-def _python_names(function: Function) -> dict[str, str]:
-    """A Python name for every SSA name: families share one where lifetimes allow."""
-    position: dict[str, int] = {p.name: 0 for p in function.params}
-    last_use: dict[str, int] = {}
-    counter = 0
-    for stmt in function.body:
-        counter += 1
-        for name in ir.used_names(stmt):
-            last_use[name] = counter
-        for name in ir.defs(stmt):
-            position[name] = counter
-    end = counter + 1
-    for operand in ir.return_operands(function.returns):
+class _Lifetimes:
+    """Where each SSA name is defined and how long it must live, on one line of positions.
+
+    Positions number the statements in program order. A name used inside a
+    loop but defined before it lives to the loop's end (every iteration reads
+    it). `writes` are the extra places where a copy may write a name that is
+    merged by an `if` or carried by a loop.
+    """
+
+    def __init__(self, function: Function) -> None:
+        self.position = 0
+        self.start: dict[str, int] = {}
+        self.end: dict[str, int] = {}
+        self.writes: dict[str, list[int]] = {}
+        self.open_loops: list[tuple[int, set[str]]] = []
+        self.used: set[str] = set()
+        for param in function.params:
+            self.define(param.name)
+        self.block(function.body)
+        self.step()
+        for operand in ir.return_operands(function.returns):
+            self.use(operand)
+
+    def step(self) -> int:
+        self.position += 1
+        return self.position
+
+    def define(self, name: str) -> None:
+        self.start.setdefault(name, self.position)
+        self.end[name] = max(self.end.get(name, self.position), self.position)
+
+    def write(self, name: str) -> None:
+        self.writes.setdefault(name, []).append(self.position)
+
+    def use(self, operand: Operand | None) -> None:
         if isinstance(operand, Var):
-            last_use[operand.name] = end
-    params = {p.name for p in function.params}
+            self.used.add(operand.name)
+            self.end[operand.name] = max(self.end.get(operand.name, self.position), self.position)
+            for _, used in self.open_loops:
+                used.add(operand.name)
 
-    groups: dict[str, list[list[str]]] = {}  # family -> colours, each a list of names
-    ends: dict[int, int] = {}
-    for name in sorted(position, key=lambda n: position[n]):
-        colours = groups.setdefault(ir.family(name), [])
-        start = position[name]
-        for colour in colours:
-            if ends[id(colour)] <= start and name not in params:
-                colour.append(name)
-                ends[id(colour)] = max(start, last_use.get(name, start))
-                break
+    def block(self, block: ir.Block) -> None:
+        for stmt in block:
+            if isinstance(stmt, ir.If):
+                self.step()
+                self.use(stmt.cond)
+                for body, pick in ((stmt.then, lambda m: m.then), (stmt.orelse, lambda m: m.orelse)):
+                    self.block(body)
+                    self.step()
+                    for m in stmt.merges:
+                        self.use(pick(m))
+                        self.write(m.target)
+                self.step()
+                for m in stmt.merges:
+                    self.define(m.target)
+            elif isinstance(stmt, (ir.For, ir.While)):
+                self.loop(stmt)
+            else:
+                self.step()
+                for operand in ir.operands(stmt):
+                    self.use(operand)
+                for name in ir.defs(stmt):
+                    self.define(name)
+
+    def loop(self, stmt: ir.For | ir.While) -> None:
+        start = self.step()
+        for operand in ir.operands(stmt):
+            if operand not in [c.update for c in stmt.carried] and operand != stmt.until and (
+                    not isinstance(stmt, ir.While) or operand != stmt.cond):
+                self.use(operand)
+        for c in stmt.carried:
+            self.define(c.header)
+            self.write(c.header)
+        if isinstance(stmt, ir.For):
+            self.define(stmt.index)
+        used: set[str] = set()
+        self.open_loops.append((start, used))
+        if isinstance(stmt, ir.While):
+            self.block(stmt.test)
+            self.step()
+            self.use(stmt.cond)
+        self.block(stmt.body)
+        self.step()
+        for c in stmt.carried:
+            self.use(c.update)
+            self.write(c.header)
+        self.use(stmt.until)
+        self.open_loops.pop()
+        end = self.step()
+        for name in used:
+            if self.start.get(name, start) < start:
+                self.end[name] = max(self.end[name], end)
+        for c in stmt.carried:
+            self.define(c.result)
+
+    def interval(self, name: str) -> tuple[float, float]:
+        """[definition, last use]; a name nobody reads still occupies its definition's instant."""
+        start = self.start.get(name, 0)
+        if name not in self.used:
+            return start, start + 0.5
+        return start, self.end.get(name, start)
+
+
+def _python_names(function: Function) -> dict[str, str]:
+    """A Python name for every SSA name.
+
+    Values joined by an `if` or carried by a loop share a name where their
+    lifetimes allow (a "web"); otherwise the printer copies. Webs of one
+    family (`x_bar`, `x_bar.1`, ...) then share a name where their lifetimes
+    do not overlap, which prints accumulations as `x_bar += ...`.
+    """
+    life = _Lifetimes(function)
+    params = [p.name for p in function.params]
+    webs = _Webs(life, params)
+    for stmt in ir.walk(function.body):
+        if isinstance(stmt, ir.If):
+            for m in stmt.merges:
+                webs.join(m.target, m.then)
+                webs.join(m.target, m.orelse)
+        elif isinstance(stmt, (ir.For, ir.While)):
+            for c in stmt.carried:
+                webs.join(c.header, c.update)
+                webs.join(c.header, Var(c.result))
+                webs.join(c.header, c.init)
+    groups: dict[str, list[list[str]]] = {}
+    for web in webs.all(life.start):
+        groups.setdefault(ir.family(webs.preferred(web)), []).append(web)
+
+    colours: list[tuple[list[list[str]], float]] = []
+    for family_webs in groups.values():
+        family_colours: list[tuple[list[list[str]], float]] = []
+        for web in sorted(family_webs, key=lambda w: webs.hull(w)[0]):
+            first, last = webs.hull(web)
+            has_param = any(n in params for n in web)
+            for i, (members, end) in enumerate(family_colours):
+                if end <= first and not (has_param and any(n in params for w in members for n in w)):
+                    members.append(web)
+                    family_colours[i] = (members, last)
+                    break
+            else:
+                family_colours.append(([web], last))
+        colours.extend(family_colours)
+
+    taken = set(RESERVED) | set(params)
+    result: dict[str, str] = {}
+    everything = set(life.start)
+
+    def reserved_elsewhere(base: str, names: list[str]) -> set[str]:
+        """An SSA name spelled exactly like `base` that belongs to another colour keeps it."""
+        return {base} if base in everything and base not in names else set()
+
+    colours.sort(key=lambda c: (not any(n in params for w in c[0] for n in w), webs.hull(c[0][0])[0]))
+    for members, _ in colours:
+        names = [n for w in members for n in w]
+        param = next((n for n in names if n in params), None)
+        if param is not None:
+            chosen = param
         else:
-            colour = [name]
-            colours.append(colour)
-            ends[id(colour)] = last_use.get(name, start)
-
-    taken = set(RESERVED) | params
-    result = {p: p for p in params}
-    ordered = [c for colours in groups.values() for c in colours]
-    ordered.sort(key=lambda c: ("." in c[0], position[c[0]]))
-    for colour in ordered:
-        if colour[0] in params:
-            for name in colour:
-                result[name] = colour[0]
-            continue
-        base = colour[0].replace(".", "_")
-        candidate, n = base, 1
-        while candidate in taken:
-            candidate, n = f"{base}_{n}", n + 1
-        taken.add(candidate)
-        for name in colour:
-            result[name] = candidate
+            preferred = webs.preferred(members[0])
+            base = preferred.replace(".", "_")
+            chosen, n = ir.family(preferred), 1
+            if chosen in taken or chosen in reserved_elsewhere(chosen, names):
+                chosen = base
+            while chosen in taken:
+                chosen, n = f"{base}_{n}", n + 1
+            taken.add(chosen)
+        for name in names:
+            result[name] = chosen
     return result
+
+
+class _Webs:
+    """Union of names that an `if` merges or a loop carries, when their lifetimes do not overlap."""
+
+    def __init__(self, life: _Lifetimes, params: list[str]) -> None:
+        self.life = life
+        self.params = params
+        self.parent: dict[str, str] = {}
+        self.members: dict[str, list[str]] = {}
+
+    def find(self, name: str) -> str:
+        if name not in self.parent:
+            self.parent[name] = name
+            self.members[name] = [name]
+        while self.parent[name] != name:
+            self.parent[name] = self.parent[self.parent[name]]
+            name = self.parent[name]
+        return name
+
+    def join(self, name: str, operand: Operand) -> None:
+        if not isinstance(operand, Var):
+            return
+        a, b = self.find(name), self.find(operand.name)
+        if a == b:
+            return
+        if sum(n in self.params for n in self.members[a] + self.members[b]) > 1:
+            return
+        ours = sorted(self.life.interval(n) for n in self.members[a])
+        theirs = sorted(self.life.interval(n) for n in self.members[b])
+        if _overlap(ours, theirs):
+            return
+        self.parent[b] = a
+        self.members[a] += self.members.pop(b)
+
+    def all(self, names: Mapping[str, int]) -> list[list[str]]:
+        for name in names:
+            self.find(name)
+        return [self.members[root] for root in self.members if self.parent[root] == root]
+
+    def hull(self, web: list[str]) -> tuple[float, float]:
+        points = [p for n in web for p in (*self.life.interval(n), *self.life.writes.get(n, ()))]
+        return min(points), max(points)
+
+    def preferred(self, web: list[str]) -> str:
+        """The name a web is printed under: a parameter, else its earliest non-temporary, else its earliest."""
+        ordered = sorted(web, key=lambda n: self.life.interval(n))
+        for name in ordered:
+            if name in self.params:
+                return name
+        return next((n for n in ordered if not ir.is_temp(n)), ordered[0])
+
+
+def _overlap(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> bool:
+    """Whether two sorted lists of closed intervals overlap; touching ends (read, then write) do not."""
+    i = j = 0
+    while i < len(a) and j < len(b):
+        (s1, e1), (s2, e2) = a[i], b[j]
+        if s1 < e2 and s2 < e1:
+            return True
+        if e1 <= e2:
+            i += 1
+        else:
+            j += 1
+    return False
 
 
 # -- printing ----------------------------------------------------------------
@@ -153,6 +339,8 @@ class _Printer:
     def function(self) -> None:
         params = ", ".join(p.name for p in self.f.params)
         self.lines.append(f"def {self.f.name}({params}):")
+        if any(isinstance(s, ir.Push) for s in ir.walk(self.f.body)):
+            self.lines.append("    _tape = []")
         self.block(self.f.body, 1)
         self.lines.append(f"    return {self.returns(self.f.returns, top=True)}")
 
@@ -162,20 +350,120 @@ class _Printer:
             if len(returns) == 1:
                 inner += ","
             return inner if top else f"({inner})"
-        return ast.unparse(self.operand(returns))
+        return self.text(returns)
+
+    def text(self, operand: Operand) -> str:
+        return ast.unparse(self.operand(operand))
 
     def block(self, block: ir.Block, depth: int) -> None:
         pad = "    " * depth
+        start = len(self.lines)
         for stmt in block:
             if isinstance(stmt, ir.Note):
                 self.lines.append(f"{pad}# {stmt.text}")
                 self.last_loc = None
                 continue
+            self.comment(stmt.loc, pad)
             if isinstance(stmt, Assign):
-                self.comment(stmt.loc, pad)
                 self.lines.append(pad + self.assign(stmt))
-            else:
-                raise NotImplementedError(type(stmt).__name__)
+            elif isinstance(stmt, ir.Effect):
+                self.lines.append(pad + self.effect(stmt))
+            elif isinstance(stmt, ir.Push):
+                values = ", ".join(self.text(v) for v in stmt.values)
+                self.lines.append(f"{pad}_tape.append({values if len(stmt.values) == 1 else f'({values})'})")
+            elif isinstance(stmt, ir.Pop):
+                targets = ", ".join(self.names[t] for t in stmt.targets)
+                self.lines.append(f"{pad}{targets} = _tape.pop()")
+            elif isinstance(stmt, ir.If):
+                self.branch(stmt, depth)
+            elif isinstance(stmt, ir.For):
+                self.for_loop(stmt, depth)
+            elif isinstance(stmt, ir.While):
+                self.while_loop(stmt, depth)
+        if len(self.lines) == start:
+            self.lines.append(pad + "pass")
+
+    def copies(self, pairs: list[tuple[str, Operand]], pad: str) -> None:
+        """`target = value` for each pair whose names differ, as one parallel assignment."""
+        pairs = [(t, v) for t, v in pairs if not (isinstance(v, Var) and self.names[v.name] == self.names[t])]
+        if not pairs:
+            return
+        targets = ", ".join(self.names[t] for t, _ in pairs)
+        values = ", ".join(self.text(v) for _, v in pairs)
+        self.lines.append(f"{pad}{targets} = {values}")
+
+    def branch(self, stmt: ir.If, depth: int) -> None:
+        pad = "    " * depth
+        if not stmt.then and not stmt.orelse and len(stmt.merges) == 1:
+            m = stmt.merges[0]
+            expression = ast.IfExp(self.operand(stmt.cond), self.operand(m.then), self.operand(m.orelse))
+            self.lines.append(f"{pad}{self.names[m.target]} = {ast.unparse(expression)}")
+            return
+        self.lines.append(f"{pad}if {self.text(stmt.cond)}:")
+        self.block(stmt.then, depth + 1)
+        self.copies([(m.target, m.then) for m in stmt.merges], pad + "    ")
+        self.drop_lone_pass()
+        else_start = len(self.lines)
+        self.lines.append(f"{pad}else:")
+        self.block(stmt.orelse, depth + 1)
+        self.copies([(m.target, m.orelse) for m in stmt.merges], pad + "    ")
+        self.drop_lone_pass()
+        if self.lines[-1] == pad + "    pass" and len(self.lines) == else_start + 2:
+            del self.lines[else_start:]  # an empty else
+        self.last_loc = None
+
+    def drop_lone_pass(self) -> None:
+        """`pass` followed by copies in the same block is not needed."""
+        if len(self.lines) >= 2 and self.lines[-2].strip() == "pass" and \
+                _indent(self.lines[-2]) == _indent(self.lines[-1]):
+            del self.lines[-2]
+
+    def loop_header(self, stmt: ir.For | ir.While, pad: str) -> None:
+        self.copies([(c.header, c.init) for c in stmt.carried], pad)
+
+    def loop_footer(self, stmt: ir.For | ir.While, depth: int) -> None:
+        inner = "    " * (depth + 1)
+        self.copies([(c.header, c.update) for c in stmt.carried], inner)
+        self.drop_lone_pass()
+        if stmt.until is not None:
+            self.lines.append(f"{inner}if {self.text(stmt.until)}:")
+            self.lines.append(f"{inner}    break")
+        self.copies([(c.result, Var(c.header)) for c in stmt.carried], "    " * depth)
+        self.last_loc = None
+
+    def for_loop(self, stmt: ir.For, depth: int) -> None:
+        pad = "    " * depth
+        self.loop_header(stmt, pad)
+        bounds = [stmt.start, stmt.stop, stmt.step]
+        if stmt.step == Const(1):
+            bounds.pop()
+            if stmt.start == Const(0):
+                bounds.pop(0)
+        iterable = f"range({', '.join(self.text(b) for b in bounds)})"
+        if stmt.limit is not None:
+            iterable += f"[:{self.text(stmt.limit)}]"
+        if stmt.reverse:
+            iterable = f"reversed({iterable})"
+        used = any(stmt.index in ir.used_names(s) for s in ir.walk(stmt.body)) or any(
+            c.update == Var(stmt.index) for c in stmt.carried)
+        index = self.names[stmt.index] if used else "_"
+        self.lines.append(f"{pad}for {index} in {iterable}:")
+        self.block(stmt.body, depth + 1)
+        self.loop_footer(stmt, depth)
+
+    def while_loop(self, stmt: ir.While, depth: int) -> None:
+        pad = "    " * depth
+        self.loop_header(stmt, pad)
+        test = _inline(stmt.test, stmt.cond, self)
+        if test is not None:
+            self.lines.append(f"{pad}while {ast.unparse(test)}:")
+        else:
+            self.lines.append(f"{pad}while True:")
+            self.block(stmt.test, depth + 1)
+            self.lines.append(f"{pad}    if not {self.text(stmt.cond)}:")
+            self.lines.append(f"{pad}        break")
+        self.block(stmt.body, depth + 1)
+        self.loop_footer(stmt, depth)
 
     def comment(self, loc: ir.Loc, pad: str) -> None:
         if loc == self.last_loc:
@@ -192,17 +480,32 @@ class _Printer:
         if stmt.op in ("add", "sub", "mul") and isinstance(stmt.args[0], Var) \
                 and self.names[stmt.args[0].name] == target:
             symbol = {"add": "+=", "sub": "-=", "mul": "*="}[stmt.op]
-            return f"{target} {symbol} {ast.unparse(self.operand(stmt.args[1]))}"
+            return f"{target} {symbol} {self.text(stmt.args[1])}"
+        if stmt.op == "zeros_like":
+            return f"{target} = {_zeros(self.text(stmt.args[0]), ir.list_depth(stmt.type))}"
+        if stmt.op == "list":
+            return f"{target} = [{', '.join(self.text(a) for a in stmt.args)}]"
         return f"{target} = {ast.unparse(self.expression(stmt.op, stmt.args))}"
 
-    def expression(self, op: str, args: tuple[Operand, ...]) -> ast.expr:
+    def effect(self, stmt: ir.Effect) -> str:
+        args = [self.text(a) for a in stmt.args]
+        if stmt.op == "append":
+            return f"{args[0]}.append({args[1]})"
+        if stmt.op == "setitem":
+            return f"{args[0]}[{args[1]}] = {args[2]}"
+        if stmt.op == "accum_item":
+            return f"{args[0]}[{args[1]}] += {args[2]}"
+        if stmt.op == "discard_pop":
+            return f"{args[0]}.pop()"
+        raise ValueError(f"unknown effect {stmt.op}")
+
+    def expression(self, op: str, args: tuple[Operand, ...], placeholders: list[ast.expr] | None = None) -> ast.expr:
         spelling = self.rules[op].python
         if spelling.startswith("math."):
             self.uses_math = True
         template = _template(spelling)
-        import copy
-
-        return _Substitute([self.operand(a) for a in args]).visit(copy.deepcopy(template))
+        operands = placeholders if placeholders is not None else [self.operand(a) for a in args]
+        return _Substitute(operands).visit(copy.deepcopy(template))
 
     def operand(self, operand: Operand) -> ast.expr:
         if isinstance(operand, Var):
@@ -231,6 +534,43 @@ class _Printer:
         elif not isinstance(value, bool) and value < 0:
             return ast.UnaryOp(ast.USub(), ast.Constant(-value))
         return ast.Constant(value)
+
+
+def _inline(block: ir.Block, operand: Operand, printer: _Printer) -> ast.expr | None:
+    """`operand` as one expression of the block's assignments, if the block is nothing but that
+    (a `while` test: `while abs(x * x - a) > tol:`)."""
+    definitions = {s.target: s for s in block if isinstance(s, Assign)}
+    if len(definitions) != len(block):
+        return None
+    uses: dict[str, int] = {}
+    for stmt in block:
+        for name in ir.used_names(stmt):
+            uses[name] = uses.get(name, 0) + 1
+
+    def build(value: Operand) -> ast.expr:
+        if isinstance(value, Var) and value.name in definitions:
+            stmt = definitions.pop(value.name)
+            args = [build(a) for a in stmt.args]
+            node = printer.expression(stmt.op, tuple(Var(f"#{i}") for i in range(len(args))), placeholders=args)
+            return node
+        return printer.operand(value)
+
+    if any(uses.get(name, 0) > 1 for name in definitions):
+        return None
+    expression = build(operand)
+    return expression if not definitions else None
+
+
+def _zeros(items: str, depth: int) -> str:
+    """A list of zeros shaped like `items` (nested `depth` deep)."""
+    if depth <= 1:
+        return f"[0.0] * len({items})"
+    row = f"_row{depth}"
+    return f"[{_zeros(row, depth - 1)} for {row} in {items}]"
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
 
 
 def _basename(path: str) -> str:

@@ -314,6 +314,52 @@ def substitute(operand: Operand, mapping: Mapping[str, Operand]) -> Operand:
     return operand
 
 
+def rename(block: Block, mapping: Mapping[str, Operand]) -> Block:
+    """The block with every use of a name in `mapping` replaced (definitions are kept)."""
+    if not mapping:
+        return block
+    return tuple(_rename(stmt, mapping) for stmt in block)
+
+
+def _rename(stmt: Stmt, mapping: Mapping[str, Operand]) -> Stmt:
+    def sub(operand: Operand) -> Operand:
+        return substitute(operand, mapping)
+
+    def subs(operands: tuple[Operand, ...]) -> tuple[Operand, ...]:
+        return tuple(sub(o) for o in operands)
+
+    def carries(carried: tuple[Carry, ...]) -> tuple[Carry, ...]:
+        return tuple(Carry(c.header, c.type, sub(c.init), sub(c.update), c.result) for c in carried)
+
+    if isinstance(stmt, Assign):
+        return Assign(stmt.target, stmt.op, subs(stmt.args), stmt.type, stmt.loc)
+    if isinstance(stmt, Effect):
+        return Effect(stmt.op, subs(stmt.args), stmt.loc)
+    if isinstance(stmt, Push):
+        return Push(subs(stmt.values), stmt.loc)
+    if isinstance(stmt, If):
+        merges = tuple(Merge(m.target, m.type, sub(m.then), sub(m.orelse)) for m in stmt.merges)
+        return If(sub(stmt.cond), rename(stmt.then, mapping), rename(stmt.orelse, mapping), merges, stmt.loc)
+    if isinstance(stmt, For):
+        return For(stmt.index, sub(stmt.start), sub(stmt.stop), sub(stmt.step), carries(stmt.carried),
+                   rename(stmt.body, mapping), sub(stmt.until) if stmt.until else None, stmt.loc, stmt.reverse,
+                   sub(stmt.limit) if stmt.limit else None)
+    if isinstance(stmt, While):
+        return While(carries(stmt.carried), rename(stmt.test, mapping), sub(stmt.cond), rename(stmt.body, mapping),
+                     sub(stmt.until) if stmt.until else None, stmt.loc)
+    return stmt
+
+
+def free_names(block: Block) -> set[str]:
+    """Names a block reads but does not define."""
+    used: set[str] = set()
+    defined: set[str] = set()
+    for stmt in walk(block):
+        used.update(used_names(stmt))
+        defined.update(defs(stmt))
+    return used - defined
+
+
 # -- names -------------------------------------------------------------------
 
 _VERSION = re.compile(r"^(.*)\.(\d+)$")
@@ -370,6 +416,13 @@ class Namer:
             self.next_temp += 1
         return self._issue(f"_t{self.next_temp}")
 
+    def snapshot(self) -> tuple[set[str], set[str], dict[str, int], int]:
+        return set(self.issued), set(self.reserved), dict(self.next_version), self.next_temp
+
+    def restore(self, state: tuple[set[str], set[str], dict[str, int], int]) -> None:
+        issued, reserved, versions, temp = state
+        self.issued, self.reserved, self.next_version, self.next_temp = set(issued), set(reserved), dict(versions), temp
+
     def _issue(self, name: str) -> str:
         self.issued.add(name)
         self.reserved.add(name)
@@ -401,12 +454,12 @@ class Emitter:
             return operand.type
         return self.types.get(operand.name, FLOAT)
 
-    def op(self, op: str, *args: Operand, name: str | None = None) -> Operand:
+    def op(self, op: str, *args: Operand, name: str | None = None, type_: Type | None = None) -> Operand:
         folded = fold(self.rules, op, args)
         if folded is not None:
             return folded
         rule = self.rules[op]
-        result_type = rule.result_type(tuple(self.type_of(a) for a in args))  # type: ignore[attr-defined]
+        result_type = type_ or rule.result_type(tuple(self.type_of(a) for a in args))  # type: ignore[attr-defined]
         target = self.namer.fresh(name) if name else self.namer.temp()
         self.types[target] = result_type
         self.out.append(Assign(target, op, tuple(args), result_type, self.loc))
@@ -427,8 +480,10 @@ def fold(rules: Mapping[str, object], op: str, args: tuple[Operand, ...]) -> Ope
     raises), and `x*1`, `1*x`, `x/1`, `x-0`, `x**1`, `--x` are `x`. Never
     `0*x` (wrong for inf and nan) nor `x+0.0` (wrong for -0.0).
     """
+    rule = rules[op]
+    if rule.structural:  # type: ignore[attr-defined]
+        return None
     if args and all(isinstance(a, Const) for a in args):
-        rule = rules[op]
         if rule.pure:  # type: ignore[attr-defined]
             try:
                 value = rule.evaluate(*(a.value for a in args))  # type: ignore[union-attr, attr-defined]

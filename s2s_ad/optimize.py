@@ -3,6 +3,7 @@
 Every pass keeps IEEE semantics: constants are folded only where Python
 would compute the same value, identities are only the exact ones (see
 `ir.fold`), and nothing with an effect on a list or the tape is dropped.
+Names are SSA, so a replacement found anywhere holds everywhere after it.
 """
 
 from __future__ import annotations
@@ -23,14 +24,18 @@ def optimize(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
 
 
 def propagate(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
-    """Copy propagation and constant folding: `a = b` disappears and `a` reads `b`."""
+    """Copy propagation and constant folding: `a = b` disappears and `a` reads `b`; so do merges
+    of one value and loop values that the loop never changes."""
     mapping: dict[str, Operand] = {}
 
-    def rewrite(block: ir.Block) -> ir.Block:
+    def sub(operand: Operand) -> Operand:
+        return ir.substitute(operand, mapping)
+
+    def block(statements: ir.Block) -> ir.Block:
         out: list[Stmt] = []
-        for stmt in block:
+        for stmt in statements:
             if isinstance(stmt, Assign):
-                args = tuple(ir.substitute(a, mapping) for a in stmt.args)
+                args = tuple(sub(a) for a in stmt.args)
                 if stmt.op == "copy":
                     mapping[stmt.target] = args[0]
                     continue
@@ -39,46 +44,161 @@ def propagate(function: Function, rules: Mapping[str, Rule] = RULES) -> Function
                     mapping[stmt.target] = folded
                     continue
                 out.append(Assign(stmt.target, stmt.op, args, stmt.type, stmt.loc))
+            elif isinstance(stmt, ir.If):
+                then, orelse = block(stmt.then), block(stmt.orelse)
+                merges = []
+                for m in stmt.merges:
+                    a, b = sub(m.then), sub(m.orelse)
+                    if a == b:
+                        mapping[m.target] = a
+                    else:
+                        merges.append(ir.Merge(m.target, m.type, a, b))
+                out.append(ir.If(sub(stmt.cond), then, orelse, tuple(merges), stmt.loc))
+            elif isinstance(stmt, (ir.For, ir.While)):
+                out.append(loop(stmt))
             else:
-                out.append(stmt)
+                out.append(ir._rename(stmt, mapping))
         return tuple(out)
 
-    body = rewrite(function.body)
+    def loop(stmt: ir.For | ir.While) -> ir.For | ir.While:
+        carried = []
+        for c in stmt.carried:
+            if c.update == Var(c.header):  # never changed by the loop
+                mapping[c.header] = mapping[c.result] = sub(c.init)
+            else:
+                carried.append(c)
+        body = block(stmt.body)
+        test = block(stmt.test) if isinstance(stmt, ir.While) else ()
+        carries = tuple(ir.Carry(c.header, c.type, sub(c.init), sub(c.update), c.result) for c in carried)
+        until = sub(stmt.until) if stmt.until else None
+        if isinstance(stmt, ir.For):
+            return ir.For(stmt.index, sub(stmt.start), sub(stmt.stop), sub(stmt.step), carries, body, until,
+                          stmt.loc, stmt.reverse, sub(stmt.limit) if stmt.limit else None)
+        return ir.While(carries, test, sub(stmt.cond), body, until, stmt.loc)
+
+    body = block(function.body)
     return _replace(function, body, _map_returns(function.returns, mapping))
 
 
 def common_subexpressions(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
-    """The same pure primitive of the same operands is computed once."""
+    """The same pure primitive of the same operands is computed once, within a block and the blocks
+    it contains (so the reverse sweep reuses what the forward sweep computed)."""
     mapping: dict[str, Operand] = {}
-    seen: dict[tuple[str, tuple[Operand, ...]], str] = {}
-    out: list[Stmt] = []
-    for stmt in function.body:
-        if isinstance(stmt, Assign):
-            args = tuple(ir.substitute(a, mapping) for a in stmt.args)
-            key = (stmt.op, args)
-            if rules[stmt.op].pure and key in seen:
-                mapping[stmt.target] = Var(seen[key])
-                continue
-            seen.setdefault(key, stmt.target)
-            stmt = Assign(stmt.target, stmt.op, args, stmt.type, stmt.loc)
-        out.append(stmt)
-    return _replace(function, tuple(out), _map_returns(function.returns, mapping))
+
+    def block(statements: ir.Block, seen: dict[tuple[str, tuple[Operand, ...]], str]) -> ir.Block:
+        out: list[Stmt] = []
+        for stmt in statements:
+            stmt = ir._rename(stmt, mapping) if not isinstance(stmt, (ir.If, ir.For, ir.While)) else stmt
+            if isinstance(stmt, Assign):
+                rule = rules[stmt.op]
+                key = (stmt.op, stmt.args)
+                if rule.pure and not rule.structural:
+                    if key in seen:
+                        mapping[stmt.target] = Var(seen[key])
+                        continue
+                    seen[key] = stmt.target
+                out.append(stmt)
+            elif isinstance(stmt, ir.If):
+                then, orelse = block(stmt.then, dict(seen)), block(stmt.orelse, dict(seen))
+                renamed = ir._rename(ir.If(stmt.cond, (), (), stmt.merges, stmt.loc), mapping)
+                assert isinstance(renamed, ir.If)
+                out.append(ir.If(renamed.cond, then, orelse, renamed.merges, stmt.loc))
+            elif isinstance(stmt, (ir.For, ir.While)):
+                header = ir._rename(_without_blocks(stmt), mapping)
+                body = block(stmt.body, dict(seen))
+                if isinstance(stmt, ir.For):
+                    assert isinstance(header, ir.For)
+                    out.append(ir.For(header.index, header.start, header.stop, header.step, header.carried, body,
+                                      header.until, stmt.loc, stmt.reverse, header.limit))
+                else:
+                    assert isinstance(header, ir.While)
+                    test = block(stmt.test, dict(seen))
+                    out.append(ir.While(header.carried, test, header.cond, body, header.until, stmt.loc))
+            else:
+                out.append(stmt)
+        return tuple(out)
+
+    body = block(function.body, {})
+    # Carried updates and merges may name values replaced inside the blocks: rename once more.
+    body = ir.rename(body, mapping)
+    return _replace(function, body, _map_returns(function.returns, mapping))
+
+
+def _without_blocks(stmt: ir.For | ir.While) -> ir.For | ir.While:
+    if isinstance(stmt, ir.For):
+        return ir.For(stmt.index, stmt.start, stmt.stop, stmt.step, stmt.carried, (), stmt.until, stmt.loc,
+                      stmt.reverse, stmt.limit)
+    return ir.While(stmt.carried, (), stmt.cond, (), stmt.until, stmt.loc)
 
 
 def dead_code(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
-    """Drop pure assignments whose value nobody reads."""
+    """Drop what nobody reads: pure assignments, merges, carried values, empty branches and loops."""
     live = {o.name for o in ir.return_operands(function.returns) if isinstance(o, Var)}
-    kept: list[Stmt] = []
-    for stmt in reversed(function.body):
-        if isinstance(stmt, Assign) and rules[stmt.op].pure and stmt.target not in live:
-            continue
-        live.update(ir.used_names(stmt))
-        kept.append(stmt)
-    kept.reverse()
-    return _replace(function, _drop_empty_notes(kept), function.returns)
+    statements = list(ir.walk(function.body))
+    changed = True
+    while changed:
+        size = len(live)
+        for stmt in reversed(statements):
+            for name in _needs(stmt, live, rules):
+                live.add(name)
+        changed = len(live) != size
+
+    def block(statements: ir.Block) -> ir.Block:
+        out: list[Stmt] = []
+        for stmt in statements:
+            if isinstance(stmt, Assign):
+                if rules[stmt.op].pure and stmt.target not in live:
+                    continue
+                out.append(stmt)
+            elif isinstance(stmt, ir.If):
+                then, orelse = block(stmt.then), block(stmt.orelse)
+                merges = tuple(m for m in stmt.merges if m.target in live)
+                if then or orelse or merges:
+                    out.append(ir.If(stmt.cond, then, orelse, merges, stmt.loc))
+            elif isinstance(stmt, (ir.For, ir.While)):
+                body = block(stmt.body)
+                carried = tuple(c for c in stmt.carried if c.header in live or c.result in live)
+                if not body and not carried:
+                    continue
+                if isinstance(stmt, ir.For):
+                    out.append(ir.For(stmt.index, stmt.start, stmt.stop, stmt.step, carried, body, stmt.until,
+                                      stmt.loc, stmt.reverse, stmt.limit))
+                else:
+                    out.append(ir.While(carried, block(stmt.test), stmt.cond, body, stmt.until, stmt.loc))
+            else:
+                out.append(stmt)
+        return tuple(out)
+
+    return _replace(function, _drop_trailing_notes(list(block(function.body))), function.returns)
 
 
-def _drop_empty_notes(block: list[Stmt]) -> ir.Block:
+def _needs(stmt: Stmt, live: set[str], rules: Mapping[str, Rule]) -> list[str]:
+    """Names a statement makes live, given what is live already."""
+    if isinstance(stmt, Assign):
+        if stmt.target in live or not rules[stmt.op].pure:
+            return list(ir.used_names(stmt))
+        return []
+    if isinstance(stmt, (ir.Effect, ir.Push)):
+        return list(ir.used_names(stmt))
+    if isinstance(stmt, ir.If):
+        needed = [o for m in stmt.merges if m.target in live for o in (m.then, m.orelse)]
+        if needed or _has_effect(stmt.then) or _has_effect(stmt.orelse):
+            needed.append(stmt.cond)
+        return [o.name for o in needed if isinstance(o, Var)]
+    if isinstance(stmt, (ir.For, ir.While)):
+        needed = [o for c in stmt.carried if c.header in live or c.result in live for o in (c.init, c.update)]
+        if needed or _has_effect(stmt.body):
+            needed += [o for o in ir.operands(stmt) if o not in needed]
+        return [o.name for o in needed if isinstance(o, Var)]
+    return []
+
+
+def _has_effect(block: ir.Block) -> bool:
+    return any(isinstance(s, (ir.Effect, ir.Push, ir.Pop)) or (isinstance(s, Assign) and not RULES[s.op].pure)
+               for s in ir.walk(block))
+
+
+def _drop_trailing_notes(block: list[Stmt]) -> ir.Block:
     """A `# reverse sweep` note with nothing after it says nothing."""
     while block and isinstance(block[-1], ir.Note):
         block.pop()

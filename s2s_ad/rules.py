@@ -31,13 +31,14 @@ class Rule:
     python: str
     sympy: Callable[..., object] | None
     partials: Callable[..., tuple[object, ...]] | None
-    result: str = "float"  # "float", "promote" (int if every operand is), "int" or "bool"
-    pure: bool = True
+    result: str = "float"  # "float", "promote" (int if every operand is), "int", "bool"; "list" ops type themselves
+    pure: bool = True  # no effect: may be dropped when unused
     names: tuple[str, ...] = field(default=(), compare=False)  # e.g. ("math.sin",): how source code calls it
+    structural: bool = False  # a list operation: reverse.py writes its adjoint, it is never folded or shared
 
     @property
     def arity(self) -> int:
-        return 1 + max(int(i) for i in re.findall(r"\{(\d+)\}", self.python))
+        return 1 + max((int(i) for i in re.findall(r"\{(\d+)\}", self.python)), default=-1)
 
     @cached_property
     def evaluate(self) -> Callable[..., object]:
@@ -47,6 +48,8 @@ class Rule:
         return eval(f"lambda {params}: {body}", {"math": math})  # noqa: S307 - our own table
 
     def result_type(self, arg_types: tuple[Type, ...]) -> Type:
+        if self.structural and self.result not in ("int", "float"):
+            raise ValueError("a list operation's type comes from its operands")
         if self.result == "promote":
             if all(isinstance(t, Scalar) and t.kind in ("int", "bool") for t in arg_types):
                 return INT
@@ -135,6 +138,31 @@ RULES: dict[str, Rule] = {
     "ceil": _math("ceil", lambda sp, x: sp.ceiling(x), None, "int"),
     "trunc": _math("trunc", lambda sp, x: sp.sign(x) * sp.floor(sp.Abs(x)), None, "int"),
 }
+
+
+def _list_op(python: str, sympy: Callable[..., object], result: str = "list", pure: bool = True) -> Rule:
+    return Rule(python, sympy, None, result, pure=pure, structural=True)
+
+
+# List operations. Their spelling and SymPy meaning live here; their adjoints
+# are structural (`l_bar[i] += y_bar`, ...) and written by reverse.py.
+RULES.update({
+    "index": _list_op("{0}[{1}]", lambda sp, xs, i: xs[int(i)]),
+    "len": _list_op("len({0})", lambda sp, xs: len(xs), "int"),
+    "list": _list_op("[{...}]", lambda sp, *xs: list(xs)),
+    "repeat": _list_op("[{0}] * {1}", lambda sp, x, n: [x] * int(n)),
+    "zeros_like": _list_op("zeros_like({0})", lambda sp, xs: _zeros_like(xs)),
+    "sum": _list_op("sum({0})", lambda sp, xs: sp.Add(*xs)),
+    "list_max": _list_op("max({0})", lambda sp, xs: sp.Max(*xs)),
+    "list_min": _list_op("min({0})", lambda sp, xs: sp.Min(*xs)),
+    "index_of": _list_op("{0}.index({1})", lambda sp, xs, x: xs.index(x), "int"),
+    "pop": _list_op("{0}.pop()", lambda sp, xs: xs.pop(), pure=False),
+})
+
+
+def _zeros_like(value: object) -> object:
+    return [_zeros_like(v) for v in value] if isinstance(value, list) else 0.0
+
 
 # How source code spells a call -> the primitive it is. `math.log` with two
 # arguments is `logb`; `math.pow` is `fpow` (always a float, unlike `**`).
