@@ -74,8 +74,9 @@ class Entry:
     `sympy` and `ours` are SymPy expressions, or None when the derivative
     depends on the path through the code (then only sample points compare).
     `points` are the sample points used, one value per parameter of the
-    function in order; `max_difference` is the largest absolute difference
-    seen at those points (None if no point was evaluated).
+    function in order; `max_difference` is the largest difference seen at
+    those points, relative to the derivatives' size where that is above 1
+    (`|a - b| / max(1, |a|, |b|)`), None if no point was evaluated.
     """
 
     parameter: str
@@ -190,7 +191,7 @@ def _describe(entry: Entry) -> str:
     if entry.points:
         parts.append(f"{len(entry.points)} point(s)")
     if entry.max_difference is not None:
-        parts.append(f"max |difference| {entry.max_difference:.3g}")
+        parts.append(f"max difference {entry.max_difference:.3g}")
     parts.append(f"{entry.seconds:.2f} s")
     return ", ".join(parts)
 
@@ -276,7 +277,8 @@ class _Constants:
 
     A float constant is named exactly when it is a small rational or a small
     rational multiple of a common constant (pi, e, log 2, sqrt(pi), ...) to
-    the last bit: `57.29577951308232` is `180/pi`. Generated code computes such
+    within two units in the last place (Python computes `1/math.log(10)` with
+    two roundings): `57.29577951308232` is `180/pi`. Generated code computes such
     constants in floating point; the check compares the formulas. A float it
     cannot name is taken as the decimal it prints as, and remembered.
     """
@@ -297,7 +299,7 @@ class _Constants:
             return Fraction(int(value)), "1"
         for base, (_, _, approx) in _BASES.items():
             ratio = Fraction(value / approx).limit_denominator(1000)
-            if ratio and abs(ratio.numerator) < 10**6 and _float_of(ratio, base) == value:
+            if ratio and abs(ratio.numerator) < 10**6 and abs(_float_of(ratio, base) - value) <= 2 * math.ulp(value):
                 return ratio, base
         self.unnamed.add(value)
         return Fraction(repr(value)), "1"
@@ -560,7 +562,8 @@ class _Numeric:
 
 # -- the interpreter ---------------------------------------------------------------
 
-_STRUCTURAL_ASSIGN = frozenset({"list", "index", "len", "zeros_like", "sum", "pop"})
+_STRUCTURAL_ASSIGN = frozenset({"list", "repeat", "index", "len", "zeros_like", "sum", "list_max", "list_min",
+                                "index_of", "pop"})
 _STRUCTURAL_EFFECT = frozenset({"append", "setitem", "accum_item", "discard_pop"})
 
 
@@ -666,30 +669,51 @@ class _Interpreter:
             raise _FollowPaths(f"{what} under a condition that depends on the parameters")
 
     def assign(self, op: str, args: list[Any]) -> Any:
+        if op in _STRUCTURAL_ASSIGN:
+            return self.structural(op, args)
         rule = self.rules.get(op)
-        if rule is not None:
-            if rule.sympy is None:
-                raise UnsupportedError(f"the rule table has no SymPy spelling for '{op}'")
-            return self.domain.apply(op, rule, args)
-        if op not in _STRUCTURAL_ASSIGN:
+        if rule is None:
             raise UnsupportedError(f"the check does not know the operation '{op}'")
+        if rule.sympy is None:
+            raise UnsupportedError(f"the rule table has no SymPy spelling for '{op}'")
+        if not getattr(rule, "structural", False) and op != "copy" and any(isinstance(a, list) for a in args):
+            raise UnsupportedError(f"the check expected numbers as the operands of '{op}', found a list")
+        return self.domain.apply(op, rule, args)
+
+    def structural(self, op: str, args: list[Any]) -> Any:
+        """List operations, evaluated with Python lists of domain values."""
         if op == "list":
             return list(args)
+        if op == "repeat":
+            count = self.domain.integer(args[1], "a list's length")
+            if count is None:
+                raise _FollowPaths("a list's length depends on the parameters")
+            return [args[0]] * count
+        items = self.as_list(args[0], op)
         if op == "len":
-            return self.domain.const(len(self.as_list(args[0], op)))
+            return self.domain.const(len(items))
         if op == "index":
-            items = self.as_list(args[0], op)
             return self.item(items, args[1])[1]
         if op == "zeros_like":
-            return self.zeros(self.as_list(args[0], op))
-        if op == "sum":
-            total = self.domain.const(0)
-            for item in self.as_list(args[0], op):
-                total = self.domain.apply("add", self.rules["add"], [total, item])
+            return self.zeros(items)
+        if op in ("sum", "list_max", "list_min"):
+            if not items and op != "sum":
+                raise _Rejected(f"{op} of an empty list")
+            reduce = {"sum": "add", "list_max": "max", "list_min": "min"}[op]
+            total = self.domain.const(0) if op == "sum" else items[0]
+            for item in items if op == "sum" else items[1:]:
+                total = self.domain.apply(reduce, self.rules[reduce], [total, item])
             return total
+        if op == "index_of":
+            for position, item in enumerate(items):
+                found = self.domain.truth(self.domain.apply("eq", self.rules["eq"], [item, args[1]]), "a list search")
+                if found is None:
+                    raise _FollowPaths("a list search depends on the parameters")
+                if found:
+                    return self.domain.const(position)
+            raise _Rejected("a list search found nothing")
         # pop
         self.no_speculation("a list pop")
-        items = self.as_list(args[0], op)
         if not items:
             raise _Rejected("pop from an empty list")
         return items.pop() if len(args) == 1 else items.pop(self.item(items, args[1])[0])
@@ -887,6 +911,7 @@ class _Checker:
         self.params = tuple(p.name for p in primal.params)
         self.constants = _Constants()
         self.samples: list[_Sample] = []
+        self.paths_too_long = False
         self.notes: list[str] = []
         self.validate()
 
@@ -974,11 +999,15 @@ class _Checker:
                 return Entry(name, None, ours[i], "SymPy", "undecided", seconds=time.monotonic() - began,
                              note=f"SymPy raised {type(exc).__name__} differentiating: {exc}")
             our_derivative = ours[i]
-            share = min(self.budget * SYMBOLIC_SHARE, deadline - time.monotonic())
-            stage, note = _prove_zero_within(sympy_derivative - our_derivative, share)
-            if stage:
-                return Entry(name, sympy_derivative, our_derivative, f"symbolic ({stage})", "pass",
-                             seconds=time.monotonic() - began)
+            # One sample point first: a mismatch there is a failure that no proof can turn around.
+            if self.compare_at_points(i, name, sympy_derivative, deadline, wanted=1)[0] == "fail":
+                note = "no symbolic proof attempted: a sample point disagrees"
+            else:
+                share = min(self.budget * SYMBOLIC_SHARE, deadline - time.monotonic())
+                stage, note = _prove_zero_within(sympy_derivative - our_derivative, share)
+                if stage:
+                    return Entry(name, sympy_derivative, our_derivative, f"symbolic ({stage})", "pass",
+                                 seconds=time.monotonic() - began)
         verdict, method, used, largest, why = self.compare_at_points(i, name, sympy_derivative, deadline)
         notes = "; ".join(n for n in (note, why) if n)
         return Entry(name, sympy_derivative, our_derivative, method, verdict, used, largest,
@@ -1005,9 +1034,12 @@ class _Checker:
             values.append(abs(value) if positive else value)
         return tuple(values)
 
-    def compare_at_points(self, i: int, name: str, sympy_derivative: Any,
-                          deadline: float) -> tuple[Verdict, str, tuple[tuple[float, ...], ...], float | None, str]:
+    def compare_at_points(self, i: int, name: str, sympy_derivative: Any, deadline: float, wanted: int = 0,
+                          ) -> tuple[Verdict, str, tuple[tuple[float, ...], ...], float | None, str]:
+        """Compare at `wanted` (default: `points`) sample points inside the domain."""
         import mpmath
+
+        wanted = wanted or self.points
 
         used: list[tuple[float, ...]] = []
         largest: float | None = None
@@ -1017,12 +1049,12 @@ class _Checker:
         attempts = 0
         rtol = self.rtol()
         for sample in self.candidates():
-            if len(used) >= self.points or attempts >= 60 * self.points:
+            if len(used) >= wanted or attempts >= 60 * wanted:
                 break
             attempts += 1
             if time.monotonic() > deadline:
                 return ("undecided", "numeric", tuple(used), largest,
-                        f"ran out of time after {len(used)} of {self.points} sample points")
+                        f"ran out of time after {len(used)} of {wanted} sample points")
             try:
                 with mpmath.workdps(DIGITS):
                     ours = self.ours_at(sample, deadline)[i]
@@ -1040,7 +1072,7 @@ class _Checker:
                 continue
             except _OutOfTime:
                 return ("undecided", "numeric", tuple(used), largest,
-                        f"ran out of time after {len(used)} of {self.points} sample points")
+                        f"ran out of time after {len(used)} of {wanted} sample points")
             except S2SError:
                 raise
             except Exception as exc:  # noqa: BLE001 - SymPy's own failures make the check undecided
@@ -1048,7 +1080,7 @@ class _Checker:
                         f"SymPy raised {type(exc).__name__} at a sample point: {exc}")
             methods.add(method)
             used.append(sample.values)
-            largest = max(largest or 0.0, float(difference))
+            largest = max(largest or 0.0, float(difference / max(1, abs(truth), abs(ours))))
             if difference > bound and not failure:
                 failure = (f"at {self._where(sample)}: SymPy gives {mpmath.nstr(truth, 17)}, "
                            f"the generated code {mpmath.nstr(ours, 17)}")
@@ -1059,9 +1091,9 @@ class _Checker:
                            + (f", {ties} of them at a tie or kink" if ties else ""))
         if failure:
             return "fail", method, tuple(used), largest, "; ".join([failure, *skipped])
-        if len(used) < self.points:
+        if len(used) < wanted:
             return ("undecided", method, tuple(used), largest,
-                    "; ".join([f"only {len(used)} of {self.points} sample points inside the function's domain",
+                    "; ".join([f"only {len(used)} of {wanted} sample points inside the function's domain",
                                *skipped]))
         return "pass", method, tuple(used), largest, "; ".join(skipped)
 
@@ -1115,12 +1147,15 @@ class _Checker:
             return sample.path_derivatives[name]
         point = {self.symbols[p]: sympy.Float(v, DIGITS) for p, v in zip(self.params, sample.values)}
         try:
+            if self.paths_too_long:  # one path was past the limit: the others are likely too
+                raise _FollowPaths("the paths are too long")
             path = _Interpreter(_Symbolic(self.constants, point), self.rules, self.data, limit=STATEMENT_LIMIT,
                                 deadline=deadline).run(self.primal, self.symbols)
             result = (self.evaluate(_derivative(path, self.symbols[name]), sample), "numeric (along the path)", RTOL)
         except _FollowPaths:
             import mpmath
 
+            self.paths_too_long = True
             index = self.params.index(name)
 
             def along(t: Any) -> Any:

@@ -1,0 +1,467 @@
+"""The SymPy cross-check: it passes true gradients, fails wrong ones, and never hangs."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import subprocess
+import sys
+import time
+
+import pytest
+
+from s2s_ad import UnsupportedError, api, check, frontend, ir
+from s2s_ad.check import check_built
+from s2s_ad.ir import FLOAT, INT, Assign, Carry, Const, For, Function, If, Loc, Merge, Param, Pop, Push, Var
+from s2s_ad.rules import RULES, Rule
+
+# -- the lecture examples ----------------------------------------------------------
+
+
+def lecture(x, y, z):
+    return (x + y) * max(y, z)
+
+
+def product(a, b):
+    return (a + b) * (b + 1)
+
+
+def nested(x, y, z):
+    return z + math.sin(x**2 + y * math.exp(z))
+
+
+def rosenbrock(x, y):
+    return (1 - x) ** 2 + 100 * (y - x**2) ** 2
+
+
+def quartic(x):
+    return (x**2 + 3) ** 4
+
+
+def exp_sin(x):
+    return math.exp(math.sin(x**2))
+
+
+def three(x1, x2, x3):
+    return x1**2 * x2 + math.cos(x3)
+
+
+def trigonometry(x, y):
+    a = math.sin(x) + math.cos(y) + math.tan(x * y) + math.asin(x / 10) + math.acos(y / 10) + math.atan(x)
+    return a + math.atan2(y, x) + math.sinh(x) + math.cosh(y) + math.tanh(x) + math.asinh(y)
+
+
+def logarithms(x, y):
+    a = math.acosh(x * x + 2) + math.atanh(y / 10) + math.exp(x) + math.expm1(y) + math.log(x * x + 1)
+    return a + math.log(y * y + 2, 3) + math.log1p(x * x) + math.log2(y * y + 1) + math.log10(x * x + 1)
+
+
+def powers(x, y):
+    a = math.sqrt(x * x + y * y + 1) + math.hypot(x, y) + math.pow(x * x + 1, y) + pow(x * x + 1, 0.5)
+    return a + (x * y) ** 3 + x / (y * y + 1) - y
+
+
+def kinks(x, y):
+    a = math.fabs(x) + math.erf(y) + math.erfc(x) + math.degrees(x) + math.radians(y) + abs(y)
+    return a + min(x, y) + max(x, 2 * y) + x % 3 + x // 2 + float(y) + math.floor(x) + math.ceil(y)
+
+
+def domain(x, y):
+    return math.log(x) * math.sqrt(y) + math.acosh(x + 1)
+
+
+EXAMPLES = [lecture, product, nested, rosenbrock, quartic, exp_sin, three, trigonometry, logarithms, powers,
+            kinks, domain]
+
+
+@pytest.mark.parametrize("f", EXAMPLES, ids=lambda f: f.__name__)
+def test_true_gradients_pass(f) -> None:
+    report = check.check(f)
+    assert report.ok, str(report)
+    assert report.verdict == "pass"
+    names = list(frontend.from_function(f).node.args.args)
+    assert [e.parameter for e in report.entries] == [a.arg for a in names]
+    for entry in report.entries:
+        assert entry.verdict == "pass"
+        assert entry.method.startswith(("symbolic", "numeric"))
+
+
+def test_every_math_primitive_is_exercised() -> None:
+    used = set()
+    for f in EXAMPLES:
+        built = api.build(frontend.from_function(f), None)
+        used.update(s.op for s in ir.walk(built.primal.body) if isinstance(s, Assign))
+    differentiable = {op for op, rule in RULES.items() if rule.partials is not None}
+    calls = {op for op in differentiable if RULES[op].names}
+    assert calls - {"fpow_builtin"} <= used | {"fpow_builtin"}, calls - used
+    assert "fpow_builtin" in used or "pow" in used
+
+
+def test_wrt_subset_and_single_name() -> None:
+    report = check.check(nested, wrt="y")
+    assert [e.parameter for e in report.entries] == ["y"]
+    assert report.ok
+    report = check.check(nested, wrt=("z", "x"))
+    assert [e.parameter for e in report.entries] == ["z", "x"]
+    assert report.ok
+
+
+def test_numeric_points_are_inside_the_domain() -> None:
+    report = check.check(domain, budget=0.5)
+    for entry in report.entries:
+        for x, y in entry.points:
+            assert x > 0 and y > 0
+
+
+# -- the report -----------------------------------------------------------------------
+
+
+def test_report_text_names_every_parameter() -> None:
+    report = check.check(three)
+    text = str(report)
+    for name in ("x1", "x2", "x3"):
+        assert f"d/d{name}" in text
+    assert "SymPy:" in text and "ours:" in text
+    assert "2*x1*x2" in text  # SymPy's derivative of x1**2*x2, printed readably
+    assert "PASS" in text
+
+
+def test_report_latex() -> None:
+    latex = check.check(rosenbrock).latex()
+    assert isinstance(latex, str)
+    assert "\\frac" in latex and "\\partial" in latex
+    assert "\\begin{aligned}" in latex
+
+
+def test_report_entries_carry_expressions() -> None:
+    import sympy
+
+    report = check.check(quartic)
+    entry = report.entry("x")
+    x = sympy.Symbol("x", real=True)
+    assert sympy.expand(entry.sympy - 8 * x * (x**2 + 3) ** 3) == 0  # d/dx (x^2+3)^4 by hand
+    assert entry.seconds >= 0
+    assert report.expression == (x**2 + 3) ** 4
+
+
+# -- the check can fail --------------------------------------------------------------
+
+
+def _wrong_sin_rules() -> dict[str, Rule]:
+    rules = dict(RULES)
+    rules["sin"] = dataclasses.replace(RULES["sin"], partials=lambda m, out, x: (-m.cos(x),))
+    return rules
+
+
+def test_wrong_rule_fails_naming_the_parameter() -> None:
+    report = check.check(nested, rules=_wrong_sin_rules())
+    assert not report.ok
+    assert report.verdict == "fail"
+    failed = {e.parameter for e in report.entries if e.verdict == "fail"}
+    assert failed == {"x", "y", "z"}
+    text = str(report)
+    assert "FAIL" in text and "d/dx" in text
+
+
+def test_wrong_rule_leaves_unaffected_parameters_passing() -> None:
+    report = check.check(three, rules=_wrong_sin_rules())  # uses cos, not sin
+    assert report.ok
+
+
+def test_wrong_rule_for_cos_fails() -> None:
+    rules = dict(RULES)
+    rules["cos"] = dataclasses.replace(RULES["cos"], partials=lambda m, out, x: (m.sin(x),))
+    report = check.check(three, rules=rules)
+    assert report.entry("x3").verdict == "fail"
+    assert report.entry("x1").verdict == "pass"
+
+
+def _built(f):
+    parsed = frontend.from_function(f)
+    built = api.build(parsed, tuple(p.arg for p in parsed.node.args.args))
+    return built
+
+
+def test_wrong_adjoint_statement_fails() -> None:
+    built = _built(nested)
+    body = list(built.derived.body)
+    where = next(i for i, s in enumerate(body) if isinstance(s, Assign) and s.op == "mul")
+    body[where] = dataclasses.replace(body[where], op="add")
+    derived = dataclasses.replace(built.derived, body=tuple(body))
+    report = check_built(built.primal, derived, built.wrt, {})
+    assert report.verdict == "fail"
+    assert any(e.verdict == "fail" for e in report.entries)
+    failing = next(e for e in report.entries if e.verdict == "fail")
+    assert failing.method.startswith("numeric")
+    assert failing.max_difference is not None and failing.max_difference > 1e-6
+
+
+def test_every_changed_adjoint_operation_fails() -> None:
+    built = _built(nested)
+    body = built.derived.body
+    for i, stmt in enumerate(body):
+        if isinstance(stmt, Assign) and stmt.op in ("mul", "add"):
+            swapped = dataclasses.replace(stmt, op="add" if stmt.op == "mul" else "mul")
+            derived = dataclasses.replace(built.derived, body=body[:i] + (swapped,) + body[i + 1:])
+            report = check_built(built.primal, derived, built.wrt, {}, budget=1.0)
+            assert report.verdict == "fail", (i, str(report))
+
+
+def test_wrong_return_order_fails() -> None:
+    built = _built(product)
+    derived = dataclasses.replace(built.derived, returns=tuple(reversed(built.derived.returns)))
+    assert check_built(built.primal, derived, built.wrt, {}).verdict == "fail"
+
+
+# -- never hang, never pass by timeout ----------------------------------------------------------
+
+
+def nasty(x, y):
+    a = math.sin(x + y) ** 7 * math.cos(x * y) ** 5 + math.exp(math.sin(x * math.cos(y)))
+    b = math.tanh(a * x) ** 3 + math.sqrt(a * a + y ** 4 + 1) * math.atan(a + x * y)
+    return (a + b) ** 5 * math.log(b * b + 2) + math.erf(a - b)
+
+
+@pytest.mark.parametrize("budget", [0.0, 0.01, 0.2])
+def test_tiny_budget_never_passes_by_timeout(budget: float) -> None:
+    started = time.monotonic()
+    report = check.check(nasty, budget=budget)
+    assert time.monotonic() - started < 10
+    for entry in report.entries:
+        assert entry.verdict in ("pass", "undecided", "fail")
+        if entry.verdict == "pass":
+            assert entry.method.startswith(("symbolic", "numeric"))
+            if entry.method.startswith("numeric"):
+                assert len(entry.points) == 6
+        if entry.verdict == "undecided":
+            assert entry.note
+    if budget == 0.0:
+        assert report.verdict == "undecided"
+        assert not report.ok
+        assert "undecided" in str(report).lower() or "UNDECIDED" in str(report)
+
+
+def test_symbolic_proof_is_stopped() -> None:
+    import sympy
+
+    x = sympy.Symbol("x", real=True)
+    hard = sympy.sin(x) ** 40 + sympy.cos(x) ** 40 - sympy.expand_trig(sympy.sin(40 * x) ** 2) / 7
+    started = time.monotonic()
+    stage, why = check._prove_zero_within(hard, 0.3)
+    assert time.monotonic() - started < 3
+    assert stage == ""
+    assert why
+
+
+def test_sympy_exception_is_undecided() -> None:
+    rules = dict(RULES)
+
+    def broken(sp, x):
+        raise TypeError("no spelling")
+
+    rules["sin"] = dataclasses.replace(RULES["sin"], sympy=broken)
+    built = _built(nested)
+    report = check_built(built.primal, built.derived, built.wrt, {}, rules)
+    assert report.verdict == "undecided"
+    assert not report.ok
+    assert all("no spelling" in e.note for e in report.entries)
+
+
+# -- the interpreter on control flow and lists (IR written by hand) -------------------------------
+
+LOC = Loc("<test>", 1)
+
+
+def _function(name: str, params: tuple[str, ...], body: tuple, returns) -> Function:
+    return Function(name, tuple(Param(p, FLOAT) for p in params), body, returns, LOC)
+
+
+def _assign(target: str, op: str, *args, type_=FLOAT) -> Assign:
+    return Assign(target, op, tuple(args), type_, LOC)
+
+
+def _relu_square():
+    """f(x) = x*x if x > 0 else -x, and its gradient 2x or -1, with If statements."""
+    x = Var("x")
+    primal = _function("f", ("x",), (
+        _assign("c", "gt", x, Const(0.0), type_=ir.BOOL),
+        If(Var("c"), (_assign("a", "mul", x, x),), (_assign("b", "neg", x),),
+           (Merge("r", FLOAT, Var("a"), Var("b")),), LOC),
+    ), Var("r"))
+    return primal, x
+
+
+def test_if_becomes_piecewise() -> None:
+    primal, x = _relu_square()
+    derived = _function("f_grad", ("x",), (
+        _assign("c", "gt", x, Const(0.0), type_=ir.BOOL),
+        If(Var("c"), (_assign("g1", "mul", Const(2.0), x),), (),
+           (Merge("g", FLOAT, Var("g1"), Const(-1.0)),), LOC),
+    ), (Var("g"),))
+    report = check_built(primal, derived, ("x",), {})
+    assert report.ok, str(report)
+    assert "Piecewise" in str(report)
+
+
+def test_wrong_branch_gradient_fails() -> None:
+    primal, x = _relu_square()
+    derived = _function("f_grad", ("x",), (
+        _assign("c", "gt", x, Const(0.0), type_=ir.BOOL),
+        If(Var("c"), (_assign("g1", "mul", Const(2.0), x),), (),
+           (Merge("g", FLOAT, Var("g1"), Const(1.0)),), LOC),  # should be -1
+    ), (Var("g"),))
+    assert check_built(primal, derived, ("x",), {}).verdict == "fail"
+
+
+def _power_loop(n: int):
+    """p = x**n by a loop, gradient by a reversed loop that pops the tape."""
+    primal = _function("f", ("x",), (
+        For("i", Const(0), Const(n), Const(1), (Carry("p", FLOAT, Const(1.0), Var("p2"), "p_out"),),
+            (_assign("p2", "mul", Var("p"), Var("x")),), None, LOC),
+    ), Var("p_out"))
+    derived = _function("f_grad", ("x",), (
+        For("i", Const(0), Const(n), Const(1), (Carry("p", FLOAT, Const(1.0), Var("p2"), "p_out"),),
+            (Push((Var("p"),), LOC), _assign("p2", "mul", Var("p"), Var("x"))), None, LOC),
+        For("j", Const(0), Const(n), Const(1),
+            (Carry("pb", FLOAT, Const(1.0), Var("pb2"), "pb_out"), Carry("xb", FLOAT, Const(0.0), Var("xb2"), "xb_out")),
+            (Pop(("pv",), (FLOAT,), LOC), _assign("t", "mul", Var("pb"), Var("pv")),
+             _assign("xb2", "add", Var("xb"), Var("t")), _assign("pb2", "mul", Var("pb"), Var("x"))),
+            None, LOC, reverse=True),
+    ), (Var("xb_out"),))
+    return primal, derived
+
+
+def test_loops_with_a_known_trip_count_are_unrolled() -> None:
+    import sympy
+
+    primal, derived = _power_loop(5)
+    report = check_built(primal, derived, ("x",), {})
+    assert report.ok, str(report)
+    x = sympy.Symbol("x", real=True)
+    assert report.expression == x**5
+    assert report.entries[0].method.startswith("symbolic")
+
+
+def test_long_gradient_loops_follow_the_path() -> None:
+    primal, derived = _power_loop(500)  # the gradient has more statements than the unrolling limit
+    report = check_built(primal, derived, ("x",), {}, budget=20.0)
+    assert report.expression is None
+    entry = report.entries[0]
+    assert entry.verdict == "pass", str(report)
+    assert entry.method == "numeric (along the path)"
+
+
+def test_long_primal_loops_are_differentiated_by_mpmath() -> None:
+    primal, derived = _power_loop(2100)  # the primal itself is past the unrolling limit
+    report = check_built(primal, derived, ("x",), {}, budget=20.0, points=3)
+    entry = report.entries[0]
+    assert entry.verdict == "pass", str(report)
+    assert entry.method == "numeric (mpmath.diff)"
+    wrong = dataclasses.replace(derived, body=(*derived.body, _assign("g", "mul", Var("xb_out"), Const(1.5))),
+                                returns=(Var("g"),))
+    assert check_built(primal, wrong, ("x",), {}, budget=20.0, points=3).verdict == "fail"
+
+
+def test_symbolic_trip_count_follows_the_path() -> None:
+    """f(x) = x**int(x*x) (loop count read from x), gradient along each path."""
+    x = Var("x")
+    body_primal = (
+        _assign("s", "mul", x, x),
+        _assign("n", "int", Var("s"), type_=INT),
+        For("i", Const(0), Var("n"), Const(1), (Carry("p", FLOAT, x, Var("p2"), "p_out"),),
+            (_assign("p2", "mul", Var("p"), x),), None, LOC),
+    )
+    primal = _function("f", ("x",), body_primal, Var("p_out"))
+    # d/dx x**(n+1) = (n+1) x**n, computed as (n+1) * p_out / x
+    derived = _function("f_grad", ("x",), (
+        *body_primal,
+        _assign("n1", "add", Var("n"), Const(1), type_=INT),
+        _assign("q", "div", Var("p_out"), x),
+        _assign("g", "mul", Var("n1"), Var("q")),
+    ), (Var("g"),))
+    report = check_built(primal, derived, ("x",), {})
+    assert report.expression is None
+    assert report.ok, str(report)
+    assert "path" in report.entries[0].method
+    wrong = dataclasses.replace(derived, body=derived.body[:-1] + (_assign("g", "mul", Var("n"), Var("q")),))
+    assert check_built(primal, wrong, ("x",), {}).verdict == "fail"
+
+
+def test_lists_and_data() -> None:
+    x = Var("x")
+    weights = ir.Global("W", ir.ListOf(FLOAT))
+    primal = _function("f", ("x",), (
+        _assign("xs", "list", x, Const(2.0), type_=ir.ListOf(FLOAT)),
+        ir.Effect("append", (Var("xs"), x), LOC),
+        ir.Effect("setitem", (Var("xs"), Const(1), weights), LOC),
+        _assign("w1", "index", weights, Const(1)),
+        ir.Effect("accum_item", (Var("xs"), Const(0), Var("w1")), LOC),
+        _assign("n", "len", Var("xs"), type_=INT),
+        _assign("first", "index", Var("xs"), Const(0)),
+        _assign("last", "index", Var("xs"), Const(-1)),
+        _assign("r", "mul", Var("first"), Var("last")),
+        _assign("r2", "mul", Var("r"), Var("n")),
+    ), Var("r2"))
+    # ((x + 3) * x) * 3 -> d/dx = 3 (2x + 3)
+    derived = _function("f_grad", ("x",), (
+        _assign("a", "mul", Const(2.0), x),
+        _assign("b", "add", Var("a"), Const(3.0)),
+        _assign("g", "mul", Var("b"), Const(3)),
+    ), Var("g"))
+    report = check_built(primal, derived, ("x",), {"W": [1.0, 3.0]})
+    assert report.ok, str(report)
+    wrong = dataclasses.replace(derived, body=derived.body[:-1] + (_assign("g", "mul", Var("b"), Const(2)),))
+    assert check_built(primal, wrong, ("x",), {"W": [1.0, 3.0]}).verdict == "fail"
+    # a list where a number belongs is refused, not an internal error
+    body = primal.body[:-2] + (_assign("r", "mul", Var("first"), weights), primal.body[-1])
+    with pytest.raises(UnsupportedError, match="list"):
+        check_built(dataclasses.replace(primal, body=body), derived, ("x",), {"W": [1.0, 3.0]})
+    with pytest.raises(UnsupportedError, match="W"):
+        check_built(primal, derived, ("x",), {})
+
+
+def test_unknown_operations_are_refused() -> None:
+    x = Var("x")
+    primal = _function("f", ("x",), (_assign("y", "frobnicate", x),), Var("y"))
+    derived = _function("f_grad", ("x",), (), (Const(1.0),))
+    with pytest.raises(UnsupportedError, match="frobnicate"):
+        check_built(primal, derived, ("x",), {})
+    primal = _function("f", ("x",), (ir.Effect("shuffle", (x,), LOC),), x)
+    with pytest.raises(UnsupportedError, match="shuffle"):
+        check_built(primal, derived, ("x",), {})
+
+
+def test_list_parameters_are_refused() -> None:
+    primal = Function("f", (Param("xs", ir.ListOf(FLOAT)),), (), Const(1.0), LOC)
+    with pytest.raises(UnsupportedError, match="xs"):
+        check_built(primal, primal, ("xs",), {})
+
+
+def test_tape_mismatch_is_refused() -> None:
+    x = Var("x")
+    primal = _function("f", ("x",), (), x)
+    derived = _function("f_grad", ("x",), (Pop(("v",), (FLOAT,), LOC),), (Var("v"),))
+    with pytest.raises(UnsupportedError, match="empty tape"):
+        check_built(primal, derived, ("x",), {})
+
+
+# -- SymPy stays out of `import s2s_ad` ----------------------------------------------------
+
+
+def test_import_does_not_import_sympy() -> None:
+    code = "import sys, s2s_ad, s2s_ad.check; assert 'sympy' not in sys.modules and 'mpmath' not in sys.modules"
+    subprocess.run([sys.executable, "-W", "error", "-c", code], check=True)
+
+
+def test_constants_are_named_exactly() -> None:
+    import sympy
+
+    constants = check._Constants()
+    assert constants.sympy(180 / math.pi) == 180 / sympy.pi
+    assert constants.sympy(2 / math.sqrt(math.pi)) == 2 / sympy.sqrt(sympy.pi)
+    assert constants.sympy(1 / math.log(10)) == 1 / sympy.log(10)
+    assert constants.sympy(0.1) == sympy.Rational(1, 10)
+    assert constants.sympy(3) == 3
+    assert not constants.unnamed
+    constants.sympy(0.123456789012345)
+    assert constants.unnamed == {0.123456789012345}
