@@ -155,7 +155,7 @@ def test_result_is_the_generated_function_itself() -> None:
     assert not hasattr(derivative, "__wrapped__")
     text = "".join(linecache.getlines(derivative.__code__.co_filename))
     compiled = compile(text, derivative.__code__.co_filename, "exec")
-    (generated_code,) = [c for c in compiled.co_consts if isinstance(c, types.CodeType)]
+    (generated_code,) = [c for c in compiled.co_consts if isinstance(c, types.CodeType) and c.co_name == "f_grad"]
     assert generated_code.co_code == derivative.__code__.co_code
     assert inspect.getsource(derivative) in text
 
