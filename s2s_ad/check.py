@@ -61,6 +61,7 @@ ATOL = 1e-30  # absolute floor of the numeric comparison (a derivative that shou
 ROUNDED_RTOL = 1e-12  # when the gradient holds float constants the check cannot name exactly
 DIFF_RTOL = 1e-20  # when SymPy's side is a high-precision numeric derivative (mpmath.diff)
 STATEMENT_LIMIT = 2_000  # statements one symbolic interpretation may evaluate before following paths
+NUMERIC_STATEMENT_LIMIT = 50_000  # statements one evaluation at a point may take (a loop may never end there)
 SYMBOLIC_SHARE = 0.5  # at most this part of a parameter's budget goes to the symbolic proof
 
 
@@ -630,6 +631,8 @@ class _Interpreter:
     def tick(self) -> None:
         self.count += 1
         if self.limit is not None and self.count > self.limit:
+            if isinstance(self.domain, _Numeric):
+                raise _Rejected(f"the code did not finish within {self.limit} statements here")
             raise _FollowPaths(f"more than {self.limit} statements to unroll")
         if self.deadline is not None and self.count % 64 == 0 and time.monotonic() > self.deadline:
             raise _OutOfTime()
@@ -838,6 +841,11 @@ def _prove_zero(difference: Any) -> tuple[str, str]:
         return "expand", ""
     if sympy.cancel(difference) == 0:
         return "cancel", ""
+    if difference.has(sympy.Piecewise):  # branches: compare the pieces one by one
+        folded = sympy.piecewise_fold(difference)
+        pieces = folded.args if isinstance(folded, sympy.Piecewise) else ((folded, True),)
+        if all(piece == 0 or sympy.expand(piece) == 0 or sympy.cancel(piece) == 0 for piece, _ in pieces):
+            return "piecewise cancel", ""
     if sympy.simplify(difference) == 0:
         return "simplify", ""
     if difference.equals(0) is True:
@@ -1044,6 +1052,7 @@ class _Checker:
         used: list[tuple[float, ...]] = []
         largest: float | None = None
         rejected = ties = 0
+        reasons: dict[str, None] = {}  # why samples were rejected, first seen first
         methods: set[str] = set()
         failure = ""
         attempts = 0
@@ -1069,6 +1078,7 @@ class _Checker:
             except _Rejected as exc:
                 rejected += 1
                 ties += exc.tie
+                reasons.setdefault(str(exc), None)
                 continue
             except _OutOfTime:
                 return ("undecided", "numeric", tuple(used), largest,
@@ -1087,8 +1097,9 @@ class _Checker:
         method = " + ".join(sorted(methods)) or "numeric"
         skipped = []
         if rejected:
-            skipped.append(f"{rejected} sample(s) rejected outside the domain"
-                           + (f", {ties} of them at a tie or kink" if ties else ""))
+            skipped.append(f"{rejected} sample(s) rejected"
+                           + (f", {ties} of them at a tie or kink" if ties else "")
+                           + f" ({'; '.join(list(reasons)[:2])})")
         if failure:
             return "fail", method, tuple(used), largest, "; ".join([failure, *skipped])
         if len(used) < wanted:
@@ -1107,7 +1118,8 @@ class _Checker:
         if sample.ours is None:
             try:
                 sample.primal = self.numeric_primal(sample.values, deadline)
-                gradient = _Interpreter(_Numeric(self.constants), self.rules, self.data, deadline=deadline).run(
+                gradient = _Interpreter(_Numeric(self.constants), self.rules, self.data, limit=NUMERIC_STATEMENT_LIMIT,
+                                        deadline=deadline).run(
                     self.gradient_function(), self.numeric_args(sample.values))
                 sample.ours = tuple(gradient)
             except _Rejected as exc:
@@ -1122,8 +1134,8 @@ class _Checker:
 
     def numeric_primal(self, values: Sequence[Any], deadline: float) -> Any:
         domain = _Numeric(self.constants)
-        value = _Interpreter(domain, self.rules, self.data, deadline=deadline).run(self.primal,
-                                                                                   self.numeric_args(values))
+        value = _Interpreter(domain, self.rules, self.data, limit=NUMERIC_STATEMENT_LIMIT,
+                             deadline=deadline).run(self.primal, self.numeric_args(values))
         if domain.namespace.ties:
             raise _Rejected("the function is at a tie or kink here", tie=True)
         return _finite(value, "the function")
