@@ -7,8 +7,10 @@ itself, so calling it costs exactly what calling generated code costs.
 
 from __future__ import annotations
 
+import ast
 import os
 import sys
+import types
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,8 +40,9 @@ def build(parsed: ParsedFunction, wrt: Wrt, *, with_value: bool = False, verbose
     show("lowered", primal)
     names, single = resolve_wrt(primal, wrt, parsed)
     if isinstance(primal.returns, tuple) or _is_list(primal, primal.returns):
+        returns = [n for n in ast.walk(parsed.node) if isinstance(n, ast.Return)]
         raise parsed.source.error(SignatureError, "gradient is only defined for scalar-output functions",
-                                  parsed.node, "return a single number")
+                                  returns[-1] if returns else parsed.node, "return a single number")
     derived = reverse.gradient(primal, names, with_value=with_value, bare=single)
     show("reverse", derived)
     derived = optimize.optimize(derived)
@@ -60,7 +63,7 @@ def _is_list(function: ir.Function, operand: ir.Returns) -> bool:
     if isinstance(operand, ir.Global):
         return True
     if isinstance(operand, ir.Var):
-        return isinstance(reverse.types_of(function).get(operand.name), ir.ListOf)
+        return isinstance(ir.types_of(function).get(operand.name), ir.ListOf)
     return False
 
 
@@ -69,14 +72,20 @@ def resolve_wrt(function: ir.Function, wrt: Wrt, parsed: ParsedFunction) -> tupl
     params = [p.name for p in function.params]
     if wrt is None:
         return tuple(params), len(params) == 1
-    single = isinstance(wrt, (str, int))
+
+    def refuse(message: str, hint: str | None = None) -> SignatureError:
+        return parsed.source.error(SignatureError, message, parsed.node, hint)  # type: ignore[return-value]
+
+    single = isinstance(wrt, (str, int)) and not isinstance(wrt, bool)
+    if not single and not isinstance(wrt, (tuple, list)):
+        raise refuse(f"wrt takes a parameter name or index, or a tuple of them, not {wrt!r}")
     items = [wrt] if single else list(wrt)  # type: ignore[list-item, arg-type]
     if not items:
-        raise SignatureError("wrt is empty: name at least one parameter")
+        raise refuse("wrt is empty: name at least one parameter")
     names = []
     for item in items:
         if isinstance(item, bool) or not isinstance(item, (str, int)):
-            raise SignatureError(f"wrt takes parameter names or indices, not {item!r}")
+            raise refuse(f"wrt takes parameter names or indices, not {item!r}")
         if isinstance(item, int):
             if not -len(params) <= item < len(params):
                 raise parsed.source.error(SignatureError, f"wrt={item}: '{function.name}' has {len(params)} "
@@ -89,7 +98,7 @@ def resolve_wrt(function: ir.Function, wrt: Wrt, parsed: ParsedFunction) -> tupl
         else:
             names.append(item)
     if len(set(names)) != len(names):
-        raise SignatureError(f"wrt names a parameter twice: {tuple(items)!r}")
+        raise refuse(f"wrt names a parameter twice: {tuple(items)!r}")
     return tuple(names), single
 
 
@@ -101,6 +110,8 @@ _CACHE: weakref.WeakKeyDictionary[Callable[..., Any], dict[tuple[Any, ...], Call
 
 
 def _derive(f: Callable[..., Any], wrt: Wrt, with_value: bool, verbose: bool) -> Callable[..., Any]:
+    if not isinstance(f, types.FunctionType):
+        frontend.from_function(f)  # refuses it with the reason
     key = (_freeze(wrt), with_value)
     per_function = _CACHE.setdefault(f, {})
     if key in per_function and not verbose:

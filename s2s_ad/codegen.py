@@ -15,6 +15,7 @@ import copy
 import hashlib
 import linecache
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -24,7 +25,7 @@ from .ir import Assign, Const, Function, Global, Operand, Var
 from .rules import RULES, Rule
 
 # Names generated code relies on; no variable may take them.
-RESERVED = frozenset({"math", "abs", "max", "min", "len", "range", "reversed", "float", "int", "sum", "pow",
+RESERVED = frozenset({"math", "_math", "abs", "max", "min", "len", "range", "reversed", "float", "int", "sum", "pow",
                       "round", "_tape", "None", "True", "False"})
 
 
@@ -50,7 +51,8 @@ def generate(function: Function, rules: Mapping[str, Rule] = RULES, header: str 
     lines: list[str] = []
     if header:
         lines += [f'"""{header}"""', ""]
-    import_lines = (["import math"] if printer.uses_math else []) + list(imports)
+    math_import = "import math" if printer.math == "math" else f"import math as {printer.math}"
+    import_lines = ([math_import] if printer.uses_math else []) + list(imports)
     if import_lines:
         lines += [*import_lines, "", ""]
     lines += printer.lines
@@ -222,14 +224,32 @@ def _python_names(function: Function) -> dict[str, str]:
         """An SSA name spelled exactly like `base` that belongs to another colour keeps it."""
         return {base} if base in everything and base not in names else set()
 
-    colours.sort(key=lambda c: (not any(n in params for w in c[0] for n in w), webs.hull(c[0][0])[0]))
+    def is_temporary(colour: list[list[str]]) -> bool:
+        return ir.is_temp(ir.family(webs.preferred(colour[0])))
+
+    # Temporaries are numbered in order of appearance, and their adjoints follow (`_t3_bar`).
+    user_names = {ir.family(n) for n in everything if not ir.is_temp(ir.family(n))}
+    renumbered: dict[str, str] = {}
+    number = 0
+    for members, _ in sorted((c for c in colours if is_temporary(c[0])), key=lambda c: webs.hull(c[0][0])[0]):
+        number += 1
+        while f"_t{number}" in user_names or f"_t{number}" in taken:
+            number += 1
+        renumbered[ir.family(webs.preferred(members[0]))] = f"_t{number}"
+
+    # Parameters first, then named values, then temporaries numbered in order of appearance.
+    colours.sort(key=lambda c: (not any(n in params for w in c[0] for n in w), is_temporary(c[0]),
+                                webs.hull(c[0][0])[0]))
     for members, _ in colours:
         names = [n for w in members for n in w]
         param = next((n for n in names if n in params), None)
         if param is not None:
             chosen = param
+        elif is_temporary(members):
+            chosen = renumbered[ir.family(webs.preferred(members[0]))]
+            taken.add(chosen)
         else:
-            preferred = webs.preferred(members[0])
+            preferred = _renumber_adjoint(webs.preferred(members[0]), renumbered)
             base = preferred.replace(".", "_")
             chosen, n = ir.family(preferred), 1
             if chosen in taken or chosen in reserved_elsewhere(chosen, names):
@@ -240,6 +260,17 @@ def _python_names(function: Function) -> dict[str, str]:
         for name in names:
             result[name] = chosen
     return result
+
+
+_ADJOINT_OF_TEMP = re.compile(r"^(_t\d+)(_.*)$")
+
+
+def _renumber_adjoint(name: str, renumbered: Mapping[str, str]) -> str:
+    """`_t7_bar` is the adjoint of `_t7`: it follows the temporary's new number."""
+    match = _ADJOINT_OF_TEMP.match(name)
+    if match and match.group(1) in renumbered:
+        return renumbered[match.group(1)] + match.group(2)
+    return name
 
 
 class _Webs:
@@ -317,12 +348,17 @@ def _template(spelling: str) -> ast.expr:
 
 
 class _Substitute(ast.NodeTransformer):
-    def __init__(self, args: list[ast.expr]) -> None:
+    """Fill a rule's spelling: `_0`, `_1` become the operands, `math` the module's name here."""
+
+    def __init__(self, args: list[ast.expr], math_name: str) -> None:
         self.args = args
+        self.math_name = math_name
 
     def visit_Name(self, node: ast.Name) -> ast.expr:
         if node.id.startswith("_") and node.id[1:].isdigit():
             return self.args[int(node.id[1:])]
+        if node.id == "math":
+            return ast.Name(self.math_name)
         return node
 
 
@@ -335,6 +371,8 @@ class _Printer:
         self.uses_math = False
         self.globals: set[str] = set()
         self.last_loc: ir.Loc | None = None
+        # A parameter called `math` would hide the module: import it under another name then.
+        self.math = "math" if "math" not in names.values() else "_math"
 
     def function(self) -> None:
         params = ", ".join(p.name for p in self.f.params)
@@ -501,11 +539,11 @@ class _Printer:
 
     def expression(self, op: str, args: tuple[Operand, ...], placeholders: list[ast.expr] | None = None) -> ast.expr:
         spelling = self.rules[op].python
-        if spelling.startswith("math."):
+        if "math." in spelling:
             self.uses_math = True
         template = _template(spelling)
         operands = placeholders if placeholders is not None else [self.operand(a) for a in args]
-        return _Substitute(operands).visit(copy.deepcopy(template))
+        return _Substitute(operands, self.math).visit(copy.deepcopy(template))
 
     def operand(self, operand: Operand) -> ast.expr:
         if isinstance(operand, Var):
@@ -520,15 +558,15 @@ class _Printer:
         if isinstance(value, float):
             if math.isnan(value):
                 self.uses_math = True
-                return ast.Attribute(ast.Name("math"), "nan")
+                return ast.Attribute(ast.Name(self.math), "nan")
             if math.isinf(value):
                 self.uses_math = True
-                node: ast.expr = ast.Attribute(ast.Name("math"), "inf")
+                node: ast.expr = ast.Attribute(ast.Name(self.math), "inf")
                 return ast.UnaryOp(ast.USub(), node) if value < 0 else node
             if value == math.pi or value == math.e or value == math.tau:
                 self.uses_math = True
                 name = {math.pi: "pi", math.e: "e", math.tau: "tau"}[value]
-                return ast.Attribute(ast.Name("math"), name)
+                return ast.Attribute(ast.Name(self.math), name)
             if value < 0 or (value == 0 and math.copysign(1.0, value) < 0):
                 return ast.UnaryOp(ast.USub(), ast.Constant(-value))
         elif not isinstance(value, bool) and value < 0:

@@ -31,12 +31,15 @@ class S2SError(Exception):
         where = ":".join(str(part) for part in (self.filename, self.lineno, column) if part is not None)
         lines = [f"{where}: error: {self.message}" if where else f"error: {self.message}"]
         if self.source_line is not None:
-            text = self.source_line.rstrip().expandtabs(4)
+            raw = self.source_line.rstrip()
+            text = raw.expandtabs(4)
             lines.append("    " + text)
             if self.col_offset is not None:
-                end = self.end_col_offset if self.end_col_offset is not None else len(text)
-                width = max(1, min(end, len(text)) - self.col_offset)
-                lines.append("    " + " " * self.col_offset + "^" + "~" * (width - 1))
+                # Columns count characters of the raw line; the printed line has its tabs expanded.
+                start = len(raw[: self.col_offset].expandtabs(4))
+                end = len(raw[: self.end_col_offset].expandtabs(4)) if self.end_col_offset is not None else len(text)
+                width = max(1, end - start)
+                lines.append("    " + " " * start + "^" + "~" * (width - 1))
         if self.hint:
             lines.append(f"hint: {self.hint}")
         return "\n".join(lines)

@@ -133,9 +133,13 @@ def from_function(func: object) -> ParsedFunction:
 
 
 def _lambda_error(func: types.FunctionType) -> S2SError:
+    filename, lineno = func.__code__.co_filename, func.__code__.co_firstlineno
+    line = next(iter(_file_lines(filename)[lineno - 1:lineno]), None) if _file_lines(filename) else None
+    col = line.find("lambda") if line else -1
     return UnsupportedError(
-        "lambda functions cannot be differentiated", filename=func.__code__.co_filename,
-        lineno=func.__code__.co_firstlineno, hint="define the function with `def`")
+        "lambda functions cannot be differentiated", filename=filename, lineno=lineno, source_line=line,
+        col_offset=col if col >= 0 else None, end_col_offset=col + len("lambda") if col >= 0 else None,
+        hint="define the function with `def`")
 
 
 def _file_lines(filename: str) -> tuple[str, ...] | None:
@@ -157,9 +161,9 @@ def _parse_def(lines: list[str], start: int, filename: str, file_lines: tuple[st
         raise SourceError(f"the source of '{name}' is not a `def` statement", filename=filename, lineno=start,
                           hint="define the function with `def`")
     node = module.body[0]
+    ast.increment_lineno(node, start - 1)
     if isinstance(node, ast.AsyncFunctionDef):
         raise Source(filename, file_lines).error(UnsupportedError, "async functions cannot be differentiated", node)
-    ast.increment_lineno(node, start - 1)
     if indent:
         for child in ast.walk(node):
             if hasattr(child, "col_offset"):

@@ -360,6 +360,24 @@ def free_names(block: Block) -> set[str]:
     return used - defined
 
 
+def types_of(function: Function) -> dict[str, Type]:
+    """The type of every name a function defines."""
+    types = {p.name: p.type for p in function.params}
+    for stmt in walk(function.body):
+        if isinstance(stmt, Assign):
+            types[stmt.target] = stmt.type
+        elif isinstance(stmt, Pop):
+            types.update(zip(stmt.targets, stmt.types))
+        elif isinstance(stmt, If):
+            types.update((m.target, m.type) for m in stmt.merges)
+        elif isinstance(stmt, (For, While)):
+            for c in stmt.carried:
+                types[c.header] = types[c.result] = c.type
+            if isinstance(stmt, For):
+                types[stmt.index] = INT
+    return types
+
+
 # -- names -------------------------------------------------------------------
 
 _VERSION = re.compile(r"^(.*)\.(\d+)$")
@@ -455,7 +473,7 @@ class Emitter:
         return self.types.get(operand.name, FLOAT)
 
     def op(self, op: str, *args: Operand, name: str | None = None, type_: Type | None = None) -> Operand:
-        folded = fold(self.rules, op, args)
+        folded = fold(self.rules, op, args, self.type_of)
         if folded is not None:
             return folded
         rule = self.rules[op]
@@ -473,7 +491,8 @@ class Emitter:
         return _Namespace(self)
 
 
-def fold(rules: Mapping[str, object], op: str, args: tuple[Operand, ...]) -> Operand | None:
+def fold(rules: Mapping[str, object], op: str, args: tuple[Operand, ...],
+         type_of: Callable[[Operand], Type] | None = None) -> Operand | None:
     """The operand an operation reduces to without computing anything, if any.
 
     Only exact rewrites: constants are evaluated as Python would (unless that
@@ -492,18 +511,27 @@ def fold(rules: Mapping[str, object], op: str, args: tuple[Operand, ...]) -> Ope
             if isinstance(value, (int, float)) and not isinstance(value, complex):
                 return Const(value)
         return None
+    def keeps_type(kept: Operand, const: Operand) -> bool:
+        """`1.0 * n` is a float even when `n` is an int: only then is it not `n`."""
+        assert isinstance(const, Const)
+        return not isinstance(const.value, float) or (type_of is not None and type_of(kept) == FLOAT)
+
     if op == "mul":
         left, right = args
-        if _is(right, 1):
+        if _is(right, 1) and keeps_type(left, right):
             return left
-        if _is(left, 1):
+        if _is(left, 1) and keeps_type(right, left):
             return right
-    elif op == "div" and _is(args[1], 1):
-        return args[0]
-    elif op == "sub" and _is(args[1], 0):
-        return args[0]
     elif op == "pow" and _is(args[1], 1):
         return args[0]
+    elif op == "div" and _is(args[1], 1) and type_of is not None and type_of(args[0]) == FLOAT:
+        return args[0]  # n / 1 is a float when n is an int
+    elif op == "sub" and _is(args[1], 0) and keeps_type(args[0], args[1]):
+        return args[0]
+    elif op == "pow" and _is(args[1], 0) and type_of is not None:
+        # x ** 0 is 1 for every x (nan and inf too); its type follows the operands'.
+        kind = FLOAT if FLOAT in (type_of(args[0]), const_type(args[1].value)) else INT  # type: ignore[union-attr]
+        return Const(1.0 if kind == FLOAT else 1)
     return None
 
 

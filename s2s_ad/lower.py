@@ -934,7 +934,8 @@ class _Lowering:
             for arg in args:
                 self.scalar(arg, node)
         operands = tuple(a.operand for a in args)
-        folded = ir.fold(self.rules, op, operands)
+        types = {a.operand: a.type for a in args}
+        folded = ir.fold(self.rules, op, operands, lambda o: types.get(o, FLOAT))
         if folded is not None:
             return Value(folded, ir.const_type(folded.value) if isinstance(folded, Const) else args[0].type)
         rule = self.rules[op]

@@ -27,9 +27,15 @@ def propagate(function: Function, rules: Mapping[str, Rule] = RULES) -> Function
     """Copy propagation and constant folding: `a = b` disappears and `a` reads `b`; so do merges
     of one value and loop values that the loop never changes."""
     mapping: dict[str, Operand] = {}
+    types = ir.types_of(function)
 
     def sub(operand: Operand) -> Operand:
         return ir.substitute(operand, mapping)
+
+    def type_of(operand: Operand) -> ir.Type:
+        if isinstance(operand, ir.Const):
+            return ir.const_type(operand.value)
+        return operand.type if isinstance(operand, ir.Global) else types.get(operand.name, ir.FLOAT)
 
     def block(statements: ir.Block) -> ir.Block:
         out: list[Stmt] = []
@@ -39,7 +45,7 @@ def propagate(function: Function, rules: Mapping[str, Rule] = RULES) -> Function
                 if stmt.op == "copy":
                     mapping[stmt.target] = args[0]
                     continue
-                folded = ir.fold(rules, stmt.op, args) if rules[stmt.op].pure else None
+                folded = ir.fold(rules, stmt.op, args, type_of) if rules[stmt.op].pure else None
                 if folded is not None:
                     mapping[stmt.target] = folded
                     continue

@@ -31,23 +31,6 @@ from .rules import RULES, Rule
 _CHEAP_INT_OPS = frozenset({"add", "sub", "mul", "neg", "floordiv", "mod", "copy", "min", "max"})
 
 
-def types_of(function: Function) -> dict[str, Type]:
-    types = {p.name: p.type for p in function.params}
-    for stmt in ir.walk(function.body):
-        if isinstance(stmt, Assign):
-            types[stmt.target] = stmt.type
-        elif isinstance(stmt, ir.Pop):
-            types.update(zip(stmt.targets, stmt.types))
-        elif isinstance(stmt, ir.If):
-            types.update((m.target, m.type) for m in stmt.merges)
-        elif isinstance(stmt, (ir.For, ir.While)):
-            for c in stmt.carried:
-                types[c.header] = types[c.result] = c.type
-            if isinstance(stmt, ir.For):
-                types[stmt.index] = INT
-    return types
-
-
 def _dependencies(function: Function, rules: Mapping[str, Rule], types: Mapping[str, Type]) -> list[tuple[str, str]]:
     """Edges (a, b): b's value depends differentiably on a. Lists are objects: both directions."""
     edges: list[tuple[str, str]] = []
@@ -93,7 +76,7 @@ def _dependencies(function: Function, rules: Mapping[str, Rule], types: Mapping[
 
 def activity(function: Function, wrt: tuple[str, ...], rules: Mapping[str, Rule] = RULES) -> set[str]:
     """Names that depend on a `wrt` parameter and that the result depends on."""
-    types = types_of(function)
+    types = ir.types_of(function)
     forward: dict[str, list[str]] = defaultdict(list)
     backward: dict[str, list[str]] = defaultdict(list)
     for a, b in _dependencies(function, rules, types):
@@ -148,7 +131,7 @@ class _Reverse:
     def __init__(self, function: Function, wrt: tuple[str, ...], rules: Mapping[str, Rule]) -> None:
         self.function = function
         self.rules = rules
-        self.types = types_of(function)
+        self.types = ir.types_of(function)
         self.active = activity(function, wrt, rules)
         self.namer = Namer(ir.all_names(function))
         self.adjoint: dict[str, Operand] = {}

@@ -72,7 +72,7 @@ RULES: dict[str, Rule] = {
     "div": Rule("{0} / {1}", lambda sp, x, y: x / y, lambda m, out, x, y: (1 / y, -out / y)),
     "neg": Rule("-{0}", lambda sp, x: -x, lambda m, out, x: (-1,), "promote"),
     "pow": Rule("{0} ** {1}", lambda sp, x, y: x**y,
-                lambda m, out, x, y: (y * x ** (y - 1), out * m.log(x)), "promote"),
+                lambda m, out, x, y: (y * x ** (y - 1), m.xlogy(out, x)), "promote"),
     "floordiv": Rule("{0} // {1}", lambda sp, x, y: sp.floor(x / y), None, "promote"),
     "mod": Rule("{0} % {1}", lambda sp, x, y: sp.Mod(x, y), lambda m, out, x, y: (1, -(x // y)), "promote"),
     "copy": Rule("{0}", lambda sp, x: x, lambda m, out, x: (1,), "promote"),
@@ -89,6 +89,9 @@ RULES: dict[str, Rule] = {
     # helpers that derivatives are written with
     "sign": Rule("({0} > 0) - ({0} < 0)", lambda sp, x: sp.sign(x), None, "int"),
     "step": Rule("({0} > {1}) + 0.5 * ({0} == {1})", lambda sp, x, y: sp.Heaviside(x - y), None),
+    # x * log(y), and 0 where x is 0 (so d(0 ** y)/dy is 0, as 0 ** y is 0 for every y > 0)
+    "xlogy": Rule("{0} * math.log({1}) if {0} else 0.0", lambda sp, x, y: x * sp.log(y),
+                  lambda m, out, x, y: (m.log(y), x / y)),
     # builtins
     "abs": Rule("abs({0})", lambda sp, x: sp.Abs(x), lambda m, out, x: (m.sign(x),), "promote", names=("abs",)),
     "max": Rule("max({0}, {1})", lambda sp, x, y: sp.Max(x, y),
@@ -99,7 +102,7 @@ RULES: dict[str, Rule] = {
     "int": Rule("int({0})", lambda sp, x: sp.sign(x) * sp.floor(sp.Abs(x)), None, "int", names=("int",)),
     "round": Rule("round({0})", lambda sp, x: sp.floor(x + sp.Rational(1, 2)), None, "int", names=("round",)),
     "fpow_builtin": Rule("pow({0}, {1})", lambda sp, x, y: x**y,
-                         lambda m, out, x, y: (y * x ** (y - 1), out * m.log(x)), "promote", names=("pow",)),
+                         lambda m, out, x, y: (y * x ** (y - 1), m.xlogy(out, x)), "promote", names=("pow",)),
     # the math module
     "sin": _math("sin", lambda sp, x: sp.sin(x), lambda m, out, x: (m.cos(x),)),
     "cos": _math("cos", lambda sp, x: sp.cos(x), lambda m, out, x: (-m.sin(x),)),
@@ -126,7 +129,7 @@ RULES: dict[str, Rule] = {
     "sqrt": _math("sqrt", lambda sp, x: sp.sqrt(x), lambda m, out, x: (0.5 / out,)),
     "hypot": _math("hypot", lambda sp, x, y: sp.sqrt(x**2 + y**2), lambda m, out, x, y: (x / out, y / out), arity=2),
     "fpow": _math("pow", lambda sp, x, y: x**y,
-                  lambda m, out, x, y: (y * m.fpow(x, y - 1), out * m.log(x)), arity=2),
+                  lambda m, out, x, y: (y * m.fpow(x, y - 1), m.xlogy(out, x)), arity=2),
     "fabs": _math("fabs", lambda sp, x: sp.Abs(x), lambda m, out, x: (m.sign(x),)),
     "erf": _math("erf", lambda sp, x: sp.erf(x),
                  lambda m, out, x: (2 / math.sqrt(math.pi) * m.exp(-x**2),)),

@@ -12,8 +12,8 @@ def chain_grad(x, y, z):
     _t4_bar = math.cos(_t4)
     y_bar = _t4_bar * _t2
     _t2_bar = _t4_bar * y
-    _t10 = _t2_bar * _t2
-    z_bar = 1.0 + _t10
-    _t11 = 2 * x
-    x_bar = _t4_bar * _t11
+    _t5 = _t2_bar * _t2
+    z_bar = 1.0 + _t5
+    _t6 = 2 * x
+    x_bar = _t4_bar * _t6
     return x_bar, y_bar, z_bar

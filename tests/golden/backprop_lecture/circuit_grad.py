@@ -4,9 +4,9 @@ def circuit_grad(x, y, z):
     _t2 = max(y, z)
     # reverse sweep
     # line 27: return (x + y) * max(y, z)
-    _t4 = (y > z) + 0.5 * (y == z)
-    _t5 = (z > y) + 0.5 * (z == y)
-    y_bar = _t1 * _t4
-    z_bar = _t1 * _t5
+    _t3 = (y > z) + 0.5 * (y == z)
+    _t4 = (z > y) + 0.5 * (z == y)
+    y_bar = _t1 * _t3
+    z_bar = _t1 * _t4
     y_bar += _t2
     return _t2, y_bar, z_bar

@@ -4,8 +4,8 @@ def quartic_grad(x):
     _t2 = _t1 + 3
     # reverse sweep
     # line 45: return (x**2 + 3) ** 4
-    _t4 = _t2 ** 3
-    _t2_bar = 4 * _t4
-    _t8 = 2 * x
-    x_bar = _t2_bar * _t8
+    _t3 = _t2 ** 3
+    _t2_bar = 4 * _t3
+    _t4 = 2 * x
+    x_bar = _t2_bar * _t4
     return x_bar

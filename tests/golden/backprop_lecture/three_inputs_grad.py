@@ -6,8 +6,8 @@ def three_inputs_grad(x1, x2, x3):
     _t1 = x1 ** 2
     # reverse sweep
     # line 55: return x1**2 * x2 + math.cos(x3)
-    _t5 = math.sin(x3)
-    x3_bar = -_t5
-    _t7 = 2 * x1
-    x1_bar = x2 * _t7
+    _t2 = math.sin(x3)
+    x3_bar = -_t2
+    _t3 = 2 * x1
+    x1_bar = x2 * _t3
     return x1_bar, _t1, x3_bar

@@ -15,9 +15,9 @@ def projectile_range_grad(v, theta, g):
     g_bar = _t7 / g
     _t1_bar = _t6 * _t3
     _t3_bar = _t6 * _t1
-    _t11 = math.cos(_t2)
-    _t2_bar = _t3_bar * _t11
+    _t8 = math.cos(_t2)
+    _t2_bar = _t3_bar * _t8
     theta_bar = _t2_bar * 2
-    _t14 = 2 * v
-    v_bar = _t1_bar * _t14
+    _t9 = 2 * v
+    v_bar = _t1_bar * _t9
     return v_bar, theta_bar, g_bar
