@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import codegen, frontend, ir, lower, optimize, reverse
-from .errors import SignatureError
+from .errors import CheckError, SignatureError
 from .frontend import Data, ParsedFunction
 
 Wrt = str | int | Sequence[str | int] | None
@@ -31,6 +31,7 @@ class Built:
     derived: ir.Function
     generated: codegen.Generated
     wrt: tuple[str, ...]
+    with_value: bool = False
 
 
 def build(parsed: ParsedFunction, wrt: Wrt, *, with_value: bool = False, verbose: bool = False) -> Built:
@@ -50,7 +51,7 @@ def build(parsed: ParsedFunction, wrt: Wrt, *, with_value: bool = False, verbose
     generated = codegen.generate(derived)
     if verbose:
         print(f"--- generated code for {parsed.name} (wrt {', '.join(names)}) ---\n{generated.source}", file=sys.stderr)
-    return Built(primal, derived, generated, names)
+    return Built(primal, derived, generated, names, with_value)
 
 
 def _printer(verbose: bool) -> Callable[[str, ir.Function], None]:
@@ -109,15 +110,17 @@ _CACHE: weakref.WeakKeyDictionary[Callable[..., Any], dict[tuple[Any, ...], Call
 )
 
 
-def _derive(f: Callable[..., Any], wrt: Wrt, with_value: bool, verbose: bool) -> Callable[..., Any]:
+def _derive(f: Callable[..., Any], wrt: Wrt, with_value: bool, verbose: bool, check: bool) -> Callable[..., Any]:
     if not isinstance(f, types.FunctionType):
         frontend.from_function(f)  # refuses it with the reason
     key = (_freeze(wrt), with_value)
     per_function = _CACHE.setdefault(f, {})
-    if key in per_function and not verbose:
+    if key in per_function and not verbose and not check:
         return per_function[key]
     parsed = frontend.from_function(f)
     built = build(parsed, wrt, with_value=with_value, verbose=verbose)
+    if check:
+        _cross_check(parsed, built)
     namespace: dict[str, object] = {}
     for name in built.generated.globals:
         found = parsed.resolve(name)
@@ -129,27 +132,47 @@ def _derive(f: Callable[..., Any], wrt: Wrt, with_value: bool, verbose: bool) ->
     return compiled
 
 
+def _cross_check(parsed: ParsedFunction, built: Built) -> None:
+    """Raise `CheckError` unless SymPy agrees with the generated gradient."""
+    from . import check as checking  # imports SymPy: only when asked for
+
+    derived = built.derived
+    if built.with_value:  # check the gradient part of (value, gradient)
+        derived = ir.Function(derived.name, derived.params, derived.body, derived.returns[1],  # type: ignore[index]
+                              derived.loc, derived.sources)
+    report = checking.check_built(built.primal, derived, built.wrt,
+                                  checking.data_of(parsed, built.primal, derived))
+    if not report.ok:
+        raise parsed.source.error(CheckError, f"the generated gradient of '{parsed.name}' does not pass the SymPy "
+                                              f"cross-check:\n{report}", parsed.node,
+                                  "this is a bug in s2s_ad or in a custom derivative; please report it")
+
+
 def _freeze(wrt: Wrt) -> object:
     return wrt if wrt is None or isinstance(wrt, (str, int)) else tuple(wrt)
 
 
-def grad(f: Callable[..., Any] | None = None, *, wrt: Wrt = None, verbose: bool = False) -> Any:
+def grad(f: Callable[..., Any] | None = None, *, wrt: Wrt = None, check: bool = False,
+         verbose: bool = False) -> Any:
     """The gradient of a scalar function, as generated Python.
 
     Usable as `@grad`, `@grad(wrt=...)` or `grad(f, wrt=...)`. `wrt` takes a
     parameter name or index (the gradient is returned bare) or a tuple of
     them (a tuple is returned, in that order); `None` means all parameters.
+    `check=True` proves the generated gradient against SymPy first and raises
+    `CheckError` if they disagree. `verbose=True` prints the IR after each stage.
     """
     if f is None:
-        return lambda func: grad(func, wrt=wrt, verbose=verbose)
-    return _derive(f, wrt, with_value=False, verbose=verbose)
+        return lambda func: grad(func, wrt=wrt, check=check, verbose=verbose)
+    return _derive(f, wrt, with_value=False, verbose=verbose, check=check)
 
 
-def value_and_grad(f: Callable[..., Any] | None = None, *, wrt: Wrt = None, verbose: bool = False) -> Any:
+def value_and_grad(f: Callable[..., Any] | None = None, *, wrt: Wrt = None, check: bool = False,
+                   verbose: bool = False) -> Any:
     """Like `grad`, but the generated function returns `(value, gradient)`."""
     if f is None:
-        return lambda func: value_and_grad(func, wrt=wrt, verbose=verbose)
-    return _derive(f, wrt, with_value=True, verbose=verbose)
+        return lambda func: value_and_grad(func, wrt=wrt, check=check, verbose=verbose)
+    return _derive(f, wrt, with_value=True, verbose=verbose, check=check)
 
 
 class CustomDerivative:
