@@ -1,0 +1,58 @@
+def huber_fit_grad(a, b, xs, ys):
+    _tape = []
+    # line 45: for x, y in zip(xs, ys):
+    _t1 = len(xs)
+    _t2 = len(ys)
+    _t3 = min(_t1, _t2)
+    total = 0.0
+    for _k in range(_t3):
+        x = xs[_k]
+        y = ys[_k]
+        # line 46: total += huber(a * x + b - y, 1.0)
+        _t4 = a * x
+        _t5 = _t4 + b
+        _t6 = _t5 - y
+        # line 36: if abs(r) <= delta:
+        _t7 = abs(_t6)
+        _t8 = _t7 <= 1.0
+        if _t8:
+            # line 37: return 0.5 * r * r
+            _t9 = 0.5 * _t6
+            _result = _t9 * _t6
+            _tape.append(_t9)
+        else:
+            # line 39: return delta * (abs(r) - 0.5 * delta)
+            _result = _t7 - 0.5
+        # line 46: total += huber(a * x + b - y, 1.0)
+        total += _result
+        # line 45: for x, y in zip(xs, ys):
+        _tape.append((_t6, _t8))
+    # reverse sweep
+    # line 42: def huber_fit(a: float, b: float, xs: list[float], ys: list[float]) -> float:
+    xs_bar = [0.0] * len(xs)
+    ys_bar = [0.0] * len(ys)
+    # line 45: for x, y in zip(xs, ys):
+    a_bar, b_bar = 0.0, 0.0
+    for _k in reversed(range(_t3)):
+        _t6, _t8 = _tape.pop()
+        x = xs[_k]
+        # line 36: if abs(r) <= delta:
+        if _t8:
+            # line 37: return 0.5 * r * r
+            _t9 = _tape.pop()
+            _t10 = _t6 * 0.5
+            _t6_bar = _t9 + _t10
+        else:
+            # line 39: return delta * (abs(r) - 0.5 * delta)
+            _t11 = (_t6 > 0) - (_t6 < 0)
+            _t6_bar = 1.0 * _t11
+        # line 46: total += huber(a * x + b - y, 1.0)
+        y_bar = -_t6_bar
+        b_bar += _t6_bar
+        _t12 = _t6_bar * x
+        a_bar += _t12
+        x_bar = _t6_bar * a
+        # line 45: for x, y in zip(xs, ys):
+        ys_bar[_k] += y_bar
+        xs_bar[_k] += x_bar
+    return a_bar, b_bar, xs_bar, ys_bar

@@ -1,0 +1,26 @@
+def huber_grad(r, delta):
+    # line 36: if abs(r) <= delta:
+    _t1 = abs(r)
+    _t2 = _t1 <= delta
+    if _t2:
+        # line 37: return 0.5 * r * r
+        _t3 = 0.5 * r
+    else:
+        # line 39: return delta * (abs(r) - 0.5 * delta)
+        _t4 = 0.5 * delta
+        _t5 = _t1 - _t4
+    # reverse sweep
+    # line 36: if abs(r) <= delta:
+    if _t2:
+        # line 37: return 0.5 * r * r
+        _t6 = r * 0.5
+        r_bar = _t3 + _t6
+        delta_bar = 0.0
+    else:
+        # line 39: return delta * (abs(r) - 0.5 * delta)
+        _t4_bar = -delta
+        _t7 = _t4_bar * 0.5
+        delta_bar = _t5 + _t7
+        _t8 = (r > 0) - (r < 0)
+        r_bar = delta * _t8
+    return r_bar, delta_bar
