@@ -201,7 +201,7 @@ def _describe(entry: Entry) -> str:
 
 
 def check(f: Callable[..., Any], wrt: Any = None, *, budget: float = 3.0, points: int = 6, seed: int = 0,
-          rules: Mapping[str, Rule] = RULES) -> Report:
+          rules: Mapping[str, Rule] = RULES, symbolic: bool = True) -> Report:
     """Cross-check the gradient s2s_ad generates for `f` against SymPy's derivative.
 
     `wrt` is as for `grad` (None means every parameter). `budget` is the time
@@ -209,6 +209,8 @@ def check(f: Callable[..., Any], wrt: Any = None, *, budget: float = 3.0, points
     numeric comparison needs; `seed` makes the points reproducible. `rules` is
     the rule table to build the gradient with (tests inject wrong rules to see
     the check fail); the expressions are always read with the same table.
+    `symbolic=False` skips the symbolic proof and compares at points only
+    (fast, for property tests that check thousands of functions).
     """
     from . import api  # api may come to import this module
 
@@ -221,7 +223,7 @@ def check(f: Callable[..., Any], wrt: Any = None, *, budget: float = 3.0, points
         names, single = api.resolve_wrt(primal, wrt, parsed)
         derived = optimize.optimize(reverse.gradient(primal, names, bare=single, rules=rules), rules)
     return check_built(primal, derived, names, data_of(parsed, primal, derived), rules,
-                       budget=budget, points=points, seed=seed)
+                       budget=budget, points=points, seed=seed, symbolic=symbolic)
 
 
 def data_of(parsed: frontend.ParsedFunction, *functions: ir.Function) -> dict[str, object]:
@@ -239,14 +241,14 @@ def data_of(parsed: frontend.ParsedFunction, *functions: ir.Function) -> dict[st
 
 def check_built(primal: ir.Function, derived: ir.Function, wrt: tuple[str, ...], data: Mapping[str, object],
                 rules: Mapping[str, Rule] = RULES, *, budget: float = 3.0, points: int = 6,
-                seed: int = 0) -> Report:
+                seed: int = 0, symbolic: bool = True) -> Report:
     """Cross-check a gradient IR (`derived`) against SymPy's derivative of `primal`.
 
     `derived` returns one gradient operand per name of `wrt` (a tuple, or the
     operand itself for a single name). `data` gives the values of the
     `ir.Global` names. Raises `UnsupportedError` for IR the check cannot read.
     """
-    return _Checker(primal, derived, tuple(wrt), data, rules, budget, points, seed).run()
+    return _Checker(primal, derived, tuple(wrt), data, rules, budget, points, seed, symbolic).run()
 
 
 # -- value domains -------------------------------------------------------------
@@ -907,7 +909,7 @@ class _Sample:
 
 class _Checker:
     def __init__(self, primal: ir.Function, derived: ir.Function, wrt: tuple[str, ...], data: Mapping[str, object],
-                 rules: Mapping[str, Rule], budget: float, points: int, seed: int) -> None:
+                 rules: Mapping[str, Rule], budget: float, points: int, seed: int, symbolic: bool = True) -> None:
         self.primal = primal
         self.derived = derived
         self.wrt = wrt
@@ -915,6 +917,7 @@ class _Checker:
         self.rules = rules
         self.budget = max(0.0, float(budget))
         self.points = max(1, int(points))
+        self.symbolic = symbolic
         self.rng = random.Random(seed)
         self.params = tuple(p.name for p in primal.params)
         self.constants = _Constants()
@@ -1008,7 +1011,9 @@ class _Checker:
                              note=f"SymPy raised {type(exc).__name__} differentiating: {exc}")
             our_derivative = ours[i]
             # One sample point first: a mismatch there is a failure that no proof can turn around.
-            if self.compare_at_points(i, name, sympy_derivative, deadline, wanted=1)[0] == "fail":
+            if not self.symbolic:
+                note = ""
+            elif self.compare_at_points(i, name, sympy_derivative, deadline, wanted=1)[0] == "fail":
                 note = "no symbolic proof attempted: a sample point disagrees"
             else:
                 share = min(self.budget * SYMBOLIC_SHARE, deadline - time.monotonic())
@@ -1142,11 +1147,19 @@ class _Checker:
 
     def evaluate(self, expression: Any, sample: _Sample) -> Any:
         """A SymPy expression at the sample point, as a finite real mpmath number."""
+        import mpmath
         import sympy
 
-        subs = {self.symbols[p]: sympy.Float(v, DIGITS) for p, v in zip(self.params, sample.values)}
+        values = {self.symbols[p]: mpmath.mpf(v) for p, v in zip(self.params, sample.values)}
         try:
-            value = expression.evalf(DIGITS, subs=subs)
+            return _finite(_MpMathEvaluator(values).value(expression), "SymPy's derivative")
+        except _CannotEvaluate:
+            pass
+        except (ArithmeticError, ValueError, TypeError) as exc:
+            raise _Rejected(f"SymPy's derivative is undefined here ({exc})") from exc
+        point = {self.symbols[p]: sympy.Float(v, DIGITS) for p, v in zip(self.params, sample.values)}
+        try:
+            value = expression.xreplace(point).evalf(DIGITS)
         except (ArithmeticError, ValueError) as exc:
             raise _Rejected(f"SymPy's derivative is undefined here ({exc})") from exc
         return _to_mpmath(value)
@@ -1179,6 +1192,102 @@ class _Checker:
             result = (_finite(derivative, "mpmath's derivative"), "numeric (mpmath.diff)", DIFF_RTOL)
         sample.path_derivatives[name] = result
         return result
+
+
+class _CannotEvaluate(Exception):
+    """A SymPy node the mpmath evaluator does not know; SymPy's own evalf takes over."""
+
+
+class _MpMathEvaluator:
+    """A SymPy expression evaluated with mpmath at the working precision, node by node.
+
+    Much faster than `evalf(subs=...)` on the large expressions derivatives
+    become; repeated subexpressions are evaluated once. Conventions are
+    SymPy's: `Heaviside(0) = 1/2`, `sign(0) = 0`, `Mod` takes the divisor's sign.
+    """
+
+    def __init__(self, values: Mapping[Any, Any]) -> None:
+        import mpmath
+        import sympy
+
+        self.mp = mpmath
+        self.sp = sympy
+        self.memo: dict[Any, Any] = dict(values)
+        functions = {sympy.sin: mpmath.sin, sympy.cos: mpmath.cos, sympy.tan: mpmath.tan, sympy.asin: mpmath.asin,
+                     sympy.acos: mpmath.acos, sympy.atan: mpmath.atan, sympy.sinh: mpmath.sinh,
+                     sympy.cosh: mpmath.cosh, sympy.tanh: mpmath.tanh, sympy.asinh: mpmath.asinh,
+                     sympy.acosh: mpmath.acosh, sympy.atanh: mpmath.atanh, sympy.exp: mpmath.exp,
+                     sympy.erf: mpmath.erf, sympy.erfc: mpmath.erfc, sympy.floor: mpmath.floor,
+                     sympy.ceiling: mpmath.ceil, sympy.sign: mpmath.sign, sympy.atan2: mpmath.atan2}
+        self.functions = functions
+
+    def value(self, node: Any) -> Any:
+        found = self.memo.get(node)
+        if found is None:
+            found = self.memo[node] = self._value(node)
+        return found
+
+    def _value(self, node: Any) -> Any:  # noqa: C901 - one case per kind of node
+        sp, mp = self.sp, self.mp
+        if node.is_Rational:
+            return mp.mpf(int(node.p)) / int(node.q)
+        if node.is_Float:
+            return mp.mpf(node._mpf_)
+        if node is sp.pi:
+            return +mp.pi
+        if node is sp.E:
+            return +mp.e
+        if node.is_Add:
+            return mp.fsum(self.value(a) for a in node.args)
+        if node.is_Mul:
+            return mp.fprod(self.value(a) for a in node.args)
+        if node.is_Pow:
+            base, exponent = self.value(node.base), node.exp
+            if exponent.is_Integer:
+                return base ** int(exponent)
+            return mp.power(base, self.value(exponent))
+        function = self.functions.get(node.func)
+        if function is not None:
+            return function(*(self.value(a) for a in node.args))
+        if node.func is sp.log and len(node.args) == 1:
+            return mp.log(self.value(node.args[0]))
+        if node.func is sp.Abs:
+            return abs(self.value(node.args[0]))
+        if node.func is sp.Heaviside:
+            x = self.value(node.args[0])
+            return mp.mpf(1) if x > 0 else mp.mpf(0) if x < 0 else mp.mpf(0.5)
+        if node.func in (sp.Max, sp.Min):
+            pick = max if node.func is sp.Max else min
+            return pick(self.value(a) for a in node.args)
+        if node.func is sp.Mod:
+            x, y = (self.value(a) for a in node.args)
+            return x - y * mp.floor(x / y)
+        if node.func is sp.Piecewise:
+            for expression, condition in node.args:
+                if self.truth(condition):
+                    return self.value(expression)
+            raise ValueError("no piece of a Piecewise applies")
+        raise _CannotEvaluate(type(node).__name__)
+
+    def truth(self, condition: Any) -> bool:
+        sp = self.sp
+        if condition in (sp.true, True):
+            return True
+        if condition in (sp.false, False):
+            return False
+        if isinstance(condition, sp.core.relational.Relational):
+            compare = {sp.StrictLessThan: lambda a, b: a < b, sp.LessThan: lambda a, b: a <= b,
+                       sp.StrictGreaterThan: lambda a, b: a > b, sp.GreaterThan: lambda a, b: a >= b,
+                       sp.Equality: lambda a, b: a == b, sp.Unequality: lambda a, b: a != b}.get(condition.func)
+            if compare is not None:
+                return bool(compare(self.value(condition.lhs), self.value(condition.rhs)))
+        if condition.func is sp.And:
+            return all(self.truth(c) for c in condition.args)
+        if condition.func is sp.Or:
+            return any(self.truth(c) for c in condition.args)
+        if condition.func is sp.Not:
+            return not self.truth(condition.args[0])
+        raise _CannotEvaluate(type(condition).__name__)
 
 
 def _derivative(expression: Any, symbol: Any) -> Any:

@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from s2s_ad import UnsupportedError, api, check, frontend, ir
+import s2s_ad.check as check
+from s2s_ad import UnsupportedError, api, frontend, ir
 from s2s_ad.check import check_built
 from s2s_ad.ir import FLOAT, INT, Assign, Carry, Const, For, Function, If, Loc, Merge, Param, Pop, Push, Var
 from s2s_ad.rules import RULES, Rule
