@@ -61,7 +61,7 @@ ATOL = 1e-30  # absolute floor of the numeric comparison (a derivative that shou
 ROUNDED_RTOL = 1e-12  # when the gradient holds float constants the check cannot name exactly
 DIFF_RTOL = 1e-20  # when SymPy's side is a high-precision numeric derivative (mpmath.diff)
 STATEMENT_LIMIT = 2_000  # statements one symbolic interpretation may evaluate before following paths
-NUMERIC_STATEMENT_LIMIT = 50_000  # statements one evaluation at a point may take (a loop may never end there)
+NUMERIC_STATEMENT_LIMIT = 20_000  # statements one evaluation at a point may take (a loop may never end there)
 SYMBOLIC_SHARE = 0.5  # at most this part of a parameter's budget goes to the symbolic proof
 
 
