@@ -19,14 +19,29 @@ sample point takes: the conditions are decided by that point's numbers.
 
 The comparison goes from the strongest method to the weakest, within a time
 budget per parameter. First SymPy tries to prove the difference zero (the
-structural test, `expand`, `cancel`, then `simplify` and `equals`); these run
-in a forked child process that is killed when its share of the budget is
-spent, because `simplify` can run for minutes. If that is inconclusive, both
-derivatives are evaluated at random points inside the function's domain (the
-primal and both derivatives finite and real there) with mpmath at 50 digits
-and compared with a relative tolerance of 1e-30. A mismatch at any point is a
-failure; a check that runs out of time or finds no usable points says
-"undecided", never "pass".
+structural test, `expand`, `cancel`, the pieces of a `Piecewise` one by one,
+then `simplify` and `equals`); all but the structural test run in a forked
+child process that is killed when its share of the budget is spent, because
+`simplify` can run for minutes (a fork needs no signal and no main thread).
+If that is inconclusive, both derivatives are evaluated at random points
+inside the function's domain (the primal and both derivatives finite and
+real there) with mpmath at 50 digits and compared with a relative tolerance
+of 1e-30. A mismatch at any point is a failure (one point is tried before
+the proof, so that a wrong gradient does not wait for `simplify`); a check
+that runs out of time or finds no usable points says "undecided", never
+"pass".
+
+When the function has no single expression (the path depends on the
+parameters, or unrolling passes the limit), SymPy's derivative is taken
+along the path of each sample point and compared with the gradient IR
+evaluated at that point; past the limit even along one path, SymPy's side
+is mpmath's high-precision numerical derivative (`mpmath.diff`) of the
+primal, with a tolerance of 1e-20.
+
+Float constants are named exactly where they can be (`57.29577951308232` is
+`180/pi`), so that a formula the rule table writes with `math.pi` compares
+exactly; where the gradient holds a float the check cannot name, the
+tolerance is 1e-12 and the report says so.
 
 Conventions at non-differentiable points follow the rule table: SymPy's
 derivative is taken almost everywhere (`DiracDelta` and the derivatives of
@@ -923,6 +938,7 @@ class _Checker:
         self.constants = _Constants()
         self.samples: list[_Sample] = []
         self.paths_too_long = False
+        self.sympy_error = ""  # SymPy failed building the expressions: every parameter is undecided
         self.notes: list[str] = []
         self.validate()
 
@@ -998,9 +1014,9 @@ class _Checker:
     def check_parameter(self, i: int, name: str, expression: Any, ours: tuple[Any, ...] | None,
                         began: float) -> Entry:
         deadline = began + self.budget
-        error = getattr(self, "sympy_error", "")
-        if error:
-            return Entry(name, None, None, "SymPy", "undecided", seconds=time.monotonic() - began, note=error)
+        if self.sympy_error:
+            return Entry(name, None, None, "SymPy", "undecided", seconds=time.monotonic() - began,
+                         note=self.sympy_error)
         sympy_derivative = our_derivative = None
         note = ""
         if expression is not None and ours is not None:
@@ -1010,9 +1026,12 @@ class _Checker:
                 return Entry(name, None, ours[i], "SymPy", "undecided", seconds=time.monotonic() - began,
                              note=f"SymPy raised {type(exc).__name__} differentiating: {exc}")
             our_derivative = ours[i]
-            # One sample point first: a mismatch there is a failure that no proof can turn around.
-            if not self.symbolic:
+            if not self.symbolic or time.monotonic() >= deadline:
                 note = ""
+            elif sympy_derivative - our_derivative == 0:  # SymPy's canonical form already agrees
+                return Entry(name, sympy_derivative, our_derivative, "symbolic (identical)", "pass",
+                             seconds=time.monotonic() - began)
+            # One sample point first: a mismatch there is a failure that no proof can turn around.
             elif self.compare_at_points(i, name, sympy_derivative, deadline, wanted=1)[0] == "fail":
                 note = "no symbolic proof attempted: a sample point disagrees"
             else:

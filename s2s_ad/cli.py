@@ -3,6 +3,8 @@
     s2s-ad grad model.py:loss --wrt w,b -o grad_model.py
     s2s-ad grad model.py -o build/
     s2s-ad check model.py:loss
+    s2s-ad graph model.py:f --at x=1,y=2,z=0 -o f.svg
+    s2s-ad trace model.py:f --at x=1,y=2,z=0
 
 The command reads and parses the input file; it never imports or runs it.
 Names are resolved statically by the frontend (`frontend.static_module`), and
@@ -75,6 +77,11 @@ examples:
       also cross-check the derivative against SymPy (report on standard error)
   s2s-ad check model.py:loss
       only the SymPy cross-check; exit status 1 on a mismatch
+  s2s-ad graph model.py:f --at x=1,y=2,z=0 -o f.svg
+      the computation graph of f at that point: forward values and adjoints
+      (.svg/.png/.pdf need Graphviz's dot; .dot or standard output do not)
+  s2s-ad trace model.py:f --at 1,2,0
+      the forward and reverse sweeps at that point, step by step
 
 FILE is read and parsed, never imported or run. FILE:NAME[,NAME...] selects
 functions; FILE alone selects every top-level function. --wrt takes parameter
@@ -138,7 +145,32 @@ def _parser(prog: str) -> tuple[argparse.ArgumentParser, dict[str, argparse.Argu
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Cross-check the gradient of each selected function against SymPy; write no files. "
                     "Exit status 1 on a mismatch.")
-    return parser, {"grad": grad, "check": check}
+    point = argparse.ArgumentParser(add_help=False)
+    point.add_argument("target", metavar="FILE[:NAME]",
+                       help="source file and the function to evaluate (NAME may be left out if FILE defines one)")
+    point.add_argument("--at", metavar="POINT", required=True,
+                       help="the point: name=value,... or value,... in parameter order; a list is written "
+                            "[1,2,3]")
+    point.add_argument("-v", "--verbose", action="store_true", help="show the traceback of an internal error")
+    graph = commands.add_parser(
+        "graph", parents=[point], help="draw the computation graph at a point (forward values, adjoints)",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Draw the computation graph of a function evaluated at a point: one node per SSA value "
+                    "with its forward value and its adjoint (the output's adjoint seeded with 1), edges "
+                    "labelled with the gradient flowing back. Loops are unrolled up to --max-nodes nodes.")
+    graph.add_argument("-o", "--output", metavar="PATH",
+                       help="picture file: .svg, .png, .pdf (need Graphviz's dot) or .dot "
+                            "(default, or '-': DOT text on standard output)")
+    graph.add_argument("--format", choices=("dot", "svg", "png", "pdf"),
+                       help="picture format (default: from the output's suffix, else dot)")
+    graph.add_argument("--max-nodes", type=int, metavar="N", default=None,
+                       help="past N nodes, draw each loop's first iteration only (default: 120)")
+    commands.add_parser(
+        "trace", parents=[point], help="print the forward and reverse sweeps at a point, step by step",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Print the forward sweep and the reverse sweep of a function evaluated at a point, "
+                    "step by step with values: the table a student writes by hand.")
+    return parser, {"grad": grad, "check": check, "graph": graph, "trace": commands.choices["trace"]}
 
 
 def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
@@ -148,8 +180,10 @@ def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version and argparse's own usage errors
         return _exit_status(exc)
-    out = _Output(sys.stdout, sys.stderr, quiet=args.quiet)
+    out = _Output(sys.stdout, sys.stderr, quiet=getattr(args, "quiet", False))
     try:
+        if args.command in ("graph", "trace"):
+            return _point_command(args, out)
         request = _request(args)
         if args.command == "check":
             return _check_command(request, out)
@@ -371,6 +405,138 @@ def _data(parsed: frontend.ParsedFunction, built: api.Built) -> dict[str, object
         if isinstance(found, Data):
             data[name] = found.value
     return data
+
+
+# -- graph and trace: a function evaluated at a point ------------------------------
+
+
+def _point_command(args: argparse.Namespace, out: _Output) -> int:
+    """`s2s-ad graph` and `s2s-ad trace`: one function, evaluated at the point of --at."""
+    from . import graph as graphs  # only these commands need it
+
+    file, selector = _split_target(args.target)
+    if selector is not None and "," in selector:
+        raise _UsageError(f"'{args.target}': {args.command} takes one function (FILE:NAME)")
+    positional, named = _parse_point(args.at)
+    output = getattr(args, "output", None)
+    chosen = None
+    if args.command == "graph":
+        if output == "":
+            raise _UsageError("-o needs a file name")
+        if args.max_nodes is not None and args.max_nodes < 1:
+            raise _UsageError("--max-nodes takes a positive number")
+        chosen = args.format or (Path(output).suffix.lstrip(".").lower() if output not in (None, "-") else "dot")
+        if chosen == "gv":
+            chosen = "dot"
+        if chosen not in ("dot", "svg", "png", "pdf"):
+            raise _UsageError(f"-o {output}: cannot tell the picture format from the suffix; "
+                              f"end it with .svg, .png, .pdf or .dot, or pass --format")
+        if output not in (None, "-") and _same_file(Path(output), Path(file)):
+            out.error(f"refusing to write over the input file {file} (-o {output})")
+            return 1
+    try:
+        module = frontend.static_module(file)
+        defined = _top_level_functions(module)
+        if selector is None:
+            if len(defined) != 1:
+                raise SourceError(f"{file} defines {len(defined)} top-level functions: name one as FILE:NAME",
+                                  filename=file, hint="top-level functions: " + (", ".join(defined) or "none"))
+            selector = next(iter(defined))
+        if selector not in defined:
+            raise _unknown_function(file, selector, list(defined))
+        if defined[selector] is not None:
+            raise defined[selector]  # type: ignore[misc]
+        drawn = graphs.graph_of(module.function(selector), positional, named)
+        if args.command == "trace":
+            _print_module(drawn.trace(), out)
+            return out.status
+        max_nodes = args.max_nodes or graphs.MAX_NODES
+        if chosen == "dot":
+            text = drawn.to_dot(max_nodes)
+            if output in (None, "-"):
+                _print_module(text, out)
+            else:
+                Path(output).write_text(text, encoding="utf-8")
+                out.info(f"wrote {output}")
+            return out.status
+        picture = drawn.render(chosen or "svg", max_nodes)
+    except S2SError as exc:
+        out.error(exc)
+        return 1
+    except OSError as exc:
+        out.error(f"cannot write {output}: {exc.strerror or exc}")
+        return 1
+    except Exception as exc:  # a bug of s2s_ad, not of the input: say so, without a traceback
+        out.error(f"internal error while evaluating '{selector}': {type(exc).__name__}: {exc}\n"
+                  f"hint: this is a bug in s2s_ad; run with -v to see the traceback, and please report it")
+        if args.verbose:
+            traceback.print_exc(file=out.stderr)
+        return 1
+    if output in (None, "-"):
+        out.stdout.flush()
+        if hasattr(out.stdout, "buffer"):
+            out.stdout.buffer.write(picture)
+            out.stdout.buffer.flush()
+        else:
+            out.stdout.write(picture.decode())
+        return out.status
+    try:
+        Path(output).write_bytes(picture)
+    except OSError as exc:
+        out.error(f"cannot write {output}: {exc.strerror or exc}")
+        return 1
+    out.info(f"wrote {output}")
+    return out.status
+
+
+def _parse_point(text: str) -> tuple[list[Any], dict[str, Any]]:
+    """`x=1,y=2` or `1,2` (or `xs=[1,2],3`) -> positional values and named values."""
+    items, depth, start = [], 0, 0
+    for position, char in enumerate(text):
+        if char in "[(":
+            depth += 1
+        elif char in "])":
+            depth -= 1
+        elif char == "," and depth == 0:
+            items.append(text[start:position])
+            start = position + 1
+    items.append(text[start:])
+    positional: list[Any] = []
+    named: dict[str, Any] = {}
+    for item in (part.strip() for part in items):
+        name, equals, value = item.partition("=")
+        if equals:
+            name = name.strip()
+            if not name.isidentifier():
+                raise _UsageError(f"--at {text!r}: {name!r} is not a parameter name")
+            if name in named:
+                raise _UsageError(f"--at {text!r} gives {name} twice")
+            named[name] = _point_value(value.strip(), text)
+        elif named:
+            raise _UsageError(f"--at {text!r}: a value without a name after name=value")
+        else:
+            positional.append(_point_value(item, text))
+    return positional, named
+
+
+def _point_value(text: str, whole: str) -> Any:
+    """A number (`1`, `-2.5`, `1e-3`, `inf`, `nan`) or a list of them."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        try:
+            value = float(text)
+        except ValueError:
+            raise _UsageError(f"--at {whole!r}: {text!r} is not a number") from None
+
+    def numeric(v: Any) -> bool:
+        if isinstance(v, (list, tuple)):
+            return all(numeric(item) for item in v)
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    if not numeric(value):
+        raise _UsageError(f"--at {whole!r}: {text!r} is not a number or a list of numbers")
+    return list(value) if isinstance(value, tuple) else value
 
 
 # -- the SymPy cross-check -----------------------------------------------------

@@ -126,6 +126,7 @@ class Push:
 
     values: tuple[Operand, ...]
     loc: Loc
+    slot: int = 0  # the same number as the `Pop` that takes them back
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ class Pop:
     targets: tuple[str, ...]
     types: tuple[Type, ...]
     loc: Loc
+    slot: int = 0
 
 
 @dataclass(frozen=True)
@@ -336,7 +338,7 @@ def _rename(stmt: Stmt, mapping: Mapping[str, Operand]) -> Stmt:
     if isinstance(stmt, Effect):
         return Effect(stmt.op, subs(stmt.args), stmt.loc)
     if isinstance(stmt, Push):
-        return Push(subs(stmt.values), stmt.loc)
+        return Push(subs(stmt.values), stmt.loc, stmt.slot)
     if isinstance(stmt, If):
         merges = tuple(Merge(m.target, m.type, sub(m.then), sub(m.orelse)) for m in stmt.merges)
         return If(sub(stmt.cond), rename(stmt.then, mapping), rename(stmt.orelse, mapping), merges, stmt.loc)

@@ -8,6 +8,7 @@ Names are SSA, so a replacement found anywhere holds everywhere after it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 
 from . import ir
@@ -84,6 +85,105 @@ def propagate(function: Function, rules: Mapping[str, Rule] = RULES) -> Function
 
     body = block(function.body)
     return _replace(function, body, _map_returns(function.returns, mapping))
+
+
+def peephole(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
+    """Exact local rewrites that make the code cheaper.
+
+    `x ** 2` is `x * x` and `x ** -1` is `1 / x` (both correctly rounded, so
+    equal); `--x` is `x`; `c1 * (c2 * x)` is `(c1 * c2) * x` when one of the
+    constants is a power of two (scaling by one is exact, so nothing rounds
+    differently). `x + 0.0` is left alone: it turns -0.0 into 0.0.
+    """
+    definition = {s.target: s for s in ir.walk(function.body) if isinstance(s, Assign)}
+
+    def rewrite(stmt: Assign) -> Assign:
+        op, args = stmt.op, stmt.args
+        if op == "pow" and isinstance(args[1], ir.Const) and not isinstance(args[1].value, bool):
+            if args[1].value == 2:
+                return Assign(stmt.target, "mul", (args[0], args[0]), stmt.type, stmt.loc)
+            if args[1].value == -1 and stmt.type == ir.FLOAT:
+                return Assign(stmt.target, "div", (ir.Const(1.0), args[0]), stmt.type, stmt.loc)
+        if op == "neg" and isinstance(args[0], Var):
+            inner = definition.get(args[0].name)
+            if inner is not None and inner.op == "neg" and inner.type == stmt.type:
+                return Assign(stmt.target, "copy", inner.args, stmt.type, stmt.loc)
+        if op == "mul" and stmt.type == ir.FLOAT:
+            constant, other = (args[0], args[1]) if isinstance(args[0], ir.Const) else (args[1], args[0])
+            inner = definition.get(other.name) if isinstance(other, Var) else None
+            if isinstance(constant, ir.Const) and inner is not None and inner.op == "mul" and inner.type == ir.FLOAT:
+                k, rest = (inner.args[0], inner.args[1]) if isinstance(inner.args[0], ir.Const) else inner.args
+                if isinstance(k, ir.Const) and (_power_of_two(k.value) or _power_of_two(constant.value)):
+                    product = float(constant.value) * float(k.value)
+                    if math.isfinite(product) and product != 0:
+                        return Assign(stmt.target, "mul", (ir.Const(product), rest), stmt.type, stmt.loc)
+        return stmt
+
+    def block(statements: ir.Block) -> ir.Block:
+        out: list[Stmt] = []
+        for stmt in statements:
+            if isinstance(stmt, Assign):
+                stmt = rewrite(stmt)
+                definition[stmt.target] = stmt
+            elif isinstance(stmt, ir.If):
+                stmt = ir.If(stmt.cond, block(stmt.then), block(stmt.orelse), stmt.merges, stmt.loc)
+            elif isinstance(stmt, ir.For):
+                stmt = ir.For(stmt.index, stmt.start, stmt.stop, stmt.step, stmt.carried, block(stmt.body),
+                              stmt.until, stmt.loc, stmt.reverse, stmt.limit)
+            elif isinstance(stmt, ir.While):
+                stmt = ir.While(stmt.carried, block(stmt.test), stmt.cond, block(stmt.body), stmt.until, stmt.loc)
+            out.append(stmt)
+        return tuple(out)
+
+    return _replace(function, block(function.body), function.returns)
+
+
+def _power_of_two(value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value == 0 or not math.isfinite(value):
+        return False
+    mantissa, _ = math.frexp(abs(value))
+    return mantissa == 0.5
+
+
+def tape_slots(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
+    """Record on the tape only what some reverse statement still reads (after the other passes)."""
+    used: set[str] = {o.name for o in ir.return_operands(function.returns) if isinstance(o, Var)}
+    for stmt in ir.walk(function.body):
+        used.update(ir.used_names(stmt))
+    keep: dict[int, tuple[bool, ...]] = {}
+    for stmt in ir.walk(function.body):
+        if isinstance(stmt, ir.Pop):
+            keep[stmt.slot] = tuple(t in used for t in stmt.targets)
+    if all(all(k) for k in keep.values()):
+        return function
+
+    def block(statements: ir.Block) -> ir.Block:
+        out: list[Stmt] = []
+        for stmt in statements:
+            if isinstance(stmt, ir.Pop):
+                mask = keep[stmt.slot]
+                if any(mask):
+                    out.append(ir.Pop(_select(stmt.targets, mask), _select(stmt.types, mask), stmt.loc, stmt.slot))
+            elif isinstance(stmt, ir.Push):
+                mask = keep.get(stmt.slot, (True,) * len(stmt.values))
+                if any(mask):
+                    out.append(ir.Push(_select(stmt.values, mask), stmt.loc, stmt.slot))
+            elif isinstance(stmt, ir.If):
+                out.append(ir.If(stmt.cond, block(stmt.then), block(stmt.orelse), stmt.merges, stmt.loc))
+            elif isinstance(stmt, ir.For):
+                out.append(ir.For(stmt.index, stmt.start, stmt.stop, stmt.step, stmt.carried, block(stmt.body),
+                                  stmt.until, stmt.loc, stmt.reverse, stmt.limit))
+            elif isinstance(stmt, ir.While):
+                out.append(ir.While(stmt.carried, block(stmt.test), stmt.cond, block(stmt.body), stmt.until, stmt.loc))
+            else:
+                out.append(stmt)
+        return tuple(out)
+
+    return _replace(function, block(function.body), function.returns)
+
+
+def _select(items: tuple, mask: tuple[bool, ...]) -> tuple:  # type: ignore[type-arg]
+    return tuple(item for item, kept in zip(items, mask) if kept)
 
 
 def common_subexpressions(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
@@ -221,4 +321,5 @@ def _replace(function: Function, body: ir.Block, returns: ir.Returns) -> Functio
     return Function(function.name, function.params, body, returns, function.loc, function.sources)
 
 
-PASSES: tuple[Pass, ...] = (propagate, common_subexpressions, propagate, dead_code)
+PASSES: tuple[Pass, ...] = (propagate, peephole, propagate, common_subexpressions, propagate, dead_code, tape_slots,
+                            dead_code)

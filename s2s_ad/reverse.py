@@ -139,6 +139,7 @@ class _Reverse:
         self.out: list[Stmt] = []
         self.definition: dict[str, Assign] = {}
         self.mutated: set[str] = set()
+        self.slots = 0  # tape slots handed out: each Push and its Pop share a number
         for stmt in ir.walk(function.body):
             if isinstance(stmt, Assign):
                 self.definition[stmt.target] = stmt
@@ -235,10 +236,11 @@ class _Reverse:
         if recorded:
             targets = tuple(self.namer.fresh(n) for n in recorded)
             mapping.update({n: Var(t) for n, t in zip(recorded, targets)})
-            prologue.append(ir.Pop(targets, tuple(self.types[n] for n in recorded), loc))
+            self.slots += 1
+            prologue.append(ir.Pop(targets, tuple(self.types[n] for n in recorded), loc, self.slots))
             for name, target in zip(recorded, targets):
                 self.types[target] = self.types[name]
-            forward = (*forward, ir.Push(tuple(Var(n) for n in recorded), loc))
+            forward = (*forward, ir.Push(tuple(Var(n) for n in recorded), loc, self.slots))
         for name in defined:
             if name in recompute:
                 stmt = recompute[name]
