@@ -11,7 +11,6 @@ import time
 
 import pytest
 
-check = importlib.import_module("s2s_ad.check")  # the module; `s2s_ad.check` is the function
 from s2s_ad import UnsupportedError, api, frontend, ir
 from s2s_ad.check import check_built
 from s2s_ad.ir import FLOAT, INT, Assign, Carry, Const, For, Function, If, Loc, Merge, Param, Pop, Push, Var
