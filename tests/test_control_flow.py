@@ -316,3 +316,104 @@ def test_branch_inside_nested_loops_with_carried_values() -> None:
     assert_gradient(relu_net, [[0.5, -1.0], [1.5, 0.3], [-0.4, 0.7]], [0.9, 0.4])
 
 
+
+
+# -- more programs mixing the constructs ----------------------------------------------------
+
+
+def conditional_in_loop(xs: list[float], c: float) -> float:
+    t = 0.0
+    for x in xs:
+        t += x * c if x > 0 else math.exp(x * c)
+    return t
+
+
+def max_min_in_loop(xs: list[float], c: float) -> float:
+    t = 0.0
+    for x in xs:
+        t = max(t, x * c) + min(x, c)
+    return t
+
+
+def while_over_a_list_with_break(xs: list[float], c: float) -> float:
+    n = len(xs)
+    t = 0.0
+    i = 0
+    while i < n:
+        t += xs[i] * c
+        if t > 3.0:
+            break
+        i += 1
+    return t
+
+
+def running_best(xs: list[float]) -> float:
+    best = xs[0]
+    for x in xs:
+        if x > best:
+            best = x
+    return best * best
+
+
+def while_inside_for(xs: list[float], c: float) -> float:
+    t = 0.0
+    for x in xs:
+        y = x
+        while y < c:
+            y = y * 1.3 + 0.1
+        t += y * x
+    return t
+
+
+def loop_inside_branch_inside_loop(xs: list[float], c: float) -> float:
+    t = 0.0
+    for x in xs:
+        if x > 0:
+            for _ in range(3):
+                t = t * c + x
+        else:
+            t -= x * c
+    return t
+
+
+def while_on_a_list_element(xs: list[float], c: float) -> float:
+    i = 0
+    while xs[i] * c < 2.0:
+        i += 1
+    return xs[i] * c
+
+
+def assigned_in_one_branch_used_there(x: float, y: float) -> float:
+    z = 0.0
+    if x > 0:
+        w = x * y
+        z = w * w
+    return z + x
+
+
+def nested_boolean_returns(x: float, y: float) -> float:
+    if not (x > 0 or y > 0):
+        return x * y
+    return x + y if x * y > 0.1 else x - y
+
+
+PROGRAMS = [
+    (conditional_in_loop, ([0.5, -1.0, 2.0], 0.7)),
+    (max_min_in_loop, ([0.5, -1.0, 2.0], 0.7)),
+    (while_over_a_list_with_break, ([1.0, 1.5, 2.0, 0.5], 1.1)),
+    (while_over_a_list_with_break, ([0.1, 0.2], 1.1)),
+    (running_best, ([0.5, -1.0, 2.0, 1.0],)),
+    (while_inside_for, ([0.5, 1.0, 2.0], 1.7)),
+    (loop_inside_branch_inside_loop, ([0.5, -1.0, 2.0], 0.7)),
+    (while_on_a_list_element, ([0.5, 1.0, 2.0, 4.0], 1.1)),
+    (assigned_in_one_branch_used_there, (0.5, 0.7)),
+    (assigned_in_one_branch_used_there, (-0.5, 0.7)),
+    (nested_boolean_returns, (0.5, 0.5)),
+    (nested_boolean_returns, (-0.5, -0.6)),
+    (nested_boolean_returns, (0.2, 0.3)),
+]
+
+
+@pytest.mark.parametrize("function, args", PROGRAMS, ids=[f"{f.__name__}-{i}" for i, (f, _) in enumerate(PROGRAMS)])
+def test_programs_mixing_branches_and_loops(function: Callable[..., float], args: tuple[object, ...]) -> None:
+    assert_gradient(function, *args)

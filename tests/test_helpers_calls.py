@@ -212,3 +212,38 @@ def test_a_helper_with_a_loop_and_an_integer_count() -> None:
 
     for x in (0.4, -0.9):
         assert grad(iterate)(x) == pytest.approx(numeric_gradient(iterate, (x,))[0], rel=1e-6)
+
+
+def appender(x: float) -> float:
+    ys = []
+    for i in range(3):
+        ys.append(x * i)
+    return sum(ys)
+
+
+def test_a_helper_returning_a_tuple_called_in_a_loop() -> None:
+    def rotated_products(xs: list[float], c: float) -> float:
+        t = 0.0
+        for x in xs:
+            u, v = polar(x, c)
+            t += u * v
+        return t
+
+    assert_gradient(rotated_products, [0.5, -1.0, 1.7], 0.3)
+
+
+def test_a_helper_in_a_generator_expression() -> None:
+    def total(xs: list[float]) -> float:
+        return sum(sigmoid(x) for x in xs)
+
+    assert_gradient(total, [0.5, -1.0, 2.0])
+
+
+def test_a_helper_with_a_local_list_called_in_a_loop() -> None:
+    def repeated(x: float, c: float) -> float:
+        t = 0.0
+        for i in range(4):
+            t += appender(x * c) * i
+        return t
+
+    assert_gradient(repeated, 0.5, 0.7)

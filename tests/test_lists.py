@@ -265,3 +265,111 @@ def test_the_inputs_are_not_mutated() -> None:
     w, x = [1.0, 2.0], [3.0, 4.0]
     grad(dot)(w, x)
     assert (w, x) == ([1.0, 2.0], [3.0, 4.0])
+
+
+# -- more programs on lists ---------------------------------------------------------------
+
+
+def while_appending(a: float, c: float) -> float:
+    ys = []
+    x = a
+    while x < 10.0:
+        x = x * 1.5 + c
+        ys.append(x)
+    return sum(ys) + max(ys)
+
+
+def filtered_generator(xs: list[float]) -> float:
+    return sum(x * x for x in xs if x > 0)
+
+
+def filtered_comprehension(xs: list[float]) -> float:
+    ys = [x * x for x in xs if x > 0]
+    return sum(ys)
+
+
+def nested_enumerate(W: list[list[float]], x: list[float]) -> float:
+    t = 0.0
+    for i, row in enumerate(W):
+        for j, w in enumerate(row):
+            t += w * x[j] * (i + 1)
+    return t
+
+
+def append_with_continue(xs: list[float], c: float) -> float:
+    ys = []
+    for x in xs:
+        if x > 0:
+            continue
+        ys.append(x * c)
+    return sum(ys) * c
+
+
+def reversed_index(xs: list[float], c: float) -> float:
+    acc = 0.0
+    for i in range(len(xs)):
+        acc = acc * c + xs[len(xs) - 1 - i]
+    return acc
+
+
+def local_item_assignment(xs: list[float], c: float) -> float:
+    zs = [x * c for x in xs]
+    total = 0.0
+    for i in range(len(zs)):
+        zs[i] = zs[i] * zs[i]
+    for z in zs:
+        total += z
+    return total
+
+
+def first_row_length(W: list[list[float]], x: list[float]) -> float:
+    t = 0.0
+    for i in range(len(W)):
+        for j in range(len(W[0])):
+            t += W[i][j] * x[j]
+    return t
+
+
+def chained_comprehensions(xs: list[float]) -> float:
+    ys = [math.tanh(x) for x in xs]
+    zs = [y * y for y in ys]
+    return max(zs) + min(ys) * sum(zs)
+
+
+def hidden_layer_with_append(W1: list[list[float]], x: list[float]) -> float:
+    hs = []
+    for row in W1:
+        a = 0.0
+        for w, xi in zip(row, x):
+            a += w * xi
+        hs.append(math.tanh(a))
+    return sum(h * h for h in hs)
+
+
+LIST_PROGRAMS = [
+    (while_appending, (1.3, 0.4)),
+    (filtered_generator, ([0.5, -1.0, 2.0],)),
+    (filtered_comprehension, ([0.5, -1.0, 2.0],)),
+    (nested_enumerate, ([[0.5, 1.0], [2.0, -1.0]], [0.3, 0.7])),
+    (append_with_continue, ([0.5, -1.0, -2.0], 0.7)),
+    (reversed_index, ([0.5, -1.0, 2.0], 0.7)),
+    (local_item_assignment, ([0.5, -1.0, 2.0], 0.7)),
+    (first_row_length, ([[0.5, 1.0], [2.0, -1.0]], [0.3, 0.7])),
+    (chained_comprehensions, ([0.5, -1.0, 2.0],)),
+    (hidden_layer_with_append, ([[0.5, 1.0], [2.0, -1.0], [0.1, 0.2]], [0.3, 0.7])),
+]
+
+
+@pytest.mark.parametrize("function, args", LIST_PROGRAMS, ids=[f.__name__ for f, _ in LIST_PROGRAMS])
+def test_programs_on_lists(function: Callable[..., float], args: tuple[object, ...]) -> None:
+    assert_gradient(function, *args)
+
+
+def test_range_step_from_an_integer_parameter() -> None:
+    def every_nth(xs: list[float], n: int) -> float:
+        t = 0.0
+        for i in range(0, len(xs), n):
+            t += xs[i] ** 2
+        return t
+
+    assert grad(every_nth, wrt="xs")([1.0, 2.0, 3.0, 4.0, 5.0], 2) == [2.0, 0.0, 6.0, 0.0, 10.0]
