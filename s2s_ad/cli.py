@@ -425,15 +425,15 @@ def _point_command(args: argparse.Namespace, out: _Output) -> int:
             raise _UsageError("-o needs a file name")
         if args.max_nodes is not None and args.max_nodes < 1:
             raise _UsageError("--max-nodes takes a positive number")
+        if output not in (None, "-") and _same_file(Path(output), Path(file)):
+            out.error(f"refusing to write over the input file {file} (-o {output})")
+            return 1
         chosen = args.format or (Path(output).suffix.lstrip(".").lower() if output not in (None, "-") else "dot")
         if chosen == "gv":
             chosen = "dot"
         if chosen not in ("dot", "svg", "png", "pdf"):
             raise _UsageError(f"-o {output}: cannot tell the picture format from the suffix; "
                               f"end it with .svg, .png, .pdf or .dot, or pass --format")
-        if output not in (None, "-") and _same_file(Path(output), Path(file)):
-            out.error(f"refusing to write over the input file {file} (-o {output})")
-            return 1
     try:
         module = frontend.static_module(file)
         defined = _top_level_functions(module)
