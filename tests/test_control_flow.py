@@ -417,3 +417,15 @@ PROGRAMS = [
 @pytest.mark.parametrize("function, args", PROGRAMS, ids=[f"{f.__name__}-{i}" for i, (f, _) in enumerate(PROGRAMS)])
 def test_programs_mixing_branches_and_loops(function: Callable[..., float], args: tuple[object, ...]) -> None:
     assert_gradient(function, *args)
+
+
+@pytest.mark.xfail(strict=True, reason="core bug: a float parameter that appears inside a range() argument, as in "
+                                       "range(int(x)), is typed int and silently gets a zero gradient")
+def test_a_float_parameter_inside_a_range_bound_keeps_its_gradient() -> None:
+    def count_then_scale(x: float) -> float:
+        t = 0.0
+        for _ in range(int(x)):
+            t += 1.0
+        return t * x
+
+    assert grad(count_then_scale)(3.5) == pytest.approx(central_difference(count_then_scale, (3.5,), 0))
