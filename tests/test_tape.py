@@ -278,3 +278,25 @@ def test_an_element_of_a_local_list_not_mutated_in_the_loop_is_not_pushed() -> N
     xs = [0.5, -1.0, 2.0]
     assert derivative(xs) == pytest.approx([3 * x * x for x in xs])
     assert tapes == [] or tapes[0].pushes == 0
+
+
+def huber_sum(xs: list[float], c: float) -> float:
+    t = 0.0
+    for x in xs:
+        r = x * c - 1.0
+        if abs(r) <= 1.0:
+            t += 0.5 * r * r
+        else:
+            t += abs(r) - 0.5
+    return t
+
+
+@pytest.mark.xfail(strict=True, reason="tape inefficiency: inside a branch in a loop, 0.5 * r is pushed although r "
+                                       "itself is on the tape (one push per iteration plus one per quadratic branch)")
+def test_a_branch_in_a_loop_pushes_once_per_iteration() -> None:
+    derivative, tapes = instrumented(huber_sum)
+    xs = [0.5, 3.0, 1.2, -2.0]
+    got = derivative(xs, 1.1)
+    assert list(got[0]) + [got[1]] == pytest.approx(
+        list(numeric_gradient(lambda *v: huber_sum(list(v[:-1]), v[-1]), (*xs, 1.1))), rel=1e-6)
+    assert tapes[0].pushes == len(xs)
