@@ -57,6 +57,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import random
+import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -391,7 +392,7 @@ class _Symbolic:
         return self.constants.sympy(value)
 
     def apply(self, op: str, rule: Rule, args: Sequence[Any]) -> Any:
-        if op not in _LOGICAL:
+        if op not in _LOGICAL and op != "copy":
             args = [self._number(a) for a in args]
         return rule.sympy(self.sp, *args)  # type: ignore[misc]
 
@@ -447,7 +448,15 @@ class _Symbolic:
 
     def select(self, cond: Any, then: Any, orelse: Any) -> Any:
         sp = self.sp
+        if not self._boolean(cond):  # a number used as a condition: Python's truth
+            cond = sp.Ne(cond, 0)
+        if self._boolean(then) and self._boolean(orelse):  # a flag stays a truth value
+            return sp.Or(sp.And(cond, then), sp.And(sp.Not(cond), orelse))
         return sp.Piecewise((self._number(then), cond), (self._number(orelse), True))
+
+    def _boolean(self, value: Any) -> bool:
+        return isinstance(value, bool) or (isinstance(value, self.sp.logic.boolalg.Boolean)
+                                           and not isinstance(value, self.sp.Expr))
 
 
 def _whole(number: Any, what: str) -> int:
@@ -889,6 +898,9 @@ def _prove_zero_within(difference: Any, seconds: float) -> tuple[str, str]:
         return "", "no symbolic proof: this platform cannot fork"
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(sender, difference), daemon=True)
+    for stream in (sys.stdout, sys.stderr):  # or the child would write the parent's buffered output again
+        if stream is not None:
+            stream.flush()
     with warnings.catch_warnings():  # Python 3.12+ warns about fork() when threads exist
         warnings.simplefilter("ignore", DeprecationWarning)
         child.start()

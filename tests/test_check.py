@@ -504,6 +504,29 @@ def early_exit(x):
     return s
 
 
+def flagged(x, y):
+    if x > y:
+        big = True
+    else:
+        big = False
+    if big:
+        r = x * y
+    else:
+        r = math.sin(x)
+    return r
+
+
+def nested_branches(x, y):
+    if x > 0:
+        if y > 0:
+            r = x * y
+        else:
+            r = x - y
+    else:
+        r = y * y
+    return r * x
+
+
 def doubling(x):
     s = x
     while s < 10:
@@ -511,7 +534,8 @@ def doubling(x):
     return s
 
 
-@pytest.mark.parametrize("f", [branches, fixed_loop, data_loop, early_exit, doubling], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("f", [branches, flagged, nested_branches, fixed_loop, data_loop, early_exit, doubling],
+                         ids=lambda f: f.__name__)
 def test_control_flow_passes(f) -> None:
     report = check.check(f, budget=10.0)  # `doubling` never ends for x < 0: those samples cost time
     assert report.ok, str(report)
@@ -521,6 +545,13 @@ def test_branches_are_proved_piecewise() -> None:
     report = check.check(branches)
     assert "Piecewise" in str(report)
     assert all(e.method.startswith("symbolic") or e.method == "numeric" for e in report.entries)
+
+
+def test_flags_and_nested_branches_are_one_expression() -> None:
+    for f in (flagged, nested_branches):
+        report = check.check(f)
+        assert report.expression is not None and report.expression.has(__import__("sympy").Piecewise)
+        assert all(e.method.startswith("symbolic") for e in report.entries), str(report)
 
 
 def test_data_loop_is_one_expression() -> None:
