@@ -8,6 +8,7 @@ reverse (adjoint) sweep.
 from .api import grad, value_and_grad
 from .check import check  # the module imports SymPy only when a check runs
 from .errors import CheckError, ResolutionError, S2SError, SignatureError, SourceError, UnsupportedError
+from .graph import graph  # light: Graphviz is run, and subprocess imported, only when a picture is rendered
 
 __version__ = "0.1.0"
 
@@ -21,5 +22,6 @@ __all__ = [
     "__version__",
     "check",
     "grad",
+    "graph",
     "value_and_grad",
 ]

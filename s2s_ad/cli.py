@@ -412,7 +412,7 @@ def _data(parsed: frontend.ParsedFunction, built: api.Built) -> dict[str, object
 
 def _point_command(args: argparse.Namespace, out: _Output) -> int:
     """`s2s-ad graph` and `s2s-ad trace`: one function, evaluated at the point of --at."""
-    from . import graph as graphs  # only these commands need it
+    from .graph import MAX_NODES, graph_of  # `s2s_ad.graph` is also the function: import from the module
 
     file, selector = _split_target(args.target)
     if selector is not None and "," in selector:
@@ -446,11 +446,11 @@ def _point_command(args: argparse.Namespace, out: _Output) -> int:
             raise _unknown_function(file, selector, list(defined))
         if defined[selector] is not None:
             raise defined[selector]  # type: ignore[misc]
-        drawn = graphs.graph_of(module.function(selector), positional, named)
+        drawn = graph_of(module.function(selector), positional, named)
         if args.command == "trace":
             _print_module(drawn.trace(), out)
             return out.status
-        max_nodes = args.max_nodes or graphs.MAX_NODES
+        max_nodes = args.max_nodes or MAX_NODES
         if chosen == "dot":
             text = drawn.to_dot(max_nodes)
             if output in (None, "-"):

@@ -36,8 +36,6 @@ nodes, loops are drawn with their first iteration only, and a note says so.
 from __future__ import annotations
 
 import math
-import shutil
-import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,7 +143,9 @@ class Graph:
         """The picture rendered by Graphviz's `dot` (`svg`, `png` or `pdf`); `GraphvizNotFound` without it."""
         if format not in _FORMATS:
             raise GraphError(f"cannot render the format {format!r}: choose one of {', '.join(_FORMATS)}, or dot")
-        dot = shutil.which("dot")
+        import subprocess  # only when a picture is rendered
+
+        dot = _dot_program()
         if dot is None:
             raise GraphvizNotFound(f"rendering {format.upper()} needs Graphviz's 'dot' program, which is not "
                                    f"installed (or not on PATH)", hint=GRAPHVIZ_HINT)
@@ -173,13 +173,13 @@ class Graph:
 
     def _repr_svg_(self) -> str | None:
         """Jupyter: the SVG picture, when Graphviz is installed."""
-        if shutil.which("dot") is None:
+        if _dot_program() is None:
             return None
         return self.render("svg").decode()
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         """Jupyter: the SVG picture, or (without Graphviz) the DOT text and the trace."""
-        if shutil.which("dot") is not None:
+        if _dot_program() is not None:
             return {"image/svg+xml": self.render("svg").decode(), "text/plain": repr(self)}
         return {"text/plain": f"{self!r}\n(install Graphviz to see the picture: {GRAPHVIZ_HINT})\n\n{self.trace()}"}
 
@@ -188,6 +188,13 @@ class Graph:
     def trace(self) -> str:
         """The forward sweep and the reverse sweep step by step, with values: the table done by hand."""
         return _trace(self)
+
+
+def _dot_program() -> str | None:
+    """Where Graphviz's `dot` is, if it is installed."""
+    import shutil  # `import s2s_ad` imports this module: keep it light
+
+    return shutil.which("dot")
 
 
 # -- evaluation ---------------------------------------------------------------------
