@@ -548,9 +548,11 @@ def test_branches_are_proved_piecewise() -> None:
 
 
 def test_flags_and_nested_branches_are_one_expression() -> None:
+    import sympy
+
     for f in (flagged, nested_branches):
         report = check.check(f)
-        assert report.expression is not None and report.expression.has(__import__("sympy").Piecewise)
+        assert report.expression is not None and report.expression.has(sympy.Piecewise)
         assert all(e.method.startswith("symbolic") for e in report.entries), str(report)
 
 
