@@ -408,8 +408,6 @@ def parameter_named_math(math: float, y: float) -> float:
     return math**y
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="a parameter named `math` shadows the math module the generated code calls (math.log)")
 def test_parameter_named_like_the_math_module() -> None:
     point = (2.0, 3.0)
     assert close(grad(parameter_named_math)(*point), numeric_gradient(parameter_named_math, point))

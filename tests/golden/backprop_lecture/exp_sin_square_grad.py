@@ -3,7 +3,7 @@ import math
 
 def exp_sin_square_grad(x):
     # line 50: return math.exp(math.sin(x**2))
-    _t1 = x ** 2
+    _t1 = x * x
     _t2 = math.sin(_t1)
     _t3 = math.exp(_t2)
     # reverse sweep

@@ -1,6 +1,6 @@
 def quartic_grad(x):
     # line 45: return (x**2 + 3) ** 4
-    _t1 = x ** 2
+    _t1 = x * x
     _t2 = _t1 + 3
     # reverse sweep
     # line 45: return (x**2 + 3) ** 4

@@ -3,7 +3,7 @@ import math
 
 def three_inputs_grad(x1, x2, x3):
     # line 55: return x1**2 * x2 + math.cos(x3)
-    _t1 = x1 ** 2
+    _t1 = x1 * x1
     # reverse sweep
     # line 55: return x1**2 * x2 + math.cos(x3)
     _t2 = math.sin(x3)

@@ -11,21 +11,20 @@ def lennard_jones_grad(x1, y1, x2, y2):
     s6 = _t3 ** 6
     # reverse sweep
     # line 47: return 4 * EPSILON * (s6**2 - s6)
-    _t4 = 2 * s6
-    _t5 = 479.2 * _t4
-    s6_bar = -479.2 + _t5
+    _t4 = 958.4 * s6
+    s6_bar = -479.2 + _t4
     # line 46: s6 = (SIGMA / r) ** 6
-    _t6 = _t3 ** 5
-    _t7 = 6 * _t6
-    _t3_bar = s6_bar * _t7
-    _t8 = -_t3
-    _t9 = _t8 / r
-    r_bar = _t3_bar * _t9
+    _t5 = _t3 ** 5
+    _t6 = 6 * _t5
+    _t3_bar = s6_bar * _t6
+    _t7 = -_t3
+    _t8 = _t7 / r
+    r_bar = _t3_bar * _t8
     # line 45: r = math.hypot(x2 - x1, y2 - y1)
-    _t10 = _t1 / r
-    _t11 = _t2 / r
-    _t1_bar = r_bar * _t10
-    _t2_bar = r_bar * _t11
+    _t9 = _t1 / r
+    _t10 = _t2 / r
+    _t1_bar = r_bar * _t9
+    _t2_bar = r_bar * _t10
     y1_bar = -_t2_bar
     x1_bar = -_t1_bar
     return x1_bar, y1_bar, _t1_bar, _t2_bar

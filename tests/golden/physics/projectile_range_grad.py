@@ -3,7 +3,7 @@ import math
 
 def projectile_range_grad(v, theta, g):
     # line 40: return v**2 * math.sin(2 * theta) / g
-    _t1 = v ** 2
+    _t1 = v * v
     _t2 = 2 * theta
     _t3 = math.sin(_t2)
     _t4 = _t1 * _t3

@@ -1,15 +1,14 @@
 def rosenbrock_grad(x, y):
     # line 31: return (A - x) ** 2 + B * (y - x**2) ** 2
     _t1 = 1.0 - x
-    _t2 = x ** 2
+    _t2 = x * x
     _t3 = y - _t2
     # reverse sweep
     # line 31: return (A - x) ** 2 + B * (y - x**2) ** 2
-    _t4 = 2 * _t3
-    _t3_bar = 100.0 * _t4
+    _t3_bar = 200.0 * _t3
     _t2_bar = -_t3_bar
-    _t5 = 2 * x
-    x_bar = _t2_bar * _t5
+    _t4 = 2 * x
+    x_bar = _t2_bar * _t4
     _t1_bar = 2 * _t1
     x_bar -= _t1_bar
     return x_bar, _t3_bar
