@@ -41,7 +41,7 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
             _tape.append(_t15)
         # line 47: total += (out - y) ** 2
         _t17 = out - y
-        _t18 = _t17 ** 2
+        _t18 = _t17 * _t17
         total += _t18
         # line 42: for x, y in zip(X, Y):
         _tape.append((_acc, _t13, _t17))
@@ -87,7 +87,7 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
             _t12 = _tape.pop()
             _t6 = len(x)
             _t12_bar = _acc_bar.pop()
-            _t21 = _t12 ** 2
+            _t21 = _t12 * _t12
             _t22 = 1 - _t21
             _t11_bar = _t12_bar * _t22
             for k in reversed(range(_t6)):
