@@ -279,6 +279,7 @@ class _Tracer(_Interpreter):
         self.nodes: list[Node] = []
         self.frames: list[list[int]] = []  # [loop id, iteration] of the loops being run, outermost first
         self.loop_records: list[Loop] = []
+        self.loops_started = 0
         self.loc: ir.Loc | None = None
 
     def where(self) -> str:
@@ -313,10 +314,8 @@ class _Tracer(_Interpreter):
                 made.node.name = stmt.target
         elif isinstance(stmt, ir.For | ir.While):
             self.loc = stmt.loc
-            loop_id = len(self.loop_records) + len(self.frames) + 1
-            while any(frame[0] == loop_id for frame in self.frames):
-                loop_id += 1
-            self.frames.append([loop_id, 1])
+            self.loops_started += 1
+            self.frames.append([self.loops_started, 1])
             try:
                 super().statement(stmt)
             except _Rejected as exc:
@@ -569,8 +568,10 @@ class _Dot:
                     lines.append(f"  n{arg.id} -> n{node.id} [{self.edge_attributes(node, position)}];")
                 else:
                     loop = self.loop_of(arg)
+                    edge = f"  loop{loop.id} -> n{node.id} [style=dashed, color=\"{_MUTED_COLOR}\"];"
+                    if edge not in lines:
+                        lines.append(edge)
                     placeholders[loop.id] = loop
-                    lines.append(f"  loop{loop.id} -> n{node.id} [style=dashed, color=\"{_MUTED_COLOR}\"];")
         for loop in sorted(placeholders.values(), key=lambda loop: loop.id):
             lines.append(f"  loop{loop.id} [shape=note, color=\"{_MUTED_COLOR}\", fontcolor=\"{_MUTED_COLOR}\", "
                          f"label=<... {loop.iterations - 1} more iteration(s)<br/>of the loop at line {loop.line}>];")
@@ -592,7 +593,10 @@ class _Dot:
         for note in graph.notes:
             rows.append(f"<font point-size=\"10\">{_html(note)}</font>")
         if self.collapsed:
-            runs = ", ".join(f"line {loop.line}: {loop.iterations}" for loop in graph.loops)
+            per_line: dict[int, int] = {}
+            for loop in graph.loops:
+                per_line[loop.line] = per_line.get(loop.line, 0) + loop.iterations
+            runs = ", ".join(f"line {line}: {count}" for line, count in sorted(per_line.items()))
             rows.append(f"<font point-size=\"10\">{len(graph.nodes)} nodes: loops are shown with their first "
                         f"iteration only (iterations run: {_html(runs)}); s2s-ad trace lists every step</font>")
         return "<br/>".join(rows)

@@ -107,6 +107,24 @@ def test_collapsed_picture_shows_the_loop_once_with_a_note() -> None:
     assert f"n{g.output.id} [" in collapsed  # type: ignore[union-attr]  # the output is always drawn
 
 
+def test_nested_loops_collapse_to_one_note_per_outer_loop() -> None:
+    g = graph(_nested, [1.0, 2.0], 3)
+    assert len(g.loops) == 4 and [loop.iterations for loop in g.loops] == [3, 2, 2, 2]
+    collapsed = g.to_dot(max_nodes=5)
+    assert collapsed.count("loop1 -> ") == 1 and "loop2" not in collapsed
+    assert re.search(r"iterations run: line \d+: 3, line \d+: 6\)", collapsed)
+
+
+def test_a_constant_output_has_no_adjoints_to_send() -> None:
+    g = graph(lambda_free_constant, 1.0)
+    assert g.output is None and g.value == 3.0 and g.gradient == {"x": 0.0}
+    assert "nothing to do" in g.trace()
+
+
+def lambda_free_constant(x: float) -> float:
+    return 3.0
+
+
 # -- adjoints agree with grad(f) -------------------------------------------------------
 
 
@@ -133,7 +151,38 @@ def _accumulate(w: list[float], b: float) -> float:
     return total * total
 
 
+_W = [1.0, 2.0, 3.0]
+
+
+def _data(x: float) -> float:
+    return x * _W[1] + sum(_W)
+
+
+def _square(a: float) -> float:
+    return a * a
+
+
+def _calls(x: float) -> float:
+    return _square(x) + _square(2 * x)
+
+
+def _identity(x: float) -> float:
+    return x
+
+
+def _nested(xs: list[float], n: int) -> float:
+    s = 0.0
+    for i in range(n):
+        for x in xs:
+            s = s + x * i
+    return s
+
+
 AGREE: list[tuple[Callable[..., Any], tuple[Any, ...]]] = [
+    (_data, (2.0,)),
+    (_calls, (1.5,)),
+    (_identity, (2.0,)),
+    (_nested, ([1.0, 2.0], 3)),
     (lecture.circuit, (1.0, 2.0, 0.0)),
     (lecture.circuit, (-1.5, 0.25, 3.0)),
     (lecture.sums_product, (2.0, 1.0)),
