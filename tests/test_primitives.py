@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import pytest
 from conftest import numeric_gradient
 
-from s2s_ad import frontend, grad, ir, lower
+from s2s_ad import frontend, grad, ir, lower, value_and_grad
 from s2s_ad.rules import RULES
 
 # Primitives that derivatives are written with; source code cannot call them.
@@ -638,3 +638,12 @@ def test_power_at_zero_base() -> None:
 def test_power_at_zero_base_wrt_the_base_only() -> None:
     assert grad(power, wrt="x")(0.0, 2.0) == 0.0
     assert grad(power, wrt="x")(0.0, 1.0) == 1.0
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_value_and_grad_value_is_the_function_value(case: Case) -> None:
+    """The forward sweep computes exactly what the function computes: same bits, same type."""
+    for point in case.points:
+        value, _ = value_and_grad(case.function)(*point)
+        assert value == case.function(*point)
+        assert type(value) is type(case.function(*point))
