@@ -448,3 +448,26 @@ def test_value_of_powers_is_bit_for_bit() -> None:
         pytest.skip("this platform's pow is correctly rounded at the sample points")
     for function, x in differing:
         assert value_and_grad(function)(x)[0] == function(x), f"{function.__name__}({x!r})"
+
+
+def half_of_triple(x: float) -> float:
+    return 0.5 * (3.0 * x)
+
+
+def eighth_of_seven(x: float) -> float:
+    y = 7.0 * x
+    return 0.125 * y
+
+
+@pytest.mark.xfail(strict=True, reason="the optimizer reassociates c1 * (c2 * x) into (c1 * c2) * x when one constant "
+                                       "is a power of two; that is not exact where c2 * x overflows or the result "
+                                       "is subnormal (0.5 * (3.0 * 1e308) is inf, 1.5 * 1e308 is not)")
+def test_constant_reassociation_keeps_overflow_and_subnormals() -> None:
+    assert value_and_grad(half_of_triple)(1e308)[0] == half_of_triple(1e308) == math.inf
+    x = 2.3178206247291635e-308
+    assert value_and_grad(eighth_of_seven)(x)[0] == eighth_of_seven(x)
+
+
+def test_constant_reassociation_gradient() -> None:
+    assert grad(half_of_triple)(2.0) == 1.5
+    assert grad(eighth_of_seven)(-3.0) == 0.875
