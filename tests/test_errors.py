@@ -6,9 +6,9 @@ computed with `inspect` so the tests survive edits above them. The printed
 form is a compiler's: `file:line:col: error: message`, the source line, a
 caret line under the construct, and `hint: ...` when there is one.
 
-`if`, `for` and `while` are not supported yet but are being implemented; their
-tests accept either a refusal that names the statement or a gradient that
-agrees with finite differences.
+`if`, `for`, `while` and conditional expressions used to be refused here;
+now that they are differentiated, their tests check the gradient against
+finite differences instead, so a regression to a refusal fails.
 """
 
 from __future__ import annotations
@@ -443,7 +443,7 @@ def test_wrt_float_is_refused() -> None:
     refusal(product, SignatureError, wrt=1.5)
 
 
-# -- control flow: refused today, supported soon ---------------------------------------------------
+# -- control flow: once refused, now differentiated ---------------------------------------------------
 
 
 def uses_if(x: float) -> float:
@@ -472,21 +472,15 @@ def uses_conditional_expression(x: float) -> float:
     return x * x if x > 0 else -x
 
 
-@pytest.mark.parametrize("function, keyword, at, points", [
-    (uses_if, "if", "if x > 0", ((1.5,), (-0.7,))),
-    (uses_for, "for", "for _ in", ((1.5,), (-0.7,))),
-    (uses_while, "while", "while y", ((1.5,), (3.3,))),
-    (uses_conditional_expression, "if", "x * x if", ((1.5,), (-0.7,))),
+@pytest.mark.parametrize("function, points", [
+    (uses_if, ((1.5,), (-0.7,))),
+    (uses_for, ((1.5,), (-0.7,))),
+    (uses_while, ((1.5,), (3.3,))),
+    (uses_conditional_expression, ((1.5,), (-0.7,))),
 ], ids=["if", "for", "while", "conditional-expression"])
-def test_control_flow_is_refused_or_correct(function: Callable[..., float], keyword: str, at: str,
-                                           points: tuple[tuple[float, ...], ...]) -> None:
-    """Either a refusal naming the construct at its line, or a gradient that matches finite differences."""
-    try:
-        derivative = grad(function)
-    except UnsupportedError as error:
-        assert keyword in error.message.lower()
-        assert error.lineno == line_of(function, at)
-        return
+def test_control_flow_is_differentiated(function: Callable[..., float], points: tuple[tuple[float, ...], ...]) -> None:
+    """No refusal any more: a gradient that matches finite differences on both sides of each branch."""
+    derivative = grad(function)
     for point in points:
         assert derivative(*point) == pytest.approx(numeric_gradient(function, point)[0], rel=1e-6, abs=1e-6)
 
