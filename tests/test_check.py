@@ -572,7 +572,7 @@ def test_path_dependent_loops_say_so() -> None:
     assert report.entries[0].note  # samples where the loop never ends are rejected, and counted
 
 
-# -- core bugs the check finds (remove the xfail marks when they are fixed) ---------------------
+# -- core bugs the check found (xfail marks stay until they are fixed) ----------------------------
 
 
 def list_literal(x, y):
@@ -580,8 +580,7 @@ def list_literal(x, y):
     return xs[0] * xs[1]
 
 
-@pytest.mark.xfail(strict=True, reason="core: elements of a list literal get no adjoint (the gradient is 0)")
-def test_list_literal_elements() -> None:
+def test_list_literal_elements() -> None:  # once a core bug: elements of a list literal got no adjoint
     report = check.check(list_literal)
     assert report.ok, str(report)
 
