@@ -471,3 +471,20 @@ def test_constant_reassociation_keeps_overflow_and_subnormals() -> None:
 def test_constant_reassociation_gradient() -> None:
     assert grad(half_of_triple)(2.0) == 1.5
     assert grad(eighth_of_seven)(-3.0) == 0.875
+
+
+RATE = 3.0
+
+
+def rated(x: float) -> float:
+    return RATE * x**2
+
+
+@pytest.mark.xfail(strict=True, reason="module-level constants are inlined when the gradient is first built and the "
+                                       "cache is keyed on the function only: after the constant changes, grad(f) "
+                                       "still returns the old gradient, which no longer matches f")
+def test_gradient_follows_a_changed_module_constant(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert grad(rated)(1.0) == 6.0
+    monkeypatch.setattr(sys.modules[__name__], "RATE", 4.0)
+    assert rated(1.0) == 4.0
+    assert grad(rated)(1.0) == pytest.approx(numeric_gradient(rated, (1.0,))[0]) == 8.0
