@@ -527,6 +527,14 @@ def nested_branches(x, y):
     return r * x
 
 
+def list_reductions(x, y):
+    xs = [x, y, x * y]
+    t = 0.0
+    for v in xs:
+        t = t + v * v
+    return t + sum(xs) + max(xs)
+
+
 def doubling(x):
     s = x
     while s < 10:
@@ -534,7 +542,8 @@ def doubling(x):
     return s
 
 
-@pytest.mark.parametrize("f", [branches, flagged, nested_branches, fixed_loop, data_loop, early_exit, doubling],
+@pytest.mark.parametrize("f", [branches, flagged, nested_branches, fixed_loop, data_loop, early_exit, list_reductions,
+                               doubling],
                          ids=lambda f: f.__name__)
 def test_control_flow_passes(f) -> None:
     report = check.check(f, budget=10.0)  # `doubling` never ends for x < 0: those samples cost time
