@@ -79,6 +79,7 @@ DIFF_RTOL = 1e-20  # when SymPy's side is a high-precision numeric derivative (m
 STATEMENT_LIMIT = 2_000  # statements one symbolic interpretation may evaluate before following paths
 NUMERIC_STATEMENT_LIMIT = 20_000  # statements one evaluation at a point may take (a loop may never end there)
 SYMBOLIC_SHARE = 0.5  # at most this part of a parameter's budget goes to the symbolic proof
+DEFAULT_LENGTH = 3  # elements of each list parameter (at each level), unless `lengths=` says otherwise
 
 
 # -- the report ----------------------------------------------------------------
@@ -86,13 +87,14 @@ SYMBOLIC_SHARE = 0.5  # at most this part of a parameter's budget goes to the sy
 
 @dataclass(frozen=True)
 class Entry:
-    """The verdict for one parameter: SymPy's derivative beside ours, and how they were compared.
+    """The verdict for one parameter (or one element of a list parameter, `xs[1]`).
 
-    `sympy` and `ours` are SymPy expressions, or None when the derivative
-    depends on the path through the code (then only sample points compare).
-    `points` are the sample points used, one value per parameter of the
-    function in order; `max_difference` is the largest difference seen at
-    those points, relative to the derivatives' size where that is above 1
+    `sympy` and `ours` are SymPy's derivative and the generated one as SymPy
+    expressions, or None when the derivative depends on the path through the
+    code (then only sample points compare). `points` are the sample points
+    used, one value per coordinate of the function (`Report.coordinates`);
+    `max_difference` is the largest difference seen at those points,
+    relative to the derivatives' size where that is above 1
     (`|a - b| / max(1, |a|, |b|)`), None if no point was evaluated.
     """
 
@@ -125,6 +127,7 @@ class Report:
     expression: Any  # the function as a SymPy expression, or None if it depends on the path
     entries: tuple[Entry, ...]
     notes: tuple[str, ...] = ()
+    coordinates: tuple[str, ...] = ()  # what each value of a sample point is: `x`, or `xs[0]` of a list
 
     @property
     def ok(self) -> bool:
@@ -217,7 +220,7 @@ def _describe(entry: Entry) -> str:
 
 
 def check(f: Callable[..., Any], wrt: Any = None, *, budget: float = 3.0, points: int = 6, seed: int = 0,
-          rules: Mapping[str, Rule] = RULES, symbolic: bool = True) -> Report:
+          rules: Mapping[str, Rule] = RULES, symbolic: bool = True, lengths: Mapping[str, int] | None = None) -> Report:
     """Cross-check the gradient s2s_ad generates for `f` against SymPy's derivative.
 
     `wrt` is as for `grad` (None means every parameter). `budget` is the time
@@ -226,7 +229,9 @@ def check(f: Callable[..., Any], wrt: Any = None, *, budget: float = 3.0, points
     the rule table to build the gradient with (tests inject wrong rules to see
     the check fail); the expressions are always read with the same table.
     `symbolic=False` skips the symbolic proof and compares at points only
-    (fast, for property tests that check thousands of functions).
+    (fast, for property tests that check thousands of functions). A list
+    parameter gets one symbol per element; `lengths` gives its length
+    (default 3, at every level of a list of lists).
     """
     from . import api  # api may come to import this module
 
@@ -239,7 +244,7 @@ def check(f: Callable[..., Any], wrt: Any = None, *, budget: float = 3.0, points
         names, single = api.resolve_wrt(primal, wrt, parsed)
         derived = optimize.optimize(reverse.gradient(primal, names, bare=single, rules=rules), rules)
     return check_built(primal, derived, names, data_of(parsed, primal, derived), rules,
-                       budget=budget, points=points, seed=seed, symbolic=symbolic)
+                       budget=budget, points=points, seed=seed, symbolic=symbolic, lengths=lengths)
 
 
 def data_of(parsed: frontend.ParsedFunction, *functions: ir.Function) -> dict[str, object]:
@@ -257,14 +262,14 @@ def data_of(parsed: frontend.ParsedFunction, *functions: ir.Function) -> dict[st
 
 def check_built(primal: ir.Function, derived: ir.Function, wrt: tuple[str, ...], data: Mapping[str, object],
                 rules: Mapping[str, Rule] = RULES, *, budget: float = 3.0, points: int = 6,
-                seed: int = 0, symbolic: bool = True) -> Report:
+                seed: int = 0, symbolic: bool = True, lengths: Mapping[str, int] | None = None) -> Report:
     """Cross-check a gradient IR (`derived`) against SymPy's derivative of `primal`.
 
     `derived` returns one gradient operand per name of `wrt` (a tuple, or the
     operand itself for a single name). `data` gives the values of the
     `ir.Global` names. Raises `UnsupportedError` for IR the check cannot read.
     """
-    return _Checker(primal, derived, tuple(wrt), data, rules, budget, points, seed, symbolic).run()
+    return _Checker(primal, derived, tuple(wrt), data, rules, budget, points, seed, symbolic, lengths).run()
 
 
 # -- value domains -------------------------------------------------------------
@@ -935,8 +940,11 @@ class _Sample:
 
 
 class _Checker:
+    """One check. Parameters that are lists become one coordinate per element (`xs[0]`, `xs[1]`, ...)."""
+
     def __init__(self, primal: ir.Function, derived: ir.Function, wrt: tuple[str, ...], data: Mapping[str, object],
-                 rules: Mapping[str, Rule], budget: float, points: int, seed: int, symbolic: bool = True) -> None:
+                 rules: Mapping[str, Rule], budget: float, points: int, seed: int, symbolic: bool = True,
+                 lengths: Mapping[str, int] | None = None) -> None:
         self.primal = primal
         self.derived = derived
         self.wrt = wrt
@@ -947,6 +955,11 @@ class _Checker:
         self.symbolic = symbolic
         self.rng = random.Random(seed)
         self.params = tuple(p.name for p in primal.params)
+        self.lengths = dict(lengths or {})
+        self.shapes = {p.name: self.shape(p) for p in primal.params}
+        self.coordinates = {name: _labels(name, shape) for name, shape in self.shapes.items()}
+        self.coords = tuple(label for name in self.params for label in self.coordinates[name])
+        self.wrt_coords = tuple(label for name in self.wrt for label in self.coordinates.get(name, ()))
         self.constants = _Constants()
         self.samples: list[_Sample] = []
         self.paths_too_long = False
@@ -954,10 +967,47 @@ class _Checker:
         self.notes: list[str] = []
         self.validate()
 
+    def shape(self, param: ir.Param) -> tuple[int, ...]:
+        """() for a number, (n,) for a list of n numbers, (n, n) for a list of lists, ..."""
+        depth = ir.list_depth(param.type)
+        length = self.lengths.get(param.name, DEFAULT_LENGTH)
+        if depth and (not isinstance(length, int) or length < 0):
+            raise UnsupportedError(f"the check needs a length for the list parameter '{param.name}', not {length!r}")
+        return (length,) * depth
+
+    def structure(self, name: str, leaf: Callable[[str], Any]) -> Any:
+        """The argument for parameter `name`, with `leaf(label)` at each coordinate."""
+        labels = iter(self.coordinates[name])
+
+        def build(shape: tuple[int, ...]) -> Any:
+            return [build(shape[1:]) for _ in range(shape[0])] if shape else leaf(next(labels))
+
+        return build(self.shapes[name])
+
+    def arguments(self, leaf: Callable[[str], Any]) -> dict[str, Any]:
+        return {name: self.structure(name, leaf) for name in self.params}
+
+    def flatten(self, gradients: Sequence[Any]) -> tuple[Any, ...]:
+        """Per-parameter gradients (lists for list parameters) -> one value per coordinate of `wrt`."""
+        flat: list[Any] = []
+
+        def walk(value: Any, shape: tuple[int, ...], name: str) -> None:
+            if not shape:
+                if isinstance(value, list):
+                    raise UnsupportedError(f"the gradient of '{name}' has a list where a number belongs")
+                flat.append(value)
+                return
+            if not isinstance(value, list) or len(value) != shape[0]:
+                size = len(value) if isinstance(value, list) else "no"
+                raise UnsupportedError(f"the gradient of '{name}' has {size} elements where {shape[0]} belong")
+            for item in value:
+                walk(item, shape[1:], name)
+
+        for name, value in zip(self.wrt, gradients):
+            walk(value, self.shapes[name], name)
+        return tuple(flat)
+
     def validate(self) -> None:
-        for param in self.primal.params:
-            if not isinstance(param.type, ir.Scalar):
-                raise UnsupportedError(f"the check takes numbers as parameters; '{param.name}' is a {param.type}")
         if isinstance(self.primal.returns, tuple):
             raise UnsupportedError("the check takes functions that return one number")
         for name in self.wrt:
@@ -980,13 +1030,17 @@ class _Checker:
     def run(self) -> Report:
         import sympy
 
-        self.symbols = {name: sympy.Symbol(name, real=True) for name in self.params}
+        self.symbols = {label: sympy.Symbol(label, real=True) for label in self.coords}
         start = time.monotonic()
         expression, ours, why = self.symbolic_expressions(start + self.budget)
         if why:
             self.notes.append(why)
+        if any(self.shapes.values()):
+            self.notes.append("list parameters have " + ", ".join(
+                f"{name}: {' x '.join(map(str, shape))}" for name, shape in self.shapes.items() if shape)
+                + " elements (`lengths=` sets them)")
         entries = []
-        for i, name in enumerate(self.wrt):
+        for i, name in enumerate(self.wrt_coords):
             began = time.monotonic() if i else start
             entry = self.check_parameter(i, name, expression, ours, began)
             entries.append(entry)
@@ -994,7 +1048,7 @@ class _Checker:
         if unnamed:
             self.notes.append("the gradient holds float constants compared as printed: "
                               + ", ".join(map(repr, unnamed[:4])) + f" (tolerance {ROUNDED_RTOL:g})")
-        return Report(self.primal.name, self.params, expression, tuple(entries), tuple(self.notes))
+        return Report(self.primal.name, self.params, expression, tuple(entries), tuple(self.notes), self.coords)
 
     def primal_constants(self) -> set[float]:
         return {a.value for s in ir.walk(self.primal.body) for a in ir.operands(s)
@@ -1007,9 +1061,10 @@ class _Checker:
         """The primal and the gradient as SymPy expressions, or why they are path dependent."""
         try:
             primal = _Interpreter(_Symbolic(self.constants), self.rules, self.data, limit=STATEMENT_LIMIT,
-                                  deadline=deadline).run(self.primal, self.symbols)
-            ours = _Interpreter(_Symbolic(self.constants), self.rules, self.data, limit=STATEMENT_LIMIT,
-                                deadline=deadline).run(self.gradient_function(), self.symbols)
+                                  deadline=deadline).run(self.primal, self.arguments(self.symbols.__getitem__))
+            ours = self.flatten(_Interpreter(_Symbolic(self.constants), self.rules, self.data, limit=STATEMENT_LIMIT,
+                                             deadline=deadline).run(self.gradient_function(),
+                                                                    self.arguments(self.symbols.__getitem__)))
         except _FollowPaths as exc:
             return None, None, f"following the path of each sample point: {exc}"
         except _OutOfTime:
@@ -1072,7 +1127,7 @@ class _Checker:
         rng = self.rng
         positive = rng.random() < 0.3
         values = []
-        for _ in self.params:
+        for _ in self.coords:
             scale = rng.choice((0.95, 2.0, 3.0, 0.5, 5.0))
             value = round(rng.uniform(-scale, scale), 4)
             values.append(abs(value) if positive else value)
@@ -1145,7 +1200,7 @@ class _Checker:
         return "pass", method, tuple(used), largest, "; ".join(skipped)
 
     def _where(self, sample: _Sample) -> str:
-        return ", ".join(f"{p}={v}" for p, v in zip(self.params, sample.values))
+        return ", ".join(f"{p}={v}" for p, v in zip(self.coords, sample.values))
 
     def ours_at(self, sample: _Sample, deadline: float) -> tuple[Any, ...]:
         """The primal and the generated gradient at the point (computed once, shared by parameters)."""
@@ -1157,7 +1212,7 @@ class _Checker:
                 gradient = _Interpreter(_Numeric(self.constants), self.rules, self.data, limit=NUMERIC_STATEMENT_LIMIT,
                                         deadline=deadline).run(
                     self.gradient_function(), self.numeric_args(sample.values))
-                sample.ours = tuple(gradient)
+                sample.ours = self.flatten(gradient)
             except _Rejected as exc:
                 sample.rejected, sample.tie = str(exc), exc.tie
                 raise
@@ -1166,7 +1221,8 @@ class _Checker:
     def numeric_args(self, values: Sequence[Any]) -> dict[str, Any]:
         import mpmath
 
-        return {name: mpmath.mpf(v) for name, v in zip(self.params, values)}
+        numbers = {label: mpmath.mpf(v) for label, v in zip(self.coords, values)}
+        return self.arguments(numbers.__getitem__)
 
     def numeric_primal(self, values: Sequence[Any], deadline: float) -> Any:
         domain = _Numeric(self.constants)
@@ -1181,14 +1237,14 @@ class _Checker:
         import mpmath
         import sympy
 
-        values = {self.symbols[p]: mpmath.mpf(v) for p, v in zip(self.params, sample.values)}
+        values = {self.symbols[p]: mpmath.mpf(v) for p, v in zip(self.coords, sample.values)}
         try:
             return _finite(_MpMathEvaluator(values).value(expression), "SymPy's derivative")
         except _CannotEvaluate:
             pass
         except (ArithmeticError, ValueError, TypeError) as exc:
             raise _Rejected(f"SymPy's derivative is undefined here ({exc})") from exc
-        point = {self.symbols[p]: sympy.Float(v, DIGITS) for p, v in zip(self.params, sample.values)}
+        point = {self.symbols[p]: sympy.Float(v, DIGITS) for p, v in zip(self.coords, sample.values)}
         try:
             value = expression.xreplace(point).evalf(DIGITS)
         except (ArithmeticError, ValueError) as exc:
@@ -1201,18 +1257,18 @@ class _Checker:
 
         if name in sample.path_derivatives:
             return sample.path_derivatives[name]
-        point = {self.symbols[p]: sympy.Float(v, DIGITS) for p, v in zip(self.params, sample.values)}
+        point = {self.symbols[p]: sympy.Float(v, DIGITS) for p, v in zip(self.coords, sample.values)}
         try:
             if self.paths_too_long:  # one path was past the limit: the others are likely too
                 raise _FollowPaths("the paths are too long")
             path = _Interpreter(_Symbolic(self.constants, point), self.rules, self.data, limit=STATEMENT_LIMIT,
-                                deadline=deadline).run(self.primal, self.symbols)
+                                deadline=deadline).run(self.primal, self.arguments(self.symbols.__getitem__))
             result = (self.evaluate(_derivative(path, self.symbols[name]), sample), "numeric (along the path)", RTOL)
         except _FollowPaths:
             import mpmath
 
             self.paths_too_long = True
-            index = self.params.index(name)
+            index = self.coords.index(name)
 
             def along(t: Any) -> Any:
                 values = list(sample.values)
@@ -1319,6 +1375,14 @@ class _MpMathEvaluator:
         if condition.func is sp.Not:
             return not self.truth(condition.args[0])
         raise _CannotEvaluate(type(condition).__name__)
+
+
+def _labels(name: str, shape: tuple[int, ...]) -> tuple[str, ...]:
+    """`x` -> ("x",); a list `xs` of 3 -> ("xs[0]", "xs[1]", "xs[2]"); a list of lists -> ("m[0][0]", ...)."""
+    labels = [name]
+    for size in shape:
+        labels = [f"{label}[{i}]" for label in labels for i in range(size)]
+    return tuple(labels)
 
 
 def _derivative(expression: Any, symbol: Any) -> Any:

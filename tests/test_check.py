@@ -432,10 +432,18 @@ def test_unknown_operations_are_refused() -> None:
         check_built(primal, derived, ("x",), {})
 
 
-def test_list_parameters_are_refused() -> None:
-    primal = Function("f", (Param("xs", ir.ListOf(FLOAT)),), (), Const(1.0), LOC)
+def test_a_gradient_of_the_wrong_shape_is_refused() -> None:
+    primal = Function("f", (Param("xs", ir.ListOf(FLOAT)),), (_assign("y", "index", Var("xs"), Const(0)),), Var("y"), LOC)
+    short = Function("g", primal.params, (_assign("g", "list", Const(1.0), Const(0.0), type_=ir.ListOf(FLOAT)),),
+                     (Var("g"),), LOC)
+    with pytest.raises(UnsupportedError, match="2 elements where 3 belong"):
+        check_built(primal, short, ("xs",), {})
+    assert check_built(primal, short, ("xs",), {}, lengths={"xs": 2}).ok
+    number = Function("g", primal.params, (), (Const(1.0),), LOC)
     with pytest.raises(UnsupportedError, match="xs"):
-        check_built(primal, primal, ("xs",), {})
+        check_built(primal, number, ("xs",), {})
+    with pytest.raises(UnsupportedError, match="length"):
+        check_built(primal, short, ("xs",), {}, lengths={"xs": -1})
 
 
 def test_tape_mismatch_is_refused() -> None:
@@ -579,6 +587,78 @@ def test_path_dependent_loops_say_so() -> None:
     assert report.expression is None
     assert "path" in str(report)
     assert report.entries[0].note  # samples where the loop never ends are rejected, and counted
+
+
+# -- list parameters: one coordinate per element ---------------------------------------------------
+
+
+def norm(xs):
+    t = 0.0
+    for v in xs:
+        t = t + v * v
+    return math.sqrt(t)
+
+
+def neuron(w, xs, b):
+    s = b
+    for i in range(len(xs)):
+        s = s + w[i] * xs[i]
+    return math.tanh(s)
+
+
+def grid(m, x):
+    t = 0.0
+    for row in m:
+        for v in row:
+            t = t + v * x
+    return t * t
+
+
+def test_list_parameters_get_a_symbol_per_element() -> None:
+    import sympy
+
+    report = check.check(norm)
+    assert report.ok, str(report)
+    assert [e.parameter for e in report.entries] == ["xs[0]", "xs[1]", "xs[2]"]
+    assert report.coordinates == ("xs[0]", "xs[1]", "xs[2]")
+    xs = sympy.symbols("xs[0] xs[1] xs[2]", real=True)
+    assert report.expression == sympy.sqrt(sum(x**2 for x in xs))
+    assert "xs[1]" in str(report)
+
+
+@pytest.mark.parametrize("f, lengths, coordinates", [(neuron, {"w": 2, "xs": 2}, 2 + 2 + 1), (neuron, None, 3 + 3 + 1),
+                                                      (grid, {"m": 2}, 2 * 2 + 1)], ids=["neuron-2", "neuron-3", "grid"])
+def test_list_parameters_pass(f, lengths, coordinates: int) -> None:
+    report = check.check(f, lengths=lengths)
+    assert report.ok, str(report)
+    assert len(report.entries) == coordinates
+
+
+def test_a_wrong_list_gradient_fails() -> None:
+    built = _built(neuron)
+    body = built.derived.body
+    where = max(i for i, s in enumerate(ir.walk(body)) if isinstance(s, ir.Effect) and s.op == "accum_item")
+    statements = list(ir.walk(body))
+    target = statements[where]
+    wrong = dataclasses.replace(target, args=(*target.args[:2], Const(1.0)))
+    derived = dataclasses.replace(built.derived, body=_replace_statement(body, target, wrong))
+    report = check_built(built.primal, derived, built.wrt, {})
+    assert report.verdict == "fail", str(report)
+
+
+def _replace_statement(block, old, new):
+    out = []
+    for stmt in block:
+        if stmt is old:
+            out.append(new)
+        elif isinstance(stmt, For):
+            out.append(dataclasses.replace(stmt, body=_replace_statement(stmt.body, old, new)))
+        elif isinstance(stmt, If):
+            out.append(dataclasses.replace(stmt, then=_replace_statement(stmt.then, old, new),
+                                           orelse=_replace_statement(stmt.orelse, old, new)))
+        else:
+            out.append(stmt)
+    return tuple(out)
 
 
 # -- core bugs the check found (xfail marks stay until they are fixed) ----------------------------
