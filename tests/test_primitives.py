@@ -9,9 +9,14 @@ contribute a zero derivative. The conventions at kinks (abs'(0) = 0, half the
 gradient to each argument of a `max`/`min` tie) are checked exactly, since a
 finite difference cannot decide them.
 
+Primitives that only derivatives are written with (such as `xlogy`) cannot be
+called from source; their partials are checked on the rule itself, against
+finite differences of the primitive as generated code evaluates it.
+
 Two coverage tests fail when a primitive is added to the rule table without a
 case here, and a third checks that each case really lowers to the primitive
-it is listed under, so the table cannot go stale silently.
+it is listed under, so the table cannot go stale silently. Finally the value
+`value_and_grad` returns must be the function's own value, bit for bit.
 """
 
 from __future__ import annotations
