@@ -51,6 +51,10 @@ from s2s_ad import api, codegen, frontend, grad, ir, lower, optimize, reverse  #
 
 CONTENDERS = ("f", "hand", "s2s_ad", "autograd", "jax", "jax.jit", "sympy")
 
+# Per-call times and stage times are CPU time of this process: on a shared machine with more runnable
+# processes than CPUs, wall time also counts the time spent waiting for a CPU. One-off costs are wall time.
+CLOCK = time.process_time
+
 
 # -- peers: imported if present --------------------------------------------------
 
@@ -339,7 +343,7 @@ def make_contenders(case: Case, peers: Peers, sympy_limit: float, quick: bool) -
 def make_timer(fn: Callable[..., Any], args: Sequence[Any]) -> timeit.Timer:
     """A timer whose statement is the plain call `fn(a0, a1, ...)`, as user code would write it."""
     names = {f"a{i}": a for i, a in enumerate(args)}
-    return timeit.Timer(f"fn({', '.join(names)})", globals={"fn": fn, **names})
+    return timeit.Timer(f"fn({', '.join(names)})", timer=CLOCK, globals={"fn": fn, **names})
 
 
 def calibrate(timer: timeit.Timer, target: float) -> int:
@@ -380,20 +384,23 @@ def count_primitives(function: ir.Function) -> int:
 
 def staged_transform(f: Callable[..., Any], profile: dict[str, cProfile.Profile] | None = None
                      ) -> tuple[dict[str, float], int]:
-    """Time each stage of the pipeline on `f` separately (optionally under cProfile); and its primitive count."""
+    """Time each stage of the pipeline on `f` separately (optionally under cProfile); and its primitive count.
+
+    Also times "naming" on its own: the part of `generate` that gives every
+    SSA name its Python name (`codegen._python_names`), where present. It is
+    reported beside the stages and not added to the totals.
+    """
     times: dict[str, float] = {}
-    results: dict[str, Any] = {}
 
     def run(stage: str, call: Callable[[], Any]) -> Any:
         profiler = profile.setdefault(stage, cProfile.Profile()) if profile is not None else None
-        start = time.perf_counter()
+        start = CLOCK()
         if profiler is not None:
             profiler.enable()
         value = call()
         if profiler is not None:
             profiler.disable()
-        times[stage] = time.perf_counter() - start
-        results[stage] = value
+        times[stage] = CLOCK() - start
         return value
 
     parsed = run("frontend", lambda: frontend.from_function(f))
@@ -401,6 +408,9 @@ def staged_transform(f: Callable[..., Any], profile: dict[str, cProfile.Profile]
     names, single = api.resolve_wrt(primal, None, parsed)
     derived = run("reverse", lambda: reverse.gradient(primal, names, bare=single))
     derived = run("optimize", lambda: optimize.optimize(derived))
+    naming = getattr(codegen, "_python_names", None)
+    if naming is not None and profile is None:
+        run("naming", lambda: naming(derived))
     generated = run("generate", lambda: codegen.generate(derived))
     compiled = run("compile", lambda: codegen.compile_generated(generated, {}, label=f"bench {f.__name__}"))
     args = [0.3 + 0.1 * i for i in range(len(names))]
@@ -410,39 +420,59 @@ def staged_transform(f: Callable[..., Any], profile: dict[str, cProfile.Profile]
 
 @dataclass
 class SizeRow:
+    family: str
     target: int
     primitives: int
     stages: dict[str, float]
+    gc_off: float | None = None  # transform time with the garbage collector disabled
 
     @property
     def transform(self) -> float:
         """lower + reverse + optimize + generate + compile."""
-        return sum(v for k, v in self.stages.items() if k != "frontend")
+        return sum(self.stages.get(k, 0.0) for k in STAGES if k != "frontend")
 
     @property
     def total(self) -> float:
-        return sum(self.stages.values())
+        return sum(self.stages.get(k, 0.0) for k in STAGES)
 
 
-def transform_vs_size(sizes: Sequence[int], repeats: int) -> list[SizeRow]:
-    """Per-stage transform time of seeded straight-line functions of about `sizes` primitives."""
+FAMILIES: dict[str, Callable[[int], Callable[..., Any]]] = {
+    "mixed": lambda size: F.straight_mixed(max(1, (size - 3) // 2)),
+    "chain": lambda size: F.straight_chain(max(1, size // 4)),
+}
+
+
+def transform_vs_size(family: str, sizes: Sequence[int], repeats: int) -> list[SizeRow]:
+    """Per-stage transform time (median of `repeats`) of straight-line functions of about `sizes` primitives.
+
+    One more run with the garbage collector off separates the collector's
+    share (which grows with the number of live objects) from the pipeline's.
+    """
     rows = []
     for size in sizes:
-        f = F.straight_mixed(max(1, (size - 3) // 2))
+        f = FAMILIES[family](size)
         samples = []
         primitives = 0
         for _ in range(repeats):
             gc.collect()
             stages, primitives = staged_transform(f)
             samples.append(stages)
-        medians = {s: statistics.median(x[s] for x in samples) for s in STAGES}
-        rows.append(SizeRow(size, primitives, medians))
+        medians = {s: statistics.median(x[s] for x in samples) for s in samples[0]}
+        row = SizeRow(family, size, primitives, medians)
+        gc.collect()
+        gc.disable()
+        try:
+            row.gc_off = SizeRow(family, size, primitives, staged_transform(f)[0]).transform
+        finally:
+            gc.enable()
+        rows.append(row)
+        print(f"[bench]   {family} {primitives}: transform {row.transform:.3f} s", file=sys.stderr)
     return rows
 
 
-def slope(rows: Sequence[SizeRow], value: Callable[[SizeRow], float]) -> float | None:
+def slope(rows: Sequence[SizeRow], value: Callable[[SizeRow], float | None]) -> float | None:
     """Least-squares exponent k in time ~ size**k over the rows (1 = linear)."""
-    points = [(math.log(r.primitives), math.log(value(r))) for r in rows if value(r) > 0]
+    points = [(math.log(r.primitives), math.log(v)) for r in rows if (v := value(r))]
     if len(points) < 2:
         return None
     mx = statistics.fmean(p[0] for p in points)
@@ -451,17 +481,16 @@ def slope(rows: Sequence[SizeRow], value: Callable[[SizeRow], float]) -> float |
     return sum((p[0] - mx) * (p[1] - my) for p in points) / den if den else None
 
 
-def profile_largest(size: int, top: int = 6) -> dict[str, str]:
-    """cProfile of each stage on a straight-line function of `size` primitives: the top functions by own time."""
-    f = F.straight_mixed(max(1, (size - 3) // 2), seed=1)
+def profile_stages(f: Callable[..., Any], stages: Sequence[str] = STAGES, top: int = 6) -> dict[str, str]:
+    """cProfile of each stage on `f`: the top functions by own time."""
     profiles: dict[str, cProfile.Profile] = {}
     staged_transform(f, profiles)
     report = {}
-    for stage, profiler in profiles.items():
+    for stage in stages:
         out = io.StringIO()
-        stats = pstats.Stats(profiler, stream=out)
+        stats = pstats.Stats(profiles[stage], stream=out)
         stats.sort_stats("tottime").print_stats(top)
-        lines = [ln for ln in out.getvalue().splitlines() if ln.strip()]
+        lines = [ln.replace(str(HERE.parent) + os.sep, "") for ln in out.getvalue().splitlines() if ln.strip()]
         start = next((i for i, ln in enumerate(lines) if ln.lstrip().startswith("ncalls")), 0)
         report[stage] = "\n".join(lines[start:start + top + 1])
     return report
@@ -497,14 +526,14 @@ def explosion(steps_list: Sequence[int], limit: float, sympy: Any) -> list[Explo
             for _ in range(steps):
                 expression = sympy.sin(expression) * expression + sympy.cos(expression)
             try:
-                start = time.perf_counter()
+                start = CLOCK()
                 with time_limit(limit):
                     derivative = sympy.diff(expression, x)
-                row.sympy_diff = time.perf_counter() - start
-                start = time.perf_counter()
+                row.sympy_diff = CLOCK() - start
+                start = CLOCK()
                 with time_limit(limit):
                     lam = sympy.lambdify([x], derivative, modules="math", cse=True)
-                row.sympy_lambdify = time.perf_counter() - start
+                row.sympy_lambdify = CLOCK() - start
                 want = F.chain_grad(0.5, steps)
                 if agreement(lam(0.5), want, rel=1e-6) is not None:
                     row.status = f"WRONG: {lam(0.5)!r} vs {want!r}"
@@ -693,7 +722,7 @@ class Results:
     cases: list[Case]
     contenders: dict[str, list[Contender]]
     sizes: list[SizeRow]
-    profiles: dict[str, str]
+    profiles: dict[str, dict[str, str]]
     family: list[ExplosionRow]
     tapes: dict[str, list[str]]
     memory: list[MemoryRow]
@@ -710,7 +739,7 @@ def report(res: Results) -> str:
         lines += ["Missing peers: " + "; ".join(f"{k} ({v})" for k, v in res.peers.missing.items()) + ".", ""]
 
     lines += ["## Per call", "",
-              f"Median time per call over up to {res.rounds} interleaved rounds (each round visits every contender "
+              f"Median CPU time per call over up to {res.rounds} interleaved rounds (each round visits every contender "
               "once, in rotating order; calls per round calibrated to a fixed round length; gc off while timing, "
               "as `timeit` does). Every gradient was checked against the hand-written one before it was timed. "
               "The peers run the same plain-Python code, with `math` bound to `autograd.numpy` / `jax.numpy` "
@@ -747,7 +776,7 @@ def report(res: Results) -> str:
     lines += table(["function", *(f"{n} / hand" for n in CONTENDERS[2:]), "s2s_ad / f"], rows) + [""]
 
     lines += ["### One-off costs", "",
-              "s2s_ad: the first `grad(f)` call (frontend, lower, reverse, optimize, generate, compile). jax.jit: the "
+              "Wall time. s2s_ad: the first `grad(f)` call (frontend, lower, reverse, optimize, generate, compile). jax.jit: the "
               "first call (trace and XLA compile). sympy: building the expression, `sympy.diff`, "
               "`lambdify(cse=True)`, under a time limit.", ""]
     rows = []
@@ -775,40 +804,54 @@ def report(res: Results) -> str:
         lines += [f"- Not yet measured (s2s_ad refuses them): {', '.join(names)}.", ""]
 
     lines += ["## Target 2: transform time against size", "",
-              "Seeded straight-line functions of three inputs (`v = f(a) op b` lines; f in sin, cos, tanh; op in "
-              "+, -, *), differentiated with respect to all three. Size is the number of primitive assignments "
-              "after lowering. Each stage timed separately (median of the repeats). 'transform' is lower + "
-              "reverse + optimize + generate + compile, the issue's definition; 'grad() total' adds the "
-              "frontend (reading the source, parsing, resolving names), which a first `grad(f)` call also pays.", ""]
-    rows = []
-    for r in res.sizes:
-        rows.append([str(r.primitives), *(fmt_time(r.stages[s]) for s in STAGES), fmt_time(r.transform),
-                     f"{r.transform / r.primitives * 1e6:.1f} µs", fmt_time(r.total)])
-    lines += table(["primitives", *STAGES, "transform", "per primitive", "grad() total"], rows) + [""]
-    big = [r for r in res.sizes if r.primitives >= 300]
-    big = big if len(big) >= 2 else res.sizes
-    exps = {s: slope(big, lambda r, s=s: r.stages[s]) for s in STAGES}
-    exps["transform"] = slope(big, lambda r: r.transform)
-    exps["grad() total"] = slope(big, lambda r: r.total)
-    lines += [f"Growth exponent k in time ~ size^k, fitted over sizes from {big[0].primitives if big else '-'} up "
-              "(1.0 is linear):", ""]
-    lines += table(list(exps), [[f"{v:.2f}" if v is not None else "-" for v in exps.values()]]) + [""]
-    largest = max(res.sizes, key=lambda r: r.primitives) if res.sizes else None
-    if largest is not None:
-        ok = largest.transform < 2.0
-        lines += [f"At {largest.primitives} primitives: transform {fmt_time(largest.transform)} "
-                  f"({'under' if ok else 'OVER'} the 2 s target), grad() total {fmt_time(largest.total)}; "
-                  f"slowest stage: {max(STAGES, key=lambda s: largest.stages[s])}.", ""]
-    superlinear = [s for s in STAGES if (exps.get(s) or 0) > 1.15]
-    lines += [f"Stages growing faster than linearly (k > 1.15): {', '.join(superlinear) or 'none'}.", ""]
-    if res.profiles:
-        lines += ["Profile of each stage at the largest size (cProfile, top functions by own time):", ""]
-        for stage, text in res.profiles.items():
+              "Two families of straight-line functions. *mixed*: seeded lines `v = f(a) op b` over four variables "
+              "(f in sin, cos, tanh; op in +, -, *), three inputs, differentiated with respect to all three. "
+              "*chain*: `x = math.sin(x) * x + math.cos(x)` repeated, one variable. Size is the number of "
+              "primitive assignments after lowering. Each stage is timed separately, in CPU time (median of the repeats). "
+              "'transform' is lower + reverse + optimize + generate + compile, the issue's definition; "
+              "'grad() total' adds the frontend (reading the source, parsing, resolving names), which a first "
+              "`grad(f)` call also pays. 'naming' is the part of generate that picks Python names "
+              "(`codegen._python_names`), timed on its own and not added to the totals. 'gc off' is one more "
+              "transform with the garbage collector disabled.", ""]
+    for family in FAMILIES:
+        rows_f = [r for r in res.sizes if r.family == family]
+        if not rows_f:
+            continue
+        lines += [f"### {family}", ""]
+        rows = []
+        for r in rows_f:
+            rows.append([str(r.primitives), *(fmt_time(r.stages.get(s)) for s in STAGES),
+                         fmt_time(r.stages.get("naming")), fmt_time(r.transform),
+                         f"{r.transform / r.primitives * 1e6:.0f} µs", fmt_time(r.gc_off), fmt_time(r.total)])
+        lines += table(["primitives", *STAGES, "(naming)", "transform", "per primitive", "gc off", "grad() total"],
+                       rows) + [""]
+        big = [r for r in rows_f if r.primitives >= 300]
+        big = big if len(big) >= 2 else rows_f
+        exps = {s: slope(big, lambda r, s=s: r.stages.get(s)) for s in (*STAGES, "naming")}
+        exps["transform"] = slope(big, lambda r: r.transform)
+        exps["gc off"] = slope(big, lambda r: r.gc_off)
+        exps["grad() total"] = slope(big, lambda r: r.total)
+        lines += [f"Growth exponent k in time ~ size^k, fitted over sizes from {big[0].primitives} up "
+                  "(1.0 is linear):", ""]
+        lines += table(list(exps), [[f"{v:.2f}" if v is not None else "-" for v in exps.values()]]) + [""]
+        at = [r for r in rows_f if r.target == 10000] or [max(rows_f, key=lambda r: r.primitives)]
+        for r in at:
+            verdict = "under" if r.transform < 2.0 else "OVER"
+            slowest = max(STAGES, key=lambda s: r.stages.get(s, 0.0))
+            lines += [f"At {r.primitives} primitives: transform {fmt_time(r.transform)} ({verdict} the 2 s target), "
+                      f"grad() total {fmt_time(r.total)}; slowest stage: {slowest} "
+                      f"({r.stages[slowest] / r.total:.0%} of the total).", ""]
+        superlinear = [s for s in (*STAGES, "naming") if (exps.get(s) or 0) > 1.15]
+        lines += [f"Stages growing faster than linearly here (k > 1.15): {', '.join(superlinear) or 'none'}.", ""]
+    for title, profiles in res.profiles.items():
+        lines += [f"Profile, {title} (cProfile, top functions by own time):", ""]
+        for stage, text in profiles.items():
             lines += [f"<details><summary>{stage}</summary>", "", "```", text, "```", "", "</details>", ""]
 
     lines += ["## SymPy on x = sin(x)*x + cos(x), repeated L times", "",
               "SymPy builds the nested expression, then `sympy.diff` and `lambdify(cse=True)`, each under the time "
-              "limit; s2s_ad's grad() total is shown for the same chain written as L straight-line statements "
+              "limit (wall time; the times shown are CPU time); s2s_ad's grad() total is shown for the same chain "
+              "written as L straight-line statements "
               "(4 primitives each).", ""]
     rows = [[str(r.steps), str(4 * r.steps), fmt_time(r.sympy_diff), fmt_time(r.sympy_lambdify),
              fmt_time(r.s2s_transform), r.status] for r in res.family]
@@ -838,19 +881,19 @@ def report(res: Results) -> str:
 def plot(res: Results, path: Path, plt: Any) -> None:
     """Left: transform time against size; right: per-call time of each contender against the hand-written one."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
-    if res.sizes:
-        xs = [r.primitives for r in res.sizes]
-        left.loglog(xs, [r.transform for r in res.sizes], "o-", label="s2s_ad transform (mixed straight-line)")
-        left.loglog(xs, [r.total for r in res.sizes], "s--", label="s2s_ad grad() total (with frontend)")
-        ref = res.sizes[-1]
+    for family, marker in (("mixed", "o-"), ("chain", "s-")):
+        rows = [r for r in res.sizes if r.family == family]
+        if rows:
+            xs = [r.primitives for r in rows]
+            left.loglog(xs, [r.transform for r in rows], marker, label=f"s2s_ad transform ({family})")
+    mixed = [r for r in res.sizes if r.family == "mixed"]
+    if mixed:
+        xs = [r.primitives for r in mixed]
+        ref = max(mixed, key=lambda r: r.primitives if r.primitives <= 1000 else 0)
         left.loglog(xs, [ref.transform * x / ref.primitives for x in xs], ":", color="grey", label="linear")
     fam = [r for r in res.family if r.sympy_diff is not None]
     if fam:
         left.loglog([4 * r.steps for r in fam], [r.sympy_diff for r in fam], "^-", label="sympy.diff (chain, 4L ops)")
-    chain = res.family
-    if chain:
-        left.loglog([4 * r.steps for r in chain], [r.s2s_transform for r in chain], "v-",
-                    label="s2s_ad grad() total (chain)")
     left.axhline(2.0, color="red", linewidth=0.8, label="2 s")
     left.set_xlabel("primitive operations")
     left.set_ylabel("seconds")
@@ -908,8 +951,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print("[bench] transform time against size", file=sys.stderr)
     sizes = [10, 100, 1000] if quick else [10, 30, 100, 300, 1000, 3000, 10000]
-    size_rows = transform_vs_size(sizes, repeats=1 if quick else 3)
-    profiles = {} if quick else profile_largest(sizes[-1])
+    size_rows = transform_vs_size("mixed", sizes, repeats=1 if quick else 3)
+    size_rows += transform_vs_size("chain", sizes if quick else [*sizes, 20000], repeats=1 if quick else 3)
+    profiles = {} if quick else {
+        "mixed, 10,000 primitives, every stage": profile_stages(FAMILIES["mixed"](10000)),
+        "chain, 20,000 primitives, generate": profile_stages(FAMILIES["chain"](20000), ["generate"], top=8),
+    }
 
     print("[bench] sympy explosion family", file=sys.stderr)
     steps = [1, 2, 4] if quick else [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 24, 32, 48, 64]
