@@ -1224,11 +1224,16 @@ class _Checker:
         numbers = {label: mpmath.mpf(v) for label, v in zip(self.coords, values)}
         return self.arguments(numbers.__getitem__)
 
-    def numeric_primal(self, values: Sequence[Any], deadline: float) -> Any:
+    def numeric_primal(self, values: Sequence[Any], deadline: float, ties: bool = False) -> Any:
+        """The function at a point, finite and real; with `ties`, a point on a tie or kink is rejected.
+
+        Ties matter only where SymPy's derivative is not at hand: elsewhere the
+        derivative's own `Heaviside`, `sign`, ... tell (`max(x, x)` is no kink).
+        """
         domain = _Numeric(self.constants)
         value = _Interpreter(domain, self.rules, self.data, limit=NUMERIC_STATEMENT_LIMIT,
                              deadline=deadline).run(self.primal, self.numeric_args(values))
-        if domain.namespace.ties:
+        if ties and domain.namespace.ties:
             raise _Rejected("the function is at a tie or kink here", tie=True)
         return _finite(value, "the function")
 
@@ -1238,8 +1243,12 @@ class _Checker:
         import sympy
 
         values = {self.symbols[p]: mpmath.mpf(v) for p, v in zip(self.coords, sample.values)}
+        evaluator = _MpMathEvaluator(values)
         try:
-            return _finite(_MpMathEvaluator(values).value(expression), "SymPy's derivative")
+            value = evaluator.value(expression)
+            if evaluator.ties:
+                raise _Rejected("SymPy's derivative is at a tie or kink here", tie=True)
+            return _finite(value, "SymPy's derivative")
         except _CannotEvaluate:
             pass
         except (ArithmeticError, ValueError, TypeError) as exc:
@@ -1273,7 +1282,7 @@ class _Checker:
             def along(t: Any) -> Any:
                 values = list(sample.values)
                 values[index] = t
-                return self.numeric_primal(values, deadline)
+                return self.numeric_primal(values, deadline, ties=True)
 
             derivative = mpmath.diff(along, mpmath.mpf(sample.values[index]))
             result = (_finite(derivative, "mpmath's derivative"), "numeric (mpmath.diff)", DIFF_RTOL)
@@ -1300,12 +1309,13 @@ class _MpMathEvaluator:
         self.mp = mpmath
         self.sp = sympy
         self.memo: dict[Any, Any] = dict(values)
+        self.ties = 0  # evaluations of Abs, sign, Heaviside, Max, Min or a comparison at a tie
         functions = {sympy.sin: mpmath.sin, sympy.cos: mpmath.cos, sympy.tan: mpmath.tan, sympy.asin: mpmath.asin,
                      sympy.acos: mpmath.acos, sympy.atan: mpmath.atan, sympy.sinh: mpmath.sinh,
                      sympy.cosh: mpmath.cosh, sympy.tanh: mpmath.tanh, sympy.asinh: mpmath.asinh,
                      sympy.acosh: mpmath.acosh, sympy.atanh: mpmath.atanh, sympy.exp: mpmath.exp,
                      sympy.erf: mpmath.erf, sympy.erfc: mpmath.erfc, sympy.floor: mpmath.floor,
-                     sympy.ceiling: mpmath.ceil, sympy.sign: mpmath.sign, sympy.atan2: mpmath.atan2}
+                     sympy.ceiling: mpmath.ceil, sympy.atan2: mpmath.atan2}
         self.functions = functions
 
     def value(self, node: Any) -> Any:
@@ -1338,14 +1348,18 @@ class _MpMathEvaluator:
             return function(*(self.value(a) for a in node.args))
         if node.func is sp.log and len(node.args) == 1:
             return mp.log(self.value(node.args[0]))
-        if node.func is sp.Abs:
-            return abs(self.value(node.args[0]))
-        if node.func is sp.Heaviside:
+        if node.func in (sp.Abs, sp.sign, sp.Heaviside):
             x = self.value(node.args[0])
+            self.ties += x == 0
+            if node.func is sp.Abs:
+                return abs(x)
+            if node.func is sp.sign:
+                return mp.sign(x)
             return mp.mpf(1) if x > 0 else mp.mpf(0) if x < 0 else mp.mpf(0.5)
         if node.func in (sp.Max, sp.Min):
-            pick = max if node.func is sp.Max else min
-            return pick(self.value(a) for a in node.args)
+            values = [self.value(a) for a in node.args]
+            self.ties += len(set(values)) < len(values)
+            return max(values) if node.func is sp.Max else min(values)
         if node.func is sp.Mod:
             x, y = (self.value(a) for a in node.args)
             return x - y * mp.floor(x / y)
@@ -1367,7 +1381,9 @@ class _MpMathEvaluator:
                        sp.StrictGreaterThan: lambda a, b: a > b, sp.GreaterThan: lambda a, b: a >= b,
                        sp.Equality: lambda a, b: a == b, sp.Unequality: lambda a, b: a != b}.get(condition.func)
             if compare is not None:
-                return bool(compare(self.value(condition.lhs), self.value(condition.rhs)))
+                lhs, rhs = self.value(condition.lhs), self.value(condition.rhs)
+                self.ties += lhs == rhs
+                return bool(compare(lhs, rhs))
         if condition.func is sp.And:
             return all(self.truth(c) for c in condition.args)
         if condition.func is sp.Or:

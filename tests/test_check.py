@@ -699,3 +699,28 @@ def test_grad_with_check(tmp_path) -> None:
     result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "(4.0, 2.0)"
+
+
+def test_ties_are_found_in_sympys_derivative() -> None:
+    import mpmath
+    import sympy
+
+    x, y = sympy.symbols("x y", real=True)
+    at_tie = {x: mpmath.mpf(1), y: mpmath.mpf(1)}
+    for expression in (sympy.Heaviside(x - y), sympy.Max(x, y) + 1, sympy.sign(x - y), sympy.Abs(x - y),
+                       sympy.Piecewise((x, x > y), (y, True))):
+        evaluator = check._MpMathEvaluator(at_tie)
+        evaluator.value(expression)
+        assert evaluator.ties, expression
+        away = check._MpMathEvaluator({x: mpmath.mpf(1), y: mpmath.mpf(2)})
+        away.value(expression)
+        assert not away.ties, expression
+
+
+def same_argument_twice(x):
+    return max(x, x) + abs(x - x) + x * x  # no kink: both sides are the same value
+
+
+def test_a_tie_that_does_not_depend_on_the_point_is_no_kink() -> None:
+    report = check.check(same_argument_twice, symbolic=False)
+    assert report.ok, str(report)
