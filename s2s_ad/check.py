@@ -391,7 +391,7 @@ class _Symbolic:
 
         self.sp = sympy
         self.constants = constants
-        self.point = point  # symbol -> sympy Float at DIGITS
+        self.point = point  # symbol -> mpmath number: the sample point whose path is followed
 
     def const(self, value: object) -> Any:
         return self.constants.sympy(value)
@@ -423,33 +423,40 @@ class _Symbolic:
         return self._decide(value, what)
 
     def _decide(self, value: Any, what: str) -> bool:
+        """A condition at the point (mpmath at 50 digits); a tie rejects the point."""
         sp = self.sp
-        if isinstance(value, sp.core.relational.Relational):
-            gap = (value.lhs - value.rhs).xreplace(self.point).evalf(DIGITS)
-            if not gap.is_number or not gap.is_real:
-                raise _Rejected(f"{what} is not a real comparison at this point")
-            scale = 1 + abs(value.lhs.xreplace(self.point).evalf(DIGITS))
-            if abs(gap) <= 1e-30 * scale:
-                raise _Rejected(f"{what} is a tie at this point", tie=True)
-        decided = value.xreplace(self.point)
-        if decided == sp.true or decided == sp.false:
-            return bool(decided == sp.true)
-        if isinstance(decided, sp.Expr):
-            number = decided.evalf(DIGITS)
-            if number.is_number and number.is_real:
-                return bool(number != 0)
-        raise _Rejected(f"{what} cannot be decided at this point")
+        evaluator = self.evaluator()
+        try:
+            if isinstance(value, sp.core.relational.Relational):
+                gap = evaluator.value(value.lhs) - evaluator.value(value.rhs)
+                if abs(gap) <= 1e-30 * (1 + abs(evaluator.value(value.lhs))):
+                    raise _Rejected(f"{what} is a tie at this point", tie=True)
+            if isinstance(value, sp.Expr):
+                return bool(evaluator.value(value) != 0)
+            decided = evaluator.truth(value)
+        except _CannotEvaluate as exc:
+            raise _Rejected(f"{what} cannot be decided at this point ({exc})") from exc
+        except (ArithmeticError, ValueError, TypeError) as exc:
+            raise _Rejected(f"{what} is undefined at this point ({exc})") from exc
+        if evaluator.ties:
+            raise _Rejected(f"{what} is a tie at this point", tie=True)
+        return decided
+
+    def evaluator(self) -> _MpMathEvaluator:
+        return _MpMathEvaluator(self.point or {})
 
     def integer(self, value: Any, what: str) -> int | None:
         sp = self.sp
         if isinstance(value, bool | int):
             return int(value)
-        if isinstance(value, sp.Expr) and value.is_number:
-            return _whole(value.evalf(DIGITS), what)
-        if self.point is None:
+        if not isinstance(value, sp.Expr) or (self.point is None and not value.is_number):
             return None
-        number = value.xreplace(self.point).evalf(DIGITS) if isinstance(value, sp.Basic) else value
-        return _whole(number, what)
+        try:
+            return _whole(self.evaluator().value(value), what)
+        except _CannotEvaluate as exc:
+            raise _Rejected(f"{what} cannot be evaluated at this point ({exc})") from exc
+        except (ArithmeticError, ValueError, TypeError) as exc:
+            raise _Rejected(f"{what} is undefined at this point ({exc})") from exc
 
     def select(self, cond: Any, then: Any, orelse: Any) -> Any:
         sp = self.sp
@@ -571,7 +578,7 @@ class _Numeric:
         if op not in _LOGICAL:
             args = [self.mp.mpf(a) if isinstance(a, bool | int) else a for a in args]
         try:
-            return rule.sympy(self.namespace, *args)  # type: ignore[misc]
+            return _in_range(rule.sympy(self.namespace, *args))  # type: ignore[misc]
         except (ArithmeticError, ValueError, TypeError) as exc:
             raise _Rejected(f"{op} is undefined at this point ({exc})") from exc
 
@@ -1262,11 +1269,11 @@ class _Checker:
 
     def path_derivative(self, sample: _Sample, name: str, deadline: float) -> tuple[Any, str, float]:
         """SymPy's derivative along the path the sample point takes (or mpmath's, past the size limit)."""
-        import sympy
+        import mpmath
 
         if name in sample.path_derivatives:
             return sample.path_derivatives[name]
-        point = {self.symbols[p]: sympy.Float(v, DIGITS) for p, v in zip(self.coords, sample.values)}
+        point = {self.symbols[p]: mpmath.mpf(v) for p, v in zip(self.coords, sample.values)}
         try:
             if self.paths_too_long:  # one path was past the limit: the others are likely too
                 raise _FollowPaths("the paths are too long")
@@ -1274,8 +1281,6 @@ class _Checker:
                                 deadline=deadline).run(self.primal, self.arguments(self.symbols.__getitem__))
             result = (self.evaluate(_derivative(path, self.symbols[name]), sample), "numeric (along the path)", RTOL)
         except _FollowPaths:
-            import mpmath
-
             self.paths_too_long = True
             index = self.coords.index(name)
 
@@ -1321,7 +1326,7 @@ class _MpMathEvaluator:
     def value(self, node: Any) -> Any:
         found = self.memo.get(node)
         if found is None:
-            found = self.memo[node] = self._value(node)
+            found = self.memo[node] = _in_range(self._value(node))
         return found
 
     def _value(self, node: Any) -> Any:  # noqa: C901 - one case per kind of node
@@ -1391,6 +1396,23 @@ class _MpMathEvaluator:
         if condition.func is sp.Not:
             return not self.truth(condition.args[0])
         raise _CannotEvaluate(type(condition).__name__)
+
+
+LARGEST = 1e300  # beyond this magnitude a sample point is rejected (doubles overflow near 1.8e308)
+
+
+def _in_range(value: Any) -> Any:
+    """`value`, unless it is a number too large for floating point: the generated code would overflow
+    there, and mpmath would spend hours reducing `sin(1e100000)` modulo pi."""
+    if isinstance(value, bool | int | list):
+        return value
+    try:
+        large = abs(value) > LARGEST
+    except TypeError:
+        return value
+    if large:
+        raise _Rejected("a value overflows floating point at this point")
+    return value
 
 
 def _labels(name: str, shape: tuple[int, ...]) -> tuple[str, ...]:
