@@ -25,8 +25,10 @@ child process that is killed when its share of the budget is spent, because
 `simplify` can run for minutes (a fork needs no signal and no main thread).
 If that is inconclusive, both derivatives are evaluated at random points
 inside the function's domain (the primal and both derivatives finite and
-real there) with mpmath at 50 digits and compared with a relative tolerance
-of 1e-30. A mismatch at any point is a failure (one point is tried before
+real there) with mpmath at 50 and at 70 digits, and compared with a
+relative tolerance of 1e-30 plus ten times the rounding error (how much the
+two precisions differ), so that a derivative of 1e-80 is compared as
+strictly as one of 1 and a zero computed with rounding passes. A mismatch at any point is a failure (one point is tried before
 the proof, so that a wrong gradient does not wait for `simplify`); a check
 that runs out of time or finds no usable points says "undecided", never
 "pass".
@@ -73,7 +75,7 @@ Verdict = str  # "pass", "fail" or "undecided"
 
 DIGITS = 50  # working precision of the numeric comparison, in decimal digits
 RTOL = 1e-30  # relative tolerance of the numeric comparison
-ATOL = 1e-30  # absolute floor of the numeric comparison (a derivative that should be 0)
+EXTRA_DIGITS = 20  # each point is evaluated again at DIGITS + EXTRA_DIGITS: the change measures rounding
 ROUNDED_RTOL = 1e-12  # when the gradient holds float constants the check cannot name exactly
 DIFF_RTOL = 1e-20  # when SymPy's side is a high-precision numeric derivative (mpmath.diff)
 STATEMENT_LIMIT = 2_000  # statements one symbolic interpretation may evaluate before following paths
@@ -940,7 +942,7 @@ class _Sample:
 
     values: tuple[float, ...]
     primal: Any = None
-    ours: tuple[Any, ...] | None = None
+    ours: dict[int, tuple[Any, ...]] = field(default_factory=dict)  # digits -> the gradient, per coordinate
     rejected: str = ""
     tie: bool = False
     path_derivatives: dict[str, Any] = field(default_factory=dict)
@@ -1163,16 +1165,21 @@ class _Checker:
                 return ("undecided", "numeric", tuple(used), largest,
                         f"ran out of time after {len(used)} of {wanted} sample points")
             try:
-                with mpmath.workdps(DIGITS):
-                    ours = self.ours_at(sample, deadline)[i]
-                    if sympy_derivative is not None:
-                        truth, method, tol = self.evaluate(sympy_derivative, sample), "numeric", rtol
-                    else:
-                        truth, method, tol = self.path_derivative(sample, name, deadline)
-                        tol = max(tol, rtol)
-                    _finite(ours, "the generated derivative")
+                measured = []  # at two precisions: how much they differ is the rounding error
+                for digits in (DIGITS, DIGITS + EXTRA_DIGITS):
+                    with mpmath.workdps(digits):
+                        ours = _finite(self.ours_at(sample, deadline, digits)[i], "the generated derivative")
+                        if sympy_derivative is not None:
+                            truth, method, tol = self.evaluate(sympy_derivative, sample), "numeric", rtol
+                        else:
+                            truth, method, tol = self.path_derivative(sample, name, deadline)
+                            tol = max(tol, rtol)
+                        measured.append((truth, ours))
+                with mpmath.workdps(DIGITS + EXTRA_DIGITS):
+                    (rough_truth, rough_ours), (truth, ours) = measured
+                    rounding = abs(truth - rough_truth) + abs(ours - rough_ours)
                     difference = abs(truth - ours)
-                    bound = tol * max(abs(truth), abs(ours)) + ATOL
+                    bound = tol * max(abs(truth), abs(ours)) + 10 * rounding
             except _Rejected as exc:
                 rejected += 1
                 ties += exc.tie
@@ -1188,7 +1195,8 @@ class _Checker:
                         f"SymPy raised {type(exc).__name__} at a sample point: {exc}")
             methods.add(method)
             used.append(sample.values)
-            largest = max(largest or 0.0, float(difference / max(1, abs(truth), abs(ours))))
+            with mpmath.workdps(DIGITS):
+                largest = max(largest or 0.0, float(difference / max(1, abs(truth), abs(ours))))
             if difference > bound and not failure:
                 failure = (f"at {self._where(sample)}: SymPy gives {mpmath.nstr(truth, 17)}, "
                            f"the generated code {mpmath.nstr(ours, 17)}")
@@ -1209,21 +1217,25 @@ class _Checker:
     def _where(self, sample: _Sample) -> str:
         return ", ".join(f"{p}={v}" for p, v in zip(self.coords, sample.values))
 
-    def ours_at(self, sample: _Sample, deadline: float) -> tuple[Any, ...]:
-        """The primal and the generated gradient at the point (computed once, shared by parameters)."""
+    def ours_at(self, sample: _Sample, deadline: float, digits: int) -> tuple[Any, ...]:
+        """The generated gradient at the point, at `digits` (computed once, shared by parameters).
+
+        The primal is evaluated first: a point where it is not finite and real is rejected.
+        """
         if sample.rejected:
             raise _Rejected(sample.rejected, sample.tie)
-        if sample.ours is None:
+        if digits not in sample.ours:
             try:
-                sample.primal = self.numeric_primal(sample.values, deadline)
+                if sample.primal is None:
+                    sample.primal = self.numeric_primal(sample.values, deadline)
                 gradient = _Interpreter(_Numeric(self.constants), self.rules, self.data, limit=NUMERIC_STATEMENT_LIMIT,
                                         deadline=deadline).run(
                     self.gradient_function(), self.numeric_args(sample.values))
-                sample.ours = self.flatten(gradient)
+                sample.ours[digits] = self.flatten(gradient)
             except _Rejected as exc:
                 sample.rejected, sample.tie = str(exc), exc.tie
                 raise
-        return sample.ours
+        return sample.ours[digits]
 
     def numeric_args(self, values: Sequence[Any]) -> dict[str, Any]:
         import mpmath
@@ -1268,31 +1280,33 @@ class _Checker:
         return _to_mpmath(value)
 
     def path_derivative(self, sample: _Sample, name: str, deadline: float) -> tuple[Any, str, float]:
-        """SymPy's derivative along the path the sample point takes (or mpmath's, past the size limit)."""
+        """SymPy's derivative along the path the sample point takes (or mpmath's, past the size limit),
+        at the working precision, with the method's name and tolerance."""
         import mpmath
 
-        if name in sample.path_derivatives:
-            return sample.path_derivatives[name]
-        point = {self.symbols[p]: mpmath.mpf(v) for p, v in zip(self.coords, sample.values)}
-        try:
-            if self.paths_too_long:  # one path was past the limit: the others are likely too
-                raise _FollowPaths("the paths are too long")
-            path = _Interpreter(_Symbolic(self.constants, point), self.rules, self.data, limit=STATEMENT_LIMIT,
-                                deadline=deadline).run(self.primal, self.arguments(self.symbols.__getitem__))
-            result = (self.evaluate(_derivative(path, self.symbols[name]), sample), "numeric (along the path)", RTOL)
-        except _FollowPaths:
-            self.paths_too_long = True
-            index = self.coords.index(name)
+        if name not in sample.path_derivatives:
+            point = {self.symbols[p]: mpmath.mpf(v) for p, v in zip(self.coords, sample.values)}
+            try:
+                if self.paths_too_long:  # one path was past the limit: the others are likely too
+                    raise _FollowPaths("the paths are too long")
+                path = _Interpreter(_Symbolic(self.constants, point), self.rules, self.data, limit=STATEMENT_LIMIT,
+                                    deadline=deadline).run(self.primal, self.arguments(self.symbols.__getitem__))
+                sample.path_derivatives[name] = _derivative(path, self.symbols[name])
+            except _FollowPaths:
+                self.paths_too_long = True
+                sample.path_derivatives[name] = None
+        expression = sample.path_derivatives[name]
+        if expression is not None:
+            return self.evaluate(expression, sample), "numeric (along the path)", RTOL
+        index = self.coords.index(name)
 
-            def along(t: Any) -> Any:
-                values = list(sample.values)
-                values[index] = t
-                return self.numeric_primal(values, deadline, ties=True)
+        def along(t: Any) -> Any:
+            values = list(sample.values)
+            values[index] = t
+            return self.numeric_primal(values, deadline, ties=True)
 
-            derivative = mpmath.diff(along, mpmath.mpf(sample.values[index]))
-            result = (_finite(derivative, "mpmath's derivative"), "numeric (mpmath.diff)", DIFF_RTOL)
-        sample.path_derivatives[name] = result
-        return result
+        derivative = mpmath.diff(along, mpmath.mpf(sample.values[index]))
+        return _finite(derivative, "mpmath's derivative"), "numeric (mpmath.diff)", DIFF_RTOL
 
 
 class _CannotEvaluate(Exception):
