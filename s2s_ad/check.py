@@ -56,6 +56,7 @@ SymPy and mpmath are imported inside the functions that use them, so
 
 from __future__ import annotations
 
+import itertools
 import math
 import multiprocessing
 import random
@@ -79,7 +80,7 @@ EXTRA_DIGITS = 20  # each point is evaluated again at DIGITS + EXTRA_DIGITS: the
 ROUNDED_RTOL = 1e-12  # when the gradient holds float constants the check cannot name exactly
 DIFF_RTOL = 1e-20  # when SymPy's side is a high-precision numeric derivative (mpmath.diff)
 STATEMENT_LIMIT = 2_000  # statements one symbolic interpretation may evaluate before following paths
-NUMERIC_STATEMENT_LIMIT = 20_000  # statements one evaluation at a point may take (a loop may never end there)
+WHILE_LIMIT = 2_000  # iterations of one while loop at a sample point (it may never end there)
 SYMBOLIC_SHARE = 0.5  # at most this part of a parameter's budget goes to the symbolic proof
 DEFAULT_LENGTH = 3  # elements of each list parameter (at each level), unless `lengths=` says otherwise
 
@@ -671,8 +672,6 @@ class _Interpreter:
     def tick(self) -> None:
         self.count += 1
         if self.limit is not None and self.count > self.limit:
-            if isinstance(self.domain, _Numeric):
-                raise _Rejected(f"the code did not finish within {self.limit} statements here")
             raise _FollowPaths(f"more than {self.limit} statements to unroll")
         if self.deadline is not None and self.count % 64 == 0 and time.monotonic() > self.deadline:
             raise _OutOfTime()
@@ -842,7 +841,9 @@ class _Interpreter:
         self.no_speculation("a while loop")
         for carry in stmt.carried:
             self.env[carry.header] = self.operand(carry.init)
-        while True:
+        for iteration in itertools.count():
+            if iteration == WHILE_LIMIT:
+                raise _Rejected(f"a while loop ran {WHILE_LIMIT} times here without ending")
             self.block(stmt.test)
             going = self.domain.truth(self.operand(stmt.cond), "a while condition")
             if going is None:
@@ -969,6 +970,7 @@ class _Checker:
         self.coordinates = {name: _labels(name, shape) for name, shape in self.shapes.items()}
         self.coords = tuple(label for name in self.params for label in self.coordinates[name])
         self.wrt_coords = tuple(label for name in self.wrt for label in self.coordinates.get(name, ()))
+        self.kinds = {label: _element_kind(p.type) for p in primal.params for label in self.coordinates[p.name]}
         self.constants = _Constants()
         self.samples: list[_Sample] = []
         self.paths_too_long = False
@@ -1132,11 +1134,17 @@ class _Checker:
             yield sample
 
     def draw(self) -> tuple[float, ...]:
-        """A random point; scales vary so that narrow domains (|x| < 1, x > 1) are reached too."""
+        """A random point; scales vary so that narrow domains (|x| < 1, x > 1) are reached too.
+
+        A parameter the lowering typed `int` (a loop count, an index) gets a small whole number.
+        """
         rng = self.rng
         positive = rng.random() < 0.3
-        values = []
-        for _ in self.coords:
+        values: list[float] = []
+        for label in self.coords:
+            if self.kinds[label] != "float":
+                values.append(float(rng.randint(0, 5) if self.kinds[label] == "int" else rng.randint(0, 1)))
+                continue
             scale = rng.choice((0.95, 2.0, 3.0, 0.5, 5.0))
             value = round(rng.uniform(-scale, scale), 4)
             values.append(abs(value) if positive else value)
@@ -1228,8 +1236,7 @@ class _Checker:
             try:
                 if sample.primal is None:
                     sample.primal = self.numeric_primal(sample.values, deadline)
-                gradient = _Interpreter(_Numeric(self.constants), self.rules, self.data, limit=NUMERIC_STATEMENT_LIMIT,
-                                        deadline=deadline).run(
+                gradient = _Interpreter(_Numeric(self.constants), self.rules, self.data, deadline=deadline).run(
                     self.gradient_function(), self.numeric_args(sample.values))
                 sample.ours[digits] = self.flatten(gradient)
             except _Rejected as exc:
@@ -1250,8 +1257,8 @@ class _Checker:
         derivative's own `Heaviside`, `sign`, ... tell (`max(x, x)` is no kink).
         """
         domain = _Numeric(self.constants)
-        value = _Interpreter(domain, self.rules, self.data, limit=NUMERIC_STATEMENT_LIMIT,
-                             deadline=deadline).run(self.primal, self.numeric_args(values))
+        value = _Interpreter(domain, self.rules, self.data, deadline=deadline).run(self.primal,
+                                                                                   self.numeric_args(values))
         if ties and domain.namespace.ties:
             raise _Rejected("the function is at a tie or kink here", tie=True)
         return _finite(value, "the function")
@@ -1412,21 +1419,25 @@ class _MpMathEvaluator:
         raise _CannotEvaluate(type(condition).__name__)
 
 
-LARGEST = 1e300  # beyond this magnitude a sample point is rejected (doubles overflow near 1.8e308)
+LARGEST_EXPONENT = 997  # beyond 2**997 (about 1e300) a sample point is rejected (doubles overflow near 1.8e308)
 
 
 def _in_range(value: Any) -> Any:
     """`value`, unless it is a number too large for floating point: the generated code would overflow
     there, and mpmath would spend hours reducing `sin(1e100000)` modulo pi."""
-    if isinstance(value, bool | int | list):
-        return value
-    try:
-        large = abs(value) > LARGEST
-    except TypeError:
-        return value
-    if large:
-        raise _Rejected("a value overflows floating point at this point")
+    parts = getattr(value, "_mpf_", None)
+    parts = (parts,) if parts is not None else getattr(value, "_mpc_", ())
+    for _, mantissa, exponent, bits in parts:  # mpmath's (sign, mantissa, exponent, bit count)
+        if mantissa and exponent + bits > LARGEST_EXPONENT:
+            raise _Rejected("a value overflows floating point at this point")
     return value
+
+
+def _element_kind(type_: ir.Type) -> str:
+    """"float", "int" or "bool": what the numbers of a parameter (or of its list) are."""
+    while isinstance(type_, ir.ListOf):
+        type_ = type_.elem
+    return type_.kind
 
 
 def _labels(name: str, shape: tuple[int, ...]) -> tuple[str, ...]:
@@ -1447,6 +1458,8 @@ def _derivative(expression: Any, symbol: Any) -> Any:
     """
     import sympy
 
+    if isinstance(expression, sympy.logic.boolalg.Boolean) and not isinstance(expression, sympy.Expr):
+        expression = sympy.Piecewise((1, expression), (0, True))  # a truth value used as a number
     expression = expression.replace(sympy.Mod, lambda x, y: x - y * sympy.floor(x / y))
     derivative = sympy.diff(expression, symbol)
 

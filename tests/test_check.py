@@ -742,3 +742,28 @@ def test_the_tolerance_has_no_absolute_floor() -> None:
 def test_rounding_in_a_zero_derivative_passes() -> None:
     report = check.check(constant_in_disguise, symbolic=False)
     assert report.ok, str(report)
+
+
+def horner(x, n):
+    total = 0.0
+    for _ in range(n):
+        total = total * x + 1.0
+    return total
+
+
+def comparison(x, y):
+    return x < y
+
+
+def test_integer_parameters_get_whole_numbers() -> None:
+    built = _built(horner)
+    assert built.primal.params[1].type == INT  # the lowering typed n as a loop count
+    report = check.check(horner)
+    assert report.ok, str(report)
+    assert all(float(n).is_integer() for entry in report.entries for _, n in entry.points)
+
+
+def test_a_truth_value_result_has_zero_derivative() -> None:
+    report = check.check(comparison)
+    assert report.ok, str(report)
+    assert all(entry.sympy == 0 for entry in report.entries)
