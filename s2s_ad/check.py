@@ -446,7 +446,7 @@ class _Symbolic:
         return decided
 
     def evaluator(self) -> _MpMathEvaluator:
-        return _MpMathEvaluator(self.point or {})
+        return _MpMathEvaluator(self.point or {}, digits=DIGITS)
 
     def integer(self, value: Any, what: str) -> int | None:
         sp = self.sp
@@ -1328,11 +1328,12 @@ class _MpMathEvaluator:
     SymPy's: `Heaviside(0) = 1/2`, `sign(0) = 0`, `Mod` takes the divisor's sign.
     """
 
-    def __init__(self, values: Mapping[Any, Any]) -> None:
+    def __init__(self, values: Mapping[Any, Any], digits: int | None = None) -> None:
         import mpmath
         import sympy
 
         self.mp = mpmath
+        self.digits = digits  # None: the working precision of the caller
         self.sp = sympy
         self.memo: dict[Any, Any] = dict(values)
         self.ties = 0  # evaluations of Abs, sign, Heaviside, Max, Min or a comparison at a tie
@@ -1345,6 +1346,9 @@ class _MpMathEvaluator:
         self.functions = functions
 
     def value(self, node: Any) -> Any:
+        if self.digits is not None and self.mp.mp.dps < self.digits:
+            with self.mp.workdps(self.digits):
+                return self.value(node)
         found = self.memo.get(node)
         if found is None:
             found = self.memo[node] = _in_range(self._value(node))
