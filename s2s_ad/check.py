@@ -150,10 +150,8 @@ class Report:
         raise KeyError(parameter)
 
     def __str__(self) -> str:
-        from sympy import sstr
-
         head = f"check of {self.function}({', '.join(self.params)})"
-        lines = [f"{head} = {sstr(self.expression)}" if self.expression is not None else head]
+        lines = [f"{head} = {_show(self.expression)}" if self.expression is not None else head]
         width = max((len(e.parameter) for e in self.entries), default=1) + 4
         for entry in self.entries:
             label = f"d/d{entry.parameter}".ljust(width)
@@ -196,13 +194,25 @@ class Report:
 def _show(expression: Any) -> str:
     from sympy import sstr
 
-    return "(none)" if expression is None else sstr(expression)
+    return "(none)" if expression is None else _printed(sstr, expression, "(an expression too large to print)")
 
 
 def _latex(expression: Any) -> str:
     from sympy import latex
 
-    return r"\text{(none)}" if expression is None else latex(expression)
+    return r"\text{(none)}" if expression is None else _printed(latex, expression, r"\text{(too large to print)}")
+
+
+def _printed(printer: Callable[[Any], str], expression: Any, instead: str) -> str:
+    """Printed, or with its numbers to 15 digits if an exact one has too many (Python refuses to
+    print integers of more than 4300 digits)."""
+    try:
+        return printer(expression)
+    except ValueError:
+        try:
+            return printer(expression.evalf(15))
+        except (ValueError, AttributeError):
+            return instead
 
 
 def _latex_text(text: str) -> str:
@@ -402,7 +412,18 @@ class _Symbolic:
     def apply(self, op: str, rule: Rule, args: Sequence[Any]) -> Any:
         if op not in _LOGICAL and op != "copy":
             args = [self._number(a) for a in args]
+            if args and all(isinstance(a, self.sp.Number) for a in args):
+                self._preview(op, rule, args)
         return rule.sympy(self.sp, *args)  # type: ignore[misc]
+
+    def _preview(self, op: str, rule: Rule, args: Sequence[Any]) -> None:
+        """Numbers only: evaluate in floating point first, so that SymPy never computes a power
+        like (5e8)**22310 exactly (floating point overflows there, and SymPy would take ages)."""
+        import mpmath
+
+        with mpmath.workdps(30):
+            evaluator = _MpMathEvaluator({})
+            _Numeric(self.constants).apply(op, rule, [evaluator.value(a) for a in args])
 
     def _number(self, value: Any) -> Any:
         """A truth value used as a number (`True + 1`) is 1 or 0."""
@@ -1430,6 +1451,8 @@ def _in_range(value: Any) -> Any:
     """`value`, unless it is a number too large for floating point: the generated code would overflow
     there, and mpmath would spend hours reducing `sin(1e100000)` modulo pi."""
     parts = getattr(value, "_mpf_", None)
+    if parts is not None and parts[1] and parts[2] + parts[3] < -LARGEST_EXPONENT:
+        return type(value)(0)  # below floating point's range: zero, as the generated code computes it
     parts = (parts,) if parts is not None else getattr(value, "_mpc_", ())
     for _, mantissa, exponent, bits in parts:  # mpmath's (sign, mantissa, exponent, bit count)
         if mantissa and exponent + bits > LARGEST_EXPONENT:

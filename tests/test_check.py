@@ -352,13 +352,26 @@ def test_long_gradient_loops_follow_the_path() -> None:
     assert entry.method == "numeric (along the path)"
 
 
+def _sine_sum(n: int):
+    """s = n * sin(x) by a loop of n additions, and its gradient n * cos(x) by another loop."""
+    primal = _function("f", ("x",), (
+        For("i", Const(0), Const(n), Const(1), (Carry("s", FLOAT, Const(0.0), Var("s2"), "s_out"),),
+            (_assign("t", "sin", Var("x")), _assign("s2", "add", Var("s"), Var("t"))), None, LOC),
+    ), Var("s_out"))
+    derived = _function("f_grad", ("x",), (
+        For("j", Const(0), Const(n), Const(1), (Carry("xb", FLOAT, Const(0.0), Var("xb2"), "xb_out"),),
+            (_assign("c", "cos", Var("x")), _assign("xb2", "add", Var("xb"), Var("c"))), None, LOC),
+    ), (Var("xb_out"),))
+    return primal, derived
+
+
 def test_long_primal_loops_are_differentiated_by_mpmath() -> None:
-    primal, derived = _power_loop(2100)  # the primal itself is past the unrolling limit
+    primal, derived = _sine_sum(1100)  # 2200 statements: the primal itself is past the unrolling limit
     report = check_built(primal, derived, ("x",), {}, budget=20.0, points=3)
     entry = report.entries[0]
     assert entry.verdict == "pass", str(report)
     assert entry.method == "numeric (mpmath.diff)"
-    wrong = dataclasses.replace(derived, body=(*derived.body, _assign("g", "mul", Var("xb_out"), Const(1.5))),
+    wrong = dataclasses.replace(derived, body=(*derived.body, _assign("g", "mul", Var("xb_out"), Const(1.0000001))),
                                 returns=(Var("g"),))
     assert check_built(primal, wrong, ("x",), {}, budget=20.0, points=3).verdict == "fail"
 
@@ -767,3 +780,28 @@ def test_a_truth_value_result_has_zero_derivative() -> None:
     report = check.check(comparison)
     assert report.ok, str(report)
     assert all(entry.sympy == 0 for entry in report.entries)
+
+
+def overflowing_constant(x, y):
+    y = math.fabs(math.exp(math.hypot(0.5, 10)))
+    x = math.log2(2 + (x * y) ** 2)
+    return -math.expm1(math.pow(1 + y**2, y))  # math.pow overflows: the function is defined nowhere
+
+
+def underflowing_constant(x):
+    t = math.exp(10)
+    return math.log2(2 + (x * math.erfc(t)) ** 2)  # erfc(22026) is 0.0 in floating point
+
+
+def test_an_overflowing_constant_is_undecided_quickly() -> None:
+    started = time.monotonic()
+    report = check.check(overflowing_constant)
+    assert time.monotonic() - started < 10
+    assert report.verdict == "undecided"
+    assert "overflows" in str(report)
+    report.latex()
+
+
+def test_values_below_floating_point_are_zero() -> None:
+    report = check.check(underflowing_constant)
+    assert report.ok, str(report)
