@@ -590,10 +590,11 @@ class MemoryRow:
     peak: int | None
     seconds: float | None
     status: str = ""
+    iterations: int = F.LONG_STEPS
 
 
 def peak_memory(fn: Callable[..., Any], args: Sequence[Any]) -> tuple[int, float]:
-    """Peak traced memory (bytes) of one call, and its time under tracing."""
+    """Peak traced memory (bytes) of one call, and its (wall) time under tracing."""
     gc.collect()
     tracemalloc.start()
     tracemalloc.reset_peak()
@@ -605,30 +606,35 @@ def peak_memory(fn: Callable[..., Any], args: Sequence[Any]) -> tuple[int, float
     return peak, seconds
 
 
+AUTOGRAD_STEPS = 10_000  # autograd's graph under tracemalloc takes minutes at 100,000 steps
+
+
 def memory_long_loop(peers: Peers, quick: bool) -> list[MemoryRow]:
-    """tracemalloc peak of one gradient of the 100,000-step chain loop."""
+    """tracemalloc peak of one gradient of the 100,000-step chain loop (autograd: 10,000 steps)."""
     rows = []
-    candidates: list[tuple[str, Callable[[], Callable[..., Any]]]] = [
-        ("f", lambda: F.chain_long),
-        ("hand", lambda: F.chain_long_grad),
-        ("s2s_ad", lambda: grad(F.chain_long)),
+    candidates: list[tuple[str, Callable[[], Callable[..., Any]], tuple[Any, ...], int]] = [
+        ("f", lambda: F.chain_long, (0.5,), F.LONG_STEPS),
+        ("hand", lambda: F.chain_long_grad, (0.5,), F.LONG_STEPS),
+        ("s2s_ad", lambda: grad(F.chain_long), (0.5,), F.LONG_STEPS),
     ]
-    if peers.get("autograd") is not None and not quick:
-        f_ag = rebind(F.chain_long, numpy_like(peers.get("autograd.numpy")))
-        candidates.append(("autograd", lambda: peers.get("autograd").grad(f_ag)))
-    for name, make in candidates:
+    autograd = peers.get("autograd")
+    if autograd is not None and not quick:
+        f_ag = rebind(F.chain_reference, numpy_like(peers.get("autograd.numpy")))
+        candidates.append(("autograd", lambda: autograd.grad(f_ag), (0.5, AUTOGRAD_STEPS), AUTOGRAD_STEPS))
+    for name, make, args, iterations in candidates:
         try:
             fn = make()
         except Exception as error:  # noqa: BLE001
             rows.append(MemoryRow(name, None, None, f"unsupported ({_describe(error)})"))
             continue
         try:
-            peak, seconds = peak_memory(fn, (0.5,))
+            peak, seconds = peak_memory(fn, args)
         except Exception as error:  # noqa: BLE001
             rows.append(MemoryRow(name, None, None, f"failed ({_describe(error)})"))
             continue
-        rows.append(MemoryRow(name, peak, seconds))
-    if peers.get("autograd") is None:
+        note = "" if iterations == F.LONG_STEPS else f"{iterations:,} iterations (the same loop, shorter)"
+        rows.append(MemoryRow(name, peak, seconds, note, iterations))
+    if autograd is None:
         rows.append(MemoryRow("autograd", None, None, "missing"))
     elif quick:
         rows.append(MemoryRow("autograd", None, None, "skipped in --quick"))
@@ -865,7 +871,7 @@ def report(res: Results) -> str:
               "nothing (each sample's contribution is added as it goes); MLP, the 8 hidden activations of the "
               "current sample.", "",
               f"Peak memory (tracemalloc) of one gradient of `chain_long`, {F.LONG_STEPS:,} iterations:", ""]
-    rows = [[m.name, fmt_bytes(m.peak), f"{m.peak / F.LONG_STEPS:.1f} B" if m.peak is not None else "-",
+    rows = [[m.name, fmt_bytes(m.peak), f"{m.peak / m.iterations:.1f} B" if m.peak is not None else "-",
              fmt_time(m.seconds), m.status] for m in res.memory]
     lines += table(["contender", "peak", "per iteration", "time (traced)", "note"], rows) + [""]
 
@@ -916,7 +922,7 @@ def plot(res: Results, path: Path, plt: Any) -> None:
     right.set_xticks(range(len(res.cases)), [c.name for c in res.cases], rotation=30, ha="right")
     right.set_ylabel("time per call / hand-written gradient")
     right.set_title("Per-call cost against the hand-written gradient")
-    right.legend(fontsize=8)
+    right.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=6)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -971,8 +977,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     memory = memory_long_loop(peers, quick)
 
     print("[bench] grad callable overhead", file=sys.stderr)
-    overhead = callable_overhead([c for c in cases if c.name in ("nested", "rosenbrock", "chain_loop")],
-                                 rounds, target)
+    overhead = callable_overhead([c for c in cases if c.name in ("nested", "lecture", "rosenbrock", "chain_loop")],
+                                 max(rounds, 31), target)
 
     res = Results(quick, peers, cases, contenders, size_rows, profiles, family, tapes, memory, overhead, rounds)
     res.seconds = time.perf_counter() - began
