@@ -5,7 +5,7 @@ writes a new, readable Python function: the forward sweep followed by the
 reverse (adjoint) sweep.
 """
 
-from .api import grad, value_and_grad
+from .api import grad, hessian, jacobian, jvp, value_and_grad, vjp
 from .check import check  # the module imports SymPy only when a check runs
 from .errors import CheckError, ResolutionError, S2SError, SignatureError, SourceError, UnsupportedError
 from .graph import graph  # light: Graphviz is run, and subprocess imported, only when a picture is rendered
@@ -22,6 +22,10 @@ __all__ = [
     "__version__",
     "check",
     "grad",
+    "hessian",
+    "jacobian",
+    "jvp",
     "graph",
     "value_and_grad",
+    "vjp",
 ]

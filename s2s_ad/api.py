@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import codegen, frontend, ir, lower, optimize, reverse
+from . import codegen, forward, frontend, ir, lower, optimize, reverse
 from .errors import CheckError, SignatureError
 from .frontend import Data, ParsedFunction
 
@@ -34,24 +34,74 @@ class Built:
     with_value: bool = False
 
 
-def build(parsed: ParsedFunction, wrt: Wrt, *, with_value: bool = False, verbose: bool = False) -> Built:
-    """Run the pipeline on one function."""
+def build(parsed: ParsedFunction, wrt: Wrt, *, with_value: bool = False, verbose: bool = False,
+          kind: str = "grad", has_aux: bool = False) -> Built:
+    """Run the pipeline on one function.
+
+    `kind` is what to derive: "grad" (reverse mode; `with_value` adds the
+    value, `has_aux` passes auxiliary outputs through), "vjp" (reverse mode
+    seeded with the outputs' adjoints), "jvp" (forward mode) or "hvp" (forward
+    mode over the gradient: Hessian-vector products).
+    """
     show = _printer(verbose)
     primal = lower.lower(parsed)
     show("lowered", primal)
     names, single = resolve_wrt(primal, wrt, parsed)
-    if isinstance(primal.returns, tuple) or _is_list(primal, primal.returns):
-        returns = [n for n in ast.walk(parsed.node) if isinstance(n, ast.Return)]
-        raise parsed.source.error(SignatureError, "gradient is only defined for scalar-output functions",
-                                  returns[-1] if returns else parsed.node, "return a single number")
-    derived = reverse.gradient(primal, names, with_value=with_value, bare=single)
-    show("reverse", derived)
+    if kind == "grad":
+        _check_scalar(parsed, primal, has_aux)
+        derived = reverse.gradient(primal, names, with_value=with_value, bare=single, aux=has_aux)
+    elif kind == "vjp":
+        _check_numbers(parsed, primal)
+        derived = reverse.gradient(primal, names, with_value=True, seeded=True, name=f"{primal.name}_vjp")
+    elif kind == "jvp":
+        _check_numbers(parsed, primal)
+        derived = forward.tangent(primal, names)
+    elif kind == "hvp":
+        _check_scalar(parsed, primal, False)
+        gradient = optimize.optimize(reverse.gradient(primal, names))
+        show("gradient", gradient)
+        derived = forward.tangent(gradient, names, name=f"{primal.name}_hvp")
+    else:
+        raise ValueError(f"unknown derivative kind {kind!r}")
+    show("reverse" if kind in ("grad", "vjp") else "forward", derived)
     derived = optimize.optimize(derived)
     show("optimized", derived)
-    generated = codegen.generate(derived)
+    packed = _packing(derived, names) if kind in ("jvp", "hvp") else None
+    generated = codegen.generate(derived, packed=packed)
     if verbose:
         print(f"--- generated code for {parsed.name} (wrt {', '.join(names)}) ---\n{generated.source}", file=sys.stderr)
     return Built(primal, derived, generated, names, with_value)
+
+
+def _packing(derived: ir.Function, wrt: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """`f_jvp(primals, tangents)`: the parameters, then the tangents, each packed in a tuple."""
+    count = len(derived.params) - len(wrt)
+    names = tuple(p.name for p in derived.params)
+    return (("primals", names[:count]), ("tangents", names[count:]))
+
+
+def _check_scalar(parsed: ParsedFunction, primal: ir.Function, has_aux: bool) -> None:
+    returns = primal.returns
+    if has_aux:
+        if not isinstance(returns, tuple) or len(returns) < 2:
+            raise parsed.source.error(SignatureError, "has_aux=True needs a function returning (output, aux)",
+                                      _last_return(parsed), "return the output first, then the auxiliary data")
+        returns = returns[0]
+    if isinstance(returns, tuple) or _is_list(primal, returns):
+        raise parsed.source.error(SignatureError, "gradient is only defined for scalar-output functions",
+                                  _last_return(parsed), "return a single number (or use jacobian/vjp)")
+
+
+def _check_numbers(parsed: ParsedFunction, primal: ir.Function) -> None:
+    for operand in ir.return_operands(primal.returns):
+        if _is_list(primal, operand):
+            raise parsed.source.error(SignatureError, "the outputs must be numbers (a number or a tuple of them)",
+                                      _last_return(parsed), "return a tuple of numbers: return (a, b)")
+
+
+def _last_return(parsed: ParsedFunction) -> ast.AST:
+    returns = [n for n in ast.walk(parsed.node) if isinstance(n, ast.Return)]
+    return returns[-1] if returns else parsed.node
 
 
 def _printer(verbose: bool) -> Callable[[str, ir.Function], None]:
@@ -110,15 +160,18 @@ _CACHE: weakref.WeakKeyDictionary[Callable[..., Any], dict[tuple[Any, ...], Call
 )
 
 
-def _derive(f: Callable[..., Any], wrt: Wrt, with_value: bool, verbose: bool, check: bool) -> Callable[..., Any]:
+def _derive(f: Callable[..., Any], wrt: Wrt, with_value: bool = False, verbose: bool = False, check: bool = False,
+            kind: str = "grad", has_aux: bool = False) -> Callable[..., Any]:
     if not isinstance(f, types.FunctionType):
         frontend.from_function(f)  # refuses it with the reason
-    key = (_freeze(wrt), with_value)
+    key = (_freeze(wrt), with_value, kind, has_aux)
     per_function = _CACHE.setdefault(f, {})
     if key in per_function and not verbose and not check:
-        return per_function[key]
+        cached = per_function[key]
+        if cached.__s2s_ad_constants__ == _constants(cached.__s2s_ad_parsed__):
+            return cached
     parsed = frontend.from_function(f)
-    built = build(parsed, wrt, with_value=with_value, verbose=verbose)
+    built = build(parsed, wrt, with_value=with_value, verbose=verbose, kind=kind, has_aux=has_aux)
     if check:
         _cross_check(parsed, built)
     namespace: dict[str, object] = {}
@@ -128,20 +181,21 @@ def _derive(f: Callable[..., Any], wrt: Wrt, with_value: bool, verbose: bool, ch
             namespace[name] = found.value
     compiled = codegen.compile_generated(built.generated, namespace, label=f"{parsed.qualname or parsed.name}")
     compiled.__s2s_ad__ = built  # type: ignore[attr-defined]
+    compiled.__s2s_ad_parsed__ = parsed  # type: ignore[attr-defined]
+    compiled.__s2s_ad_constants__ = _constants(parsed)  # type: ignore[attr-defined]
     per_function[key] = compiled
     return compiled
 
 
 def _cross_check(parsed: ParsedFunction, built: Built) -> None:
     """Raise `CheckError` unless SymPy agrees with the generated gradient."""
-    from . import check as checking  # imports SymPy: only when asked for
+    from .check import check_built, data_of  # SymPy is imported when the check runs
 
     derived = built.derived
     if built.with_value:  # check the gradient part of (value, gradient)
         derived = ir.Function(derived.name, derived.params, derived.body, derived.returns[1],  # type: ignore[index]
                               derived.loc, derived.sources)
-    report = checking.check_built(built.primal, derived, built.wrt,
-                                  checking.data_of(parsed, built.primal, derived))
+    report = check_built(built.primal, derived, built.wrt, data_of(parsed, built.primal, derived))
     if not report.ok:
         raise parsed.source.error(CheckError, f"the generated gradient of '{parsed.name}' does not pass the SymPy "
                                               f"cross-check:\n{report}", parsed.node,
@@ -149,30 +203,152 @@ def _cross_check(parsed: ParsedFunction, built: Built) -> None:
 
 
 def _freeze(wrt: Wrt) -> object:
-    return wrt if wrt is None or isinstance(wrt, (str, int)) else tuple(wrt)
+    return tuple(wrt) if isinstance(wrt, (list, tuple)) else wrt if isinstance(wrt, (str, int, type(None))) else id(wrt)
 
 
-def grad(f: Callable[..., Any] | None = None, *, wrt: Wrt = None, check: bool = False,
+def _constants(parsed: ParsedFunction) -> tuple[tuple[str, object], ...]:
+    """The module-level numbers the function reads: the generated code holds their values."""
+    names = sorted({n.id for n in ast.walk(parsed.node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)})
+    found = []
+    for name in names:
+        resolved = parsed.resolve(name)
+        if isinstance(resolved, frontend.Constant):
+            found.append((name, resolved.value))
+    return tuple(found)
+
+
+def grad(f: Callable[..., Any] | None = None, *, wrt: Wrt = None, has_aux: bool = False, check: bool = False,
          verbose: bool = False) -> Any:
     """The gradient of a scalar function, as generated Python.
 
     Usable as `@grad`, `@grad(wrt=...)` or `grad(f, wrt=...)`. `wrt` takes a
     parameter name or index (the gradient is returned bare) or a tuple of
     them (a tuple is returned, in that order); `None` means all parameters.
-    `check=True` proves the generated gradient against SymPy first and raises
-    `CheckError` if they disagree. `verbose=True` prints the IR after each stage.
+    With `has_aux=True`, `f` returns `(output, aux)` and the gradient function
+    returns `(gradient, aux)`, as in JAX. `check=True` proves the generated
+    gradient against SymPy first and raises `CheckError` if they disagree.
+    `verbose=True` prints the IR after each stage.
     """
     if f is None:
-        return lambda func: grad(func, wrt=wrt, check=check, verbose=verbose)
-    return _derive(f, wrt, with_value=False, verbose=verbose, check=check)
+        return lambda func: grad(func, wrt=wrt, has_aux=has_aux, check=check, verbose=verbose)
+    return _derive(f, wrt, with_value=False, verbose=verbose, check=check, has_aux=has_aux)
 
 
-def value_and_grad(f: Callable[..., Any] | None = None, *, wrt: Wrt = None, check: bool = False,
-                   verbose: bool = False) -> Any:
-    """Like `grad`, but the generated function returns `(value, gradient)`."""
+def value_and_grad(f: Callable[..., Any] | None = None, *, wrt: Wrt = None, has_aux: bool = False,
+                   check: bool = False, verbose: bool = False) -> Any:
+    """Like `grad`, but the generated function returns `(value, gradient)` (`((value, aux), gradient)`
+    with `has_aux`)."""
     if f is None:
-        return lambda func: value_and_grad(func, wrt=wrt, check=check, verbose=verbose)
-    return _derive(f, wrt, with_value=True, verbose=verbose, check=check)
+        return lambda func: value_and_grad(func, wrt=wrt, has_aux=has_aux, check=check, verbose=verbose)
+    return _derive(f, wrt, with_value=True, verbose=verbose, check=check, has_aux=has_aux)
+
+
+def jvp(f: Callable[..., Any] | None = None, *, wrt: Wrt = None, verbose: bool = False) -> Any:
+    """Forward mode: `jvp(f)(primals, tangents)` returns `(f(*primals), directional derivative)`.
+
+    `tangents` holds one tangent per `wrt` parameter (all parameters by
+    default). For a function returning a tuple, both results are tuples.
+    """
+    if f is None:
+        return lambda func: jvp(func, wrt=wrt, verbose=verbose)
+    return _derive(f, _as_tuple(wrt), verbose=verbose, kind="jvp")
+
+
+def vjp(f: Callable[..., Any] | None = None, *, wrt: Wrt = None, verbose: bool = False) -> Any:
+    """Reverse mode for any output: `vjp(f)(*args)` returns `(f(*args), pullback)`, where
+    `pullback(out_bar)` gives the adjoints of the `wrt` parameters (a tuple) for the output
+    adjoint `out_bar` (a tuple of them if `f` returns a tuple). Each pullback runs the
+    generated forward and reverse sweeps once."""
+    if f is None:
+        return lambda func: vjp(func, wrt=wrt, verbose=verbose)
+    generated = _derive(f, _as_tuple(wrt), verbose=verbose, kind="vjp")
+    outputs = generated.__s2s_ad__.primal.returns
+    several = isinstance(outputs, tuple)
+
+    def f_vjp(*args: Any) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
+        def pullback(out_bar: Any) -> tuple[Any, ...]:
+            seeds = tuple(out_bar) if several else (out_bar,)
+            return generated(*args, *seeds)[1]
+
+        return f(*args), pullback
+
+    f_vjp.__wrapped__ = generated  # type: ignore[attr-defined]
+    return f_vjp
+
+
+def jacobian(f: Callable[..., Any] | None = None, *, wrt: Wrt = None, mode: str = "auto") -> Any:
+    """`jacobian(f)(*args)`: d output_i / d parameter_j as a tuple of rows, one row per output
+    (a function returning one number has one row).
+
+    `mode="fwd"` runs forward mode once per parameter, `"rev"` reverse mode once
+    per output; `"auto"` picks the one with fewer runs.
+    """
+    if mode not in ("auto", "fwd", "rev"):
+        raise SignatureError(f"mode must be 'auto', 'fwd' or 'rev', not {mode!r}")
+    if f is None:
+        return lambda func: jacobian(func, wrt=wrt, mode=mode)
+    forward_mode = _derive(f, _as_tuple(wrt), kind="jvp")
+    built: Built = forward_mode.__s2s_ad__
+    _numbers_only(f, built)
+    outputs = built.primal.returns
+    m = len(outputs) if isinstance(outputs, tuple) else 1
+    n = len(built.wrt)
+    use_forward = mode == "fwd" or (mode == "auto" and n <= m)
+    reverse_mode = None if use_forward else _derive(f, _as_tuple(wrt), kind="vjp")
+
+    def f_jacobian(*args: Any) -> tuple[tuple[float, ...], ...]:
+        if reverse_mode is None:
+            columns = []
+            for j in range(n):
+                tangents = tuple(1.0 if k == j else 0.0 for k in range(n))
+                column = forward_mode(args, tangents)[1]
+                columns.append(column if isinstance(column, tuple) else (column,))
+            return tuple(tuple(columns[j][i] for j in range(n)) for i in range(m))
+        rows = []
+        for i in range(m):
+            seeds = tuple(1.0 if k == i else 0.0 for k in range(m))
+            rows.append(tuple(reverse_mode(*args, *seeds)[1]))
+        return tuple(rows)
+
+    return f_jacobian
+
+
+def hessian(f: Callable[..., Any] | None = None, *, wrt: Wrt = None, verbose: bool = False) -> Any:
+    """`hessian(f)(*args)`: the matrix of second derivatives of a scalar function, as a tuple of rows.
+
+    It is computed exactly by forward mode over the generated gradient (one
+    Hessian-vector product per parameter), never by finite differences.
+    """
+    if f is None:
+        return lambda func: hessian(func, wrt=wrt, verbose=verbose)
+    products = _derive(f, _as_tuple(wrt), verbose=verbose, kind="hvp")
+    built: Built = products.__s2s_ad__
+    _numbers_only(f, built)
+    n = len(built.wrt)
+
+    def f_hessian(*args: Any) -> tuple[tuple[float, ...], ...]:
+        columns = []
+        for j in range(n):
+            tangents = tuple(1.0 if k == j else 0.0 for k in range(n))
+            columns.append(products(args, tangents)[1])
+        return tuple(tuple(columns[j][i] for j in range(n)) for i in range(n))
+
+    f_hessian.__wrapped__ = products  # type: ignore[attr-defined]
+    return f_hessian
+
+
+def _as_tuple(wrt: Wrt) -> Wrt:
+    return (wrt,) if isinstance(wrt, (str, int)) and not isinstance(wrt, bool) else wrt
+
+
+def _numbers_only(f: Callable[..., Any], built: Built) -> None:
+    params = {p.name: p.type for p in built.primal.params}
+    lists = [name for name in built.wrt if params[name] != ir.FLOAT]
+    if lists:
+        parsed = frontend.from_function(f)
+        raise parsed.source.error(SignatureError, f"jacobian and hessian take number parameters; "
+                                                  f"'{lists[0]}' is a list or an integer", parsed.node,
+                                  "choose the number parameters with wrt=...")
 
 
 class CustomDerivative:

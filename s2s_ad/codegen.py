@@ -39,7 +39,8 @@ class Generated:
 
 
 def generate(function: Function, rules: Mapping[str, Rule] = RULES, header: str | None = None,
-             imports: tuple[str, ...] = ()) -> Generated:
+             imports: tuple[str, ...] = (), packed: tuple[tuple[str, tuple[str, ...]], ...] | None = None
+             ) -> Generated:
     """Print `function` as a module: optional docstring `header`, imports, the function.
 
     `imports` are extra import lines (the command line imports data the
@@ -47,7 +48,7 @@ def generate(function: Function, rules: Mapping[str, Rule] = RULES, header: str 
     """
     names = _python_names(function)
     printer = _Printer(function, names, rules)
-    printer.function()
+    printer.function(packed)
     lines: list[str] = []
     if header:
         lines += [f'"""{header}"""', ""]
@@ -374,9 +375,15 @@ class _Printer:
         # A parameter called `math` would hide the module: import it under another name then.
         self.math = "math" if "math" not in names.values() else "_math"
 
-    def function(self) -> None:
-        params = ", ".join(p.name for p in self.f.params)
-        self.lines.append(f"def {self.f.name}({params}):")
+    def function(self, packed: tuple[tuple[str, tuple[str, ...]], ...] | None = None) -> None:
+        """The `def`; with `packed`, parameters arrive in tuples (`f_jvp(primals, tangents)`) and are unpacked."""
+        if packed is None:
+            self.lines.append(f"def {self.f.name}({', '.join(p.name for p in self.f.params)}):")
+        else:
+            self.lines.append(f"def {self.f.name}({', '.join(name for name, _ in packed)}):")
+            for name, members in packed:
+                names = ", ".join(self.names.get(m, m) for m in members)
+                self.lines.append(f"    {names}{',' if len(members) == 1 else ''} = {name}")
         if any(isinstance(s, ir.Push) for s in ir.walk(self.f.body)):
             self.lines.append("    _tape = []")
         self.block(self.f.body, 1)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Union
+from typing import Any, Union
 
 # -- types -------------------------------------------------------------------
 
@@ -227,6 +227,7 @@ class Function:
     returns: Returns
     loc: Loc
     sources: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (file, its lines) for comments
+    exact: tuple[str, ...] = ()  # returned values that must be bit-for-bit what the source computes
 
     def source_line(self, loc: Loc) -> str | None:
         for file, lines in self.sources:
@@ -378,6 +379,79 @@ def types_of(function: Function) -> dict[str, Type]:
             if isinstance(stmt, For):
                 types[stmt.index] = INT
     return types
+
+
+def dependencies(function: Function, rules: Mapping[str, object], types: Mapping[str, Type]) -> list[tuple[str, str]]:
+    """Edges (a, b): b's value depends differentiably on a. Lists are objects: both directions."""
+    edges: list[tuple[str, str]] = []
+    pushed: dict[int, tuple[Operand, ...]] = {}
+
+    def flow(source: Operand, target: str, both: bool = False) -> None:
+        if isinstance(source, Var):
+            edges.append((source.name, target))
+            if both:
+                edges.append((target, source.name))
+
+    for stmt in walk(function.body):
+        if isinstance(stmt, Assign):
+            rule: Any = rules[stmt.op]
+            is_list = isinstance(stmt.type, ListOf)
+            if rule.structural:
+                if stmt.op in ("index", "sum", "list_max", "list_min", "pop"):
+                    flow(stmt.args[0], stmt.target, both=is_list)
+                elif stmt.op in ("list", "repeat"):
+                    for arg in stmt.args[:1] if stmt.op == "repeat" else stmt.args:
+                        flow(arg, stmt.target, both=isinstance(types.get(getattr(arg, "name", "")), ListOf))
+            elif rule.partials is not None and (stmt.type == FLOAT or is_list):
+                for arg in stmt.args:
+                    flow(arg, stmt.target, both=is_list)
+        elif isinstance(stmt, Effect) and stmt.op in ("append", "setitem", "accum_item"):
+            list_name = stmt.args[0]
+            if isinstance(list_name, Var):
+                flow(stmt.args[-1], list_name.name)
+        elif isinstance(stmt, Push):
+            pushed[stmt.slot] = stmt.values
+        elif isinstance(stmt, Pop):
+            for value, target in zip(pushed.get(stmt.slot, ()), stmt.targets):
+                flow(value, target)
+        elif isinstance(stmt, If):
+            for m in stmt.merges:
+                if m.type == FLOAT or isinstance(m.type, ListOf):
+                    flow(m.then, m.target, isinstance(m.type, ListOf))
+                    flow(m.orelse, m.target, isinstance(m.type, ListOf))
+        elif isinstance(stmt, (For, While)):
+            for c in stmt.carried:
+                if c.type == FLOAT or isinstance(c.type, ListOf):
+                    both = isinstance(c.type, ListOf)
+                    flow(c.init, c.header, both)
+                    flow(c.update, c.header, both)
+                    flow(Var(c.header), c.result, both)
+                    flow(c.update, c.result, both)
+    return edges
+
+
+def reach(start: set[str], edges: Mapping[str, list[str]]) -> set[str]:
+    """Every name reachable from `start` along `edges`."""
+    seen = set(start)
+    stack = list(start)
+    while stack:
+        for nxt in edges.get(stack.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
+
+
+def needed_only(statements: list[Stmt], needed: list[Operand]) -> list[Stmt]:
+    """The statements that compute `needed`: a rule writes every partial, a transform keeps the wanted ones."""
+    live = {o.name for o in needed if isinstance(o, Var)}
+    kept: list[Stmt] = []
+    for stmt in reversed(statements):
+        if isinstance(stmt, Assign) and stmt.target in live:
+            kept.append(stmt)
+            live.update(a.name for a in stmt.args if isinstance(a, Var))
+    kept.reverse()
+    return kept
 
 
 # -- names -------------------------------------------------------------------

@@ -149,7 +149,7 @@ class _Lowering:
             raise self.error(UnsupportedError, "default parameter values are not supported", args.defaults[0])
         if not args.args:
             raise self.error(SignatureError, f"function '{node.name}' has no parameters to differentiate", node)
-        types = arg_types or param_types(node)
+        types = arg_types or param_types(node, self.parsed.resolve)
         return tuple(ir.Param(a.arg, t) for a, t in zip(args.args, types))
 
     def body(self, node: ast.FunctionDef, scope: Scope) -> Bound:
@@ -200,8 +200,15 @@ class _Lowering:
         """`if not exited: <statements>`."""
         go_on = self.apply("not", (exited,), node)
         then_scope = dict(scope)
+        for flag in (RETURNED, BREAK, CONTINUE):  # on this path, control has not left
+            if flag in then_scope:
+                then_scope[flag] = _FALSE
         then_block = self.nested(lambda: self.block(statements, then_scope))
-        self.merge(go_on, then_scope, then_block, dict(scope), (), node)
+        else_scope = dict(scope)
+        raised = [flag for flag in (RETURNED, BREAK, CONTINUE) if flag in scope and scope[flag] != _FALSE]
+        if len(raised) == 1:  # on the other path control left, and only this way is possible
+            else_scope[raised[0]] = _TRUE
+        self.merge(go_on, then_scope, then_block, else_scope, (), node)
         scope.clear()
         scope.update(self.last_merged)
 
@@ -315,6 +322,8 @@ class _Lowering:
                 body_scope[key] = Value(Var(headers[key]), types[key])
                 self.types[headers[key]] = types[key]
             body_scope[BREAK] = body_scope[CONTINUE] = _FALSE
+            if RETURNED in carried:  # an iteration only starts if nothing has returned yet
+                body_scope[RETURNED] = _FALSE
             index = self.fresh(index_key) if index_key else None
             if index is not None:
                 body_scope[index_key] = Value(Var(index), INT)  # type: ignore[index]
@@ -996,9 +1005,11 @@ def _contains(statements: list[ast.stmt], kind: type) -> bool:
     return any(isinstance(node, kind) for stmt in statements for node in ast.walk(stmt))
 
 
-def param_types(node: ast.FunctionDef) -> tuple[Type, ...]:
+def param_types(node: ast.FunctionDef, resolve: Callable[[str], Resolved | None] | None = None,
+                _seen: frozenset[str] = frozenset()) -> tuple[Type, ...]:
     """Each parameter's type, from how the body uses it: indexed or iterated -> a list (of lists, when
-    its elements are indexed too); a range bound or an index -> an int; otherwise a float."""
+    its elements are indexed too, here or in a helper it is passed to); a range bound or an index -> an
+    int; otherwise a float."""
     params = [a.arg for a in node.args.args]
     element_of: dict[str, str] = {}  # local name -> the name it is an element of
     depth: dict[str, int] = {}
@@ -1012,6 +1023,16 @@ def param_types(node: ast.FunctionDef) -> tuple[Type, ...]:
 
     def note(name: str, levels: int) -> None:
         depth[name] = max(depth.get(name, 0), levels)
+
+    def integers(expr: ast.expr) -> None:
+        """Names that are whole numbers because this expression is (no calls: `int(x)` takes a float)."""
+        if isinstance(expr, ast.Name):
+            integer.add(expr.id)
+        elif isinstance(expr, ast.BinOp) and not isinstance(expr.op, ast.Div):
+            integers(expr.left)
+            integers(expr.right)
+        elif isinstance(expr, ast.UnaryOp):
+            integers(expr.operand)
 
     def iterated(expr: ast.expr, targets: list[ast.expr]) -> None:
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id in ("zip", "enumerate"):
@@ -1032,14 +1053,31 @@ def param_types(node: ast.FunctionDef) -> tuple[Type, ...]:
             if targets and isinstance(targets[0], ast.Name):
                 element_of[targets[0].id] = found[0]
 
+    def passed_to_helper(call: ast.Call) -> None:
+        """A parameter passed on to the user's own function has the type that function gives it."""
+        if resolve is None or not isinstance(call.func, ast.Name) or call.func.id in _seen:
+            return
+        from .frontend import Helper
+
+        helper = resolve(call.func.id)
+        if not isinstance(helper, Helper):
+            return
+        try:
+            callee = helper.load()
+            types = param_types(callee.node, callee.resolve, _seen | {call.func.id})
+        except S2SError:
+            return
+        for arg, type_ in zip(call.args, types):
+            found = root_depth(arg)
+            if found and ir.list_depth(type_) > found[1]:
+                note(found[0], found[1] + ir.list_depth(type_))
+
     for child in ast.walk(node):
         if isinstance(child, ast.Subscript):
             found = root_depth(child)
             if found:
                 note(*found)
-            for name in ast.walk(child.slice):
-                if isinstance(name, ast.Name):
-                    integer.add(name.id)
+            integers(child.slice)
         elif isinstance(child, (ast.For, ast.comprehension)):
             iterated(child.iter, [child.target])
         elif isinstance(child, ast.Assign) and len(child.targets) == 1 and isinstance(child.targets[0], ast.Name):
@@ -1050,12 +1088,12 @@ def param_types(node: ast.FunctionDef) -> tuple[Type, ...]:
         elif isinstance(child, ast.Call) and isinstance(child.func, ast.Name):
             if child.func.id == "range":
                 for arg in child.args:
-                    for name in ast.walk(arg):
-                        if isinstance(name, ast.Name):
-                            integer.add(name.id)
+                    integers(arg)
             elif child.func.id in ("len", "sum") or (child.func.id in ("max", "min") and len(child.args) == 1):
                 if child.args and isinstance(child.args[0], ast.Name):
                     note(child.args[0].id, 1)
+            else:
+                passed_to_helper(child)
     for _ in range(4):  # an element's own depth adds to its list's
         for name, parent in element_of.items():
             if name in depth:

@@ -90,16 +90,21 @@ def propagate(function: Function, rules: Mapping[str, Rule] = RULES) -> Function
 def peephole(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
     """Exact local rewrites that make the code cheaper.
 
-    `x ** 2` is `x * x` and `x ** -1` is `1 / x` (both correctly rounded, so
-    equal); `--x` is `x`; `c1 * (c2 * x)` is `(c1 * c2) * x` when one of the
-    constants is a power of two (scaling by one is exact, so nothing rounds
-    differently). `x + 0.0` is left alone: it turns -0.0 into 0.0.
+    `--x` is `x`, exactly. `c1 * (c2 * x)` is `(c1 * c2) * x` when `c2` is a
+    power of two (scaling by it is exact, so nothing rounds differently).
+    `x ** 2` becomes `x * x` and `x ** -1` becomes `1 / x`, which are correctly
+    rounded where the C library's `pow` may not be: so these two are not made
+    in what computes a returned value of the user's function (`exact`), which
+    stays bit for bit what Python computes. `x + 0.0` is left alone: it turns
+    -0.0 into 0.0.
     """
     definition = {s.target: s for s in ir.walk(function.body) if isinstance(s, Assign)}
+    protected = _cone(function.exact, definition, function)
 
     def rewrite(stmt: Assign) -> Assign:
         op, args = stmt.op, stmt.args
-        if op == "pow" and isinstance(args[1], ir.Const) and not isinstance(args[1].value, bool):
+        if op == "pow" and isinstance(args[1], ir.Const) and not isinstance(args[1].value, bool) \
+                and stmt.target not in protected:
             if args[1].value == 2:
                 return Assign(stmt.target, "mul", (args[0], args[0]), stmt.type, stmt.loc)
             if args[1].value == -1 and stmt.type == ir.FLOAT:
@@ -113,7 +118,7 @@ def peephole(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
             inner = definition.get(other.name) if isinstance(other, Var) else None
             if isinstance(constant, ir.Const) and inner is not None and inner.op == "mul" and inner.type == ir.FLOAT:
                 k, rest = (inner.args[0], inner.args[1]) if isinstance(inner.args[0], ir.Const) else inner.args
-                if isinstance(k, ir.Const) and (_power_of_two(k.value) or _power_of_two(constant.value)):
+                if isinstance(k, ir.Const) and _power_of_two(k.value):
                     product = float(constant.value) * float(k.value)
                     if math.isfinite(product) and product != 0:
                         return Assign(stmt.target, "mul", (ir.Const(product), rest), stmt.type, stmt.loc)
@@ -136,6 +141,21 @@ def peephole(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
         return tuple(out)
 
     return _replace(function, block(function.body), function.returns)
+
+
+def _cone(names: tuple[str, ...], definition: Mapping[str, Assign], function: Function) -> set[str]:
+    """Every name the values of `names` are computed from (through merges and loops too)."""
+    sources: dict[str, list[str]] = {}
+    for stmt in ir.walk(function.body):
+        if isinstance(stmt, Assign):
+            sources[stmt.target] = list(ir.used_names(stmt))
+        elif isinstance(stmt, ir.If):
+            for m in stmt.merges:
+                sources[m.target] = [o.name for o in (m.then, m.orelse, stmt.cond) if isinstance(o, Var)]
+        elif isinstance(stmt, (ir.For, ir.While)):
+            for c in stmt.carried:
+                sources[c.result] = sources[c.header] = [o.name for o in (c.init, c.update) if isinstance(o, Var)]
+    return ir.reach(set(names), sources)
 
 
 def _power_of_two(value: object) -> bool:
@@ -190,15 +210,22 @@ def common_subexpressions(function: Function, rules: Mapping[str, Rule] = RULES)
     """The same pure primitive of the same operands is computed once, within a block and the blocks
     it contains (so the reverse sweep reuses what the forward sweep computed)."""
     mapping: dict[str, Operand] = {}
+    mutated = _mutated_lists(function)
+
+    def shareable(stmt: Assign) -> bool:
+        """Pure primitives, and reads of lists that nothing mutates (nor could through an alias)."""
+        rule = rules[stmt.op]
+        if stmt.op in ("index", "len"):
+            return isinstance(stmt.args[0], (Var, ir.Global)) and stmt.args[0].name not in mutated
+        return rule.pure and not rule.structural
 
     def block(statements: ir.Block, seen: dict[tuple[str, tuple[Operand, ...]], str]) -> ir.Block:
         out: list[Stmt] = []
         for stmt in statements:
             stmt = ir._rename(stmt, mapping) if not isinstance(stmt, (ir.If, ir.For, ir.While)) else stmt
             if isinstance(stmt, Assign):
-                rule = rules[stmt.op]
                 key = (stmt.op, stmt.args)
-                if rule.pure and not rule.structural:
+                if shareable(stmt):
                     if key in seen:
                         mapping[stmt.target] = Var(seen[key])
                         continue
@@ -228,6 +255,38 @@ def common_subexpressions(function: Function, rules: Mapping[str, Rule] = RULES)
     # Carried updates and merges may name values replaced inside the blocks: rename once more.
     body = ir.rename(body, mapping)
     return _replace(function, body, _map_returns(function.returns, mapping))
+
+
+def _mutated_lists(function: Function) -> set[str]:
+    """Lists something mutates, and every list that may be the same object or hold it as a row."""
+    mutated: set[str] = set()
+    links: dict[str, list[str]] = {}
+
+    def link(a: Operand, b: str) -> None:
+        if isinstance(a, Var):
+            links.setdefault(a.name, []).append(b)
+            links.setdefault(b, []).append(a.name)
+
+    for stmt in ir.walk(function.body):
+        if isinstance(stmt, ir.Effect) and isinstance(stmt.args[0], Var):
+            mutated.add(stmt.args[0].name)
+        elif isinstance(stmt, Assign) and stmt.op == "pop" and isinstance(stmt.args[0], Var):
+            mutated.add(stmt.args[0].name)
+        elif isinstance(stmt, Assign) and isinstance(stmt.type, ir.ListOf) and stmt.op in ("copy", "index", "list"):
+            for arg in stmt.args:
+                link(arg, stmt.target)
+        elif isinstance(stmt, ir.If):
+            for m in stmt.merges:
+                link(m.then, m.target)
+                link(m.orelse, m.target)
+        elif isinstance(stmt, (ir.For, ir.While)):
+            for c in stmt.carried:
+                link(c.init, c.header)
+                link(c.update, c.header)
+                link(Var(c.header), c.result)
+        elif isinstance(stmt, ir.Pop):
+            mutated.update(t for t, ty in zip(stmt.targets, stmt.types) if isinstance(ty, ir.ListOf))
+    return ir.reach(mutated, links)
 
 
 def _without_blocks(stmt: ir.For | ir.While) -> ir.For | ir.While:
@@ -293,8 +352,12 @@ def _needs(stmt: Stmt, live: set[str], rules: Mapping[str, Rule]) -> list[str]:
         return [o.name for o in needed if isinstance(o, Var)]
     if isinstance(stmt, (ir.For, ir.While)):
         needed = [o for c in stmt.carried if c.header in live or c.result in live for o in (c.init, c.update)]
-        if needed or _has_effect(stmt.body):
-            needed += [o for o in ir.operands(stmt) if o not in needed]
+        if needed or _has_effect(stmt.body):  # the loop runs: what decides how often is live
+            if isinstance(stmt, ir.For):
+                needed += [stmt.start, stmt.stop, stmt.step, *([stmt.limit] if stmt.limit else [])]
+            else:
+                needed.append(stmt.cond)
+            needed += [stmt.until] if stmt.until else []
         return [o.name for o in needed if isinstance(o, Var)]
     return []
 
@@ -318,7 +381,7 @@ def _map_returns(returns: ir.Returns, mapping: Mapping[str, Operand]) -> ir.Retu
 
 
 def _replace(function: Function, body: ir.Block, returns: ir.Returns) -> Function:
-    return Function(function.name, function.params, body, returns, function.loc, function.sources)
+    return Function(function.name, function.params, body, returns, function.loc, function.sources, function.exact)
 
 
 PASSES: tuple[Pass, ...] = (propagate, peephole, propagate, common_subexpressions, propagate, dead_code, tape_slots,

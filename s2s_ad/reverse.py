@@ -31,108 +31,81 @@ from .rules import RULES, Rule
 _CHEAP_INT_OPS = frozenset({"add", "sub", "mul", "neg", "floordiv", "mod", "copy", "min", "max"})
 
 
-def _dependencies(function: Function, rules: Mapping[str, Rule], types: Mapping[str, Type]) -> list[tuple[str, str]]:
-    """Edges (a, b): b's value depends differentiably on a. Lists are objects: both directions."""
-    edges: list[tuple[str, str]] = []
-
-    def flow(source: Operand, target: str, both: bool = False) -> None:
-        if isinstance(source, Var):
-            edges.append((source.name, target))
-            if both:
-                edges.append((target, source.name))
-
-    for stmt in ir.walk(function.body):
-        if isinstance(stmt, Assign):
-            rule = rules[stmt.op]
-            is_list = isinstance(stmt.type, ir.ListOf)
-            if rule.structural:
-                if stmt.op in ("index", "sum", "list_max", "list_min"):
-                    flow(stmt.args[0], stmt.target, both=is_list)
-                elif stmt.op in ("list", "repeat"):
-                    for arg in stmt.args[:1] if stmt.op == "repeat" else stmt.args:
-                        flow(arg, stmt.target, both=isinstance(types.get(getattr(arg, "name", "")), ir.ListOf))
-            elif rule.partials is not None and (stmt.type == FLOAT or is_list):
-                for arg in stmt.args:
-                    flow(arg, stmt.target, both=is_list)
-        elif isinstance(stmt, Effect) and stmt.op in ("append", "setitem"):
-            list_name = stmt.args[0]
-            if isinstance(list_name, Var):
-                flow(stmt.args[-1], list_name.name)
-        elif isinstance(stmt, ir.If):
-            for m in stmt.merges:
-                if m.type == FLOAT or isinstance(m.type, ir.ListOf):
-                    flow(m.then, m.target, isinstance(m.type, ir.ListOf))
-                    flow(m.orelse, m.target, isinstance(m.type, ir.ListOf))
-        elif isinstance(stmt, (ir.For, ir.While)):
-            for c in stmt.carried:
-                if c.type == FLOAT or isinstance(c.type, ir.ListOf):
-                    both = isinstance(c.type, ir.ListOf)
-                    flow(c.init, c.header, both)
-                    flow(c.update, c.header, both)
-                    flow(Var(c.header), c.result, both)
-                    flow(c.update, c.result, both)
-    return edges
-
-
-def activity(function: Function, wrt: tuple[str, ...], rules: Mapping[str, Rule] = RULES) -> set[str]:
-    """Names that depend on a `wrt` parameter and that the result depends on."""
+def activity(function: Function, wrt: tuple[str, ...], rules: Mapping[str, Rule] = RULES,
+             outputs: tuple[Var, ...] | None = None) -> set[str]:
+    """Names that depend on a `wrt` parameter and that the outputs (by default: the result) depend on."""
     types = ir.types_of(function)
     forward: dict[str, list[str]] = defaultdict(list)
     backward: dict[str, list[str]] = defaultdict(list)
-    for a, b in _dependencies(function, rules, types):
+    for a, b in ir.dependencies(function, rules, types):
         forward[a].append(b)
         backward[b].append(a)
-    varied = _reach(set(wrt), forward)
-    useful = _reach({o.name for o in ir.return_operands(function.returns) if isinstance(o, Var)}, backward)
+    varied = ir.reach(set(wrt), forward)
+    if outputs is None:
+        outputs = tuple(o for o in ir.return_operands(function.returns) if isinstance(o, Var))
+    useful = ir.reach({o.name for o in outputs}, backward)
     return {n for n in varied & useful if types.get(n) == FLOAT or isinstance(types.get(n), ir.ListOf)}
 
 
-def _reach(start: set[str], edges: Mapping[str, list[str]]) -> set[str]:
-    seen = set(start)
-    stack = list(start)
-    while stack:
-        for nxt in edges.get(stack.pop(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
-    return seen
-
-
 def gradient(function: Function, wrt: tuple[str, ...], *, with_value: bool = False, bare: bool = False,
-             rules: Mapping[str, Rule] = RULES) -> Function:
+             aux: bool = False, seeded: bool = False, rules: Mapping[str, Rule] = RULES,
+             name: str | None = None) -> Function:
     """The function computing the gradient of `function` with respect to the `wrt` parameters.
 
     It returns the gradient as a tuple in `wrt` order (the single entry itself
-    when `bare`), or `(value, gradient)` when `with_value` is set.
+    when `bare`), or `(value, gradient)` when `with_value` is set. With `aux`,
+    `function` returns `(output, *aux)` and the aux values are passed through:
+    `(gradient, aux)` or `((output, aux), gradient)`. With `seeded`, the
+    adjoint of each output is a new parameter (`out_bar`, or `out0_bar`,
+    `out1_bar`, ... for a function returning a tuple) instead of 1: the
+    result is then a vector-Jacobian product.
     """
     result = function.returns
-    if isinstance(result, tuple):
+    extra: ir.Returns = ()
+    if aux:
+        assert isinstance(result, tuple) and len(result) >= 2
+        result, extra = result[0], result[1:] if len(result) > 2 else result[1]
+    outputs = result if isinstance(result, tuple) else (result,)
+    if isinstance(result, tuple) and not seeded:
         raise ValueError("gradient is only defined for scalar-output functions")
-    sweep = _Reverse(function, wrt, rules)
-    if isinstance(result, Var) and result.name in sweep.active:
-        sweep.adjoint[result.name] = Const(1.0)
+    sweep = _Reverse(function, wrt, rules, tuple(o for o in outputs if isinstance(o, Var)))
+    seeds: list[ir.Param] = []
+    for k, output in enumerate(outputs):
+        if seeded:
+            seed = sweep.namer.new_family("out_bar" if len(outputs) == 1 else f"out{k}_bar")
+            seeds.append(ir.Param(seed, FLOAT))
+            sweep.types[seed] = FLOAT
+        if isinstance(output, Var) and output.name in sweep.active:
+            sweep.accumulate(output.name, Var(seeds[-1].name) if seeded else Const(1.0), Const(1), function.loc)
+    seed_statements, sweep.out = sweep.out, []
     list_params = [p for p in function.params if p.name in wrt and isinstance(p.type, ir.ListOf)]
 
     def allocate_params() -> None:
+        sweep.out.extend(seed_statements)
         for param in list_params:
             sweep.adjoint[param.name] = sweep.zeros_like(param.name, param.type, function.loc)
 
     forward, backward = sweep.block(function.body, in_loop=False, before=allocate_params)
-    grads = tuple(sweep.adjoint.get(name, Const(0.0)) for name in wrt)
+    grads = tuple(sweep.adjoint.get(p, Const(0.0)) for p in wrt)
     returns: ir.Returns = grads[0] if bare else grads
-    if with_value:
+    if aux:
+        returns = ((result, extra), returns) if with_value else (returns, extra)
+    elif with_value:
         returns = (result, returns)
     body = (*forward, Note("reverse sweep"), *backward)
-    name = f"{function.name}_value_and_grad" if with_value else f"{function.name}_grad"
-    return Function(name, function.params, body, returns, function.loc, function.sources)
+    name = name or (f"{function.name}_value_and_grad" if with_value else f"{function.name}_grad")
+    values = [o.name for o in ir.return_operands(function.returns) if isinstance(o, Var)] if with_value or aux else []
+    return Function(name, (*function.params, *seeds), body, returns, function.loc, function.sources,
+                    (*function.exact, *values))
 
 
 class _Reverse:
-    def __init__(self, function: Function, wrt: tuple[str, ...], rules: Mapping[str, Rule]) -> None:
+    def __init__(self, function: Function, wrt: tuple[str, ...], rules: Mapping[str, Rule],
+                 outputs: tuple[Var, ...]) -> None:
         self.function = function
         self.rules = rules
         self.types = ir.types_of(function)
-        self.active = activity(function, wrt, rules)
+        self.active = activity(function, wrt, rules, outputs)
         self.namer = Namer(ir.all_names(function))
         self.adjoint: dict[str, Operand] = {}
         self.families: dict[str, str] = {}
@@ -146,6 +119,9 @@ class _Reverse:
             elif isinstance(stmt, Effect) and isinstance(stmt.args[0], Var):
                 self.mutated.add(stmt.args[0].name)
         self.mutated = self._aliases(self.mutated)
+        rewritten = self._aliases({s.args[0].name for s in ir.walk(function.body)
+                                   if isinstance(s, Effect) and s.op != "append" and isinstance(s.args[0], Var)})
+        self.appended_only = self.mutated - rewritten  # existing elements never change
 
     def _aliases(self, names: set[str]) -> set[str]:
         """Lists that may be the same object as one of `names` (copies, merges, carries)."""
@@ -163,7 +139,7 @@ class _Reverse:
                 if isinstance(a, Var):
                     links[a.name].append(b)
                     links[b].append(a.name)
-        return _reach(names, links)
+        return ir.reach(names, links)
 
     # -- names ---------------------------------------------------------------
 
@@ -180,7 +156,8 @@ class _Reverse:
     # -- blocks --------------------------------------------------------------
 
     def block(self, block: ir.Block, in_loop: bool, before: Callable[[], None] | None = None,
-              starts: tuple[str, ...] = (), keep: Mapping[str, Operand] | None = None) -> tuple[ir.Block, ir.Block]:
+              starts: tuple[str, ...] = (), keep: Mapping[str, Operand] | None = None,
+              loc: Loc | None = None) -> tuple[ir.Block, ir.Block]:
         """The forward block and its reverse.
 
         Inside a loop, what the reverse reads of the values this block defines
@@ -205,23 +182,25 @@ class _Reverse:
                 forward[i] = self.loop(stmt)
         backward, self.out = tuple(self.out), saved
         if in_loop:
-            return self.tape(tuple(forward), backward, starts, keep or {})
+            return self.tape(tuple(forward), backward, starts, keep or {}, loc or _first_loc(block))
         return tuple(forward), ir.rename(backward, keep or {})
 
     def tape(self, forward: ir.Block, backward: ir.Block, starts: tuple[str, ...],
-             keep: Mapping[str, Operand]) -> tuple[ir.Block, ir.Block]:
+             keep: Mapping[str, Operand], loc: Loc | None) -> tuple[ir.Block, ir.Block]:
         """Record at the end of `forward` what `backward` reads of its values; recompute the cheap ones."""
         defined = list(starts)
         for stmt in forward:
             defined.extend(ir.defs(stmt))
         here = set(defined)
+        changing = self._aliases({s.args[0].name for s in ir.walk(forward)
+                                  if isinstance(s, Effect) and isinstance(s.args[0], Var)})
         wanted = (ir.free_names(backward) & here) - set(keep)
         recompute: dict[str, Assign] = {}
         pending = list(wanted)
         while pending:
             name = pending.pop()
             stmt = self.definition.get(name)
-            if stmt is not None and name not in recompute and self.cheap(stmt):
+            if stmt is not None and name not in recompute and self.cheap(stmt, changing, set(keep)):
                 recompute[name] = stmt
                 for arg in stmt.args:
                     if isinstance(arg, Var) and arg.name in here and arg.name not in wanted and arg.name not in keep:
@@ -232,7 +211,7 @@ class _Reverse:
         if not recorded and not recompute:
             return forward, ir.rename(backward, mapping)
         prologue: list[Stmt] = []
-        loc = _first_loc(forward) or self.function.loc
+        loc = loc or self.function.loc
         if recorded:
             targets = tuple(self.namer.fresh(n) for n in recorded)
             mapping.update({n: Var(t) for n, t in zip(recorded, targets)})
@@ -251,12 +230,28 @@ class _Reverse:
                 mapping[name] = Var(target)
         return forward, (*prologue, *ir.rename(backward, mapping))
 
-    def cheap(self, stmt: Assign) -> bool:
-        """Whether the reverse sweep should recompute this value rather than record it."""
+    def cheap(self, stmt: Assign, changing: set[str], indices: set[str]) -> bool:
+        """Whether the reverse sweep should recompute this value rather than record it.
+
+        Cheap are: reading a list that cannot have changed since (never mutated,
+        or only appended to outside this loop and read at a loop index or a
+        constant position), integer arithmetic, and one arithmetic operation
+        on a value and a constant. `changing` are the lists this loop mutates,
+        `indices` the loop indices.
+        """
+        items = stmt.args[0] if stmt.args else None
         if stmt.op in ("index", "len"):
-            items = stmt.args[0]
-            return not (isinstance(items, Var) and items.name in self.mutated)
-        return stmt.op in _CHEAP_INT_OPS and stmt.type == INT
+            if not (isinstance(items, Var) and items.name in self.mutated):
+                return True
+            position = stmt.args[1] if stmt.op == "index" else None
+            stable_position = isinstance(position, Const) and position.value >= 0 or (
+                isinstance(position, Var) and position.name in indices)
+            return stmt.op == "index" and items.name not in changing and items.name in self.appended_only \
+                and stable_position
+        if stmt.op in _CHEAP_INT_OPS and stmt.type == INT:
+            return True
+        variables = [a for a in stmt.args if isinstance(a, Var)]
+        return stmt.op in ("add", "sub", "mul", "neg") and len(variables) <= 1
 
     # -- lists ---------------------------------------------------------------
 
@@ -276,9 +271,11 @@ class _Reverse:
                     c.result for c in getattr(stmt, "carried", ())]
                 for name in lists:
                     if isinstance(self.types.get(name), ir.ListOf) and name in self.active:
-                        raise self.refuse(stmt.loc, "a list variable that is assigned a different list in a branch "
-                                                    "or a loop cannot be differentiated yet",
-                                          "give each list its own name, or update its elements instead")
+                        source = ir.family(name)
+                        raise self.refuse(stmt.loc, f"the list '{source}' is assigned a different list in a branch or "
+                                                    "a loop; that cannot be differentiated yet",
+                                          f"give each list its own name, or update the elements of '{source}' "
+                                          "instead")
 
     def list_adjoint(self, stmt: Assign) -> Operand:
         if stmt.op == "copy":
@@ -313,7 +310,16 @@ class _Reverse:
     # -- statements ----------------------------------------------------------
 
     def assign(self, stmt: Assign) -> None:
-        if stmt.target not in self.active or isinstance(stmt.type, ir.ListOf):
+        if stmt.target not in self.active:
+            return
+        if isinstance(stmt.type, ir.ListOf):
+            if stmt.op == "list":  # the elements of a list literal get what its adjoint collected
+                bar = self.adjoint[stmt.target]
+                for k, arg in enumerate(stmt.args):
+                    if isinstance(arg, Var) and arg.name in self.active and not isinstance(self.types[arg.name],
+                                                                                           ir.ListOf):
+                        element = self.emitter(stmt.loc).op("index", bar, Const(k), type_=FLOAT)
+                        self.accumulate(arg.name, element, Const(1), stmt.loc)
             return
         out_bar = self.adjoint.pop(stmt.target, None)
         if out_bar is None:
@@ -331,7 +337,7 @@ class _Reverse:
         emitter = self.emitter(stmt.loc, scratch)
         partials = rule.partials(emitter.m, emitter.expr(Var(stmt.target)), *(emitter.expr(a) for a in stmt.args))
         needed = [ir._operand(partials[i]) for i in wanted]
-        kept = _needed_only(scratch, needed)
+        kept = ir.needed_only(scratch, needed)
         self.out.extend(kept)
         shared = {a.name for s in kept for a in ir.operands(s) if isinstance(a, Var)}
         shared.update(p.name for p in needed if isinstance(p, Var) and needed.count(p) > 1)
@@ -346,11 +352,6 @@ class _Reverse:
         if stmt.op == "index":
             if isinstance(items, Var) and items.name in self.active:
                 self.out.append(Effect("accum_item", (self.adjoint[items.name], stmt.args[1], out_bar), stmt.loc))
-        elif stmt.op == "list":
-            for k, arg in enumerate(stmt.args):
-                if isinstance(arg, Var) and arg.name in self.active:
-                    element = emit.op("index", self.adjoint[stmt.target], Const(k), type_=FLOAT)
-                    self.accumulate(arg.name, element, Const(1), stmt.loc)
         elif stmt.op == "sum" and isinstance(items, Var) and items.name in self.active:
             bar = self.adjoint[items.name]
             count = emit.op("len", bar, type_=INT)
@@ -474,7 +475,8 @@ class _Reverse:
         reverse_index = self.namer.fresh(index or "_")
         keep = {index: Var(reverse_index)} if index else {}
         forward_body, reverse_body = self.block(stmt.body, True, before=flow_into_updates,
-                                                starts=tuple(c.header for c in stmt.carried), keep=keep)
+                                                starts=tuple(c.header for c in stmt.carried), keep=keep,
+                                                loc=stmt.loc)
         after = self.adjoint
         reverse_carries = []
         results: dict[str, str] = {}
@@ -526,15 +528,3 @@ def _first_loc(block: ir.Block) -> Loc | None:
         if loc is not None:
             return loc
     return None
-
-
-def _needed_only(statements: list[Stmt], needed: list[Operand]) -> list[Stmt]:
-    """The statements that compute `needed`: a rule computes every partial, we keep the wanted ones."""
-    live = {o.name for o in needed if isinstance(o, Var)}
-    kept: list[Stmt] = []
-    for stmt in reversed(statements):
-        if isinstance(stmt, Assign) and stmt.target in live:
-            kept.append(stmt)
-            live.update(a.name for a in stmt.args if isinstance(a, Var))
-    kept.reverse()
-    return kept

@@ -4,7 +4,6 @@ def huber_fit_grad(a, b, xs, ys):
     _t1 = len(xs)
     _t2 = len(ys)
     _t3 = min(_t1, _t2)
-    total = 0.0
     for _k in range(_t3):
         x = xs[_k]
         y = ys[_k]
@@ -15,16 +14,6 @@ def huber_fit_grad(a, b, xs, ys):
         # line 36: if abs(r) <= delta:
         _t7 = abs(_t6)
         _t8 = _t7 <= 1.0
-        if _t8:
-            # line 37: return 0.5 * r * r
-            _t9 = 0.5 * _t6
-            _result = _t9 * _t6
-            _tape.append(_t9)
-        else:
-            # line 39: return delta * (abs(r) - 0.5 * delta)
-            _result = _t7 - 0.5
-        # line 46: total += huber(a * x + b - y, 1.0)
-        total += _result
         # line 45: for x, y in zip(xs, ys):
         _tape.append((_t6, _t8))
     # reverse sweep
@@ -39,7 +28,7 @@ def huber_fit_grad(a, b, xs, ys):
         # line 36: if abs(r) <= delta:
         if _t8:
             # line 37: return 0.5 * r * r
-            _t9 = _tape.pop()
+            _t9 = 0.5 * _t6
             _t10 = _t6 * 0.5
             _t6_bar = _t9 + _t10
         else:

@@ -5,7 +5,6 @@ def bce_loss_grad(w, b, X, y):
     _tape = []
     # line 38: for i in range(len(X)):
     _t1 = len(X)
-    total = 0.0
     for i in range(_t1):
         # line 40: for k in range(len(w)):
         _t2 = len(w)
@@ -23,54 +22,50 @@ def bce_loss_grad(w, b, X, y):
         _t9 = 1.0 + _t8
         s = 1.0 / _t9
         # line 43: total -= y[i] * math.log(s) + (1.0 - y[i]) * math.log(1.0 - s)
-        _t10 = y[i]
-        _t11 = math.log(s)
-        _t12 = _t10 * _t11
-        _t13 = y[i]
-        _t14 = 1.0 - _t13
-        _t15 = 1.0 - s
-        _t16 = math.log(_t15)
-        _t17 = _t14 * _t16
-        _t18 = _t12 + _t17
-        total -= _t18
-        # line 39: z = b
-        _tape.append((_t8, _t9, s, _t11, _t14, _t15, _t16))
+        _t10 = math.log(s)
+        _t11 = 1.0 - s
+        _t12 = math.log(_t11)
+        # line 38: for i in range(len(X)):
+        _tape.append((_t8, s, _t10, _t12))
     # line 44: return total / len(X)
-    _t19 = len(X)
+    _t13 = len(X)
     # reverse sweep
     # line 35: def bce_loss(w: list[float], b: float, X: list[list[float]], y: list[float]) -> float:
     w_bar = [0.0] * len(w)
     X_bar = [[0.0] * len(_row2) for _row2 in X]
     y_bar = [0.0] * len(y)
     # line 44: return total / len(X)
-    total_bar = 1 / _t19
+    total_bar = 1 / _t13
     # line 38: for i in range(len(X)):
     b_bar = 0.0
     for i in reversed(range(_t1)):
-        # line 39: z = b
-        _t8, _t9, s, _t11, _t14, _t15, _t16 = _tape.pop()
+        _t8, s, _t10, _t12 = _tape.pop()
         # line 40: for k in range(len(w)):
         _t2 = len(w)
-        # line 43: total -= y[i] * math.log(s) + (1.0 - y[i]) * math.log(1.0 - s)
-        _t10 = y[i]
-        _t18_bar = -total_bar
-        _t14_bar = _t18_bar * _t16
-        _t16_bar = _t18_bar * _t14
-        _t20 = 1 / _t15
-        _t15_bar = _t16_bar * _t20
-        s_bar = -_t15_bar
-        _t13_bar = -_t14_bar
-        y_bar[i] += _t13_bar
-        _t10_bar = _t18_bar * _t11
-        _t11_bar = _t18_bar * _t10
-        _t21 = 1 / s
-        _t22 = _t11_bar * _t21
-        s_bar += _t22
-        y_bar[i] += _t10_bar
         # line 42: s = 1.0 / (1.0 + math.exp(-z))
-        _t23 = -s
-        _t24 = _t23 / _t9
-        _t9_bar = s_bar * _t24
+        _t9 = 1.0 + _t8
+        # line 43: total -= y[i] * math.log(s) + (1.0 - y[i]) * math.log(1.0 - s)
+        _t14 = y[i]
+        _t15 = 1.0 - _t14
+        _t11 = 1.0 - s
+        _t20_bar = -total_bar
+        _t15_bar = _t20_bar * _t12
+        _t12_bar = _t20_bar * _t15
+        _t16 = 1 / _t11
+        _t11_bar = _t12_bar * _t16
+        s_bar = -_t11_bar
+        _t15_bar_1 = -_t15_bar
+        y_bar[i] += _t15_bar_1
+        _t14_bar = _t20_bar * _t10
+        _t10_bar = _t20_bar * _t14
+        _t17 = 1 / s
+        _t18 = _t10_bar * _t17
+        s_bar += _t18
+        y_bar[i] += _t14_bar
+        # line 42: s = 1.0 / (1.0 + math.exp(-z))
+        _t19 = -s
+        _t20 = _t19 / _t9
+        _t9_bar = s_bar * _t20
         _t7_bar = _t9_bar * _t8
         z_bar = -_t7_bar
         # line 40: for k in range(len(w)):

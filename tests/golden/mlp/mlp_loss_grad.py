@@ -7,7 +7,6 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
     _t1 = len(X)
     _t2 = len(Y)
     _t3 = min(_t1, _t2)
-    total = 0.0
     for _k in range(_t3):
         x = X[_k]
         y = Y[_k]
@@ -38,15 +37,12 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
             _t15 = _acc[j]
             _t16 = _t14 * _t15
             out += _t16
-            _tape.append(_t15)
         # line 47: total += (out - y) ** 2
         _t17 = out - y
-        _t18 = _t17 * _t17
-        total += _t18
         # line 42: for x, y in zip(X, Y):
-        _tape.append((_acc, _t13, _t17))
+        _tape.append((_acc, _acc, _t13, _t17))
     # line 48: return total / len(X)
-    _t19 = len(X)
+    _t18 = len(X)
     # reverse sweep
     # line 38: def mlp_loss(W1: list[list[float]], b1: list[float], W2: list[float], b2: float,
     W1_bar = [[0.0] * len(_row2) for _row2 in W1]
@@ -55,11 +51,11 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
     X_bar = [[0.0] * len(_row2) for _row2 in X]
     Y_bar = [0.0] * len(Y)
     # line 48: return total / len(X)
-    total_bar = 1 / _t19
+    total_bar = 1 / _t18
     # line 42: for x, y in zip(X, Y):
     b2_bar = 0.0
     for _k in reversed(range(_t3)):
-        _acc, _t13, _t17 = _tape.pop()
+        _acc, hidden, _t13, _t17 = _tape.pop()
         x = X[_k]
         # line 43: hidden = [math.tanh(b1[j] + sum(W1[j][k] * x[k] for k in range(len(x)))) for j in range(len(W1))]
         _t4 = len(W1)
@@ -68,14 +64,14 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
         # line 43: hidden = [math.tanh(b1[j] + sum(W1[j][k] * x[k] for k in range(len(x)))) for j in range(len(W1))]
         _acc_bar = [0.0] * len(_acc)
         # line 47: total += (out - y) ** 2
-        _t20 = 2 * _t17
-        _t17_bar = total_bar * _t20
+        _t19 = 2 * _t17
+        _t17_bar = total_bar * _t19
         y_bar = -_t17_bar
         # line 45: for j in range(len(hidden)):
         for j in reversed(range(_t13)):
             # line 46: out += W2[j] * hidden[j]
-            _t15 = _tape.pop()
             _t14 = W2[j]
+            _t15 = hidden[j]
             _t14_bar = _t17_bar * _t15
             _t15_bar = _t17_bar * _t14
             _acc_bar[j] += _t15_bar
@@ -87,9 +83,9 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
             _t12 = _tape.pop()
             _t6 = len(x)
             _t12_bar = _acc_bar.pop()
-            _t21 = _t12 * _t12
-            _t22 = 1 - _t21
-            _t11_bar = _t12_bar * _t22
+            _t20 = _t12 * _t12
+            _t21 = 1 - _t20
+            _t11_bar = _t12_bar * _t21
             for k in reversed(range(_t6)):
                 _t7 = W1[j]
                 _t8 = _t7[k]

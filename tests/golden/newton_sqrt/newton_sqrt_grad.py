@@ -10,16 +10,16 @@ def newton_sqrt_grad(a):
         _t7 = a / x
         _t8 = x + _t7
         x_2 = 0.5 * _t8
-        _tape.append((x, _t7))
         # line 34: while abs(x * x - a) > TOLERANCE * a:
+        _tape.append((x, _t7))
         _n += 1
         x = x_2
     # reverse sweep
     # line 34: while abs(x * x - a) > TOLERANCE * a:
     x_bar, a_bar = 1.0, 0.0
     for _ in range(_n):
-        # line 35: x = 0.5 * (x + a / x)
         x, _t7 = _tape.pop()
+        # line 35: x = 0.5 * (x + a / x)
         _t8_bar = x_bar * 0.5
         _t9 = 1 / x
         _t10 = -_t7
