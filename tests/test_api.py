@@ -439,8 +439,6 @@ def test_value_is_the_function_value_bit_for_bit() -> None:
         assert type(value) is type(function(*point))
 
 
-@pytest.mark.xfail(strict=True, reason="the optimizer rewrites x**2 as x*x and x**-1 as 1/x, which differ from "
-                                       "Python's x**2 and x**-1 in the last bit where the C pow is not correctly rounded")
 def test_value_of_powers_is_bit_for_bit() -> None:
     differing = [(function, x) for x in POW_SAMPLES for function, same in
                  ((square_by_pow, x**2 == x * x), (reciprocal_by_pow, x**-1 == 1 / x)) if not same]
@@ -459,9 +457,6 @@ def eighth_of_seven(x: float) -> float:
     return 0.125 * y
 
 
-@pytest.mark.xfail(strict=True, reason="the optimizer reassociates c1 * (c2 * x) into (c1 * c2) * x when one constant "
-                                       "is a power of two; that is not exact where c2 * x overflows or the result "
-                                       "is subnormal (0.5 * (3.0 * 1e308) is inf, 1.5 * 1e308 is not)")
 def test_constant_reassociation_keeps_overflow_and_subnormals() -> None:
     assert value_and_grad(half_of_triple)(1e308)[0] == half_of_triple(1e308) == math.inf
     x = 2.3178206247291635e-308
@@ -480,9 +475,6 @@ def rated(x: float) -> float:
     return RATE * x**2
 
 
-@pytest.mark.xfail(strict=True, reason="module-level constants are inlined when the gradient is first built and the "
-                                       "cache is keyed on the function only: after the constant changes, grad(f) "
-                                       "still returns the old gradient, which no longer matches f")
 def test_gradient_follows_a_changed_module_constant(monkeypatch: pytest.MonkeyPatch) -> None:
     assert grad(rated)(1.0) == 6.0
     monkeypatch.setattr(sys.modules[__name__], "RATE", 4.0)

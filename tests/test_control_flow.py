@@ -263,7 +263,6 @@ RETURN_IN_LOOP_BUG = ("core bug: any `return` inside a loop body makes lower.blo
                       "(RecursionError instead of a gradient)")
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError, reason=RETURN_IN_LOOP_BUG)
 def test_return_from_inside_a_loop_minimal() -> None:
     def first(x: float, n: int) -> float:
         for _ in range(n):
@@ -273,7 +272,6 @@ def test_return_from_inside_a_loop_minimal() -> None:
     assert grad(first, wrt="x")(0.3, 3) == 2.0
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError, reason=RETURN_IN_LOOP_BUG)
 def test_return_from_inside_a_loop() -> None:
     assert_gradient(first_large, [0.2, 0.5, 3.0, 5.0], 0.6)
     assert_gradient(first_large, [0.2, 0.5], 0.6)  # the loop ends without returning
@@ -419,8 +417,6 @@ def test_programs_mixing_branches_and_loops(function: Callable[..., float], args
     assert_gradient(function, *args)
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: a float parameter that appears inside a range() argument, as in "
-                                       "range(int(x)), is typed int and silently gets a zero gradient")
 def test_a_float_parameter_inside_a_range_bound_keeps_its_gradient() -> None:
     def count_then_scale(x: float) -> float:
         t = 0.0

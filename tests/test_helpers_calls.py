@@ -138,7 +138,6 @@ LIST_THROUGH_HELPER_BUG = ("core bug: a parameter the caller only passes on to a
                            "is refused with 'expected a list here'")
 
 
-@pytest.mark.xfail(strict=True, raises=S2SError, reason=LIST_THROUGH_HELPER_BUG)
 def test_a_list_parameter_only_passed_on_to_a_helper_minimal() -> None:
     def doubled(w: list[float], x: list[float]) -> float:
         return dot(w, x) * 2.0
@@ -153,7 +152,6 @@ def test_a_list_parameter_the_caller_also_indexes_can_be_passed_to_a_helper() ->
     assert_gradient(doubled, [1.0, 2.0, -0.5], [3.0, 4.0, 0.25])
 
 
-@pytest.mark.xfail(strict=True, raises=S2SError, reason=LIST_THROUGH_HELPER_BUG)
 def test_a_helper_taking_lists_and_one_with_a_loop_and_an_integer_count() -> None:
     def model(w: list[float], x: list[float], k: float) -> float:
         return repeat_square(dot(w, x) * k, 3)

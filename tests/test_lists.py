@@ -168,7 +168,6 @@ def test_local_list_built_with_append_and_read_back() -> None:
 LIST_LITERAL_BUG = "core bug: elements of a list literal get no adjoint (grad of `xs = [a, b]; return xs[0] * xs[1]` is (0, 0))"
 
 
-@pytest.mark.xfail(strict=True, reason=LIST_LITERAL_BUG)
 def test_local_list_literal_minimal() -> None:
     def product(a: float, b: float) -> float:
         items = [a, b]
@@ -177,7 +176,6 @@ def test_local_list_literal_minimal() -> None:
     assert grad(product)(2.0, 3.0) == (3.0, 2.0)
 
 
-@pytest.mark.xfail(strict=True, reason=LIST_LITERAL_BUG)
 def test_local_list_literal() -> None:
     def from_literal(a: float, b: float) -> float:
         items = [a, a * b, math.sin(b)]

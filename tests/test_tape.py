@@ -271,8 +271,6 @@ def test_logistic_regression_tape_counts() -> None:
     assert (tape.pushes, tape.pops, tape.longest, len(tape)) == (len(X), len(X), len(X), 0)
 
 
-@pytest.mark.xfail(strict=True, reason="tape inefficiency: an element of a local list built before the loop "
-                                       "(and not mutated in it) is pushed instead of re-read in the reverse sweep")
 def test_an_element_of_a_local_list_not_mutated_in_the_loop_is_not_pushed() -> None:
     derivative, tapes = instrumented(read_local_list)
     xs = [0.5, -1.0, 2.0]
@@ -291,8 +289,6 @@ def huber_sum(xs: list[float], c: float) -> float:
     return t
 
 
-@pytest.mark.xfail(strict=True, reason="tape inefficiency: inside a branch in a loop, 0.5 * r is pushed although r "
-                                       "itself is on the tape (one push per iteration plus one per quadratic branch)")
 def test_a_branch_in_a_loop_pushes_once_per_iteration() -> None:
     derivative, tapes = instrumented(huber_sum)
     xs = [0.5, 3.0, 1.2, -2.0]
