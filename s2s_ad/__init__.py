@@ -5,7 +5,7 @@ writes a new, readable Python function: the forward sweep followed by the
 reverse (adjoint) sweep.
 """
 
-from .api import grad, hessian, jacobian, jvp, value_and_grad, vjp
+from .api import custom_derivative, grad, hessian, jacobian, jvp, value_and_grad, vjp
 from .check import check  # the module imports SymPy only when a check runs
 from .errors import CheckError, ResolutionError, S2SError, SignatureError, SourceError, UnsupportedError
 from .graph import graph  # light: Graphviz is run, and subprocess imported, only when a picture is rendered
@@ -21,6 +21,7 @@ __all__ = [
     "UnsupportedError",
     "__version__",
     "check",
+    "custom_derivative",
     "grad",
     "hessian",
     "jacobian",

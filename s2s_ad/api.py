@@ -8,17 +8,19 @@ itself, so calling it costs exactly what calling generated code costs.
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import sys
 import types
 import weakref
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import codegen, forward, frontend, ir, lower, optimize, reverse
-from .errors import CheckError, SignatureError
+from .errors import CheckError, SignatureError, UnsupportedError
 from .frontend import Data, ParsedFunction
+from .rules import RULES, Rule
 
 Wrt = str | int | Sequence[str | int] | None
 
@@ -32,6 +34,7 @@ class Built:
     generated: codegen.Generated
     wrt: tuple[str, ...]
     with_value: bool = False
+    rules: Mapping[str, Rule] = field(default_factory=lambda: RULES)
 
 
 def build(parsed: ParsedFunction, wrt: Wrt, *, with_value: bool = False, verbose: bool = False,
@@ -44,33 +47,35 @@ def build(parsed: ParsedFunction, wrt: Wrt, *, with_value: bool = False, verbose
     mode over the gradient: Hessian-vector products).
     """
     show = _printer(verbose)
-    primal = lower.lower(parsed)
+    rules = dict(RULES)  # this build's table: custom derivatives add entries to it, never to RULES
+    primal = lower.lower(parsed, rules)
     show("lowered", primal)
     names, single = resolve_wrt(primal, wrt, parsed)
     if kind == "grad":
         _check_scalar(parsed, primal, has_aux)
-        derived = reverse.gradient(primal, names, with_value=with_value, bare=single, aux=has_aux)
+        derived = reverse.gradient(primal, names, with_value=with_value, bare=single, aux=has_aux, rules=rules)
     elif kind == "vjp":
         _check_numbers(parsed, primal)
-        derived = reverse.gradient(primal, names, with_value=True, seeded=True, name=f"{primal.name}_vjp")
+        derived = reverse.gradient(primal, names, with_value=True, seeded=True, name=f"{primal.name}_vjp",
+                                   rules=rules)
     elif kind == "jvp":
         _check_numbers(parsed, primal)
-        derived = forward.tangent(primal, names)
+        derived = forward.tangent(primal, names, rules)
     elif kind == "hvp":
         _check_scalar(parsed, primal, False)
-        gradient = optimize.optimize(reverse.gradient(primal, names))
+        gradient = optimize.optimize(reverse.gradient(primal, names, rules=rules), rules)
         show("gradient", gradient)
-        derived = forward.tangent(gradient, names, name=f"{primal.name}_hvp")
+        derived = forward.tangent(gradient, names, rules, name=f"{primal.name}_hvp")
     else:
         raise ValueError(f"unknown derivative kind {kind!r}")
     show("reverse" if kind in ("grad", "vjp") else "forward", derived)
-    derived = optimize.optimize(derived)
+    derived = optimize.optimize(derived, rules)
     show("optimized", derived)
     packed = _packing(derived, names) if kind in ("jvp", "hvp") else None
-    generated = codegen.generate(derived, packed=packed)
+    generated = codegen.generate(derived, rules, packed=packed)
     if verbose:
         print(f"--- generated code for {parsed.name} (wrt {', '.join(names)}) ---\n{generated.source}", file=sys.stderr)
-    return Built(primal, derived, generated, names, with_value)
+    return Built(primal, derived, generated, names, with_value, rules)
 
 
 def _packing(derived: ir.Function, wrt: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -179,6 +184,8 @@ def _derive(f: Callable[..., Any], wrt: Wrt, with_value: bool = False, verbose: 
         found = parsed.resolve(name)
         if isinstance(found, Data):
             namespace[name] = found.value
+    for rule in built.rules.values():
+        namespace.update(rule.callables)  # the functions custom derivatives call
     compiled = codegen.compile_generated(built.generated, namespace, label=f"{parsed.qualname or parsed.name}")
     compiled.__s2s_ad__ = built  # type: ignore[attr-defined]
     compiled.__s2s_ad_parsed__ = parsed  # type: ignore[attr-defined]
@@ -195,7 +202,7 @@ def _cross_check(parsed: ParsedFunction, built: Built) -> None:
     if built.with_value:  # check the gradient part of (value, gradient)
         derived = ir.Function(derived.name, derived.params, derived.body, derived.returns[1],  # type: ignore[index]
                               derived.loc, derived.sources)
-    report = check_built(built.primal, derived, built.wrt, data_of(parsed, built.primal, derived))
+    report = check_built(built.primal, derived, built.wrt, data_of(parsed, built.primal, derived), built.rules)
     if not report.ok:
         raise parsed.source.error(CheckError, f"the generated gradient of '{parsed.name}' does not pass the SymPy "
                                               f"cross-check:\n{report}", parsed.node,
@@ -352,4 +359,81 @@ def _numbers_only(f: Callable[..., Any], built: Built) -> None:
 
 
 class CustomDerivative:
-    """Placeholder for user-supplied derivative rules (not available yet)."""
+    """A function whose derivative the user supplies (`@custom_derivative`, then `@f.defderiv`).
+
+    Generated code calls the function and its derivative instead of
+    differentiating the body: for functions whose body s2s_ad cannot see
+    into, or whose derivative has a better formula. Calling the object calls
+    the function. The SymPy cross-check reads both bodies (or the `sympy=`
+    spellings given), so `check` catches a derivative that disagrees.
+    """
+
+    def __init__(self, primal: Callable[..., Any], sympy: Callable[..., Any] | None = None) -> None:
+        functools.update_wrapper(self, primal)
+        self.primal = primal
+        self.sympy = sympy
+        self.derivative: Callable[..., Any] | None = None
+        self.derivative_sympy: Callable[..., Any] | None = None
+
+    def __call__(self, *args: Any) -> Any:
+        return self.primal(*args)
+
+    def defderiv(self, derivative: Callable[..., Any] | None = None, *,
+                 sympy: Callable[..., Any] | None = None) -> Any:
+        """Give the derivative: a function of the same arguments returning the partial derivative
+        (a tuple of them, one per argument, for a function of several arguments)."""
+        if derivative is None:
+            return lambda d: self.defderiv(d, sympy=sympy)
+        self.derivative = derivative
+        self.derivative_sympy = sympy
+        return derivative
+
+
+def custom_derivative(f: Callable[..., Any] | None = None, *, sympy: Callable[..., Any] | None = None) -> Any:
+    """Declare a function whose derivative you supply with `@f.defderiv`.
+
+    `sympy=lambda sp, x: ...` spells the function in SymPy for the cross-check
+    when its body is not plain differentiable Python; by default the check
+    reads the body itself.
+    """
+    if f is None:
+        return lambda func: custom_derivative(func, sympy=sympy)
+    return CustomDerivative(f, sympy)
+
+
+def custom_rules(name: str, custom: CustomDerivative, arity: int) -> dict[str, Rule]:
+    """Rule-table entries for a call of a custom-derivative function: `custom:<name>` and one
+    `custom:<name>:d<i>` per partial derivative, spelled as calls of the user's functions."""
+    args = ", ".join(f"{{{i}}}" for i in range(arity))
+    derivative_name = f"{name}_derivative"
+    ops = [f"custom:{name}:d{i}" for i in range(arity)]
+
+    def second(*_: Any) -> tuple[Any, ...]:
+        raise UnsupportedError(f"the derivative given for '{name}' has no derivative of its own",
+                               hint="second derivatives (hessian, grad of grad) need a function without a "
+                                    "custom derivative")
+
+    def partials(m: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
+        return tuple(getattr(m, op)(*xs) for op in ops)
+
+    def spelled(function: Callable[..., Any] | None, given: Callable[..., Any] | None, index: int | None
+                ) -> Callable[..., Any]:
+        def sympy_spelling(sp: Any, *xs: Any) -> Any:
+            if given is not None:
+                value = given(sp, *xs)
+            elif function is None:
+                raise UnsupportedError(f"'{name}' has no derivative: add one with @{name}.defderiv")
+            else:
+                from .check import sympy_value
+
+                value = sympy_value(lower.lower(frontend.from_function(function)), xs)
+            return value[index] if index is not None and isinstance(value, tuple) else value
+        return sympy_spelling
+
+    table = {f"custom:{name}": Rule(f"{name}({args})", spelled(custom.primal, custom.sympy, None), partials,
+                                    foldable=False, callables=((name, custom.primal),))}
+    for i, op in enumerate(ops):
+        spelling = f"{derivative_name}({args})" + (f"[{i}]" if arity > 1 else "")
+        table[op] = Rule(spelling, spelled(custom.derivative, custom.derivative_sympy, i if arity > 1 else None),
+                         second, foldable=False, callables=((derivative_name, custom.derivative),))
+    return table

@@ -576,7 +576,7 @@ def fold(rules: Mapping[str, object], op: str, args: tuple[Operand, ...],
     `0*x` (wrong for inf and nan) nor `x+0.0` (wrong for -0.0).
     """
     rule = rules[op]
-    if rule.structural:  # type: ignore[attr-defined]
+    if rule.structural or not rule.foldable:  # type: ignore[attr-defined]
         return None
     if args and all(isinstance(a, Const) for a in args):
         if rule.pure:  # type: ignore[attr-defined]

@@ -867,7 +867,7 @@ class _Lowering:
             assert isinstance(result, Value)
             return result
         if isinstance(callee, Custom):
-            raise self.error(UnsupportedError, f"custom derivative '{spelling}' is not supported yet", node)
+            return self.custom_call(spelling, callee, node, scope)
         if not isinstance(callee, Callee):
             raise self.error(ResolutionError, f"'{spelling}' is not a function that can be differentiated", node.func)
         name = callee.spelling
@@ -894,6 +894,27 @@ class _Lowering:
             raise self.error(ResolutionError, f"call to '{spelling}', which cannot be differentiated", node.func,
                              "supported functions: " + ", ".join(known))
         return self.apply(op, tuple(args), node)
+
+    def custom_call(self, name: str, callee: Custom, node: ast.Call, scope: Scope) -> Value:
+        """A function with a user-supplied derivative: one primitive, added to this build's rule table."""
+        from .api import custom_rules
+
+        custom = callee.rule
+        if getattr(custom, "derivative", None) is None:
+            raise self.error(UnsupportedError, f"'{name}' has no derivative yet", node,
+                             f"give it one with @{name}.defderiv")
+        args = tuple(self.scalar(self.expr(arg, scope), arg) for arg in node.args)
+        op = f"custom:{name}"
+        if op not in self.rules:
+            if not isinstance(self.rules, dict):
+                raise self.error(UnsupportedError, f"custom derivative '{name}' needs a rule table of its own", node)
+            self.rules.update(custom_rules(name, custom, len(args)))  # type: ignore[arg-type]
+        elif self.rules[op].arity != len(args):
+            raise self.error(SignatureError, f"'{name}' is called with different numbers of arguments", node)
+        target = self.namer.temp()
+        self.types[target] = FLOAT
+        self.out.append(Assign(target, op, tuple(a.operand for a in args), FLOAT, self.loc))
+        return Value(Var(target), FLOAT)
 
     def reduction(self, name: str, arg: ast.expr, scope: Scope, node: ast.AST) -> Value:
         """`sum(xs)`, `max(xs)`, `min(xs)` of a list or a generator expression."""

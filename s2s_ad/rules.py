@@ -35,6 +35,8 @@ class Rule:
     pure: bool = True  # no effect: may be dropped when unused
     names: tuple[str, ...] = field(default=(), compare=False)  # e.g. ("math.sin",): how source code calls it
     structural: bool = False  # a list operation: reverse.py writes its adjoint, it is never folded or shared
+    foldable: bool = True  # constant operands may be computed at transform time
+    callables: tuple[tuple[str, Callable[..., object]], ...] = field(default=(), compare=False)  # names it calls
 
     @property
     def arity(self) -> int:
