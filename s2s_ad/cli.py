@@ -2,6 +2,8 @@
 
     s2s-ad grad model.py:loss --wrt w,b -o grad_model.py
     s2s-ad grad model.py -o build/
+    s2s-ad grad model.py:loss --forward -o loss_jvp.py
+    s2s-ad grad model.py:loss --hessian -o loss_hvp.py
     s2s-ad check model.py:loss
     s2s-ad graph model.py:f --at x=1,y=2,z=0 -o f.svg
     s2s-ad trace model.py:f --at x=1,y=2,z=0
@@ -14,6 +16,12 @@ What is written:
 
 - `-o FILE` or standard output: one module holding the gradient of every
   selected function.
+- With `--forward`, forward mode instead: `<function>_jvp(primals, tangents)`
+  returns `(value, directional derivative)`, the derivative along the
+  tangents of the `--wrt` parameters (as `s2s_ad.jvp`).
+- With `--hessian`, Hessian-vector products (forward mode over the generated
+  gradient): `<function>_hvp(primals, tangents)` returns `(gradient, H @
+  tangents)`; the Hessian is one call per basis vector (as `s2s_ad.hessian`).
 - `-o DIR` (an existing directory, or a path ending in `/`): one module per
   function, named `<stem>_<function>_grad.py` (`..._value_and_grad.py` with
   `--value`), where `<stem>` is the input file's name without `.py`.
@@ -73,6 +81,11 @@ examples:
       build/model_<function>_grad.py
   s2s-ad grad model.py:loss,energy --value
       value and gradient of two functions, one module on standard output
+  s2s-ad grad model.py:loss --forward -o loss_jvp.py
+      forward mode: loss_jvp((w, b), (w_dot, b_dot)) -> (loss, directional derivative)
+  s2s-ad grad model.py:loss --hessian -o loss_hvp.py
+      Hessian-vector products: loss_hvp((w, b), (w_dot, b_dot)) -> (gradient, H @ (w_dot, b_dot));
+      column j of the Hessian is the second result for the j-th basis vector as tangents
   s2s-ad grad model.py:loss --check -o grad_model.py
       also cross-check the derivative against SymPy (report on standard error)
   s2s-ad check model.py:loss
@@ -137,7 +150,17 @@ def _parser(prog: str) -> tuple[argparse.ArgumentParser, dict[str, argparse.Argu
     grad.add_argument("--check", action="store_true",
                       help="cross-check each derivative against SymPy; print the report on standard error, "
                            "and write nothing for a function that fails it")
-    grad.add_argument("--forward", action="store_true", help="forward mode (reserved; not available yet)")
+    mode = grad.add_mutually_exclusive_group()
+    mode.add_argument("--forward", action="store_true",
+                      help="write forward mode instead: <function>_jvp(primals, tangents) returns (value, "
+                           "directional derivative along the tangents of the --wrt parameters), as s2s_ad.jvp; "
+                           "written to <stem>_<function>_jvp.py with -o DIR")
+    mode.add_argument("--hessian", action="store_true",
+                      help="write Hessian-vector products instead (forward mode over the gradient): "
+                           "<function>_hvp(primals, tangents) returns (gradient, H @ tangents). The Hessian is one "
+                           "call per basis vector: its column j is the second result for tangents with 1.0 in "
+                           "place j and 0.0 elsewhere (as s2s_ad.hessian); written to <stem>_<function>_hvp.py "
+                           "with -o DIR")
     grad.add_argument("--force", action="store_true",
                       help="overwrite an existing output file even if s2s-ad did not generate it")
     check = commands.add_parser(
@@ -216,6 +239,7 @@ class _Request:
     check: bool = False
     force: bool = False
     verbose: bool = False
+    kind: str = "grad"  # what `api.build` derives: "grad", "jvp" (--forward) or "hvp" (--hessian)
 
 
 def _request(args: argparse.Namespace) -> _Request:
@@ -224,12 +248,17 @@ def _request(args: argparse.Namespace) -> _Request:
     wrt, wrt_text = _parse_wrt(args.wrt)
     if args.command == "check":
         return _Request("check", file, names, selector, wrt, wrt_text, verbose=args.verbose)
-    if args.forward:
-        raise _UsageError("forward mode (--forward) is not available yet")
+    kind = "jvp" if args.forward else "hvp" if args.hessian else "grad"
+    option = "--forward" if args.forward else "--hessian"
+    if kind != "grad" and args.value:
+        raise _UsageError(f"{option} already returns the value with the derivative: leave out --value")
+    if kind != "grad" and args.check:
+        raise _UsageError(f"--check cross-checks gradients; it cannot be combined with {option} "
+                          f"(run s2s-ad check on the function instead)")
     if args.output == "":
         raise _UsageError("-o needs a file or directory name")
     return _Request("grad", file, names, selector, wrt, wrt_text, output=args.output, value=args.value,
-                    check=args.check, force=args.force, verbose=args.verbose)
+                    check=args.check, force=args.force, verbose=args.verbose, kind=kind)
 
 
 def _split_target(target: str) -> tuple[str, str | None]:
@@ -365,7 +394,8 @@ def _built(request: _Request, out: _Output) -> list[tuple[str, api.Built, dict[s
             if defined[name] is not None:
                 raise defined[name]
             parsed = module.function(name)
-            built = api.build(parsed, request.wrt, with_value=request.value, verbose=request.verbose)
+            built = api.build(parsed, request.wrt, with_value=request.value, verbose=request.verbose,
+                              kind=request.kind)
             data = _data(parsed, built)
         except S2SError as exc:
             out.error(exc)
@@ -600,8 +630,9 @@ def _sink(request: _Request) -> _File | _Directory | None:
     return _File(Path(output))
 
 
-def _output_name(stem: str, function: str, value: bool) -> str:
-    return f"{stem}_{function}_{'value_and_grad' if value else 'grad'}.py"
+def _output_name(stem: str, function: str, value: bool, kind: str = "grad") -> str:
+    suffix = kind if kind != "grad" else "value_and_grad" if value else "grad"
+    return f"{stem}_{function}_{suffix}.py"
 
 
 def _write_each(results: list[_Result], sink: _Directory, request: _Request, out: _Output) -> None:
@@ -613,7 +644,7 @@ def _write_each(results: list[_Result], sink: _Directory, request: _Request, out
             return
     stem = Path(request.file).stem
     for result in results:
-        path = sink.path / _output_name(stem, result.name, request.value)
+        path = sink.path / _output_name(stem, result.name, request.value, request.kind)
         if not _may_write(path, request, out):
             continue
         source = _module([result], request, _target_text(request.file, result.name), out)
@@ -713,16 +744,24 @@ def _module(results: list[_Result], request: _Request, command_target: str, out:
         imports = (f"from {stem} import {', '.join(data_names)}",)
     header = _header(results, request, command_target, data_names)
     if len(results) == 1:
-        return codegen.generate(results[0].built.derived, header=header, imports=imports).source
-    return _combine(results, header, imports)
+        return codegen.generate(results[0].built.derived, header=header, imports=imports,
+                                packed=_packed(results[0], request)).source
+    return _combine(results, request, header, imports)
 
 
-def _combine(results: list[_Result], header: str, imports: tuple[str, ...]) -> str:
+def _packed(result: _Result, request: _Request) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+    """Forward mode and Hessian-vector products take `(primals, tangents)`, as `api.build` writes them."""
+    if request.kind == "grad":
+        return None
+    return api._packing(result.built.derived, result.built.wrt)
+
+
+def _combine(results: list[_Result], request: _Request, header: str, imports: tuple[str, ...]) -> str:
     """Several generated functions in one module: one header, the imports once, then each function."""
     import_lines: list[str] = []
     functions: list[str] = []
     for result in results:
-        lines = codegen.generate(result.built.derived).source.rstrip("\n").splitlines()
+        lines = codegen.generate(result.built.derived, packed=_packed(result, request)).source.rstrip("\n").splitlines()
         start = next(i for i, line in enumerate(lines) if line.startswith("def "))
         import_lines += [line for line in lines[:start] if line and line not in import_lines]
         functions.append("\n".join(lines[start:]))
@@ -769,11 +808,18 @@ def _header(results: list[_Result], request: _Request, command_target: str, data
         command += ["--wrt", request.wrt_text]
     if request.value:
         command.append("--value")
+    if request.kind == "jvp":
+        command.append("--forward")
+    elif request.kind == "hvp":
+        command.append("--hessian")
     if request.output is not None:
         command += ["-o", request.output]
     lines = [f"{MARKER} {__version__} from {request.file}; do not edit by hand.", ""]
     for result in results:
         lines.append(_signature(result, request))
+    if request.kind == "hvp":
+        lines += ["", "The Hessian is one call per basis vector: its column j is the second result for",
+                  "tangents holding 1.0 in place j and 0.0 elsewhere."]
     lines += ["", "Regenerate with:", "", "    " + shlex.join(command), ""]
     if data_names:
         stem = Path(request.file).stem
@@ -786,6 +832,13 @@ def _header(results: list[_Result], request: _Request, command_target: str, data
 def _signature(result: _Result, request: _Request) -> str:
     """`loss_grad(w, b) -> (dloss/dw, dloss/db)`: what a generated function returns."""
     derived = result.built.derived
+    if request.kind != "grad":
+        (_, primals), (_, tangents) = _packed(result, request)  # type: ignore[misc]
+        packed = f"{derived.name}(({', '.join(primals)}{',' * (len(primals) == 1)}), " \
+                 f"({', '.join(tangents)}{',' * (len(tangents) == 1)}))"
+        if request.kind == "jvp":
+            return f"{packed} -> ({result.name}, derivative of {result.name} along the tangents)"
+        return f"{packed} -> (gradient of {result.name}, Hessian of {result.name} @ tangents)"
     params = ", ".join(p.name for p in derived.params)
     partials = [f"d{result.name}/d{name}" for name in result.built.wrt]
     if request.wrt is None:  # the rule of `api.resolve_wrt`

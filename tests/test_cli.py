@@ -109,7 +109,8 @@ def test_help_shows_usage_and_examples(capsys: pytest.CaptureFixture[str]) -> No
 def test_grad_help_lists_every_option(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, "grad", "--help")
     assert status == 0
-    for option in ("--wrt", "-o", "--value", "--check", "--forward", "--force", "-q", "-v", "FILE[:NAME"):
+    for option in ("--wrt", "-o", "--value", "--check", "--forward", "--hessian", "--force", "-q", "-v",
+                   "FILE[:NAME"):
         assert option in out
     assert "examples:" in out
 
@@ -154,7 +155,9 @@ def test_console_script(work: Path) -> None:
     (["grad", "model.py:"], "name at least one function"),
     (["grad", "model.py:loss,2x"], "is not a list of function names"),
     (["grad", "model.py:loss", "-o", ""], "-o needs"),
-    (["grad", "model.py:loss", "--forward"], "forward mode (--forward) is not available yet"),
+    (["grad", "model.py:loss", "--forward", "--hessian"], "not allowed with argument"),
+    (["grad", "model.py:loss", "--forward", "--value"], "leave out --value"),
+    (["grad", "model.py:loss", "--hessian", "--check"], "cannot be combined with --hessian"),
 ])
 def test_usage_errors(work: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
     status, out, err = run(capsys, *argv)
@@ -817,3 +820,118 @@ def test_closed_standard_output_is_not_a_traceback(work: Path, monkeypatch: pyte
     monkeypatch.setattr(sys, "stdout", ClosedPipe())
     assert main(["grad", "model.py:energy"]) == 0
     assert "Traceback" not in capsys.readouterr().err
+
+
+# -- --forward and --hessian ---------------------------------------------------
+
+
+def test_help_says_how_to_get_the_hessian(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "grad", "--help")
+    assert status == 0
+    text = " ".join(out.split())
+    assert "one call per basis vector" in text
+    assert "<function>_hvp(primals, tangents)" in text
+    assert "<function>_jvp(primals, tangents)" in text
+
+
+def test_forward_option_writes_jvp_that_agrees_with_jvp_and_finite_differences(
+        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(capsys, "grad", "model.py:loss,energy", "--forward", "-o", "fwd.py")
+    assert status == 0, err
+    source = (work / "fwd.py").read_text()
+    assert "def loss_jvp(primals, tangents):" in source and "def energy_jvp(primals, tangents):" in source
+    assert "loss_jvp((w, b), (w_dot, b_dot)) -> (loss, derivative of loss along the tangents)" in source
+    assert "w_dot" in source and "_bar" not in source
+    assert imported_modules(source) <= {"math"}
+    point, direction = (0.3, -0.7), (0.6, -1.1)
+    result = fresh_python(
+        "import json, sys\n"
+        "import fwd\n"
+        f"print(json.dumps({{'loss': fwd.loss_jvp({point!r}, {direction!r}), 'energy': fwd.energy_jvp((0.8,), (1.0,)),\n"
+        "                   'names': sorted(n for n in sys.modules if n.startswith(('s2s_ad', 'model')))}))\n",
+        cwd=work)
+    assert isinstance(result, dict)
+    assert result["names"] == []
+    model = load_module(work / "model.py")
+    value, derivative = s2s_ad.jvp(model.loss)(point, direction)
+    assert result["loss"][0] == pytest.approx(value, rel=1e-12)
+    assert result["loss"][1] == pytest.approx(derivative, rel=1e-12)
+    h = 1e-6
+    moved = [(model.loss(*(p + s * h * d for p, d in zip(point, direction)))) for s in (1, -1)]
+    assert result["loss"][1] == pytest.approx((moved[0] - moved[1]) / (2 * h), rel=1e-6)
+    assert result["energy"][1] == pytest.approx(central_difference(model.energy, (0.8,), 0), rel=1e-6)
+
+
+def test_hessian_option_writes_hvp_that_agrees_with_hessian_and_finite_differences(
+        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(capsys, "grad", "model.py:loss", "--hessian", "-o", "hvp.py")
+    assert status == 0, err
+    source = (work / "hvp.py").read_text()
+    assert "def loss_hvp(primals, tangents):" in source
+    assert "one call per basis vector" in " ".join(source.split())
+    assert "_bar_dot" in source
+    assert imported_modules(source) <= {"math"}
+    point = (0.3, -0.7)
+    result = fresh_python(
+        "import json, hvp\n"
+        f"columns = [hvp.loss_hvp({point!r}, e)[1] for e in ((1.0, 0.0), (0.0, 1.0))]\n"
+        f"print(json.dumps({{'columns': columns, 'gradient': hvp.loss_hvp({point!r}, (0.0, 0.0))[0]}}))\n",
+        cwd=work)
+    assert isinstance(result, dict)
+    model = load_module(work / "model.py")
+    rows = s2s_ad.hessian(model.loss)(*point)
+    got = [[result["columns"][j][i] for j in range(2)] for i in range(2)]
+    for i in range(2):
+        assert got[i] == pytest.approx(list(rows[i]), rel=1e-12)
+    assert tuple(result["gradient"]) == pytest.approx(s2s_ad.grad(model.loss)(*point), rel=1e-12)
+    gradient = s2s_ad.grad(model.loss)
+    for j in range(2):  # column j: finite differences of the gradient along e_j
+        numeric = [central_difference(lambda *a, i=i: gradient(*a)[i], point, j, h=1e-5) for i in range(2)]
+        assert [got[i][j] for i in range(2)] == pytest.approx(numeric, rel=1e-6, abs=1e-8)
+
+
+@pytest.mark.parametrize("option, suffix", [("--forward", "jvp"), ("--hessian", "hvp")])
+def test_forward_and_hessian_headers_regenerate_the_same_bytes(work: Path, capsys: pytest.CaptureFixture[str],
+                                                               option: str, suffix: str) -> None:
+    assert run(capsys, "grad", "model.py:loss", "--wrt", "w", option, "-o", "out.py")[0] == 0
+    first = (work / "out.py").read_bytes()
+    command = header_command(first.decode())
+    assert option in command
+    assert command == ["s2s-ad", "grad", "model.py:loss", "--wrt", "w", option, "-o", "out.py"]
+    assert f"def loss_{suffix}(primals, tangents):" in first.decode()
+    (work / "out.py").write_text('"""' + MARKER + ' stale"""\n')
+    assert run(capsys, *command[1:])[0] == 0
+    assert (work / "out.py").read_bytes() == first
+
+
+@pytest.mark.parametrize("option, suffix", [("--forward", "jvp"), ("--hessian", "hvp")])
+def test_forward_and_hessian_directory_output(work: Path, capsys: pytest.CaptureFixture[str], option: str,
+                                              suffix: str) -> None:
+    status, _, err = run(capsys, "grad", "model.py:loss,energy", option, "-o", "build/")
+    assert status == 0, err
+    written = sorted(p.name for p in (work / "build").iterdir())
+    assert written == [f"model_energy_{suffix}.py", f"model_loss_{suffix}.py"]
+    source = (work / "build" / f"model_energy_{suffix}.py").read_text()
+    assert header_command(source) == ["s2s-ad", "grad", "model.py:energy", option, "-o", "build/"]
+    namespace: dict[str, object] = {}
+    exec(compile(source, "energy", "exec"), namespace)  # noqa: S102
+    model = load_module(work / "model.py")
+    got = namespace[f"energy_{suffix}"]((0.8,), (1.0,))  # type: ignore[operator]
+    if suffix == "jvp":
+        assert got == pytest.approx(s2s_ad.jvp(model.energy)((0.8,), (1.0,)), rel=1e-12)
+    else:
+        assert got[1][0] == pytest.approx(s2s_ad.hessian(model.energy)(0.8)[0][0], rel=1e-12)
+
+
+def test_hessian_option_refuses_a_function_without_scalar_output(work: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    (work / "pair.py").write_text("def pair(x, y):\n    return x * y, x + y\n")
+    status, out, err = run(capsys, "grad", "pair.py:pair", "--hessian")
+    assert status == 1
+    assert "scalar-output" in err and "Traceback" not in err
+    assert out == ""
+    status, out, err = run(capsys, "grad", "pair.py:pair", "--forward")  # forward mode takes tuples
+    assert status == 0, err
+    namespace: dict[str, object] = {}
+    exec(compile(out, "pair", "exec"), namespace)  # noqa: S102
+    assert namespace["pair_jvp"]((2.0, 3.0), (1.0, 0.0)) == ((6.0, 5.0), (3.0, 1.0))  # type: ignore[operator]
