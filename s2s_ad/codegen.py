@@ -232,7 +232,10 @@ def _python_names(function: Function) -> dict[str, str]:
     user_names = {ir.family(n) for n in everything if not ir.is_temp(ir.family(n))}
     renumbered: dict[str, str] = {}
     number = 0
-    for members, _ in sorted((c for c in colours if is_temporary(c[0])), key=lambda c: webs.hull(c[0][0])[0]):
+    inlined = _inlined_tests(function)
+    temporaries = sorted((c for c in colours if is_temporary(c[0])),
+                         key=lambda c: (all(n in inlined for w in c[0] for n in w), webs.hull(c[0][0])[0]))
+    for members, _ in temporaries:  # those printed inside a `while` condition come last: they are never seen
         number += 1
         while f"_t{number}" in user_names or f"_t{number}" in taken:
             number += 1
@@ -579,6 +582,15 @@ class _Printer:
         elif not isinstance(value, bool) and value < 0:
             return ast.UnaryOp(ast.USub(), ast.Constant(-value))
         return ast.Constant(value)
+
+
+def _inlined_tests(function: Function) -> set[str]:
+    """Temporaries of `while` tests that print as one expression, so never under their own name."""
+    names: set[str] = set()
+    for stmt in ir.walk(function.body):
+        if isinstance(stmt, ir.While) and stmt.test and all(isinstance(s, Assign) for s in stmt.test):
+            names.update(s.target for s in stmt.test if isinstance(s, Assign))
+    return names
 
 
 def _inline(block: ir.Block, operand: Operand, printer: _Printer) -> ast.expr | None:

@@ -7,27 +7,27 @@ def scaled_root_grad(a, c):
     _n = 0
     while abs(x * x - a) > 1e-12 * a:
         # line 35: x = 0.5 * (x + a / x)
-        _t7 = a / x
-        _t8 = x + _t7
-        x_2 = 0.5 * _t8
+        _t2 = a / x
+        _t3 = x + _t2
+        x_2 = 0.5 * _t3
         # line 34: while abs(x * x - a) > TOLERANCE * a:
-        _tape.append((x, _t7))
+        _tape.append((x, _t2))
         _n += 1
         x = x_2
     # reverse sweep
     # line 34: while abs(x * x - a) > TOLERANCE * a:
     a_bar = 1.0
     for _ in range(_n):
-        x_2, _t7 = _tape.pop()
+        x_2, _t2 = _tape.pop()
         # line 35: x = 0.5 * (x + a / x)
-        _t8_bar = c * 0.5
-        _t9 = 1 / x_2
-        _t10 = -_t7
-        _t11 = _t10 / x_2
-        _t12 = _t8_bar * _t9
-        a_bar += _t12
-        _t13 = _t8_bar * _t11
-        c = _t8_bar + _t13
+        _t3_bar = c * 0.5
+        _t4 = 1 / x_2
+        _t5 = -_t2
+        _t6 = _t5 / x_2
+        _t7 = _t3_bar * _t4
+        a_bar += _t7
+        _t8 = _t3_bar * _t6
+        c = _t3_bar + _t8
     # line 33: x = a if a > 1.0 else 1.0
     if _t1:
         a_bar_3 = a_bar + c
