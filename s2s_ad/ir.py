@@ -353,6 +353,18 @@ def _rename(stmt: Stmt, mapping: Mapping[str, Operand]) -> Stmt:
     return stmt
 
 
+def with_blocks(stmt: Stmt, transform: Callable[[Block], Block]) -> Stmt:
+    """The statement with each of its nested blocks replaced by `transform(block)`."""
+    if isinstance(stmt, If):
+        return If(stmt.cond, transform(stmt.then), transform(stmt.orelse), stmt.merges, stmt.loc)
+    if isinstance(stmt, For):
+        return For(stmt.index, stmt.start, stmt.stop, stmt.step, stmt.carried, transform(stmt.body), stmt.until,
+                   stmt.loc, stmt.reverse, stmt.limit)
+    if isinstance(stmt, While):
+        return While(stmt.carried, transform(stmt.test), stmt.cond, transform(stmt.body), stmt.until, stmt.loc)
+    return stmt
+
+
 def free_names(block: Block) -> set[str]:
     """Names a block reads but does not define."""
     used: set[str] = set()

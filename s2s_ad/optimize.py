@@ -130,14 +130,7 @@ def peephole(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
             if isinstance(stmt, Assign):
                 stmt = rewrite(stmt)
                 definition[stmt.target] = stmt
-            elif isinstance(stmt, ir.If):
-                stmt = ir.If(stmt.cond, block(stmt.then), block(stmt.orelse), stmt.merges, stmt.loc)
-            elif isinstance(stmt, ir.For):
-                stmt = ir.For(stmt.index, stmt.start, stmt.stop, stmt.step, stmt.carried, block(stmt.body),
-                              stmt.until, stmt.loc, stmt.reverse, stmt.limit)
-            elif isinstance(stmt, ir.While):
-                stmt = ir.While(stmt.carried, block(stmt.test), stmt.cond, block(stmt.body), stmt.until, stmt.loc)
-            out.append(stmt)
+            out.append(ir.with_blocks(stmt, block))
         return tuple(out)
 
     return _replace(function, block(function.body), function.returns)
@@ -188,15 +181,8 @@ def tape_slots(function: Function, rules: Mapping[str, Rule] = RULES) -> Functio
                 mask = keep.get(stmt.slot, (True,) * len(stmt.values))
                 if any(mask):
                     out.append(ir.Push(_select(stmt.values, mask), stmt.loc, stmt.slot))
-            elif isinstance(stmt, ir.If):
-                out.append(ir.If(stmt.cond, block(stmt.then), block(stmt.orelse), stmt.merges, stmt.loc))
-            elif isinstance(stmt, ir.For):
-                out.append(ir.For(stmt.index, stmt.start, stmt.stop, stmt.step, stmt.carried, block(stmt.body),
-                                  stmt.until, stmt.loc, stmt.reverse, stmt.limit))
-            elif isinstance(stmt, ir.While):
-                out.append(ir.While(stmt.carried, block(stmt.test), stmt.cond, block(stmt.body), stmt.until, stmt.loc))
             else:
-                out.append(stmt)
+                out.append(ir.with_blocks(stmt, block))
         return tuple(out)
 
     return _replace(function, block(function.body), function.returns)
