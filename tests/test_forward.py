@@ -507,3 +507,14 @@ def test_random_programs_jvp_matches_sympy_and_finite_differences(
     gradient = grad(f)(*point)
     gradient = gradient if isinstance(gradient, tuple) else (gradient,)
     assert abs(derivative - sum(g * t for g, t in zip(gradient, tangent))) <= 1e-10 * scale
+
+
+def two_parameters(x: float, y: float) -> float:
+    return 2.0 * x + 3.0 * y * y
+
+
+@pytest.mark.xfail(strict=True, reason="forward mode takes the tangents of `wrt` in parameter order, not in the "
+                                       "order of `wrt` as grad returns its results")
+def test_jvp_tangents_follow_the_order_of_wrt() -> None:
+    assert grad(two_parameters, wrt=("y", "x"))(1.0, 1.0) == (6.0, 2.0)
+    assert jvp(two_parameters, wrt=("y", "x"))((1.0, 1.0), (1.0, 0.0)) == (5.0, 6.0)
