@@ -805,3 +805,12 @@ def test_an_overflowing_constant_is_undecided_quickly() -> None:
 def test_values_below_floating_point_are_zero() -> None:
     report = check.check(underflowing_constant)
     assert report.ok, str(report)
+
+
+def cancelling(x, y, z):
+    return math.sinh(math.expm1(math.degrees(y)))  # d expm1 = expm1 + 1: all cancellation near y = -3
+
+
+def test_cancellation_below_70_digits_is_rounding_not_a_failure() -> None:
+    report = check.check(cancelling, symbolic=False)
+    assert report.ok, str(report)
