@@ -490,7 +490,9 @@ def profile_stages(f: Callable[..., Any], stages: Sequence[str] = STAGES, top: i
         out = io.StringIO()
         stats = pstats.Stats(profiles[stage], stream=out)
         stats.sort_stats("tottime").print_stats(top)
-        lines = [ln.replace(str(HERE.parent) + os.sep, "") for ln in out.getvalue().splitlines() if ln.strip()]
+        stdlib = os.path.dirname(os.__file__) + os.sep
+        lines = [ln.replace(str(HERE.parent) + os.sep, "").replace(stdlib, "")
+                 for ln in out.getvalue().splitlines() if ln.strip()]
         start = next((i for i, ln in enumerate(lines) if ln.lstrip().startswith("ncalls")), 0)
         report[stage] = "\n".join(lines[start:start + top + 1])
     return report
