@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import gc
 import os
 import sys
 import types
@@ -39,6 +40,19 @@ class Built:
 
 def build(parsed: ParsedFunction, wrt: Wrt, *, with_value: bool = False, verbose: bool = False,
           kind: str = "grad", has_aux: bool = False) -> Built:
+    """Run the pipeline on one function (see `_build`); the garbage collector pauses meanwhile,
+    as the transform makes many small objects and frees none of them until it is done."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(parsed, wrt, with_value=with_value, verbose=verbose, kind=kind, has_aux=has_aux)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _build(parsed: ParsedFunction, wrt: Wrt, *, with_value: bool, verbose: bool, kind: str,
+           has_aux: bool) -> Built:
     """Run the pipeline on one function.
 
     `kind` is what to derive: "grad" (reverse mode; `with_value` adds the

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import copy
 import hashlib
+import heapq
 import linecache
 import math
 import re
@@ -198,66 +199,83 @@ def _python_names(function: Function) -> dict[str, str]:
                 webs.join(c.header, c.update)
                 webs.join(c.header, Var(c.result))
                 webs.join(c.header, c.init)
-    groups: dict[str, list[list[str]]] = {}
-    for web in webs.all(life.start):
-        groups.setdefault(ir.family(webs.preferred(web)), []).append(web)
-
-    colours: list[tuple[list[list[str]], float]] = []
-    for family_webs in groups.values():
-        family_colours: list[tuple[list[list[str]], float]] = []
-        for web in sorted(family_webs, key=lambda w: webs.hull(w)[0]):
-            first, last = webs.hull(web)
-            has_param = any(n in params for n in web)
-            for i, (members, end) in enumerate(family_colours):
-                if end <= first and not (has_param and any(n in params for w in members for n in w)):
-                    members.append(web)
-                    family_colours[i] = (members, last)
-                    break
-            else:
-                family_colours.append(([web], last))
-        colours.extend(family_colours)
-
-    taken = set(RESERVED) | set(params)
-    result: dict[str, str] = {}
+    param_set = set(params)
     everything = set(life.start)
+    inlined = _inlined_tests(function)
 
-    def reserved_elsewhere(base: str, names: list[str]) -> set[str]:
-        """An SSA name spelled exactly like `base` that belongs to another colour keeps it."""
-        return {base} if base in everything and base not in names else set()
+    @dataclass
+    class Colour:
+        """Webs of one family that share a Python name."""
 
-    def is_temporary(colour: list[list[str]]) -> bool:
-        return ir.is_temp(ir.family(webs.preferred(colour[0])))
+        webs: list[list[str]]
+        preferred: str
+        family: str
+        start: float
+        temporary: bool
+        has_param: bool
 
-    # Temporaries are numbered in order of appearance, and their adjoints follow (`_t3_bar`).
+        def names(self) -> list[str]:
+            return [n for w in self.webs for n in w]
+
+    groups: dict[str, list[tuple[float, float, list[str], str, bool]]] = {}
+    for web in webs.all(life.start):
+        preferred = webs.preferred(web)
+        first, last = webs.hull(web)
+        groups.setdefault(ir.family(preferred), []).append((first, last, web, preferred,
+                                                              any(n in param_set for n in web)))
+    colours: list[Colour] = []
+    for family, family_webs in groups.items():
+        # Interval colouring: a web takes the oldest colour free at its start (its name reads best).
+        own: list[Colour] = []
+        busy: list[tuple[float, int]] = []  # (end of the colour's last web, colour)
+        free: list[int] = []
+        for first, last, web, preferred, has_param in sorted(family_webs, key=lambda w: w[0]):
+            while busy and busy[0][0] <= first:
+                heapq.heappush(free, heapq.heappop(busy)[1])
+            if free and not has_param:
+                index = heapq.heappop(free)
+                own[index].webs.append(web)
+            else:
+                index = len(own)
+                own.append(Colour([web], preferred, family, first, ir.is_temp(family), has_param))
+            heapq.heappush(busy, (last, index))
+        colours.extend(own)
+
+    taken = set(RESERVED) | param_set
+    # Temporaries are numbered in order of appearance, and their adjoints follow (`_t3_bar`); those
+    # printed inside a `while` condition come last: they are never seen.
     user_names = {ir.family(n) for n in everything if not ir.is_temp(ir.family(n))}
     renumbered: dict[str, str] = {}
     number = 0
-    inlined = _inlined_tests(function)
-    temporaries = sorted((c for c in colours if is_temporary(c[0])),
-                         key=lambda c: (all(n in inlined for w in c[0] for n in w), webs.hull(c[0][0])[0]))
-    for members, _ in temporaries:  # those printed inside a `while` condition come last: they are never seen
+    temporaries = [(all(n in inlined for n in c.names()), c.start, c.family) for c in colours if c.temporary]
+    for colour in colours:  # the adjoint of a temporary that is not computed still takes a number
+        match = _ADJOINT_OF_TEMP.match(colour.preferred)
+        if match and not colour.temporary:
+            temporaries.append((False, colour.start, match.group(1)))
+    for _, _, family in sorted(temporaries):
+        if family in renumbered:
+            continue
         number += 1
         while f"_t{number}" in user_names or f"_t{number}" in taken:
             number += 1
-        renumbered[ir.family(webs.preferred(members[0]))] = f"_t{number}"
+        renumbered[family] = f"_t{number}"
 
-    # Parameters first, then named values, then temporaries numbered in order of appearance.
-    colours.sort(key=lambda c: (not any(n in params for w in c[0] for n in w), is_temporary(c[0]),
-                                webs.hull(c[0][0])[0]))
-    for members, _ in colours:
-        names = [n for w in members for n in w]
-        param = next((n for n in names if n in params), None)
-        if param is not None:
-            chosen = param
-        elif is_temporary(members):
-            chosen = renumbered[ir.family(webs.preferred(members[0]))]
+    # Parameters first, then named values, then temporaries.
+    colours.sort(key=lambda c: (not c.has_param, c.temporary, c.start))
+    result: dict[str, str] = {}
+    for colour in colours:
+        names = colour.names()
+        if colour.has_param:
+            chosen = next(n for n in names if n in param_set)
+        elif colour.temporary:
+            chosen = renumbered[colour.family]
             taken.add(chosen)
         else:
-            preferred = _renumber_adjoint(webs.preferred(members[0]), renumbered)
+            preferred = _renumber_adjoint(colour.preferred, renumbered)
             base = preferred.replace(".", "_")
             chosen, n = ir.family(preferred), 1
-            if chosen in taken or chosen in reserved_elsewhere(chosen, names):
-                chosen = base
+            if chosen in taken or (chosen in everything and chosen not in names):
+                chosen = base  # an SSA name spelled exactly like the family keeps it
             while chosen in taken:
                 chosen, n = f"{base}_{n}", n + 1
             taken.add(chosen)
@@ -285,6 +303,8 @@ class _Webs:
         self.params = params
         self.parent: dict[str, str] = {}
         self.members: dict[str, list[str]] = {}
+        self._hulls: dict[int, tuple[float, float]] = {}  # filled once the webs are final
+        self._preferred: dict[int, str] = {}
 
     def find(self, name: str) -> str:
         if name not in self.parent:
@@ -316,16 +336,21 @@ class _Webs:
         return [self.members[root] for root in self.members if self.parent[root] == root]
 
     def hull(self, web: list[str]) -> tuple[float, float]:
-        points = [p for n in web for p in (*self.life.interval(n), *self.life.writes.get(n, ()))]
-        return min(points), max(points)
+        key = id(web)
+        if key not in self._hulls:
+            points = [p for n in web for p in (*self.life.interval(n), *self.life.writes.get(n, ()))]
+            self._hulls[key] = (min(points), max(points))
+        return self._hulls[key]
 
     def preferred(self, web: list[str]) -> str:
         """The name a web is printed under: a parameter, else its earliest non-temporary, else its earliest."""
-        ordered = sorted(web, key=lambda n: self.life.interval(n))
-        for name in ordered:
-            if name in self.params:
-                return name
-        return next((n for n in ordered if not ir.is_temp(n)), ordered[0])
+        key = id(web)
+        if key not in self._preferred:
+            ordered = sorted(web, key=lambda n: self.life.interval(n))
+            params = [n for n in ordered if n in self.params]
+            self._preferred[key] = params[0] if params else next((n for n in ordered if not ir.is_temp(n)),
+                                                                 ordered[0])
+        return self._preferred[key]
 
 
 def _overlap(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> bool:
@@ -533,7 +558,7 @@ class _Printer:
             return f"{target} = {_zeros(self.text(stmt.args[0]), ir.list_depth(stmt.type))}"
         if stmt.op == "list":
             return f"{target} = [{', '.join(self.text(a) for a in stmt.args)}]"
-        return f"{target} = {ast.unparse(self.expression(stmt.op, stmt.args))}"
+        return f"{target} = {self.expression_text(stmt.op, stmt.args)}"
 
     def effect(self, stmt: ir.Effect) -> str:
         args = [self.text(a) for a in stmt.args]
@@ -546,6 +571,31 @@ class _Printer:
         if stmt.op == "discard_pop":
             return f"{args[0]}.pop()"
         raise ValueError(f"unknown effect {stmt.op}")
+
+    def expression_text(self, op: str, args: tuple[Operand, ...]) -> str:
+        """`ast.unparse` of the primitive applied to its operands.
+
+        Operands are names and constants, which never need parentheses; so for
+        them the rule's spelling is unparsed once and filled in as text. A
+        negative or special constant goes through the whole tree.
+        """
+        simple = self.math == "math" and all(
+            isinstance(a, (Var, Global)) or (_plain(a.value)) for a in args)  # type: ignore[union-attr]
+        if not simple:
+            return ast.unparse(self.expression(op, args))
+        spelling = self.rules[op].python
+        if "math." in spelling:
+            self.uses_math = True
+        texts = []
+        for arg in args:
+            if isinstance(arg, Var):
+                texts.append(self.names[arg.name])
+            elif isinstance(arg, Global):
+                self.globals.add(arg.name)
+                texts.append(arg.name)
+            else:
+                texts.append(repr(arg.value))
+        return _format(spelling).format(*texts)
 
     def expression(self, op: str, args: tuple[Operand, ...], placeholders: list[ast.expr] | None = None) -> ast.expr:
         spelling = self.rules[op].python
@@ -616,6 +666,21 @@ def _inline(block: ir.Block, operand: Operand, printer: _Printer) -> ast.expr | 
         return None
     expression = build(operand)
     return expression if not definitions else None
+
+
+def _plain(value: object) -> bool:
+    """A constant that prints as its `repr` and never needs parentheses."""
+    if isinstance(value, bool) or isinstance(value, int):
+        return value >= 0
+    return isinstance(value, float) and math.isfinite(value) and math.copysign(1.0, value) > 0 \
+        and value not in (math.pi, math.e, math.tau)
+
+
+@cache
+def _format(spelling: str) -> str:
+    """The rule's spelling unparsed once, with `{0}`, `{1}` where its operands go."""
+    text = ast.unparse(_template(spelling)).replace("{", "{{").replace("}", "}}")
+    return re.sub(r"\b_(\d+)\b", r"{\1}", text)
 
 
 def _zeros(items: str, depth: int) -> str:

@@ -347,6 +347,9 @@ def evaluate(primal: ir.Function, point: Mapping[str, Any], data: Mapping[str, o
     try:
         result = tracer.run(primal, args)
     except _Rejected as exc:
+        if "without ending" in str(exc):  # the interpreter's bound on a `while` loop
+            raise GraphError(f"{primal.name} did not finish at this point: {exc}",
+                             hint="a loop may never end here; choose another point") from None
         raise GraphError(f"the function cannot be evaluated at this point: {exc}") from None
     except _FollowPaths:
         raise GraphError(f"{primal.name} did not finish within {limit} steps at this point",

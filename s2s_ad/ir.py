@@ -21,7 +21,7 @@ from typing import Any, Union
 # -- types -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Scalar:
     kind: str  # "float", "int" or "bool"
 
@@ -29,7 +29,7 @@ class Scalar:
         return self.kind
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ListOf:
     elem: Type
 
@@ -53,7 +53,7 @@ def list_depth(type_: Type) -> int:
 # -- operands ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Var:
     name: str
 
@@ -61,7 +61,7 @@ class Var:
         return self.name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Const:
     value: float | int | bool
 
@@ -69,7 +69,7 @@ class Const:
         return repr(self.value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Global:
     """A module-level data value (a list of numbers) that generated code reads by name."""
 
@@ -92,7 +92,7 @@ def const_type(value: object) -> Scalar:
 # -- statements --------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Loc:
     """Where a statement comes from: a line of a source file."""
 
@@ -100,7 +100,7 @@ class Loc:
     line: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Assign:
     """`target = op(*args)`: one primitive (or structural list operation)."""
 
@@ -111,7 +111,7 @@ class Assign:
     loc: Loc
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Effect:
     """A list mutation evaluated for its effect: `append`, `setitem`, `accum_item`, `discard_pop`."""
 
@@ -120,7 +120,7 @@ class Effect:
     loc: Loc
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Push:
     """Record values on the tape (a list used as a stack) for the reverse sweep."""
 
@@ -129,7 +129,7 @@ class Push:
     slot: int = 0  # the same number as the `Pop` that takes them back
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Pop:
     """Take back the values of the matching `Push`, in the same order."""
 
@@ -139,14 +139,14 @@ class Pop:
     slot: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Note:
     """A comment in the generated code (`# reverse sweep`)."""
 
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Merge:
     """`target` is `then` if the branch was taken, else `orelse` (an SSA phi)."""
 
@@ -156,7 +156,7 @@ class Merge:
     orelse: Operand
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class If:
     cond: Operand
     then: Block
@@ -165,7 +165,7 @@ class If:
     loc: Loc
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Carry:
     """A value carried around a loop: `header` holds it at the start of each iteration,
     `update` (computed by the body) at the end, `result` after the loop."""
@@ -177,7 +177,7 @@ class Carry:
     result: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class For:
     """`for index in range(start, stop, step)`, or reversed, or the first `limit` of them reversed.
 
@@ -196,7 +196,7 @@ class For:
     limit: Operand | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class While:
     """`while cond`, where the `test` block computes `cond` from the carried headers."""
 
@@ -213,13 +213,13 @@ Block = tuple[Stmt, ...]
 Returns = Union[Operand, tuple["Returns", ...]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Param:
     name: str
     type: Type
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Function:
     name: str
     params: tuple[Param, ...]
@@ -312,7 +312,7 @@ def all_names(function: Function) -> set[str]:
 
 
 def substitute(operand: Operand, mapping: Mapping[str, Operand]) -> Operand:
-    if isinstance(operand, Var):
+    if type(operand) is Var:
         return mapping.get(operand.name, operand)
     return operand
 
@@ -335,7 +335,8 @@ def _rename(stmt: Stmt, mapping: Mapping[str, Operand]) -> Stmt:
         return tuple(Carry(c.header, c.type, sub(c.init), sub(c.update), c.result) for c in carried)
 
     if isinstance(stmt, Assign):
-        return Assign(stmt.target, stmt.op, subs(stmt.args), stmt.type, stmt.loc)
+        args = subs(stmt.args)
+        return stmt if args == stmt.args else Assign(stmt.target, stmt.op, args, stmt.type, stmt.loc)
     if isinstance(stmt, Effect):
         return Effect(stmt.op, subs(stmt.args), stmt.loc)
     if isinstance(stmt, Push):

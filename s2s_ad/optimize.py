@@ -50,7 +50,7 @@ def propagate(function: Function, rules: Mapping[str, Rule] = RULES) -> Function
                 if folded is not None:
                     mapping[stmt.target] = folded
                     continue
-                out.append(Assign(stmt.target, stmt.op, args, stmt.type, stmt.loc))
+                out.append(stmt if args == stmt.args else Assign(stmt.target, stmt.op, args, stmt.type, stmt.loc))
             elif isinstance(stmt, ir.If):
                 then, orelse = block(stmt.then), block(stmt.orelse)
                 merges = []
@@ -169,6 +169,7 @@ def tape_slots(function: Function, rules: Mapping[str, Rule] = RULES) -> Functio
             keep[stmt.slot] = tuple(t in used for t in stmt.targets)
     if all(all(k) for k in keep.values()):
         return function
+    # Values only a dropped slot recorded are dead now: sweep again after the slots are cut.
 
     def block(statements: ir.Block) -> ir.Block:
         out: list[Stmt] = []
@@ -185,7 +186,7 @@ def tape_slots(function: Function, rules: Mapping[str, Rule] = RULES) -> Functio
                 out.append(ir.with_blocks(stmt, block))
         return tuple(out)
 
-    return _replace(function, block(function.body), function.returns)
+    return dead_code(_replace(function, block(function.body), function.returns), rules)
 
 
 def _select(items: tuple, mask: tuple[bool, ...]) -> tuple:  # type: ignore[type-arg]
@@ -370,5 +371,4 @@ def _replace(function: Function, body: ir.Block, returns: ir.Returns) -> Functio
     return Function(function.name, function.params, body, returns, function.loc, function.sources, function.exact)
 
 
-PASSES: tuple[Pass, ...] = (propagate, peephole, propagate, common_subexpressions, propagate, dead_code, tape_slots,
-                            dead_code)
+PASSES: tuple[Pass, ...] = (propagate, peephole, propagate, common_subexpressions, dead_code, tape_slots)

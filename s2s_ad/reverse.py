@@ -188,6 +188,7 @@ class _Reverse:
     def tape(self, forward: ir.Block, backward: ir.Block, starts: tuple[str, ...],
              keep: Mapping[str, Operand], loc: Loc | None) -> tuple[ir.Block, ir.Block]:
         """Record at the end of `forward` what `backward` reads of its values; recompute the cheap ones."""
+        backward = self.reuse(forward, backward)
         defined = list(starts)
         for stmt in forward:
             defined.extend(ir.defs(stmt))
@@ -229,6 +230,21 @@ class _Reverse:
                                        stmt.type, stmt.loc))
                 mapping[name] = Var(target)
         return forward, (*prologue, *ir.rename(backward, mapping))
+
+    def reuse(self, forward: ir.Block, backward: ir.Block) -> ir.Block:
+        """A value the reverse block computes that its forward block computed too is read from the
+        forward block (and recorded once), not computed again: `cos(x)` next to a forward `cos(x)`."""
+        computed = {(s.op, s.args): s.target for s in forward
+                    if isinstance(s, Assign) and self.rules[s.op].pure and not self.rules[s.op].structural}
+        mapping: dict[str, Operand] = {}
+        kept: list[Stmt] = []
+        for stmt in backward:
+            stmt = ir._rename(stmt, mapping) if isinstance(stmt, Assign) else stmt
+            if isinstance(stmt, Assign) and (stmt.op, stmt.args) in computed:
+                mapping[stmt.target] = Var(computed[(stmt.op, stmt.args)])
+                continue
+            kept.append(stmt)
+        return ir.rename(tuple(kept), mapping)
 
     def cheap(self, stmt: Assign, changing: set[str], indices: set[str]) -> bool:
         """Whether the reverse sweep should recompute this value rather than record it.

@@ -89,17 +89,17 @@ RULES: dict[str, Rule] = {
     "and": Rule("{0} and {1}", lambda sp, x, y: sp.And(x, y), None, "bool"),
     "or": Rule("{0} or {1}", lambda sp, x, y: sp.Or(x, y), None, "bool"),
     # helpers that derivatives are written with
-    "sign": Rule("({0} > 0) - ({0} < 0)", lambda sp, x: sp.sign(x), None, "int"),
-    "step": Rule("({0} > {1}) + 0.5 * ({0} == {1})", lambda sp, x, y: sp.Heaviside(x - y), None),
+    "sign": Rule("1.0 if {0} > 0 else -1.0 if {0} < 0 else 0.0", lambda sp, x: sp.sign(x), None),
+    "step": Rule("1.0 if {0} > {1} else 0.5 if {0} == {1} else 0.0", lambda sp, x, y: sp.Heaviside(x - y), None),
     # x * log(y), and 0 where x is 0 (so d(0 ** y)/dy is 0, as 0 ** y is 0 for every y > 0)
     "xlogy": Rule("{0} * math.log({1}) if {0} else 0.0", lambda sp, x, y: x * sp.log(y),
                   lambda m, out, x, y: (m.log(y), x / y)),
     # builtins
     "abs": Rule("abs({0})", lambda sp, x: sp.Abs(x), lambda m, out, x: (m.sign(x),), "promote", names=("abs",)),
     "max": Rule("max({0}, {1})", lambda sp, x, y: sp.Max(x, y),
-                lambda m, out, x, y: (m.step(x, y), m.step(y, x)), "promote", names=("max",)),
+                lambda m, out, x, y: (m.step(x, y), 1 - m.step(x, y)), "promote", names=("max",)),
     "min": Rule("min({0}, {1})", lambda sp, x, y: sp.Min(x, y),
-                lambda m, out, x, y: (m.step(y, x), m.step(x, y)), "promote", names=("min",)),
+                lambda m, out, x, y: (m.step(y, x), 1 - m.step(y, x)), "promote", names=("min",)),
     "float": Rule("float({0})", lambda sp, x: x, lambda m, out, x: (1,), names=("float",)),
     "int": Rule("int({0})", lambda sp, x: sp.sign(x) * sp.floor(sp.Abs(x)), None, "int", names=("int",)),
     "round": Rule("round({0})", lambda sp, x: sp.floor(x + sp.Rational(1, 2)), None, "int", names=("round",)),

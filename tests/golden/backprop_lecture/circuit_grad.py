@@ -4,8 +4,8 @@ def circuit_grad(x, y, z):
     _t2 = max(y, z)
     # reverse sweep
     # line 27: return (x + y) * max(y, z)
-    _t3 = (y > z) + 0.5 * (y == z)
-    _t4 = (z > y) + 0.5 * (z == y)
+    _t3 = 1.0 if y > z else 0.5 if y == z else 0.0
+    _t4 = 1 - _t3
     y_bar = _t1 * _t3
     z_bar = _t1 * _t4
     y_bar += _t2

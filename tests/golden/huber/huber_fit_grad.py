@@ -33,13 +33,12 @@ def huber_fit_grad(a, b, xs, ys):
             _t6_bar = _t9 + _t10
         else:
             # line 39: return delta * (abs(r) - 0.5 * delta)
-            _t11 = (_t6 > 0) - (_t6 < 0)
-            _t6_bar = 1.0 * _t11
+            _t6_bar = 1.0 if _t6 > 0 else -1.0 if _t6 < 0 else 0.0
         # line 46: total += huber(a * x + b - y, 1.0)
         y_bar = -_t6_bar
         b_bar += _t6_bar
-        _t12 = _t6_bar * x
-        a_bar += _t12
+        _t11 = _t6_bar * x
+        a_bar += _t11
         x_bar = _t6_bar * a
         # line 45: for x, y in zip(xs, ys):
         ys_bar[_k] += y_bar

@@ -21,6 +21,6 @@ def huber_grad(r, delta):
         _t4_bar = -delta
         _t7 = _t4_bar * 0.5
         delta_bar = _t5 + _t7
-        _t8 = (r > 0) - (r < 0)
+        _t8 = 1.0 if r > 0 else -1.0 if r < 0 else 0.0
         r_bar = delta * _t8
     return r_bar, delta_bar
