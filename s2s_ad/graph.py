@@ -319,6 +319,9 @@ class _Tracer(_Interpreter):
             try:
                 super().statement(stmt)
             except _Rejected as exc:
+                if "without ending" in str(exc):  # the interpreter's bound on a `while` loop
+                    raise GraphError(f"the function did not finish at this point{self.where()}: {exc}",
+                                     hint="a loop may never end here; choose another point") from None
                 raise GraphError(f"the function cannot be evaluated at this point{self.where()}: {exc}") \
                     from None
             frame = self.frames.pop()
