@@ -40,6 +40,7 @@ from test_forward import (  # noqa: E402
     example,
     load_program,
     programs,
+    random_point,
     smooth_point,
     symbols,
     sympy_formula,
@@ -260,7 +261,7 @@ def test_random_programs_reverse_over_reverse_matches_hessian_and_sympy(
     source, params = program
     note(source)
     f = load_program(source, directory)
-    point = [round(v, 3) for v in point[: len(params)]]
+    point = random_point(point[: len(params)])
     assume(smooth_point(f, point))
     try:
         matrix = hessian(f)(*point)
