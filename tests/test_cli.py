@@ -935,3 +935,27 @@ def test_hessian_option_refuses_a_function_without_scalar_output(work: Path,
     namespace: dict[str, object] = {}
     exec(compile(out, "pair", "exec"), namespace)  # noqa: S102
     assert namespace["pair_jvp"]((2.0, 3.0), (1.0, 0.0)) == ((6.0, 5.0), (3.0, 1.0))  # type: ignore[operator]
+
+
+def test_hessian_option_through_loops_with_list_parameters(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Hessian-vector products of logistic regression's loss (nested loops, a list of weights)."""
+    shutil.copy(Path(__file__).parent.parent / "examples" / "logistic_regression.py", work / "lr.py")
+    status, _, err = run(capsys, "grad", "lr.py:bce_loss", "--hessian", "--wrt", "w,b", "-o", "lr_hvp.py")
+    assert status == 0, err
+    source = (work / "lr_hvp.py").read_text()
+    assert "bce_loss_hvp((w, b, X, y), (w_dot, b_dot))" in source
+    model = load_module(work / "lr.py")
+    w, b, w_dot, b_dot = [0.3, -0.4], 0.1, [0.7, -0.2], 0.5
+    result = fresh_python(
+        "import json, lr_hvp\n"
+        f"print(json.dumps(lr_hvp.bce_loss_hvp(({w!r}, {b!r}, {model.DATA_X!r}, {model.DATA_Y!r}), "
+        f"({w_dot!r}, {b_dot!r}))))\n", cwd=work)
+    assert isinstance(result, list)
+    gradient = s2s_ad.grad(model.bce_loss, wrt=("w", "b"))
+    h = 1e-5
+    up = gradient([w[0] + h * w_dot[0], w[1] + h * w_dot[1]], b + h * b_dot, model.DATA_X, model.DATA_Y)
+    down = gradient([w[0] - h * w_dot[0], w[1] - h * w_dot[1]], b - h * b_dot, model.DATA_X, model.DATA_Y)
+    numeric = [(u - d) / (2 * h) for u, d in zip([*up[0], up[1]], [*down[0], down[1]])]
+    assert [*result[1][0], result[1][1]] == pytest.approx(numeric, rel=1e-6)
+    assert [*result[0][0], result[0][1]] == pytest.approx([*gradient(w, b, model.DATA_X, model.DATA_Y)[0],
+                                                           gradient(w, b, model.DATA_X, model.DATA_Y)[1]], rel=1e-12)
