@@ -814,3 +814,13 @@ def cancelling(x, y, z):
 def test_cancellation_below_70_digits_is_rounding_not_a_failure() -> None:
     report = check.check(cancelling, symbolic=False)
     assert report.ok, str(report)
+
+
+def folded_square_of_pi(x):
+    return x / math.atan2(x, math.degrees(0.5))  # the gradient holds (90 / pi)**2, folded in floating point
+
+
+def test_rounded_constants_magnified_by_cancellation_pass() -> None:
+    report = check.check(folded_square_of_pi, symbolic=False)
+    assert report.ok, str(report)
+    assert any("float constants" in note for note in report.notes)
