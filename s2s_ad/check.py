@@ -911,6 +911,9 @@ def _prove_zero(difference: Any) -> tuple[str, str]:
         return "expand", ""
     if sympy.cancel(difference) == 0:
         return "cancel", ""
+    if difference.has(sympy.Heaviside, sympy.Max, sympy.Min, sympy.Abs):  # kinks, all written with sign()
+        if sympy.expand(_sign_form(difference)) == 0:
+            return "sign form", ""
     if difference.has(sympy.Piecewise):  # branches: compare the pieces one by one
         folded = sympy.piecewise_fold(difference)
         pieces = folded.args if isinstance(folded, sympy.Piecewise) else ((folded, True),)
@@ -921,6 +924,33 @@ def _prove_zero(difference: Any) -> tuple[str, str]:
     if difference.equals(0) is True:
         return "equals", ""
     return "", "SymPy did not reduce the difference to zero"
+
+
+def _sign_form(expression: Any) -> Any:
+    """Heaviside, Max, Min and Abs rewritten with `sign`, exactly, at the tie too (Heaviside(0) = 1/2):
+    `Heaviside(z - y)` and `1 - Heaviside(y - z)` both become `1/2 - sign(y - z)/2`."""
+    import sympy
+
+    def maximum(*args: Any) -> Any:
+        first, *rest = args
+        return first if not rest else (first + maximum(*rest) + sympy.Abs(first - maximum(*rest))) / 2
+
+    def minimum(*args: Any) -> Any:
+        first, *rest = args
+        return first if not rest else (first + minimum(*rest) - sympy.Abs(first - minimum(*rest))) / 2
+
+    expression = expression.replace(sympy.Max, maximum).replace(sympy.Min, minimum)
+    half = sympy.Rational(1, 2)
+    expression = expression.replace(sympy.Heaviside, lambda x, *h: (1 + sympy.sign(x)) / 2
+                                    if not h or h[0] == half else sympy.Heaviside(x, *h))
+    expression = expression.replace(sympy.Abs, lambda x: x * sympy.sign(x))
+
+    def canonical(x: Any) -> Any:  # sign(z - y) is -sign(y - z): one spelling for both
+        negated = sympy.expand(-x)
+        return -sympy.sign(negated) if sympy.default_sort_key(negated) < sympy.default_sort_key(x) \
+            else sympy.sign(x)
+
+    return expression.replace(sympy.sign, canonical)
 
 
 def _child(connection: Any, difference: Any) -> None:
