@@ -25,12 +25,12 @@ def tangent(function: Function, wrt: tuple[str, ...], rules: Mapping[str, Rule] 
     parts are tuples."""
     sweep = _Forward(function, wrt, rules)
     dots = []
-    for param in function.params:
-        if param.name in wrt:
-            dot = sweep.namer.fresh(sweep.dot_family(param.name))
-            sweep.tangent[param.name] = Var(dot)
-            sweep.types[dot] = param.type
-            dots.append(ir.Param(dot, param.type))
+    types = {p.name: p.type for p in function.params}
+    for name in wrt:  # the tangents come in the order of `wrt`, as gradients do
+        dot = sweep.namer.fresh(sweep.dot_family(name))
+        sweep.tangent[name] = Var(dot)
+        sweep.types[dot] = types[name]
+        dots.append(ir.Param(dot, types[name]))
     body = sweep.block(function.body)
     tangents = _map_returns(function.returns, sweep)
     params = (*function.params, *dots)
@@ -234,6 +234,12 @@ class _Forward:
         for name in then_map.keys() & else_map.keys():
             if then_map[name] == else_map[name]:
                 self.tangent[name] = then_map[name]
+        # A value defined inside a branch is only read where that branch was taken (a gradient's
+        # reverse sweep reads it under the same condition): its tangent, defined beside it, goes too.
+        for side in (then_map, else_map):
+            for name, dot in side.items():
+                if name not in before:
+                    self.tangent.setdefault(name, dot)
         merges = list(stmt.merges)
         for m in stmt.merges:
             if m.target in then_dots:
