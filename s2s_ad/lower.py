@@ -71,9 +71,15 @@ _REFUSED_EXPRESSIONS = {
 
 @dataclass(frozen=True)
 class Undefined:
-    """A name that is not bound on every path (assigned in one branch, or only inside a loop)."""
+    """A name that is not bound on every path (assigned in one branch, or only inside a loop).
+
+    When it was bound in one branch of an `if`, `when` remembers the condition,
+    the branch and the value: a later `if` on the same condition may read it
+    in the same branch (generated gradients do exactly that).
+    """
 
     reason: str
+    when: tuple[Operand, bool, Bound] | None = None
 
 
 Scope = dict[str, "Bound | Undefined"]
@@ -229,6 +235,9 @@ class _Lowering:
         then_statements = node.body + (rest if joins and not then_exits else [])
         else_statements = node.orelse + (rest if joins and not else_exits else [])
         then_scope, else_scope = dict(scope), dict(scope)
+        for key, value in scope.items():  # bound earlier under this very condition: bound again here
+            if isinstance(value, Undefined) and value.when is not None and value.when[0] == cond.operand:
+                (then_scope if value.when[1] else else_scope)[key] = value.when[2]
         then_block = self.nested(lambda: self.block(then_statements, then_scope))
         else_block = self.nested(lambda: self.block(else_statements, else_scope))
         self.loc = Loc(self.parsed.source.filename, node.lineno)
@@ -253,8 +262,17 @@ class _Lowering:
                         b if isinstance(b, (Value, TupleValue)) else _placeholder(a)
                 else:
                     line = getattr(node, "lineno", "?")
-                    merged[key] = a if isinstance(a, Undefined) else b if isinstance(b, Undefined) else Undefined(
-                        f"'{key}' is assigned in only one branch of the `if` at line {line}")
+                    reason = f"'{key}' is assigned in only one branch of the `if` at line {line}"
+                    in_loop = BREAK in then_scope  # there the tape would not record it for a later branch
+                    if in_loop:
+                        merged[key] = Undefined(reason)
+                    elif isinstance(a, (Value, TupleValue)) and b is None:
+                        merged[key] = Undefined(reason, (cond.operand, True, a))
+                    elif isinstance(b, (Value, TupleValue)) and a is None:
+                        merged[key] = Undefined(reason, (cond.operand, False, b))
+                    else:
+                        merged[key] = a if isinstance(a, Undefined) else b if isinstance(b, Undefined) else \
+                            Undefined(reason)
                     continue
             merged[key] = self.merged_value(key, a, b, merges, node)
         self.out.append(ir.If(cond.operand, then_block, else_block, tuple(merges), self.loc))
