@@ -631,8 +631,10 @@ class _Lowering:
         return Value(Var(target), value.type)
 
     def returned(self, node: ast.expr, scope: Scope) -> Bound:
+        """A returned value: a number, a list, or a tuple of them (what may be differentiated is
+        decided by the caller: `grad` wants one number, `has_aux` passes the rest through)."""
         if isinstance(node, ast.Tuple):
-            return TupleValue(tuple(self.scalar(self.expr(e, scope), e) for e in node.elts))
+            return TupleValue(tuple(self.expr(e, scope) for e in node.elts))
         return self.bound(node, scope)
 
     # -- expressions ---------------------------------------------------------
