@@ -160,7 +160,9 @@ def test_random_programs(directory: Path, program: tuple[str, tuple[str, ...]], 
     source, params = program
     note(source)
     f = _load(source, directory)
-    point = [round(v, 3) for v in point[: len(params)]]
+    # Off the grid hypothesis favours (0.0, equal coordinates): at a kink of a primitive, such as
+    # min(x, abs(x)) at x = 0, the gradient follows the rule table's conventions, not the limit.
+    point = [round(v, 3) + 1e-3 * math.sqrt(prime) for v, prime in zip(point[: len(params)], (2, 3, 5))]
     note(f"point {point}")
 
     # the generated gradient against SymPy
