@@ -1158,10 +1158,6 @@ def _data_type(value: object) -> Type:
     return INT if isinstance(value, int) else FLOAT
 
 
-def _keyword(node: ast.stmt) -> str:
-    return type(node).__name__.lower()
-
-
 _OPERATOR_SPELLING = {"MatMult": "@", "BitAnd": "&", "BitOr": "|", "BitXor": "^", "LShift": "<<",
                       "RShift": ">>", "Invert": "~", "Is": "is", "IsNot": "is not", "In": "in", "NotIn": "not in"}
 
