@@ -1423,7 +1423,8 @@ class _MpMathEvaluator:
                      sympy.cosh: mpmath.cosh, sympy.tanh: mpmath.tanh, sympy.asinh: mpmath.asinh,
                      sympy.acosh: mpmath.acosh, sympy.atanh: mpmath.atanh, sympy.exp: mpmath.exp,
                      sympy.erf: mpmath.erf, sympy.erfc: mpmath.erfc, sympy.floor: mpmath.floor,
-                     sympy.ceiling: mpmath.ceil, sympy.atan2: mpmath.atan2}
+                     sympy.ceiling: mpmath.ceil, sympy.atan2: mpmath.atan2, sympy.re: mpmath.re,
+                     sympy.im: mpmath.im, sympy.conjugate: mpmath.conj, sympy.arg: mpmath.arg}
         self.functions = functions
 
     def value(self, node: Any) -> Any:
@@ -1567,7 +1568,7 @@ def _to_mpmath(value: Any) -> Any:
     import sympy
 
     if isinstance(value, (sympy.Float, sympy.Rational)) and value.is_finite:
-        return _finite(mpmath.mpf(sympy.Float(value, DIGITS)._mpf_), "SymPy's derivative")
+        return _finite(_in_range(mpmath.mpf(sympy.Float(value, DIGITS)._mpf_)), "SymPy's derivative")
     if isinstance(value, sympy.Expr) and value.is_number:
         raise _Rejected("SymPy's derivative is not a finite real number here")
     raise _Rejected(f"SymPy's derivative does not evaluate to a number: {value}")
