@@ -26,11 +26,11 @@ def tangent(function: Function, wrt: tuple[str, ...], rules: Mapping[str, Rule] 
     sweep = _Forward(function, wrt, rules)
     dots = []
     types = {p.name: p.type for p in function.params}
-    for name in wrt:  # the tangents come in the order of `wrt`, as gradients do
-        dot = sweep.namer.fresh(sweep.dot_family(name))
-        sweep.tangent[name] = Var(dot)
-        sweep.types[dot] = types[name]
-        dots.append(ir.Param(dot, types[name]))
+    for param in wrt:  # the tangents come in the order of `wrt`, as gradients do
+        dot = sweep.namer.fresh(sweep.dot_family(param))
+        sweep.tangent[param] = Var(dot)
+        sweep.types[dot] = types[param]
+        dots.append(ir.Param(dot, types[param]))
     body = sweep.block(function.body)
     tangents = _map_returns(function.returns, sweep)
     params = (*function.params, *dots)

@@ -29,9 +29,6 @@ from s2s_ad.cli import MARKER, main
 
 INPUTS = Path(__file__).parent / "cli_inputs"
 
-NAME_BUG = pytest.mark.xfail(strict=True, reason=(
-    "forward.tangent names the generated function after the last wrt parameter: its loop `for name in wrt` "
-    "overwrites the `name` argument (jvp(f).__name__ == 'y' for f(x, y), not 'f_jvp')"))
 
 
 # -- helpers -------------------------------------------------------------------
@@ -838,7 +835,6 @@ def test_help_says_how_to_get_the_hessian(capsys: pytest.CaptureFixture[str]) ->
     assert "<function>_jvp(primals, tangents)" in text
 
 
-@NAME_BUG
 def test_forward_option_writes_jvp_that_agrees_with_jvp_and_finite_differences(
         work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, _, err = run(capsys, "grad", "model.py:loss,energy", "--forward", "-o", "fwd.py")
@@ -867,7 +863,6 @@ def test_forward_option_writes_jvp_that_agrees_with_jvp_and_finite_differences(
     assert result["energy"][1] == pytest.approx(central_difference(model.energy, (0.8,), 0), rel=1e-6)
 
 
-@NAME_BUG
 def test_hessian_option_writes_hvp_that_agrees_with_hessian_and_finite_differences(
         work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, _, err = run(capsys, "grad", "model.py:loss", "--hessian", "-o", "hvp.py")
@@ -896,7 +891,6 @@ def test_hessian_option_writes_hvp_that_agrees_with_hessian_and_finite_differenc
         assert [got[i][j] for i in range(2)] == pytest.approx(numeric, rel=1e-6, abs=1e-8)
 
 
-@NAME_BUG
 @pytest.mark.parametrize("option, suffix", [("--forward", "jvp"), ("--hessian", "hvp")])
 def test_forward_and_hessian_headers_regenerate_the_same_bytes(work: Path, capsys: pytest.CaptureFixture[str],
                                                                option: str, suffix: str) -> None:
@@ -911,7 +905,6 @@ def test_forward_and_hessian_headers_regenerate_the_same_bytes(work: Path, capsy
     assert (work / "out.py").read_bytes() == first
 
 
-@NAME_BUG
 @pytest.mark.parametrize("option, suffix", [("--forward", "jvp"), ("--hessian", "hvp")])
 def test_forward_and_hessian_directory_output(work: Path, capsys: pytest.CaptureFixture[str], option: str,
                                               suffix: str) -> None:
@@ -931,7 +924,6 @@ def test_forward_and_hessian_directory_output(work: Path, capsys: pytest.Capture
         assert got[1][0] == pytest.approx(s2s_ad.hessian(model.energy)(0.8)[0][0], rel=1e-12)
 
 
-@NAME_BUG
 def test_hessian_option_refuses_a_function_without_scalar_output(work: Path,
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
     (work / "pair.py").write_text("def pair(x, y):\n    return x * y, x + y\n")
@@ -946,7 +938,6 @@ def test_hessian_option_refuses_a_function_without_scalar_output(work: Path,
     assert namespace["pair_jvp"]((2.0, 3.0), (1.0, 0.0)) == ((6.0, 5.0), (3.0, 1.0))  # type: ignore[operator]
 
 
-@NAME_BUG
 def test_hessian_option_through_loops_with_list_parameters(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Hessian-vector products of logistic regression's loss (nested loops, a list of weights)."""
     shutil.copy(Path(__file__).parent.parent / "examples" / "logistic_regression.py", work / "lr.py")

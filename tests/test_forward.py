@@ -44,9 +44,6 @@ from s2s_ad import S2SError, grad, jvp  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
-NAME_BUG = pytest.mark.xfail(strict=True, reason=(
-    "forward.tangent names the generated function after the last wrt parameter: its loop `for name in wrt` "
-    "overwrites the `name` argument (jvp(f).__name__ == 'y' for f(x, y), not 'f_jvp')"))
 
 
 @functools.cache
@@ -343,7 +340,6 @@ def test_jvp_of_a_list_parameter_and_tuple_output() -> None:
 # -- the generated code ---------------------------------------------------------
 
 
-@NAME_BUG
 def test_generated_forward_code_is_readable_with_dot_names() -> None:
     rosenbrock = example("newton_rosenbrock").rosenbrock
     source = inspect.getsource(jvp(rosenbrock))

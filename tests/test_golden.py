@@ -184,7 +184,7 @@ def _smooth_point(function: Callable[..., float], arity: int) -> tuple[float, ..
 
 
 @pytest.mark.parametrize("script", ["backprop_lecture.py", "rosenbrock.py", "physics.py", "logistic_regression.py",
-                                    "mlp.py", "newton_sqrt.py", "huber.py"])
+                                    "mlp.py", "newton_sqrt.py", "huber.py", "newton_rosenbrock.py"])
 def test_example_script_runs_and_agrees_with_textbooks(script: str) -> None:
     result = subprocess.run([sys.executable, str(EXAMPLES / script)], capture_output=True, text=True, timeout=300,
                             cwd=ROOT)

@@ -48,10 +48,6 @@ from test_forward import (  # noqa: E402
 
 from s2s_ad import S2SError, grad, hessian  # noqa: E402
 
-NAME_BUG = pytest.mark.xfail(strict=True, reason=(
-    "forward.tangent names the generated function after the last wrt parameter: its loop `for name in wrt` "
-    "overwrites the `name` argument (jvp(f).__name__ == 'y' for f(x, y), not 'f_jvp')"))
-
 STEMS = sorted(path.stem for path in EXAMPLES.glob("*.py") if re.search(r"^GOLDEN\s*=", path.read_text(), re.M))
 
 # Points where each function of numbers is smooth (defaults below otherwise).
@@ -230,7 +226,6 @@ def test_scaled_root_rereads_where_the_loop_is_not_active() -> None:
         grad(grad(scaled_root, wrt="a"), wrt="a")
 
 
-@NAME_BUG
 def test_generated_second_derivative_code_is_readable() -> None:
     f = example("backprop_lecture").exp_sin_square
     source = inspect.getsource(grad(grad(f)))
@@ -284,7 +279,6 @@ def newton_run() -> subprocess.CompletedProcess[str]:
                           timeout=300, cwd=ROOT)
 
 
-@NAME_BUG
 def test_newton_rosenbrock_script_reaches_the_minimum_in_a_handful_of_steps() -> None:
     result = newton_run()
     assert result.returncode == 0, result.stdout + result.stderr

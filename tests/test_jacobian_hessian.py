@@ -47,10 +47,6 @@ from test_forward import (  # noqa: E402
 
 from s2s_ad import S2SError, grad, hessian, jacobian, value_and_grad, vjp  # noqa: E402
 
-NAME_BUG = pytest.mark.xfail(strict=True, reason=(
-    "forward.tangent names the generated function after the last wrt parameter: its loop `for name in wrt` "
-    "overwrites the `name` argument (jvp(f).__name__ == 'y' for f(x, y), not 'f_jvp')"))
-
 
 def gradient_tuple(f: Callable[..., Any], point: Sequence[float], **options: Any) -> tuple[float, ...]:
     g = grad(f, **options)(*point)
@@ -182,7 +178,6 @@ def test_hessian_refuses_list_parameters_and_tuple_outputs() -> None:
         hessian(polar)
 
 
-@NAME_BUG
 def test_generated_hessian_code_is_forward_over_reverse() -> None:
     source = inspect.getsource(hessian(example("physics").projectile_range).__wrapped__)
     assert source.startswith("def projectile_range_hvp(primals, tangents):\n")
