@@ -85,14 +85,14 @@ def _build(parsed: ParsedFunction, wrt: Wrt, *, with_value: bool, verbose: bool,
     show("reverse" if kind in ("grad", "vjp") else "forward", derived)
     derived = optimize.optimize(derived, rules)
     show("optimized", derived)
-    packed = _packing(derived, names) if kind in ("jvp", "hvp") else None
+    packed = packing(derived, names) if kind in ("jvp", "hvp") else None
     generated = codegen.generate(derived, rules, packed=packed)
     if verbose:
         print(f"--- generated code for {parsed.name} (wrt {', '.join(names)}) ---\n{generated.source}", file=sys.stderr)
     return Built(primal, derived, generated, names, with_value, rules)
 
 
-def _packing(derived: ir.Function, wrt: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def packing(derived: ir.Function, wrt: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """`f_jvp(primals, tangents)`: the parameters, then the tangents, each packed in a tuple."""
     count = len(derived.params) - len(wrt)
     names = tuple(p.name for p in derived.params)

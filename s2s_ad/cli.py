@@ -753,7 +753,7 @@ def _packed(result: _Result, request: _Request) -> tuple[tuple[str, tuple[str, .
     """Forward mode and Hessian-vector products take `(primals, tangents)`, as `api.build` writes them."""
     if request.kind == "grad":
         return None
-    return api._packing(result.built.derived, result.built.wrt)
+    return api.packing(result.built.derived, result.built.wrt)
 
 
 def _combine(results: list[_Result], request: _Request, header: str, imports: tuple[str, ...]) -> str:
