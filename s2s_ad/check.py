@@ -28,7 +28,8 @@ inside the function's domain (the primal and both derivatives finite and
 real there) with mpmath at 50 and at 70 digits, and compared with a
 relative tolerance of 1e-30 plus ten times the rounding error (how much the
 two precisions differ), so that a derivative of 1e-80 is compared as
-strictly as one of 1 and a zero computed with rounding passes; a mismatch
+strictly as one of 1 and a zero computed with rounding passes (the only
+absolute floor is 1e-300, below which floating point has no numbers); a mismatch
 is evaluated once more at 200 digits before it counts (`expm1(x) + 1` loses
 everything to cancellation at x = -170 even at 70 digits). A mismatch at any point is a failure (one point is tried before
 the proof, so that a wrong gradient does not wait for `simplify`); a check
@@ -81,6 +82,7 @@ Verdict = str  # "pass", "fail" or "undecided"
 DIGITS = 50  # working precision of the numeric comparison, in decimal digits
 RTOL = 1e-30  # relative tolerance of the numeric comparison
 EXTRA_DIGITS = 20  # each point is evaluated again at DIGITS + EXTRA_DIGITS: the change measures rounding
+SMALLEST = 1e-300  # below this, a number is zero to floating point (erfc(22026.0) == 0.0): the only absolute floor
 CONFIRM_DIGITS = 200  # a mismatch is evaluated once more at this precision (cancellation below 70 digits)
 ROUNDED_RTOL = 1e-12  # when the gradient holds float constants the check cannot name exactly
 DIFF_RTOL = 1e-20  # when SymPy's side is a high-precision numeric derivative (mpmath.diff)
@@ -1251,7 +1253,7 @@ class _Checker:
                         rounding = abs(truth - rough[0]) + abs(ours - rough[1])
                         rounding += self.sensitivity(sample, deadline, i, ours)
                         difference = abs(truth - ours)
-                        bound = tol * max(abs(truth), abs(ours)) + 10 * rounding
+                        bound = tol * max(abs(truth), abs(ours)) + 10 * rounding + SMALLEST
                     if difference <= bound:
                         break  # agreed: a mismatch is confirmed at CONFIRM_DIGITS before it fails
             except _Rejected as exc:
@@ -1512,8 +1514,6 @@ def _in_range(value: Any) -> Any:
     """`value`, unless it is a number too large for floating point: the generated code would overflow
     there, and mpmath would spend hours reducing `sin(1e100000)` modulo pi."""
     parts = getattr(value, "_mpf_", None)
-    if parts is not None and parts[1] and parts[2] + parts[3] < -LARGEST_EXPONENT:
-        return type(value)(0)  # below floating point's range: zero, as the generated code computes it
     parts = (parts,) if parts is not None else getattr(value, "_mpc_", ())
     for _, mantissa, exponent, bits in parts:  # mpmath's (sign, mantissa, exponent, bit count)
         if mantissa and exponent + bits > LARGEST_EXPONENT:

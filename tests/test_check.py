@@ -824,3 +824,13 @@ def test_rounded_constants_magnified_by_cancellation_pass() -> None:
     report = check.check(folded_square_of_pi, symbolic=False)
     assert report.ok, str(report)
     assert any("float constants" in note for note in report.notes)
+
+
+def deep_underflow(x, y):
+    x = y * y
+    x = math.asin(0.9 * math.tanh(0.5 / (1 + math.pow(1 + x**2, x) ** 2)))
+    return math.acosh(1.5 + x**2)  # the two derivatives reach 1e-254 by different intermediate values
+
+
+def test_different_routes_to_tiny_values_agree() -> None:
+    assert check.check(deep_underflow, symbolic=False).ok
