@@ -365,6 +365,7 @@ def test_jvp_refuses_list_outputs_and_unknown_wrt() -> None:
 # -- random straight-line programs ----------------------------------------------
 
 from test_properties import FORMS as _ALL_FORMS  # noqa: E402
+from test_properties import expressions as _expressions  # noqa: E402
 
 # SymPy reads every form but % and // (whose derivatives SymPy leaves unevaluated).
 FORMS = {op: forms for op, forms in _ALL_FORMS.items() if op not in ("mod", "floordiv")}
@@ -381,17 +382,9 @@ SETTINGS = settings(deadline=None, database=None, print_blob=True,
                     **_PROFILES[os.environ.get("S2S_AD_HYPOTHESIS_PROFILE", "default")])
 
 
-@st.composite
-def expressions(draw: st.DrawFn, names: tuple[str, ...], depth: int) -> str:
-    if depth == 0 or draw(st.integers(0, 3)) == 0:
-        if draw(st.integers(0, 4)) == 0:
-            return str(draw(st.sampled_from(CONSTANTS)))
-        return draw(st.sampled_from(names))
-    op = draw(st.sampled_from(sorted(FORMS)))
-    form = draw(st.sampled_from(FORMS[op]))
-    a = draw(expressions(names, depth - 1))
-    b = draw(expressions(names, depth - 1)) if "{b}" in form else ""
-    return form.format(a=a, b=b)
+def expressions(names: tuple[str, ...], depth: int) -> st.SearchStrategy[str]:
+    """The random-program grammar of test_properties, without the piecewise-constant // and %."""
+    return _expressions(names, depth, FORMS, CONSTANTS)
 
 
 @st.composite

@@ -91,15 +91,19 @@ def test_the_grammar_reaches_every_differentiable_primitive() -> None:
 
 
 @st.composite
-def expressions(draw: st.DrawFn, names: tuple[str, ...], depth: int) -> str:
+def expressions(draw: st.DrawFn, names: tuple[str, ...], depth: int, forms: dict[str, list[str]] | None = None,
+                constants: list[object] | None = None) -> str:
+    """A random expression over `names`, built from the spellings in `forms` (all primitives by default)."""
+    forms = FORMS if forms is None else forms
+    constants = CONSTANTS if constants is None else constants
     if depth == 0 or draw(st.integers(0, 3)) == 0:
         if draw(st.integers(0, 4)) == 0:
-            return str(draw(st.sampled_from(CONSTANTS)))
+            return str(draw(st.sampled_from(constants)))
         return draw(st.sampled_from(names))
-    op = draw(st.sampled_from(sorted(FORMS)))
-    form = draw(st.sampled_from(FORMS[op]))
-    a = draw(expressions(names, depth - 1))
-    b = draw(expressions(names, depth - 1)) if "{b}" in form else ""
+    op = draw(st.sampled_from(sorted(forms)))
+    form = draw(st.sampled_from(forms[op]))
+    a = draw(expressions(names, depth - 1, forms, constants))
+    b = draw(expressions(names, depth - 1, forms, constants)) if "{b}" in form else ""
     return form.format(a=a, b=b)
 
 
