@@ -191,5 +191,6 @@ def test_random_programs(directory: Path, program: tuple[str, tuple[str, ...]], 
             assume(False)
         assume(_finite(coarse, fine) and abs(coarse - fine) <= 1e-5 * max(1.0, abs(fine)))  # smooth here
         assume(_finite(forward, backward) and abs(forward - backward) <= 1e-3 * max(1.0, abs(fine)))  # no kink
+        assume(2.3e-16 * abs(value) / 1e-5 <= 1e-6 * max(1.0, abs(fine)))  # x is not lost against f (1e49 + x)
         assert _finite(derivative), (params[i], derivative)
         assert abs(derivative - fine) <= 1e-4 * max(1.0, abs(fine)), (params[i], derivative, fine)
