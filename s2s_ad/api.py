@@ -39,20 +39,21 @@ class Built:
 
 
 def build(parsed: ParsedFunction, wrt: Wrt, *, with_value: bool = False, verbose: bool = False,
-          kind: str = "grad", has_aux: bool = False) -> Built:
+          kind: str = "grad", has_aux: bool = False, rules: Mapping[str, Rule] = RULES) -> Built:
     """Run the pipeline on one function (see `_build`); the garbage collector pauses meanwhile,
     as the transform makes many small objects and frees none of them until it is done."""
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _build(parsed, wrt, with_value=with_value, verbose=verbose, kind=kind, has_aux=has_aux)
+        return _build(parsed, wrt, with_value=with_value, verbose=verbose, kind=kind, has_aux=has_aux,
+                      table=rules)
     finally:
         if collecting:
             gc.enable()
 
 
 def _build(parsed: ParsedFunction, wrt: Wrt, *, with_value: bool, verbose: bool, kind: str,
-           has_aux: bool) -> Built:
+           has_aux: bool, table: Mapping[str, Rule]) -> Built:
     """Run the pipeline on one function.
 
     `kind` is what to derive: "grad" (reverse mode; `with_value` adds the
@@ -61,7 +62,7 @@ def _build(parsed: ParsedFunction, wrt: Wrt, *, with_value: bool, verbose: bool,
     mode over the gradient: Hessian-vector products).
     """
     show = _printer(verbose)
-    rules = dict(RULES)  # this build's table: custom derivatives add entries to it, never to RULES
+    rules = dict(table)  # this build's table: custom derivatives add entries to it, never to RULES
     primal = lower.lower(parsed, rules)
     show("lowered", primal)
     names, single = resolve_wrt(primal, wrt, parsed)

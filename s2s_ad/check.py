@@ -73,7 +73,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from . import frontend, ir, lower, optimize, reverse
+from . import frontend, ir
 from .errors import S2SError, UnsupportedError
 from .rules import RULES, Rule
 
@@ -256,14 +256,9 @@ def check(f: Callable[..., Any], wrt: Any = None, *, budget: float = 3.0, points
     from . import api  # api may come to import this module
 
     parsed = frontend.from_function(f)
-    if rules is RULES:
-        built = api.build(parsed, wrt, with_value=False)
-        primal, derived, names = built.primal, built.derived, built.wrt
-        rules = built.rules  # with the entries of custom derivatives
-    else:  # the same steps as api.build, with the given table
-        primal = lower.lower(parsed, rules)
-        names, single = api.resolve_wrt(primal, wrt, parsed)
-        derived = optimize.optimize(reverse.gradient(primal, names, bare=single, rules=rules), rules)
+    built = api.build(parsed, wrt, with_value=False, rules=rules)
+    primal, derived, names = built.primal, built.derived, built.wrt
+    rules = built.rules  # with the entries of custom derivatives
     return check_built(primal, derived, names, data_of(parsed, primal, derived), rules,
                        budget=budget, points=points, seed=seed, symbolic=symbolic, lengths=lengths)
 

@@ -121,7 +121,7 @@ RULES: dict[str, Rule] = {
     "acosh": _math("acosh", lambda sp, x: sp.acosh(x), lambda m, out, x: (1 / m.sqrt(x**2 - 1),)),
     "atanh": _math("atanh", lambda sp, x: sp.atanh(x), lambda m, out, x: (1 / (1 - x**2),)),
     "exp": _math("exp", lambda sp, x: sp.exp(x), lambda m, out, x: (out,)),
-    "expm1": _math("expm1", lambda sp, x: sp.exp(x) - 1, lambda m, out, x: (out + 1,)),
+    "expm1": _math("expm1", lambda sp, x: sp.exp(x) - 1, lambda m, out, x: (m.exp(x),)),  # not out + 1: 0 at x << 0
     "log": _math("log", lambda sp, x: sp.log(x), lambda m, out, x: (1 / x,)),
     "logb": Rule("math.log({0}, {1})", lambda sp, x, b: sp.log(x) / sp.log(b),
                  lambda m, out, x, b: (1 / (x * m.log(b)), -out / (b * m.log(b))), names=("math.log",)),

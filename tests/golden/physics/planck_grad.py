@@ -16,7 +16,7 @@ def planck_grad(wavelength, temperature):
     _t7 = 1 / _t5
     _t8 = -_t6
     _t5_bar = _t8 / _t5
-    _t9 = _t5 + 1
+    _t9 = math.exp(x)
     x_bar = _t5_bar * _t9
     _t10 = -_t4
     _t11 = _t10 / _t3
