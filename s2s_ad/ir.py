@@ -249,12 +249,16 @@ def blocks_of(stmt: Stmt) -> tuple[Block, ...]:
     return ()
 
 
+_COMPOUND = (If, For, While)
+
+
 def walk(block: Block) -> Iterator[Stmt]:
     """Every statement, nested ones included, in program order."""
     for stmt in block:
         yield stmt
-        for inner in blocks_of(stmt):
-            yield from walk(inner)
+        if isinstance(stmt, _COMPOUND):
+            for inner in blocks_of(stmt):
+                yield from walk(inner)
 
 
 def defs(stmt: Stmt) -> tuple[str, ...]:
@@ -566,7 +570,12 @@ class Emitter:
         if folded is not None:
             return folded
         rule = self.rules[op]
-        result_type = type_ or rule.result_type(tuple(self.type_of(a) for a in args))  # type: ignore[attr-defined]
+        if type_ is not None:
+            result_type = type_
+        elif rule.result == "float":  # type: ignore[attr-defined]
+            result_type = FLOAT
+        else:
+            result_type = rule.result_type(tuple(self.type_of(a) for a in args))  # type: ignore[attr-defined]
         target = self.namer.fresh(name) if name else self.namer.temp()
         self.types[target] = result_type
         self.out.append(Assign(target, op, tuple(args), result_type, self.loc))
