@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Union
 
 # -- types -------------------------------------------------------------------
@@ -94,10 +94,11 @@ def const_type(value: object) -> Scalar:
 
 @dataclass(frozen=True, slots=True)
 class Loc:
-    """Where a statement comes from: a line of a source file."""
+    """Where a statement comes from: a line of a source file (and a column, for error messages)."""
 
     file: str
     line: int
+    col: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +176,7 @@ class Carry:
     init: Operand
     update: Operand
     result: str
+    loc: Loc | None = field(default=None, compare=False)  # where the body assigns it
 
 
 @dataclass(frozen=True, slots=True)

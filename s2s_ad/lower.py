@@ -375,7 +375,8 @@ class _Lowering:
             assert isinstance(update, Value)
             init = scope[key]
             assert isinstance(init, Value)
-            carries.append(ir.Carry(headers[key], types[key], init.operand, update.operand, result))
+            carries.append(ir.Carry(headers[key], types[key], init.operand, update.operand, result,
+                                    self.assignment(body, key)))
             scope[key] = Value(Var(result), types[key])
         self.out.append(self.loop_statement(index, bounds, tuple(carries), body_block, test_block, cond,
                                             exit_flag))
@@ -384,6 +385,14 @@ class _Lowering:
                 scope[key] = Undefined(f"'{key}' is assigned only inside the loop at line {node.lineno}")
         if RETURNED in carried and scope[RETURNED] != _FALSE:
             pass  # the rest of the enclosing block is guarded by `block`
+
+    def assignment(self, body: list[ast.stmt], key: str) -> Loc | None:
+        """Where a loop body first assigns `key` (for error messages)."""
+        for stmt in body:
+            for node in ast.walk(stmt):
+                if isinstance(node, ast.Name) and node.id == key and isinstance(node.ctx, ast.Store):
+                    return Loc(self.parsed.source.filename, node.lineno, node.col_offset)
+        return None
 
     def loop_exit(self, body_scope: Scope, node: ast.AST) -> Operand | None:
         flags = [body_scope[k] for k in (BREAK, RETURNED) if k in body_scope and body_scope[k] != _FALSE]

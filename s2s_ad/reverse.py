@@ -283,12 +283,12 @@ class _Reverse:
             if isinstance(stmt, Assign) and isinstance(stmt.type, ir.ListOf) and stmt.target in self.active:
                 self.adjoint[stmt.target] = self.list_adjoint(stmt)
             elif isinstance(stmt, (ir.If, ir.For, ir.While)):
-                lists = [m.target for m in getattr(stmt, "merges", ())] + [
-                    c.result for c in getattr(stmt, "carried", ())]
-                for name in lists:
+                lists = [(m.target, stmt.loc) for m in getattr(stmt, "merges", ())] + [
+                    (c.result, c.loc or stmt.loc) for c in getattr(stmt, "carried", ())]
+                for name, loc in lists:
                     if isinstance(self.types.get(name), ir.ListOf) and name in self.active:
                         source = ir.family(name)
-                        raise self.refuse(stmt.loc, f"the list '{source}' is assigned a different list in a branch or "
+                        raise self.refuse(loc, f"the list '{source}' is assigned a different list in a branch or "
                                                     "a loop; that cannot be differentiated yet",
                                           f"give each list its own name, or update the elements of '{source}' "
                                           "instead")
@@ -320,8 +320,8 @@ class _Reverse:
         raise self.refuse(loc, "this list cannot be differentiated", None)
 
     def refuse(self, loc: Loc, message: str, hint: str | None) -> UnsupportedError:
-        return UnsupportedError(message, filename=loc.file, lineno=loc.line, source_line=self.function.source_line(loc),
-                                hint=hint)
+        return UnsupportedError(message, filename=loc.file, lineno=loc.line, col_offset=loc.col,
+                                source_line=self.function.source_line(loc), hint=hint)
 
     # -- statements ----------------------------------------------------------
 

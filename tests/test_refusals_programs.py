@@ -113,8 +113,8 @@ def one_branch_only(x: float) -> float:
 
 def reassigned_list_in_loop(xs: list[float]) -> float:
     ys = [x * 1.0 for x in xs]
-    for _ in range(3):  # refused
-        ys = [y * 2.0 for y in ys]
+    for _ in range(3):
+        ys = [y * 2.0 for y in ys]  # refused
     return sum(ys)
 
 
@@ -184,8 +184,6 @@ def test_a_list_reassigned_in_a_loop_is_refused_when_differentiated_with_respect
     assert error.hint and "own name" in error.hint
 
 
-@pytest.mark.xfail(strict=True, reason="core gap: the refusal of a list re-assigned in a loop has no column "
-                                       "(col_offset None) and does not name the variable")
 def test_a_list_reassigned_in_a_loop_names_the_variable_and_its_column() -> None:
     with pytest.raises(S2SError) as info:
         grad(reassigned_list_in_loop, wrt="xs")
