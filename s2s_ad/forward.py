@@ -154,7 +154,7 @@ class _Forward:
         scratch: list[Stmt] = []
         emitter = Emitter(self.rules, self.namer, scratch, stmt.loc, self.types)
         partials = rule.partials(emitter.m, emitter.expr(Var(stmt.target)), *(emitter.expr(a) for a in stmt.args))
-        needed = [ir._operand(partials[i]) for i in wanted]
+        needed = [ir.operand_of(partials[i]) for i in wanted]
         self.out.extend(ir.needed_only(scratch, needed))
         emitter = Emitter(self.rules, self.namer, self.out, stmt.loc, self.types)
         total: Operand | None = None

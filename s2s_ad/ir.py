@@ -327,10 +327,12 @@ def rename(block: Block, mapping: Mapping[str, Operand]) -> Block:
     """The block with every use of a name in `mapping` replaced (definitions are kept)."""
     if not mapping:
         return block
-    return tuple(_rename(stmt, mapping) for stmt in block)
+    return tuple(rename_statement(stmt, mapping) for stmt in block)
 
 
-def _rename(stmt: Stmt, mapping: Mapping[str, Operand]) -> Stmt:
+def rename_statement(stmt: Stmt, mapping: Mapping[str, Operand]) -> Stmt:
+    """One statement with its uses renamed (its nested blocks too)."""
+
     def sub(operand: Operand) -> Operand:
         return substitute(operand, mapping)
 
@@ -649,11 +651,11 @@ class Expr:
         self.operand = operand
 
     def _op(self, op: str, *others: object) -> Expr:
-        args = [self.operand, *(_operand(o) for o in others)]
+        args = [self.operand, *(operand_of(o) for o in others)]
         return Expr(self.emitter, self.emitter.op(op, *args))
 
     def _rop(self, op: str, other: object) -> Expr:
-        return Expr(self.emitter, self.emitter.op(op, _operand(other), self.operand))
+        return Expr(self.emitter, self.emitter.op(op, operand_of(other), self.operand))
 
     def __add__(self, other: object) -> Expr: return self._op("add", other)
     def __radd__(self, other: object) -> Expr: return self._rop("add", other)
@@ -669,7 +671,8 @@ class Expr:
     def __neg__(self) -> Expr: return self._op("neg")
 
 
-def _operand(value: object) -> Operand:
+def operand_of(value: object) -> Operand:
+    """The IR operand of a value in a derivative formula (an `Expr` or a Python number)."""
     if isinstance(value, Expr):
         return value.operand
     if isinstance(value, (int, float)):
@@ -687,7 +690,7 @@ class _Namespace:
         emitter = self._emitter
 
         def emit(*args: object) -> Expr:
-            return Expr(emitter, emitter.op(op, *(_operand(a) for a in args)))
+            return Expr(emitter, emitter.op(op, *(operand_of(a) for a in args)))
 
         return emit
 

@@ -64,7 +64,7 @@ def propagate(function: Function, rules: Mapping[str, Rule] = RULES) -> Function
             elif isinstance(stmt, (ir.For, ir.While)):
                 out.append(loop(stmt))
             else:
-                out.append(ir._rename(stmt, mapping))
+                out.append(ir.rename_statement(stmt, mapping))
         return tuple(out)
 
     def loop(stmt: ir.For | ir.While) -> ir.For | ir.While:
@@ -209,7 +209,7 @@ def common_subexpressions(function: Function, rules: Mapping[str, Rule] = RULES)
     def block(statements: ir.Block, seen: dict[tuple[str, tuple[Operand, ...]], str]) -> ir.Block:
         out: list[Stmt] = []
         for stmt in statements:
-            stmt = ir._rename(stmt, mapping) if not isinstance(stmt, (ir.If, ir.For, ir.While)) else stmt
+            stmt = ir.rename_statement(stmt, mapping) if not isinstance(stmt, (ir.If, ir.For, ir.While)) else stmt
             if isinstance(stmt, Assign):
                 key = (stmt.op, stmt.args)
                 if shareable(stmt):
@@ -220,11 +220,11 @@ def common_subexpressions(function: Function, rules: Mapping[str, Rule] = RULES)
                 out.append(stmt)
             elif isinstance(stmt, ir.If):
                 then, orelse = block(stmt.then, dict(seen)), block(stmt.orelse, dict(seen))
-                renamed = ir._rename(ir.If(stmt.cond, (), (), stmt.merges, stmt.loc), mapping)
+                renamed = ir.rename_statement(ir.If(stmt.cond, (), (), stmt.merges, stmt.loc), mapping)
                 assert isinstance(renamed, ir.If)
                 out.append(ir.If(renamed.cond, then, orelse, renamed.merges, stmt.loc))
             elif isinstance(stmt, (ir.For, ir.While)):
-                header = ir._rename(_without_blocks(stmt), mapping)
+                header = ir.rename_statement(_without_blocks(stmt), mapping)
                 body = block(stmt.body, dict(seen))
                 if isinstance(stmt, ir.For):
                     assert isinstance(header, ir.For)

@@ -239,7 +239,7 @@ class _Reverse:
         mapping: dict[str, Operand] = {}
         kept: list[Stmt] = []
         for stmt in backward:
-            stmt = ir._rename(stmt, mapping) if isinstance(stmt, Assign) else stmt
+            stmt = ir.rename_statement(stmt, mapping) if isinstance(stmt, Assign) else stmt
             if isinstance(stmt, Assign) and (stmt.op, stmt.args) in computed:
                 mapping[stmt.target] = Var(computed[(stmt.op, stmt.args)])
                 continue
@@ -352,7 +352,7 @@ class _Reverse:
         scratch: list[Stmt] = []
         emitter = self.emitter(stmt.loc, scratch)
         partials = rule.partials(emitter.m, emitter.expr(Var(stmt.target)), *(emitter.expr(a) for a in stmt.args))
-        needed = [ir._operand(partials[i]) for i in wanted]
+        needed = [ir.operand_of(partials[i]) for i in wanted]
         kept = ir.needed_only(scratch, needed)
         self.out.extend(kept)
         shared = {a.name for s in kept for a in ir.operands(s) if isinstance(a, Var)}
