@@ -305,6 +305,10 @@ class _Rejected(Exception):
         self.tie = tie
 
 
+class _NeverEnds(_Rejected):
+    """A `while` loop that does not end at this point (within the interpreter's bound)."""
+
+
 class _OutOfTime(Exception):
     """The budget ran out."""
 
@@ -869,7 +873,7 @@ class _Interpreter:
             self.env[carry.header] = self.operand(carry.init)
         for iteration in itertools.count():
             if iteration == WHILE_LIMIT:
-                raise _Rejected(f"a while loop ran {WHILE_LIMIT} times here without ending")
+                raise _NeverEnds(f"a while loop ran {WHILE_LIMIT} times here without ending")
             self.block(stmt.test)
             going = self.domain.truth(self.operand(stmt.cond), "a while condition")
             if going is None:

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from . import frontend, ir, lower
-from .check import _FollowPaths, _Interpreter, _Rejected, data_of
+from .check import _FollowPaths, _Interpreter, _NeverEnds, _Rejected, data_of
 from .errors import S2SError
 from .rules import RULES, Rule
 
@@ -318,10 +318,10 @@ class _Tracer(_Interpreter):
             self.frames.append([self.loops_started, 1])
             try:
                 super().statement(stmt)
+            except _NeverEnds as exc:
+                raise GraphError(f"the function did not finish at this point{self.where()}: {exc}",
+                                 hint="a loop may never end here; choose another point") from None
             except _Rejected as exc:
-                if "without ending" in str(exc):  # the interpreter's bound on a `while` loop
-                    raise GraphError(f"the function did not finish at this point{self.where()}: {exc}",
-                                     hint="a loop may never end here; choose another point") from None
                 raise GraphError(f"the function cannot be evaluated at this point{self.where()}: {exc}") \
                     from None
             frame = self.frames.pop()
@@ -349,10 +349,10 @@ def evaluate(primal: ir.Function, point: Mapping[str, Any], data: Mapping[str, o
     args = {p.name: tracer.input(p.name, _as_param(p, point[p.name])) for p in primal.params}
     try:
         result = tracer.run(primal, args)
+    except _NeverEnds as exc:
+        raise GraphError(f"{primal.name} did not finish at this point: {exc}",
+                         hint="a loop may never end here; choose another point") from None
     except _Rejected as exc:
-        if "without ending" in str(exc):  # the interpreter's bound on a `while` loop
-            raise GraphError(f"{primal.name} did not finish at this point: {exc}",
-                             hint="a loop may never end here; choose another point") from None
         raise GraphError(f"the function cannot be evaluated at this point: {exc}") from None
     except _FollowPaths:
         raise GraphError(f"{primal.name} did not finish within {limit} steps at this point",
