@@ -743,33 +743,7 @@ def _module(results: list[_Result], request: _Request, command_target: str, out:
             return None
         imports = (f"from {stem} import {', '.join(data_names)}",)
     header = _header(results, request, command_target, data_names)
-    if len(results) == 1:
-        return codegen.generate(results[0].built.derived, header=header, imports=imports,
-                                packed=_packed(results[0], request)).source
-    return _combine(results, request, header, imports)
-
-
-def _packed(result: _Result, request: _Request) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
-    """Forward mode and Hessian-vector products take `(primals, tangents)`, as `api.build` writes them."""
-    if request.kind == "grad":
-        return None
-    return api.packing(result.built.derived, result.built.wrt)
-
-
-def _combine(results: list[_Result], request: _Request, header: str, imports: tuple[str, ...]) -> str:
-    """Several generated functions in one module: one header, the imports once, then each function."""
-    import_lines: list[str] = []
-    functions: list[str] = []
-    for result in results:
-        lines = codegen.generate(result.built.derived, packed=_packed(result, request)).source.rstrip("\n").splitlines()
-        start = next(i for i, line in enumerate(lines) if line.startswith("def "))
-        import_lines += [line for line in lines[:start] if line and line not in import_lines]
-        functions.append("\n".join(lines[start:]))
-    import_lines += [line for line in imports if line not in import_lines]
-    lines = [f'"""{header}"""', ""]
-    if import_lines:
-        lines += [*import_lines, "", ""]
-    return "\n".join(lines) + "\n" + "\n\n\n".join(functions) + "\n"
+    return codegen.module([r.built.generated for r in results], header, imports)
 
 
 def _print_module(source: str, out: _Output) -> None:
@@ -833,7 +807,7 @@ def _signature(result: _Result, request: _Request) -> str:
     """`loss_grad(w, b) -> (dloss/dw, dloss/db)`: what a generated function returns."""
     derived = result.built.derived
     if request.kind != "grad":
-        (_, primals), (_, tangents) = _packed(result, request)  # type: ignore[misc]
+        (_, primals), (_, tangents) = api.packing(derived, result.built.wrt)  # type: ignore[misc]
         packed = f"{derived.name}(({', '.join(primals)}{',' * (len(primals) == 1)}), " \
                  f"({', '.join(tangents)}{',' * (len(tangents) == 1)}))"
         if request.kind == "jvp":

@@ -17,7 +17,7 @@ import heapq
 import linecache
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -32,33 +32,44 @@ RESERVED = frozenset({"math", "_math", "abs", "max", "min", "len", "range", "rev
 
 @dataclass(frozen=True)
 class Generated:
-    """Source text of a module holding one generated function, and the names it reads."""
+    """One generated function: its text, the imports it needs, and the module-level names it reads."""
 
     name: str
-    source: str
+    function: str  # the `def`, as source text
+    imports: tuple[str, ...]  # `import math`, when the function uses it
     globals: tuple[str, ...]  # module-level data the function reads by name
 
+    @property
+    def source(self) -> str:
+        """A module holding just this function."""
+        return module((self,))
 
-def generate(function: Function, rules: Mapping[str, Rule] = RULES, header: str | None = None,
-             imports: tuple[str, ...] = (), packed: tuple[tuple[str, tuple[str, ...]], ...] | None = None
-             ) -> Generated:
-    """Print `function` as a module: optional docstring `header`, imports, the function.
 
-    `imports` are extra import lines (the command line imports data the
-    function reads from the user's module); `import math` is added when used.
-    """
+def generate(function: Function, rules: Mapping[str, Rule] = RULES,
+             packed: tuple[tuple[str, tuple[str, ...]], ...] | None = None) -> Generated:
+    """Print `function`; with `packed`, its parameters arrive in tuples (`f_jvp(primals, tangents)`)."""
     names = _python_names(function)
     printer = _Printer(function, names, rules)
     printer.function(packed)
-    lines: list[str] = []
-    if header:
-        lines += [f'"""{header}"""', ""]
     math_import = "import math" if printer.math == "math" else f"import math as {printer.math}"
-    import_lines = ([math_import] if printer.uses_math else []) + list(imports)
+    return Generated(function.name, "\n".join(printer.lines), (math_import,) if printer.uses_math else (),
+                     tuple(sorted(printer.globals)))
+
+
+def module(functions: Sequence[Generated], header: str | None = None, imports: Sequence[str] = ()) -> str:
+    """A module of generated functions: an optional docstring `header`, each import once, the functions.
+
+    `imports` are extra import lines (the command line imports the data the
+    functions read from the user's module).
+    """
+    import_lines: list[str] = []
+    for line in [*(line for f in functions for line in f.imports), *imports]:
+        if line not in import_lines:
+            import_lines.append(line)
+    lines = [f'"""{header}"""', ""] if header else []
     if import_lines:
         lines += [*import_lines, "", ""]
-    lines += printer.lines
-    return Generated(function.name, "\n".join(lines) + "\n", tuple(sorted(printer.globals)))
+    return "\n".join(lines) + ("\n" if lines else "") + "\n\n\n".join(f.function for f in functions) + "\n"
 
 
 def compile_generated(generated: Generated, namespace: dict[str, object], label: str) -> object:
