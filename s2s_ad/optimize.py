@@ -92,7 +92,8 @@ def peephole(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
 
     `--x` is `x`, exactly. `c1 * (c2 * x)` is `(c1 * c2) * x` when `c2` is a
     power of two (scaling by it is exact, so nothing rounds differently).
-    `x ** 2` becomes `x * x` and `x ** -1` becomes `1 / x`, which are correctly
+    An int constant beside a float becomes a float constant (`2 * x` is
+    `2.0 * x`; Python runs the second faster). `x ** 2` becomes `x * x` and `x ** -1` becomes `1 / x`, which are correctly
     rounded where the C library's `pow` may not be: so these two are not made
     in what computes a returned value of the user's function (`exact`), which
     stays bit for bit what Python computes. `x + 0.0` is left alone: it turns
@@ -100,9 +101,20 @@ def peephole(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
     """
     definition = {s.target: s for s in ir.walk(function.body) if isinstance(s, Assign)}
     protected = _cone(function.exact, definition, function)
+    types = ir.types_of(function)
+
+    def is_float(operand: Operand) -> bool:
+        if isinstance(operand, ir.Const):
+            return isinstance(operand.value, float)
+        return (operand.type if isinstance(operand, ir.Global) else types.get(operand.name)) == ir.FLOAT
 
     def rewrite(stmt: Assign) -> Assign:
         op, args = stmt.op, stmt.args
+        if op in _FLOAT_SPECIALIZED and any(map(is_float, args)):
+            floats = tuple(_as_float(a) for a in args)
+            if any(f is not a for f, a in zip(floats, args)):  # Const(2) == Const(2.0): compare identity
+                stmt = Assign(stmt.target, op, floats, stmt.type, stmt.loc)
+                args = floats
         if op == "pow" and isinstance(args[1], ir.Const) and not isinstance(args[1].value, bool) \
                 and stmt.target not in protected:
             if args[1].value == 2:
@@ -134,6 +146,100 @@ def peephole(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
         return tuple(out)
 
     return _replace(function, block(function.body), function.returns)
+
+
+# Python specializes these for two floats only: `2 * x` takes a slower path than `2.0 * x`, which is the
+# same value (Python converts the int first), as is `x > 0` and `x > 0.0`.
+_FLOAT_SPECIALIZED = frozenset({"add", "sub", "mul", "div", "lt", "le", "gt", "ge", "eq", "ne"})
+
+
+def _as_float(operand: Operand) -> Operand:
+    """An int constant as the float Python would convert it to, where that is exact."""
+    if isinstance(operand, ir.Const) and type(operand.value) is int and abs(operand.value) <= 2**53:
+        return ir.Const(float(operand.value))
+    return operand
+
+
+def signs(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
+    """Negations go where they cost nothing: `p + -q` is `p - q`, `p - -q` is `p + q`, `-a * -b` is
+    `a * b`, `-a * (2.0 * x)` is `a * (-2.0 * x)`, and a product with a negated factor that only a sum
+    reads hands its sign to the sum.
+
+    All exact: IEEE negation flips the sign bit and nothing else, products and quotients round the
+    same whatever their signs, and `p - q` is defined as `p + -q`. A statement is changed in place
+    only when a single statement reads it, and then only together with that reader.
+    """
+    uses: dict[str, int] = {}
+    for stmt in ir.walk(function.body):
+        for name in ir.used_names(stmt):
+            uses[name] = uses.get(name, 0) + 1
+    for operand in ir.return_operands(function.returns):
+        if isinstance(operand, Var):
+            uses[operand.name] = uses.get(operand.name, 0) + 2
+    current: dict[str, Assign] = {}
+    namers: list[ir.Namer] = []
+
+    def namer() -> ir.Namer:
+        if not namers:
+            namers.append(ir.Namer(ir.all_names(function)))
+        return namers[0]
+
+    def flipped(operand: Operand, strict: bool) -> tuple[Operand, tuple[tuple[str, Assign], ...]] | None:
+        """`-operand` without computing anything, and the statements to rewrite for it. Strict: only
+        when the operand carries a negation to remove (so `p + q` is never churned into `p - -q`)."""
+        if isinstance(operand, ir.Const):
+            value = operand.value
+            if type(value) in (int, float) and (value < 0 or not strict):
+                return ir.Const(-value), ()
+            return None
+        definition = current.get(operand.name) if isinstance(operand, Var) else None
+        if definition is None or not isinstance(definition.type, ir.Scalar):
+            return None
+        if definition.op == "neg":
+            return definition.args[0], ()
+        if definition.op in ("mul", "div") and uses.get(definition.target) == 1:
+            for i, factor in enumerate(definition.args):
+                found = flipped(factor, strict)
+                if found is not None:
+                    args = definition.args[:i] + (found[0],) + definition.args[i + 1:]
+                    # `x_bar` negated is no longer x's adjoint: it becomes a temporary.
+                    target = definition.target if ir.is_temp(definition.target) else namer().temp()
+                    change = Assign(target, definition.op, args, definition.type, definition.loc)
+                    return Var(target), (*found[1], (definition.target, change))
+        return None
+
+    def rewrite(stmt: Assign) -> Assign:
+        op, args = stmt.op, stmt.args
+        if op == "neg" and (found := flipped(args[0], strict=False)) is not None:
+            return _rewritten(stmt, "copy", (found[0],), found[1], current)
+        if op in ("mul", "div"):
+            for i in (0, 1):
+                sign, other = flipped(args[i], strict=True), flipped(args[1 - i], strict=False)
+                if sign is not None and other is not None:
+                    operands = (sign[0], other[0]) if i == 0 else (other[0], sign[0])
+                    return _rewritten(stmt, op, operands, sign[1] + other[1], current)
+        if op in ("add", "sub"):
+            if (found := flipped(args[1], strict=True)) is not None:
+                return _rewritten(stmt, "sub" if op == "add" else "add", (args[0], found[0]), found[1], current)
+            if op == "add" and (found := flipped(args[0], strict=True)) is not None:
+                return _rewritten(stmt, "sub", (args[1], found[0]), found[1], current)
+        return stmt
+
+    for stmt in ir.walk(function.body):
+        if isinstance(stmt, Assign):
+            current[stmt.target] = rewrite(stmt) if isinstance(stmt.type, ir.Scalar) else stmt
+
+    def block(statements: ir.Block) -> ir.Block:
+        return tuple(current[s.target] if isinstance(s, Assign) else ir.with_blocks(s, block) for s in statements)
+
+    return _replace(function, block(function.body), function.returns)
+
+
+def _rewritten(stmt: Assign, op: str, args: tuple[Operand, ...], changes: tuple[tuple[str, Assign], ...],
+               current: dict[str, Assign]) -> Assign:
+    for original, change in changes:
+        current[original] = change
+    return Assign(stmt.target, op, args, stmt.type, stmt.loc)
 
 
 def _cone(names: tuple[str, ...], definition: Mapping[str, Assign], function: Function) -> set[str]:
@@ -371,4 +477,4 @@ def _replace(function: Function, body: ir.Block, returns: ir.Returns) -> Functio
     return Function(function.name, function.params, body, returns, function.loc, function.sources, function.exact)
 
 
-PASSES: tuple[Pass, ...] = (propagate, peephole, propagate, common_subexpressions, dead_code, tape_slots)
+PASSES: tuple[Pass, ...] = (propagate, peephole, signs, propagate, common_subexpressions, dead_code, tape_slots)

@@ -96,9 +96,11 @@ RULES: dict[str, Rule] = {
                   lambda m, out, x, y: (m.log(y), x / y)),
     # builtins
     "abs": Rule("abs({0})", lambda sp, x: sp.Abs(x), lambda m, out, x: (m.sign(x),), "promote", names=("abs",)),
-    "max": Rule("max({0}, {1})", lambda sp, x, y: sp.Max(x, y),
+    # Two-argument max and min are spelled as the builtins decide (max(x, y) is y only when y > x), which
+    # is the same value and type, without the call.
+    "max": Rule("{1} if {1} > {0} else {0}", lambda sp, x, y: sp.Max(x, y),
                 lambda m, out, x, y: (m.step(x, y), 1 - m.step(x, y)), "promote", names=("max",)),
-    "min": Rule("min({0}, {1})", lambda sp, x, y: sp.Min(x, y),
+    "min": Rule("{1} if {1} < {0} else {0}", lambda sp, x, y: sp.Min(x, y),
                 lambda m, out, x, y: (m.step(y, x), 1 - m.step(y, x)), "promote", names=("min",)),
     "float": Rule("float({0})", lambda sp, x: x, lambda m, out, x: (1,), names=("float",)),
     "int": Rule("int({0})", lambda sp, x: sp.sign(x) * sp.floor(sp.Abs(x)), None, "int", names=("int",)),

@@ -14,6 +14,6 @@ def chain_grad(x, y, z):
     _t2_bar = _t4_bar * y
     _t5 = _t2_bar * _t2
     z_bar = 1.0 + _t5
-    _t6 = 2 * x
+    _t6 = 2.0 * x
     x_bar = _t4_bar * _t6
     return x_bar, y_bar, z_bar

@@ -10,6 +10,6 @@ def exp_sin_square_grad(x):
     # line 50: return math.exp(math.sin(x**2))
     _t4 = math.cos(_t1)
     _t1_bar = _t3 * _t4
-    _t5 = 2 * x
+    _t5 = 2.0 * x
     x_bar = _t1_bar * _t5
     return x_bar

@@ -3,7 +3,7 @@ def huber_fit_grad(a, b, xs, ys):
     # line 45: for x, y in zip(xs, ys):
     _t1 = len(xs)
     _t2 = len(ys)
-    _t3 = min(_t1, _t2)
+    _t3 = _t2 if _t2 < _t1 else _t1
     for _k in range(_t3):
         x = xs[_k]
         y = ys[_k]

@@ -18,9 +18,8 @@ def huber_grad(r, delta):
         delta_bar = 0.0
     else:
         # line 39: return delta * (abs(r) - 0.5 * delta)
-        _t4_bar = -delta
-        _t7 = _t4_bar * 0.5
-        delta_bar = _t5 + _t7
+        _t7 = delta * 0.5
+        delta_bar = _t5 - _t7
         _t8 = 1.0 if r > 0 else -1.0 if r < 0 else 0.0
         r_bar = delta * _t8
     return r_bar, delta_bar

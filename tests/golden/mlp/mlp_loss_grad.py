@@ -6,7 +6,7 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
     # line 42: for x, y in zip(X, Y):
     _t1 = len(X)
     _t2 = len(Y)
-    _t3 = min(_t1, _t2)
+    _t3 = _t2 if _t2 < _t1 else _t1
     for _k in range(_t3):
         x = X[_k]
         y = Y[_k]
@@ -64,7 +64,7 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
         # line 43: hidden = [math.tanh(b1[j] + sum(W1[j][k] * x[k] for k in range(len(x)))) for j in range(len(W1))]
         _acc_bar = [0.0] * len(_acc)
         # line 47: total += (out - y) ** 2
-        _t19 = 2 * _t17
+        _t19 = 2.0 * _t17
         _t17_bar = total_bar * _t19
         y_bar = -_t17_bar
         # line 45: for j in range(len(hidden)):
@@ -84,7 +84,7 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
             _t6 = len(x)
             _t12_bar = _acc_bar.pop()
             _t20 = _t12 * _t12
-            _t21 = 1 - _t20
+            _t21 = 1.0 - _t20
             _t11_bar = _t12_bar * _t21
             for k in reversed(range(_t6)):
                 _t7 = W1[j]

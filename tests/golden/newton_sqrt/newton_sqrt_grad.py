@@ -21,13 +21,12 @@ def newton_sqrt_grad(a):
         x, _t2 = _tape.pop()
         # line 35: x = 0.5 * (x + a / x)
         _t3_bar = x_bar * 0.5
-        _t4 = 1 / x
-        _t5 = -_t2
-        _t6 = _t5 / x
-        _t7 = _t3_bar * _t4
-        a_bar += _t7
-        _t8 = _t3_bar * _t6
-        x_bar = _t3_bar + _t8
+        _t4 = 1.0 / x
+        _t5 = _t2 / x
+        _t6 = _t3_bar * _t4
+        a_bar += _t6
+        _t7 = _t3_bar * _t5
+        x_bar = _t3_bar - _t7
     # line 33: x = a if a > 1.0 else 1.0
     if _t1:
         a_bar_3 = a_bar + x_bar

@@ -21,13 +21,12 @@ def scaled_root_grad(a, c):
         x_2, _t2 = _tape.pop()
         # line 35: x = 0.5 * (x + a / x)
         _t3_bar = c * 0.5
-        _t4 = 1 / x_2
-        _t5 = -_t2
-        _t6 = _t5 / x_2
-        _t7 = _t3_bar * _t4
-        a_bar += _t7
-        _t8 = _t3_bar * _t6
-        c = _t3_bar + _t8
+        _t4 = 1.0 / x_2
+        _t5 = _t2 / x_2
+        _t6 = _t3_bar * _t4
+        a_bar += _t6
+        _t7 = _t3_bar * _t5
+        c = _t3_bar - _t7
     # line 33: x = a if a > 1.0 else 1.0
     if _t1:
         a_bar_3 = a_bar + c

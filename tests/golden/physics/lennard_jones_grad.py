@@ -12,14 +12,13 @@ def lennard_jones_grad(x1, y1, x2, y2):
     # reverse sweep
     # line 47: return 4 * EPSILON * (s6**2 - s6)
     _t4 = 958.4 * s6
-    s6_bar = -479.2 + _t4
+    s6_bar = _t4 - 479.2
     # line 46: s6 = (SIGMA / r) ** 6
     _t5 = _t3 ** 5
-    _t6 = 6 * _t5
-    _t3_bar = s6_bar * _t6
-    _t7 = -_t3
-    _t8 = _t7 / r
-    r_bar = _t3_bar * _t8
+    _t6 = -6.0 * _t5
+    _t7 = s6_bar * _t6
+    _t8 = _t3 / r
+    r_bar = _t7 * _t8
     # line 45: r = math.hypot(x2 - x1, y2 - y1)
     _t9 = _t1 / r
     _t10 = _t2 / r

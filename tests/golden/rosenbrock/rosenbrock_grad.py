@@ -6,9 +6,8 @@ def rosenbrock_grad(x, y):
     # reverse sweep
     # line 31: return (A - x) ** 2 + B * (y - x**2) ** 2
     _t3_bar = 200.0 * _t3
-    _t2_bar = -_t3_bar
-    _t4 = 2 * x
-    x_bar = _t2_bar * _t4
-    _t1_bar = 2 * _t1
+    _t4 = -2.0 * x
+    x_bar = _t3_bar * _t4
+    _t1_bar = 2.0 * _t1
     x_bar -= _t1_bar
     return x_bar, _t3_bar
