@@ -256,20 +256,24 @@ def _python_names(function: Function) -> dict[str, str]:
     # Temporaries are numbered in order of appearance, and their adjoints follow (`_t3_bar`); those
     # printed inside a `while` condition come last: they are never seen.
     user_names = {ir.family(n) for n in everything if not ir.is_temp(ir.family(n))}
-    renumbered: dict[str, str] = {}
+    renumbered: dict[str, str] = {}  # a temporary's family -> its first number, which its adjoint follows
+    numbered: dict[int, str] = {}  # id of a temporary's colour -> its number (versions that overlap differ)
     number = 0
-    temporaries = [(all(n in inlined for n in c.names()), c.start, c.family) for c in colours if c.temporary]
+    temporaries = [(all(n in inlined for n in c.names()), c.start, c.family, id(c)) for c in colours if c.temporary]
     for colour in colours:  # the adjoint of a temporary that is not computed still takes a number
         match = _ADJOINT_OF_TEMP.match(colour.preferred)
         if match and not colour.temporary:
-            temporaries.append((False, colour.start, match.group(1)))
-    for _, _, family in sorted(temporaries):
-        if family in renumbered:
-            continue
-        number += 1
-        while f"_t{number}" in user_names or f"_t{number}" in taken:
+            temporaries.append((False, colour.start, match.group(1), 0))
+    for _, _, family, key in sorted(temporaries, key=lambda t: t[:3]):
+        name = renumbered.get(family)
+        if name is None or (key and name in numbered.values()):
             number += 1
-        renumbered[family] = f"_t{number}"
+            while f"_t{number}" in user_names or f"_t{number}" in taken:
+                number += 1
+            name = f"_t{number}"
+            renumbered.setdefault(family, name)
+        if key:
+            numbered[key] = name
 
     # Parameters first, then named values, then temporaries.
     colours.sort(key=lambda c: (not c.has_param, c.temporary, c.start))
@@ -279,7 +283,7 @@ def _python_names(function: Function) -> dict[str, str]:
         if colour.has_param:
             chosen = next(n for n in names if n in param_set)
         elif colour.temporary:
-            chosen = renumbered[colour.family]
+            chosen = numbered[id(colour)]
             taken.add(chosen)
         else:
             preferred = _renumber_adjoint(colour.preferred, renumbered)

@@ -362,6 +362,46 @@ def rename_statement(stmt: Stmt, mapping: Mapping[str, Operand]) -> Stmt:
     return stmt
 
 
+def renamed_copy(block: Block, fresh: Callable[[str], str]) -> tuple[Block, dict[str, Operand]]:
+    """A copy of `block` in which every name it defines, nested ones too, is a new one (`fresh(old)`),
+    and its reads follow; with the renaming."""
+    mapping: dict[str, Operand] = {name: Var(fresh(name)) for stmt in walk(block) for name in defs(stmt)}
+    new = {old: var.name for old, var in mapping.items()}  # type: ignore[union-attr]
+    return tuple(_redefine(rename_statement(stmt, mapping), new) for stmt in block), mapping
+
+
+def _redefine(stmt: Stmt, new: Mapping[str, str]) -> Stmt:
+    """The statement with the names it defines (in nested blocks too) renamed; its reads are left alone."""
+
+    def name(old: str) -> str:
+        return new.get(old, old)
+
+    def carries(carried: tuple[Carry, ...]) -> tuple[Carry, ...]:
+        return tuple(Carry(name(c.header), c.type, c.init, c.update, name(c.result), c.loc) for c in carried)
+
+    def block(statements: Block) -> Block:
+        return tuple(_redefine(s, new) for s in statements)
+
+    if isinstance(stmt, Assign):
+        return Assign(name(stmt.target), stmt.op, stmt.args, stmt.type, stmt.loc)
+    if isinstance(stmt, Pop):
+        return Pop(tuple(name(t) for t in stmt.targets), stmt.types, stmt.loc, stmt.slot)
+    if isinstance(stmt, If):
+        merges = tuple(Merge(name(m.target), m.type, m.then, m.orelse) for m in stmt.merges)
+        return If(stmt.cond, block(stmt.then), block(stmt.orelse), merges, stmt.loc)
+    if isinstance(stmt, For):
+        return For(name(stmt.index), stmt.start, stmt.stop, stmt.step, carries(stmt.carried), block(stmt.body),
+                   stmt.until, stmt.loc, stmt.reverse, stmt.limit)
+    if isinstance(stmt, While):
+        return While(carries(stmt.carried), block(stmt.test), stmt.cond, block(stmt.body), stmt.until, stmt.loc)
+    return stmt
+
+
+def without_pushes(block: Block) -> Block:
+    """The block with every `Push`, nested ones too, left out."""
+    return tuple(with_blocks(s, without_pushes) for s in block if not isinstance(s, Push))
+
+
 def with_blocks(stmt: Stmt, transform: Callable[[Block], Block]) -> Stmt:
     """The statement with each of its nested blocks replaced by `transform(block)`."""
     if isinstance(stmt, If):
@@ -448,6 +488,22 @@ def dependencies(function: Function, rules: Mapping[str, object], types: Mapping
                     flow(c.update, c.header, both)
                     flow(Var(c.header), c.result, both)
                     flow(c.update, c.result, both)
+    return edges
+
+
+def sources(function: Function) -> dict[str, list[str]]:
+    """For each name the forward computation defines, the names its value is computed from directly
+    (through merges and loops too): `reach(names, sources(f))` is everything `names` are computed from."""
+    edges: dict[str, list[str]] = {}
+    for stmt in walk(function.body):
+        if isinstance(stmt, Assign):
+            edges[stmt.target] = list(used_names(stmt))
+        elif isinstance(stmt, If):
+            for m in stmt.merges:
+                edges[m.target] = [o.name for o in (m.then, m.orelse, stmt.cond) if isinstance(o, Var)]
+        elif isinstance(stmt, (For, While)):
+            for c in stmt.carried:
+                edges[c.result] = edges[c.header] = [o.name for o in (c.init, c.update) if isinstance(o, Var)]
     return edges
 
 

@@ -301,7 +301,7 @@ class _Lowering:
     def for_statement(self, node: ast.For, scope: Scope) -> None:
         if node.orelse:
             raise self.error(UnsupportedError, "'for ... else' is not supported", node.orelse[0])
-        start, stop, step, bind_target = self.iteration(node.iter, node.target, scope, node)
+        start, stop, step, bind_target, backwards = self.iteration(node.iter, node.target, scope, node)
         index_key = node.target.id if isinstance(node.target, ast.Name) and bind_target is None else "#k"
 
         def lower_body(body_scope: Scope) -> None:
@@ -309,7 +309,7 @@ class _Lowering:
                 bind_target(body_scope)
             self.block(node.body, body_scope)
 
-        self.loop(node, scope, index_key, (start, stop, step), lower_body, None, node.body)
+        self.loop(node, scope, index_key, (start, stop, step), lower_body, None, node.body, backwards)
 
     def while_statement(self, node: ast.While, scope: Scope) -> None:
         if node.orelse:
@@ -318,8 +318,10 @@ class _Lowering:
                   node.body)
 
     def loop(self, node: ast.stmt, scope: Scope, index_key: str | None, bounds: tuple[Value, Value, Value] | None,
-             lower_body: Callable[[Scope], None], test: ast.expr | None, body: list[ast.stmt]) -> None:
-        """A `for` over a range (`bounds`) or a `while` (`test`), with its carried values."""
+             lower_body: Callable[[Scope], None], test: ast.expr | None, body: list[ast.stmt],
+             backwards: bool = False) -> None:
+        """A `for` over a range (`bounds`, run `backwards` for `reversed(...)`) or a `while` (`test`), with its
+        carried values."""
         assigned = _assigned_names(body) | ({index_key} if index_key else set())
         carried = [k for k in scope if k in assigned and not isinstance(scope[k], Undefined)
                    and k not in (RETURNED, RESULT, BREAK, CONTINUE)]
@@ -378,8 +380,11 @@ class _Lowering:
             carries.append(ir.Carry(headers[key], types[key], init.operand, update.operand, result,
                                     self.assignment(body, key)))
             scope[key] = Value(Var(result), types[key])
+        if backwards and exit_flag is not None:
+            raise self.error(UnsupportedError, "leaving a loop over reversed(...) early (break or return) is not "
+                             "supported", node, "loop forwards, or let the loop run to its end")
         self.out.append(self.loop_statement(index, bounds, tuple(carries), body_block, test_block, cond,
-                                            exit_flag))
+                                            exit_flag, backwards))
         for key in assigned - set(carried):
             if not key.startswith("#"):
                 scope[key] = Undefined(f"'{key}' is assigned only inside the loop at line {node.lineno}")
@@ -405,21 +410,32 @@ class _Lowering:
         return result.operand
 
     def loop_statement(self, index: str | None, bounds: tuple[Value, Value, Value] | None, carries: tuple[ir.Carry, ...],
-                       body: ir.Block, test: ir.Block, cond: Value | None, until: Operand | None) -> ir.Stmt:
+                       body: ir.Block, test: ir.Block, cond: Value | None, until: Operand | None,
+                       backwards: bool = False) -> ir.Stmt:
         if bounds is not None:
             assert index is not None
             start, stop, step = bounds
-            return ir.For(index, start.operand, stop.operand, step.operand, carries, body, until, self.loc)
+            return ir.For(index, start.operand, stop.operand, step.operand, carries, body, until, self.loc,
+                          reverse=backwards)
         assert cond is not None
         return ir.While(carries, test, cond.operand, body, until, self.loc)
 
     def iteration(self, iterable: ast.expr, target: ast.expr, scope: Scope, node: ast.AST
-                  ) -> tuple[Value, Value, Value, Callable[[Scope], None] | None]:
-        """What a `for` iterates over, as range bounds and a binder of the loop target per iteration."""
+                  ) -> tuple[Value, Value, Value, Callable[[Scope], None] | None, bool]:
+        """What a `for` iterates over, as range bounds, a binder of the loop target per iteration, and
+        whether it runs backwards."""
         zero, one = Value(Const(0), INT), Value(Const(1), INT)
         if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name) and iterable.func.id not in scope:
             spelling, callee = self.callee(iterable, scope)
             kind = callee.spelling if isinstance(callee, Callee) else None
+            if kind == "reversed":
+                inner = iterable.args[0] if len(iterable.args) == 1 and not iterable.keywords else None
+                if inner is None or (isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name)
+                                     and inner.func.id in ("zip", "enumerate", "reversed")):
+                    raise self.error(UnsupportedError, "write `reversed(range(...))` or `reversed(xs)` for a list",
+                                     iterable)
+                start, stop, step, bind, backwards = self.iteration(inner, target, scope, node)
+                return start, stop, step, bind, not backwards
             if kind == "range":
                 args = [self.integer(self.expr(a, scope), a) for a in iterable.args]
                 if not 1 <= len(args) <= 3:
@@ -430,7 +446,7 @@ class _Lowering:
                     args.append(one)
                 if not isinstance(target, ast.Name):
                     raise self.error(UnsupportedError, "a range loop needs a single loop variable", target)
-                return args[0], args[1], args[2], None
+                return args[0], args[1], args[2], None, False
             if kind == "enumerate":
                 if len(iterable.args) != 1 or not (isinstance(target, ast.Tuple) and len(target.elts) == 2):
                     raise self.error(UnsupportedError, "write `for i, x in enumerate(xs)`", iterable)
@@ -443,7 +459,7 @@ class _Lowering:
                     self.bind(target.elts[0], index, body_scope)
                     self.bind(target.elts[1], self.element(items, index, iterable), body_scope)
 
-                return zero, stop, one, bind_enumerate
+                return zero, stop, one, bind_enumerate, False
             if kind == "zip":
                 if not (isinstance(target, ast.Tuple) and len(target.elts) == len(iterable.args) >= 1):
                     raise self.error(UnsupportedError, "write `for a, b in zip(xs, ys)` with one name per list",
@@ -459,7 +475,7 @@ class _Lowering:
                     for element, items in zip(target.elts, lists):
                         self.bind(element, self.element(items, index, iterable), body_scope)
 
-                return zero, stop, one, bind_zip
+                return zero, stop, one, bind_zip, False
             if kind is not None:
                 raise self.error(UnsupportedError, f"loops over {spelling}(...) are not supported", iterable,
                                  "loop over range(...), a list, zip(...) or enumerate(...)")
@@ -471,7 +487,7 @@ class _Lowering:
             assert isinstance(index, Value)
             self.bind(target, self.element(items, index, iterable), body_scope)
 
-        return zero, stop, one, bind_element
+        return zero, stop, one, bind_element, False
 
     def integer(self, value: Value, node: ast.AST) -> Value:
         if value.type not in (INT, BOOL):
@@ -1085,6 +1101,10 @@ def param_types(node: ast.FunctionDef, resolve: Callable[[str], Resolved | None]
             integers(expr.operand)
 
     def iterated(expr: ast.expr, targets: list[ast.expr]) -> None:
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "reversed" \
+                and len(expr.args) == 1:
+            iterated(expr.args[0], targets)
+            return
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id in ("zip", "enumerate"):
             lists = expr.args if expr.func.id == "zip" else expr.args[:1]
             names = targets[0].elts if targets and isinstance(targets[0], ast.Tuple) else []

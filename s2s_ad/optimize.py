@@ -100,7 +100,7 @@ def peephole(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
     -0.0 into 0.0.
     """
     definition = {s.target: s for s in ir.walk(function.body) if isinstance(s, Assign)}
-    protected = _cone(function.exact, definition, function)
+    protected = ir.reach(set(function.exact), ir.sources(function))
     types = ir.types_of(function)
 
     def is_float(operand: Operand) -> bool:
@@ -240,21 +240,6 @@ def _rewritten(stmt: Assign, op: str, args: tuple[Operand, ...], changes: tuple[
     for original, change in changes:
         current[original] = change
     return Assign(stmt.target, op, args, stmt.type, stmt.loc)
-
-
-def _cone(names: tuple[str, ...], definition: Mapping[str, Assign], function: Function) -> set[str]:
-    """Every name the values of `names` are computed from (through merges and loops too)."""
-    sources: dict[str, list[str]] = {}
-    for stmt in ir.walk(function.body):
-        if isinstance(stmt, Assign):
-            sources[stmt.target] = list(ir.used_names(stmt))
-        elif isinstance(stmt, ir.If):
-            for m in stmt.merges:
-                sources[m.target] = [o.name for o in (m.then, m.orelse, stmt.cond) if isinstance(o, Var)]
-        elif isinstance(stmt, (ir.For, ir.While)):
-            for c in stmt.carried:
-                sources[c.result] = sources[c.header] = [o.name for o in (c.init, c.update) if isinstance(o, Var)]
-    return ir.reach(set(names), sources)
 
 
 def _power_of_two(value: object) -> bool:
@@ -411,12 +396,12 @@ def dead_code(function: Function, rules: Mapping[str, Rule] = RULES) -> Function
             elif isinstance(stmt, ir.If):
                 then, orelse = block(stmt.then), block(stmt.orelse)
                 merges = tuple(m for m in stmt.merges if m.target in live)
-                if then or orelse or merges:
+                if _does_something(then) or _does_something(orelse) or merges:
                     out.append(ir.If(stmt.cond, then, orelse, merges, stmt.loc))
             elif isinstance(stmt, (ir.For, ir.While)):
                 body = block(stmt.body)
                 carried = tuple(c for c in stmt.carried if c.header in live or c.result in live)
-                if not body and not carried:
+                if not _does_something(body) and not carried:
                     continue
                 if isinstance(stmt, ir.For):
                     out.append(ir.For(stmt.index, stmt.start, stmt.stop, stmt.step, carried, body, stmt.until,
@@ -428,6 +413,10 @@ def dead_code(function: Function, rules: Mapping[str, Rule] = RULES) -> Function
         return tuple(out)
 
     return _replace(function, _drop_trailing_notes(list(block(function.body))), function.returns)
+
+
+def _does_something(block: ir.Block) -> bool:
+    return any(not isinstance(stmt, ir.Note) for stmt in block)
 
 
 def _needs(stmt: Stmt, live: set[str], rules: Mapping[str, Rule]) -> list[str]:

@@ -69,6 +69,8 @@ def gradient(function: Function, wrt: tuple[str, ...], *, with_value: bool = Fal
     if isinstance(result, tuple) and not seeded:
         raise ValueError("gradient is only defined for scalar-output functions")
     sweep = _Reverse(function, wrt, rules, tuple(o for o in outputs if isinstance(o, Var)))
+    values = [o.name for o in ir.return_operands(function.returns) if isinstance(o, Var)] if with_value or aux else []
+    sweep.returned = set(values)
     seeds: list[ir.Param] = []
     for k, output in enumerate(outputs):
         if seeded:
@@ -94,7 +96,6 @@ def gradient(function: Function, wrt: tuple[str, ...], *, with_value: bool = Fal
         returns = (result, returns)
     body = (*forward, Note("reverse sweep"), *backward)
     name = name or (f"{function.name}_value_and_grad" if with_value else f"{function.name}_grad")
-    values = [o.name for o in ir.return_operands(function.returns) if isinstance(o, Var)] if with_value or aux else []
     return Function(name, (*function.params, *seeds), body, returns, function.loc, function.sources,
                     (*function.exact, *values))
 
@@ -113,6 +114,9 @@ class _Reverse:
         self.definition: dict[str, Assign] = {}
         self.mutated: set[str] = set()
         self.slots = 0  # tape slots handed out: each Push and its Pop share a number
+        self.returned: set[str] = set()  # forward values the derived function returns
+        self.later: list[list[Stmt]] = []  # reverse code of the enclosing blocks, written so far
+        self.sources = ir.sources(function)
         for stmt in ir.walk(function.body):
             if isinstance(stmt, Assign):
                 self.definition[stmt.target] = stmt
@@ -157,15 +161,17 @@ class _Reverse:
 
     def block(self, block: ir.Block, in_loop: bool, before: Callable[[], None] | None = None,
               starts: tuple[str, ...] = (), keep: Mapping[str, Operand] | None = None,
-              loc: Loc | None = None) -> tuple[ir.Block, ir.Block]:
+              loc: Loc | None = None, replay: bool = False) -> tuple[ir.Block, ir.Block]:
         """The forward block and its reverse.
 
         Inside a loop, what the reverse reads of the values this block defines
         (and of `starts`, the loop headers) is recorded at the end of the forward
         block and taken back at the start of the reverse one; `keep` maps names
-        the reverse has under another name (the loop index).
+        the reverse has under another name (the loop index). With `replay`, the
+        reverse computes the iteration again instead, if it can (see `replay`).
         """
         saved, self.out = self.out, []
+        self.later.append(saved)
         if before is not None:
             before()
         self.allocate_lists(block)
@@ -180,15 +186,18 @@ class _Reverse:
                 forward[i] = self.branch(stmt, in_loop)
             elif isinstance(stmt, (ir.For, ir.While)):
                 forward[i] = self.loop(stmt)
+        self.later.pop()
         backward, self.out = tuple(self.out), saved
         if in_loop:
-            return self.tape(tuple(forward), backward, starts, keep or {}, loc or _first_loc(block))
+            return self.tape(tuple(forward), backward, starts, keep or {}, loc or _first_loc(block), replay)
         return tuple(forward), ir.rename(backward, keep or {})
 
     def tape(self, forward: ir.Block, backward: ir.Block, starts: tuple[str, ...],
-             keep: Mapping[str, Operand], loc: Loc | None) -> tuple[ir.Block, ir.Block]:
+             keep: Mapping[str, Operand], loc: Loc | None, replay: bool = False) -> tuple[ir.Block, ir.Block]:
         """Record at the end of `forward` what `backward` reads of its values; recompute the cheap ones."""
         backward = self.reuse(forward, backward)
+        if replay and (replayed := self.replay(forward, backward, starts, keep)) is not None:
+            return replayed
         defined = list(starts)
         for stmt in forward:
             defined.extend(ir.defs(stmt))
@@ -230,6 +239,59 @@ class _Reverse:
                                        stmt.type, stmt.loc))
                 mapping[name] = Var(target)
         return forward, (*prologue, *ir.rename(backward, mapping))
+
+    def replay(self, forward: ir.Block, backward: ir.Block, starts: tuple[str, ...],
+               keep: Mapping[str, Operand]) -> tuple[ir.Block, ir.Block] | None:
+        """The reverse iteration computes what it reads of the forward one again, instead of taping it.
+
+        Possible when what it reads does not depend on the loop's carried values
+        (so the loop only accumulates, `total += f(x[i])`, as a sum over
+        samples does), nor on a list something mutates, and computing it again
+        changes nothing else. The forward loop then records nothing; when
+        nothing else needs its results either, it is dead and the gradient is
+        one loop, as one would write it by hand. None when it is not possible.
+        """
+        defined = set(starts)
+        for stmt in forward:
+            defined.update(ir.defs(stmt))
+        needed = (ir.free_names(backward) & defined) - set(keep)
+        if not needed.isdisjoint(starts):  # the reverse reads a carried value as this iteration saw it
+            return None
+        chosen: list[Stmt] = []
+        for stmt in reversed(forward):  # what computes `needed`, and whatever records on the tape
+            inner = list(ir.walk((stmt,)))
+            if any(isinstance(s, ir.Push) for s in inner) or any(n in needed for s in inner for n in ir.defs(s)):
+                chosen.append(stmt)
+                needed.update(ir.free_names((stmt,)))
+        if not chosen:
+            return None
+        again = tuple(reversed(chosen))
+        if ir.free_names(again) & set(starts):
+            return None
+        for stmt in ir.walk(again):
+            if isinstance(stmt, (Effect, ir.Pop)) or (isinstance(stmt, Assign) and not self.rules[stmt.op].pure):
+                return None
+            if not self.mutated.isdisjoint((*ir.defs(stmt), *ir.used_names(stmt))):  # a list that changes
+                return None
+
+        def fresh(name: str) -> str:
+            new = self.namer.fresh(name)
+            if name in self.types:
+                self.types[new] = self.types[name]
+            return new
+
+        copy, mapping = ir.renamed_copy(again, fresh)
+        mapping.update(keep)
+        note = Note("this iteration again (the loop only accumulates: nothing is taped)")
+        return ir.without_pushes(forward), (note, *ir.rename(copy, keep), *ir.rename(backward, mapping))
+
+    def needed_later(self, names: set[str]) -> bool:
+        """Whether the derived function reads any of `names` after this point: it returns them, or the
+        reverse code written so far reads them or a forward value computed from them."""
+        reads = set(self.returned)
+        for emitted in (*self.later, self.out):
+            reads.update(ir.free_names(tuple(emitted)))
+        return not names.isdisjoint(ir.reach(reads, self.sources))
 
     def reuse(self, forward: ir.Block, backward: ir.Block) -> ir.Block:
         """A value the reverse block computes that its forward block computed too is read from the
@@ -490,9 +552,13 @@ class _Reverse:
         index = stmt.index if isinstance(stmt, ir.For) else None
         reverse_index = self.namer.fresh(index or "_")
         keep = {index: Var(reverse_index)} if index else {}
+        # A loop that changes no list and whose results nothing reads later is worth computing again in
+        # reverse rather than taping: its forward copy is then dead.
+        replay = isinstance(stmt, ir.For) and stmt.until is None and not _has_effect(stmt.body, self.rules) \
+            and not self.needed_later({c.result for c in stmt.carried})
         forward_body, reverse_body = self.block(stmt.body, True, before=flow_into_updates,
                                                 starts=tuple(c.header for c in stmt.carried), keep=keep,
-                                                loc=stmt.loc)
+                                                loc=stmt.loc, replay=replay)
         after = self.adjoint
         reverse_carries = []
         results: dict[str, str] = {}
@@ -524,9 +590,10 @@ class _Reverse:
             count = Var(total)
         if isinstance(stmt, ir.For):
             self.out.append(ir.For(reverse_index, stmt.start, stmt.stop, stmt.step, tuple(reverse_carries),
-                                   reverse_body, None, stmt.loc, reverse=True, limit=count))
+                                   reverse_body, None, stmt.loc, reverse=not stmt.reverse, limit=count))
             forward: ir.For | ir.While = ir.For(stmt.index, stmt.start, stmt.stop, stmt.step,
-                                                (*stmt.carried, *counter), forward_body, stmt.until, stmt.loc)
+                                                (*stmt.carried, *counter), forward_body, stmt.until, stmt.loc,
+                                                stmt.reverse)
         else:
             assert count is not None
             self.out.append(ir.For(reverse_index, Const(0), count, Const(1), tuple(reverse_carries), reverse_body,
@@ -536,6 +603,10 @@ class _Reverse:
             if isinstance(c.init, Var) and c.init.name in self.active:
                 self.accumulate(c.init.name, Var(results[c.header]), Const(1), stmt.loc)
         return forward
+
+
+def _has_effect(block: ir.Block, rules: Mapping[str, Rule]) -> bool:
+    return any(isinstance(s, Effect) or (isinstance(s, Assign) and not rules[s.op].pure) for s in ir.walk(block))
 
 
 def _first_loc(block: ir.Block) -> Loc | None:

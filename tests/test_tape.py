@@ -12,7 +12,11 @@ The contract: one push per iteration of a loop whose reverse sweep needs
 values that change from one iteration to the next; nothing for values that
 are loop-invariant or cheap to recompute (the loop index, an element of a
 list that is not mutated), nothing at all outside loops, and an empty tape
-when the gradient returns.
+when the gradient returns. A loop that only accumulates (its reverse reads
+nothing that depends on what it carries: a sum over samples) and whose
+results nothing else needs records nothing: its reverse computes each
+iteration again, and the forward copy of the loop disappears. With
+`value_and_grad` its results are returned, so it runs forward and tapes.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from typing import Any
 import pytest
 from conftest import numeric_gradient
 
-from s2s_ad import grad
+from s2s_ad import grad, value_and_grad
 
 
 class Recorder(list):  # type: ignore[type-arg]
@@ -56,9 +60,10 @@ def generated_text(derivative: Callable[..., Any]) -> str:
     return text
 
 
-def instrumented(f: Callable[..., float], **options: Any) -> tuple[Callable[..., Any], list[Recorder]]:
-    """grad(f), recompiled with its tape replaced by a Recorder; the recorders made, one per call."""
-    derivative = grad(f, **options)
+def instrumented(f: Callable[..., float], derive: Callable[..., Any] = grad,
+                 **options: Any) -> tuple[Callable[..., Any], list[Recorder]]:
+    """derive(f), recompiled with its tape replaced by a Recorder; the recorders made, one per call."""
+    derivative = derive(f, **options)
     text = generated_text(derivative)
     tapes: list[Recorder] = []
     replaced = text.replace("_tape = []", "_tape = __record__()")
@@ -68,9 +73,9 @@ def instrumented(f: Callable[..., float], **options: Any) -> tuple[Callable[...,
     return namespace[derivative.__name__], tapes  # type: ignore[return-value]
 
 
-def pushed_expressions(f: Callable[..., float], **options: Any) -> list[str]:
+def pushed_expressions(f: Callable[..., float], derive: Callable[..., Any] = grad, **options: Any) -> list[str]:
     """The source of every expression pushed on the tape (a tuple counts as its items)."""
-    tree = ast.parse(generated_text(grad(f, **options)))
+    tree = ast.parse(generated_text(derive(f, **options)))
     found = []
     for node in ast.walk(tree):
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append"
@@ -186,13 +191,21 @@ def test_the_loop_index_and_elements_of_an_unmutated_list_are_not_pushed() -> No
 
 
 def test_a_branch_inside_a_loop_records_the_taken_branch() -> None:
-    pushed = pushed_expressions(signed_sum)
+    pushed = pushed_expressions(signed_sum, value_and_grad)
     assert len(pushed) == 1
+    derivative, tapes = instrumented(signed_sum, value_and_grad)
+    xs = [0.5, -1.0, 2.0, -0.3, 0.9]
+    assert derivative(xs)[1] == pytest.approx([2 * x if x > 0 else -math.cos(x) for x in xs])
+    (tape,) = tapes
+    assert tape.pushed == [x > 0 for x in xs]
+
+
+def test_a_branch_inside_a_loop_that_only_accumulates_is_decided_again_in_reverse() -> None:
+    assert pushed_expressions(signed_sum) == []
     derivative, tapes = instrumented(signed_sum)
     xs = [0.5, -1.0, 2.0, -0.3, 0.9]
     assert derivative(xs) == pytest.approx([2 * x if x > 0 else -math.cos(x) for x in xs])
-    (tape,) = tapes
-    assert tape.pushed == [x > 0 for x in xs]
+    assert tapes == [] or tapes[0].pushes == 0
 
 
 # -- by running it -------------------------------------------------------------------
@@ -263,12 +276,26 @@ def test_logistic_regression_tape_counts() -> None:
             total -= y[i] * math.log(s) + (1.0 - y[i]) * math.log(1.0 - s)
         return total / len(X)
 
-    derivative, tapes = instrumented(bce, wrt=("w", "b"))
     X = [[0.5, 1.0], [-1.0, 0.3], [2.0, -0.4], [0.1, 0.1], [1.0, 1.0]]
     y = [1.0, 0.0, 1.0, 0.0, 1.0]
-    derivative([0.3, -0.2], 0.1, X, y)
+    derivative, tapes = instrumented(bce, value_and_grad, wrt=("w", "b"))
+    value, with_value = derivative([0.3, -0.2], 0.1, X, y)
     (tape,) = tapes
     assert (tape.pushes, tape.pops, tape.longest, len(tape)) == (len(X), len(X), len(X), 0)
+    assert value == bce([0.3, -0.2], 0.1, X, y)
+
+    # The gradient alone needs no value of the loop: each sample is computed again in reverse, no tape, and
+    # the forward loop is gone (one exp per sample, in the reverse loop).
+    derivative, tapes = instrumented(bce, wrt=("w", "b"))
+    alone = derivative([0.3, -0.2], 0.1, X, y)
+    assert tapes == [] or tapes[0].pushes == 0
+    code = [line for line in generated_text(grad(bce, wrt=("w", "b"))).splitlines()
+            if not line.lstrip().startswith("#")]
+    assert not any("_tape" in line for line in code)
+    assert sum(line.count("math.exp(") for line in code) == 1
+    numeric = numeric_gradient(lambda w0, w1, b: bce([w0, w1], b, X, y), (0.3, -0.2, 0.1))
+    assert [*alone[0], alone[1]] == pytest.approx(numeric, rel=1e-6)
+    assert [*with_value[0], with_value[1]] == pytest.approx(numeric, rel=1e-6)
 
 
 def test_an_element_of_a_local_list_not_mutated_in_the_loop_is_not_pushed() -> None:
@@ -290,9 +317,9 @@ def huber_sum(xs: list[float], c: float) -> float:
 
 
 def test_a_branch_in_a_loop_pushes_once_per_iteration() -> None:
-    derivative, tapes = instrumented(huber_sum)
+    derivative, tapes = instrumented(huber_sum, value_and_grad)
     xs = [0.5, 3.0, 1.2, -2.0]
-    got = derivative(xs, 1.1)
+    got = derivative(xs, 1.1)[1]
     assert list(got[0]) + [got[1]] == pytest.approx(
         list(numeric_gradient(lambda *v: huber_sum(list(v[:-1]), v[-1]), (*xs, 1.1))), rel=1e-6)
     assert tapes[0].pushes == len(xs)

@@ -1,10 +1,17 @@
 def huber_fit_grad(a, b, xs, ys):
-    _tape = []
     # line 45: for x, y in zip(xs, ys):
     _t1 = len(xs)
     _t2 = len(ys)
     _t3 = _t2 if _t2 < _t1 else _t1
-    for _k in range(_t3):
+    # reverse sweep
+    # line 42: def huber_fit(a: float, b: float, xs: list[float], ys: list[float]) -> float:
+    xs_bar = [0.0] * len(xs)
+    ys_bar = [0.0] * len(ys)
+    # line 45: for x, y in zip(xs, ys):
+    a_bar, b_bar = 0.0, 0.0
+    for _k in reversed(range(_t3)):
+        # this iteration again (the loop only accumulates: nothing is taped)
+        # line 45: for x, y in zip(xs, ys):
         x = xs[_k]
         y = ys[_k]
         # line 46: total += huber(a * x + b - y, 1.0)
@@ -14,18 +21,6 @@ def huber_fit_grad(a, b, xs, ys):
         # line 36: if abs(r) <= delta:
         _t7 = abs(_t6)
         _t8 = _t7 <= 1.0
-        # line 45: for x, y in zip(xs, ys):
-        _tape.append((_t6, _t8))
-    # reverse sweep
-    # line 42: def huber_fit(a: float, b: float, xs: list[float], ys: list[float]) -> float:
-    xs_bar = [0.0] * len(xs)
-    ys_bar = [0.0] * len(ys)
-    # line 45: for x, y in zip(xs, ys):
-    a_bar, b_bar = 0.0, 0.0
-    for _k in reversed(range(_t3)):
-        _t6, _t8 = _tape.pop()
-        x = xs[_k]
-        # line 36: if abs(r) <= delta:
         if _t8:
             # line 37: return 0.5 * r * r
             _t9 = 0.5 * _t6
