@@ -13,6 +13,7 @@ generation prints each family under one Python name where lifetimes allow.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -81,6 +82,14 @@ class Global:
 
 
 Operand = Union[Var, Const, Global]
+
+
+def identity(operand: Operand) -> object:
+    """What tells operands apart: `Const(2) == Const(2.0)` and `Const(0.0) == Const(-0.0)` are equal as
+    dataclasses, but not as values a program computes with."""
+    if isinstance(operand, Const):
+        return Const, type(operand.value), repr(operand.value)
+    return operand
 
 
 def const_type(value: object) -> Scalar:
@@ -680,17 +689,22 @@ def fold(rules: Mapping[str, object], op: str, args: tuple[Operand, ...],
             return left
         if _is(left, 1) and keeps_type(right, left):
             return right
-    elif op == "pow" and _is(args[1], 1):
-        return args[0]
+    elif op == "pow" and _is(args[1], 1) and (type(args[1].value) is int or _is_float(args[0], type_of)):  # type: ignore[union-attr]
+        return args[0]  # n ** 1.0 is a float when n is an int
     elif op == "div" and _is(args[1], 1) and type_of is not None and type_of(args[0]) == FLOAT:
         return args[0]  # n / 1 is a float when n is an int
-    elif op == "sub" and _is(args[1], 0) and keeps_type(args[0], args[1]):
-        return args[0]
+    elif op == "sub" and _is(args[1], 0) and math.copysign(1, args[1].value) > 0 \
+            and keeps_type(args[0], args[1]):  # type: ignore[union-attr]
+        return args[0]  # not x - -0.0, which is x + 0.0
     elif op == "pow" and _is(args[1], 0) and type_of is not None:
         # x ** 0 is 1 for every x (nan and inf too); its type follows the operands'.
         kind = FLOAT if FLOAT in (type_of(args[0]), const_type(args[1].value)) else INT  # type: ignore[union-attr]
         return Const(1.0 if kind == FLOAT else 1)
     return None
+
+
+def _is_float(operand: Operand, type_of: Callable[[Operand], Type] | None) -> bool:
+    return type_of is not None and type_of(operand) == FLOAT
 
 
 def _is(operand: Operand, value: float) -> bool:

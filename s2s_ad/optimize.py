@@ -56,7 +56,7 @@ def propagate(function: Function, rules: Mapping[str, Rule] = RULES) -> Function
                 merges = []
                 for m in stmt.merges:
                     a, b = sub(m.then), sub(m.orelse)
-                    if a == b:
+                    if ir.identity(a) == ir.identity(b):
                         mapping[m.target] = a
                     else:
                         merges.append(ir.Merge(m.target, m.type, a, b))
@@ -91,7 +91,8 @@ def peephole(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
     """Exact local rewrites that make the code cheaper.
 
     `--x` is `x`, exactly. `c1 * (c2 * x)` is `(c1 * c2) * x` when `c2` is a
-    power of two (scaling by it is exact, so nothing rounds differently).
+    power of two and neither is smaller than 1 in size (scaling up by a power
+    of two is exact, and neither side can overflow where the other does not).
     An int constant beside a float becomes a float constant (`2 * x` is
     `2.0 * x`; Python runs the second faster). `x ** 2` becomes `x * x` and `x ** -1` becomes `1 / x`, which are correctly
     rounded where the C library's `pow` may not be: so these two are not made
@@ -117,22 +118,24 @@ def peephole(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
                 args = floats
         if op == "pow" and isinstance(args[1], ir.Const) and not isinstance(args[1].value, bool) \
                 and stmt.target not in protected:
-            if args[1].value == 2:
+            if args[1].value == 2 and (type(args[1].value) is int or is_float(args[0])):  # n ** 2.0 is a float
                 return Assign(stmt.target, "mul", (args[0], args[0]), stmt.type, stmt.loc)
             if args[1].value == -1 and stmt.type == ir.FLOAT:
                 return Assign(stmt.target, "div", (ir.Const(1.0), args[0]), stmt.type, stmt.loc)
         if op == "neg" and isinstance(args[0], Var):
             inner = definition.get(args[0].name)
-            if inner is not None and inner.op == "neg" and inner.type == stmt.type:
+            if inner is not None and inner.op == "neg" and (is_float(inner.args[0]) or stmt.type == ir.INT
+                                                            and types.get(getattr(inner.args[0], "name", "")) == ir.INT):
                 return Assign(stmt.target, "copy", inner.args, stmt.type, stmt.loc)
         if op == "mul" and stmt.type == ir.FLOAT:
             constant, other = (args[0], args[1]) if isinstance(args[0], ir.Const) else (args[1], args[0])
             inner = definition.get(other.name) if isinstance(other, Var) else None
             if isinstance(constant, ir.Const) and inner is not None and inner.op == "mul" and inner.type == ir.FLOAT:
                 k, rest = (inner.args[0], inner.args[1]) if isinstance(inner.args[0], ir.Const) else inner.args
-                if isinstance(k, ir.Const) and _power_of_two(k.value):
+                # Exact only when neither scaling shrinks: `0.25 * (4.0 * x)` overflows where `x` does not.
+                if isinstance(k, ir.Const) and _power_of_two(k.value) and abs(k.value) >= 1 and abs(constant.value) >= 1:
                     product = float(constant.value) * float(k.value)
-                    if math.isfinite(product) and product != 0:
+                    if math.isfinite(product):
                         return Assign(stmt.target, "mul", (ir.Const(product), rest), stmt.type, stmt.loc)
         return stmt
 
@@ -165,8 +168,9 @@ def signs(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
     `a * b`, `-a * (2.0 * x)` is `a * (-2.0 * x)`, and a product with a negated factor that only a sum
     reads hands its sign to the sum.
 
-    All exact: IEEE negation flips the sign bit and nothing else, products and quotients round the
-    same whatever their signs, and `p - q` is defined as `p + -q`. A statement is changed in place
+    All exact, for floats: IEEE negation flips the sign bit and nothing else, products and quotients
+    round the same whatever their signs, and `p - q` is defined as `p + -q`. Ints are left alone (`-0`
+    is `0`, so moving an int's sign can change the sign of a float zero). A statement is changed in place
     only when a single statement reads it, and then only together with that reader.
     """
     uses: dict[str, int] = {}
@@ -189,11 +193,11 @@ def signs(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
         when the operand carries a negation to remove (so `p + q` is never churned into `p - -q`)."""
         if isinstance(operand, ir.Const):
             value = operand.value
-            if type(value) in (int, float) and (value < 0 or not strict):
+            if type(value) is float and (value < 0 or not strict):
                 return ir.Const(-value), ()
             return None
         definition = current.get(operand.name) if isinstance(operand, Var) else None
-        if definition is None or not isinstance(definition.type, ir.Scalar):
+        if definition is None or definition.type != ir.FLOAT:  # -0 is 0: negating an int flips no sign bit
             return None
         if definition.op == "neg":
             return definition.args[0], ()
@@ -227,7 +231,7 @@ def signs(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
 
     for stmt in ir.walk(function.body):
         if isinstance(stmt, Assign):
-            current[stmt.target] = rewrite(stmt) if isinstance(stmt.type, ir.Scalar) else stmt
+            current[stmt.target] = rewrite(stmt) if stmt.type == ir.FLOAT else stmt
 
     def block(statements: ir.Block) -> ir.Block:
         return tuple(current[s.target] if isinstance(s, Assign) else ir.with_blocks(s, block) for s in statements)
@@ -297,12 +301,12 @@ def common_subexpressions(function: Function, rules: Mapping[str, Rule] = RULES)
             return isinstance(stmt.args[0], (Var, ir.Global)) and stmt.args[0].name not in mutated
         return rule.pure and not rule.structural
 
-    def block(statements: ir.Block, seen: dict[tuple[str, tuple[Operand, ...]], str]) -> ir.Block:
+    def block(statements: ir.Block, seen: dict[tuple[str, tuple[object, ...]], str]) -> ir.Block:
         out: list[Stmt] = []
         for stmt in statements:
             stmt = ir.rename_statement(stmt, mapping) if not isinstance(stmt, (ir.If, ir.For, ir.While)) else stmt
             if isinstance(stmt, Assign):
-                key = (stmt.op, stmt.args)
+                key = (stmt.op, tuple(map(ir.identity, stmt.args)))
                 if shareable(stmt):
                     if key in seen:
                         mapping[stmt.target] = Var(seen[key])
@@ -365,6 +369,87 @@ def _mutated_lists(function: Function) -> set[str]:
         elif isinstance(stmt, ir.Pop):
             mutated.update(t for t, ty in zip(stmt.targets, stmt.types) if isinstance(ty, ir.ListOf))
     return ir.reach(mutated, links)
+
+
+def hoist(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
+    """A read of a list that a loop does not change, at a position the loop does not change, moves out of
+    the loop (`row = X[i]` before `for k in ...: row[k]`), when the read cannot fail where the loop
+    would not have run: its position is the index of an enclosing loop over `range(len(that list))`.
+    Lengths move out too (of lists nothing resizes)."""
+    mutated = _mutated_lists(function)
+    direct = _directly_mutated(function)
+    length_of: dict[str, str] = {}  # n -> the list whose len(...) n is
+    same: dict[str, str] = {}  # a list -> a list of the same length (zeros_like)
+    for stmt in ir.walk(function.body):
+        if isinstance(stmt, Assign) and stmt.op == "len" and isinstance(stmt.args[0], Var):
+            length_of[stmt.target] = stmt.args[0].name
+        elif isinstance(stmt, Assign) and stmt.op == "zeros_like" and isinstance(stmt.args[0], Var):
+            same[stmt.target] = stmt.args[0].name
+
+    def root(name: str) -> str:
+        while name in same:
+            name = same[name]
+        return name
+
+    def movable(stmt: Stmt, inside: set[str], bounded: set[tuple[str, str]]) -> bool:
+        if not isinstance(stmt, Assign) or stmt.op not in ("index", "len") or not isinstance(stmt.args[0], Var):
+            return False
+        items = stmt.args[0].name
+        if any(isinstance(a, Var) and a.name in inside for a in stmt.args):
+            return False
+        if stmt.op == "len":
+            return items not in mutated
+        position = stmt.args[1]
+        if items in direct or (not isinstance(stmt.type, ir.ListOf) and items in mutated):
+            return False
+        return isinstance(position, Var) and (position.name, root(items)) in bounded
+
+    def block(statements: ir.Block, bounded: set[tuple[str, str]]) -> ir.Block:
+        out: list[Stmt] = []
+        for stmt in statements:
+            if isinstance(stmt, ir.For):
+                inner = set(bounded)
+                if isinstance(stmt.start, ir.Const) and stmt.start.value >= 0 and stmt.step == ir.Const(1) \
+                        and isinstance(stmt.stop, Var) and stmt.stop.name in length_of:
+                    inner.add((stmt.index, root(length_of[stmt.stop.name])))
+                body = block(stmt.body, inner)
+                inside = {n for s in ir.walk(body) for n in ir.defs(s)} | set(ir.defs(stmt))
+                kept: list[Stmt] = []
+                for s in body:  # in order: what a moved read defines is outside the loop for the next ones
+                    if movable(s, inside, bounded):
+                        out.append(s)
+                        inside.difference_update(ir.defs(s))
+                    else:
+                        kept.append(s)
+                out.append(ir.with_blocks(stmt, lambda _b, kept=tuple(kept): kept))  # type: ignore[misc]
+            else:
+                out.append(ir.with_blocks(stmt, lambda b: block(b, bounded)))
+        return tuple(out)
+
+    return _replace(function, block(function.body, set()), function.returns)
+
+
+def _directly_mutated(function: Function) -> set[str]:
+    """Lists whose own slots something changes (not through a row they hold), with their copies."""
+    changed = {s.args[0].name for s in ir.walk(function.body)
+               if isinstance(s, (ir.Effect, Assign)) and (isinstance(s, ir.Effect) or s.op == "pop")
+               and s.args and isinstance(s.args[0], Var)}
+    changed |= {t for s in ir.walk(function.body) if isinstance(s, ir.Pop) for t in s.targets}
+    links: dict[str, list[str]] = {}
+    for stmt in ir.walk(function.body):
+        pairs: list[tuple[Operand, str]] = []
+        if isinstance(stmt, Assign) and stmt.op == "copy":
+            pairs = [(stmt.args[0], stmt.target)]
+        elif isinstance(stmt, ir.If):
+            pairs = [(m.then, m.target) for m in stmt.merges] + [(m.orelse, m.target) for m in stmt.merges]
+        elif isinstance(stmt, (ir.For, ir.While)):
+            pairs = [(o, c.header) for c in stmt.carried for o in (c.init, c.update)] + [
+                (Var(c.header), c.result) for c in stmt.carried]
+        for a, b in pairs:
+            if isinstance(a, Var):
+                links.setdefault(a.name, []).append(b)
+                links.setdefault(b, []).append(a.name)
+    return ir.reach(changed, links)
 
 
 def _without_blocks(stmt: ir.For | ir.While) -> ir.For | ir.While:
@@ -466,4 +551,4 @@ def _replace(function: Function, body: ir.Block, returns: ir.Returns) -> Functio
     return Function(function.name, function.params, body, returns, function.loc, function.sources, function.exact)
 
 
-PASSES: tuple[Pass, ...] = (propagate, peephole, signs, propagate, common_subexpressions, dead_code, tape_slots)
+PASSES: tuple[Pass, ...] = (propagate, peephole, signs, propagate, hoist, common_subexpressions, dead_code, tape_slots)

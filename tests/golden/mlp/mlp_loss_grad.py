@@ -16,9 +16,9 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
         for j in range(_t4):
             _t5 = b1[j]
             _t6 = len(x)
+            _t7 = W1[j]
             _acc_2 = 0
             for k in range(_t6):
-                _t7 = W1[j]
                 _t8 = _t7[k]
                 _t9 = x[k]
                 _t10 = _t8 * _t9
@@ -86,11 +86,11 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
             _t20 = _t12 * _t12
             _t21 = 1.0 - _t20
             _t11_bar = _t12_bar * _t21
+            _t7 = W1[j]
+            _t7_bar = W1_bar[j]
             for k in reversed(range(_t6)):
-                _t7 = W1[j]
                 _t8 = _t7[k]
                 _t9 = x[k]
-                _t7_bar = W1_bar[j]
                 _t8_bar = _t11_bar * _t9
                 _t9_bar = _t11_bar * _t8
                 x_bar[k] += _t9_bar
