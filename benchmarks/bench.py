@@ -424,7 +424,7 @@ class SizeRow:
     target: int
     primitives: int
     stages: dict[str, float]
-    gc_off: float | None = None  # transform time with the garbage collector disabled
+    gc_on: float | None = None  # transform time with the garbage collector running throughout
 
     @property
     def transform(self) -> float:
@@ -443,10 +443,11 @@ FAMILIES: dict[str, Callable[[int], Callable[..., Any]]] = {
 
 
 def transform_vs_size(family: str, sizes: Sequence[int], repeats: int) -> list[SizeRow]:
-    """Per-stage transform time (median of `repeats`) of straight-line functions of about `sizes` primitives.
+    """Per-stage transform time (median of `repeats`) of straight-line functions of about `sizes` primitives,
+    with the garbage collector paused as `grad` pauses it.
 
-    One more run with the garbage collector off separates the collector's
-    share (which grows with the number of live objects) from the pipeline's.
+    One more run with the collector running throughout shows its share (which
+    grows with the number of live objects).
     """
     rows = []
     for size in sizes:
@@ -455,16 +456,13 @@ def transform_vs_size(family: str, sizes: Sequence[int], repeats: int) -> list[S
         primitives = 0
         for _ in range(repeats):
             gc.collect()
-            stages, primitives = staged_transform(f)
+            with api.collector_paused():
+                stages, primitives = staged_transform(f)
             samples.append(stages)
         medians = {s: statistics.median(x[s] for x in samples) for s in samples[0]}
         row = SizeRow(family, size, primitives, medians)
         gc.collect()
-        gc.disable()
-        try:
-            row.gc_off = SizeRow(family, size, primitives, staged_transform(f)[0]).transform
-        finally:
-            gc.enable()
+        row.gc_on = SizeRow(family, size, primitives, staged_transform(f)[0]).transform
         rows.append(row)
         print(f"[bench]   {family} {primitives}: transform {row.transform:.3f} s", file=sys.stderr)
     return rows
@@ -819,8 +817,9 @@ def report(res: Results) -> str:
               "'transform' is lower + reverse + optimize + generate + compile, the issue's definition; "
               "'grad() total' adds the frontend (reading the source, parsing, resolving names), which a first "
               "`grad(f)` call also pays. 'naming' is the part of generate that picks Python names "
-              "(`codegen._python_names`), timed on its own and not added to the totals. 'gc off' is one more "
-              "transform with the garbage collector disabled.", ""]
+              "(`codegen._python_names`), timed on its own and not added to the totals. The garbage collector is "
+              "paused meanwhile, as `grad` pauses it (the transform frees nothing until it is done); 'gc on' is "
+              "one more transform with the collector running throughout.", ""]
     for family in FAMILIES:
         rows_f = [r for r in res.sizes if r.family == family]
         if not rows_f:
@@ -830,14 +829,14 @@ def report(res: Results) -> str:
         for r in rows_f:
             rows.append([str(r.primitives), *(fmt_time(r.stages.get(s)) for s in STAGES),
                          fmt_time(r.stages.get("naming")), fmt_time(r.transform),
-                         f"{r.transform / r.primitives * 1e6:.0f} µs", fmt_time(r.gc_off), fmt_time(r.total)])
-        lines += table(["primitives", *STAGES, "(naming)", "transform", "per primitive", "gc off", "grad() total"],
+                         f"{r.transform / r.primitives * 1e6:.0f} µs", fmt_time(r.gc_on), fmt_time(r.total)])
+        lines += table(["primitives", *STAGES, "(naming)", "transform", "per primitive", "gc on", "grad() total"],
                        rows) + [""]
         big = [r for r in rows_f if r.primitives >= 300]
         big = big if len(big) >= 2 else rows_f
         exps = {s: slope(big, lambda r, s=s: r.stages.get(s)) for s in (*STAGES, "naming")}
         exps["transform"] = slope(big, lambda r: r.transform)
-        exps["gc off"] = slope(big, lambda r: r.gc_off)
+        exps["gc on"] = slope(big, lambda r: r.gc_on)
         exps["grad() total"] = slope(big, lambda r: r.total)
         lines += [f"Growth exponent k in time ~ size^k, fitted over sizes from {big[0].primitives} up "
                   "(1.0 is linear):", ""]

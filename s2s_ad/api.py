@@ -8,13 +8,14 @@ itself, so calling it costs exactly what calling generated code costs.
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import gc
 import os
 import sys
 import types
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,11 +43,19 @@ def build(parsed: ParsedFunction, wrt: Wrt, *, with_value: bool = False, verbose
           kind: str = "grad", has_aux: bool = False, rules: Mapping[str, Rule] = RULES) -> Built:
     """Run the pipeline on one function (see `_build`); the garbage collector pauses meanwhile,
     as the transform makes many small objects and frees none of them until it is done."""
+    with collector_paused():
+        return _build(parsed, wrt, with_value=with_value, verbose=verbose, kind=kind, has_aux=has_aux,
+                      table=rules)
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """The garbage collector off meanwhile: a transform makes many small objects and frees none of them
+    until it is done, so collecting on the way only costs time."""
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _build(parsed, wrt, with_value=with_value, verbose=verbose, kind=kind, has_aux=has_aux,
-                      table=rules)
+        yield
     finally:
         if collecting:
             gc.enable()
@@ -201,7 +210,8 @@ def _derive(f: Callable[..., Any], wrt: Wrt, with_value: bool = False, verbose: 
             namespace[name] = found.value
     for rule in built.rules.values():
         namespace.update(rule.callables)  # the functions custom derivatives call
-    compiled = codegen.compile_generated(built.generated, namespace, label=f"{parsed.qualname or parsed.name}")
+    with collector_paused():
+        compiled = codegen.compile_generated(built.generated, namespace, label=f"{parsed.qualname or parsed.name}")
     compiled.__s2s_ad__ = built  # type: ignore[attr-defined]
     compiled.__s2s_ad_parsed__ = parsed  # type: ignore[attr-defined]
     compiled.__s2s_ad_constants__ = _constants(parsed)  # type: ignore[attr-defined]

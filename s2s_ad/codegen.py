@@ -351,6 +351,8 @@ class _Webs:
         return [self.members[root] for root in self.members if self.parent[root] == root]
 
     def hull(self, web: list[str]) -> tuple[float, float]:
+        if len(web) == 1 and web[0] not in self.life.writes:
+            return self.life.interval(web[0])
         key = id(web)
         if key not in self._hulls:
             points = [p for n in web for p in (*self.life.interval(n), *self.life.writes.get(n, ()))]
@@ -359,6 +361,8 @@ class _Webs:
 
     def preferred(self, web: list[str]) -> str:
         """The name a web is printed under: a parameter, else its earliest non-temporary, else its earliest."""
+        if len(web) == 1:
+            return web[0]
         key = id(web)
         if key not in self._preferred:
             ordered = sorted(web, key=lambda n: self.life.interval(n))

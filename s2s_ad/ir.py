@@ -352,8 +352,9 @@ def rename_statement(stmt: Stmt, mapping: Mapping[str, Operand]) -> Stmt:
         return tuple(Carry(c.header, c.type, sub(c.init), sub(c.update), c.result) for c in carried)
 
     if isinstance(stmt, Assign):
-        args = subs(stmt.args)
-        return stmt if args == stmt.args else Assign(stmt.target, stmt.op, args, stmt.type, stmt.loc)
+        if not any(type(a) is Var and a.name in mapping for a in stmt.args):
+            return stmt
+        return Assign(stmt.target, stmt.op, subs(stmt.args), stmt.type, stmt.loc)
     if isinstance(stmt, Effect):
         return Effect(stmt.op, subs(stmt.args), stmt.loc)
     if isinstance(stmt, Push):

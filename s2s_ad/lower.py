@@ -132,7 +132,7 @@ class _Lowering:
 
     def reserve(self, node: ast.AST) -> None:
         """Source names are taken: no temporary or adjoint may be called like one."""
-        for child in ast.walk(node):
+        for child in _nodes(node):
             if isinstance(child, ast.Name):
                 self.namer.reserved.add(child.id)
             elif isinstance(child, ast.arg):
@@ -1142,7 +1142,7 @@ def param_types(node: ast.FunctionDef, resolve: Callable[[str], Resolved | None]
             if found and ir.list_depth(type_) > found[1]:
                 note(found[0], found[1] + ir.list_depth(type_))
 
-    for child in ast.walk(node):
+    for child in _nodes(node):
         if isinstance(child, ast.Subscript):
             found = root_depth(child)
             if found:
@@ -1179,6 +1179,19 @@ def param_types(node: ast.FunctionDef, resolve: Callable[[str], Resolved | None]
         else:
             types.append(INT if name in integer else FLOAT)
     return tuple(types)
+
+
+def _nodes(node: ast.AST) -> list[ast.AST]:
+    """Every node under `node`, itself included (what `ast.walk` yields, in a list, twice as fast)."""
+    found = [node]
+    for parent in found:  # grows while it is read
+        for field in parent._fields:
+            value = getattr(parent, field, None)
+            if type(value) is list:
+                found.extend([item for item in value if isinstance(item, ast.AST)])
+            elif isinstance(value, ast.AST):
+                found.append(value)
+    return found
 
 
 def _data_type(value: object) -> Type:

@@ -111,7 +111,8 @@ def peephole(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
 
     def rewrite(stmt: Assign) -> Assign:
         op, args = stmt.op, stmt.args
-        if op in _FLOAT_SPECIALIZED and any(map(is_float, args)):
+        if op in _FLOAT_SPECIALIZED and any(type(a) is ir.Const and type(a.value) is int for a in args) \
+                and any(map(is_float, args)):
             floats = tuple(_as_float(a) for a in args)
             if any(f is not a for f, a in zip(floats, args)):  # Const(2) == Const(2.0): compare identity
                 stmt = Assign(stmt.target, op, floats, stmt.type, stmt.loc)
@@ -181,6 +182,7 @@ def signs(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
         if isinstance(operand, Var):
             uses[operand.name] = uses.get(operand.name, 0) + 2
     current: dict[str, Assign] = {}
+    bearing: set[str] = set()  # names that may carry a negation to remove (a superset: a quick first test)
     namers: list[ir.Namer] = []
 
     def namer() -> ir.Namer:
@@ -195,6 +197,8 @@ def signs(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
             value = operand.value
             if type(value) is float and (value < 0 or not strict):
                 return ir.Const(-value), ()
+            return None
+        if strict and isinstance(operand, Var) and operand.name not in bearing:
             return None
         definition = current.get(operand.name) if isinstance(operand, Var) else None
         if definition is None or definition.type != ir.FLOAT:  # -0 is 0: negating an int flips no sign bit
@@ -218,7 +222,8 @@ def signs(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
             return _rewritten(stmt, "copy", (found[0],), found[1], current)
         if op in ("mul", "div"):
             for i in (0, 1):
-                sign, other = flipped(args[i], strict=True), flipped(args[1 - i], strict=False)
+                sign = flipped(args[i], strict=True)
+                other = flipped(args[1 - i], strict=False) if sign is not None else None
                 if sign is not None and other is not None:
                     operands = (sign[0], other[0]) if i == 0 else (other[0], sign[0])
                     return _rewritten(stmt, op, operands, sign[1] + other[1], current)
@@ -231,7 +236,11 @@ def signs(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
 
     for stmt in ir.walk(function.body):
         if isinstance(stmt, Assign):
-            current[stmt.target] = rewrite(stmt) if stmt.type == ir.FLOAT else stmt
+            current[stmt.target] = new = rewrite(stmt) if stmt.type == ir.FLOAT else stmt
+            if new.op == "neg" or new.op in ("mul", "div") and any(
+                    isinstance(a, Var) and a.name in bearing or isinstance(a, ir.Const) and type(a.value) is float
+                    and a.value < 0 for a in new.args):
+                bearing.add(stmt.target)
 
     def block(statements: ir.Block) -> ir.Block:
         return tuple(current[s.target] if isinstance(s, Assign) else ir.with_blocks(s, block) for s in statements)
@@ -306,7 +315,7 @@ def common_subexpressions(function: Function, rules: Mapping[str, Rule] = RULES)
         for stmt in statements:
             stmt = ir.rename_statement(stmt, mapping) if not isinstance(stmt, (ir.If, ir.For, ir.While)) else stmt
             if isinstance(stmt, Assign):
-                key = (stmt.op, tuple(map(ir.identity, stmt.args)))
+                key = (stmt.op, tuple(a if type(a) is Var else ir.identity(a) for a in stmt.args))
                 if shareable(stmt):
                     if key in seen:
                         mapping[stmt.target] = Var(seen[key])
@@ -376,6 +385,8 @@ def hoist(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
     the loop (`row = X[i]` before `for k in ...: row[k]`), when the read cannot fail where the loop
     would not have run: its position is the index of an enclosing loop over `range(len(that list))`.
     Lengths move out too (of lists nothing resizes)."""
+    if not any(isinstance(stmt, ir.For) for stmt in ir.walk(function.body)):
+        return function
     mutated = _mutated_lists(function)
     direct = _directly_mutated(function)
     length_of: dict[str, str] = {}  # n -> the list whose len(...) n is
