@@ -48,9 +48,9 @@ def bce_loss_grad(w, b, X, y):
         y_bar[i] += _t17
         _t11_bar = _t16_bar * _t12
         _t21 = total_bar * _t11
-        _t22 = 1.0 / s
+        _t22 = -1.0 / s
         _t23 = _t21 * _t22
-        s_bar = _t20 - _t23
+        s_bar = _t20 + _t23
         y_bar[i] += _t11_bar
         # line 42: s = 1.0 / (1.0 + math.exp(-z))
         _t24 = s / _t10

@@ -13,20 +13,20 @@ def planck_grad(wavelength, temperature):
     _t6 = _t4 / _t5
     # reverse sweep
     # line 53: return 2 * H * C**2 / wavelength**5 / math.expm1(x)
-    _t7 = 1.0 / _t5
+    _t7 = -1.0 / _t5
     _t8 = _t6 / _t5
     _t9 = math.exp(x)
     _t10 = _t8 * _t9
     _t11 = _t4 / _t3
-    _t12 = _t7 * _t11
-    _t13 = wavelength ** 4
-    _t14 = 5.0 * _t13
-    _t15 = _t12 * _t14
+    _t3_bar = _t7 * _t11
+    _t12 = wavelength ** 4
+    _t13 = 5.0 * _t12
+    wavelength_bar = _t3_bar * _t13
     # line 52: x = H * C / (wavelength * K * temperature)
-    _t16 = x / _t2
-    _t2_bar = _t10 * _t16
+    _t14 = x / _t2
+    _t2_bar = _t10 * _t14
     _t1_bar = _t2_bar * temperature
     temperature_bar = _t2_bar * _t1
-    _t17 = _t1_bar * 1.380649e-23
-    wavelength_bar = _t17 - _t15
+    _t15 = _t1_bar * 1.380649e-23
+    wavelength_bar += _t15
     return wavelength_bar, temperature_bar
