@@ -260,9 +260,10 @@ def _python_names(function: Function) -> dict[str, str]:
     numbered: dict[int, str] = {}  # id of a temporary's colour -> its number (versions that overlap differ)
     number = 0
     temporaries = [(all(n in inlined for n in c.names()), c.start, c.family, id(c)) for c in colours if c.temporary]
+    computed = {c.family for c in colours if c.temporary}
     for colour in colours:  # the adjoint of a temporary that is not computed still takes a number
         match = _ADJOINT_OF_TEMP.match(colour.preferred)
-        if match and not colour.temporary:
+        if match and not colour.temporary and match.group(1) not in computed:
             temporaries.append((False, colour.start, match.group(1), 0))
     for _, _, family, key in sorted(temporaries, key=lambda t: t[:3]):
         name = renumbered.get(family)

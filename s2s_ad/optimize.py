@@ -293,6 +293,65 @@ def tape_slots(function: Function, rules: Mapping[str, Rule] = RULES) -> Functio
     return dead_code(_replace(function, block(function.body), function.returns), rules)
 
 
+def tape_arrays(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
+    """What a `for i in range(n)` loop records each iteration goes into arrays of n items, `x_tape[i] = x`,
+    which its reverse loop reads back, `x = x_tape[i]`, instead of a tuple pushed on the tape and popped.
+
+    Only where that is the same: the loop counts from 0 by 1 and never leaves early (so iteration `i`
+    is item `i`), records once per iteration, and its reverse loop is in the same block (so the arrays
+    it reads are the ones this run of the loop filled). Storing into a list is cheaper than building and
+    pushing a tuple, and the arrays hold the values themselves.
+    """
+    namers: list[ir.Namer] = []
+
+    def namer() -> ir.Namer:
+        if not namers:
+            namers.append(ir.Namer(ir.all_names(function)))
+        return namers[0]
+
+    def counted(stmt: Stmt) -> bool:
+        return isinstance(stmt, ir.For) and stmt.start == ir.Const(0) and stmt.step == ir.Const(1) \
+            and stmt.until is None and stmt.limit is None
+
+    def block(statements: ir.Block) -> ir.Block:
+        statements = tuple(ir.with_blocks(s, block) for s in statements)
+        pops = {p.slot: (k, p) for k, s in enumerate(statements) if counted(s)
+                for p in s.body if isinstance(p, ir.Pop)}  # type: ignore[union-attr]
+        out = list(statements)
+        before: dict[int, list[Stmt]] = {}
+        for k in range(len(out)):
+            loop = out[k]  # a reverse loop may have had its pops replaced already
+            if not counted(loop):
+                continue
+            assert isinstance(loop, ir.For)
+            body = list(loop.body)
+            for m, push in enumerate(loop.body):
+                if not isinstance(push, ir.Push) or push.slot not in pops:
+                    continue
+                r, pop = pops[push.slot]
+                reverse = out[r]
+                assert isinstance(reverse, ir.For)
+                if r <= k or reverse.stop != loop.stop:
+                    continue
+                arrays = [namer().new_family(f"{ir.family(v.name)}_tape" if isinstance(v, Var) else "_saved")
+                          for v in push.values]
+                before.setdefault(k, []).extend(
+                    Assign(a, "repeat", (ir.Const(0.0), loop.stop), ir.ListOf(t), push.loc)
+                    for a, t in zip(arrays, pop.types))
+                body[m] = tuple(ir.Effect("setitem", (Var(a), Var(loop.index), v), push.loc)
+                                for a, v in zip(arrays, push.values))  # type: ignore[call-overload]
+                reads = tuple(Assign(t, "index", (Var(a), Var(reverse.index)), ty, pop.loc)
+                              for a, t, ty in zip(arrays, pop.targets, pop.types))
+                out[r] = ir.For(reverse.index, reverse.start, reverse.stop, reverse.step, reverse.carried,
+                                tuple(x for s in reverse.body for x in (reads if s is pop else (s,))),
+                                reverse.until, reverse.loc, reverse.reverse, reverse.limit)
+            flat = tuple(x for s in body for x in (s if isinstance(s, tuple) else (s,)))
+            out[k] = ir.with_blocks(loop, lambda _b, flat=flat: flat)  # type: ignore[misc]
+        return tuple(x for k, s in enumerate(out) for x in (*before.get(k, ()), s))
+
+    return _replace(function, block(function.body), function.returns)
+
+
 def _select(items: tuple, mask: tuple[bool, ...]) -> tuple:  # type: ignore[type-arg]
     return tuple(item for item, kept in zip(items, mask) if kept)
 
@@ -562,4 +621,5 @@ def _replace(function: Function, body: ir.Block, returns: ir.Returns) -> Functio
     return Function(function.name, function.params, body, returns, function.loc, function.sources, function.exact)
 
 
-PASSES: tuple[Pass, ...] = (propagate, peephole, signs, propagate, hoist, common_subexpressions, dead_code, tape_slots)
+PASSES: tuple[Pass, ...] = (propagate, peephole, signs, propagate, hoist, common_subexpressions, dead_code, tape_slots,
+                            tape_arrays)

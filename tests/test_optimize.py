@@ -281,7 +281,7 @@ CASES = (
 )
 CASE_IDS = [c.function.__name__ for c in CASES]
 SINGLE_PASSES = [optimize.propagate, optimize.peephole, optimize.signs, optimize.hoist,
-                 optimize.common_subexpressions, optimize.dead_code, optimize.tape_slots]
+                 optimize.common_subexpressions, optimize.dead_code, optimize.tape_slots, optimize.tape_arrays]
 
 
 def test_every_pass_has_its_tests() -> None:
@@ -947,3 +947,49 @@ def test_hoist_keeps_reads_that_could_fail_or_change_in_the_loop(f: Callable[...
     after = optimize.hoist(before)
     assert after == before
     assert_same_numbers(before, after, domain=f)
+
+
+# -- tape_arrays -----------------------------------------------------------------------------------------------
+
+
+def tape_ops(block: ir.Block) -> list[str]:
+    return [type(s).__name__ for s in ir.walk(block) if isinstance(s, (ir.Push, ir.Pop))]
+
+
+def nested_recurrence(x, n):
+    t = x
+    for _ in range(n):
+        for _ in range(n):
+            t = t * math.sin(t) + x
+    return t
+
+
+def early_exit(x, n):
+    t = x
+    for _ in range(n):
+        t = t * math.sin(t) + x
+        if t > 2.0:
+            break
+    return t
+
+
+def test_tape_arrays_turn_a_counted_loops_tape_into_arrays() -> None:
+    before = apply(gradient_ir(negated_carry), *optimize.PASSES[:-1])
+    assert tape_ops(before.body) == ["Push", "Pop"]
+    after = optimize.tape_arrays(before)
+    assert tape_ops(after.body) == []
+    stores = [s for s in ir.walk(after.body) if isinstance(s, ir.Effect) and s.op == "setitem"]
+    loads = [s for s in assigns(after) if s.op == "index"]
+    assert stores and len(stores) == len(loads)
+    assert_same_numbers(before, after, domain=negated_carry)
+
+
+@pytest.mark.parametrize("f", [nested_recurrence, early_exit], ids=lambda f: f.__name__)
+def test_tape_arrays_leave_loops_whose_iterations_are_not_items(f: Callable[..., float]) -> None:
+    """An inner loop whose reverse runs in another block (the outer loop tapes), or a loop that may stop
+    early, keeps its stack: item i would not be iteration i of this run."""
+    before = apply(gradient_ir(f), *optimize.PASSES[:-1])
+    after = optimize.tape_arrays(before)
+    assert "Push" in tape_ops(after.body)
+    assert_same_numbers(before, after, domain=f)
+    assert_matches_finite_differences(f, run(optimize.optimize(gradient_ir(f))), (0.3, 3))

@@ -8,7 +8,7 @@
    itself runs in. The gradient it computes must not change, and the counts
    must match the trip counts of the loops.
 
-The contract: one push per iteration of a loop whose reverse sweep needs
+The contract: one record per iteration of a loop whose reverse sweep needs
 values that change from one iteration to the next; nothing for values that
 are loop-invariant or cheap to recompute (the loop index, an element of a
 list that is not mutated), nothing at all outside loops, and an empty tape
@@ -17,6 +17,9 @@ nothing that depends on what it carries: a sum over samples) and whose
 results nothing else needs records nothing: its reverse computes each
 iteration again, and the forward copy of the loop disappears. With
 `value_and_grad` its results are returned, so it runs forward and tapes.
+A `for` over `range` records into arrays of one item per iteration
+(`y_tape[i] = y`, read back as `y = y_tape[i]`); other loops (`while`,
+`break`, loops nested in a loop that tapes) push tuples on `_tape`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import ast
 import linecache
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -54,27 +58,51 @@ class Recorder(list):  # type: ignore[type-arg]
         return super().pop(index)
 
 
+class ArrayRecorder(list):  # type: ignore[type-arg]
+    """One of the arrays a counted loop records into (`x_tape[i] = x`), counting its stores and loads."""
+
+    def __init__(self, items: list[Any]) -> None:
+        super().__init__(items)
+        self.stores = 0
+        self.loads = 0
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self.stores += 1
+        super().__setitem__(index, value)
+
+    def __getitem__(self, index: Any) -> Any:
+        self.loads += 1
+        return super().__getitem__(index)
+
+
+ARRAY = re.compile(r"^(\s*)(\w+_tape) = (\[0\.0\] \* .+)$", re.M)
+
+
 def generated_text(derivative: Callable[..., Any]) -> str:
     text = "".join(linecache.getlines(derivative.__code__.co_filename))
     assert text, "the generated module is registered in linecache"
     return text
 
 
-def instrumented(f: Callable[..., float], derive: Callable[..., Any] = grad,
+def instrumented(f: Callable[..., float], derive: Callable[..., Any] = grad, arrays: list[ArrayRecorder] | None = None,
                  **options: Any) -> tuple[Callable[..., Any], list[Recorder]]:
-    """derive(f), recompiled with its tape replaced by a Recorder; the recorders made, one per call."""
+    """derive(f), recompiled with its tape replaced by a Recorder; the recorders made, one per call. The
+    arrays counted loops record into are replaced by ArrayRecorders, collected in `arrays` if given."""
     derivative = derive(f, **options)
     text = generated_text(derivative)
     tapes: list[Recorder] = []
-    replaced = text.replace("_tape = []", "_tape = __record__()")
+    made = arrays if arrays is not None else []
+    replaced = ARRAY.sub(r"\1\2 = __array__(\3)", text.replace("_tape = []", "_tape = __record__()"))
     namespace = dict(derivative.__globals__)
     namespace["__record__"] = lambda: tapes.append(Recorder()) or tapes[-1]
+    namespace["__array__"] = lambda items: made.append(ArrayRecorder(items)) or made[-1]
     exec(compile(replaced, "<instrumented>", "exec"), namespace)  # noqa: S102
     return namespace[derivative.__name__], tapes  # type: ignore[return-value]
 
 
 def pushed_expressions(f: Callable[..., float], derive: Callable[..., Any] = grad, **options: Any) -> list[str]:
-    """The source of every expression pushed on the tape (a tuple counts as its items)."""
+    """The source of every expression recorded: pushed on the tape (a tuple counts as its items), or stored
+    into a loop's array (`x_tape[i] = x`)."""
     tree = ast.parse(generated_text(derive(f, **options)))
     found = []
     for node in ast.walk(tree):
@@ -82,6 +110,9 @@ def pushed_expressions(f: Callable[..., float], derive: Callable[..., Any] = gra
                 and isinstance(node.func.value, ast.Name) and node.func.value.id == "_tape"):
             arg = node.args[0]
             found += [ast.unparse(e) for e in arg.elts] if isinstance(arg, ast.Tuple) else [ast.unparse(arg)]
+        elif (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Subscript)
+              and isinstance(node.targets[0].value, ast.Name) and node.targets[0].value.id.endswith("_tape")):
+            found.append(ast.unparse(node.value))
     return found
 
 
@@ -193,11 +224,13 @@ def test_the_loop_index_and_elements_of_an_unmutated_list_are_not_pushed() -> No
 def test_a_branch_inside_a_loop_records_the_taken_branch() -> None:
     pushed = pushed_expressions(signed_sum, value_and_grad)
     assert len(pushed) == 1
-    derivative, tapes = instrumented(signed_sum, value_and_grad)
+    arrays: list[ArrayRecorder] = []
+    derivative, tapes = instrumented(signed_sum, value_and_grad, arrays)
     xs = [0.5, -1.0, 2.0, -0.3, 0.9]
     assert derivative(xs)[1] == pytest.approx([2 * x if x > 0 else -math.cos(x) for x in xs])
-    (tape,) = tapes
-    assert tape.pushed == [x > 0 for x in xs]
+    assert tapes == []
+    (taken,) = arrays
+    assert list(taken) == [x > 0 for x in xs] and taken.stores == taken.loads == len(xs)
 
 
 def test_a_branch_inside_a_loop_that_only_accumulates_is_decided_again_in_reverse() -> None:
@@ -212,26 +245,28 @@ def test_a_branch_inside_a_loop_that_only_accumulates_is_decided_again_in_revers
 
 
 @pytest.mark.parametrize("n", [0, 1, 5, 17])
-def test_one_push_per_iteration_of_a_loop_with_a_known_trip_count(n: int) -> None:
-    derivative, tapes = instrumented(horner)
+def test_one_store_per_iteration_of_a_loop_with_a_known_trip_count(n: int) -> None:
+    """A `for` over a range records into an array of one item per iteration, read back in reverse."""
+    arrays: list[ArrayRecorder] = []
+    derivative, tapes = instrumented(horner, arrays=arrays)
     got = derivative(0.7, n)
     assert got[0] == pytest.approx(numeric_gradient(lambda x: horner(x, n), (0.7,))[0], rel=1e-6, abs=1e-9)
-    (tape,) = tapes
-    assert (tape.pushes, tape.pops, tape.longest, len(tape)) == (n, n, n, 0)
+    assert tapes == []
+    (ys,) = arrays
+    assert (len(ys), ys.stores, ys.loads) == (n, n, n)
     assert pushed_expressions(horner) == ["y"], "only the carried value the reverse sweep multiplies by"
 
 
-def test_pushes_carry_the_values_of_each_iteration() -> None:
-    derivative, tapes = instrumented(product)
+def test_the_records_are_the_values_of_each_iteration() -> None:
+    arrays: list[ArrayRecorder] = []
+    derivative, tapes = instrumented(product, arrays=arrays)
     xs = [0.5, -2.0, 1.5, 3.0]
     derivative(xs, 0.9)
-    (tape,) = tapes
-    assert tape.pushes == len(xs)
+    assert tapes == [] and len(arrays) == 2, "per iteration: the running product p, and p * xs[i]"
     running = 1.0
-    for x, item in zip(xs, tape.pushed):
-        values = item if isinstance(item, tuple) else (item,)
-        assert all(isinstance(v, float) for v in values), "no indices or lists on the tape"
-        assert values[0] == pytest.approx(running)  # the product before this iteration
+    for x, item in zip(xs, arrays[0]):
+        assert isinstance(item, float), "no indices or lists recorded"
+        assert item == pytest.approx(running)  # the product before this iteration
         running *= x * 0.81
 
 
@@ -257,10 +292,15 @@ def test_a_while_loop_pushes_once_per_iteration_it_ran(a: float) -> None:
 
 
 def test_the_tape_is_a_fresh_list_on_every_call() -> None:
-    derivative, tapes = instrumented(horner)
+    derivative, tapes = instrumented(halving)
+    derivative(3.0)
+    derivative(3.0)
+    assert len(tapes) == 2 and all(t.pushes == 2 and len(t) == 0 for t in tapes)
+    arrays: list[ArrayRecorder] = []
+    derivative, _ = instrumented(horner, arrays=arrays)
     derivative(0.5, 3)
     derivative(0.5, 3)
-    assert len(tapes) == 2 and all(t.pushes == 3 and len(t) == 0 for t in tapes)
+    assert len(arrays) == 2 and all(a.stores == 3 for a in arrays)
 
 
 def test_logistic_regression_tape_counts() -> None:
@@ -278,10 +318,11 @@ def test_logistic_regression_tape_counts() -> None:
 
     X = [[0.5, 1.0], [-1.0, 0.3], [2.0, -0.4], [0.1, 0.1], [1.0, 1.0]]
     y = [1.0, 0.0, 1.0, 0.0, 1.0]
-    derivative, tapes = instrumented(bce, value_and_grad, wrt=("w", "b"))
+    arrays: list[ArrayRecorder] = []
+    derivative, tapes = instrumented(bce, value_and_grad, arrays, wrt=("w", "b"))
     value, with_value = derivative([0.3, -0.2], 0.1, X, y)
-    (tape,) = tapes
-    assert (tape.pushes, tape.pops, tape.longest, len(tape)) == (len(X), len(X), len(X), 0)
+    assert tapes == [] and len(arrays) == 2, "exp(-z) and s, per sample"
+    assert all((len(a), a.stores, a.loads) == (len(X), len(X), len(X)) for a in arrays)
     assert value == bce([0.3, -0.2], 0.1, X, y)
 
     # The gradient alone needs no value of the loop: each sample is computed again in reverse, no tape, and
@@ -316,10 +357,11 @@ def huber_sum(xs: list[float], c: float) -> float:
     return t
 
 
-def test_a_branch_in_a_loop_pushes_once_per_iteration() -> None:
-    derivative, tapes = instrumented(huber_sum, value_and_grad)
+def test_a_branch_in_a_loop_records_once_per_iteration() -> None:
+    arrays: list[ArrayRecorder] = []
+    derivative, tapes = instrumented(huber_sum, value_and_grad, arrays)
     xs = [0.5, 3.0, 1.2, -2.0]
     got = derivative(xs, 1.1)[1]
     assert list(got[0]) + [got[1]] == pytest.approx(
         list(numeric_gradient(lambda *v: huber_sum(list(v[:-1]), v[-1]), (*xs, 1.1))), rel=1e-6)
-    assert tapes[0].pushes == len(xs)
+    assert tapes == [] and arrays and all(a.stores == len(xs) for a in arrays)

@@ -7,6 +7,10 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
     _t1 = len(X)
     _t2 = len(Y)
     _t3 = _t2 if _t2 < _t1 else _t1
+    _acc_tape = [0.0] * _t3
+    _acc_tape_1 = [0.0] * _t3
+    _t13_tape = [0.0] * _t3
+    _t17_tape = [0.0] * _t3
     for _k in range(_t3):
         x = X[_k]
         y = Y[_k]
@@ -40,7 +44,10 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
         # line 47: total += (out - y) ** 2
         _t17 = out - y
         # line 42: for x, y in zip(X, Y):
-        _tape.append((_acc, _acc, _t13, _t17))
+        _acc_tape[_k] = _acc
+        _acc_tape_1[_k] = _acc
+        _t13_tape[_k] = _t13
+        _t17_tape[_k] = _t17
     # line 48: return total / len(X)
     _t18 = len(X)
     # reverse sweep
@@ -55,7 +62,10 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
     # line 42: for x, y in zip(X, Y):
     b2_bar = 0.0
     for _k in reversed(range(_t3)):
-        _acc, hidden, _t13, _t17 = _tape.pop()
+        _acc = _acc_tape[_k]
+        hidden = _acc_tape_1[_k]
+        _t13 = _t13_tape[_k]
+        _t17 = _t17_tape[_k]
         x = X[_k]
         # line 43: hidden = [math.tanh(b1[j] + sum(W1[j][k] * x[k] for k in range(len(x)))) for j in range(len(W1))]
         _t4 = len(W1)
