@@ -154,6 +154,9 @@ class _Forward:
         scratch: list[Stmt] = []
         emitter = Emitter(self.rules, self.namer, scratch, stmt.loc, self.types)
         partials = rule.partials(emitter.m, emitter.expr(Var(stmt.target)), *(emitter.expr(a) for a in stmt.args))
+        wanted = [i for i in wanted if not ir.independent(ir.operand_of(partials[i]))]
+        if not wanted:
+            return
         needed = [ir.operand_of(partials[i]) for i in wanted]
         self.out.extend(ir.needed_only(scratch, needed))
         emitter = Emitter(self.rules, self.namer, self.out, stmt.loc, self.types)

@@ -84,6 +84,12 @@ class Global:
 Operand = Union[Var, Const, Global]
 
 
+def independent(partial: Operand) -> bool:
+    """A rule's partial written as the int 0: the result does not depend on that operand (it only
+    chooses, as `x` and `y` in `gate(x, y, g)`), so it passes nothing back, not even `g * 0`."""
+    return isinstance(partial, Const) and type(partial.value) is int and partial.value == 0
+
+
 def identity(operand: Operand) -> object:
     """What tells operands apart: `Const(2) == Const(2.0)` and `Const(0.0) == Const(-0.0)` are equal as
     dataclasses, but not as values a program computes with."""

@@ -94,7 +94,9 @@ def peephole(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
     power of two and neither is smaller than 1 in size (scaling up by a power
     of two is exact, and neither side can overflow where the other does not).
     An int constant beside a float becomes a float constant (`2 * x` is
-    `2.0 * x`; Python runs the second faster). `x ** 2` becomes `x * x` and `x ** -1` becomes `1 / x`, which are correctly
+    `2.0 * x`; Python runs the second faster). The gradients max, min and abs
+    pass back, `g * step(x, y)` and the like, become the choice they are.
+    `x ** 2` becomes `x * x` and `x ** -1` becomes `1 / x`, which are correctly
     rounded where the C library's `pow` may not be: so these two are not made
     in what computes a returned value of the user's function (`exact`), which
     stays bit for bit what Python computes. `x + 0.0` is left alone: it turns
@@ -123,6 +125,11 @@ def peephole(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
                 return Assign(stmt.target, "mul", (args[0], args[0]), stmt.type, stmt.loc)
             if args[1].value == -1 and stmt.type == ir.FLOAT:
                 return Assign(stmt.target, "div", (ir.Const(1.0), args[0]), stmt.type, stmt.loc)
+        if op == "mul" and stmt.type == ir.FLOAT and all(map(is_float, args)):
+            for g, factor in ((args[0], args[1]), (args[1], args[0])):
+                gated = _gated(factor, g, definition)
+                if gated is not None:
+                    return Assign(stmt.target, gated[0], gated[1], stmt.type, stmt.loc)
         if op == "neg" and isinstance(args[0], Var):
             inner = definition.get(args[0].name)
             if inner is not None and inner.op == "neg" and (is_float(inner.args[0]) or stmt.type == ir.INT
@@ -150,6 +157,23 @@ def peephole(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
         return tuple(out)
 
     return _replace(function, block(function.body), function.returns)
+
+
+def _gated(factor: Operand, g: Operand, definition: Mapping[str, Assign]) -> tuple[str, tuple[Operand, ...]] | None:
+    """`g * step(x, y)`, `g * (1 - step(x, y))` and `g * sign(x)` as the choices they are (see the rules)."""
+    chosen = definition.get(factor.name) if isinstance(factor, Var) else None
+    if chosen is None:
+        return None
+    if chosen.op == "step":
+        return "gate", (*chosen.args, g)
+    if chosen.op == "sign":
+        return "gate_sign", (*chosen.args, g)
+    if chosen.op == "sub" and isinstance(chosen.args[0], ir.Const) and chosen.args[0].value == 1 \
+            and type(chosen.args[0].value) is not bool and isinstance(chosen.args[1], Var):
+        step = definition.get(chosen.args[1].name)
+        if step is not None and step.op == "step":
+            return "gate_else", (*step.args, g)
+    return None
 
 
 # Python specializes these for two floats only: `2 * x` takes a slower path than `2.0 * x`, which is the

@@ -414,6 +414,7 @@ class _Reverse:
         scratch: list[Stmt] = []
         emitter = self.emitter(stmt.loc, scratch)
         partials = rule.partials(emitter.m, emitter.expr(Var(stmt.target)), *(emitter.expr(a) for a in stmt.args))
+        wanted = [i for i in wanted if not ir.independent(ir.operand_of(partials[i]))]
         needed = [ir.operand_of(partials[i]) for i in wanted]
         kept = ir.needed_only(scratch, needed)
         self.out.extend(kept)

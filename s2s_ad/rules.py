@@ -91,6 +91,16 @@ RULES: dict[str, Rule] = {
     # helpers that derivatives are written with
     "sign": Rule("1.0 if {0} > 0 else -1.0 if {0} < 0 else 0.0", lambda sp, x: sp.sign(x), None),
     "step": Rule("1.0 if {0} > {1} else 0.5 if {0} == {1} else 0.0", lambda sp, x, y: sp.Heaviside(x - y), None),
+    # The gradient g that max, min and abs pass back, g * step(x, y), g * (1 - step(x, y)) and g * sign(x),
+    # written as the choice they make: the same numbers bit for bit (`g * 1.0` is g), without the products.
+    # The optimizer writes them; their partial 0 (an int) says x and y only choose.
+    "gate": Rule("{2} if {0} > {1} else 0.5 * {2} if {0} == {1} else {2} * 0.0",
+                 lambda sp, x, y, g: g * sp.Heaviside(x - y), lambda m, out, x, y, g: (0, 0, m.step(x, y))),
+    "gate_else": Rule("{2} * 0.0 if {0} > {1} else 0.5 * {2} if {0} == {1} else {2}",
+                      lambda sp, x, y, g: g * (1 - sp.Heaviside(x - y)),
+                      lambda m, out, x, y, g: (0, 0, 1 - m.step(x, y))),
+    "gate_sign": Rule("{1} if {0} > 0 else -{1} if {0} < 0 else {1} * 0.0", lambda sp, x, g: g * sp.sign(x),
+                      lambda m, out, x, g: (0, m.sign(x))),
     # x * log(y), and 0 where x is 0 (so d(0 ** y)/dy is 0, as 0 ** y is 0 for every y > 0)
     "xlogy": Rule("{0} * math.log({1}) if {0} else 0.0", lambda sp, x, y: x * sp.log(y),
                   lambda m, out, x, y: (m.log(y), x / y)),

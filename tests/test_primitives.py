@@ -21,6 +21,7 @@ it is listed under, so the table cannot go stale silently. Finally the value
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -350,6 +351,10 @@ CASES: tuple[Case, ...] = (
 # primitive as generated code evaluates it.
 RULE_LEVEL: dict[str, tuple[tuple[float, ...], ...]] = {
     "xlogy": ((2.0, 3.0), (0.5, 0.2), (-1.5, 4.0), (0.0, 2.0), (1e-3, 0.7)),
+    # (x, y, g): away from the tie x == y, where the gradient g is split in half
+    "gate": ((2.0, 1.0, 0.7), (1.0, 2.0, -1.3), (-0.5, -3.0, 4.0)),
+    "gate_else": ((2.0, 1.0, 0.7), (1.0, 2.0, -1.3), (-0.5, -3.0, 4.0)),
+    "gate_sign": ((2.0, 0.7), (-1.5, -1.3), (0.25, 4.0)),  # (x, g) away from x == 0
 }
 
 
@@ -369,6 +374,24 @@ def test_internal_rule_partials_match_finite_differences(rule: str) -> None:
         out = primitive.evaluate(*point)
         partials = primitive.partials(_Numeric(), out, *point)
         assert tuple(partials) == pytest.approx(numeric_gradient(primitive.evaluate, point), rel=1e-6, abs=1e-6)
+
+
+@pytest.mark.parametrize("gated", [("gate", "step", False), ("gate_else", "step", True), ("gate_sign", "sign", False)],
+                         ids=lambda g: g[0])
+def test_gates_are_the_products_they_replace_bit_for_bit(gated: tuple[str, str, bool]) -> None:
+    """`gate(x, y, g)` is `g * step(x, y)` (and so on) for every sign of zero, tie, inf and nan."""
+    name, chooser, complement = gated
+    edges = (0.0, -0.0, 1.5, -2.0, math.inf, -math.inf, math.nan)
+    arity = RULES[chooser].arity
+    for point in itertools.product(edges, repeat=arity + 1):
+        *chosen, g = point
+        factor = RULES[chooser].evaluate(*chosen)
+        product = g * (1.0 - factor if complement else factor)
+        got = RULES[name].evaluate(*chosen, g)
+        if math.isnan(product):  # a nan's sign means nothing (the hardware does not keep it either)
+            assert math.isnan(got), point
+        else:
+            assert got == product and math.copysign(1, got) == math.copysign(1, product), point
 
 
 def _as_tuple(gradient: object, arity: int) -> tuple[float, ...]:

@@ -20,6 +20,5 @@ def huber_grad(r, delta):
         # line 39: return delta * (abs(r) - 0.5 * delta)
         _t7 = delta * 0.5
         delta_bar = _t5 - _t7
-        _t8 = 1.0 if r > 0 else -1.0 if r < 0 else 0.0
-        r_bar = delta * _t8
+        r_bar = delta if r > 0 else -delta if r < 0 else delta * 0.0
     return r_bar, delta_bar
