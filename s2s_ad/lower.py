@@ -99,6 +99,10 @@ def lower(parsed: ParsedFunction, rules: Mapping[str, Rule] = RULES) -> ir.Funct
     """Lower a parsed function to IR."""
     lowering = _Lowering(parsed, rules, Namer(), stack=(parsed.name,))
     node = parsed.node
+    tape = next((n for n in _nodes(node) if isinstance(n, ast.Name) and n.id == "_tape"), None)
+    if tape is not None:  # a gradient s2s_ad generated, read back: its stack of tuples is no list of numbers
+        raise lowering.error(UnsupportedError, "this generated gradient records on a tape (`_tape`); differentiating "
+                             "it again is not supported", tape, "use hessian(f) for second derivatives")
     params = lowering.params(node)
     scope: Scope = {p.name: Value(Var(lowering.namer.fresh(p.name)), p.type) for p in params}
     returned = lowering.body(node, scope)
