@@ -14,7 +14,8 @@ import pytest
 from conftest import central_difference, numeric_gradient
 from test_lists import assert_gradient
 
-from s2s_ad import grad, value_and_grad
+from s2s_ad import check, grad, value_and_grad
+from s2s_ad.errors import UnsupportedError
 
 
 def assert_scalar_gradient(f: Callable[..., float], *point: float) -> None:
@@ -181,6 +182,38 @@ def test_loop_over_a_list_directly() -> None:
         return math.log(total)
 
     assert_gradient(softmax_log, [0.2, -1.0, 1.5])
+
+
+def backwards(xs: list[float], c: float) -> float:
+    t = 0.0
+    for i in reversed(range(len(xs))):
+        t = t * c + math.sin(xs[i])
+    for x in reversed(xs):
+        t = t * math.cos(x) + c * x
+    for i in reversed(range(1, len(xs), 2)):
+        t += xs[i] * i
+    return t
+
+
+def test_loops_over_reversed_ranges_and_lists() -> None:
+    assert_gradient(backwards, [0.5, -1.2, 2.0, 0.3], 0.8)
+    assert_gradient(backwards, [], 0.8)
+    for x in ([0.5, -1.2, 2.0], [1.5]):
+        assert check(backwards, lengths={"xs": len(x)}).ok
+
+
+def test_a_reversed_loop_that_stops_early_is_refused() -> None:
+    def until_small(xs: list[float]) -> float:
+        t = 1.0
+        for x in reversed(xs):
+            t *= x
+            if t < 0.1:
+                break
+        return t
+
+    with pytest.raises(UnsupportedError, match=r"reversed\(\.\.\.\) early") as error:
+        grad(until_small)
+    assert error.value.lineno == until_small.__code__.co_firstlineno + 2
 
 
 # -- while ---------------------------------------------------------------------------
