@@ -673,10 +673,12 @@ def fold(rules: Mapping[str, object], op: str, args: tuple[Operand, ...],
     raises), and `x*1`, `1*x`, `x/1`, `x-0`, `x**1`, `--x` are `x`. Never
     `0*x` (wrong for inf and nan) nor `x+0.0` (wrong for -0.0).
     """
+    if not any(type(a) is Const for a in args):  # every rewrite below needs a constant
+        return None
     rule = rules[op]
     if rule.structural or not rule.foldable:  # type: ignore[attr-defined]
         return None
-    if args and all(isinstance(a, Const) for a in args):
+    if all(type(a) is Const for a in args):
         if rule.pure:  # type: ignore[attr-defined]
             try:
                 value = rule.evaluate(*(a.value for a in args))  # type: ignore[union-attr, attr-defined]

@@ -99,10 +99,9 @@ def lower(parsed: ParsedFunction, rules: Mapping[str, Rule] = RULES) -> ir.Funct
     """Lower a parsed function to IR."""
     lowering = _Lowering(parsed, rules, Namer(), stack=(parsed.name,))
     node = parsed.node
-    tape = next((n for n in _nodes(node) if isinstance(n, ast.Name) and n.id == "_tape"), None)
-    if tape is not None:  # a gradient s2s_ad generated, read back: its stack of tuples is no list of numbers
+    if lowering.tape is not None:  # a gradient s2s_ad generated, read back: its stack of tuples is no list of numbers
         raise lowering.error(UnsupportedError, "this generated gradient records on a tape (`_tape`); differentiating "
-                             "it again is not supported", tape, "use hessian(f) for second derivatives")
+                             "it again is not supported", lowering.tape, "use hessian(f) for second derivatives")
     params = lowering.params(node)
     scope: Scope = {p.name: Value(Var(lowering.namer.fresh(p.name)), p.type) for p in params}
     returned = lowering.body(node, scope)
@@ -127,6 +126,7 @@ class _Lowering:
         self.loc = Loc(parsed.source.filename, parsed.node.lineno)
         self.sources = {parsed.source.filename: parsed.source}
         self.mutated: set[str] = set()  # SSA names of lists this function mutates
+        self.tape: ast.Name | None = None  # where a generated gradient's `_tape` first appears
         self.reserve(parsed.node)
 
     # -- errors ------------------------------------------------------------
@@ -135,10 +135,13 @@ class _Lowering:
         return self.parsed.source.error(cls, message, node, hint)
 
     def reserve(self, node: ast.AST) -> None:
-        """Source names are taken: no temporary or adjoint may be called like one."""
+        """Source names are taken: no temporary or adjoint may be called like one. (And the first `_tape`
+        is remembered: only generated gradients use one.)"""
         for child in _nodes(node):
             if isinstance(child, ast.Name):
                 self.namer.reserved.add(child.id)
+                if child.id == "_tape" and self.tape is None:
+                    self.tape = child
             elif isinstance(child, ast.arg):
                 self.namer.reserved.add(child.arg)
 
