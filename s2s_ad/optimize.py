@@ -103,8 +103,13 @@ def peephole(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
     -0.0 into 0.0.
     """
     definition = {s.target: s for s in ir.walk(function.body) if isinstance(s, Assign)}
-    protected = ir.reach(set(function.exact), ir.sources(function))
     types = ir.types_of(function)
+    cone: list[set[str]] = []  # what computes the returned values, found when a power first asks
+
+    def protected(name: str) -> bool:
+        if not cone:
+            cone.append(ir.reach(set(function.exact), ir.sources(function)))
+        return name in cone[0]
 
     def is_float(operand: Operand) -> bool:
         if isinstance(operand, ir.Const):
@@ -120,7 +125,7 @@ def peephole(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
                 stmt = Assign(stmt.target, op, floats, stmt.type, stmt.loc)
                 args = floats
         if op == "pow" and isinstance(args[1], ir.Const) and not isinstance(args[1].value, bool) \
-                and stmt.target not in protected:
+                and not protected(stmt.target):
             if args[1].value == 2 and (type(args[1].value) is int or is_float(args[0])):  # n ** 2.0 is a float
                 return Assign(stmt.target, "mul", (args[0], args[0]), stmt.type, stmt.loc)
             if args[1].value == -1 and stmt.type == ir.FLOAT:
