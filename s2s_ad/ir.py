@@ -523,6 +523,25 @@ def sources(function: Function) -> dict[str, list[str]]:
     return edges
 
 
+def aliases(function: Function, names: set[str]) -> set[str]:
+    """`names` and every list that may be the same object as one of them (copies, merges, carries)."""
+    links: dict[str, list[str]] = {}
+    for stmt in walk(function.body):
+        pairs: list[tuple[Operand, str]] = []
+        if isinstance(stmt, Assign) and stmt.op == "copy":
+            pairs = [(stmt.args[0], stmt.target)]
+        elif isinstance(stmt, If):
+            pairs = [(m.then, m.target) for m in stmt.merges] + [(m.orelse, m.target) for m in stmt.merges]
+        elif isinstance(stmt, (For, While)):
+            for c in stmt.carried:
+                pairs += [(c.init, c.header), (c.update, c.header), (Var(c.header), c.result)]
+        for a, b in pairs:
+            if isinstance(a, Var):
+                links.setdefault(a.name, []).append(b)
+                links.setdefault(b, []).append(a.name)
+    return reach(names, links)
+
+
 def reach(start: set[str], edges: Mapping[str, list[str]]) -> set[str]:
     """Every name reachable from `start` along `edges`."""
     seen = set(start)

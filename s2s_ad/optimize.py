@@ -534,21 +534,7 @@ def _directly_mutated(function: Function) -> set[str]:
                if isinstance(s, (ir.Effect, Assign)) and (isinstance(s, ir.Effect) or s.op == "pop")
                and s.args and isinstance(s.args[0], Var)}
     changed |= {t for s in ir.walk(function.body) if isinstance(s, ir.Pop) for t in s.targets}
-    links: dict[str, list[str]] = {}
-    for stmt in ir.walk(function.body):
-        pairs: list[tuple[Operand, str]] = []
-        if isinstance(stmt, Assign) and stmt.op == "copy":
-            pairs = [(stmt.args[0], stmt.target)]
-        elif isinstance(stmt, ir.If):
-            pairs = [(m.then, m.target) for m in stmt.merges] + [(m.orelse, m.target) for m in stmt.merges]
-        elif isinstance(stmt, (ir.For, ir.While)):
-            pairs = [(o, c.header) for c in stmt.carried for o in (c.init, c.update)] + [
-                (Var(c.header), c.result) for c in stmt.carried]
-        for a, b in pairs:
-            if isinstance(a, Var):
-                links.setdefault(a.name, []).append(b)
-                links.setdefault(b, []).append(a.name)
-    return ir.reach(changed, links)
+    return ir.aliases(function, changed)
 
 
 def _without_blocks(stmt: ir.For | ir.While) -> ir.For | ir.While:

@@ -129,21 +129,7 @@ class _Reverse:
 
     def _aliases(self, names: set[str]) -> set[str]:
         """Lists that may be the same object as one of `names` (copies, merges, carries)."""
-        links: dict[str, list[str]] = defaultdict(list)
-        for stmt in ir.walk(self.function.body):
-            pairs: list[tuple[Operand, str]] = []
-            if isinstance(stmt, Assign) and stmt.op == "copy":
-                pairs = [(stmt.args[0], stmt.target)]
-            elif isinstance(stmt, ir.If):
-                pairs = [(m.then, m.target) for m in stmt.merges] + [(m.orelse, m.target) for m in stmt.merges]
-            elif isinstance(stmt, (ir.For, ir.While)):
-                for c in stmt.carried:
-                    pairs += [(c.init, c.header), (c.update, c.header), (Var(c.header), c.result)]
-            for a, b in pairs:
-                if isinstance(a, Var):
-                    links[a.name].append(b)
-                    links[b].append(a.name)
-        return ir.reach(names, links)
+        return ir.aliases(self.function, names)
 
     # -- names ---------------------------------------------------------------
 
