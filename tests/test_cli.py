@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import central_difference
+from conftest import central_difference, import_file
 
 import s2s_ad
 from s2s_ad import api, cli, codegen, ir
@@ -63,13 +63,7 @@ def fresh_python(code: str, cwd: Path, path: Path | None = None) -> object:
 
 def load_module(path: Path) -> types.ModuleType:
     """Import a test input normally (as a user's code would), under a unique name."""
-    name = f"cli_input_{path.stem}_{abs(hash(path))}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return import_file(path, f"cli_input_{path.stem}_{abs(hash(path))}")
 
 
 def imported_modules(source: str) -> set[str]:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import hashlib
 import importlib.util
 import inspect
 import math
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import import_source
 
 sympy = pytest.importorskip("sympy")
 hypothesis = pytest.importorskip("hypothesis")
@@ -404,15 +404,7 @@ def programs(draw: st.DrawFn, depth: int = 3) -> tuple[str, tuple[str, ...]]:
 
 def load_program(source: str, directory: Path) -> Callable[..., float]:
     """Write the program as a module (so its source can be read back) and import it."""
-    name = "s2s_fwd_" + hashlib.sha1(source.encode()).hexdigest()[:16]
-    path = directory / f"{name}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module.f
+    return import_source(source, directory, "s2s_fwd_").f  # type: ignore[no-any-return]
 
 
 class _SympyMath:

@@ -11,19 +11,17 @@ strict xfail that names the bug (none at the moment).
 from __future__ import annotations
 
 import copy
-import importlib.util
 import itertools
 import math
 import random
 import struct
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import central_difference
+from conftest import central_difference, import_source
 
 from s2s_ad import codegen, frontend, ir, lower, optimize, reverse
 from s2s_ad.rules import RULES
@@ -877,20 +875,11 @@ def random_module(seed: int, count: int) -> str:
     return "\n".join(lines)
 
 
-def load_module(source: str, directory: Path, name: str) -> Any:
-    path = directory / f"{name}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_random_expressions_optimized_and_unoptimized_agree(tmp_path: Path) -> None:
     count = 200
-    module = load_module(random_module(seed=20240611, count=count), tmp_path, "s2s_optimize_random")
+    module = import_source(random_module(seed=20240611, count=count), tmp_path, "s2s_optimize_random_")
     changed = 0
     for k in range(count):
         f = getattr(module, f"f{k}")

@@ -25,15 +25,13 @@ Profiles (environment variable `S2S_AD_HYPOTHESIS_PROFILE`):
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import math
 import os
 import re
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import import_source
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, assume, given, note, settings  # noqa: E402
@@ -128,15 +126,7 @@ def directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _load(source: str, directory: Path):
-    name = "s2s_prop_" + hashlib.sha1(source.encode()).hexdigest()[:16]
-    path = directory / f"{name}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module.f
+    return import_source(source, directory, "s2s_prop_").f
 
 
 def _finite(*values: object) -> bool:
