@@ -599,12 +599,12 @@ def _needs(stmt: Stmt, live: set[str], rules: Mapping[str, Rule]) -> list[str]:
         return list(ir.used_names(stmt))
     if isinstance(stmt, ir.If):
         needed = [o for m in stmt.merges if m.target in live for o in (m.then, m.orelse)]
-        if needed or _has_effect(stmt.then) or _has_effect(stmt.orelse):
+        if needed or _has_effect(stmt.then, rules) or _has_effect(stmt.orelse, rules):
             needed.append(stmt.cond)
         return [o.name for o in needed if isinstance(o, Var)]
     if isinstance(stmt, (ir.For, ir.While)):
         needed = [o for c in stmt.carried if c.header in live or c.result in live for o in (c.init, c.update)]
-        if needed or _has_effect(stmt.body):  # the loop runs: what decides how often is live
+        if needed or _has_effect(stmt.body, rules):  # the loop runs: what decides how often is live
             if isinstance(stmt, ir.For):
                 needed += [stmt.start, stmt.stop, stmt.step, *([stmt.limit] if stmt.limit else [])]
             else:
@@ -614,8 +614,8 @@ def _needs(stmt: Stmt, live: set[str], rules: Mapping[str, Rule]) -> list[str]:
     return []
 
 
-def _has_effect(block: ir.Block) -> bool:
-    return any(isinstance(s, (ir.Effect, ir.Push, ir.Pop)) or (isinstance(s, Assign) and not RULES[s.op].pure)
+def _has_effect(block: ir.Block, rules: Mapping[str, Rule]) -> bool:
+    return any(isinstance(s, (ir.Effect, ir.Push, ir.Pop)) or (isinstance(s, Assign) and not rules[s.op].pure)
                for s in ir.walk(block))
 
 
