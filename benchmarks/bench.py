@@ -206,6 +206,9 @@ def time_limit(seconds: float) -> Iterator[None]:
         return
 
     def expire(signum: int, frame: object) -> None:
+        # Raised inside a callback that swallows it (a garbage-collector hook, say), it would be lost:
+        # ring again soon, until the limited block is left.
+        signal.setitimer(signal.ITIMER_REAL, 0.5)
         raise TimeLimit(f"over {seconds:g} s")
 
     previous = signal.signal(signal.SIGALRM, expire)
@@ -551,7 +554,8 @@ def explosion(steps_list: Sequence[int], limit: float, sympy: Any) -> list[Explo
 
 
 def tape_entries(g: Callable[..., Any]) -> list[str]:
-    """Per loop of a generated gradient: the values its forward sweep pushes on the tape per iteration."""
+    """Per loop of a generated gradient: the values its forward sweep records per iteration (pushed on the
+    tape, or stored into the loop's arrays, `x_tape[i] = x`); loops the reverse sweep replays record nothing."""
     built = getattr(g, "__s2s_ad__", None)
     if built is None:
         return ["(no IR attached)"]
@@ -564,6 +568,10 @@ def tape_entries(g: Callable[..., Any]) -> list[str]:
             if isinstance(stmt, ir.Push):
                 always += len(stmt.values)
                 most += len(stmt.values)
+            elif isinstance(stmt, ir.Effect) and stmt.op == "setitem" and isinstance(stmt.args[0], ir.Var) \
+                    and ir.family(stmt.args[0].name).endswith("_tape"):
+                always += 1
+                most += 1
             elif isinstance(stmt, ir.If):
                 a = pushed(stmt.then)
                 b = pushed(stmt.orelse)
@@ -571,14 +579,21 @@ def tape_entries(g: Callable[..., Any]) -> list[str]:
                 most += max(a[1], b[1])
         return always, most
 
-    def visit(block: ir.Block) -> None:
+    def visit(block: ir.Block, where: str = "") -> None:
         for stmt in block:
+            if isinstance(stmt, (ir.For, ir.While)) and any(
+                    isinstance(s, ir.Note) and s.text.startswith("this iteration again") for s in stmt.body):
+                found.append(f"loop at line {stmt.loc.line}: replayed (the reverse loop computes each iteration "
+                             "again), nothing recorded")
+                for inner in ir.blocks_of(stmt):
+                    visit(inner, " (inside the replayed loop)")
+                continue
             if isinstance(stmt, (ir.For, ir.While)) and not getattr(stmt, "reverse", False):
                 always, most = pushed(stmt.body)
                 amount = f"{always}" if always == most else f"{always} to {most}"
-                found.append(f"loop at line {stmt.loc.line}: {amount} value(s) per iteration")
+                found.append(f"loop at line {stmt.loc.line}{where}: {amount} value(s) per iteration")
             for inner in ir.blocks_of(stmt):
-                visit(inner)
+                visit(inner, where)
 
     visit(built.derived.body)
     return found or ["no loops in the generated code"]
