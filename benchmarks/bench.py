@@ -879,8 +879,8 @@ def report(res: Results) -> str:
              fmt_time(r.s2s_transform), r.status] for r in res.family]
     lines += table(["L", "primitives", "sympy.diff", "lambdify(cse)", "s2s_ad grad() total", "note"], rows) + [""]
 
-    lines += ["## Target 3: memory", "", "Values the generated forward sweep records on the tape per loop iteration "
-              "(read from the generated IR):", ""]
+    lines += ["## Target 3: memory", "", "Values the generated forward sweep records per loop iteration, on the tape "
+              "or in its arrays (read from the generated IR):", ""]
     for name, found in res.tapes.items():
         lines += [f"- {name}: " + "; ".join(found)]
     lines += ["", "For comparison, the hand-written gradients record: chain, 1 float per step (x); logistic, "
