@@ -353,10 +353,7 @@ def tape_arrays(function: Function, rules: Mapping[str, Rule] = RULES) -> Functi
             if not counted(loop):
                 continue
             assert isinstance(loop, ir.For)
-            body = list(loop.body)
-            for m, push in enumerate(loop.body):
-                if not isinstance(push, ir.Push) or push.slot not in pops:
-                    continue
+            for push in [s for s in loop.body if isinstance(s, ir.Push) and s.slot in pops]:
                 r, pop = pops[push.slot]
                 reverse = out[r]
                 assert isinstance(reverse, ir.For)
@@ -367,18 +364,21 @@ def tape_arrays(function: Function, rules: Mapping[str, Rule] = RULES) -> Functi
                 before.setdefault(k, []).extend(
                     Assign(a, "repeat", (ir.Const(0.0), loop.stop), ir.ListOf(t), push.loc)
                     for a, t in zip(arrays, pop.types))
-                body[m] = tuple(ir.Effect("setitem", (Var(a), Var(loop.index), v), push.loc)
-                                for a, v in zip(arrays, push.values))  # type: ignore[call-overload]
+                stores = tuple(ir.Effect("setitem", (Var(a), Var(loop.index), v), push.loc)
+                               for a, v in zip(arrays, push.values))
                 reads = tuple(Assign(t, "index", (Var(a), Var(reverse.index)), ty, pop.loc)
                               for a, t, ty in zip(arrays, pop.targets, pop.types))
-                out[r] = ir.For(reverse.index, reverse.start, reverse.stop, reverse.step, reverse.carried,
-                                tuple(x for s in reverse.body for x in (reads if s is pop else (s,))),
-                                reverse.until, reverse.loc, reverse.reverse, reverse.limit)
-            flat = tuple(x for s in body for x in (s if isinstance(s, tuple) else (s,)))
-            out[k] = ir.with_blocks(loop, lambda _b, flat=flat: flat)  # type: ignore[misc]
+                loop = ir.with_blocks(loop, lambda b, old=push, new=stores: _spliced(b, old, new))  # type: ignore[misc]
+                out[r] = ir.with_blocks(reverse, lambda b, old=pop, new=reads: _spliced(b, old, new))  # type: ignore[misc]
+            out[k] = loop
         return tuple(x for k, s in enumerate(out) for x in (*before.get(k, ()), s))
 
     return _replace(function, block(function.body), function.returns)
+
+
+def _spliced(block: ir.Block, old: Stmt, new: tuple[Stmt, ...]) -> ir.Block:
+    """The block with the statement `old` (that very object) replaced by the statements `new`."""
+    return tuple(x for stmt in block for x in (new if stmt is old else (stmt,)))
 
 
 def _select(items: tuple, mask: tuple[bool, ...]) -> tuple:  # type: ignore[type-arg]
