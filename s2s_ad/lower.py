@@ -308,16 +308,7 @@ class _Lowering:
     def for_statement(self, node: ast.For, scope: Scope) -> None:
         if node.orelse:
             raise self.error(UnsupportedError, "'for ... else' is not supported", node.orelse[0])
-        iterated = [node.iter] if isinstance(node.iter, ast.Name) else list(node.iter.args) if (
-            isinstance(node.iter, ast.Call) and isinstance(node.iter.func, ast.Name)
-            and node.iter.func.id in ("zip", "enumerate")) else []
-        names = {n.id for n in iterated if isinstance(n, ast.Name)}
-        for child in (c for stmt in node.body for c in _nodes(stmt)):
-            if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) and child.func.attr == "append" \
-                    and isinstance(child.func.value, ast.Name) and child.func.value.id in names:
-                raise self.error(UnsupportedError, f"the list '{child.func.value.id}' grows inside the loop that runs "
-                                 "over it (Python would visit the new items too)", child,
-                                 f"loop over range(len({child.func.value.id})) for the items there at the start")
+        self.refuse_growing(node)
         start, stop, step, bind_target, backwards = self.iteration(node.iter, node.target, scope, node)
         index_key = node.target.id if isinstance(node.target, ast.Name) and bind_target is None else "#k"
 
@@ -327,6 +318,19 @@ class _Lowering:
             self.block(node.body, body_scope)
 
         self.loop(node, scope, index_key, (start, stop, step), lower_body, None, node.body, backwards)
+
+    def refuse_growing(self, node: ast.For) -> None:
+        """A loop over a list (directly, or in zip/enumerate) visits what its body appends to that list;
+        the lowered loop runs over the items there at the start, so such a loop is refused."""
+        iterated = node.iter.args if isinstance(node.iter, ast.Call) and isinstance(node.iter.func, ast.Name) \
+            and node.iter.func.id in ("zip", "enumerate") else [node.iter]
+        names = {n.id for n in iterated if isinstance(n, ast.Name)}
+        for child in (c for stmt in node.body for c in _nodes(stmt)):
+            if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) and child.func.attr == "append" \
+                    and isinstance(child.func.value, ast.Name) and child.func.value.id in names:
+                raise self.error(UnsupportedError, f"the list '{child.func.value.id}' grows inside the loop that runs "
+                                 "over it (Python would visit the new items too)", child,
+                                 f"loop over range(len({child.func.value.id})) for the items there at the start")
 
     def while_statement(self, node: ast.While, scope: Scope) -> None:
         if node.orelse:
