@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import math
+import struct
 import sys
 import types
 from collections.abc import Callable, Sequence
@@ -39,3 +41,12 @@ def import_source(source: str, directory: Path, prefix: str = "s2s_test_") -> ty
     path = directory / f"{name}.py"
     path.write_text(source)
     return import_file(path, name)
+
+
+def bits(value: object) -> tuple[str, object]:
+    """A value as something `==` compares bit for bit: -0.0 differs from 0.0, 1 from 1.0; nan equals nan."""
+    if isinstance(value, float):
+        return ("float", "nan" if math.isnan(value) else struct.pack("<d", value).hex())
+    if isinstance(value, (tuple, list)):
+        return (type(value).__name__, tuple(bits(v) for v in value))
+    return (type(value).__name__, repr(value))

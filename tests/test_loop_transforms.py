@@ -15,11 +15,11 @@ from __future__ import annotations
 import copy
 import inspect
 import math
-import struct
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
+from conftest import bits
 
 from s2s_ad import (
     S2SError,
@@ -94,15 +94,6 @@ def check_fd(f: Callable[..., float], args: Sequence[Any], wrt: Sequence[int], r
     assert bits(g) == bits(g2), "grad and value_and_grad give the same gradient"
     assert_close(g, numeric_grad(f, args, wrt), rel, abs_)
     return g
-
-
-def bits(value: object) -> tuple[str, object]:
-    """A value as something `==` compares bit for bit: -0.0 differs from 0.0, 1 from 1.0; nan equals nan."""
-    if isinstance(value, float):
-        return ("float", "nan" if math.isnan(value) else struct.pack("<d", value).hex())
-    if isinstance(value, (tuple, list)):
-        return (type(value).__name__, tuple(bits(v) for v in value))
-    return (type(value).__name__, repr(value))
 
 
 def outcome(f: Callable[..., Any], point: Sequence[object]) -> tuple[str, object]:

@@ -14,14 +14,13 @@ import copy
 import itertools
 import math
 import random
-import struct
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import central_difference, import_source
+from conftest import bits, central_difference, import_source
 
 from s2s_ad import codegen, frontend, ir, lower, optimize, reverse
 from s2s_ad.rules import RULES
@@ -56,15 +55,6 @@ def apply(function: ir.Function, *passes: Pass) -> ir.Function:
 def run(function: ir.Function) -> Callable[..., Any]:
     generated = codegen.generate(function, RULES)
     return codegen.compile_generated(generated, {}, label=f"test_optimize {function.name}")  # type: ignore[return-value]
-
-
-def bits(value: object) -> tuple[str, object]:
-    """A value as something `==` compares bit for bit: -0.0 differs from 0.0, 1 from 1.0; nan equals nan."""
-    if isinstance(value, float):
-        return ("float", "nan" if math.isnan(value) else struct.pack("<d", value).hex())
-    if isinstance(value, (tuple, list)):
-        return (type(value).__name__, tuple(bits(v) for v in value))
-    return (type(value).__name__, repr(value))
 
 
 def outcome(f: Callable[..., Any], point: Sequence[object]) -> tuple[str, object]:
