@@ -1125,6 +1125,10 @@ class _Checker:
         return {a.value for s in ir.walk(self.primal.body) for a in ir.operands(s)
                 if isinstance(a, ir.Const) and isinstance(a.value, float)}
 
+    def gradient_constants(self) -> set[float]:
+        return {a.value for s in ir.walk(self.derived.body) for a in ir.operands(s)
+                if isinstance(a, ir.Const) and isinstance(a.value, float) and math.isfinite(a.value) and a.value}
+
     def rtol(self) -> float:
         return ROUNDED_RTOL if self.constants.unnamed - self.primal_constants() else RTOL
 
@@ -1320,9 +1324,10 @@ class _Checker:
 
     def sensitivity(self, sample: _Sample, deadline: float, i: int, ours: Any) -> Any:
         """How much the generated derivative moves when the float constants only the gradient holds
-        (folded in floating point: `(180 * 0.5 / pi) ** 2`) move by 2**-50: their rounding, which
-        cancellation can magnify far beyond 1e-16 in the result."""
-        suspects = frozenset(self.constants.unnamed - self.primal_constants())
+        (folded in floating point: `(180 * 0.5 / pi) ** 2`, or `31.622776601683793 ** 2` printed as the
+        round 1000.0) move by 2**-50: their rounding, which cancellation can magnify far beyond 1e-16 in
+        the result."""
+        suspects = frozenset(self.gradient_constants() - self.primal_constants())
         if not suspects:
             return 0
         return abs(self.ours_at(sample, deadline, DIGITS + EXTRA_DIGITS, suspects)[i] - ours)

@@ -834,3 +834,21 @@ def deep_underflow(x, y):
 
 def test_different_routes_to_tiny_values_agree() -> None:
     assert check.check(deep_underflow, symbolic=False).ok
+
+
+def folded_round_constant(x):
+    return math.atan2(x, abs(10) ** 1.5)  # the gradient holds 31.622776601683793 ** 2, folded to a round 1000.0
+
+
+def test_a_folded_constant_that_prints_round_is_rounding_too() -> None:
+    report = check.check(folded_round_constant, symbolic=False)
+    assert report.ok, str(report)
+    wrong = check.check(folded_round_constant, symbolic=False, rules=_wrong_atan2_rules())
+    assert wrong.verdict == "fail", str(wrong)
+
+
+def _wrong_atan2_rules() -> dict[str, Rule]:
+    rules = dict(RULES)
+    rules["atan2"] = dataclasses.replace(RULES["atan2"], partials=lambda m, out, y, x: (x / (x**2 + 1.001 * y**2),
+                                                                                        -y / (x**2 + y**2)))
+    return rules
