@@ -8,6 +8,7 @@ Names are SSA, so a replacement found anywhere holds everywhere after it.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 
@@ -104,12 +105,11 @@ def peephole(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
     """
     definition = {s.target: s for s in ir.walk(function.body) if isinstance(s, Assign)}
     types = ir.types_of(function)
-    cone: list[set[str]] = []  # what computes the returned values, found when a power first asks
+    # What computes the returned values: found when a power first asks.
+    cone = functools.cache(lambda: ir.reach(set(function.exact), ir.sources(function)))
 
     def protected(name: str) -> bool:
-        if not cone:
-            cone.append(ir.reach(set(function.exact), ir.sources(function)))
-        return name in cone[0]
+        return name in cone()
 
     def is_float(operand: Operand) -> bool:
         if isinstance(operand, ir.Const):
@@ -212,12 +212,7 @@ def signs(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
             uses[operand.name] = uses.get(operand.name, 0) + 2
     current: dict[str, Assign] = {}
     bearing: set[str] = set()  # names that may carry a negation to remove (a superset: a quick first test)
-    namers: list[ir.Namer] = []
-
-    def namer() -> ir.Namer:
-        if not namers:
-            namers.append(ir.Namer(ir.all_names(function)))
-        return namers[0]
+    namer = _namer_for(function)
 
     def flipped(operand: Operand, strict: bool) -> tuple[Operand, tuple[tuple[str, Assign], ...]] | None:
         """`-operand` without computing anything, and the statements to rewrite for it. Strict: only
@@ -277,6 +272,11 @@ def signs(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
     return _replace(function, block(function.body), function.returns)
 
 
+def _namer_for(function: Function) -> Callable[[], ir.Namer]:
+    """A Namer over the function's names, made when first asked for (most runs of a pass need none)."""
+    return functools.cache(lambda: ir.Namer(ir.all_names(function)))
+
+
 def _rewritten(stmt: Assign, op: str, args: tuple[Operand, ...], changes: tuple[tuple[str, Assign], ...],
                current: dict[str, Assign]) -> Assign:
     for original, change in changes:
@@ -331,12 +331,7 @@ def tape_arrays(function: Function, rules: Mapping[str, Rule] = RULES) -> Functi
     it reads are the ones this run of the loop filled). Storing into a list is cheaper than building and
     pushing a tuple, and the arrays hold the values themselves.
     """
-    namers: list[ir.Namer] = []
-
-    def namer() -> ir.Namer:
-        if not namers:
-            namers.append(ir.Namer(ir.all_names(function)))
-        return namers[0]
+    namer = _namer_for(function)
 
     def counted(stmt: Stmt) -> bool:
         return isinstance(stmt, ir.For) and stmt.start == ir.Const(0) and stmt.step == ir.Const(1) \

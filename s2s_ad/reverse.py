@@ -122,14 +122,10 @@ class _Reverse:
                 self.definition[stmt.target] = stmt
             elif isinstance(stmt, Effect) and isinstance(stmt.args[0], Var):
                 self.mutated.add(stmt.args[0].name)
-        self.mutated = self._aliases(self.mutated)
-        rewritten = self._aliases({s.args[0].name for s in ir.walk(function.body)
-                                   if isinstance(s, Effect) and s.op != "append" and isinstance(s.args[0], Var)})
+        self.mutated = ir.aliases(self.function, self.mutated)
+        rewritten = ir.aliases(self.function, {s.args[0].name for s in ir.walk(function.body) if isinstance(s, Effect)
+                                               and s.op != "append" and isinstance(s.args[0], Var)})
         self.appended_only = self.mutated - rewritten  # existing elements never change
-
-    def _aliases(self, names: set[str]) -> set[str]:
-        """Lists that may be the same object as one of `names` (copies, merges, carries)."""
-        return ir.aliases(self.function, names)
 
     # -- names ---------------------------------------------------------------
 
@@ -188,7 +184,7 @@ class _Reverse:
         for stmt in forward:
             defined.extend(ir.defs(stmt))
         here = set(defined)
-        changing = self._aliases({s.args[0].name for s in ir.walk(forward)
+        changing = ir.aliases(self.function, {s.args[0].name for s in ir.walk(forward)
                                   if isinstance(s, Effect) and isinstance(s.args[0], Var)})
         wanted = (ir.free_names(backward) & here) - set(keep)
         recompute: dict[str, Assign] = {}

@@ -560,31 +560,23 @@ def product_read_twice(p, a, b):
     return (p + t) * t
 
 
-def test_signs_leaves_a_product_read_twice_in_place() -> None:
-    before = primal_ir(product_read_twice)
-    after = optimize.signs(before)
-    assert expression(after, value_of(after)) == "mul(add(p, mul(neg(a), b)), mul(neg(a), b))"
-    assert_same_numbers(before, after)
-    gradient = gradient_ir(product_read_twice)
-    assert_same_numbers(gradient, optimize.signs(gradient))
-    assert_matches_finite_differences(product_read_twice, run(optimize.optimize(gradient)), (0.3, -1.2, 0.8))
-
-
-
 def negation_read_twice(x, y):
     n = -x
     return (y + n) * n
 
 
-def test_signs_leaves_a_negation_read_twice_for_its_other_reader() -> None:
-    before = primal_ir(negation_read_twice)
+@pytest.mark.parametrize("f, expected, point", [
+    (product_read_twice, "mul(add(p, mul(neg(a), b)), mul(neg(a), b))", (0.3, -1.2, 0.8)),
+    (negation_read_twice, "mul(sub(y, x), neg(x))", (0.3, -1.2)),
+], ids=["a product read twice stays in place", "a negation read twice stays for its other reader"])
+def test_signs_leaves_what_two_statements_read(f: Callable[..., float], expected: str, point: tuple[float, ...]) -> None:
+    before = primal_ir(f)
     after = optimize.signs(before)
-    assert expression(after, value_of(after)) == "mul(sub(y, x), neg(x))"
+    assert expression(after, value_of(after)) == expected
     assert_same_numbers(before, after)
-    gradient = gradient_ir(negation_read_twice)
+    gradient = gradient_ir(f)
     assert_same_numbers(gradient, optimize.signs(gradient))
-    assert_matches_finite_differences(negation_read_twice, run(optimize.optimize(gradient)), (0.3, -1.2))
-
+    assert_matches_finite_differences(f, run(optimize.optimize(gradient)), point)
 
 
 def length_arithmetic(xs, ys):
