@@ -11,13 +11,12 @@ accumulations back into `x_bar += ...`.
 from __future__ import annotations
 
 import ast
-import copy
 import hashlib
 import heapq
 import linecache
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -46,10 +45,15 @@ class Generated:
 
 
 def generate(function: Function, rules: Mapping[str, Rule] = RULES,
-             packed: tuple[tuple[str, tuple[str, ...]], ...] | None = None) -> Generated:
-    """Print `function`; with `packed`, its parameters arrive in tuples (`f_jvp(primals, tangents)`)."""
-    names = _python_names(function)
-    printer = _Printer(function, names, rules)
+             packed: tuple[tuple[str, tuple[str, ...]], ...] | None = None, fold: bool = True) -> Generated:
+    """Print `function`; with `packed`, its parameters arrive in tuples (`f_jvp(primals, tangents)`).
+
+    With `fold`, a temporary read once is printed inside the expression that
+    reads it (see `_folded`); without, every primitive has its own line.
+    """
+    folded = _folded(function, rules) if fold else {}
+    names = _python_names(function, folded)
+    printer = _Printer(function, names, rules, folded)
     printer.function(packed)
     math_import = "import math" if printer.math == "math" else f"import math as {printer.math}"
     return Generated(function.name, "\n".join(printer.lines), (math_import,) if printer.uses_math else (),
@@ -189,8 +193,8 @@ class _Lifetimes:
         return start, self.end.get(name, start)
 
 
-def _python_names(function: Function) -> dict[str, str]:
-    """A Python name for every SSA name.
+def _python_names(function: Function, folded: Collection[str] = ()) -> dict[str, str]:
+    """A Python name for every SSA name, except the `folded` ones (printed inside the expression that reads them).
 
     Values joined by an `if` or carried by a loop share a name where their
     lifetimes allow (a "web"); otherwise the printer copies. Webs of one
@@ -211,8 +215,8 @@ def _python_names(function: Function) -> dict[str, str]:
                 webs.join(c.header, Var(c.result))
                 webs.join(c.header, c.init)
     param_set = set(params)
-    everything = set(life.start)
-    inlined = _inlined_tests(function)
+    printed = [name for name in life.start if name not in folded]  # in program order: the output is deterministic
+    everything = set(printed)
 
     @dataclass
     class Colour:
@@ -229,7 +233,7 @@ def _python_names(function: Function) -> dict[str, str]:
             return [n for w in self.webs for n in w]
 
     groups: dict[str, list[tuple[float, float, list[str], str, bool]]] = {}
-    for web in webs.all(life.start):
+    for web in webs.all(printed):
         preferred = webs.preferred(web)
         first, last = webs.hull(web)
         groups.setdefault(ir.family(preferred), []).append((first, last, web, preferred,
@@ -253,19 +257,18 @@ def _python_names(function: Function) -> dict[str, str]:
         colours.extend(own)
 
     taken = set(RESERVED) | param_set
-    # Temporaries are numbered in order of appearance, and their adjoints follow (`_t3_bar`); those
-    # printed inside a `while` condition come last: they are never seen.
+    # Temporaries are numbered in order of appearance, and their adjoints follow (`_t3_bar`).
     user_names = {ir.family(n) for n in everything if not ir.is_temp(ir.family(n))}
     renumbered: dict[str, str] = {}  # a temporary's family -> its first number, which its adjoint follows
     numbered: dict[int, str] = {}  # id of a temporary's colour -> its number (versions that overlap differ)
     number = 0
-    temporaries = [(all(n in inlined for n in c.names()), c.start, c.family, id(c)) for c in colours if c.temporary]
+    temporaries = [(c.start, c.family, id(c)) for c in colours if c.temporary]
     computed = {c.family for c in colours if c.temporary}
     for colour in colours:  # the adjoint of a temporary that is not computed still takes a number
         match = _ADJOINT_OF_TEMP.match(colour.preferred)
         if match and not colour.temporary and match.group(1) not in computed:
-            temporaries.append((False, colour.start, match.group(1), 0))
-    for _, _, family, key in sorted(temporaries, key=lambda t: t[:3]):
+            temporaries.append((colour.start, match.group(1), 0))
+    for _, family, key in sorted(temporaries, key=lambda t: t[:2]):
         name = renumbered.get(family)
         if name is None or (key and name in numbered.values()):
             number += 1
@@ -346,7 +349,7 @@ class _Webs:
         self.parent[b] = a
         self.members[a] += self.members.pop(b)
 
-    def all(self, names: Mapping[str, int]) -> list[list[str]]:
+    def all(self, names: Iterable[str]) -> list[list[str]]:
         for name in names:
             self.find(name)
         return [self.members[root] for root in self.members if self.parent[root] == root]
@@ -387,6 +390,104 @@ def _overlap(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> bool
     return False
 
 
+# -- folding -----------------------------------------------------------------
+
+
+def _folded(function: Function, rules: Mapping[str, Rule]) -> dict[str, Assign]:
+    """Temporaries printed inside the one expression that reads them (`w_bar[j] += _t4 * X[i][j]`), by name.
+
+    A temporary (or a temporary's adjoint) that is read once folds into its
+    reader when Python would then evaluate everything in the order the
+    statements did: the reader is the next statement printed in the same
+    block, and it reads the folded values in the order they were computed.
+    So folding changes no value and no effect; it saves a store and a load
+    per temporary, and the code reads like the source expression it came from.
+    """
+    uses: dict[str, int] = {}
+    for stmt in ir.walk(function.body):
+        for name in ir.used_names(stmt):
+            uses[name] = uses.get(name, 0) + 1
+    for operand in ir.return_operands(function.returns):
+        if isinstance(operand, Var):
+            uses[operand.name] = uses.get(operand.name, 0) + 1
+    folded: dict[str, Assign] = {}
+
+    def foldable(stmt: ir.Stmt) -> bool:
+        return isinstance(stmt, Assign) and uses.get(stmt.target) == 1 and _COMPILER_MADE.match(
+            ir.family(stmt.target)) is not None and stmt.op not in ("zeros_like", "list") and rules[stmt.op].pure
+
+    def block(statements: ir.Block, last_reads: tuple[Operand, ...] = ()) -> None:
+        pending: list[Assign] = []  # foldable, not yet read, in the order they were computed
+        for stmt in statements:
+            if isinstance(stmt, ir.Note):
+                continue
+            taken = _fold_into(pending, _reads(stmt, rules))
+            folded.update((s.target, s) for s in taken)
+            if foldable(stmt):
+                del pending[len(pending) - len(taken):]
+                pending.append(stmt)  # type: ignore[arg-type]
+            else:
+                pending = []
+            if isinstance(stmt, ir.While):
+                block(stmt.test, (stmt.cond,))
+                block(stmt.body)
+            else:
+                for inner in ir.blocks_of(stmt):
+                    block(inner)
+        for s in _fold_into(pending, last_reads):
+            folded[s.target] = s
+
+    block(function.body, tuple(ir.return_operands(function.returns)))
+    return folded
+
+
+_COMPILER_MADE = re.compile(r"^_t\d+(_bar|_dot)?$")
+
+
+def _fold_into(pending: list[Assign], reads: tuple[Operand, ...]) -> list[Assign]:
+    """The pending temporaries a statement folds in: the longest run of the latest ones that it reads, each
+    once, in the order they were computed (older ones are printed on their own lines before it)."""
+    if not pending:
+        return []
+    order = [operand.name for operand in reads if isinstance(operand, Var)]
+    for k in range(len(pending)):
+        run = [s.target for s in pending[k:]]
+        members = set(run)
+        if [name for name in order if name in members] == run:
+            return pending[k:]
+    return []
+
+
+def _reads(stmt: ir.Stmt, rules: Mapping[str, Rule]) -> tuple[Operand, ...]:
+    """The operands of a statement where a folded expression may stand, in the order Python evaluates them.
+
+    Not where evaluation is conditional (`a if c else b`, `and`) or
+    repeated (loop bounds are read once, but a loop is printed over several
+    lines): there a folded expression would run a different number of times.
+    """
+    if isinstance(stmt, Assign):
+        if stmt.op == "list":
+            return stmt.args
+        if stmt.op == "zeros_like" or not _in_order(rules[stmt.op].python):
+            return ()
+        return stmt.args
+    if isinstance(stmt, ir.Effect):
+        return stmt.args[-1:] if stmt.op in ("append", "setitem", "accum_item") else ()
+    if isinstance(stmt, ir.Push):
+        return stmt.values
+    if isinstance(stmt, ir.If):
+        return (stmt.cond,)
+    return ()
+
+
+@cache
+def _in_order(spelling: str) -> bool:
+    """Whether a spelling evaluates each operand exactly once, in operand order."""
+    holes = [int(i) for i in re.findall(r"\{(\d+)\}", spelling)]
+    lazy = any(isinstance(node, (ast.IfExp, ast.BoolOp)) for node in ast.walk(_template(spelling)))
+    return holes == list(range(len(holes))) and not lazy
+
+
 # -- printing ----------------------------------------------------------------
 
 
@@ -396,26 +497,13 @@ def _template(spelling: str) -> ast.expr:
     return ast.parse(spelling.format(*(f"_{i}" for i in range(arity))), mode="eval").body
 
 
-class _Substitute(ast.NodeTransformer):
-    """Fill a rule's spelling: `_0`, `_1` become the operands, `math` the module's name here."""
-
-    def __init__(self, args: list[ast.expr], math_name: str) -> None:
-        self.args = args
-        self.math_name = math_name
-
-    def visit_Name(self, node: ast.Name) -> ast.expr:
-        if node.id.startswith("_") and node.id[1:].isdigit():
-            return self.args[int(node.id[1:])]
-        if node.id == "math":
-            return ast.Name(self.math_name)
-        return node
-
-
 class _Printer:
-    def __init__(self, function: Function, names: Mapping[str, str], rules: Mapping[str, Rule]) -> None:
+    def __init__(self, function: Function, names: Mapping[str, str], rules: Mapping[str, Rule],
+                 folded: Mapping[str, Assign]) -> None:
         self.f = function
         self.names = names
         self.rules = rules
+        self.folded = folded
         self.lines: list[str] = []
         self.uses_math = False
         self.globals: set[str] = set()
@@ -446,7 +534,8 @@ class _Printer:
         return self.text(returns)
 
     def text(self, operand: Operand) -> str:
-        return ast.unparse(self.operand(operand))
+        """An operand as it stands where an expression needs no parentheses (`x = ...`, `return ..., ...`)."""
+        return self.operand(operand)[0]
 
     def block(self, block: ir.Block, depth: int) -> None:
         pad = "    " * depth
@@ -455,6 +544,8 @@ class _Printer:
             if isinstance(stmt, ir.Note):
                 self.lines.append(f"{pad}# {stmt.text}")
                 self.last_loc = None
+                continue
+            if isinstance(stmt, Assign) and stmt.target in self.folded:
                 continue
             self.comment(stmt.loc, pad)
             if isinstance(stmt, Assign):
@@ -489,8 +580,8 @@ class _Printer:
         pad = "    " * depth
         if not stmt.then and not stmt.orelse and len(stmt.merges) == 1:
             m = stmt.merges[0]
-            expression = ast.IfExp(self.operand(stmt.cond), self.operand(m.then), self.operand(m.orelse))
-            self.lines.append(f"{pad}{self.names[m.target]} = {ast.unparse(expression)}")
+            expression = self.render(_CONDITIONAL, (stmt.cond, m.then, m.orelse))[0]
+            self.lines.append(f"{pad}{self.names[m.target]} = {expression}")
             return
         self.lines.append(f"{pad}if {self.text(stmt.cond)}:")
         self.block(stmt.then, depth + 1)
@@ -547,13 +638,12 @@ class _Printer:
     def while_loop(self, stmt: ir.While, depth: int) -> None:
         pad = "    " * depth
         self.loop_header(stmt, pad)
-        test = _inline(stmt.test, stmt.cond, self)
-        if test is not None:
-            self.lines.append(f"{pad}while {ast.unparse(test)}:")
+        if all(isinstance(s, Assign) and s.target in self.folded for s in stmt.test):
+            self.lines.append(f"{pad}while {self.text(stmt.cond)}:")
         else:
             self.lines.append(f"{pad}while True:")
             self.block(stmt.test, depth + 1)
-            self.lines.append(f"{pad}    if not {self.text(stmt.cond)}:")
+            self.lines.append(f"{pad}    if {self.render(_NEGATION, (stmt.cond,))[0]}:")
             self.lines.append(f"{pad}        break")
         self.block(stmt.body, depth + 1)
         self.loop_footer(stmt, depth)
@@ -571,7 +661,7 @@ class _Printer:
     def assign(self, stmt: Assign) -> str:
         target = self.names[stmt.target]
         if stmt.op in ("add", "sub", "mul") and isinstance(stmt.args[0], Var) \
-                and self.names[stmt.args[0].name] == target:
+                and self.names.get(stmt.args[0].name) == target:
             symbol = {"add": "+=", "sub": "-=", "mul": "*="}[stmt.op]
             return f"{target} {symbol} {self.text(stmt.args[1])}"
         if stmt.op == "zeros_like":
@@ -593,45 +683,37 @@ class _Printer:
         raise ValueError(f"unknown effect {stmt.op}")
 
     def expression_text(self, op: str, args: tuple[Operand, ...]) -> str:
-        """`ast.unparse` of the primitive applied to its operands.
+        return self.render(self.rules[op].python, args)[0]
 
-        Operands are names and constants, which never need parentheses; so for
-        them the rule's spelling is unparsed once and filled in as text. A
-        negative or special constant goes through the whole tree.
+    def render(self, spelling: str, args: tuple[Operand, ...]) -> tuple[str, int]:
+        """A spelling filled with its operands, folded ones as expressions; and how tightly the result binds.
+
+        Operands are parenthesized exactly where `ast.unparse` would put
+        parentheses, which `_shape` works out once per spelling.
         """
-        simple = self.math == "math" and all(
-            isinstance(a, (Var, Global)) or (_plain(a.value)) for a in args)  # type: ignore[union-attr]
-        if not simple:
-            return ast.unparse(self.expression(op, args))
-        spelling = self.rules[op].python
-        if "math." in spelling:
+        shape = _shape(spelling, self.math)
+        if shape.uses_math:
             self.uses_math = True
         texts = []
-        for arg in args:
-            if isinstance(arg, Var):
-                texts.append(self.names[arg.name])
-            elif isinstance(arg, Global):
-                self.globals.add(arg.name)
-                texts.append(arg.name)
-            else:
-                texts.append(repr(arg.value))
-        return _format(spelling).format(*texts)
+        for arg, parenthesize in zip(args, shape.parenthesize):
+            text, level = self.operand(arg)
+            texts.append(f"({text})" if level in parenthesize else text)
+        return shape.text.format(*texts), shape.level
 
-    def expression(self, op: str, args: tuple[Operand, ...], placeholders: list[ast.expr] | None = None) -> ast.expr:
-        spelling = self.rules[op].python
-        if "math." in spelling:
-            self.uses_math = True
-        template = _template(spelling)
-        operands = placeholders if placeholders is not None else [self.operand(a) for a in args]
-        return _Substitute(operands, self.math).visit(copy.deepcopy(template))
-
-    def operand(self, operand: Operand) -> ast.expr:
+    def operand(self, operand: Operand) -> tuple[str, int]:
+        """An operand's text and how tightly it binds; a folded temporary is the expression that computes it."""
         if isinstance(operand, Var):
-            return ast.Name(self.names[operand.name])
+            definition = self.folded.get(operand.name)
+            if definition is not None:
+                return self.render(self.rules[definition.op].python, definition.args)
+            return self.names[operand.name], _ATOM
         if isinstance(operand, Global):
             self.globals.add(operand.name)
-            return ast.Name(operand.name)
-        return self.constant(operand)
+            return operand.name, _ATOM
+        if _plain(operand.value):
+            return repr(operand.value), _ATOM
+        text = ast.unparse(self.constant(operand))
+        return text, _level(ast.parse(text, mode="eval").body)
 
     def constant(self, const: Const) -> ast.expr:
         value = const.value
@@ -654,46 +736,68 @@ class _Printer:
         return ast.Constant(value)
 
 
-def _inlined_tests(function: Function) -> set[str]:
-    """Temporaries of `while` tests that print as one expression, so never under their own name."""
-    names: set[str] = set()
-    for stmt in ir.walk(function.body):
-        if isinstance(stmt, ir.While) and stmt.test and all(isinstance(s, Assign) for s in stmt.test):
-            names.update(s.target for s in stmt.test if isinstance(s, Assign))
-    return names
-
-
-def _inline(block: ir.Block, operand: Operand, printer: _Printer) -> ast.expr | None:
-    """`operand` as one expression of the block's assignments, if the block is nothing but that
-    (a `while` test: `while abs(x * x - a) > tol:`)."""
-    definitions = {s.target: s for s in block if isinstance(s, Assign)}
-    if len(definitions) != len(block):
-        return None
-    uses: dict[str, int] = {}
-    for stmt in block:
-        for name in ir.used_names(stmt):
-            uses[name] = uses.get(name, 0) + 1
-
-    def build(value: Operand) -> ast.expr:
-        if isinstance(value, Var) and value.name in definitions:
-            stmt = definitions.pop(value.name)
-            args = [build(a) for a in stmt.args]
-            node = printer.expression(stmt.op, tuple(Var(f"#{i}") for i in range(len(args))), placeholders=args)
-            return node
-        return printer.operand(value)
-
-    if any(uses.get(name, 0) > 1 for name in definitions):
-        return None
-    expression = build(operand)
-    return expression if not definitions else None
-
-
 def _plain(value: object) -> bool:
     """A constant that prints as its `repr` and never needs parentheses."""
     if isinstance(value, bool) or isinstance(value, int):
         return value >= 0
     return isinstance(value, float) and math.isfinite(value) and math.copysign(1.0, value) > 0 \
         and value not in (math.pi, math.e, math.tau)
+
+
+# How tightly an expression binds, weakest first: one representative of each level of Python's grammar.
+_REPRESENTATIVES = ("_x if _y else _z", "_x or _y", "_x and _y", "not _x", "_x < _y", "_x | _y", "_x ^ _y",
+                    "_x & _y", "_x << _y", "_x + _y", "_x * _y", "-_x", "_x ** _y")
+_ATOM = len(_REPRESENTATIVES)  # names, constants, calls, subscripts: never parenthesized
+_BINARY_LEVELS = {ast.BitOr: 5, ast.BitXor: 6, ast.BitAnd: 7, ast.LShift: 8, ast.RShift: 8, ast.Add: 9, ast.Sub: 9,
+                  ast.Mult: 10, ast.Div: 10, ast.FloorDiv: 10, ast.Mod: 10, ast.MatMult: 10, ast.Pow: 12}
+_CONDITIONAL = "{1} if {0} else {2}"  # an `if` that only picks one of two values
+_NEGATION = "not {0}"
+
+
+def _level(node: ast.expr) -> int:
+    if isinstance(node, ast.IfExp):
+        return 0
+    if isinstance(node, ast.BoolOp):
+        return 1 if isinstance(node.op, ast.Or) else 2
+    if isinstance(node, ast.UnaryOp):
+        return 3 if isinstance(node.op, ast.Not) else 11
+    if isinstance(node, ast.Compare):
+        return 4
+    if isinstance(node, ast.BinOp):
+        return _BINARY_LEVELS[type(node.op)]
+    return _ATOM
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """A spelling ready to fill: its text with `{i}` holes, how tightly it binds, where operands need parentheses."""
+
+    text: str
+    level: int
+    parenthesize: tuple[frozenset[int], ...]  # per operand: the levels that must be parenthesized there
+    uses_math: bool
+
+
+@cache
+def _shape(spelling: str, math_name: str = "math") -> _Shape:
+    """Found by asking `ast.unparse` itself: an operand of level L needs parentheses in hole i exactly when
+    unparsing the spelling with a representative of L in that hole prints the parentheses."""
+    text = _format(spelling)
+    arity = 1 + max(int(i) for i in re.findall(r"\{(\d+)\}", text))
+    holes = [f"_p{i}" for i in range(arity)]
+    parenthesize = []
+    for i in range(arity):
+        levels = set()
+        for level, representative in enumerate(_REPRESENTATIVES):
+            filled = [f"({representative})" if j == i else hole for j, hole in enumerate(holes)]
+            bare = [representative if j == i else hole for j, hole in enumerate(holes)]
+            if ast.unparse(ast.parse(text.format(*filled), mode="eval")) != text.format(*bare):
+                levels.add(level)
+        parenthesize.append(frozenset(levels))
+    uses_math = re.search(r"\bmath\.", text) is not None
+    if math_name != "math":
+        text = re.sub(r"\bmath\.", f"{math_name}.", text)
+    return _Shape(text, _level(_template(spelling)), tuple(parenthesize), uses_math)
 
 
 @cache

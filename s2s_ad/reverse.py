@@ -572,8 +572,12 @@ class _Reverse:
             counter = [ir.Carry(head, INT, Const(0), Var(update), total)]
             count = Var(total)
         if isinstance(stmt, ir.For):
+            # A reverse loop that passes the carried adjoints through unchanged (`total += ...`) may run
+            # its iterations in any order if they do not depend on each other otherwise: forwards is quicker.
+            backwards = not stmt.reverse and not (_any_order(reverse_body, self.rules) and all(
+                c.update == Var(c.header) for c in reverse_carries[:len(carries)]))
             self.out.append(ir.For(reverse_index, stmt.start, stmt.stop, stmt.step, tuple(reverse_carries),
-                                   reverse_body, None, stmt.loc, reverse=not stmt.reverse, limit=count))
+                                   reverse_body, None, stmt.loc, reverse=backwards, limit=count))
             forward: ir.For | ir.While = ir.For(stmt.index, stmt.start, stmt.stop, stmt.step,
                                                 (*stmt.carried, *counter), forward_body, stmt.until, stmt.loc,
                                                 stmt.reverse)
@@ -590,6 +594,21 @@ class _Reverse:
 
 def _has_effect(block: ir.Block, rules: Mapping[str, Rule]) -> bool:
     return any(isinstance(s, Effect) or (isinstance(s, Assign) and not rules[s.op].pure) for s in ir.walk(block))
+
+
+def _any_order(block: ir.Block, rules: Mapping[str, Rule]) -> bool:
+    """Whether the iterations of a reverse loop body are independent: each takes back from the tape only
+    what it recorded itself, and its only effect is adding into adjoint lists (`w_bar[j] += ...`)."""
+    statements = list(ir.walk(block))
+    pushed = {s.slot for s in statements if isinstance(s, ir.Push)}
+    for stmt in statements:
+        if isinstance(stmt, ir.Pop) and stmt.slot not in pushed:
+            return False
+        if isinstance(stmt, Effect) and stmt.op != "accum_item":
+            return False
+        if isinstance(stmt, Assign) and not rules[stmt.op].pure:
+            return False
+    return True
 
 
 def _first_loc(block: ir.Block) -> Loc | None:

@@ -6,8 +6,6 @@ def three_inputs_grad(x1, x2, x3):
     _t1 = x1 * x1
     # reverse sweep
     # line 55: return x1**2 * x2 + math.cos(x3)
-    _t2 = math.sin(x3)
-    x3_bar = -_t2
-    _t3 = 2.0 * x1
-    x1_bar = x2 * _t3
+    x3_bar = -math.sin(x3)
+    x1_bar = x2 * (2.0 * x1)
     return x1_bar, _t1, x3_bar

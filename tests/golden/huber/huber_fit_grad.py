@@ -9,32 +9,25 @@ def huber_fit_grad(a, b, xs, ys):
     ys_bar = [0.0] * len(ys)
     # line 45: for x, y in zip(xs, ys):
     a_bar, b_bar = 0.0, 0.0
-    for _k in reversed(range(_t3)):
+    for _k in range(_t3):
         # this iteration again (the loop only accumulates: nothing is taped)
         # line 45: for x, y in zip(xs, ys):
         x = xs[_k]
         y = ys[_k]
         # line 46: total += huber(a * x + b - y, 1.0)
-        _t4 = a * x
-        _t5 = _t4 + b
-        _t6 = _t5 - y
+        _t4 = a * x + b - y
         # line 36: if abs(r) <= delta:
-        _t7 = abs(_t6)
-        _t8 = _t7 <= 1.0
-        if _t8:
+        if abs(_t4) <= 1.0:
             # line 37: return 0.5 * r * r
-            _t9 = 0.5 * _t6
-            _t10 = _t6 * 0.5
-            _t6_bar = _t9 + _t10
+            _t4_bar = 0.5 * _t4 + _t4 * 0.5
         else:
             # line 39: return delta * (abs(r) - 0.5 * delta)
-            _t6_bar = 1.0 if _t6 > 0 else -1.0 if _t6 < 0 else 0.0
+            _t4_bar = 1.0 if _t4 > 0 else -1.0 if _t4 < 0 else 0.0
         # line 46: total += huber(a * x + b - y, 1.0)
-        y_bar = -_t6_bar
-        b_bar += _t6_bar
-        _t11 = _t6_bar * x
-        a_bar += _t11
-        x_bar = _t6_bar * a
+        y_bar = -_t4_bar
+        b_bar += _t4_bar
+        a_bar += _t4_bar * x
+        x_bar = _t4_bar * a
         # line 45: for x, y in zip(xs, ys):
         ys_bar[_k] += y_bar
         xs_bar[_k] += x_bar

@@ -7,18 +7,15 @@ def huber_grad(r, delta):
         _t3 = 0.5 * r
     else:
         # line 39: return delta * (abs(r) - 0.5 * delta)
-        _t4 = 0.5 * delta
-        _t5 = _t1 - _t4
+        _t4 = _t1 - 0.5 * delta
     # reverse sweep
     # line 36: if abs(r) <= delta:
     if _t2:
         # line 37: return 0.5 * r * r
-        _t6 = r * 0.5
-        r_bar = _t3 + _t6
+        r_bar = _t3 + r * 0.5
         delta_bar = 0.0
     else:
         # line 39: return delta * (abs(r) - 0.5 * delta)
-        _t7 = delta * 0.5
-        delta_bar = _t5 - _t7
+        delta_bar = _t4 - delta * 0.5
         r_bar = delta if r > 0 else -delta if r < 0 else delta * 0.0
     return r_bar, delta_bar

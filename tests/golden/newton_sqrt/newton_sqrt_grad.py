@@ -8,8 +8,7 @@ def newton_sqrt_grad(a):
     while abs(x * x - a) > 1e-12 * a:
         # line 35: x = 0.5 * (x + a / x)
         _t2 = a / x
-        _t3 = x + _t2
-        x_2 = 0.5 * _t3
+        x_2 = 0.5 * (x + _t2)
         # line 34: while abs(x * x - a) > TOLERANCE * a:
         _tape.append((x, _t2))
         _n += 1
@@ -23,10 +22,8 @@ def newton_sqrt_grad(a):
         _t3_bar = x_bar * 0.5
         _t4 = 1.0 / x
         _t5 = _t2 / x
-        _t6 = _t3_bar * _t4
-        a_bar += _t6
-        _t7 = _t3_bar * _t5
-        x_bar = _t3_bar - _t7
+        a_bar += _t3_bar * _t4
+        x_bar = _t3_bar - _t3_bar * _t5
     # line 33: x = a if a > 1.0 else 1.0
     if _t1:
         a_bar_3 = a_bar + x_bar

@@ -11,19 +11,14 @@ def lennard_jones_grad(x1, y1, x2, y2):
     s6 = _t3 ** 6
     # reverse sweep
     # line 47: return 4 * EPSILON * (s6**2 - s6)
-    _t4 = 958.4 * s6
-    s6_bar = _t4 - 479.2
+    s6_bar = 958.4 * s6 - 479.2
     # line 46: s6 = (SIGMA / r) ** 6
-    _t5 = _t3 ** 5
-    _t6 = -6.0 * _t5
-    _t7 = s6_bar * _t6
-    _t8 = _t3 / r
-    r_bar = _t7 * _t8
+    r_bar = s6_bar * (-6.0 * _t3 ** 5) * (_t3 / r)
     # line 45: r = math.hypot(x2 - x1, y2 - y1)
-    _t9 = _t1 / r
-    _t10 = _t2 / r
-    _t1_bar = r_bar * _t9
-    _t2_bar = r_bar * _t10
+    _t4 = _t1 / r
+    _t5 = _t2 / r
+    _t1_bar = r_bar * _t4
+    _t2_bar = r_bar * _t5
     y1_bar = -_t2_bar
     x1_bar = -_t1_bar
     return x1_bar, y1_bar, _t1_bar, _t2_bar

@@ -14,19 +14,11 @@ def planck_grad(wavelength, temperature):
     # reverse sweep
     # line 53: return 2 * H * C**2 / wavelength**5 / math.expm1(x)
     _t7 = -1.0 / _t5
-    _t8 = _t6 / _t5
-    _t9 = math.exp(x)
-    _t10 = _t8 * _t9
-    _t11 = _t4 / _t3
-    _t3_bar = _t7 * _t11
-    _t12 = wavelength ** 4
-    _t13 = 5.0 * _t12
-    wavelength_bar = _t3_bar * _t13
+    _t8 = _t6 / _t5 * math.exp(x)
+    wavelength_bar = _t7 * (_t4 / _t3) * (5.0 * wavelength ** 4)
     # line 52: x = H * C / (wavelength * K * temperature)
-    _t14 = x / _t2
-    _t2_bar = _t10 * _t14
+    _t2_bar = _t8 * (x / _t2)
     _t1_bar = _t2_bar * temperature
     temperature_bar = _t2_bar * _t1
-    _t15 = _t1_bar * 1.380649e-23
-    wavelength_bar += _t15
+    wavelength_bar += _t1_bar * 1.380649e-23
     return wavelength_bar, temperature_bar
