@@ -449,13 +449,12 @@ def _fold_into(pending: list[Assign], reads: tuple[Operand, ...]) -> list[Assign
     once, in the order they were computed (older ones are printed on their own lines before it)."""
     if not pending:
         return []
-    order = [operand.name for operand in reads if isinstance(operand, Var)]
-    for k in range(len(pending)):
-        run = [s.target for s in pending[k:]]
-        members = set(run)
-        if [name for name in order if name in members] == run:
-            return pending[k:]
-    return []
+    order = {operand.name: i for i, operand in enumerate(reads) if isinstance(operand, Var)}
+    k = len(pending)
+    first_read = len(reads)  # where the run found so far is first read
+    while k > 0 and (at := order.get(pending[k - 1].target)) is not None and at < first_read:
+        k, first_read = k - 1, at
+    return pending[k:]
 
 
 def _reads(stmt: ir.Stmt, rules: Mapping[str, Rule]) -> tuple[Operand, ...]:
