@@ -413,8 +413,8 @@ def _folded(function: Function, rules: Mapping[str, Rule]) -> dict[str, Assign]:
     folded: dict[str, Assign] = {}
 
     def foldable(stmt: ir.Stmt) -> bool:
-        return isinstance(stmt, Assign) and uses.get(stmt.target) == 1 and _COMPILER_MADE.match(
-            ir.family(stmt.target)) is not None and stmt.op not in ("zeros_like", "list") and rules[stmt.op].pure
+        return isinstance(stmt, Assign) and uses.get(stmt.target) == 1 and stmt.op not in ("zeros_like", "list") \
+            and _COMPILER_MADE.match(stmt.target) is not None and rules[stmt.op].pure
 
     def block(statements: ir.Block, last_reads: tuple[Operand, ...] = ()) -> None:
         pending: list[Assign] = []  # foldable, not yet read, in the order they were computed
@@ -441,7 +441,7 @@ def _folded(function: Function, rules: Mapping[str, Rule]) -> dict[str, Assign]:
     return folded
 
 
-_COMPILER_MADE = re.compile(r"^_t\d+(_bar|_dot)?$")
+_COMPILER_MADE = re.compile(r"^_t\d+(_bar|_dot)?(\.\d+)?$")  # a temporary, or its adjoint or tangent, any version
 
 
 def _fold_into(pending: list[Assign], reads: tuple[Operand, ...]) -> list[Assign]:

@@ -426,9 +426,25 @@ def common_subexpressions(function: Function, rules: Mapping[str, Rule] = RULES)
         return tuple(out)
 
     body = block(function.body, {})
-    # Carried updates and merges may name values replaced inside the blocks: rename once more.
-    body = ir.rename(body, mapping)
+    # Carried updates and merges may name values replaced inside the blocks: rename them once more.
+    body = _rename_headers(body, mapping)
     return _replace(function, body, _map_returns(function.returns, mapping))
+
+
+def _rename_headers(block: ir.Block, mapping: Mapping[str, Operand]) -> ir.Block:
+    """The block with uses renamed in the headers of its compound statements (merges, carried values,
+    bounds, conditions), at every depth; other statements are kept as they are."""
+    if not mapping:
+        return block
+    out: list[Stmt] = []
+    for stmt in block:
+        if isinstance(stmt, (ir.If, ir.For, ir.While)):
+            inner = ir.with_blocks(stmt, lambda b: _rename_headers(b, mapping))
+            header = ir.rename_statement(ir.with_blocks(inner, lambda b: ()), mapping)
+            blocks = iter(ir.blocks_of(inner))
+            stmt = ir.with_blocks(header, lambda b: next(blocks))
+        out.append(stmt)
+    return tuple(out)
 
 
 def _mutated_lists(function: Function) -> set[str]:
