@@ -403,13 +403,7 @@ def _folded(function: Function, rules: Mapping[str, Rule]) -> dict[str, Assign]:
     So folding changes no value and no effect; it saves a store and a load
     per temporary, and the code reads like the source expression it came from.
     """
-    uses: dict[str, int] = {}
-    for stmt in ir.walk(function.body):
-        for name in ir.used_names(stmt):
-            uses[name] = uses.get(name, 0) + 1
-    for operand in ir.return_operands(function.returns):
-        if isinstance(operand, Var):
-            uses[operand.name] = uses.get(operand.name, 0) + 1
+    uses = ir.use_counts(function)
     folded: dict[str, Assign] = {}
 
     def foldable(stmt: ir.Stmt) -> bool:

@@ -325,6 +325,18 @@ def return_operands(returns: Returns) -> Iterator[Operand]:
         yield returns
 
 
+def use_counts(function: Function, returned: int = 1) -> dict[str, int]:
+    """How many times each name is read, a name the function returns counting `returned` times."""
+    uses: dict[str, int] = {}
+    for stmt in walk(function.body):
+        for name in used_names(stmt):
+            uses[name] = uses.get(name, 0) + 1
+    for operand in return_operands(function.returns):
+        if isinstance(operand, Var):
+            uses[operand.name] = uses.get(operand.name, 0) + returned
+    return uses
+
+
 def all_names(function: Function) -> set[str]:
     names = {p.name for p in function.params}
     for stmt in walk(function.body):

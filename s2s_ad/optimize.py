@@ -203,13 +203,7 @@ def signs(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
     is `0`, so moving an int's sign can change the sign of a float zero). A statement is changed in place
     only when a single statement reads it, and then only together with that reader.
     """
-    uses: dict[str, int] = {}
-    for stmt in ir.walk(function.body):
-        for name in ir.used_names(stmt):
-            uses[name] = uses.get(name, 0) + 1
-    for operand in ir.return_operands(function.returns):
-        if isinstance(operand, Var):
-            uses[operand.name] = uses.get(operand.name, 0) + 2
+    uses = ir.use_counts(function, returned=2)  # a returned value is read by the caller too
     current: dict[str, Assign] = {}
     bearing: set[str] = set()  # names that may carry a negation to remove (a superset: a quick first test)
     namer = _namer_for(function)
@@ -439,10 +433,9 @@ def _rename_headers(block: ir.Block, mapping: Mapping[str, Operand]) -> ir.Block
     out: list[Stmt] = []
     for stmt in block:
         if isinstance(stmt, (ir.If, ir.For, ir.While)):
-            inner = ir.with_blocks(stmt, lambda b: _rename_headers(b, mapping))
-            header = ir.rename_statement(ir.with_blocks(inner, lambda b: ()), mapping)
-            blocks = iter(ir.blocks_of(inner))
-            stmt = ir.with_blocks(header, lambda b: next(blocks))
+            header = ir.rename_statement(ir.with_blocks(stmt, lambda _: ()), mapping)  # the header alone
+            inner = iter([_rename_headers(b, mapping) for b in ir.blocks_of(stmt)])
+            stmt = ir.with_blocks(header, lambda _, blocks=inner: next(blocks))  # type: ignore[misc]
         out.append(stmt)
     return tuple(out)
 
