@@ -853,9 +853,9 @@ class _Interpreter:
     def for_loop(self, stmt: ir.For) -> None:
         indices: Sequence[int] = range(self.bound(stmt.start, "a loop start"), self.bound(stmt.stop, "a loop end"),
                                        self.bound(stmt.step, "a loop step") or 1)
+        if stmt.limit is not None:
+            indices = indices[: max(0, self.bound(stmt.limit, "a loop's trip count"))]
         if stmt.reverse:
-            if stmt.limit is not None:
-                indices = indices[: max(0, self.bound(stmt.limit, "a loop's trip count"))]
             indices = indices[::-1]
         for carry in stmt.carried:
             self.env[carry.header] = self.operand(carry.init)

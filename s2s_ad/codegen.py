@@ -684,6 +684,8 @@ class _Printer:
         Operands are parenthesized exactly where `ast.unparse` would put
         parentheses, which `_shape` works out once per spelling.
         """
+        if spelling == "{0}":  # a copy binds as tightly as what it copies
+            return self.operand(args[0])
         shape = _shape(spelling, self.math)
         if shape.uses_math:
             self.uses_math = True

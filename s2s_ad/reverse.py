@@ -126,6 +126,8 @@ class _Reverse:
         rewritten = ir.aliases(self.function, {s.args[0].name for s in ir.walk(function.body) if isinstance(s, Effect)
                                                and s.op != "append" and isinstance(s.args[0], Var)})
         self.appended_only = self.mutated - rewritten  # existing elements never change
+        self.rewritten = rewritten
+        self.also_forward: list[Stmt] = []  # what the forward sweep must compute for the statement at hand
 
     # -- names ---------------------------------------------------------------
 
@@ -162,6 +164,9 @@ class _Reverse:
             stmt = block[i]
             if isinstance(stmt, Assign):
                 self.assign(stmt)
+                if self.also_forward:
+                    forward[i:i + 1] = [stmt, *self.also_forward]
+                    self.also_forward = []
             elif isinstance(stmt, Effect):
                 self.effect(stmt)
             elif isinstance(stmt, ir.If):
@@ -420,7 +425,12 @@ class _Reverse:
             body = (Effect("accum_item", (bar, Var(index), out_bar), stmt.loc),)
             self.out.append(ir.For(index, Const(0), count, Const(1), (), body, None, stmt.loc))
         elif stmt.op in ("list_max", "list_min") and isinstance(items, Var) and items.name in self.active:
-            where = emit.op("index_of", items, Var(stmt.target), type_=INT)
+            if items.name in self.rewritten:  # by the reverse sweep the list may hold other values: look now
+                where: Operand = Var(self.namer.fresh("_at"))
+                self.types[where.name] = INT
+                self.also_forward.append(Assign(where.name, "index_of", (items, Var(stmt.target)), INT, stmt.loc))
+            else:
+                where = emit.op("index_of", items, Var(stmt.target), type_=INT)
             self.out.append(Effect("accum_item", (self.adjoint[items.name], where, out_bar), stmt.loc))
         elif stmt.op == "repeat":
             raise self.refuse(stmt.loc, "a list repeating a differentiated value ([x] * n) is not supported",
