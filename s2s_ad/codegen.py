@@ -517,6 +517,7 @@ class _Printer:
             self.lines.append("    _tape = []")
         self.block(self.f.body, 1)
         self.lines.append(f"    return {self.returns(self.f.returns, top=True)}")
+        self.drop_lone_pass()  # everything folded into the return
 
     def returns(self, returns: ir.Returns, top: bool = False) -> str:
         if isinstance(returns, tuple):
