@@ -311,10 +311,8 @@ def operands(stmt: Stmt) -> tuple[Operand, ...]:
     return ()
 
 
-def used_names(stmt: Stmt) -> Iterator[str]:
-    for operand in operands(stmt):
-        if isinstance(operand, Var):
-            yield operand.name
+def used_names(stmt: Stmt) -> list[str]:
+    return [operand.name for operand in operands(stmt) if type(operand) is Var]
 
 
 def return_operands(returns: Returns) -> Iterator[Operand]:
@@ -370,9 +368,10 @@ def rename_statement(stmt: Stmt, mapping: Mapping[str, Operand]) -> Stmt:
         return tuple(Carry(c.header, c.type, sub(c.init), sub(c.update), c.result) for c in carried)
 
     if isinstance(stmt, Assign):
-        if not any(type(a) is Var and a.name in mapping for a in stmt.args):
-            return stmt
-        return Assign(stmt.target, stmt.op, subs(stmt.args), stmt.type, stmt.loc)
+        for a in stmt.args:
+            if type(a) is Var and a.name in mapping:
+                return Assign(stmt.target, stmt.op, subs(stmt.args), stmt.type, stmt.loc)
+        return stmt
     if isinstance(stmt, Effect):
         return Effect(stmt.op, subs(stmt.args), stmt.loc)
     if isinstance(stmt, Push):
@@ -679,7 +678,8 @@ class Emitter:
         rule = self.rules[op]
         if type_ is not None:
             result_type = type_
-        elif rule.result == "float":  # type: ignore[attr-defined]
+        elif rule.result == "float" or (rule.result == "promote" and any(  # type: ignore[attr-defined]
+                type(a) is Var and self.types.get(a.name, FLOAT) == FLOAT for a in args)):
             result_type = FLOAT
         else:
             result_type = rule.result_type(tuple(self.type_of(a) for a in args))  # type: ignore[attr-defined]
@@ -704,7 +704,10 @@ def fold(rules: Mapping[str, object], op: str, args: tuple[Operand, ...],
     raises), and `x*1`, `1*x`, `x/1`, `x-0`, `x**1`, `--x` are `x`. Never
     `0*x` (wrong for inf and nan) nor `x+0.0` (wrong for -0.0).
     """
-    if not any(type(a) is Const for a in args):  # every rewrite below needs a constant
+    for a in args:  # every rewrite below needs a constant
+        if type(a) is Const:
+            break
+    else:
         return None
     rule = rules[op]
     if rule.structural or not rule.foldable:  # type: ignore[attr-defined]
