@@ -261,6 +261,7 @@ def _python_names(function: Function, folded: Collection[str] = ()) -> dict[str,
     user_names = {ir.family(n) for n in everything if not ir.is_temp(ir.family(n))}
     renumbered: dict[str, str] = {}  # a temporary's family -> its first number, which its adjoint follows
     numbered: dict[int, str] = {}  # id of a temporary's colour -> its number (versions that overlap differ)
+    given: set[str] = set()  # the numbers some colour has
     number = 0
     temporaries = [(c.start, c.family, id(c)) for c in colours if c.temporary]
     computed = {c.family for c in colours if c.temporary}
@@ -270,7 +271,7 @@ def _python_names(function: Function, folded: Collection[str] = ()) -> dict[str,
             temporaries.append((colour.start, match.group(1), 0))
     for _, family, key in sorted(temporaries, key=lambda t: t[:2]):
         name = renumbered.get(family)
-        if name is None or (key and name in numbered.values()):
+        if name is None or (key and name in given):
             number += 1
             while f"_t{number}" in user_names or f"_t{number}" in taken:
                 number += 1
@@ -278,6 +279,7 @@ def _python_names(function: Function, folded: Collection[str] = ()) -> dict[str,
             renumbered.setdefault(family, name)
         if key:
             numbered[key] = name
+            given.add(name)
 
     # Parameters first, then named values, then temporaries.
     colours.sort(key=lambda c: (not c.has_param, c.temporary, c.start))
