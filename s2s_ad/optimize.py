@@ -43,7 +43,7 @@ def propagate(function: Function, rules: Mapping[str, Rule] = RULES) -> Function
         out: list[Stmt] = []
         for stmt in statements:
             if isinstance(stmt, Assign):
-                args = tuple(sub(a) for a in stmt.args)
+                args = tuple([mapping.get(a.name, a) if type(a) is Var else a for a in stmt.args])
                 if stmt.op == "copy":
                     mapping[stmt.target] = args[0]
                     continue
@@ -158,7 +158,9 @@ def peephole(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
             if isinstance(stmt, Assign):
                 stmt = rewrite(stmt)
                 definition[stmt.target] = stmt
-            out.append(ir.with_blocks(stmt, block))
+                out.append(stmt)
+            else:
+                out.append(ir.with_blocks(stmt, block))
         return tuple(out)
 
     return _replace(function, block(function.body), function.returns)
@@ -390,10 +392,11 @@ def common_subexpressions(function: Function, rules: Mapping[str, Rule] = RULES)
     def block(statements: ir.Block, seen: dict[tuple[str, tuple[object, ...]], str]) -> ir.Block:
         out: list[Stmt] = []
         for stmt in statements:
-            stmt = ir.rename_statement(stmt, mapping) if not isinstance(stmt, (ir.If, ir.For, ir.While)) else stmt
             if isinstance(stmt, Assign):
-                key = (stmt.op, tuple(a if type(a) is Var else ir.identity(a) for a in stmt.args))
+                stmt = ir.rename_statement(stmt, mapping)
+                assert isinstance(stmt, Assign)
                 if shareable(stmt):
+                    key = (stmt.op, tuple([a if type(a) is Var else ir.identity(a) for a in stmt.args]))
                     if key in seen:
                         mapping[stmt.target] = Var(seen[key])
                         continue
@@ -416,7 +419,7 @@ def common_subexpressions(function: Function, rules: Mapping[str, Rule] = RULES)
                     test = block(stmt.test, dict(seen))
                     out.append(ir.While(header.carried, test, header.cond, body, header.until, stmt.loc))
             else:
-                out.append(stmt)
+                out.append(ir.rename_statement(stmt, mapping))
         return tuple(out)
 
     body = block(function.body, {})
