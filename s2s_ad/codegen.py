@@ -258,7 +258,7 @@ def _python_names(function: Function, folded: Collection[str] = ()) -> dict[str,
 
     taken = set(RESERVED) | param_set
     # Temporaries are numbered in order of appearance, and their adjoints follow (`_t3_bar`).
-    user_names = {ir.family(n) for n in everything if not ir.is_temp(ir.family(n))}
+    user_names = {family for n in everything if not ir.is_temp(family := ir.family(n))}
     renumbered: dict[str, str] = {}  # a temporary's family -> its first number, which its adjoint follows
     numbered: dict[int, str] = {}  # id of a temporary's colour -> its number (versions that overlap differ)
     given: set[str] = set()  # the numbers some colour has

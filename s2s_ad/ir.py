@@ -584,6 +584,8 @@ _VERSION = re.compile(r"^(.*)\.(\d+)$")
 
 def family(name: str) -> str:
     """`x.2` -> `x`; a name without a version is its own family."""
+    if "." not in name:
+        return name
     match = _VERSION.match(name)
     return match.group(1) if match else name
 

@@ -289,13 +289,13 @@ def _power_of_two(value: object) -> bool:
 
 def tape_slots(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
     """Record on the tape only what some reverse statement still reads (after the other passes)."""
+    pops = [s for s in ir.walk(function.body) if isinstance(s, ir.Pop)]
+    if not pops:
+        return function
     used: set[str] = {o.name for o in ir.return_operands(function.returns) if isinstance(o, Var)}
     for stmt in ir.walk(function.body):
         used.update(ir.used_names(stmt))
-    keep: dict[int, tuple[bool, ...]] = {}
-    for stmt in ir.walk(function.body):
-        if isinstance(stmt, ir.Pop):
-            keep[stmt.slot] = tuple(t in used for t in stmt.targets)
+    keep = {pop.slot: tuple(t in used for t in pop.targets) for pop in pops}
     if all(all(k) for k in keep.values()):
         return function
     # Values only a dropped slot recorded are dead now: sweep again after the slots are cut.
@@ -555,13 +555,13 @@ def dead_code(function: Function, rules: Mapping[str, Rule] = RULES) -> Function
     """Drop what nobody reads: pure assignments, merges, carried values, empty branches and loops."""
     live = {o.name for o in ir.return_operands(function.returns) if isinstance(o, Var)}
     statements = list(ir.walk(function.body))
+    # One backward sweep finds everything live in straight-line code; branches and loops need more.
     changed = True
     while changed:
         size = len(live)
         for stmt in reversed(statements):
-            for name in _needs(stmt, live, rules):
-                live.add(name)
-        changed = len(live) != size
+            live.update(_needs(stmt, live, rules))
+        changed = len(live) != size and any(isinstance(s, (ir.If, ir.For, ir.While)) for s in function.body)
 
     def block(statements: ir.Block) -> ir.Block:
         out: list[Stmt] = []
@@ -600,10 +600,10 @@ def _needs(stmt: Stmt, live: set[str], rules: Mapping[str, Rule]) -> list[str]:
     """Names a statement makes live, given what is live already."""
     if isinstance(stmt, Assign):
         if stmt.target in live or not rules[stmt.op].pure:
-            return list(ir.used_names(stmt))
+            return ir.used_names(stmt)
         return []
     if isinstance(stmt, (ir.Effect, ir.Push)):
-        return list(ir.used_names(stmt))
+        return ir.used_names(stmt)
     if isinstance(stmt, ir.If):
         needed = [o for m in stmt.merges if m.target in live for o in (m.then, m.orelse)]
         if needed or _has_effect(stmt.then, rules) or _has_effect(stmt.orelse, rules):
