@@ -664,7 +664,7 @@ class _Printer:
             return f"{target} = {_zeros(self.text(stmt.args[0]), ir.list_depth(stmt.type))}"
         if stmt.op == "list":
             return f"{target} = [{', '.join(self.text(a) for a in stmt.args)}]"
-        return f"{target} = {self.expression_text(stmt.op, stmt.args)}"
+        return f"{target} = {self.render(self.rules[stmt.op].python, stmt.args)[0]}"
 
     def effect(self, stmt: ir.Effect) -> str:
         args = [self.text(a) for a in stmt.args]
@@ -677,9 +677,6 @@ class _Printer:
         if stmt.op == "discard_pop":
             return f"{args[0]}.pop()"
         raise ValueError(f"unknown effect {stmt.op}")
-
-    def expression_text(self, op: str, args: tuple[Operand, ...]) -> str:
-        return self.render(self.rules[op].python, args)[0]
 
     def render(self, spelling: str, args: tuple[Operand, ...]) -> tuple[str, int]:
         """A spelling filled with its operands, folded ones as expressions; and how tightly the result binds.
