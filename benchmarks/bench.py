@@ -123,8 +123,9 @@ def rebind(f: Callable[..., Any], names: dict[str, Any]) -> Callable[..., Any]:
 
 def numpy_like(np: Any) -> dict[str, Any]:
     """Globals that make a `math`-based function run on a numpy-like module (autograd.numpy, jax.numpy)."""
-    shim = types.SimpleNamespace(sin=np.sin, cos=np.cos, tan=np.tan, exp=np.exp, log=np.log, tanh=np.tanh,
-                                 sqrt=np.sqrt, pi=math.pi)
+    shim = types.SimpleNamespace(
+        sin=np.sin, cos=np.cos, tan=np.tan, exp=np.exp, log=np.log, tanh=np.tanh, sqrt=np.sqrt, pi=math.pi
+    )
     return {"math": shim, "max": np.maximum, "min": np.minimum, "abs": np.abs}
 
 
@@ -156,14 +157,35 @@ def make_cases() -> list[Case]:
         Case("nested", "z + sin(x**2 + y*exp(z))", F.nested, F.nested_grad, (2.0, 1.5, 0.5), (0, 1, 2)),
         Case("lecture", "(x + y) * max(y, z)", F.lecture, F.lecture_grad, (1.0, 2.0, 0.5), (0, 1, 2)),
         Case("rosenbrock", "(1 - x)**2 + 100*(y - x**2)**2", F.rosenbrock, F.rosenbrock_grad, (-1.2, 1.0), (0, 1)),
-        Case("logistic", "logistic loss, loops, 50 samples x 10 features", F.logistic_loss, F.logistic_loss_grad,
-             (w, X, y), 0, loops=True),
-        Case("mlp", "MLP 4-8-1 tanh, loops, 16 samples", F.mlp_loss, F.mlp_loss_grad, mlp_args, (0, 1, 2, 3),
-             loops=True, heavy=True),
-        Case("chain_straight", "x = sin(x)*x + cos(x), 1,000 straight-line steps", F.straight_chain(F.CHAIN_STEPS),
-             F.chain_grad, (0.5,), 0, heavy=True),
-        Case("chain_loop", "x = sin(x)*x + cos(x), 1,000 steps as a loop", F.chain_loop, F.chain_grad, (0.5,), 0,
-             loops=True),
+        Case(
+            "logistic",
+            "logistic loss, loops, 50 samples x 10 features",
+            F.logistic_loss,
+            F.logistic_loss_grad,
+            (w, X, y),
+            0,
+            loops=True,
+        ),
+        Case(
+            "mlp",
+            "MLP 4-8-1 tanh, loops, 16 samples",
+            F.mlp_loss,
+            F.mlp_loss_grad,
+            mlp_args,
+            (0, 1, 2, 3),
+            loops=True,
+            heavy=True,
+        ),
+        Case(
+            "chain_straight",
+            "x = sin(x)*x + cos(x), 1,000 straight-line steps",
+            F.straight_chain(F.CHAIN_STEPS),
+            F.chain_grad,
+            (0.5,),
+            0,
+            heavy=True,
+        ),
+        Case("chain_loop", "x = sin(x)*x + cos(x), 1,000 steps as a loop", F.chain_loop, F.chain_grad, (0.5,), 0, loops=True),
     ]
 
 
@@ -252,8 +274,9 @@ def sympy_gradient(case: Case, sympy: Any, limit: float) -> tuple[Callable[..., 
     args = list(case.args)
     for k in case.wrt_indices:
         args[k] = symbolic(case.args[k], f"p{k}")
-    shim = types.SimpleNamespace(sin=sympy.sin, cos=sympy.cos, tan=sympy.tan, exp=sympy.exp, log=sympy.log,
-                                 tanh=sympy.tanh, sqrt=sympy.sqrt, pi=sympy.pi)
+    shim = types.SimpleNamespace(
+        sin=sympy.sin, cos=sympy.cos, tan=sympy.tan, exp=sympy.exp, log=sympy.log, tanh=sympy.tanh, sqrt=sympy.sqrt, pi=sympy.pi
+    )
     symbolic_f = rebind(case.f, {"math": shim, "max": sympy.Max, "min": sympy.Min, "abs": sympy.Abs})
     start = time.perf_counter()
     with time_limit(limit):
@@ -360,15 +383,14 @@ def calibrate(timer: timeit.Timer, target: float) -> int:
     return max(1, int(number * target / max(elapsed, 1e-9)))
 
 
-def time_interleaved(contenders: list[Contender], args: Sequence[Any], rounds: int, target: float,
-                     budget: float) -> None:
+def time_interleaved(contenders: list[Contender], args: Sequence[Any], rounds: int, target: float, budget: float) -> None:
     """Median per-call time of each contender, over `rounds` rounds that visit every contender in turn."""
     live = [c for c in contenders if c.fn is not None]
     timers = {c.name: make_timer(c.fn, args) for c in live}  # type: ignore[arg-type]
     numbers = {c.name: calibrate(timers[c.name], target) for c in live}
     start = time.perf_counter()
     for r in range(rounds):
-        order = live[r % len(live):] + live[:r % len(live)]
+        order = live[r % len(live) :] + live[: r % len(live)]
         for c in order:
             c.times.append(timers[c.name].timeit(numbers[c.name]) / numbers[c.name])
         if r >= 2 and time.perf_counter() - start > budget:
@@ -385,8 +407,7 @@ def count_primitives(function: ir.Function) -> int:
     return sum(isinstance(s, ir.Assign) for s in ir.walk(function.body))
 
 
-def staged_transform(f: Callable[..., Any], profile: dict[str, cProfile.Profile] | None = None
-                     ) -> tuple[dict[str, float], int]:
+def staged_transform(f: Callable[..., Any], profile: dict[str, cProfile.Profile] | None = None) -> tuple[dict[str, float], int]:
     """Time each stage of the pipeline on `f` separately (optionally under cProfile); and its primitive count.
 
     Also times "naming" on its own: the part of `generate` that gives every
@@ -492,10 +513,11 @@ def profile_stages(f: Callable[..., Any], stages: Sequence[str] = STAGES, top: i
         stats = pstats.Stats(profiles[stage], stream=out)
         stats.sort_stats("tottime").print_stats(top)
         stdlib = os.path.dirname(os.__file__) + os.sep
-        lines = [ln.replace(str(HERE.parent) + os.sep, "").replace(stdlib, "")
-                 for ln in out.getvalue().splitlines() if ln.strip()]
+        lines = [
+            ln.replace(str(HERE.parent) + os.sep, "").replace(stdlib, "") for ln in out.getvalue().splitlines() if ln.strip()
+        ]
         start = next((i for i, ln in enumerate(lines) if ln.lstrip().startswith("ncalls")), 0)
-        report[stage] = "\n".join(lines[start:start + top + 1])
+        report[stage] = "\n".join(lines[start : start + top + 1])
     return report
 
 
@@ -568,8 +590,12 @@ def tape_entries(g: Callable[..., Any]) -> list[str]:
             if isinstance(stmt, ir.Push):
                 always += len(stmt.values)
                 most += len(stmt.values)
-            elif isinstance(stmt, ir.Effect) and stmt.op == "setitem" and isinstance(stmt.args[0], ir.Var) \
-                    and ir.family(stmt.args[0].name).endswith("_tape"):
+            elif (
+                isinstance(stmt, ir.Effect)
+                and stmt.op == "setitem"
+                and isinstance(stmt.args[0], ir.Var)
+                and ir.family(stmt.args[0].name).endswith("_tape")
+            ):
                 always += 1
                 most += 1
             elif isinstance(stmt, ir.If):
@@ -582,9 +608,11 @@ def tape_entries(g: Callable[..., Any]) -> list[str]:
     def visit(block: ir.Block, where: str = "") -> None:
         for stmt in block:
             if isinstance(stmt, (ir.For, ir.While)) and any(
-                    isinstance(s, ir.Note) and s.text.startswith("this iteration again") for s in stmt.body):
-                found.append(f"loop at line {stmt.loc.line}: replayed (the reverse loop computes each iteration "
-                             "again), nothing recorded")
+                isinstance(s, ir.Note) and s.text.startswith("this iteration again") for s in stmt.body
+            ):
+                found.append(
+                    f"loop at line {stmt.loc.line}: replayed (the reverse loop computes each iteration again), nothing recorded"
+                )
                 for inner in ir.blocks_of(stmt):
                     visit(inner, " (inside the replayed loop)")
                 continue
@@ -671,9 +699,12 @@ def callable_overhead(cases: Sequence[Case], rounds: int, target: float) -> list
             direct = codegen.compile_generated(built.generated, {}, label=f"direct {case.name}")
         except Exception:  # noqa: BLE001 - unsupported functions are reported elsewhere
             continue
-        plain = (inspect.isfunction(g) and g is grad(case.f, wrt=case.wrt)
-                 and g.__code__.co_filename.startswith("<s2s_ad")
-                 and inspect.getsource(g) == inspect.getsource(direct))
+        plain = (
+            inspect.isfunction(g)
+            and g is grad(case.f, wrt=case.wrt)
+            and g.__code__.co_filename.startswith("<s2s_ad")
+            and inspect.getsource(g) == inspect.getsource(direct)
+        )
         pair = [Contender("grad(f)", g), Contender("direct", direct)]
         time_interleaved(pair, case.args, rounds, target, budget=5.0)
         out.append((case.name, plain, pair[0].median or 0.0, pair[1].median or 0.0))
@@ -754,17 +785,23 @@ class Results:
 
 def report(res: Results) -> str:
     lines = ["# s2s_ad benchmark results", ""]
-    lines += [f"Mode: {'quick (smoke test, numbers are rough)' if res.quick else 'full'}; "
-              f"machine: {machine()}; {versions(res.peers)}.", ""]
+    lines += [
+        f"Mode: {'quick (smoke test, numbers are rough)' if res.quick else 'full'}; machine: {machine()}; {versions(res.peers)}.",
+        "",
+    ]
     if res.peers.missing:
         lines += ["Missing peers: " + "; ".join(f"{k} ({v})" for k, v in res.peers.missing.items()) + ".", ""]
 
-    lines += ["## Per call", "",
-              f"Median CPU time per call over up to {res.rounds} interleaved rounds (each round visits every contender "
-              "once, in rotating order; calls per round calibrated to a fixed round length; gc off while timing, "
-              "as `timeit` does). Every gradient was checked against the hand-written one before it was timed. "
-              "The peers run the same plain-Python code, with `math` bound to `autograd.numpy` / `jax.numpy` "
-              "and `max` to their `maximum`; they would be much faster on vectorized array code.", ""]
+    lines += [
+        "## Per call",
+        "",
+        f"Median CPU time per call over up to {res.rounds} interleaved rounds (each round visits every contender "
+        "once, in rotating order; calls per round calibrated to a fixed round length; gc off while timing, "
+        "as `timeit` does). Every gradient was checked against the hand-written one before it was timed. "
+        "The peers run the same plain-Python code, with `math` bound to `autograd.numpy` / `jax.numpy` "
+        "and `max` to their `maximum`; they would be much faster on vectorized array code.",
+        "",
+    ]
     header = ["function", *CONTENDERS]
     rows = []
     for case in res.cases:
@@ -774,8 +811,12 @@ def report(res: Results) -> str:
         rows.append(row)
     lines += table(header, rows) + [""]
 
-    lines += ["### Ratios", "", "Each contender's median against the hand-written gradient; last column: s2s_ad "
-              "against the plain function.", ""]
+    lines += [
+        "### Ratios",
+        "",
+        "Each contender's median against the hand-written gradient; last column: s2s_ad against the plain function.",
+        "",
+    ]
     rows = []
     ratios_hand: list[float] = []
     ratios_f: list[float] = []
@@ -796,45 +837,57 @@ def report(res: Results) -> str:
         rows.append(row)
     lines += table(["function", *(f"{n} / hand" for n in CONTENDERS[2:]), "s2s_ad / f"], rows) + [""]
 
-    lines += ["### One-off costs", "",
-              "Wall time. s2s_ad: the first `grad(f)` call (frontend, lower, reverse, optimize, generate, compile). jax.jit: the "
-              "first call (trace and XLA compile). sympy: building the expression, `sympy.diff`, "
-              "`lambdify(cse=True)`, under a time limit.", ""]
+    lines += [
+        "### One-off costs",
+        "",
+        "Wall time. s2s_ad: the first `grad(f)` call (frontend, lower, reverse, optimize, generate, compile). jax.jit: the "
+        "first call (trace and XLA compile). sympy: building the expression, `sympy.diff`, "
+        "`lambdify(cse=True)`, under a time limit.",
+        "",
+    ]
     rows = []
     for case in res.cases:
         by = {c.name: c for c in res.contenders[case.name]}
-        rows.append([case.name, case.description] + [
-            fmt_time(by[n].setup_seconds) if by[n].setup_seconds is not None else (by[n].status or "-")
-            for n in ("s2s_ad", "jax.jit", "sympy")])
+        rows.append(
+            [case.name, case.description]
+            + [
+                fmt_time(by[n].setup_seconds) if by[n].setup_seconds is not None else (by[n].status or "-")
+                for n in ("s2s_ad", "jax.jit", "sympy")
+            ]
+        )
     lines += table(["function", "what", "s2s_ad transform", "jax.jit compile", "sympy derivation"], rows) + [""]
 
     lines += ["## Target 1: per call", ""]
     if ratios_hand:
         med_hand, med_f = statistics.median(ratios_hand), statistics.median(ratios_f)
         verdict = "met" if max(ratios_f) <= 3 else "met by the median, not by every function" if med_f <= 3 else "NOT met"
-        lines += [f"- s2s_ad / hand-written, median over the {len(ratios_hand)} functions s2s_ad supports: "
-                  f"**{med_hand:.2f}x** (target at most 1.2x: {'met' if med_hand <= 1.2 else 'NOT met'}); "
-                  f"range {min(ratios_hand):.2f}x to {max(ratios_hand):.2f}x.",
-                  f"- s2s_ad / plain function: median **{med_f:.2f}x**, worst {max(ratios_f):.2f}x "
-                  f"(target at most 3x: {verdict}).",
-                  ""]
+        lines += [
+            f"- s2s_ad / hand-written, median over the {len(ratios_hand)} functions s2s_ad supports: "
+            f"**{med_hand:.2f}x** (target at most 1.2x: {'met' if med_hand <= 1.2 else 'NOT met'}); "
+            f"range {min(ratios_hand):.2f}x to {max(ratios_hand):.2f}x.",
+            f"- s2s_ad / plain function: median **{med_f:.2f}x**, worst {max(ratios_f):.2f}x (target at most 3x: {verdict}).",
+            "",
+        ]
     unsupported = [c for case in res.cases for c in res.contenders[case.name] if c.name == "s2s_ad" and c.fn is None]
     if unsupported:
-        names = [case.name for case in res.cases
-                 if next(c for c in res.contenders[case.name] if c.name == "s2s_ad").fn is None]
+        names = [case.name for case in res.cases if next(c for c in res.contenders[case.name] if c.name == "s2s_ad").fn is None]
         lines += [f"- Not yet measured (s2s_ad refuses them): {', '.join(names)}.", ""]
 
-    lines += ["## Target 2: transform time against size", "",
-              "Two families of straight-line functions. *mixed*: seeded lines `v = f(a) op b` over four variables "
-              "(f in sin, cos, tanh; op in +, -, *), three inputs, differentiated with respect to all three. "
-              "*chain*: `x = math.sin(x) * x + math.cos(x)` repeated, one variable. Size is the number of "
-              "primitive assignments after lowering. Each stage is timed separately, in CPU time (median of the repeats). "
-              "'transform' is lower + reverse + optimize + generate + compile, the issue's definition; "
-              "'grad() total' adds the frontend (reading the source, parsing, resolving names), which a first "
-              "`grad(f)` call also pays. 'naming' is the part of generate that picks Python names "
-              "(`codegen._python_names`), timed on its own and not added to the totals. The garbage collector is "
-              "paused meanwhile, as `grad` pauses it (the transform frees nothing until it is done); 'gc on' is "
-              "one more transform with the collector running throughout.", ""]
+    lines += [
+        "## Target 2: transform time against size",
+        "",
+        "Two families of straight-line functions. *mixed*: seeded lines `v = f(a) op b` over four variables "
+        "(f in sin, cos, tanh; op in +, -, *), three inputs, differentiated with respect to all three. "
+        "*chain*: `x = math.sin(x) * x + math.cos(x)` repeated, one variable. Size is the number of "
+        "primitive assignments after lowering. Each stage is timed separately, in CPU time (median of the repeats). "
+        "'transform' is lower + reverse + optimize + generate + compile, the issue's definition; "
+        "'grad() total' adds the frontend (reading the source, parsing, resolving names), which a first "
+        "`grad(f)` call also pays. 'naming' is the part of generate that picks Python names "
+        "(`codegen._python_names`), timed on its own and not added to the totals. The garbage collector is "
+        "paused meanwhile, as `grad` pauses it (the transform frees nothing until it is done); 'gc on' is "
+        "one more transform with the collector running throughout.",
+        "",
+    ]
     for family in FAMILIES:
         rows_f = [r for r in res.sizes if r.family == family]
         if not rows_f:
@@ -842,27 +895,36 @@ def report(res: Results) -> str:
         lines += [f"### {family}", ""]
         rows = []
         for r in rows_f:
-            rows.append([str(r.primitives), *(fmt_time(r.stages.get(s)) for s in STAGES),
-                         fmt_time(r.stages.get("naming")), fmt_time(r.transform),
-                         f"{r.transform / r.primitives * 1e6:.0f} µs", fmt_time(r.gc_on), fmt_time(r.total)])
-        lines += table(["primitives", *STAGES, "(naming)", "transform", "per primitive", "gc on", "grad() total"],
-                       rows) + [""]
+            rows.append(
+                [
+                    str(r.primitives),
+                    *(fmt_time(r.stages.get(s)) for s in STAGES),
+                    fmt_time(r.stages.get("naming")),
+                    fmt_time(r.transform),
+                    f"{r.transform / r.primitives * 1e6:.0f} µs",
+                    fmt_time(r.gc_on),
+                    fmt_time(r.total),
+                ]
+            )
+        lines += table(["primitives", *STAGES, "(naming)", "transform", "per primitive", "gc on", "grad() total"], rows) + [""]
         big = [r for r in rows_f if r.primitives >= 300]
         big = big if len(big) >= 2 else rows_f
         exps = {s: slope(big, lambda r, s=s: r.stages.get(s)) for s in (*STAGES, "naming")}
         exps["transform"] = slope(big, lambda r: r.transform)
         exps["gc on"] = slope(big, lambda r: r.gc_on)
         exps["grad() total"] = slope(big, lambda r: r.total)
-        lines += [f"Growth exponent k in time ~ size^k, fitted over sizes from {big[0].primitives} up "
-                  "(1.0 is linear):", ""]
+        lines += [f"Growth exponent k in time ~ size^k, fitted over sizes from {big[0].primitives} up (1.0 is linear):", ""]
         lines += table(list(exps), [[f"{v:.2f}" if v is not None else "-" for v in exps.values()]]) + [""]
         at = [r for r in rows_f if r.target == 10000] or [max(rows_f, key=lambda r: r.primitives)]
         for r in at:
             verdict = "under" if r.transform < 2.0 else "OVER"
             slowest = max(STAGES, key=lambda s: r.stages.get(s, 0.0))
-            lines += [f"At {r.primitives} primitives: transform {fmt_time(r.transform)} ({verdict} the 2 s target), "
-                      f"grad() total {fmt_time(r.total)}; slowest stage: {slowest} "
-                      f"({r.stages[slowest] / r.total:.0%} of the total).", ""]
+            lines += [
+                f"At {r.primitives} primitives: transform {fmt_time(r.transform)} ({verdict} the 2 s target), "
+                f"grad() total {fmt_time(r.total)}; slowest stage: {slowest} "
+                f"({r.stages[slowest] / r.total:.0%} of the total).",
+                "",
+            ]
         superlinear = [s for s in (*STAGES, "naming") if (exps.get(s) or 0) > 1.15]
         lines += [f"Stages growing faster than linearly here (k > 1.15): {', '.join(superlinear) or 'none'}.", ""]
     for title, profiles in res.profiles.items():
@@ -870,31 +932,61 @@ def report(res: Results) -> str:
         for stage, text in profiles.items():
             lines += [f"<details><summary>{stage}</summary>", "", "```", text, "```", "", "</details>", ""]
 
-    lines += ["## SymPy on x = sin(x)*x + cos(x), repeated L times", "",
-              "SymPy builds the nested expression, then `sympy.diff` and `lambdify(cse=True)`, each under the time "
-              "limit (wall time; the times shown are CPU time); s2s_ad's grad() total is shown for the same chain "
-              "written as L straight-line statements "
-              "(4 primitives each).", ""]
-    rows = [[str(r.steps), str(4 * r.steps), fmt_time(r.sympy_diff), fmt_time(r.sympy_lambdify),
-             fmt_time(r.s2s_transform), r.status] for r in res.family]
+    lines += [
+        "## SymPy on x = sin(x)*x + cos(x), repeated L times",
+        "",
+        "SymPy builds the nested expression, then `sympy.diff` and `lambdify(cse=True)`, each under the time "
+        "limit (wall time; the times shown are CPU time); s2s_ad's grad() total is shown for the same chain "
+        "written as L straight-line statements "
+        "(4 primitives each).",
+        "",
+    ]
+    rows = [
+        [str(r.steps), str(4 * r.steps), fmt_time(r.sympy_diff), fmt_time(r.sympy_lambdify), fmt_time(r.s2s_transform), r.status]
+        for r in res.family
+    ]
     lines += table(["L", "primitives", "sympy.diff", "lambdify(cse)", "s2s_ad grad() total", "note"], rows) + [""]
 
-    lines += ["## Target 3: memory", "", "Values the generated forward sweep records per loop iteration, on the tape "
-              "or in its arrays (read from the generated IR):", ""]
+    lines += [
+        "## Target 3: memory",
+        "",
+        "Values the generated forward sweep records per loop iteration, on the tape "
+        "or in its arrays (read from the generated IR):",
+        "",
+    ]
     for name, found in res.tapes.items():
         lines += [f"- {name}: " + "; ".join(found)]
-    lines += ["", "For comparison, the hand-written gradients record: chain, 1 float per step (x); logistic, "
-              "nothing (each sample's contribution is added as it goes); MLP, the 8 hidden activations of the "
-              "current sample.", "",
-              f"Peak memory (tracemalloc) of one gradient of `chain_long`, {F.LONG_STEPS:,} iterations:", ""]
-    rows = [[m.name, fmt_bytes(m.peak), f"{m.peak / m.iterations:.1f} B" if m.peak is not None else "-",
-             fmt_time(m.seconds), m.status] for m in res.memory]
+    lines += [
+        "",
+        "For comparison, the hand-written gradients record: chain, 1 float per step (x); logistic, "
+        "nothing (each sample's contribution is added as it goes); MLP, the 8 hidden activations of the "
+        "current sample.",
+        "",
+        f"Peak memory (tracemalloc) of one gradient of `chain_long`, {F.LONG_STEPS:,} iterations:",
+        "",
+    ]
+    rows = [
+        [
+            m.name,
+            fmt_bytes(m.peak),
+            f"{m.peak / m.iterations:.1f} B" if m.peak is not None else "-",
+            fmt_time(m.seconds),
+            m.status,
+        ]
+        for m in res.memory
+    ]
     lines += table(["contender", "peak", "per iteration", "time (traced)", "note"], rows) + [""]
 
-    lines += ["## Target 4: the callable `grad` returns", "",
-              "`grad(f)` against a separately compiled copy of the same generated source (interleaved medians).", ""]
-    rows = [[name, "yes" if plain else "no", fmt_time(a), fmt_time(b), f"{a / b:.3f}" if b else "-"]
-            for name, plain, a, b in res.overhead]
+    lines += [
+        "## Target 4: the callable `grad` returns",
+        "",
+        "`grad(f)` against a separately compiled copy of the same generated source (interleaved medians).",
+        "",
+    ]
+    rows = [
+        [name, "yes" if plain else "no", fmt_time(a), fmt_time(b), f"{a / b:.3f}" if b else "-"]
+        for name, plain, a, b in res.overhead
+    ]
     lines += table(["function", "plain generated function", "grad(f)", "direct", "ratio"], rows) + [""]
     lines += [f"Benchmark run time: {res.seconds:.0f} s.", ""]
     return "\n".join(lines)
@@ -975,10 +1067,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = [10, 100, 1000] if quick else [10, 30, 100, 300, 1000, 3000, 10000]
     size_rows = transform_vs_size("mixed", sizes, repeats=1 if quick else 3)
     size_rows += transform_vs_size("chain", sizes if quick else [*sizes, 20000], repeats=1 if quick else 3)
-    profiles = {} if quick else {
-        "mixed, 10,000 primitives, every stage": profile_stages(FAMILIES["mixed"](10000)),
-        "chain, 20,000 primitives, generate": profile_stages(FAMILIES["chain"](20000), ["generate"], top=8),
-    }
+    profiles = (
+        {}
+        if quick
+        else {
+            "mixed, 10,000 primitives, every stage": profile_stages(FAMILIES["mixed"](10000)),
+            "chain, 20,000 primitives, generate": profile_stages(FAMILIES["chain"](20000), ["generate"], top=8),
+        }
+    )
 
     print("[bench] sympy explosion family", file=sys.stderr)
     steps = [1, 2, 4] if quick else [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 24, 32, 48, 64]
@@ -993,8 +1089,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     memory = memory_long_loop(peers, quick)
 
     print("[bench] grad callable overhead", file=sys.stderr)
-    overhead = callable_overhead([c for c in cases if c.name in ("nested", "lecture", "rosenbrock", "chain_loop")],
-                                 max(rounds, 31), target)
+    overhead = callable_overhead(
+        [c for c in cases if c.name in ("nested", "lecture", "rosenbrock", "chain_loop")], max(rounds, 31), target
+    )
 
     res = Results(quick, peers, cases, contenders, size_rows, profiles, family, tapes, memory, overhead, rounds)
     res.seconds = time.perf_counter() - began

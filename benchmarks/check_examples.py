@@ -53,8 +53,7 @@ def main() -> int:
         verdict = "ok" if report.ok else "NOT OK"
         failures += not report.ok
         print(f"{function.__module__}.{function.__name__:24} {verdict:7} {seconds:6.2f} s  {', '.join(methods)}")
-    print(f"{len(times)} functions, median {statistics.median(times):.2f} s, max {max(times):.2f} s, "
-          f"{failures} not ok")
+    print(f"{len(times)} functions, median {statistics.median(times):.2f} s, max {max(times):.2f} s, {failures} not ok")
     return 1 if failures else 0
 
 

@@ -112,8 +112,9 @@ def mlp_loss(W1, b1, w2, b2, X, y):
     return total / len(X)
 
 
-def mlp_loss_grad(W1: list[list[float]], b1: list[float], w2: list[float], b2: float, X: list[list[float]],
-                  y: list[float]) -> tuple[list[list[float]], list[float], list[float], float]:
+def mlp_loss_grad(
+    W1: list[list[float]], b1: list[float], w2: list[float], b2: float, X: list[list[float]], y: list[float]
+) -> tuple[list[list[float]], list[float], list[float], float]:
     """Hand-written gradient of `mlp_loss` with respect to `W1`, `b1`, `w2`, `b2`."""
     hidden = len(W1)
     inputs = len(W1[0])

@@ -39,13 +39,20 @@ class Built:
     rules: Mapping[str, Rule] = field(default_factory=lambda: RULES)
 
 
-def build(parsed: ParsedFunction, wrt: Wrt, *, with_value: bool = False, verbose: bool = False,
-          kind: str = "grad", has_aux: bool = False, rules: Mapping[str, Rule] = RULES) -> Built:
+def build(
+    parsed: ParsedFunction,
+    wrt: Wrt,
+    *,
+    with_value: bool = False,
+    verbose: bool = False,
+    kind: str = "grad",
+    has_aux: bool = False,
+    rules: Mapping[str, Rule] = RULES,
+) -> Built:
     """Run the pipeline on one function (see `_build`); the garbage collector pauses meanwhile,
     as the transform makes many small objects and frees none of them until it is done."""
     with collector_paused():
-        return _build(parsed, wrt, with_value=with_value, verbose=verbose, kind=kind, has_aux=has_aux,
-                      table=rules)
+        return _build(parsed, wrt, with_value=with_value, verbose=verbose, kind=kind, has_aux=has_aux, table=rules)
 
 
 @contextlib.contextmanager
@@ -61,8 +68,9 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _build(parsed: ParsedFunction, wrt: Wrt, *, with_value: bool, verbose: bool, kind: str,
-           has_aux: bool, table: Mapping[str, Rule]) -> Built:
+def _build(
+    parsed: ParsedFunction, wrt: Wrt, *, with_value: bool, verbose: bool, kind: str, has_aux: bool, table: Mapping[str, Rule]
+) -> Built:
     """Run the pipeline on one function.
 
     `kind` is what to derive: "grad" (reverse mode; `with_value` adds the
@@ -80,8 +88,7 @@ def _build(parsed: ParsedFunction, wrt: Wrt, *, with_value: bool, verbose: bool,
         derived = reverse.gradient(primal, names, with_value=with_value, bare=single, aux=has_aux, rules=rules)
     elif kind == "vjp":
         _check_numbers(parsed, primal)
-        derived = reverse.gradient(primal, names, with_value=True, seeded=True, name=f"{primal.name}_vjp",
-                                   rules=rules)
+        derived = reverse.gradient(primal, names, with_value=True, seeded=True, name=f"{primal.name}_vjp", rules=rules)
     elif kind == "jvp":
         _check_numbers(parsed, primal)
         derived = forward.tangent(primal, names, rules)
@@ -113,19 +120,31 @@ def _check_scalar(parsed: ParsedFunction, primal: ir.Function, has_aux: bool) ->
     returns = primal.returns
     if has_aux:
         if not isinstance(returns, tuple) or len(returns) < 2:
-            raise parsed.source.error(SignatureError, "has_aux=True needs a function returning (output, aux)",
-                                      _last_return(parsed), "return the output first, then the auxiliary data")
+            raise parsed.source.error(
+                SignatureError,
+                "has_aux=True needs a function returning (output, aux)",
+                _last_return(parsed),
+                "return the output first, then the auxiliary data",
+            )
         returns = returns[0]
     if isinstance(returns, tuple) or _is_list(primal, returns):
-        raise parsed.source.error(SignatureError, "gradient is only defined for scalar-output functions",
-                                  _last_return(parsed), "return a single number (or use jacobian/vjp)")
+        raise parsed.source.error(
+            SignatureError,
+            "gradient is only defined for scalar-output functions",
+            _last_return(parsed),
+            "return a single number (or use jacobian/vjp)",
+        )
 
 
 def _check_numbers(parsed: ParsedFunction, primal: ir.Function) -> None:
     for operand in ir.return_operands(primal.returns):
         if _is_list(primal, operand):
-            raise parsed.source.error(SignatureError, "the outputs must be numbers (a number or a tuple of them)",
-                                      _last_return(parsed), "return a tuple of numbers: return (a, b)")
+            raise parsed.source.error(
+                SignatureError,
+                "the outputs must be numbers (a number or a tuple of them)",
+                _last_return(parsed),
+                "return a tuple of numbers: return (a, b)",
+            )
 
 
 def _last_return(parsed: ParsedFunction) -> ast.AST:
@@ -168,13 +187,17 @@ def resolve_wrt(function: ir.Function, wrt: Wrt, parsed: ParsedFunction) -> tupl
             raise refuse(f"wrt takes parameter names or indices, not {item!r}")
         if isinstance(item, int):
             if not -len(params) <= item < len(params):
-                raise parsed.source.error(SignatureError, f"wrt={item}: '{function.name}' has {len(params)} "
-                                                          f"parameter(s)", parsed.node)
+                raise parsed.source.error(
+                    SignatureError, f"wrt={item}: '{function.name}' has {len(params)} parameter(s)", parsed.node
+                )
             names.append(params[item])
         elif item not in params:
-            raise parsed.source.error(SignatureError, f"wrt={item!r}: '{function.name}' has no parameter "
-                                                      f"'{item}'", parsed.node,
-                                      "parameters are: " + ", ".join(params))
+            raise parsed.source.error(
+                SignatureError,
+                f"wrt={item!r}: '{function.name}' has no parameter '{item}'",
+                parsed.node,
+                "parameters are: " + ", ".join(params),
+            )
         else:
             names.append(item)
     if len(set(names)) != len(names):
@@ -184,13 +207,18 @@ def resolve_wrt(function: ir.Function, wrt: Wrt, parsed: ParsedFunction) -> tupl
 
 # -- the cache ---------------------------------------------------------------
 
-_CACHE: weakref.WeakKeyDictionary[Callable[..., Any], dict[tuple[Any, ...], Callable[..., Any]]] = (
-    weakref.WeakKeyDictionary()
-)
+_CACHE: weakref.WeakKeyDictionary[Callable[..., Any], dict[tuple[Any, ...], Callable[..., Any]]] = weakref.WeakKeyDictionary()
 
 
-def _derive(f: Callable[..., Any], wrt: Wrt, with_value: bool = False, verbose: bool = False, check: bool = False,
-            kind: str = "grad", has_aux: bool = False) -> Callable[..., Any]:
+def _derive(
+    f: Callable[..., Any],
+    wrt: Wrt,
+    with_value: bool = False,
+    verbose: bool = False,
+    check: bool = False,
+    kind: str = "grad",
+    has_aux: bool = False,
+) -> Callable[..., Any]:
     if not isinstance(f, types.FunctionType):
         frontend.from_function(f)  # refuses it with the reason
     key = (_freeze(wrt), with_value, kind, has_aux)
@@ -225,13 +253,22 @@ def _cross_check(parsed: ParsedFunction, built: Built) -> None:
 
     derived = built.derived
     if built.with_value:  # check the gradient part of (value, gradient)
-        derived = ir.Function(derived.name, derived.params, derived.body, derived.returns[1],  # type: ignore[index]
-                              derived.loc, derived.sources)
+        derived = ir.Function(
+            derived.name,
+            derived.params,
+            derived.body,
+            derived.returns[1],  # type: ignore[index]
+            derived.loc,
+            derived.sources,
+        )
     report = check_built(built.primal, derived, built.wrt, data_of(parsed, built.primal, derived), built.rules)
     if not report.ok:
-        raise parsed.source.error(CheckError, f"the generated gradient of '{parsed.name}' does not pass the SymPy "
-                                              f"cross-check:\n{report}", parsed.node,
-                                  "this is a bug in s2s_ad or in a custom derivative; please report it")
+        raise parsed.source.error(
+            CheckError,
+            f"the generated gradient of '{parsed.name}' does not pass the SymPy cross-check:\n{report}",
+            parsed.node,
+            "this is a bug in s2s_ad or in a custom derivative; please report it",
+        )
 
 
 def _freeze(wrt: Wrt) -> object:
@@ -249,8 +286,9 @@ def _constants(parsed: ParsedFunction) -> tuple[tuple[str, object], ...]:
     return tuple(found)
 
 
-def grad(f: Callable[..., Any] | None = None, *, wrt: Wrt = None, has_aux: bool = False, check: bool = False,
-         verbose: bool = False) -> Any:
+def grad(
+    f: Callable[..., Any] | None = None, *, wrt: Wrt = None, has_aux: bool = False, check: bool = False, verbose: bool = False
+) -> Any:
     """The gradient of a scalar function, as generated Python.
 
     Usable as `@grad`, `@grad(wrt=...)` or `grad(f, wrt=...)`. `wrt` takes a
@@ -266,8 +304,9 @@ def grad(f: Callable[..., Any] | None = None, *, wrt: Wrt = None, has_aux: bool 
     return _derive(f, wrt, with_value=False, verbose=verbose, check=check, has_aux=has_aux)
 
 
-def value_and_grad(f: Callable[..., Any] | None = None, *, wrt: Wrt = None, has_aux: bool = False,
-                   check: bool = False, verbose: bool = False) -> Any:
+def value_and_grad(
+    f: Callable[..., Any] | None = None, *, wrt: Wrt = None, has_aux: bool = False, check: bool = False, verbose: bool = False
+) -> Any:
     """Like `grad`, but the generated function returns `(value, gradient)` (`((value, aux), gradient)`
     with `has_aux`)."""
     if f is None:
@@ -378,9 +417,12 @@ def _numbers_only(f: Callable[..., Any], built: Built) -> None:
     lists = [name for name in built.wrt if params[name] != ir.FLOAT]
     if lists:
         parsed = frontend.from_function(f)
-        raise parsed.source.error(SignatureError, f"jacobian and hessian take number parameters; "
-                                                  f"'{lists[0]}' is a list or an integer", parsed.node,
-                                  "choose the number parameters with wrt=...")
+        raise parsed.source.error(
+            SignatureError,
+            f"jacobian and hessian take number parameters; '{lists[0]}' is a list or an integer",
+            parsed.node,
+            "choose the number parameters with wrt=...",
+        )
 
 
 class CustomDerivative:
@@ -403,8 +445,7 @@ class CustomDerivative:
     def __call__(self, *args: Any) -> Any:
         return self.primal(*args)
 
-    def defderiv(self, derivative: Callable[..., Any] | None = None, *,
-                 sympy: Callable[..., Any] | None = None) -> Any:
+    def defderiv(self, derivative: Callable[..., Any] | None = None, *, sympy: Callable[..., Any] | None = None) -> Any:
         """Give the derivative: a function of the same arguments returning the partial derivative
         (a tuple of them, one per argument, for a function of several arguments)."""
         if derivative is None:
@@ -434,15 +475,15 @@ def custom_rules(name: str, custom: CustomDerivative, arity: int) -> dict[str, R
     ops = [f"custom:{name}:d{i}" for i in range(arity)]
 
     def second(*_: Any) -> tuple[Any, ...]:
-        raise UnsupportedError(f"the derivative given for '{name}' has no derivative of its own",
-                               hint="second derivatives (hessian, grad of grad) need a function without a "
-                                    "custom derivative")
+        raise UnsupportedError(
+            f"the derivative given for '{name}' has no derivative of its own",
+            hint="second derivatives (hessian, grad of grad) need a function without a custom derivative",
+        )
 
     def partials(m: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
         return tuple(getattr(m, op)(*xs) for op in ops)
 
-    def spelled(function: Callable[..., Any] | None, given: Callable[..., Any] | None, index: int | None
-                ) -> Callable[..., Any]:
+    def spelled(function: Callable[..., Any] | None, given: Callable[..., Any] | None, index: int | None) -> Callable[..., Any]:
         def sympy_spelling(sp: Any, *xs: Any) -> Any:
             if given is not None:
                 value = given(sp, *xs)
@@ -453,12 +494,25 @@ def custom_rules(name: str, custom: CustomDerivative, arity: int) -> dict[str, R
 
                 value = sympy_value(lower.lower(frontend.from_function(function)), xs)
             return value[index] if index is not None and isinstance(value, tuple) else value
+
         return sympy_spelling
 
-    table = {f"custom:{name}": Rule(f"{name}({args})", spelled(custom.primal, custom.sympy, None), partials,
-                                    foldable=False, callables=((name, custom.primal),))}
+    table = {
+        f"custom:{name}": Rule(
+            f"{name}({args})",
+            spelled(custom.primal, custom.sympy, None),
+            partials,
+            foldable=False,
+            callables=((name, custom.primal),),
+        )
+    }
     for i, op in enumerate(ops):
         spelling = f"{derivative_name}({args})" + (f"[{i}]" if arity > 1 else "")
-        table[op] = Rule(spelling, spelled(custom.derivative, custom.derivative_sympy, i if arity > 1 else None),
-                         second, foldable=False, callables=((derivative_name, custom.derivative),))
+        table[op] = Rule(
+            spelling,
+            spelled(custom.derivative, custom.derivative_sympy, i if arity > 1 else None),
+            second,
+            foldable=False,
+            callables=((derivative_name, custom.derivative),),
+        )
     return table

@@ -173,9 +173,11 @@ class Report:
                 lines.append(f"  {pad}note: {entry.note}")
         for note in self.notes:
             lines.append(f"  note: {note}")
-        summary = {"pass": "every derivative agrees with SymPy's",
-                   "fail": "a generated derivative DISAGREES with SymPy's",
-                   "undecided": "the check could not decide every derivative"}[self.verdict]
+        summary = {
+            "pass": "every derivative agrees with SymPy's",
+            "fail": "a generated derivative DISAGREES with SymPy's",
+            "undecided": "the check could not decide every derivative",
+        }[self.verdict]
         lines.append(f"  => {summary}")
         return "\n".join(lines)
 
@@ -239,8 +241,17 @@ def _describe(entry: Entry) -> str:
 # -- entry points ----------------------------------------------------------------
 
 
-def check(f: Callable[..., Any], wrt: Any = None, *, budget: float = 3.0, points: int = 6, seed: int = 0,
-          rules: Mapping[str, Rule] = RULES, symbolic: bool = True, lengths: Mapping[str, int] | None = None) -> Report:
+def check(
+    f: Callable[..., Any],
+    wrt: Any = None,
+    *,
+    budget: float = 3.0,
+    points: int = 6,
+    seed: int = 0,
+    rules: Mapping[str, Rule] = RULES,
+    symbolic: bool = True,
+    lengths: Mapping[str, int] | None = None,
+) -> Report:
     """Cross-check the gradient s2s_ad generates for `f` against SymPy's derivative.
 
     `wrt` is as for `grad` (None means every parameter). `budget` is the time
@@ -259,8 +270,18 @@ def check(f: Callable[..., Any], wrt: Any = None, *, budget: float = 3.0, points
     built = api.build(parsed, wrt, with_value=False, rules=rules)
     primal, derived, names = built.primal, built.derived, built.wrt
     rules = built.rules  # with the entries of custom derivatives
-    return check_built(primal, derived, names, data_of(parsed, primal, derived), rules,
-                       budget=budget, points=points, seed=seed, symbolic=symbolic, lengths=lengths)
+    return check_built(
+        primal,
+        derived,
+        names,
+        data_of(parsed, primal, derived),
+        rules,
+        budget=budget,
+        points=points,
+        seed=seed,
+        symbolic=symbolic,
+        lengths=lengths,
+    )
 
 
 def data_of(parsed: frontend.ParsedFunction, *functions: ir.Function) -> dict[str, object]:
@@ -276,9 +297,19 @@ def data_of(parsed: frontend.ParsedFunction, *functions: ir.Function) -> dict[st
     return data
 
 
-def check_built(primal: ir.Function, derived: ir.Function, wrt: tuple[str, ...], data: Mapping[str, object],
-                rules: Mapping[str, Rule] = RULES, *, budget: float = 3.0, points: int = 6,
-                seed: int = 0, symbolic: bool = True, lengths: Mapping[str, int] | None = None) -> Report:
+def check_built(
+    primal: ir.Function,
+    derived: ir.Function,
+    wrt: tuple[str, ...],
+    data: Mapping[str, object],
+    rules: Mapping[str, Rule] = RULES,
+    *,
+    budget: float = 3.0,
+    points: int = 6,
+    seed: int = 0,
+    symbolic: bool = True,
+    lengths: Mapping[str, int] | None = None,
+) -> Report:
     """Cross-check a gradient IR (`derived`) against SymPy's derivative of `primal`.
 
     `derived` returns one gradient operand per name of `wrt` (a tuple, or the
@@ -500,8 +531,9 @@ class _Symbolic:
         return sp.Piecewise((self._number(then), cond), (self._number(orelse), True))
 
     def _boolean(self, value: Any) -> bool:
-        return isinstance(value, bool) or (isinstance(value, self.sp.logic.boolalg.Boolean)
-                                           and not isinstance(value, self.sp.Expr))
+        return isinstance(value, bool) or (
+            isinstance(value, self.sp.logic.boolalg.Boolean) and not isinstance(value, self.sp.Expr)
+        )
 
 
 def _whole(number: Any, what: str) -> int:
@@ -574,15 +606,32 @@ class _MpMathNamespace:
             raise ZeroDivisionError("modulo by zero")
         return x - y * self.mp.floor(x / y)
 
-    def Lt(self, x: Any, y: Any) -> bool: return bool(x < y)  # noqa: N802
-    def Le(self, x: Any, y: Any) -> bool: return bool(x <= y)  # noqa: N802
-    def Gt(self, x: Any, y: Any) -> bool: return bool(x > y)  # noqa: N802
-    def Ge(self, x: Any, y: Any) -> bool: return bool(x >= y)  # noqa: N802
-    def Eq(self, x: Any, y: Any) -> bool: return bool(x == y)  # noqa: N802
-    def Ne(self, x: Any, y: Any) -> bool: return bool(x != y)  # noqa: N802
-    def Not(self, x: Any) -> bool: return not x  # noqa: N802
-    def And(self, x: Any, y: Any) -> bool: return bool(x and y)  # noqa: N802
-    def Or(self, x: Any, y: Any) -> bool: return bool(x or y)  # noqa: N802
+    def Lt(self, x: Any, y: Any) -> bool:
+        return bool(x < y)  # noqa: N802
+
+    def Le(self, x: Any, y: Any) -> bool:
+        return bool(x <= y)  # noqa: N802
+
+    def Gt(self, x: Any, y: Any) -> bool:
+        return bool(x > y)  # noqa: N802
+
+    def Ge(self, x: Any, y: Any) -> bool:
+        return bool(x >= y)  # noqa: N802
+
+    def Eq(self, x: Any, y: Any) -> bool:
+        return bool(x == y)  # noqa: N802
+
+    def Ne(self, x: Any, y: Any) -> bool:
+        return bool(x != y)  # noqa: N802
+
+    def Not(self, x: Any) -> bool:
+        return not x  # noqa: N802
+
+    def And(self, x: Any, y: Any) -> bool:
+        return bool(x and y)  # noqa: N802
+
+    def Or(self, x: Any, y: Any) -> bool:
+        return bool(x or y)  # noqa: N802
 
     def __getattr__(self, name: str) -> Any:
         if name in _MPMATH_FUNCTIONS:
@@ -590,8 +639,28 @@ class _MpMathNamespace:
         raise UnsupportedError(f"the numeric check has no mpmath value for sympy.{name}")
 
 
-_MPMATH_FUNCTIONS = frozenset({"sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh",
-                               "asinh", "acosh", "atanh", "exp", "log", "sqrt", "erf", "erfc"})
+_MPMATH_FUNCTIONS = frozenset(
+    {
+        "sin",
+        "cos",
+        "tan",
+        "asin",
+        "acos",
+        "atan",
+        "atan2",
+        "sinh",
+        "cosh",
+        "tanh",
+        "asinh",
+        "acosh",
+        "atanh",
+        "exp",
+        "log",
+        "sqrt",
+        "erf",
+        "erfc",
+    }
+)
 
 
 class _Numeric:
@@ -634,8 +703,7 @@ class _Numeric:
 
 # -- the interpreter ---------------------------------------------------------------
 
-_STRUCTURAL_ASSIGN = frozenset({"list", "repeat", "index", "len", "zeros_like", "sum", "list_max", "list_min",
-                                "index_of", "pop"})
+_STRUCTURAL_ASSIGN = frozenset({"list", "repeat", "index", "len", "zeros_like", "sum", "list_max", "list_min", "index_of", "pop"})
 _STRUCTURAL_EFFECT = frozenset({"append", "setitem", "accum_item", "discard_pop"})
 
 
@@ -647,8 +715,15 @@ class _Interpreter:
     `deadline` (a `time.monotonic()` value) raises `_OutOfTime`.
     """
 
-    def __init__(self, domain: _Symbolic | _Numeric, rules: Mapping[str, Rule], data: Mapping[str, object],
-                 *, limit: int | None = None, deadline: float | None = None) -> None:
+    def __init__(
+        self,
+        domain: _Symbolic | _Numeric,
+        rules: Mapping[str, Rule],
+        data: Mapping[str, object],
+        *,
+        limit: int | None = None,
+        deadline: float | None = None,
+    ) -> None:
         self.domain = domain
         self.rules = rules
         self.data = data
@@ -722,8 +797,7 @@ class _Interpreter:
                 raise UnsupportedError("the check found a pop from an empty tape")
             values = self.tape.pop()
             if len(values) != len(stmt.targets):
-                raise UnsupportedError(f"the check found a pop of {len(stmt.targets)} values after a push of "
-                                       f"{len(values)}")
+                raise UnsupportedError(f"the check found a pop of {len(stmt.targets)} values after a push of {len(values)}")
             self.env.update(zip(stmt.targets, values))
         elif isinstance(stmt, ir.Note):
             pass
@@ -851,8 +925,9 @@ class _Interpreter:
         return value
 
     def for_loop(self, stmt: ir.For) -> None:
-        indices: Sequence[int] = range(self.bound(stmt.start, "a loop start"), self.bound(stmt.stop, "a loop end"),
-                                       self.bound(stmt.step, "a loop step") or 1)
+        indices: Sequence[int] = range(
+            self.bound(stmt.start, "a loop start"), self.bound(stmt.stop, "a loop end"), self.bound(stmt.step, "a loop step") or 1
+        )
         if stmt.limit is not None:
             indices = indices[: max(0, self.bound(stmt.limit, "a loop's trip count"))]
         if stmt.reverse:
@@ -942,14 +1017,14 @@ def _sign_form(expression: Any) -> Any:
 
     expression = expression.replace(sympy.Max, maximum).replace(sympy.Min, minimum)
     half = sympy.Rational(1, 2)
-    expression = expression.replace(sympy.Heaviside, lambda x, *h: (1 + sympy.sign(x)) / 2
-                                    if not h or h[0] == half else sympy.Heaviside(x, *h))
+    expression = expression.replace(
+        sympy.Heaviside, lambda x, *h: (1 + sympy.sign(x)) / 2 if not h or h[0] == half else sympy.Heaviside(x, *h)
+    )
     expression = expression.replace(sympy.Abs, lambda x: x * sympy.sign(x))
 
     def canonical(x: Any) -> Any:  # sign(z - y) is -sign(y - z): one spelling for both
         negated = sympy.expand(-x)
-        return -sympy.sign(negated) if sympy.default_sort_key(negated) < sympy.default_sort_key(x) \
-            else sympy.sign(x)
+        return -sympy.sign(negated) if sympy.default_sort_key(negated) < sympy.default_sort_key(x) else sympy.sign(x)
 
     return expression.replace(sympy.sign, canonical)
 
@@ -1012,9 +1087,19 @@ class _Sample:
 class _Checker:
     """One check. Parameters that are lists become one coordinate per element (`xs[0]`, `xs[1]`, ...)."""
 
-    def __init__(self, primal: ir.Function, derived: ir.Function, wrt: tuple[str, ...], data: Mapping[str, object],
-                 rules: Mapping[str, Rule], budget: float, points: int, seed: int, symbolic: bool = True,
-                 lengths: Mapping[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        primal: ir.Function,
+        derived: ir.Function,
+        wrt: tuple[str, ...],
+        data: Mapping[str, object],
+        rules: Mapping[str, Rule],
+        budget: float,
+        points: int,
+        seed: int,
+        symbolic: bool = True,
+        lengths: Mapping[str, int] | None = None,
+    ) -> None:
         self.primal = primal
         self.derived = derived
         self.wrt = wrt
@@ -1093,8 +1178,9 @@ class _Checker:
 
     def gradient_function(self) -> ir.Function:
         """The derived function returning the per-parameter tuple, whatever its original shape."""
-        return ir.Function(self.derived.name, self.derived.params, self.derived.body, self.gradients,
-                           self.derived.loc, self.derived.sources)
+        return ir.Function(
+            self.derived.name, self.derived.params, self.derived.body, self.gradients, self.derived.loc, self.derived.sources
+        )
 
     # the whole check
 
@@ -1107,9 +1193,11 @@ class _Checker:
         if why:
             self.notes.append(why)
         if any(self.shapes.values()):
-            self.notes.append("list parameters have " + ", ".join(
-                f"{name}: {' x '.join(map(str, shape))}" for name, shape in self.shapes.items() if shape)
-                + " elements (`lengths=` sets them)")
+            self.notes.append(
+                "list parameters have "
+                + ", ".join(f"{name}: {' x '.join(map(str, shape))}" for name, shape in self.shapes.items() if shape)
+                + " elements (`lengths=` sets them)"
+            )
         entries = []
         for i, name in enumerate(self.wrt_coords):
             began = time.monotonic() if i else start
@@ -1117,17 +1205,28 @@ class _Checker:
             entries.append(entry)
         unnamed = sorted(self.constants.unnamed - self.primal_constants())
         if unnamed:
-            self.notes.append("the gradient holds float constants compared as printed: "
-                              + ", ".join(map(repr, unnamed[:4])) + f" (tolerance {ROUNDED_RTOL:g})")
+            self.notes.append(
+                "the gradient holds float constants compared as printed: "
+                + ", ".join(map(repr, unnamed[:4]))
+                + f" (tolerance {ROUNDED_RTOL:g})"
+            )
         return Report(self.primal.name, self.params, expression, tuple(entries), tuple(self.notes), self.coords)
 
     def primal_constants(self) -> set[float]:
-        return {a.value for s in ir.walk(self.primal.body) for a in ir.operands(s)
-                if isinstance(a, ir.Const) and isinstance(a.value, float)}
+        return {
+            a.value
+            for s in ir.walk(self.primal.body)
+            for a in ir.operands(s)
+            if isinstance(a, ir.Const) and isinstance(a.value, float)
+        }
 
     def gradient_constants(self) -> set[float]:
-        return {a.value for s in ir.walk(self.derived.body) for a in ir.operands(s)
-                if isinstance(a, ir.Const) and isinstance(a.value, float) and math.isfinite(a.value) and a.value}
+        return {
+            a.value
+            for s in ir.walk(self.derived.body)
+            for a in ir.operands(s)
+            if isinstance(a, ir.Const) and isinstance(a.value, float) and math.isfinite(a.value) and a.value
+        }
 
     def rtol(self) -> float:
         return ROUNDED_RTOL if self.constants.unnamed - self.primal_constants() else RTOL
@@ -1135,11 +1234,14 @@ class _Checker:
     def symbolic_expressions(self, deadline: float) -> tuple[Any, tuple[Any, ...] | None, str]:
         """The primal and the gradient as SymPy expressions, or why they are path dependent."""
         try:
-            primal = _Interpreter(_Symbolic(self.constants), self.rules, self.data, limit=STATEMENT_LIMIT,
-                                  deadline=deadline).run(self.primal, self.arguments(self.symbols.__getitem__))
-            ours = self.flatten(_Interpreter(_Symbolic(self.constants), self.rules, self.data, limit=STATEMENT_LIMIT,
-                                             deadline=deadline).run(self.gradient_function(),
-                                                                    self.arguments(self.symbols.__getitem__)))
+            primal = _Interpreter(_Symbolic(self.constants), self.rules, self.data, limit=STATEMENT_LIMIT, deadline=deadline).run(
+                self.primal, self.arguments(self.symbols.__getitem__)
+            )
+            ours = self.flatten(
+                _Interpreter(_Symbolic(self.constants), self.rules, self.data, limit=STATEMENT_LIMIT, deadline=deadline).run(
+                    self.gradient_function(), self.arguments(self.symbols.__getitem__)
+                )
+            )
         except _FollowPaths as exc:
             return None, None, f"following the path of each sample point: {exc}"
         except _OutOfTime:
@@ -1153,26 +1255,32 @@ class _Checker:
             return None, None, ""
         return primal, ours, ""
 
-    def check_parameter(self, i: int, name: str, expression: Any, ours: tuple[Any, ...] | None,
-                        began: float) -> Entry:
+    def check_parameter(self, i: int, name: str, expression: Any, ours: tuple[Any, ...] | None, began: float) -> Entry:
         deadline = began + self.budget
         if self.sympy_error:
-            return Entry(name, None, None, "SymPy", "undecided", seconds=time.monotonic() - began,
-                         note=self.sympy_error)
+            return Entry(name, None, None, "SymPy", "undecided", seconds=time.monotonic() - began, note=self.sympy_error)
         sympy_derivative = our_derivative = None
         note = ""
         if expression is not None and ours is not None:
             try:
                 sympy_derivative = _derivative(expression, self.symbols[name])
             except Exception as exc:  # noqa: BLE001
-                return Entry(name, None, ours[i], "SymPy", "undecided", seconds=time.monotonic() - began,
-                             note=f"SymPy raised {type(exc).__name__} differentiating: {exc}")
+                return Entry(
+                    name,
+                    None,
+                    ours[i],
+                    "SymPy",
+                    "undecided",
+                    seconds=time.monotonic() - began,
+                    note=f"SymPy raised {type(exc).__name__} differentiating: {exc}",
+                )
             our_derivative = ours[i]
             if not self.symbolic or time.monotonic() >= deadline:
                 note = ""
             elif sympy_derivative - our_derivative == 0:  # SymPy's canonical form already agrees
-                return Entry(name, sympy_derivative, our_derivative, "symbolic (identical)", "pass",
-                             seconds=time.monotonic() - began)
+                return Entry(
+                    name, sympy_derivative, our_derivative, "symbolic (identical)", "pass", seconds=time.monotonic() - began
+                )
             # One sample point first: a mismatch there is a failure that no proof can turn around.
             elif self.compare_at_points(i, name, sympy_derivative, deadline, wanted=1)[0] == "fail":
                 note = "no symbolic proof attempted: a sample point disagrees"
@@ -1180,12 +1288,12 @@ class _Checker:
                 share = min(self.budget * SYMBOLIC_SHARE, deadline - time.monotonic())
                 stage, note = _prove_zero_within(sympy_derivative - our_derivative, share)
                 if stage:
-                    return Entry(name, sympy_derivative, our_derivative, f"symbolic ({stage})", "pass",
-                                 seconds=time.monotonic() - began)
+                    return Entry(
+                        name, sympy_derivative, our_derivative, f"symbolic ({stage})", "pass", seconds=time.monotonic() - began
+                    )
         verdict, method, used, largest, why = self.compare_at_points(i, name, sympy_derivative, deadline)
         notes = "; ".join(n for n in (note, why) if n)
-        return Entry(name, sympy_derivative, our_derivative, method, verdict, used, largest,
-                     time.monotonic() - began, notes)
+        return Entry(name, sympy_derivative, our_derivative, method, verdict, used, largest, time.monotonic() - began, notes)
 
     # numeric comparison
 
@@ -1214,8 +1322,14 @@ class _Checker:
             values.append(abs(value) if positive else value)
         return tuple(values)
 
-    def compare_at_points(self, i: int, name: str, sympy_derivative: Any, deadline: float, wanted: int = 0,
-                          ) -> tuple[Verdict, str, tuple[tuple[float, ...], ...], float | None, str]:
+    def compare_at_points(
+        self,
+        i: int,
+        name: str,
+        sympy_derivative: Any,
+        deadline: float,
+        wanted: int = 0,
+    ) -> tuple[Verdict, str, tuple[tuple[float, ...], ...], float | None, str]:
         """Compare at `wanted` (default: `points`) sample points inside the domain."""
         import mpmath
 
@@ -1234,8 +1348,13 @@ class _Checker:
                 break
             attempts += 1
             if time.monotonic() > deadline:
-                return ("undecided", "numeric", tuple(used), largest,
-                        f"ran out of time after {len(used)} of {wanted} sample points")
+                return (
+                    "undecided",
+                    "numeric",
+                    tuple(used),
+                    largest,
+                    f"ran out of time after {len(used)} of {wanted} sample points",
+                )
             try:
                 method, tol = "numeric", rtol
                 measured = {}  # digits -> (SymPy's, ours): how much precisions differ is the rounding error
@@ -1265,39 +1384,57 @@ class _Checker:
                 reasons.setdefault(str(exc), None)
                 continue
             except _OutOfTime:
-                return ("undecided", "numeric", tuple(used), largest,
-                        f"ran out of time after {len(used)} of {wanted} sample points")
+                return (
+                    "undecided",
+                    "numeric",
+                    tuple(used),
+                    largest,
+                    f"ran out of time after {len(used)} of {wanted} sample points",
+                )
             except S2SError:
                 raise
             except Exception as exc:  # noqa: BLE001 - SymPy's own failures make the check undecided
-                return ("undecided", "numeric", tuple(used), largest,
-                        f"evaluating at a sample point raised {type(exc).__name__}: {exc}")
+                return (
+                    "undecided",
+                    "numeric",
+                    tuple(used),
+                    largest,
+                    f"evaluating at a sample point raised {type(exc).__name__}: {exc}",
+                )
             methods.add(method)
             used.append(sample.values)
             with mpmath.workdps(DIGITS):
                 largest = max(largest or 0.0, float(difference / max(1, abs(truth), abs(ours))))
             if difference > bound and not failure:
-                failure = (f"at {self._where(sample)}: SymPy gives {mpmath.nstr(truth, 17)}, "
-                           f"the generated code {mpmath.nstr(ours, 17)}")
+                failure = (
+                    f"at {self._where(sample)}: SymPy gives {mpmath.nstr(truth, 17)}, the generated code {mpmath.nstr(ours, 17)}"
+                )
         method = " + ".join(sorted(methods)) or "numeric"
         skipped = []
         if rejected:
-            skipped.append(f"{rejected} sample(s) rejected"
-                           + (f", {ties} of them at a tie or kink" if ties else "")
-                           + f" ({'; '.join(list(reasons)[:2])})")
+            skipped.append(
+                f"{rejected} sample(s) rejected"
+                + (f", {ties} of them at a tie or kink" if ties else "")
+                + f" ({'; '.join(list(reasons)[:2])})"
+            )
         if failure:
             return "fail", method, tuple(used), largest, "; ".join([failure, *skipped])
         if len(used) < wanted:
-            return ("undecided", method, tuple(used), largest,
-                    "; ".join([f"only {len(used)} of {wanted} sample points inside the function's domain",
-                               *skipped]))
+            return (
+                "undecided",
+                method,
+                tuple(used),
+                largest,
+                "; ".join([f"only {len(used)} of {wanted} sample points inside the function's domain", *skipped]),
+            )
         return "pass", method, tuple(used), largest, "; ".join(skipped)
 
     def _where(self, sample: _Sample) -> str:
         return ", ".join(f"{p}={v}" for p, v in zip(self.coords, sample.values))
 
-    def ours_at(self, sample: _Sample, deadline: float, digits: int,
-                perturbed: frozenset[float] = frozenset()) -> tuple[Any, ...]:
+    def ours_at(
+        self, sample: _Sample, deadline: float, digits: int, perturbed: frozenset[float] = frozenset()
+    ) -> tuple[Any, ...]:
         """The generated gradient at the point, at `digits` (computed once, shared by parameters),
         with the `perturbed` float constants read 2**-50 off.
 
@@ -1313,7 +1450,8 @@ class _Checker:
                 self.constants.perturbed = perturbed
                 try:
                     gradient = _Interpreter(_Numeric(self.constants), self.rules, self.data, deadline=deadline).run(
-                        self.gradient_function(), self.numeric_args(sample.values))
+                        self.gradient_function(), self.numeric_args(sample.values)
+                    )
                 finally:
                     self.constants.perturbed = frozenset()
                 sample.ours[key] = self.flatten(gradient)
@@ -1331,6 +1469,7 @@ class _Checker:
         if not suspects:
             return 0
         return abs(self.ours_at(sample, deadline, DIGITS + EXTRA_DIGITS, suspects)[i] - ours)
+
     def numeric_args(self, values: Sequence[Any]) -> dict[str, Any]:
         import mpmath
 
@@ -1344,8 +1483,7 @@ class _Checker:
         derivative's own `Heaviside`, `sign`, ... tell (`max(x, x)` is no kink).
         """
         domain = _Numeric(self.constants)
-        value = _Interpreter(domain, self.rules, self.data, deadline=deadline).run(self.primal,
-                                                                                   self.numeric_args(values))
+        value = _Interpreter(domain, self.rules, self.data, deadline=deadline).run(self.primal, self.numeric_args(values))
         if ties and domain.namespace.ties:
             raise _Rejected("the function is at a tie or kink here", tie=True)
         return _finite(value, "the function")
@@ -1383,8 +1521,9 @@ class _Checker:
             try:
                 if self.paths_too_long:  # one path was past the limit: the others are likely too
                     raise _FollowPaths("the paths are too long")
-                path = _Interpreter(_Symbolic(self.constants, point), self.rules, self.data, limit=STATEMENT_LIMIT,
-                                    deadline=deadline).run(self.primal, self.arguments(self.symbols.__getitem__))
+                path = _Interpreter(
+                    _Symbolic(self.constants, point), self.rules, self.data, limit=STATEMENT_LIMIT, deadline=deadline
+                ).run(self.primal, self.arguments(self.symbols.__getitem__))
                 sample.path_derivatives[name] = _derivative(path, self.symbols[name])
             except _FollowPaths:
                 self.paths_too_long = True
@@ -1424,13 +1563,30 @@ class _MpMathEvaluator:
         self.sp = sympy
         self.memo: dict[Any, Any] = dict(values)
         self.ties = 0  # evaluations of Abs, sign, Heaviside, Max, Min or a comparison at a tie
-        functions = {sympy.sin: mpmath.sin, sympy.cos: mpmath.cos, sympy.tan: mpmath.tan, sympy.asin: mpmath.asin,
-                     sympy.acos: mpmath.acos, sympy.atan: mpmath.atan, sympy.sinh: mpmath.sinh,
-                     sympy.cosh: mpmath.cosh, sympy.tanh: mpmath.tanh, sympy.asinh: mpmath.asinh,
-                     sympy.acosh: mpmath.acosh, sympy.atanh: mpmath.atanh, sympy.exp: mpmath.exp,
-                     sympy.erf: mpmath.erf, sympy.erfc: mpmath.erfc, sympy.floor: mpmath.floor,
-                     sympy.ceiling: mpmath.ceil, sympy.atan2: mpmath.atan2, sympy.re: mpmath.re,
-                     sympy.im: mpmath.im, sympy.conjugate: mpmath.conj, sympy.arg: mpmath.arg}
+        functions = {
+            sympy.sin: mpmath.sin,
+            sympy.cos: mpmath.cos,
+            sympy.tan: mpmath.tan,
+            sympy.asin: mpmath.asin,
+            sympy.acos: mpmath.acos,
+            sympy.atan: mpmath.atan,
+            sympy.sinh: mpmath.sinh,
+            sympy.cosh: mpmath.cosh,
+            sympy.tanh: mpmath.tanh,
+            sympy.asinh: mpmath.asinh,
+            sympy.acosh: mpmath.acosh,
+            sympy.atanh: mpmath.atanh,
+            sympy.exp: mpmath.exp,
+            sympy.erf: mpmath.erf,
+            sympy.erfc: mpmath.erfc,
+            sympy.floor: mpmath.floor,
+            sympy.ceiling: mpmath.ceil,
+            sympy.atan2: mpmath.atan2,
+            sympy.re: mpmath.re,
+            sympy.im: mpmath.im,
+            sympy.conjugate: mpmath.conj,
+            sympy.arg: mpmath.arg,
+        }
         self.functions = functions
 
     def value(self, node: Any) -> Any:
@@ -1495,9 +1651,14 @@ class _MpMathEvaluator:
         if condition in (sp.false, False):
             return False
         if isinstance(condition, sp.core.relational.Relational):
-            compare = {sp.StrictLessThan: lambda a, b: a < b, sp.LessThan: lambda a, b: a <= b,
-                       sp.StrictGreaterThan: lambda a, b: a > b, sp.GreaterThan: lambda a, b: a >= b,
-                       sp.Equality: lambda a, b: a == b, sp.Unequality: lambda a, b: a != b}.get(condition.func)
+            compare = {
+                sp.StrictLessThan: lambda a, b: a < b,
+                sp.LessThan: lambda a, b: a <= b,
+                sp.StrictGreaterThan: lambda a, b: a > b,
+                sp.GreaterThan: lambda a, b: a >= b,
+                sp.Equality: lambda a, b: a == b,
+                sp.Unequality: lambda a, b: a != b,
+            }.get(condition.func)
             if compare is not None:
                 lhs, rhs = self.value(condition.lhs), self.value(condition.rhs)
                 self.ties += lhs == rhs
@@ -1526,7 +1687,7 @@ def _in_range(value: Any) -> Any:
 
 
 def _element_kind(type_: ir.Type) -> str:
-    """"float", "int" or "bool": what the numbers of a parameter (or of its list) are."""
+    """ "float", "int" or "bool": what the numbers of a parameter (or of its list) are."""
     while isinstance(type_, ir.ListOf):
         type_ = type_.elem
     return type_.kind
@@ -1594,9 +1755,9 @@ def _symbol(name: str) -> Any:
     return sympy.Symbol(name, real=True)
 
 
-
-def sympy_value(function: ir.Function, args: Sequence[Any], rules: Mapping[str, Rule] = RULES,
-                data: Mapping[str, object] | None = None) -> Any:
+def sympy_value(
+    function: ir.Function, args: Sequence[Any], rules: Mapping[str, Rule] = RULES, data: Mapping[str, object] | None = None
+) -> Any:
     """The SymPy expression `function` computes from the SymPy values `args` (its IR, interpreted with
     the rule table's SymPy spellings). Custom derivatives use it to spell a function in SymPy."""
     values = {p.name: a for p, a in zip(function.params, args)}

@@ -127,72 +127,120 @@ def _parser(prog: str) -> tuple[argparse.ArgumentParser, dict[str, argparse.Argu
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
 
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("target", metavar="FILE[:NAME[,NAME...]]",
-                        help="source file, optionally with the functions to differentiate (default: every one)")
-    common.add_argument("--wrt", metavar="NAMES",
-                        help="comma-separated parameter names or indices to differentiate with respect to "
-                             "(default: all parameters)")
+    common.add_argument(
+        "target",
+        metavar="FILE[:NAME[,NAME...]]",
+        help="source file, optionally with the functions to differentiate (default: every one)",
+    )
+    common.add_argument(
+        "--wrt",
+        metavar="NAMES",
+        help="comma-separated parameter names or indices to differentiate with respect to (default: all parameters)",
+    )
     loudness = common.add_mutually_exclusive_group()
     loudness.add_argument("-q", "--quiet", action="store_true", help="print only errors")
-    loudness.add_argument("-v", "--verbose", action="store_true",
-                          help="print the IR after each stage of the pipeline (on standard error)")
+    loudness.add_argument(
+        "-v", "--verbose", action="store_true", help="print the IR after each stage of the pipeline (on standard error)"
+    )
 
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     grad = commands.add_parser(
-        "grad", parents=[common], help="write gradient modules", epilog=EXAMPLES,
+        "grad",
+        parents=[common],
+        help="write gradient modules",
+        epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Write a standalone Python module with the gradient of each selected function.")
-    grad.add_argument("-o", "--output", metavar="PATH",
-                      help="output file, or directory (existing, or ending in '/') for one file per function "
-                           "named <stem>_<function>_grad.py (default, or '-': standard output)")
-    grad.add_argument("--value", action="store_true",
-                      help="generate value_and_grad: the function returns (value, gradient)")
-    grad.add_argument("--check", action="store_true",
-                      help="cross-check each derivative against SymPy; print the report on standard error, "
-                           "and write nothing for a function that fails it")
+        description="Write a standalone Python module with the gradient of each selected function.",
+    )
+    grad.add_argument(
+        "-o",
+        "--output",
+        metavar="PATH",
+        help="output file, or directory (existing, or ending in '/') for one file per function "
+        "named <stem>_<function>_grad.py (default, or '-': standard output)",
+    )
+    grad.add_argument("--value", action="store_true", help="generate value_and_grad: the function returns (value, gradient)")
+    grad.add_argument(
+        "--check",
+        action="store_true",
+        help="cross-check each derivative against SymPy; print the report on standard error, "
+        "and write nothing for a function that fails it",
+    )
     mode = grad.add_mutually_exclusive_group()
-    mode.add_argument("--forward", action="store_true",
-                      help="write forward mode instead: <function>_jvp(primals, tangents) returns (value, "
-                           "directional derivative along the tangents of the --wrt parameters), as s2s_ad.jvp; "
-                           "written to <stem>_<function>_jvp.py with -o DIR")
-    mode.add_argument("--hessian", action="store_true",
-                      help="write Hessian-vector products instead (forward mode over the gradient): "
-                           "<function>_hvp(primals, tangents) returns (gradient, H @ tangents). The Hessian is one "
-                           "call per basis vector: its column j is the second result for tangents with 1.0 in "
-                           "place j and 0.0 elsewhere (as s2s_ad.hessian); written to <stem>_<function>_hvp.py "
-                           "with -o DIR")
-    grad.add_argument("--force", action="store_true",
-                      help="overwrite an existing output file even if s2s-ad did not generate it")
+    mode.add_argument(
+        "--forward",
+        action="store_true",
+        help="write forward mode instead: <function>_jvp(primals, tangents) returns (value, "
+        "directional derivative along the tangents of the --wrt parameters), as s2s_ad.jvp; "
+        "written to <stem>_<function>_jvp.py with -o DIR",
+    )
+    mode.add_argument(
+        "--hessian",
+        action="store_true",
+        help="write Hessian-vector products instead (forward mode over the gradient): "
+        "<function>_hvp(primals, tangents) returns (gradient, H @ tangents). The Hessian is one "
+        "call per basis vector: its column j is the second result for tangents with 1.0 in "
+        "place j and 0.0 elsewhere (as s2s_ad.hessian); written to <stem>_<function>_hvp.py "
+        "with -o DIR",
+    )
+    grad.add_argument("--force", action="store_true", help="overwrite an existing output file even if s2s-ad did not generate it")
     check = commands.add_parser(
-        "check", parents=[common], help="only cross-check derivatives against SymPy",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        "check",
+        parents=[common],
+        help="only cross-check derivatives against SymPy",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Cross-check the gradient of each selected function against SymPy; write no files. "
-                    "Exit status 1 on a mismatch.")
+        "Exit status 1 on a mismatch.",
+    )
     point = argparse.ArgumentParser(add_help=False)
-    point.add_argument("target", metavar="FILE[:NAME]",
-                       help="source file and the function to evaluate (NAME may be left out if FILE defines one)")
-    point.add_argument("--at", metavar="POINT", required=True,
-                       help="the point: name=value,... or value,... in parameter order; a list is written "
-                            "[1,2,3]")
+    point.add_argument(
+        "target",
+        metavar="FILE[:NAME]",
+        help="source file and the function to evaluate (NAME may be left out if FILE defines one)",
+    )
+    point.add_argument(
+        "--at",
+        metavar="POINT",
+        required=True,
+        help="the point: name=value,... or value,... in parameter order; a list is written [1,2,3]",
+    )
     point.add_argument("-v", "--verbose", action="store_true", help="show the traceback of an internal error")
     graph = commands.add_parser(
-        "graph", parents=[point], help="draw the computation graph at a point (forward values, adjoints)",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        "graph",
+        parents=[point],
+        help="draw the computation graph at a point (forward values, adjoints)",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Draw the computation graph of a function evaluated at a point: one node per SSA value "
-                    "with its forward value and its adjoint (the output's adjoint seeded with 1), edges "
-                    "labelled with the gradient flowing back. Loops are unrolled up to --max-nodes nodes.")
-    graph.add_argument("-o", "--output", metavar="PATH",
-                       help="picture file: .svg, .png, .pdf (need Graphviz's dot) or .dot "
-                            "(default, or '-': DOT text on standard output)")
-    graph.add_argument("--format", choices=("dot", "svg", "png", "pdf"),
-                       help="picture format (default: from the output's suffix, else dot)")
-    graph.add_argument("--max-nodes", type=int, metavar="N", default=None,
-                       help="past N nodes, draw each loop's first iteration only (default: 120)")
+        "with its forward value and its adjoint (the output's adjoint seeded with 1), edges "
+        "labelled with the gradient flowing back. Loops are unrolled up to --max-nodes nodes.",
+    )
+    graph.add_argument(
+        "-o",
+        "--output",
+        metavar="PATH",
+        help="picture file: .svg, .png, .pdf (need Graphviz's dot) or .dot (default, or '-': DOT text on standard output)",
+    )
+    graph.add_argument(
+        "--format", choices=("dot", "svg", "png", "pdf"), help="picture format (default: from the output's suffix, else dot)"
+    )
+    graph.add_argument(
+        "--max-nodes",
+        type=int,
+        metavar="N",
+        default=None,
+        help="past N nodes, draw each loop's first iteration only (default: 120)",
+    )
     commands.add_parser(
-        "trace", parents=[point], help="print the forward and reverse sweeps at a point, step by step",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        "trace",
+        parents=[point],
+        help="print the forward and reverse sweeps at a point, step by step",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Print the forward sweep and the reverse sweep of a function evaluated at a point, "
-                    "step by step with values: the table a student writes by hand.")
+        "step by step with values: the table a student writes by hand.",
+    )
     return parser, {"grad": grad, "check": check, "graph": graph, "trace": commands.choices["trace"]}
 
 
@@ -253,12 +301,25 @@ def _request(args: argparse.Namespace) -> _Request:
     if kind != "grad" and args.value:
         raise _UsageError(f"{option} already returns the value with the derivative: leave out --value")
     if kind != "grad" and args.check:
-        raise _UsageError(f"--check cross-checks gradients; it cannot be combined with {option} "
-                          f"(run s2s-ad check on the function instead)")
+        raise _UsageError(
+            f"--check cross-checks gradients; it cannot be combined with {option} (run s2s-ad check on the function instead)"
+        )
     if args.output == "":
         raise _UsageError("-o needs a file or directory name")
-    return _Request("grad", file, names, selector, wrt, wrt_text, output=args.output, value=args.value,
-                    check=args.check, force=args.force, verbose=args.verbose, kind=kind)
+    return _Request(
+        "grad",
+        file,
+        names,
+        selector,
+        wrt,
+        wrt_text,
+        output=args.output,
+        value=args.value,
+        check=args.check,
+        force=args.force,
+        verbose=args.verbose,
+        kind=kind,
+    )
 
 
 def _split_target(target: str) -> tuple[str, str | None]:
@@ -384,8 +445,13 @@ def _built(request: _Request, out: _Output) -> list[tuple[str, api.Built, dict[s
     defined = _top_level_functions(module)
     names = list(defined) if request.names is None else list(request.names)
     if not names:
-        out.error(SourceError(f"{request.file} defines no top-level functions", filename=request.file,
-                              hint="write the function to differentiate with `def` at module level"))
+        out.error(
+            SourceError(
+                f"{request.file} defines no top-level functions",
+                filename=request.file,
+                hint="write the function to differentiate with `def` at module level",
+            )
+        )
     done = []
     for name in names:
         try:
@@ -394,15 +460,16 @@ def _built(request: _Request, out: _Output) -> list[tuple[str, api.Built, dict[s
             if defined[name] is not None:
                 raise defined[name]
             parsed = module.function(name)
-            built = api.build(parsed, request.wrt, with_value=request.value, verbose=request.verbose,
-                              kind=request.kind)
+            built = api.build(parsed, request.wrt, with_value=request.value, verbose=request.verbose, kind=request.kind)
             data = _data(parsed, built)
         except S2SError as exc:
             out.error(exc)
             continue
         except Exception as exc:  # a bug of the pipeline, not of the input: say so, without a traceback
-            out.error(f"internal error while differentiating '{name}': {type(exc).__name__}: {exc}\n"
-                      f"hint: this is a bug in s2s_ad; run with -v to see the traceback, and please report it")
+            out.error(
+                f"internal error while differentiating '{name}': {type(exc).__name__}: {exc}\n"
+                f"hint: this is a bug in s2s_ad; run with -v to see the traceback, and please report it"
+            )
             if request.verbose:
                 traceback.print_exc(file=out.stderr)
             continue
@@ -417,8 +484,9 @@ def _top_level_functions(module: Any) -> dict[str, S2SError | None]:
         if isinstance(stmt, ast.FunctionDef):
             found[stmt.name] = None
         elif isinstance(stmt, ast.AsyncFunctionDef):
-            found[stmt.name] = module.source.error(UnsupportedError, "async functions cannot be differentiated",
-                                                   stmt, "define the function with a plain `def`")
+            found[stmt.name] = module.source.error(
+                UnsupportedError, "async functions cannot be differentiated", stmt, "define the function with a plain `def`"
+            )
     return found
 
 
@@ -462,15 +530,20 @@ def _point_command(args: argparse.Namespace, out: _Output) -> int:
         if chosen == "gv":
             chosen = "dot"
         if chosen not in ("dot", "svg", "png", "pdf"):
-            raise _UsageError(f"-o {output}: cannot tell the picture format from the suffix; "
-                              f"end it with .svg, .png, .pdf or .dot, or pass --format")
+            raise _UsageError(
+                f"-o {output}: cannot tell the picture format from the suffix; "
+                f"end it with .svg, .png, .pdf or .dot, or pass --format"
+            )
     try:
         module = frontend.static_module(file)
         defined = _top_level_functions(module)
         if selector is None:
             if len(defined) != 1:
-                raise SourceError(f"{file} defines {len(defined)} top-level functions: name one as FILE:NAME",
-                                  filename=file, hint="top-level functions: " + (", ".join(defined) or "none"))
+                raise SourceError(
+                    f"{file} defines {len(defined)} top-level functions: name one as FILE:NAME",
+                    filename=file,
+                    hint="top-level functions: " + (", ".join(defined) or "none"),
+                )
             selector = next(iter(defined))
         if selector not in defined:
             raise _unknown_function(file, selector, list(defined))
@@ -497,8 +570,10 @@ def _point_command(args: argparse.Namespace, out: _Output) -> int:
         out.error(f"cannot write {output}: {exc.strerror or exc}")
         return 1
     except Exception as exc:  # a bug of s2s_ad, not of the input: say so, without a traceback
-        out.error(f"internal error while evaluating '{selector}': {type(exc).__name__}: {exc}\n"
-                  f"hint: this is a bug in s2s_ad; run with -v to see the traceback, and please report it")
+        out.error(
+            f"internal error while evaluating '{selector}': {type(exc).__name__}: {exc}\n"
+            f"hint: this is a bug in s2s_ad; run with -v to see the traceback, and please report it"
+        )
         if args.verbose:
             traceback.print_exc(file=out.stderr)
         return 1
@@ -578,13 +653,16 @@ def _load_check() -> Any:
         module = importlib.import_module("s2s_ad.check")
         return module.check_built
     except (ImportError, AttributeError) as exc:
-        print(f"{PROG}: error: the SymPy cross-check is not available in this installation "
-              f"(s2s_ad.check.check_built: {exc})", file=sys.stderr)
+        print(
+            f"{PROG}: error: the SymPy cross-check is not available in this installation (s2s_ad.check.check_built: {exc})",
+            file=sys.stderr,
+        )
         return None
 
 
-def _run_check(check_built: Any, name: str, built: api.Built, data: dict[str, object], out: _Output,
-               stream: TextIO, *, show_ok: bool) -> bool | None:
+def _run_check(
+    check_built: Any, name: str, built: api.Built, data: dict[str, object], out: _Output, stream: TextIO, *, show_ok: bool
+) -> bool | None:
     """Cross-check one function; print its report (always if it fails).
 
     True if it agrees with SymPy, False on a mismatch, None if the check
@@ -598,8 +676,10 @@ def _run_check(check_built: Any, name: str, built: api.Built, data: dict[str, ob
         out.error(exc)
         return None
     except Exception as exc:  # a bug of the check, not of the input: say so, without a traceback
-        out.error(f"internal error while cross-checking '{name}': {type(exc).__name__}: {exc}\n"
-                  f"hint: this is a bug in s2s_ad; please report it")
+        out.error(
+            f"internal error while cross-checking '{name}': {type(exc).__name__}: {exc}\n"
+            f"hint: this is a bug in s2s_ad; please report it"
+        )
         return None
     ok = bool(report.ok)
     if show_ok or not ok:
@@ -664,8 +744,10 @@ def _may_write(path: Path, request: _Request, out: _Output) -> bool:
         out.error(f"cannot write {path}: it is a directory")
         return False
     if path.exists() and not request.force and not _generated_by_us(path):
-        out.error(f"refusing to overwrite {path}: it was not generated by {PROG}\n"
-                  f"hint: pass --force to overwrite it, or choose another output with -o")
+        out.error(
+            f"refusing to overwrite {path}: it was not generated by {PROG}\n"
+            f"hint: pass --force to overwrite it, or choose another output with -o"
+        )
         return False
     return True
 
@@ -736,10 +818,14 @@ def _module(results: list[_Result], request: _Request, command_target: str, out:
     if data_names:
         stem = Path(request.file).stem
         if not stem.isidentifier() or keyword.iskeyword(stem):
-            out.error(S2SError(
-                f"the gradient of {', '.join(r.name for r in results)} reads {', '.join(data_names)} from "
-                f"{request.file}, but '{stem}' is not a module name the generated code can import",
-                filename=request.file, hint="rename the file to a valid Python module name (letters, digits, '_')"))
+            out.error(
+                S2SError(
+                    f"the gradient of {', '.join(r.name for r in results)} reads {', '.join(data_names)} from "
+                    f"{request.file}, but '{stem}' is not a module name the generated code can import",
+                    filename=request.file,
+                    hint="rename the file to a valid Python module name (letters, digits, '_')",
+                )
+            )
             return None
         imports = (f"from {stem} import {', '.join(data_names)}",)
     header = _header(results, request, command_target, data_names)
@@ -765,8 +851,10 @@ def _imports_itself(path: Path, source: str, out: _Output) -> bool:
         elif isinstance(node, ast.ImportFrom) and node.module:
             imported.add(node.module.split(".")[0])
     if path.suffix == ".py" and path.stem in imported:
-        out.error(f"cannot write {path}: the generated code imports '{path.stem}', which would then be this "
-                  f"file itself\nhint: choose another output name with -o")
+        out.error(
+            f"cannot write {path}: the generated code imports '{path.stem}', which would then be this "
+            f"file itself\nhint: choose another output name with -o"
+        )
         return True
     return False
 
@@ -792,13 +880,19 @@ def _header(results: list[_Result], request: _Request, command_target: str, data
     for result in results:
         lines.append(_signature(result, request))
     if request.kind == "hvp":
-        lines += ["", "The Hessian is one call per basis vector: its column j is the second result for",
-                  "tangents holding 1.0 in place j and 0.0 elsewhere."]
+        lines += [
+            "",
+            "The Hessian is one call per basis vector: its column j is the second result for",
+            "tangents holding 1.0 in place j and 0.0 elsewhere.",
+        ]
     lines += ["", "Regenerate with:", "", "    " + shlex.join(command), ""]
     if data_names:
         stem = Path(request.file).stem
-        lines += [f"Reads {', '.join(data_names)} from the module {stem} ({request.file}): keep it next to this",
-                  "file, or put its directory on sys.path.", ""]
+        lines += [
+            f"Reads {', '.join(data_names)} from the module {stem} ({request.file}): keep it next to this",
+            "file, or put its directory on sys.path.",
+            "",
+        ]
     text = "\n".join(lines)
     return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
 
@@ -808,8 +902,10 @@ def _signature(result: _Result, request: _Request) -> str:
     derived = result.built.derived
     if request.kind != "grad":
         (_, primals), (_, tangents) = api.packing(derived, result.built.wrt)  # type: ignore[misc]
-        packed = f"{derived.name}(({', '.join(primals)}{',' * (len(primals) == 1)}), " \
-                 f"({', '.join(tangents)}{',' * (len(tangents) == 1)}))"
+        packed = (
+            f"{derived.name}(({', '.join(primals)}{',' * (len(primals) == 1)}), "
+            f"({', '.join(tangents)}{',' * (len(tangents) == 1)}))"
+        )
         if request.kind == "jvp":
             return f"{packed} -> ({result.name}, derivative of {result.name} along the tangents)"
         return f"{packed} -> (gradient of {result.name}, Hessian of {result.name} @ tangents)"

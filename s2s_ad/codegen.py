@@ -25,8 +25,27 @@ from .ir import Assign, Const, Function, Global, Operand, Var
 from .rules import RULES, Rule
 
 # Names generated code relies on; no variable may take them.
-RESERVED = frozenset({"math", "_math", "abs", "max", "min", "len", "range", "reversed", "float", "int", "sum", "pow",
-                      "round", "_tape", "None", "True", "False"})
+RESERVED = frozenset(
+    {
+        "math",
+        "_math",
+        "abs",
+        "max",
+        "min",
+        "len",
+        "range",
+        "reversed",
+        "float",
+        "int",
+        "sum",
+        "pow",
+        "round",
+        "_tape",
+        "None",
+        "True",
+        "False",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -44,8 +63,12 @@ class Generated:
         return module((self,))
 
 
-def generate(function: Function, rules: Mapping[str, Rule] = RULES,
-             packed: tuple[tuple[str, tuple[str, ...]], ...] | None = None, fold: bool = True) -> Generated:
+def generate(
+    function: Function,
+    rules: Mapping[str, Rule] = RULES,
+    packed: tuple[tuple[str, tuple[str, ...]], ...] | None = None,
+    fold: bool = True,
+) -> Generated:
     """Print `function`; with `packed`, its parameters arrive in tuples (`f_jvp(primals, tangents)`).
 
     With `fold`, a temporary read once is printed inside the expression that
@@ -56,8 +79,9 @@ def generate(function: Function, rules: Mapping[str, Rule] = RULES,
     printer = _Printer(function, names, rules, folded)
     printer.function(packed)
     math_import = "import math" if printer.math == "math" else f"import math as {printer.math}"
-    return Generated(function.name, "\n".join(printer.lines), (math_import,) if printer.uses_math else (),
-                     tuple(sorted(printer.globals)))
+    return Generated(
+        function.name, "\n".join(printer.lines), (math_import,) if printer.uses_math else (), tuple(sorted(printer.globals))
+    )
 
 
 def module(functions: Sequence[Generated], header: str | None = None, imports: Sequence[str] = ()) -> str:
@@ -157,8 +181,11 @@ class _Lifetimes:
     def loop(self, stmt: ir.For | ir.While) -> None:
         start = self.step()
         for operand in ir.operands(stmt):
-            if operand not in [c.update for c in stmt.carried] and operand != stmt.until and (
-                    not isinstance(stmt, ir.While) or operand != stmt.cond):
+            if (
+                operand not in [c.update for c in stmt.carried]
+                and operand != stmt.until
+                and (not isinstance(stmt, ir.While) or operand != stmt.cond)
+            ):
                 self.use(operand)
         for c in stmt.carried:
             self.define(c.header)
@@ -236,8 +263,7 @@ def _python_names(function: Function, folded: Collection[str] = ()) -> dict[str,
     for web in webs.all(printed):
         preferred = webs.preferred(web)
         first, last = webs.hull(web)
-        groups.setdefault(ir.family(preferred), []).append((first, last, web, preferred,
-                                                              any(n in param_set for n in web)))
+        groups.setdefault(ir.family(preferred), []).append((first, last, web, preferred, any(n in param_set for n in web)))
     colours: list[Colour] = []
     for family, family_webs in groups.items():
         # Interval colouring: a web takes the oldest colour free at its start (its name reads best).
@@ -373,8 +399,7 @@ class _Webs:
         if key not in self._preferred:
             ordered = sorted(web, key=lambda n: self.life.interval(n))
             params = [n for n in ordered if n in self.params]
-            self._preferred[key] = params[0] if params else next((n for n in ordered if not ir.is_temp(n)),
-                                                                 ordered[0])
+            self._preferred[key] = params[0] if params else next((n for n in ordered if not ir.is_temp(n)), ordered[0])
         return self._preferred[key]
 
 
@@ -409,8 +434,13 @@ def _folded(function: Function, rules: Mapping[str, Rule]) -> dict[str, Assign]:
     folded: dict[str, Assign] = {}
 
     def foldable(stmt: ir.Stmt) -> bool:
-        return isinstance(stmt, Assign) and uses.get(stmt.target) == 1 and stmt.op not in ("zeros_like", "list") \
-            and _COMPILER_MADE.match(stmt.target) is not None and rules[stmt.op].pure
+        return (
+            isinstance(stmt, Assign)
+            and uses.get(stmt.target) == 1
+            and stmt.op not in ("zeros_like", "list")
+            and _COMPILER_MADE.match(stmt.target) is not None
+            and rules[stmt.op].pure
+        )
 
     def block(statements: ir.Block, last_reads: tuple[Operand, ...] = ()) -> None:
         pending: list[Assign] = []  # foldable, not yet read, in the order they were computed
@@ -420,7 +450,7 @@ def _folded(function: Function, rules: Mapping[str, Rule]) -> dict[str, Assign]:
             taken = _fold_into(pending, _reads(stmt, rules))
             folded.update((s.target, s) for s in taken)
             if foldable(stmt):
-                del pending[len(pending) - len(taken):]
+                del pending[len(pending) - len(taken) :]
                 pending.append(stmt)  # type: ignore[arg-type]
             else:
                 pending = []
@@ -493,8 +523,9 @@ def _template(spelling: str) -> ast.expr:
 
 
 class _Printer:
-    def __init__(self, function: Function, names: Mapping[str, str], rules: Mapping[str, Rule],
-                 folded: Mapping[str, Assign]) -> None:
+    def __init__(
+        self, function: Function, names: Mapping[str, str], rules: Mapping[str, Rule], folded: Mapping[str, Assign]
+    ) -> None:
         self.f = function
         self.names = names
         self.rules = rules
@@ -594,8 +625,7 @@ class _Printer:
 
     def drop_lone_pass(self) -> None:
         """`pass` followed by copies in the same block is not needed."""
-        if len(self.lines) >= 2 and self.lines[-2].strip() == "pass" and \
-                _indent(self.lines[-2]) == _indent(self.lines[-1]):
+        if len(self.lines) >= 2 and self.lines[-2].strip() == "pass" and _indent(self.lines[-2]) == _indent(self.lines[-1]):
             del self.lines[-2]
 
     def loop_header(self, stmt: ir.For | ir.While, pad: str) -> None:
@@ -625,7 +655,8 @@ class _Printer:
         if stmt.reverse:
             iterable = f"reversed({iterable})"
         used = any(stmt.index in ir.used_names(s) for s in ir.walk(stmt.body)) or any(
-            c.update == Var(stmt.index) for c in stmt.carried)
+            c.update == Var(stmt.index) for c in stmt.carried
+        )
         index = self.names[stmt.index] if used else "_"
         self.lines.append(f"{pad}for {index} in {iterable}:")
         self.block(stmt.body, depth + 1)
@@ -656,8 +687,7 @@ class _Printer:
 
     def assign(self, stmt: Assign) -> str:
         target = self.names[stmt.target]
-        if stmt.op in ("add", "sub", "mul") and isinstance(stmt.args[0], Var) \
-                and self.names.get(stmt.args[0].name) == target:
+        if stmt.op in ("add", "sub", "mul") and isinstance(stmt.args[0], Var) and self.names.get(stmt.args[0].name) == target:
             symbol = {"add": "+=", "sub": "-=", "mul": "*="}[stmt.op]
             return f"{target} {symbol} {self.text(stmt.args[1])}"
         if stmt.op == "zeros_like":
@@ -735,16 +765,46 @@ def _plain(value: object) -> bool:
     """A constant that prints as its `repr` and never needs parentheses."""
     if isinstance(value, bool) or isinstance(value, int):
         return value >= 0
-    return isinstance(value, float) and math.isfinite(value) and math.copysign(1.0, value) > 0 \
+    return (
+        isinstance(value, float)
+        and math.isfinite(value)
+        and math.copysign(1.0, value) > 0
         and value not in (math.pi, math.e, math.tau)
+    )
 
 
 # How tightly an expression binds, weakest first: one representative of each level of Python's grammar.
-_REPRESENTATIVES = ("_x if _y else _z", "_x or _y", "_x and _y", "not _x", "_x < _y", "_x | _y", "_x ^ _y",
-                    "_x & _y", "_x << _y", "_x + _y", "_x * _y", "-_x", "_x ** _y")
+_REPRESENTATIVES = (
+    "_x if _y else _z",
+    "_x or _y",
+    "_x and _y",
+    "not _x",
+    "_x < _y",
+    "_x | _y",
+    "_x ^ _y",
+    "_x & _y",
+    "_x << _y",
+    "_x + _y",
+    "_x * _y",
+    "-_x",
+    "_x ** _y",
+)
 _ATOM = len(_REPRESENTATIVES)  # names, constants, calls, subscripts: never parenthesized
-_BINARY_LEVELS = {ast.BitOr: 5, ast.BitXor: 6, ast.BitAnd: 7, ast.LShift: 8, ast.RShift: 8, ast.Add: 9, ast.Sub: 9,
-                  ast.Mult: 10, ast.Div: 10, ast.FloorDiv: 10, ast.Mod: 10, ast.MatMult: 10, ast.Pow: 12}
+_BINARY_LEVELS = {
+    ast.BitOr: 5,
+    ast.BitXor: 6,
+    ast.BitAnd: 7,
+    ast.LShift: 8,
+    ast.RShift: 8,
+    ast.Add: 9,
+    ast.Sub: 9,
+    ast.Mult: 10,
+    ast.Div: 10,
+    ast.FloorDiv: 10,
+    ast.Mod: 10,
+    ast.MatMult: 10,
+    ast.Pow: 12,
+}
 _CONDITIONAL = "{1} if {0} else {2}"  # an `if` that only picks one of two values
 _NEGATION = "not {0}"
 

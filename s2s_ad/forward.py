@@ -18,8 +18,7 @@ from .ir import FLOAT, Assign, Const, Effect, Emitter, Function, Loc, Namer, Ope
 from .rules import RULES, Rule
 
 
-def tangent(function: Function, wrt: tuple[str, ...], rules: Mapping[str, Rule] = RULES,
-            name: str | None = None) -> Function:
+def tangent(function: Function, wrt: tuple[str, ...], rules: Mapping[str, Rule] = RULES, name: str | None = None) -> Function:
     """`f_jvp(*params, *wrt_dots)` returning `(value, tangent)`: f's value and its derivative along the
     direction given by the tangents of the `wrt` parameters. For a function returning a tuple, both
     parts are tuples."""
@@ -35,8 +34,15 @@ def tangent(function: Function, wrt: tuple[str, ...], rules: Mapping[str, Rule] 
     tangents = _map_returns(function.returns, sweep)
     params = (*function.params, *dots)
     values = tuple(o.name for o in ir.return_operands(function.returns) if isinstance(o, Var))
-    return Function(name or f"{function.name}_jvp", params, body, (function.returns, tangents), function.loc,
-                    function.sources, (*function.exact, *values))
+    return Function(
+        name or f"{function.name}_jvp",
+        params,
+        body,
+        (function.returns, tangents),
+        function.loc,
+        function.sources,
+        (*function.exact, *values),
+    )
 
 
 def _map_returns(returns: ir.Returns, sweep: _Forward) -> ir.Returns:
@@ -53,8 +59,9 @@ class _Forward:
         edges: dict[str, list[str]] = defaultdict(list)
         for a, b in ir.dependencies(function, rules, self.types):
             edges[a].append(b)
-        self.varied = {n for n in ir.reach(set(wrt), edges)
-                       if self.types.get(n) == FLOAT or isinstance(self.types.get(n), ir.ListOf)}
+        self.varied = {
+            n for n in ir.reach(set(wrt), edges) if self.types.get(n) == FLOAT or isinstance(self.types.get(n), ir.ListOf)
+        }
         self.namer = Namer(ir.all_names(function))
         self.tangent: dict[str, Operand] = {}
         self.families: dict[str, str] = {}
@@ -123,8 +130,9 @@ class _Forward:
                         dot = self.fresh(target, type_)
                         self.tangent[target] = Var(dot)
                         dots.append((dot, type_))
-                self.out.append(ir.Pop((*stmt.targets, *(d for d, _ in dots)), (*stmt.types, *(t for _, t in dots)),
-                                       stmt.loc, stmt.slot))
+                self.out.append(
+                    ir.Pop((*stmt.targets, *(d for d, _ in dots)), (*stmt.types, *(t for _, t in dots)), stmt.loc, stmt.slot)
+                )
             elif isinstance(stmt, ir.If):
                 self.branch(stmt)
             elif isinstance(stmt, (ir.For, ir.While)):
@@ -174,8 +182,7 @@ class _Forward:
     def named(self, operand: Operand, name: str, loc: Loc) -> Operand:
         """Call the tangent `<name>_dot`: rename the temporary that was just computed."""
         last = self.out[-1] if self.out else None
-        if isinstance(operand, Var) and isinstance(last, Assign) and last.target == operand.name \
-                and ir.is_temp(operand.name):
+        if isinstance(operand, Var) and isinstance(last, Assign) and last.target == operand.name and ir.is_temp(operand.name):
             target = self.fresh(name, last.type)
             self.out[-1] = Assign(target, last.op, last.args, last.type, last.loc)
             return Var(target)
@@ -186,19 +193,16 @@ class _Forward:
         op, args, loc = stmt.op, stmt.args, stmt.loc
         first = args[0] if args else None
         if op in ("index", "sum", "pop") and first is not None and self.has_tangent(first):
-            self.tangent[stmt.target] = self.emit(stmt.target, op, (self.tangent_of(first), *args[1:]), stmt.type,
-                                                  loc)
+            self.tangent[stmt.target] = self.emit(stmt.target, op, (self.tangent_of(first), *args[1:]), stmt.type, loc)
         elif op in ("list_max", "list_min") and first is not None and self.has_tangent(first):
-            where = Emitter(self.rules, self.namer, self.out, loc, self.types).op("index_of", first,
-                                                                                  Var(stmt.target), type_=ir.INT)
-            self.tangent[stmt.target] = self.emit(stmt.target, "index", (self.tangent_of(first), where), stmt.type,
-                                                  loc)
+            where = Emitter(self.rules, self.namer, self.out, loc, self.types).op(
+                "index_of", first, Var(stmt.target), type_=ir.INT
+            )
+            self.tangent[stmt.target] = self.emit(stmt.target, "index", (self.tangent_of(first), where), stmt.type, loc)
         elif op == "list":
-            self.tangent[stmt.target] = self.emit(stmt.target, "list", tuple(self.tangent_of(a) for a in args),
-                                                  stmt.type, loc)
+            self.tangent[stmt.target] = self.emit(stmt.target, "list", tuple(self.tangent_of(a) for a in args), stmt.type, loc)
         elif op == "repeat" and first is not None:
-            self.tangent[stmt.target] = self.emit(stmt.target, "repeat", (self.tangent_of(first), args[1]),
-                                                  stmt.type, loc)
+            self.tangent[stmt.target] = self.emit(stmt.target, "repeat", (self.tangent_of(first), args[1]), stmt.type, loc)
         elif op == "zeros_like":  # a new list of zeros, that later statements add into
             self.tangent[stmt.target] = self.emit(stmt.target, "zeros_like", args, stmt.type, loc)
 
@@ -275,7 +279,19 @@ class _Forward:
                 carries.append(ir.Carry(heads[c.header], c.type, inits[c.header], updates[c.header], result))
                 self.tangent[c.result] = Var(result)
         if isinstance(stmt, ir.For):
-            self.out.append(ir.For(stmt.index, stmt.start, stmt.stop, stmt.step, tuple(carries), body, stmt.until,
-                                   stmt.loc, stmt.reverse, stmt.limit))
+            self.out.append(
+                ir.For(
+                    stmt.index,
+                    stmt.start,
+                    stmt.stop,
+                    stmt.step,
+                    tuple(carries),
+                    body,
+                    stmt.until,
+                    stmt.loc,
+                    stmt.reverse,
+                    stmt.limit,
+                )
+            )
         else:
             self.out.append(ir.While(tuple(carries), test, stmt.cond, body, stmt.until, stmt.loc))

@@ -68,8 +68,7 @@ class Custom:
 
 Resolved = MathModule | Callee | Constant | Data | Helper | Custom
 
-BUILTIN_CALLEES = ("abs", "max", "min", "float", "int", "pow", "round", "len", "range", "sum",
-                   "zip", "enumerate", "reversed")
+BUILTIN_CALLEES = ("abs", "max", "min", "float", "int", "pow", "round", "len", "range", "sum", "zip", "enumerate", "reversed")
 
 
 @dataclass(frozen=True)
@@ -88,8 +87,15 @@ class Source:
         end_col = getattr(node, "end_col_offset", None)
         if getattr(node, "end_lineno", lineno) != lineno:
             end_col = None
-        return cls(message, filename=self.filename, lineno=lineno, col_offset=col, end_col_offset=end_col,
-                   source_line=self.line(lineno) if lineno else None, hint=hint)
+        return cls(
+            message,
+            filename=self.filename,
+            lineno=lineno,
+            col_offset=col,
+            end_col_offset=end_col,
+            source_line=self.line(lineno) if lineno else None,
+            hint=hint,
+        )
 
 
 @dataclass(frozen=True)
@@ -106,9 +112,7 @@ class ParsedFunction:
 
 def from_function(func: object) -> ParsedFunction:
     """Parse a live function; its free names resolve against its closure and globals."""
-    if isinstance(func, (types.BuiltinFunctionType, types.BuiltinMethodType)) or not isinstance(
-        func, types.FunctionType
-    ):
+    if isinstance(func, (types.BuiltinFunctionType, types.BuiltinMethodType)) or not isinstance(func, types.FunctionType):
         raise SourceError(
             f"cannot differentiate {func!r}: it is not a Python function with source code",
             hint="pass a function defined with `def` in a file",
@@ -122,24 +126,29 @@ def from_function(func: object) -> ParsedFunction:
     except (OSError, TypeError) as exc:
         raise SourceError(
             f"cannot find the source of function '{name}'",
-            filename=func.__code__.co_filename, lineno=func.__code__.co_firstlineno,
+            filename=func.__code__.co_filename,
+            lineno=func.__code__.co_firstlineno,
             hint="functions typed at an interactive prompt have no source file; put the function in a file",
         ) from exc
     file_lines = _file_lines(filename) or ("",) * (start - 1) + tuple(line.rstrip("\n") for line in lines)
     node = _parse_def(lines, start, filename, file_lines, name)
     static = _StaticModule.for_file(filename)
-    return ParsedFunction(name, node, Source(filename, file_lines), _RuntimeResolver(func, static),
-                          func.__qualname__)
+    return ParsedFunction(name, node, Source(filename, file_lines), _RuntimeResolver(func, static), func.__qualname__)
 
 
 def _lambda_error(func: types.FunctionType) -> S2SError:
     filename, lineno = func.__code__.co_filename, func.__code__.co_firstlineno
-    line = next(iter(_file_lines(filename)[lineno - 1:lineno]), None) if _file_lines(filename) else None
+    line = next(iter(_file_lines(filename)[lineno - 1 : lineno]), None) if _file_lines(filename) else None
     col = line.find("lambda") if line else -1
     return UnsupportedError(
-        "lambda functions cannot be differentiated", filename=filename, lineno=lineno, source_line=line,
-        col_offset=col if col >= 0 else None, end_col_offset=col + len("lambda") if col >= 0 else None,
-        hint="define the function with `def`")
+        "lambda functions cannot be differentiated",
+        filename=filename,
+        lineno=lineno,
+        source_line=line,
+        col_offset=col if col >= 0 else None,
+        end_col_offset=col + len("lambda") if col >= 0 else None,
+        hint="define the function with `def`",
+    )
 
 
 def _file_lines(filename: str) -> tuple[str, ...] | None:
@@ -155,11 +164,14 @@ def _parse_def(lines: list[str], start: int, filename: str, file_lines: tuple[st
     try:
         module = ast.parse(text, filename=filename)
     except SyntaxError as exc:
-        raise SourceError(f"cannot parse the source of '{name}': {exc.msg}", filename=filename,
-                          lineno=start) from exc
+        raise SourceError(f"cannot parse the source of '{name}': {exc.msg}", filename=filename, lineno=start) from exc
     if not module.body or not isinstance(module.body[0], (ast.FunctionDef, ast.AsyncFunctionDef)):
-        raise SourceError(f"the source of '{name}' is not a `def` statement", filename=filename, lineno=start,
-                          hint="define the function with `def`")
+        raise SourceError(
+            f"the source of '{name}' is not a `def` statement",
+            filename=filename,
+            lineno=start,
+            hint="define the function with `def`",
+        )
     node = module.body[0]
     ast.increment_lineno(node, start - 1)
     if isinstance(node, ast.AsyncFunctionDef):
@@ -347,5 +359,10 @@ def static_module(path: str | Path) -> _StaticModule:
     try:
         return _StaticModule(filename, text)
     except SyntaxError as exc:
-        raise SourceError(f"cannot parse {filename}: {exc.msg}", filename=filename, lineno=exc.lineno,
-                          col_offset=(exc.offset or 1) - 1, source_line=exc.text) from exc
+        raise SourceError(
+            f"cannot parse {filename}: {exc.msg}",
+            filename=filename,
+            lineno=exc.lineno,
+            col_offset=(exc.offset or 1) - 1,
+            source_line=exc.text,
+        ) from exc

@@ -47,8 +47,10 @@ from .errors import S2SError
 from .rules import RULES, Rule
 
 MAX_NODES = 120  # past this many nodes, a picture shows each loop's first iteration only
-GRAPHVIZ_HINT = "install Graphviz (Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz; " \
-                "conda: conda install graphviz), or save as .dot and render it elsewhere"
+GRAPHVIZ_HINT = (
+    "install Graphviz (Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz; "
+    "conda: conda install graphviz), or save as .dot and render it elsewhere"
+)
 _FORMATS = ("svg", "png", "pdf")
 _VALUE_COLOR = "#1f2328"
 _ADJOINT_COLOR = "#c0392b"
@@ -128,8 +130,10 @@ class Graph:
     notes: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
-        return (f"<Graph of {self.function} at {_point_text(self.point)}: {len(self.nodes)} nodes, "
-                f"value {_fmt(self.value)}, gradient {_gradient_text(self.gradient)}>")
+        return (
+            f"<Graph of {self.function} at {_point_text(self.point)}: {len(self.nodes)} nodes, "
+            f"value {_fmt(self.value)}, gradient {_gradient_text(self.gradient)}>"
+        )
 
     # -- DOT ---------------------------------------------------------------------
 
@@ -147,11 +151,14 @@ class Graph:
 
         dot = _dot_program()
         if dot is None:
-            raise GraphvizNotFound(f"rendering {format.upper()} needs Graphviz's 'dot' program, which is not "
-                                   f"installed (or not on PATH)", hint=GRAPHVIZ_HINT)
+            raise GraphvizNotFound(
+                f"rendering {format.upper()} needs Graphviz's 'dot' program, which is not installed (or not on PATH)",
+                hint=GRAPHVIZ_HINT,
+            )
         try:
-            done = subprocess.run([dot, f"-T{format}"], input=self.to_dot(max_nodes).encode(),
-                                  capture_output=True, check=False, timeout=120)
+            done = subprocess.run(
+                [dot, f"-T{format}"], input=self.to_dot(max_nodes).encode(), capture_output=True, check=False, timeout=120
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise GraphError(f"Graphviz's 'dot' failed to run: {exc}", hint=GRAPHVIZ_HINT) from exc
         if done.returncode != 0:
@@ -167,8 +174,10 @@ class Graph:
         elif chosen in _FORMATS:
             path.write_bytes(self.render(chosen, max_nodes))
         else:
-            raise GraphError(f"cannot tell which picture format to write to {str(path)!r}",
-                             hint="end the file name with .svg, .png, .pdf or .dot, or pass format=")
+            raise GraphError(
+                f"cannot tell which picture format to write to {str(path)!r}",
+                hint="end the file name with .svg, .png, .pdf or .dot, or pass format=",
+            )
         return path
 
     def _repr_svg_(self) -> str | None:
@@ -249,8 +258,10 @@ class _Floats:
         except (ArithmeticError, ValueError, TypeError) as exc:
             where = self.tracer.where() if self.tracer else ""
             shown = ", ".join(_fmt(v) for v in values)
-            raise GraphError(f"the function cannot be evaluated at this point: {op}({shown}) fails{where}: {exc}",
-                             hint="choose a point inside the function's domain") from exc
+            raise GraphError(
+                f"the function cannot be evaluated at this point: {op}({shown}) fails{where}: {exc}",
+                hint="choose a point inside the function's domain",
+            ) from exc
         if self.tracer is None or not any(isinstance(a, _Tracked) for a in args):
             return value  # computed from constants alone: a constant
         return _Tracked(self.tracer.record(op, tuple(a.node if isinstance(a, _Tracked) else a for a in args), value))
@@ -286,8 +297,16 @@ class _Tracer(_Interpreter):
         return f" (line {self.loc.line})" if self.loc else ""
 
     def record(self, op: str, args: tuple[Any, ...], value: Any) -> Node:
-        node = Node(len(self.nodes) + 1, None, op, args, value, self.loc.line if self.loc else None,
-                    tuple(frame[1] for frame in self.frames), tuple(frame[0] for frame in self.frames))
+        node = Node(
+            len(self.nodes) + 1,
+            None,
+            op,
+            args,
+            value,
+            self.loc.line if self.loc else None,
+            tuple(frame[1] for frame in self.frames),
+            tuple(frame[0] for frame in self.frames),
+        )
         self.nodes.append(node)
         return node
 
@@ -307,8 +326,7 @@ class _Tracer(_Interpreter):
             try:
                 super().statement(stmt)
             except _Rejected as exc:
-                raise GraphError(f"the function cannot be evaluated at this point{self.where()}: {exc}") \
-                    from None
+                raise GraphError(f"the function cannot be evaluated at this point{self.where()}: {exc}") from None
             made = self.env[stmt.target]
             if isinstance(made, _Tracked) and made.node.id > start and made.node.name is None:
                 made.node.name = stmt.target
@@ -319,11 +337,12 @@ class _Tracer(_Interpreter):
             try:
                 super().statement(stmt)
             except _NeverEnds as exc:
-                raise GraphError(f"the function did not finish at this point{self.where()}: {exc}",
-                                 hint="a loop may never end here; choose another point") from None
+                raise GraphError(
+                    f"the function did not finish at this point{self.where()}: {exc}",
+                    hint="a loop may never end here; choose another point",
+                ) from None
             except _Rejected as exc:
-                raise GraphError(f"the function cannot be evaluated at this point{self.where()}: {exc}") \
-                    from None
+                raise GraphError(f"the function cannot be evaluated at this point{self.where()}: {exc}") from None
             frame = self.frames.pop()
             kind = "for" if isinstance(stmt, ir.For) else "while"
             self.loop_records.append(Loop(frame[0], stmt.loc.line, kind, frame[1] - 1))
@@ -335,36 +354,51 @@ class _Tracer(_Interpreter):
         return super().iterate(carried, until, what)
 
 
-def evaluate(primal: ir.Function, point: Mapping[str, Any], data: Mapping[str, object] | None = None,
-             *, limit: int = 50_000) -> Graph:
+def evaluate(
+    primal: ir.Function, point: Mapping[str, Any], data: Mapping[str, object] | None = None, *, limit: int = 50_000
+) -> Graph:
     """The graph of `primal` (lowered IR) at `point` (parameter name -> number or list of numbers)."""
     missing = [p.name for p in primal.params if p.name not in point]
     extra = [name for name in point if name not in {p.name for p in primal.params}]
     if missing or extra:
-        problems = ([f"no value for {', '.join(missing)}"] if missing else []) + \
-                   ([f"no parameter {', '.join(extra)}"] if extra else [])
-        raise GraphError(f"{primal.name}: {'; '.join(problems)}",
-                         hint="parameters are: " + ", ".join(p.name for p in primal.params))
+        problems = ([f"no value for {', '.join(missing)}"] if missing else []) + (
+            [f"no parameter {', '.join(extra)}"] if extra else []
+        )
+        raise GraphError(
+            f"{primal.name}: {'; '.join(problems)}", hint="parameters are: " + ", ".join(p.name for p in primal.params)
+        )
     tracer = _Tracer(_Floats(), data or {}, limit)
     args = {p.name: tracer.input(p.name, _as_param(p, point[p.name])) for p in primal.params}
     try:
         result = tracer.run(primal, args)
     except _NeverEnds as exc:
-        raise GraphError(f"{primal.name} did not finish at this point: {exc}",
-                         hint="a loop may never end here; choose another point") from None
+        raise GraphError(
+            f"{primal.name} did not finish at this point: {exc}", hint="a loop may never end here; choose another point"
+        ) from None
     except _Rejected as exc:
         raise GraphError(f"the function cannot be evaluated at this point: {exc}") from None
     except _FollowPaths:
-        raise GraphError(f"{primal.name} did not finish within {limit} steps at this point",
-                         hint="a loop may never end here; choose another point") from None
+        raise GraphError(
+            f"{primal.name} did not finish within {limit} steps at this point",
+            hint="a loop may never end here; choose another point",
+        ) from None
     if isinstance(result, tuple | list):
         raise GraphError(f"{primal.name} returns several values: a graph with adjoints needs a single number")
     output = result.node if isinstance(result, _Tracked) else None
     _backward(tracer.nodes, output)
     gradient = {name: _adjoints(value) for name, value in args.items()}
     notes = [] if output is not None else [f"{primal.name} does not depend on its inputs at this point"]
-    return Graph(primal.name, tuple(p.name for p in primal.params), dict(point), tuple(tracer.nodes), output,
-                 _plain(result), gradient, tuple(sorted(tracer.loop_records, key=lambda loop: loop.id)), notes)
+    return Graph(
+        primal.name,
+        tuple(p.name for p in primal.params),
+        dict(point),
+        tuple(tracer.nodes),
+        output,
+        _plain(result),
+        gradient,
+        tuple(sorted(tracer.loop_records, key=lambda loop: loop.id)),
+        notes,
+    )
 
 
 def _as_param(param: ir.Param, value: Any) -> Any:
@@ -464,8 +498,23 @@ def _gradient_text(gradient: Mapping[str, Any]) -> str:
     return values[0] if len(values) == 1 else "(" + ", ".join(values) + ")"
 
 
-_SYMBOLS = {"add": "+", "sub": "-", "mul": "×", "div": "/", "pow": "**", "floordiv": "//", "mod": "%",
-            "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!=", "and": "and", "or": "or"}
+_SYMBOLS = {
+    "add": "+",
+    "sub": "-",
+    "mul": "×",
+    "div": "/",
+    "pow": "**",
+    "floordiv": "//",
+    "mod": "%",
+    "lt": "<",
+    "le": "<=",
+    "gt": ">",
+    "ge": ">=",
+    "eq": "==",
+    "ne": "!=",
+    "and": "and",
+    "or": "or",
+}
 _TEXT_SYMBOLS = {**_SYMBOLS, "mul": "*"}
 
 
@@ -495,8 +544,7 @@ def _operand_text(arg: Any) -> str:
 def _trace(graph: Graph) -> str:
     nodes = graph.nodes
     width = max([len(n.label) for n in nodes] + [4])
-    lines = [f"{graph.function}({', '.join(graph.params)}) at {_point_text(graph.point)}", "",
-             "forward sweep"]
+    lines = [f"{graph.function}({', '.join(graph.params)}) at {_point_text(graph.point)}", "", "forward sweep"]
     for step, node in enumerate(nodes, 1):
         if node.op is None:
             what = "input"
@@ -506,8 +554,11 @@ def _trace(graph: Graph) -> str:
             what = formula if formula == numbers else f"{formula} = {numbers}"
         line = f"line {node.line}" if node.line else ""
         mark = "   <- output" if node is graph.output else ""
-        lines.append(f"  {step:>4}  {node.label:<{width}} {line:>9}  {what} = {_fmt(node.value)}{mark}"
-                     if node.op else f"  {step:>4}  {node.label:<{width}} {line:>9}  {what}: {_fmt(node.value)}")
+        lines.append(
+            f"  {step:>4}  {node.label:<{width}} {line:>9}  {what} = {_fmt(node.value)}{mark}"
+            if node.op
+            else f"  {step:>4}  {node.label:<{width}} {line:>9}  {what}: {_fmt(node.value)}"
+        )
     lines.append("")
     if graph.output is None or graph.output.adjoint is None:
         lines.append("reverse sweep: nothing to do, the output does not depend on the inputs")
@@ -521,14 +572,17 @@ def _trace(graph: Graph) -> str:
             differentiable = any(p is not None for p in node.partials)
             if not differentiable:
                 continue
-            lines.append(f"  {step:>4}  {node.label}_bar = {_fmt(node.adjoint)}"
-                         f"    ({node.label} = {_expression(node, _operand_text)})")
+            lines.append(
+                f"  {step:>4}  {node.label}_bar = {_fmt(node.adjoint)}    ({node.label} = {_expression(node, _operand_text)})"
+            )
             for position, arg in enumerate(node.args):
                 if not isinstance(arg, Node) or arg.adjoint is None:
                     continue
                 partial = node.partials[position]
-                lines.append(f"          {arg.label}_bar += {node.label}_bar * d{node.label}/d{arg.label}"
-                             f" = {_fmt(node.adjoint)} * {_fmt(partial)} = {_fmt(node.contribution(position))}")
+                lines.append(
+                    f"          {arg.label}_bar += {node.label}_bar * d{node.label}/d{arg.label}"
+                    f" = {_fmt(node.adjoint)} * {_fmt(partial)} = {_fmt(node.contribution(position))}"
+                )
     lines.append("")
     lines.append(f"value: {graph.function} = {_fmt(graph.value)}")
     lines.append("gradient: " + ", ".join(f"{name}_bar = {_fmt(value)}" for name, value in graph.gradient.items()))
@@ -552,17 +606,17 @@ class _Dot:
     def __init__(self, graph: Graph, max_nodes: int) -> None:
         self.graph = graph
         self.collapsed = len(graph.nodes) > max_nodes and bool(graph.loops)
-        self.shown = [n for n in graph.nodes
-                      if not self.collapsed or all(i == 1 for i in n.iteration) or n is graph.output]
+        self.shown = [n for n in graph.nodes if not self.collapsed or all(i == 1 for i in n.iteration) or n is graph.output]
         self.shown_ids = {n.id for n in self.shown}
 
     def text(self) -> str:
         graph = self.graph
-        lines = [f"digraph {_quoted(graph.function)} {{",
-                 f"  graph [rankdir=LR, fontname=\"Helvetica\", fontsize=12, labelloc=t, "
-                 f"label=<{self.title()}>];",
-                 "  node [fontname=\"Helvetica\", fontsize=11, shape=box, style=\"rounded\"];",
-                 "  edge [fontname=\"Helvetica\", fontsize=10, arrowsize=0.7];"]
+        lines = [
+            f"digraph {_quoted(graph.function)} {{",
+            f'  graph [rankdir=LR, fontname="Helvetica", fontsize=12, labelloc=t, label=<{self.title()}>];',
+            '  node [fontname="Helvetica", fontsize=11, shape=box, style="rounded"];',
+            '  edge [fontname="Helvetica", fontsize=10, arrowsize=0.7];',
+        ]
         for node in self.shown:
             lines.append(f"  n{node.id} [{self.node_attributes(node)}];")
         placeholders: dict[int, Loop] = {}
@@ -574,13 +628,15 @@ class _Dot:
                     lines.append(f"  n{arg.id} -> n{node.id} [{self.edge_attributes(node, position)}];")
                 else:
                     loop = self.loop_of(arg)
-                    edge = f"  loop{loop.id} -> n{node.id} [style=dashed, color=\"{_MUTED_COLOR}\"];"
+                    edge = f'  loop{loop.id} -> n{node.id} [style=dashed, color="{_MUTED_COLOR}"];'
                     if edge not in lines:
                         lines.append(edge)
                     placeholders[loop.id] = loop
         for loop in sorted(placeholders.values(), key=lambda loop: loop.id):
-            lines.append(f"  loop{loop.id} [shape=note, color=\"{_MUTED_COLOR}\", fontcolor=\"{_MUTED_COLOR}\", "
-                         f"label=<... {loop.iterations - 1} more iteration(s)<br/>of the loop at line {loop.line}>];")
+            lines.append(
+                f'  loop{loop.id} [shape=note, color="{_MUTED_COLOR}", fontcolor="{_MUTED_COLOR}", '
+                f"label=<... {loop.iterations - 1} more iteration(s)<br/>of the loop at line {loop.line}>];"
+            )
         lines.append("}")
         return "\n".join(lines) + "\n"
 
@@ -590,21 +646,25 @@ class _Dot:
 
     def title(self) -> str:
         graph = self.graph
-        rows = [f"<b>{_html(graph.function)}({_html(', '.join(graph.params))})</b> at {_html(_point_text(graph.point))}",
-                f"value {_html(_fmt(graph.value))}, "
-                f"<font color=\"{_ADJOINT_COLOR}\">gradient {_html(_gradient_text(graph.gradient))}</font>",
-                f"<font point-size=\"10\" color=\"{_MUTED_COLOR}\">black: forward value; "
-                f"<font color=\"{_ADJOINT_COLOR}\">red: adjoint</font> (d output / d node; "
-                f"on an edge: what flows back along it); the output's adjoint is seeded with 1</font>"]
+        rows = [
+            f"<b>{_html(graph.function)}({_html(', '.join(graph.params))})</b> at {_html(_point_text(graph.point))}",
+            f"value {_html(_fmt(graph.value))}, "
+            f'<font color="{_ADJOINT_COLOR}">gradient {_html(_gradient_text(graph.gradient))}</font>',
+            f'<font point-size="10" color="{_MUTED_COLOR}">black: forward value; '
+            f'<font color="{_ADJOINT_COLOR}">red: adjoint</font> (d output / d node; '
+            f"on an edge: what flows back along it); the output's adjoint is seeded with 1</font>",
+        ]
         for note in graph.notes:
-            rows.append(f"<font point-size=\"10\">{_html(note)}</font>")
+            rows.append(f'<font point-size="10">{_html(note)}</font>')
         if self.collapsed:
             per_line: dict[int, int] = {}
             for loop in graph.loops:
                 per_line[loop.line] = per_line.get(loop.line, 0) + loop.iterations
             runs = ", ".join(f"line {line}: {count}" for line, count in sorted(per_line.items()))
-            rows.append(f"<font point-size=\"10\">{len(graph.nodes)} nodes: loops are shown with their first "
-                        f"iteration only (iterations run: {_html(runs)}); s2s-ad trace lists every step</font>")
+            rows.append(
+                f'<font point-size="10">{len(graph.nodes)} nodes: loops are shown with their first '
+                f"iteration only (iterations run: {_html(runs)}); s2s-ad trace lists every step</font>"
+            )
         return "<br/>".join(rows)
 
     def node_attributes(self, node: Node) -> str:
@@ -620,20 +680,21 @@ class _Dot:
                 symbol = _expression(node, lambda a: "·" if isinstance(a, Node) else _fmt(a), _SYMBOLS)
             named = node.name is not None and not ir.is_temp(node.name)
             head = f"<b>{_html(symbol)}</b>" + (f"  <i>{_html(ir.family(node.name))}</i>" if named else "")  # type: ignore[arg-type]
-        rows = [head, f"<font color=\"{_VALUE_COLOR}\">{_html(_fmt(node.value))}</font>"]
+        rows = [head, f'<font color="{_VALUE_COLOR}">{_html(_fmt(node.value))}</font>']
         if node.adjoint is not None:
-            rows.append(f"<font color=\"{_ADJOINT_COLOR}\">{_html(_fmt(node.adjoint))}</font>")
+            rows.append(f'<font color="{_ADJOINT_COLOR}">{_html(_fmt(node.adjoint))}</font>')
         if node.iteration:
             where = f"line {node.line}, " if node.line else ""
-            rows.append(f"<font point-size=\"9\" color=\"{_MUTED_COLOR}\">{where}iteration "
-                        f"{'.'.join(map(str, node.iteration))}</font>")
+            rows.append(
+                f'<font point-size="9" color="{_MUTED_COLOR}">{where}iteration {".".join(map(str, node.iteration))}</font>'
+            )
         attributes = [f"label=<{'<br/>'.join(rows)}>"]
         tooltip = node.label if node.op is None else f"{node.label} = {_expression(node, _operand_text)}"
         if node.line:
             tooltip += f" (line {node.line})"
         attributes.append(f"tooltip={_quoted(tooltip)}")
         if node.op is None:
-            attributes.append("shape=box, style=\"rounded,filled\", fillcolor=\"#eef4ff\"")
+            attributes.append('shape=box, style="rounded,filled", fillcolor="#eef4ff"')
         else:
             attributes.append("shape=ellipse")
         if node is graph.output:
@@ -643,5 +704,5 @@ class _Dot:
     def edge_attributes(self, node: Node, position: int) -> str:
         flow = node.contribution(position)
         if flow is None:
-            return f"style=dashed, color=\"{_MUTED_COLOR}\""
-        return f"label=<<font color=\"{_ADJOINT_COLOR}\">{_html(_fmt(flow))}</font>>, color=\"#57606a\""
+            return f'style=dashed, color="{_MUTED_COLOR}"'
+        return f'label=<<font color="{_ADJOINT_COLOR}">{_html(_fmt(flow))}</font>>, color="#57606a"'

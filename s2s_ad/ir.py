@@ -380,12 +380,27 @@ def rename_statement(stmt: Stmt, mapping: Mapping[str, Operand]) -> Stmt:
         merges = tuple(Merge(m.target, m.type, sub(m.then), sub(m.orelse)) for m in stmt.merges)
         return If(sub(stmt.cond), rename(stmt.then, mapping), rename(stmt.orelse, mapping), merges, stmt.loc)
     if isinstance(stmt, For):
-        return For(stmt.index, sub(stmt.start), sub(stmt.stop), sub(stmt.step), carries(stmt.carried),
-                   rename(stmt.body, mapping), sub(stmt.until) if stmt.until else None, stmt.loc, stmt.reverse,
-                   sub(stmt.limit) if stmt.limit else None)
+        return For(
+            stmt.index,
+            sub(stmt.start),
+            sub(stmt.stop),
+            sub(stmt.step),
+            carries(stmt.carried),
+            rename(stmt.body, mapping),
+            sub(stmt.until) if stmt.until else None,
+            stmt.loc,
+            stmt.reverse,
+            sub(stmt.limit) if stmt.limit else None,
+        )
     if isinstance(stmt, While):
-        return While(carries(stmt.carried), rename(stmt.test, mapping), sub(stmt.cond), rename(stmt.body, mapping),
-                     sub(stmt.until) if stmt.until else None, stmt.loc)
+        return While(
+            carries(stmt.carried),
+            rename(stmt.test, mapping),
+            sub(stmt.cond),
+            rename(stmt.body, mapping),
+            sub(stmt.until) if stmt.until else None,
+            stmt.loc,
+        )
     return stmt
 
 
@@ -417,8 +432,18 @@ def _redefine(stmt: Stmt, new: Mapping[str, str]) -> Stmt:
         merges = tuple(Merge(name(m.target), m.type, m.then, m.orelse) for m in stmt.merges)
         return If(stmt.cond, block(stmt.then), block(stmt.orelse), merges, stmt.loc)
     if isinstance(stmt, For):
-        return For(name(stmt.index), stmt.start, stmt.stop, stmt.step, carries(stmt.carried), block(stmt.body),
-                   stmt.until, stmt.loc, stmt.reverse, stmt.limit)
+        return For(
+            name(stmt.index),
+            stmt.start,
+            stmt.stop,
+            stmt.step,
+            carries(stmt.carried),
+            block(stmt.body),
+            stmt.until,
+            stmt.loc,
+            stmt.reverse,
+            stmt.limit,
+        )
     if isinstance(stmt, While):
         return While(carries(stmt.carried), block(stmt.test), stmt.cond, block(stmt.body), stmt.until, stmt.loc)
     return stmt
@@ -434,8 +459,18 @@ def with_blocks(stmt: Stmt, transform: Callable[[Block], Block]) -> Stmt:
     if isinstance(stmt, If):
         return If(stmt.cond, transform(stmt.then), transform(stmt.orelse), stmt.merges, stmt.loc)
     if isinstance(stmt, For):
-        return For(stmt.index, stmt.start, stmt.stop, stmt.step, stmt.carried, transform(stmt.body), stmt.until,
-                   stmt.loc, stmt.reverse, stmt.limit)
+        return For(
+            stmt.index,
+            stmt.start,
+            stmt.stop,
+            stmt.step,
+            stmt.carried,
+            transform(stmt.body),
+            stmt.until,
+            stmt.loc,
+            stmt.reverse,
+            stmt.limit,
+        )
     if isinstance(stmt, While):
         return While(stmt.carried, transform(stmt.test), stmt.cond, transform(stmt.body), stmt.until, stmt.loc)
     return stmt
@@ -658,8 +693,7 @@ class Emitter:
     formulas, written with Python operators and `m.<primitive>(...)`, emit IR.
     """
 
-    def __init__(self, rules: Mapping[str, object], namer: Namer, out: list[Stmt], loc: Loc,
-                 types: dict[str, Type]) -> None:
+    def __init__(self, rules: Mapping[str, object], namer: Namer, out: list[Stmt], loc: Loc, types: dict[str, Type]) -> None:
         self.rules = rules
         self.namer = namer
         self.out = out
@@ -680,8 +714,12 @@ class Emitter:
         rule = self.rules[op]
         if type_ is not None:
             result_type = type_
-        elif rule.result == "float" or (rule.result == "promote" and any(  # type: ignore[attr-defined]
-                type(a) is Var and self.types.get(a.name, FLOAT) == FLOAT for a in args)):
+        elif rule.result == "float" or (
+            rule.result == "promote"
+            and any(  # type: ignore[attr-defined]
+                type(a) is Var and self.types.get(a.name, FLOAT) == FLOAT for a in args
+            )
+        ):
             result_type = FLOAT
         else:
             result_type = rule.result_type(tuple(self.type_of(a) for a in args))  # type: ignore[attr-defined]
@@ -698,8 +736,9 @@ class Emitter:
         return _Namespace(self)
 
 
-def fold(rules: Mapping[str, object], op: str, args: tuple[Operand, ...],
-         type_of: Callable[[Operand], Type] | None = None) -> Operand | None:
+def fold(
+    rules: Mapping[str, object], op: str, args: tuple[Operand, ...], type_of: Callable[[Operand], Type] | None = None
+) -> Operand | None:
     """The operand an operation reduces to without computing anything, if any.
 
     Only exact rewrites: constants are evaluated as Python would (unless that
@@ -723,6 +762,7 @@ def fold(rules: Mapping[str, object], op: str, args: tuple[Operand, ...],
             if isinstance(value, (int, float)) and not isinstance(value, complex):
                 return Const(value)
         return None
+
     def keeps_type(kept: Operand, const: Operand) -> bool:
         """`1.0 * n` is a float even when `n` is an int: only then is it not `n`."""
         assert isinstance(const, Const)
@@ -738,8 +778,7 @@ def fold(rules: Mapping[str, object], op: str, args: tuple[Operand, ...],
         return args[0]  # n ** 1.0 is a float when n is an int
     elif op == "div" and _is(args[1], 1) and type_of is not None and type_of(args[0]) == FLOAT:
         return args[0]  # n / 1 is a float when n is an int
-    elif op == "sub" and _is(args[1], 0) and math.copysign(1, args[1].value) > 0 \
-            and keeps_type(args[0], args[1]):  # type: ignore[union-attr]
+    elif op == "sub" and _is(args[1], 0) and math.copysign(1, args[1].value) > 0 and keeps_type(args[0], args[1]):  # type: ignore[union-attr]
         return args[0]  # not x - -0.0, which is x + 0.0
     elif op == "pow" and _is(args[1], 0) and type_of is not None:
         # x ** 0 is 1 for every x (nan and inf too); its type follows the operands'.
@@ -772,18 +811,41 @@ class Expr:
     def _rop(self, op: str, other: object) -> Expr:
         return Expr(self.emitter, self.emitter.op(op, operand_of(other), self.operand))
 
-    def __add__(self, other: object) -> Expr: return self._op("add", other)
-    def __radd__(self, other: object) -> Expr: return self._rop("add", other)
-    def __sub__(self, other: object) -> Expr: return self._op("sub", other)
-    def __rsub__(self, other: object) -> Expr: return self._rop("sub", other)
-    def __mul__(self, other: object) -> Expr: return self._op("mul", other)
-    def __rmul__(self, other: object) -> Expr: return self._rop("mul", other)
-    def __truediv__(self, other: object) -> Expr: return self._op("div", other)
-    def __rtruediv__(self, other: object) -> Expr: return self._rop("div", other)
-    def __floordiv__(self, other: object) -> Expr: return self._op("floordiv", other)
-    def __pow__(self, other: object) -> Expr: return self._op("pow", other)
-    def __rpow__(self, other: object) -> Expr: return self._rop("pow", other)
-    def __neg__(self) -> Expr: return self._op("neg")
+    def __add__(self, other: object) -> Expr:
+        return self._op("add", other)
+
+    def __radd__(self, other: object) -> Expr:
+        return self._rop("add", other)
+
+    def __sub__(self, other: object) -> Expr:
+        return self._op("sub", other)
+
+    def __rsub__(self, other: object) -> Expr:
+        return self._rop("sub", other)
+
+    def __mul__(self, other: object) -> Expr:
+        return self._op("mul", other)
+
+    def __rmul__(self, other: object) -> Expr:
+        return self._rop("mul", other)
+
+    def __truediv__(self, other: object) -> Expr:
+        return self._op("div", other)
+
+    def __rtruediv__(self, other: object) -> Expr:
+        return self._rop("div", other)
+
+    def __floordiv__(self, other: object) -> Expr:
+        return self._op("floordiv", other)
+
+    def __pow__(self, other: object) -> Expr:
+        return self._op("pow", other)
+
+    def __rpow__(self, other: object) -> Expr:
+        return self._rop("pow", other)
+
+    def __neg__(self) -> Expr:
+        return self._op("neg")
 
 
 def operand_of(value: object) -> Operand:

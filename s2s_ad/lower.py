@@ -91,8 +91,29 @@ _PSEUDO_FAMILIES = {RETURNED: "_returned", RESULT: "_result", BREAK: "_broke", C
 _FALSE = Value(Const(False), BOOL)
 _TRUE = Value(Const(True), BOOL)
 # Operations that cannot raise on numbers of the right type: `a and b` may evaluate b eagerly.
-_SAFE_OPS = frozenset({"add", "sub", "mul", "neg", "copy", "lt", "le", "gt", "ge", "eq", "ne", "not", "and", "or",
-                       "abs", "max", "min", "float", "len"})
+_SAFE_OPS = frozenset(
+    {
+        "add",
+        "sub",
+        "mul",
+        "neg",
+        "copy",
+        "lt",
+        "le",
+        "gt",
+        "ge",
+        "eq",
+        "ne",
+        "not",
+        "and",
+        "or",
+        "abs",
+        "max",
+        "min",
+        "float",
+        "len",
+    }
+)
 
 
 def lower(parsed: ParsedFunction, rules: Mapping[str, Rule] = RULES) -> ir.Function:
@@ -100,8 +121,12 @@ def lower(parsed: ParsedFunction, rules: Mapping[str, Rule] = RULES) -> ir.Funct
     lowering = _Lowering(parsed, rules, Namer(), stack=(parsed.name,))
     node = parsed.node
     if lowering.tape is not None:  # a gradient s2s_ad generated, read back: its stack of tuples is no list of numbers
-        raise lowering.error(UnsupportedError, "this generated gradient records on a tape (`_tape`); differentiating "
-                             "it again is not supported", lowering.tape, "use hessian(f) for second derivatives")
+        raise lowering.error(
+            UnsupportedError,
+            "this generated gradient records on a tape (`_tape`); differentiating it again is not supported",
+            lowering.tape,
+            "use hessian(f) for second derivatives",
+        )
     params = lowering.params(node)
     scope: Scope = {p.name: Value(Var(lowering.namer.fresh(p.name)), p.type) for p in params}
     returned = lowering.body(node, scope)
@@ -110,13 +135,11 @@ def lower(parsed: ParsedFunction, rules: Mapping[str, Rule] = RULES) -> ir.Funct
     else:
         returns = returned.operand
     sources = tuple((src.filename, src.lines) for src in lowering.sources.values())
-    return ir.Function(parsed.name, params, tuple(lowering.out), returns,
-                       Loc(parsed.source.filename, node.lineno), sources)
+    return ir.Function(parsed.name, params, tuple(lowering.out), returns, Loc(parsed.source.filename, node.lineno), sources)
 
 
 class _Lowering:
-    def __init__(self, parsed: ParsedFunction, rules: Mapping[str, Rule], namer: Namer,
-                 stack: tuple[str, ...]) -> None:
+    def __init__(self, parsed: ParsedFunction, rules: Mapping[str, Rule], namer: Namer, stack: tuple[str, ...]) -> None:
         self.parsed = parsed
         self.rules = rules
         self.namer = namer
@@ -156,8 +179,12 @@ class _Lowering:
     def params(self, node: ast.FunctionDef, arg_types: tuple[Type, ...] | None = None) -> tuple[ir.Param, ...]:
         args = node.args
         if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs:
-            raise self.error(UnsupportedError, "only plain positional parameters are supported", node,
-                             "write each parameter out by name: def f(x, y, z)")
+            raise self.error(
+                UnsupportedError,
+                "only plain positional parameters are supported",
+                node,
+                "write each parameter out by name: def f(x, y, z)",
+            )
         if args.defaults:
             raise self.error(UnsupportedError, "default parameter values are not supported", args.defaults[0])
         if not args.args:
@@ -167,15 +194,23 @@ class _Lowering:
 
     def body(self, node: ast.FunctionDef, scope: Scope) -> Bound:
         statements = node.body
-        if statements and isinstance(statements[0], ast.Expr) and isinstance(statements[0].value, ast.Constant) \
-                and isinstance(statements[0].value.value, str):
+        if (
+            statements
+            and isinstance(statements[0], ast.Expr)
+            and isinstance(statements[0].value, ast.Constant)
+            and isinstance(statements[0].value.value, str)
+        ):
             statements = statements[1:]  # docstring
         scope[RETURNED] = _FALSE
         self.block(statements, scope)
         returned = scope[RETURNED]
         if returned != _TRUE:
-            raise self.error(SignatureError, f"function '{node.name}' may end without returning a value", node,
-                             "make every path end with `return <expression>`")
+            raise self.error(
+                SignatureError,
+                f"function '{node.name}' may end without returning a value",
+                node,
+                "make every path end with `return <expression>`",
+            )
         result = scope[RESULT]
         assert not isinstance(result, Undefined)
         return result
@@ -193,7 +228,7 @@ class _Lowering:
                 return
             self.loc = Loc(self.parsed.source.filename, stmt.lineno)
             if isinstance(stmt, ast.If):
-                self.if_statement(stmt, scope, statements[i + 1:])
+                self.if_statement(stmt, scope, statements[i + 1 :])
                 return
             self.statement(stmt, scope)
 
@@ -254,8 +289,9 @@ class _Lowering:
         if not joins:
             self.block(rest, scope)
 
-    def merge(self, cond: Value, then_scope: Scope, then_block: ir.Block, else_scope: Scope,
-              else_block: ir.Block, node: ast.AST) -> None:
+    def merge(
+        self, cond: Value, then_scope: Scope, then_block: ir.Block, else_scope: Scope, else_block: ir.Block, node: ast.AST
+    ) -> None:
         """Emit the `If` and leave the merged scope in `self.last_merged`."""
         merged: Scope = {}
         merges: list[ir.Merge] = []
@@ -265,8 +301,10 @@ class _Lowering:
                 a, b = a or _FALSE, b or _FALSE
             if a is None or b is None or isinstance(a, Undefined) or isinstance(b, Undefined):
                 if key == RESULT:  # returned on one path only: the other path's value is never read
-                    a, b = a if isinstance(a, (Value, TupleValue)) else _placeholder(b), \
-                        b if isinstance(b, (Value, TupleValue)) else _placeholder(a)
+                    a, b = (
+                        a if isinstance(a, (Value, TupleValue)) else _placeholder(b),
+                        b if isinstance(b, (Value, TupleValue)) else _placeholder(a),
+                    )
                 else:
                     line = getattr(node, "lineno", "?")
                     reason = f"'{key}' is assigned in only one branch of the `if` at line {line}"
@@ -278,8 +316,7 @@ class _Lowering:
                     elif isinstance(b, (Value, TupleValue)) and a is None:
                         merged[key] = Undefined(reason, (cond.operand, False, b))
                     else:
-                        merged[key] = a if isinstance(a, Undefined) else b if isinstance(b, Undefined) else \
-                            Undefined(reason)
+                        merged[key] = a if isinstance(a, Undefined) else b if isinstance(b, Undefined) else Undefined(reason)
                     continue
             merged[key] = self.merged_value(key, a, b, merges, node)
         self.out.append(ir.If(cond.operand, then_block, else_block, tuple(merges), self.loc))
@@ -289,15 +326,18 @@ class _Lowering:
         if isinstance(a, TupleValue) or isinstance(b, TupleValue):
             if not (isinstance(a, TupleValue) and isinstance(b, TupleValue) and len(a.items) == len(b.items)):
                 raise self.error(UnsupportedError, "branches return tuples of different lengths", node)
-            return TupleValue(tuple(self.merged_value(key, x, y, merges, node)  # type: ignore[misc]
-                                    for x, y in zip(a.items, b.items)))
+            return TupleValue(
+                tuple(
+                    self.merged_value(key, x, y, merges, node)  # type: ignore[misc]
+                    for x, y in zip(a.items, b.items)
+                )
+            )
         assert isinstance(a, Value) and isinstance(b, Value)
         if a.operand == b.operand:
             return a
         type_ = _join(a.type, b.type)
         if type_ is None:
-            raise self.error(UnsupportedError, f"'{key.lstrip('#')}' is a list on one path and a number on another",
-                             node)
+            raise self.error(UnsupportedError, f"'{key.lstrip('#')}' is a list on one path and a number on another", node)
         target = self.fresh(key)
         self.types[target] = type_
         merges.append(ir.Merge(target, type_, a.operand, b.operand))
@@ -322,30 +362,54 @@ class _Lowering:
     def refuse_growing(self, node: ast.For) -> None:
         """A loop over a list (directly, or in zip/enumerate) visits what its body appends to that list;
         the lowered loop runs over the items there at the start, so such a loop is refused."""
-        iterated = node.iter.args if isinstance(node.iter, ast.Call) and isinstance(node.iter.func, ast.Name) \
-            and node.iter.func.id in ("zip", "enumerate") else [node.iter]
+        iterated = (
+            node.iter.args
+            if isinstance(node.iter, ast.Call)
+            and isinstance(node.iter.func, ast.Name)
+            and node.iter.func.id in ("zip", "enumerate")
+            else [node.iter]
+        )
         names = {n.id for n in iterated if isinstance(n, ast.Name)}
         for child in (c for stmt in node.body for c in _nodes(stmt)):
-            if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) and child.func.attr == "append" \
-                    and isinstance(child.func.value, ast.Name) and child.func.value.id in names:
-                raise self.error(UnsupportedError, f"the list '{child.func.value.id}' grows inside the loop that runs "
-                                 "over it (Python would visit the new items too)", child,
-                                 f"loop over range(len({child.func.value.id})) for the items there at the start")
+            if (
+                isinstance(child, ast.Call)
+                and isinstance(child.func, ast.Attribute)
+                and child.func.attr == "append"
+                and isinstance(child.func.value, ast.Name)
+                and child.func.value.id in names
+            ):
+                raise self.error(
+                    UnsupportedError,
+                    f"the list '{child.func.value.id}' grows inside the loop that runs "
+                    "over it (Python would visit the new items too)",
+                    child,
+                    f"loop over range(len({child.func.value.id})) for the items there at the start",
+                )
 
     def while_statement(self, node: ast.While, scope: Scope) -> None:
         if node.orelse:
             raise self.error(UnsupportedError, "'while ... else' is not supported", node.orelse[0])
-        self.loop(node, scope, None, None, lambda body_scope: self.block(node.body, body_scope), node.test,
-                  node.body)
+        self.loop(node, scope, None, None, lambda body_scope: self.block(node.body, body_scope), node.test, node.body)
 
-    def loop(self, node: ast.stmt, scope: Scope, index_key: str | None, bounds: tuple[Value, Value, Value] | None,
-             lower_body: Callable[[Scope], None], test: ast.expr | None, body: list[ast.stmt],
-             backwards: bool = False) -> None:
+    def loop(
+        self,
+        node: ast.stmt,
+        scope: Scope,
+        index_key: str | None,
+        bounds: tuple[Value, Value, Value] | None,
+        lower_body: Callable[[Scope], None],
+        test: ast.expr | None,
+        body: list[ast.stmt],
+        backwards: bool = False,
+    ) -> None:
         """A `for` over a range (`bounds`, run `backwards` for `reversed(...)`) or a `while` (`test`), with its
         carried values."""
         assigned = _assigned_names(body) | ({index_key} if index_key else set())
-        carried = [k for k in scope if k in assigned and not isinstance(scope[k], Undefined)
-                   and k not in (RETURNED, RESULT, BREAK, CONTINUE)]
+        carried = [
+            k
+            for k in scope
+            if k in assigned and not isinstance(scope[k], Undefined) and k not in (RETURNED, RESULT, BREAK, CONTINUE)
+        ]
         if _contains(body, ast.Return):
             carried += [RETURNED, RESULT]
             if RESULT not in scope:
@@ -373,16 +437,14 @@ class _Lowering:
             cond: Value | None = None
             if test is not None:
                 holder: list[Value] = []
-                test_block = self.nested(
-                    lambda: holder.append(self.scalar(self.expr(test, body_scope), test)))  # noqa: B023
+                test_block = self.nested(lambda: holder.append(self.scalar(self.expr(test, body_scope), test)))  # noqa: B023
                 cond = holder[0]
             body_block = self.nested(lambda: lower_body(body_scope))  # noqa: B023
             self.loc = Loc(self.parsed.source.filename, node.lineno)
             updates = {k: body_scope[k] for k in carried}
             for key, value in updates.items():
                 if isinstance(value, Undefined) or isinstance(value, TupleValue):
-                    raise self.error(UnsupportedError, f"'{key}' has no value at the end of some loop iterations",
-                                     node)
+                    raise self.error(UnsupportedError, f"'{key}' has no value at the end of some loop iterations", node)
             widened = {k: _join(types[k], v.type) for k, v in updates.items()}  # type: ignore[union-attr]
             if any(t is None for t in widened.values()):
                 raise self.error(UnsupportedError, "a loop variable changes between a list and a number", node)
@@ -398,14 +460,16 @@ class _Lowering:
             assert isinstance(update, Value)
             init = scope[key]
             assert isinstance(init, Value)
-            carries.append(ir.Carry(headers[key], types[key], init.operand, update.operand, result,
-                                    self.assignment(body, key)))
+            carries.append(ir.Carry(headers[key], types[key], init.operand, update.operand, result, self.assignment(body, key)))
             scope[key] = Value(Var(result), types[key])
         if backwards and exit_flag is not None:
-            raise self.error(UnsupportedError, "leaving a loop over reversed(...) early (break or return) is not "
-                             "supported", node, "loop forwards, or let the loop run to its end")
-        self.out.append(self.loop_statement(index, bounds, tuple(carries), body_block, test_block, cond,
-                                            exit_flag, backwards))
+            raise self.error(
+                UnsupportedError,
+                "leaving a loop over reversed(...) early (break or return) is not supported",
+                node,
+                "loop forwards, or let the loop run to its end",
+            )
+        self.out.append(self.loop_statement(index, bounds, tuple(carries), body_block, test_block, cond, exit_flag, backwards))
         for key in assigned - set(carried):
             if not key.startswith("#"):
                 scope[key] = Undefined(f"'{key}' is assigned only inside the loop at line {node.lineno}")
@@ -430,19 +494,27 @@ class _Lowering:
             result = self.apply("or", (result, flag), node)  # type: ignore[arg-type]
         return result.operand
 
-    def loop_statement(self, index: str | None, bounds: tuple[Value, Value, Value] | None, carries: tuple[ir.Carry, ...],
-                       body: ir.Block, test: ir.Block, cond: Value | None, until: Operand | None,
-                       backwards: bool = False) -> ir.Stmt:
+    def loop_statement(
+        self,
+        index: str | None,
+        bounds: tuple[Value, Value, Value] | None,
+        carries: tuple[ir.Carry, ...],
+        body: ir.Block,
+        test: ir.Block,
+        cond: Value | None,
+        until: Operand | None,
+        backwards: bool = False,
+    ) -> ir.Stmt:
         if bounds is not None:
             assert index is not None
             start, stop, step = bounds
-            return ir.For(index, start.operand, stop.operand, step.operand, carries, body, until, self.loc,
-                          reverse=backwards)
+            return ir.For(index, start.operand, stop.operand, step.operand, carries, body, until, self.loc, reverse=backwards)
         assert cond is not None
         return ir.While(carries, test, cond.operand, body, until, self.loc)
 
-    def iteration(self, iterable: ast.expr, target: ast.expr, scope: Scope, node: ast.AST
-                  ) -> tuple[Value, Value, Value, Callable[[Scope], None] | None, bool]:
+    def iteration(
+        self, iterable: ast.expr, target: ast.expr, scope: Scope, node: ast.AST
+    ) -> tuple[Value, Value, Value, Callable[[Scope], None] | None, bool]:
         """What a `for` iterates over, as range bounds, a binder of the loop target per iteration, and
         whether it runs backwards."""
         zero, one = Value(Const(0), INT), Value(Const(1), INT)
@@ -451,10 +523,12 @@ class _Lowering:
             kind = callee.spelling if isinstance(callee, Callee) else None
             if kind == "reversed":
                 inner = iterable.args[0] if len(iterable.args) == 1 and not iterable.keywords else None
-                if inner is None or (isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name)
-                                     and inner.func.id in ("zip", "enumerate", "reversed")):
-                    raise self.error(UnsupportedError, "write `reversed(range(...))` or `reversed(xs)` for a list",
-                                     iterable)
+                if inner is None or (
+                    isinstance(inner, ast.Call)
+                    and isinstance(inner.func, ast.Name)
+                    and inner.func.id in ("zip", "enumerate", "reversed")
+                ):
+                    raise self.error(UnsupportedError, "write `reversed(range(...))` or `reversed(xs)` for a list", iterable)
                 start, stop, step, bind, backwards = self.iteration(inner, target, scope, node)
                 return start, stop, step, bind, not backwards
             if kind == "range":
@@ -483,8 +557,7 @@ class _Lowering:
                 return zero, stop, one, bind_enumerate, False
             if kind == "zip":
                 if not (isinstance(target, ast.Tuple) and len(target.elts) == len(iterable.args) >= 1):
-                    raise self.error(UnsupportedError, "write `for a, b in zip(xs, ys)` with one name per list",
-                                     iterable)
+                    raise self.error(UnsupportedError, "write `for a, b in zip(xs, ys)` with one name per list", iterable)
                 lists = [self.list_value(self.expr(a, scope), a) for a in iterable.args]
                 stop = self.apply("len", (lists[0],), iterable)
                 for other in lists[1:]:
@@ -498,8 +571,12 @@ class _Lowering:
 
                 return zero, stop, one, bind_zip, False
             if kind is not None:
-                raise self.error(UnsupportedError, f"loops over {spelling}(...) are not supported", iterable,
-                                 "loop over range(...), a list, zip(...) or enumerate(...)")
+                raise self.error(
+                    UnsupportedError,
+                    f"loops over {spelling}(...) are not supported",
+                    iterable,
+                    "loop over range(...), a list, zip(...) or enumerate(...)",
+                )
         items = self.list_value(self.expr(iterable, scope), iterable)
         stop = self.apply("len", (items,), iterable)
 
@@ -512,8 +589,9 @@ class _Lowering:
 
     def integer(self, value: Value, node: ast.AST) -> Value:
         if value.type not in (INT, BOOL):
-            raise self.error(UnsupportedError, "range() needs whole numbers (int), not floats", node,
-                             "use int(...) if the bound is computed")
+            raise self.error(
+                UnsupportedError, "range() needs whole numbers (int), not floats", node, "use int(...) if the bound is computed"
+            )
         return value
 
     def list_value(self, value: Value, node: ast.AST) -> Value:
@@ -548,8 +626,12 @@ class _Lowering:
                 current = self.name(node.target.id, scope, node.target)
                 self.bind(node.target, self.apply(op, (current, self.expr(node.value, scope)), node), scope)
             elif isinstance(node.target, ast.Subscript):
-                current = self.expr(ast.Subscript(node.target.value, node.target.slice, ast.Load(),
-                                                  lineno=node.lineno, col_offset=node.col_offset), scope)
+                current = self.expr(
+                    ast.Subscript(
+                        node.target.value, node.target.slice, ast.Load(), lineno=node.lineno, col_offset=node.col_offset
+                    ),
+                    scope,
+                )
                 self.bind(node.target, self.apply(op, (current, self.expr(node.value, scope)), node), scope)
             else:
                 raise self.error(UnsupportedError, "augmented assignment to this target is not supported", node.target)
@@ -579,8 +661,12 @@ class _Lowering:
                 self.method_call(node.value, scope)
                 return
             self.expr(node.value, scope)
-            raise self.error(UnsupportedError, "an expression whose value is discarded cannot be differentiated",
-                             node, "assign the value to a name, or remove the statement")
+            raise self.error(
+                UnsupportedError,
+                "an expression whose value is discarded cannot be differentiated",
+                node,
+                "assign the value to a name, or remove the statement",
+            )
         elif kind in _REFUSED_STATEMENTS:
             message, hint = _REFUSED_STATEMENTS[kind]
             raise self.error(UnsupportedError, message, node, hint)
@@ -591,15 +677,23 @@ class _Lowering:
         func = node.func
         assert isinstance(func, ast.Attribute)
         if func.attr != "append" or not isinstance(func.value, ast.Name) or func.value.id not in scope:
-            raise self.error(UnsupportedError, f"the method call '{ast.unparse(func)}(...)' cannot be differentiated",
-                             node, "the only list method supported is append")
+            raise self.error(
+                UnsupportedError,
+                f"the method call '{ast.unparse(func)}(...)' cannot be differentiated",
+                node,
+                "the only list method supported is append",
+            )
         if len(node.args) != 1 or node.keywords:
             raise self.error(UnsupportedError, "append takes one argument", node)
         items = self.mutable_list(func.value.id, scope, func.value)
         value = self.expr(node.args[0], scope)
         if isinstance(value.type, ir.ListOf):
-            raise self.error(UnsupportedError, "appending a list to a list is not supported", node.args[0],
-                             "build nested lists with a list literal or a comprehension of literals")
+            raise self.error(
+                UnsupportedError,
+                "appending a list to a list is not supported",
+                node.args[0],
+                "build nested lists with a list literal or a comprehension of literals",
+            )
         self.check_element(items, value, node.args[0])
         self.out.append(ir.Effect("append", (items.operand, value.operand), self.loc))
 
@@ -607,8 +701,12 @@ class _Lowering:
         items = self.list_value(self.name(name, scope, node), node)
         operand = items.operand
         if isinstance(operand, ir.Global) or (isinstance(operand, Var) and operand.name in self.params_seen()):
-            raise self.error(UnsupportedError, f"mutation of the parameter or global list '{name}' cannot be "
-                                               "differentiated", node, "build a new local list instead")
+            raise self.error(
+                UnsupportedError,
+                f"mutation of the parameter or global list '{name}' cannot be differentiated",
+                node,
+                "build a new local list instead",
+            )
         assert isinstance(operand, Var)
         self.mutated.add(operand.name)
         return items
@@ -633,8 +731,7 @@ class _Lowering:
     def bind(self, target: ast.expr, value: Bound, scope: Scope) -> None:
         if isinstance(target, ast.Name):
             if isinstance(value, TupleValue):
-                raise self.error(UnsupportedError, "a tuple can only be unpacked into names", target,
-                                 "write `a, b = ...`")
+                raise self.error(UnsupportedError, "a tuple can only be unpacked into names", target, "write `a, b = ...`")
             scope[target.id] = self.named(target.id, value)
         elif isinstance(target, (ast.Tuple, ast.List)):
             if not isinstance(value, TupleValue) or len(value.items) != len(target.elts):
@@ -661,8 +758,12 @@ class _Lowering:
     def named(self, name: str, value: Value) -> Value:
         """Give a value a source name: rename the temporary that computed it, or copy."""
         last = self.out[-1] if self.out else None
-        if isinstance(value.operand, Var) and isinstance(last, Assign) and last.target == value.operand.name \
-                and ir.is_temp(last.target):
+        if (
+            isinstance(value.operand, Var)
+            and isinstance(last, Assign)
+            and last.target == value.operand.name
+            and ir.is_temp(last.target)
+        ):
             # The temporary was made for this very expression, so nothing has read it yet.
             target = self.fresh(name)
             self.out[-1] = Assign(target, last.op, last.args, last.type, last.loc)
@@ -690,8 +791,12 @@ class _Lowering:
             if isinstance(node.value, bool | int | float) and not isinstance(node.value, complex):
                 return Value(Const(node.value), ir.const_type(node.value))
             if isinstance(node.value, str):
-                raise self.error(UnsupportedError, "string operations cannot be differentiated", node,
-                                 "keep formatting and printing outside the function")
+                raise self.error(
+                    UnsupportedError,
+                    "string operations cannot be differentiated",
+                    node,
+                    "keep formatting and printing outside the function",
+                )
             raise self.error(UnsupportedError, f"the constant {node.value!r} cannot be differentiated", node)
         if isinstance(node, ast.Name):
             return self.name(node.id, scope, node)
@@ -729,8 +834,12 @@ class _Lowering:
         if isinstance(node, ast.ListComp):
             return self.comprehension(node, scope, "list")
         if isinstance(node, ast.GeneratorExp):
-            raise self.error(UnsupportedError, "a generator expression is only supported inside sum(), max() or "
-                                               "min()", node, "use a list comprehension [...]")
+            raise self.error(
+                UnsupportedError,
+                "a generator expression is only supported inside sum(), max() or min()",
+                node,
+                "use a list comprehension [...]",
+            )
         if isinstance(node, ast.Tuple):
             raise self.error(UnsupportedError, "tuples can only be unpacked or returned", node)
         kind = type(node).__name__
@@ -785,8 +894,7 @@ class _Lowering:
             update: ast.stmt = ast.AugAssign(ast.Name(accumulator, ast.Store()), ast.Add(), node.elt)
         else:
             init = ast.List([], ast.Load())
-            update = ast.Expr(ast.Call(ast.Attribute(ast.Name(accumulator, ast.Load()), "append", ast.Load()),
-                                       [node.elt], []))
+            update = ast.Expr(ast.Call(ast.Attribute(ast.Name(accumulator, ast.Load()), "append", ast.Load()), [node.elt], []))
         inner: ast.stmt = update
         for generator in reversed(node.generators):
             if generator.is_async:
@@ -838,9 +946,7 @@ class _Lowering:
             holder: list[Value] = []
             block = self.nested(lambda: holder.append(self.expr(value_node, scope)))  # noqa: B023
             value = holder[0]
-            if result.type == BOOL and value.type == BOOL and all(
-                isinstance(s, Assign) and s.op in _SAFE_OPS for s in block
-            ):
+            if result.type == BOOL and value.type == BOOL and all(isinstance(s, Assign) and s.op in _SAFE_OPS for s in block):
                 self.out.extend(block)
                 result = self.apply(op, (result, value), node)
                 continue
@@ -851,8 +957,15 @@ class _Lowering:
                 raise self.error(UnsupportedError, f"'{op}' of lists is not supported", node)
             target = self.namer.temp()
             self.types[target] = type_
-            self.out.append(ir.If(result.operand, then_block, else_block,
-                                  (ir.Merge(target, type_, then_value.operand, else_value.operand),), self.loc))
+            self.out.append(
+                ir.If(
+                    result.operand,
+                    then_block,
+                    else_block,
+                    (ir.Merge(target, type_, then_value.operand, else_value.operand),),
+                    self.loc,
+                )
+            )
             result = Value(Var(target), type_)
         return result
 
@@ -869,16 +982,23 @@ class _Lowering:
             raise self.error(UnsupportedError, "the two sides of this conditional expression differ in kind", node)
         target = self.namer.temp()
         self.types[target] = type_
-        self.out.append(ir.If(cond.operand, then_block, else_block,
-                              (ir.Merge(target, type_, then_value.operand, else_value.operand),), self.loc))
+        self.out.append(
+            ir.If(
+                cond.operand, then_block, else_block, (ir.Merge(target, type_, then_value.operand, else_value.operand),), self.loc
+            )
+        )
         return Value(Var(target), type_)
 
     def name(self, name: str, scope: Mapping[str, Bound | Undefined], node: ast.AST) -> Value:
         if name in scope:
             value = scope[name]
             if isinstance(value, Undefined):
-                raise self.error(UnsupportedError, f"'{name}' may be undefined here: {value.reason}", node,
-                                 f"give '{name}' a value before the branch or loop")
+                raise self.error(
+                    UnsupportedError,
+                    f"'{name}' may be undefined here: {value.reason}",
+                    node,
+                    f"give '{name}' a value before the branch or loop",
+                )
             if isinstance(value, TupleValue):
                 raise self.error(UnsupportedError, f"'{name}' is a tuple; unpack it into names first", node)
             return value
@@ -894,9 +1014,12 @@ class _Lowering:
     def resolve(self, name: str, node: ast.AST) -> Resolved:
         resolved = self.parsed.resolve(name)
         if resolved is None:
-            raise self.error(ResolutionError, f"name '{name}' cannot be resolved to a number or a known function",
-                             node, "s2s_ad differentiates numbers, lists of numbers, the math module and your own "
-                                   "functions")
+            raise self.error(
+                ResolutionError,
+                f"name '{name}' cannot be resolved to a number or a known function",
+                node,
+                "s2s_ad differentiates numbers, lists of numbers, the math module and your own functions",
+            )
         return resolved
 
     def attribute(self, node: ast.Attribute, scope: Scope) -> Value:
@@ -906,8 +1029,12 @@ class _Lowering:
                 if node.attr in MATH_CONSTANTS:
                     return Value(Const(MATH_CONSTANTS[node.attr]), FLOAT)
                 raise self.error(UnsupportedError, f"'math.{node.attr}' is not a number", node)
-        raise self.error(UnsupportedError, f"attribute access '{ast.unparse(node)}' cannot be differentiated", node,
-                         "only names of the math module (math.sin, math.pi, ...) can be read with '.'")
+        raise self.error(
+            UnsupportedError,
+            f"attribute access '{ast.unparse(node)}' cannot be differentiated",
+            node,
+            "only names of the math module (math.sin, math.pi, ...) can be read with '.'",
+        )
 
     def callee(self, node: ast.Call, scope: Scope) -> tuple[str, Resolved]:
         func = node.func
@@ -919,15 +1046,19 @@ class _Lowering:
                 return f"math.{func.attr}", Callee(f"math.{func.attr}")
         if isinstance(func, ast.Attribute) and func.attr == "append":
             raise self.error(UnsupportedError, "append(...) returns nothing; call it as a statement", node)
-        raise self.error(ResolutionError, f"call to unknown function '{ast.unparse(func)}'", func,
-                         "s2s_ad differentiates calls to the math module, abs/max/min/float/int/pow/len/sum, "
-                         "and functions you define")
+        raise self.error(
+            ResolutionError,
+            f"call to unknown function '{ast.unparse(func)}'",
+            func,
+            "s2s_ad differentiates calls to the math module, abs/max/min/float/int/pow/len/sum, and functions you define",
+        )
 
     def call(self, node: ast.Call, scope: Scope) -> Value:
         spelling, callee = self.callee(node, scope)
         if node.keywords:
-            raise self.error(UnsupportedError, f"keyword arguments in a call to '{spelling}' are not supported",
-                             node.keywords[0].value)
+            raise self.error(
+                UnsupportedError, f"keyword arguments in a call to '{spelling}' are not supported", node.keywords[0].value
+            )
         if isinstance(callee, Helper):
             result = self.inline(spelling, callee, node, scope)
             assert isinstance(result, Value)
@@ -940,8 +1071,7 @@ class _Lowering:
         if name in ("sum", "max", "min") and len(node.args) == 1:
             return self.reduction(name, node.args[0], scope, node)
         if name in ("range", "zip", "enumerate", "reversed"):
-            raise self.error(UnsupportedError, f"{name}(...) is only supported as what a `for` loop iterates over",
-                             node)
+            raise self.error(UnsupportedError, f"{name}(...) is only supported as what a `for` loop iterates over", node)
         args = [self.expr(arg, scope) for arg in node.args]
         if name == "len":
             if len(args) != 1:
@@ -957,8 +1087,12 @@ class _Lowering:
             known = sorted({n for n, _ in CALLS})
             if any(n == name for n, _ in CALLS):
                 raise self.error(UnsupportedError, f"'{spelling}' does not take {len(args)} argument(s) here", node)
-            raise self.error(ResolutionError, f"call to '{spelling}', which cannot be differentiated", node.func,
-                             "supported functions: " + ", ".join(known))
+            raise self.error(
+                ResolutionError,
+                f"call to '{spelling}', which cannot be differentiated",
+                node.func,
+                "supported functions: " + ", ".join(known),
+            )
         return self.apply(op, tuple(args), node)
 
     def custom_call(self, name: str, callee: Custom, node: ast.Call, scope: Scope) -> Value:
@@ -967,8 +1101,7 @@ class _Lowering:
 
         custom = callee.rule
         if getattr(custom, "derivative", None) is None:
-            raise self.error(UnsupportedError, f"'{name}' has no derivative yet", node,
-                             f"give it one with @{name}.defderiv")
+            raise self.error(UnsupportedError, f"'{name}' has no derivative yet", node, f"give it one with @{name}.defderiv")
         args = tuple(self.scalar(self.expr(arg, scope), arg) for arg in node.args)
         op = f"custom:{name}"
         if op not in self.rules:
@@ -1002,8 +1135,9 @@ class _Lowering:
     def inline(self, name: str, helper: Helper, node: ast.Call, scope: Scope, allow_tuple: bool = False) -> Bound:
         """Lower a call to the user's own function in place, its parameters bound to the arguments."""
         if name in self.stack:
-            raise self.error(UnsupportedError, f"recursive call to '{name}' cannot be differentiated", node,
-                             "rewrite the recursion as a loop")
+            raise self.error(
+                UnsupportedError, f"recursive call to '{name}' cannot be differentiated", node, "rewrite the recursion as a loop"
+            )
         if node.keywords:
             raise self.error(UnsupportedError, f"keyword arguments in a call to '{name}' are not supported", node)
         parsed = helper.load()
@@ -1011,8 +1145,7 @@ class _Lowering:
         if params.vararg or params.kwarg or params.kwonlyargs or params.posonlyargs or params.defaults:
             raise self.error(UnsupportedError, f"'{name}' must take plain positional parameters only", node)
         if len(params.args) != len(node.args):
-            raise self.error(SignatureError, f"'{name}' takes {len(params.args)} argument(s), "
-                                             f"{len(node.args)} given", node)
+            raise self.error(SignatureError, f"'{name}' takes {len(params.args)} argument(s), {len(node.args)} given", node)
         args = [self.expr(arg, scope) for arg in node.args]
         inner = _Lowering(parsed, self.rules, self.namer, self.stack + (name,))
         inner.out, inner.types, inner.sources, inner.mutated = self.out, self.types, self.sources, self.mutated
@@ -1092,8 +1225,9 @@ def _contains(statements: list[ast.stmt], kind: type) -> bool:
     return any(isinstance(node, kind) for stmt in statements for node in ast.walk(stmt))
 
 
-def param_types(node: ast.FunctionDef, resolve: Callable[[str], Resolved | None] | None = None,
-                _seen: frozenset[str] = frozenset()) -> tuple[Type, ...]:
+def param_types(
+    node: ast.FunctionDef, resolve: Callable[[str], Resolved | None] | None = None, _seen: frozenset[str] = frozenset()
+) -> tuple[Type, ...]:
     """Each parameter's type, from how the body uses it: indexed or iterated -> a list (of lists, when
     its elements are indexed too, here or in a helper it is passed to); a range bound or an index -> an
     int; otherwise a float."""
@@ -1122,8 +1256,7 @@ def param_types(node: ast.FunctionDef, resolve: Callable[[str], Resolved | None]
             integers(expr.operand)
 
     def iterated(expr: ast.expr, targets: list[ast.expr]) -> None:
-        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "reversed" \
-                and len(expr.args) == 1:
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "reversed" and len(expr.args) == 1:
             iterated(expr.args[0], targets)
             return
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id in ("zip", "enumerate"):
@@ -1221,8 +1354,19 @@ def _data_type(value: object) -> Type:
     return INT if isinstance(value, int) else FLOAT
 
 
-_OPERATOR_SPELLING = {"MatMult": "@", "BitAnd": "&", "BitOr": "|", "BitXor": "^", "LShift": "<<",
-                      "RShift": ">>", "Invert": "~", "Is": "is", "IsNot": "is not", "In": "in", "NotIn": "not in"}
+_OPERATOR_SPELLING = {
+    "MatMult": "@",
+    "BitAnd": "&",
+    "BitOr": "|",
+    "BitXor": "^",
+    "LShift": "<<",
+    "RShift": ">>",
+    "Invert": "~",
+    "Is": "is",
+    "IsNot": "is not",
+    "In": "in",
+    "NotIn": "not in",
+}
 
 
 def _spell(op: ast.AST) -> str:

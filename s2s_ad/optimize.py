@@ -80,8 +80,18 @@ def propagate(function: Function, rules: Mapping[str, Rule] = RULES) -> Function
         carries = tuple(ir.Carry(c.header, c.type, sub(c.init), sub(c.update), c.result) for c in carried)
         until = sub(stmt.until) if stmt.until else None
         if isinstance(stmt, ir.For):
-            return ir.For(stmt.index, sub(stmt.start), sub(stmt.stop), sub(stmt.step), carries, body, until,
-                          stmt.loc, stmt.reverse, sub(stmt.limit) if stmt.limit else None)
+            return ir.For(
+                stmt.index,
+                sub(stmt.start),
+                sub(stmt.stop),
+                sub(stmt.step),
+                carries,
+                body,
+                until,
+                stmt.loc,
+                stmt.reverse,
+                sub(stmt.limit) if stmt.limit else None,
+            )
         return ir.While(carries, test, sub(stmt.cond), body, until, stmt.loc)
 
     body = block(function.body)
@@ -118,14 +128,16 @@ def peephole(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
 
     def rewrite(stmt: Assign) -> Assign:
         op, args = stmt.op, stmt.args
-        if op in _FLOAT_SPECIALIZED and any(type(a) is ir.Const and type(a.value) is int for a in args) \
-                and any(map(is_float, args)):
+        if (
+            op in _FLOAT_SPECIALIZED
+            and any(type(a) is ir.Const and type(a.value) is int for a in args)
+            and any(map(is_float, args))
+        ):
             floats = tuple(_as_float(a) for a in args)
             if any(f is not a for f, a in zip(floats, args)):  # Const(2) == Const(2.0): compare identity
                 stmt = Assign(stmt.target, op, floats, stmt.type, stmt.loc)
                 args = floats
-        if op == "pow" and isinstance(args[1], ir.Const) and not isinstance(args[1].value, bool) \
-                and not protected(stmt.target):
+        if op == "pow" and isinstance(args[1], ir.Const) and not isinstance(args[1].value, bool) and not protected(stmt.target):
             if args[1].value == 2 and (type(args[1].value) is int or is_float(args[0])):  # n ** 2.0 is a float
                 return Assign(stmt.target, "mul", (args[0], args[0]), stmt.type, stmt.loc)
             if args[1].value == -1 and stmt.type == ir.FLOAT:
@@ -137,8 +149,11 @@ def peephole(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
                     return Assign(stmt.target, gated[0], gated[1], stmt.type, stmt.loc)
         if op == "neg" and isinstance(args[0], Var):
             inner = definition.get(args[0].name)
-            if inner is not None and inner.op == "neg" and (is_float(inner.args[0]) or stmt.type == ir.INT
-                                                            and types.get(getattr(inner.args[0], "name", "")) == ir.INT):
+            if (
+                inner is not None
+                and inner.op == "neg"
+                and (is_float(inner.args[0]) or stmt.type == ir.INT and types.get(getattr(inner.args[0], "name", "")) == ir.INT)
+            ):
                 return Assign(stmt.target, "copy", inner.args, stmt.type, stmt.loc)
         if op == "mul" and stmt.type == ir.FLOAT:
             constant, other = (args[0], args[1]) if isinstance(args[0], ir.Const) else (args[1], args[0])
@@ -175,8 +190,13 @@ def _gated(factor: Operand, g: Operand, definition: Mapping[str, Assign]) -> tup
         return "gate", (*chosen.args, g)
     if chosen.op == "sign":
         return "gate_sign", (*chosen.args, g)
-    if chosen.op == "sub" and isinstance(chosen.args[0], ir.Const) and chosen.args[0].value == 1 \
-            and type(chosen.args[0].value) is not bool and isinstance(chosen.args[1], Var):
+    if (
+        chosen.op == "sub"
+        and isinstance(chosen.args[0], ir.Const)
+        and chosen.args[0].value == 1
+        and type(chosen.args[0].value) is not bool
+        and isinstance(chosen.args[1], Var)
+    ):
         step = definition.get(chosen.args[1].name)
         if step is not None and step.op == "step":
             return "gate_else", (*step.args, g)
@@ -229,7 +249,7 @@ def signs(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
             for i, factor in enumerate(definition.args):
                 found = flipped(factor, strict)
                 if found is not None:
-                    args = definition.args[:i] + (found[0],) + definition.args[i + 1:]
+                    args = definition.args[:i] + (found[0],) + definition.args[i + 1 :]
                     # `x_bar` negated is no longer x's adjoint: it becomes a temporary.
                     target = definition.target if ir.is_temp(definition.target) else namer().temp()
                     change = Assign(target, definition.op, args, definition.type, definition.loc)
@@ -257,9 +277,14 @@ def signs(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
     for stmt in ir.walk(function.body):
         if isinstance(stmt, Assign):
             current[stmt.target] = new = rewrite(stmt) if stmt.type == ir.FLOAT else stmt
-            if new.op == "neg" or new.op in ("mul", "div") and any(
-                    isinstance(a, Var) and a.name in bearing or isinstance(a, ir.Const) and type(a.value) is float
-                    and a.value < 0 for a in new.args):
+            if (
+                new.op == "neg"
+                or new.op in ("mul", "div")
+                and any(
+                    isinstance(a, Var) and a.name in bearing or isinstance(a, ir.Const) and type(a.value) is float and a.value < 0
+                    for a in new.args
+                )
+            ):
                 bearing.add(stmt.target)
 
     def block(statements: ir.Block) -> ir.Block:
@@ -273,8 +298,9 @@ def _namer_for(function: Function) -> Callable[[], ir.Namer]:
     return functools.cache(lambda: ir.Namer(ir.all_names(function)))
 
 
-def _rewritten(stmt: Assign, op: str, args: tuple[Operand, ...], changes: tuple[tuple[str, Assign], ...],
-               current: dict[str, Assign]) -> Assign:
+def _rewritten(
+    stmt: Assign, op: str, args: tuple[Operand, ...], changes: tuple[tuple[str, Assign], ...], current: dict[str, Assign]
+) -> Assign:
     for original, change in changes:
         current[original] = change
     return Assign(stmt.target, op, args, stmt.type, stmt.loc)
@@ -330,13 +356,17 @@ def tape_arrays(function: Function, rules: Mapping[str, Rule] = RULES) -> Functi
     namer = _namer_for(function)
 
     def counted(stmt: Stmt) -> bool:
-        return isinstance(stmt, ir.For) and stmt.start == ir.Const(0) and stmt.step == ir.Const(1) \
-            and stmt.until is None and stmt.limit is None
+        return (
+            isinstance(stmt, ir.For)
+            and stmt.start == ir.Const(0)
+            and stmt.step == ir.Const(1)
+            and stmt.until is None
+            and stmt.limit is None
+        )
 
     def block(statements: ir.Block) -> ir.Block:
         statements = tuple(ir.with_blocks(s, block) for s in statements)
-        pops = {p.slot: (k, p) for k, s in enumerate(statements) if counted(s)
-                for p in s.body if isinstance(p, ir.Pop)}  # type: ignore[union-attr]
+        pops = {p.slot: (k, p) for k, s in enumerate(statements) if counted(s) for p in s.body if isinstance(p, ir.Pop)}  # type: ignore[union-attr]
         out = list(statements)
         before: dict[int, list[Stmt]] = {}
         for k in range(len(out)):
@@ -350,15 +380,17 @@ def tape_arrays(function: Function, rules: Mapping[str, Rule] = RULES) -> Functi
                 assert isinstance(reverse, ir.For)
                 if r <= k or reverse.stop != loop.stop:
                     continue
-                arrays = [namer().new_family(f"{ir.family(v.name)}_tape" if isinstance(v, Var) else "_saved")
-                          for v in push.values]
+                arrays = [
+                    namer().new_family(f"{ir.family(v.name)}_tape" if isinstance(v, Var) else "_saved") for v in push.values
+                ]
                 before.setdefault(k, []).extend(
-                    Assign(a, "repeat", (ir.Const(0.0), loop.stop), ir.ListOf(t), push.loc)
-                    for a, t in zip(arrays, pop.types))
-                stores = tuple(ir.Effect("setitem", (Var(a), Var(loop.index), v), push.loc)
-                               for a, v in zip(arrays, push.values))
-                reads = tuple(Assign(t, "index", (Var(a), Var(reverse.index)), ty, pop.loc)
-                              for a, t, ty in zip(arrays, pop.targets, pop.types))
+                    Assign(a, "repeat", (ir.Const(0.0), loop.stop), ir.ListOf(t), push.loc) for a, t in zip(arrays, pop.types)
+                )
+                stores = tuple(ir.Effect("setitem", (Var(a), Var(loop.index), v), push.loc) for a, v in zip(arrays, push.values))
+                reads = tuple(
+                    Assign(t, "index", (Var(a), Var(reverse.index)), ty, pop.loc)
+                    for a, t, ty in zip(arrays, pop.targets, pop.types)
+                )
                 loop = ir.with_blocks(loop, lambda b, old=push, new=stores: _spliced(b, old, new))  # type: ignore[misc]
                 out[r] = ir.with_blocks(reverse, lambda b, old=pop, new=reads: _spliced(b, old, new))  # type: ignore[misc]
             out[k] = loop
@@ -412,8 +444,20 @@ def common_subexpressions(function: Function, rules: Mapping[str, Rule] = RULES)
                 body = block(stmt.body, dict(seen))
                 if isinstance(stmt, ir.For):
                     assert isinstance(header, ir.For)
-                    out.append(ir.For(header.index, header.start, header.stop, header.step, header.carried, body,
-                                      header.until, stmt.loc, stmt.reverse, header.limit))
+                    out.append(
+                        ir.For(
+                            header.index,
+                            header.start,
+                            header.stop,
+                            header.step,
+                            header.carried,
+                            body,
+                            header.until,
+                            stmt.loc,
+                            stmt.reverse,
+                            header.limit,
+                        )
+                    )
                 else:
                     assert isinstance(header, ir.While)
                     test = block(stmt.test, dict(seen))
@@ -515,8 +559,13 @@ def hoist(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
         for stmt in statements:
             if isinstance(stmt, ir.For):
                 inner = set(bounded)
-                if isinstance(stmt.start, ir.Const) and stmt.start.value >= 0 and stmt.step == ir.Const(1) \
-                        and isinstance(stmt.stop, Var) and stmt.stop.name in length_of:
+                if (
+                    isinstance(stmt.start, ir.Const)
+                    and stmt.start.value >= 0
+                    and stmt.step == ir.Const(1)
+                    and isinstance(stmt.stop, Var)
+                    and stmt.stop.name in length_of
+                ):
                     inner.add((stmt.index, root(length_of[stmt.stop.name])))
                 body = block(stmt.body, inner)
                 inside = {n for s in ir.walk(body) for n in ir.defs(s)} | set(ir.defs(stmt))
@@ -537,17 +586,23 @@ def hoist(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
 
 def _directly_mutated(function: Function) -> set[str]:
     """Lists whose own slots something changes (not through a row they hold), with their copies."""
-    changed = {s.args[0].name for s in ir.walk(function.body)
-               if isinstance(s, (ir.Effect, Assign)) and (isinstance(s, ir.Effect) or s.op == "pop")
-               and s.args and isinstance(s.args[0], Var)}
+    changed = {
+        s.args[0].name
+        for s in ir.walk(function.body)
+        if isinstance(s, (ir.Effect, Assign))
+        and (isinstance(s, ir.Effect) or s.op == "pop")
+        and s.args
+        and isinstance(s.args[0], Var)
+    }
     changed |= {t for s in ir.walk(function.body) if isinstance(s, ir.Pop) for t in s.targets}
     return ir.aliases(function, changed)
 
 
 def _without_blocks(stmt: ir.For | ir.While) -> ir.For | ir.While:
     if isinstance(stmt, ir.For):
-        return ir.For(stmt.index, stmt.start, stmt.stop, stmt.step, stmt.carried, (), stmt.until, stmt.loc,
-                      stmt.reverse, stmt.limit)
+        return ir.For(
+            stmt.index, stmt.start, stmt.stop, stmt.step, stmt.carried, (), stmt.until, stmt.loc, stmt.reverse, stmt.limit
+        )
     return ir.While(stmt.carried, (), stmt.cond, (), stmt.until, stmt.loc)
 
 
@@ -581,8 +636,20 @@ def dead_code(function: Function, rules: Mapping[str, Rule] = RULES) -> Function
                 if not _does_something(body) and not carried:
                     continue
                 if isinstance(stmt, ir.For):
-                    out.append(ir.For(stmt.index, stmt.start, stmt.stop, stmt.step, carried, body, stmt.until,
-                                      stmt.loc, stmt.reverse, stmt.limit))
+                    out.append(
+                        ir.For(
+                            stmt.index,
+                            stmt.start,
+                            stmt.stop,
+                            stmt.step,
+                            carried,
+                            body,
+                            stmt.until,
+                            stmt.loc,
+                            stmt.reverse,
+                            stmt.limit,
+                        )
+                    )
                 else:
                     out.append(ir.While(carried, block(stmt.test), stmt.cond, body, stmt.until, stmt.loc))
             else:
@@ -622,8 +689,9 @@ def _needs(stmt: Stmt, live: set[str], rules: Mapping[str, Rule]) -> list[str]:
 
 
 def _has_effect(block: ir.Block, rules: Mapping[str, Rule]) -> bool:
-    return any(isinstance(s, (ir.Effect, ir.Push, ir.Pop)) or (isinstance(s, Assign) and not rules[s.op].pure)
-               for s in ir.walk(block))
+    return any(
+        isinstance(s, (ir.Effect, ir.Push, ir.Pop)) or (isinstance(s, Assign) and not rules[s.op].pure) for s in ir.walk(block)
+    )
 
 
 def _drop_trailing_notes(block: list[Stmt]) -> ir.Block:
@@ -643,5 +711,14 @@ def _replace(function: Function, body: ir.Block, returns: ir.Returns) -> Functio
     return Function(function.name, function.params, body, returns, function.loc, function.sources, function.exact)
 
 
-PASSES: tuple[Pass, ...] = (propagate, peephole, signs, propagate, hoist, common_subexpressions, dead_code, tape_slots,
-                            tape_arrays)
+PASSES: tuple[Pass, ...] = (
+    propagate,
+    peephole,
+    signs,
+    propagate,
+    hoist,
+    common_subexpressions,
+    dead_code,
+    tape_slots,
+    tape_arrays,
+)

@@ -31,8 +31,9 @@ from .rules import RULES, Rule
 _CHEAP_INT_OPS = frozenset({"add", "sub", "mul", "neg", "floordiv", "mod", "copy", "min", "max"})
 
 
-def activity(function: Function, wrt: tuple[str, ...], rules: Mapping[str, Rule] = RULES,
-             outputs: tuple[Var, ...] | None = None) -> set[str]:
+def activity(
+    function: Function, wrt: tuple[str, ...], rules: Mapping[str, Rule] = RULES, outputs: tuple[Var, ...] | None = None
+) -> set[str]:
     """Names that depend on a `wrt` parameter and that the outputs (by default: the result) depend on."""
     types = ir.types_of(function)
     forward: dict[str, list[str]] = defaultdict(list)
@@ -47,9 +48,17 @@ def activity(function: Function, wrt: tuple[str, ...], rules: Mapping[str, Rule]
     return {n for n in varied & useful if types.get(n) == FLOAT or isinstance(types.get(n), ir.ListOf)}
 
 
-def gradient(function: Function, wrt: tuple[str, ...], *, with_value: bool = False, bare: bool = False,
-             aux: bool = False, seeded: bool = False, rules: Mapping[str, Rule] = RULES,
-             name: str | None = None) -> Function:
+def gradient(
+    function: Function,
+    wrt: tuple[str, ...],
+    *,
+    with_value: bool = False,
+    bare: bool = False,
+    aux: bool = False,
+    seeded: bool = False,
+    rules: Mapping[str, Rule] = RULES,
+    name: str | None = None,
+) -> Function:
     """The function computing the gradient of `function` with respect to the `wrt` parameters.
 
     It returns the gradient as a tuple in `wrt` order (the single entry itself
@@ -96,13 +105,11 @@ def gradient(function: Function, wrt: tuple[str, ...], *, with_value: bool = Fal
         returns = (result, returns)
     body = (*forward, Note("reverse sweep"), *backward)
     name = name or (f"{function.name}_value_and_grad" if with_value else f"{function.name}_grad")
-    return Function(name, (*function.params, *seeds), body, returns, function.loc, function.sources,
-                    (*function.exact, *values))
+    return Function(name, (*function.params, *seeds), body, returns, function.loc, function.sources, (*function.exact, *values))
 
 
 class _Reverse:
-    def __init__(self, function: Function, wrt: tuple[str, ...], rules: Mapping[str, Rule],
-                 outputs: tuple[Var, ...]) -> None:
+    def __init__(self, function: Function, wrt: tuple[str, ...], rules: Mapping[str, Rule], outputs: tuple[Var, ...]) -> None:
         self.function = function
         self.rules = rules
         self.types = ir.types_of(function)
@@ -123,8 +130,14 @@ class _Reverse:
             elif isinstance(stmt, Effect) and isinstance(stmt.args[0], Var):
                 self.mutated.add(stmt.args[0].name)
         self.mutated = ir.aliases(self.function, self.mutated)
-        rewritten = ir.aliases(self.function, {s.args[0].name for s in ir.walk(function.body) if isinstance(s, Effect)
-                                               and s.op != "append" and isinstance(s.args[0], Var)})
+        rewritten = ir.aliases(
+            self.function,
+            {
+                s.args[0].name
+                for s in ir.walk(function.body)
+                if isinstance(s, Effect) and s.op != "append" and isinstance(s.args[0], Var)
+            },
+        )
         self.appended_only = self.mutated - rewritten  # existing elements never change
         self.rewritten = rewritten
         self.also_forward: list[Stmt] = []  # what the forward sweep must compute for the statement at hand
@@ -143,9 +156,16 @@ class _Reverse:
 
     # -- blocks --------------------------------------------------------------
 
-    def block(self, block: ir.Block, in_loop: bool, before: Callable[[], None] | None = None,
-              starts: tuple[str, ...] = (), keep: Mapping[str, Operand] | None = None,
-              loc: Loc | None = None, replay: bool = False) -> tuple[ir.Block, ir.Block]:
+    def block(
+        self,
+        block: ir.Block,
+        in_loop: bool,
+        before: Callable[[], None] | None = None,
+        starts: tuple[str, ...] = (),
+        keep: Mapping[str, Operand] | None = None,
+        loc: Loc | None = None,
+        replay: bool = False,
+    ) -> tuple[ir.Block, ir.Block]:
         """The forward block and its reverse.
 
         Inside a loop, what the reverse reads of the values this block defines
@@ -165,7 +185,7 @@ class _Reverse:
             if isinstance(stmt, Assign):
                 self.assign(stmt)
                 if self.also_forward:
-                    forward[i:i + 1] = [stmt, *self.also_forward]
+                    forward[i : i + 1] = [stmt, *self.also_forward]
                     self.also_forward = []
             elif isinstance(stmt, Effect):
                 self.effect(stmt)
@@ -179,8 +199,15 @@ class _Reverse:
             return self.tape(tuple(forward), backward, starts, keep or {}, loc or _first_loc(block), replay)
         return tuple(forward), ir.rename(backward, keep or {})
 
-    def tape(self, forward: ir.Block, backward: ir.Block, starts: tuple[str, ...],
-             keep: Mapping[str, Operand], loc: Loc | None, replay: bool = False) -> tuple[ir.Block, ir.Block]:
+    def tape(
+        self,
+        forward: ir.Block,
+        backward: ir.Block,
+        starts: tuple[str, ...],
+        keep: Mapping[str, Operand],
+        loc: Loc | None,
+        replay: bool = False,
+    ) -> tuple[ir.Block, ir.Block]:
         """Record at the end of `forward` what `backward` reads of its values; recompute the cheap ones."""
         backward = self.reuse(forward, backward)
         if replay and (replayed := self.replay(forward, backward, starts, keep)) is not None:
@@ -189,8 +216,9 @@ class _Reverse:
         for stmt in forward:
             defined.extend(ir.defs(stmt))
         here = set(defined)
-        changing = ir.aliases(self.function, {s.args[0].name for s in ir.walk(forward)
-                                  if isinstance(s, Effect) and isinstance(s.args[0], Var)})
+        changing = ir.aliases(
+            self.function, {s.args[0].name for s in ir.walk(forward) if isinstance(s, Effect) and isinstance(s.args[0], Var)}
+        )
         wanted = (ir.free_names(backward) & here) - set(keep)
         recompute: dict[str, Assign] = {}
         pending = list(wanted)
@@ -222,13 +250,13 @@ class _Reverse:
                 stmt = recompute[name]
                 target = self.namer.fresh(name)
                 self.types[target] = stmt.type
-                prologue.append(Assign(target, stmt.op, tuple(ir.substitute(a, mapping) for a in stmt.args),
-                                       stmt.type, stmt.loc))
+                prologue.append(Assign(target, stmt.op, tuple(ir.substitute(a, mapping) for a in stmt.args), stmt.type, stmt.loc))
                 mapping[name] = Var(target)
         return forward, (*prologue, *ir.rename(backward, mapping))
 
-    def replay(self, forward: ir.Block, backward: ir.Block, starts: tuple[str, ...],
-               keep: Mapping[str, Operand]) -> tuple[ir.Block, ir.Block] | None:
+    def replay(
+        self, forward: ir.Block, backward: ir.Block, starts: tuple[str, ...], keep: Mapping[str, Operand]
+    ) -> tuple[ir.Block, ir.Block] | None:
         """The reverse iteration computes what it reads of the forward one again, instead of taping it.
 
         Possible when what it reads does not depend on the loop's carried values
@@ -283,8 +311,11 @@ class _Reverse:
     def reuse(self, forward: ir.Block, backward: ir.Block) -> ir.Block:
         """A value the reverse block computes that its forward block computed too is read from the
         forward block (and recorded once), not computed again: `cos(x)` next to a forward `cos(x)`."""
-        computed = {(s.op, s.args): s.target for s in forward
-                    if isinstance(s, Assign) and self.rules[s.op].pure and not self.rules[s.op].structural}
+        computed = {
+            (s.op, s.args): s.target
+            for s in forward
+            if isinstance(s, Assign) and self.rules[s.op].pure and not self.rules[s.op].structural
+        }
         mapping: dict[str, Operand] = {}
         kept: list[Stmt] = []
         for stmt in backward:
@@ -309,10 +340,10 @@ class _Reverse:
             if not (isinstance(items, Var) and items.name in self.mutated):
                 return True
             position = stmt.args[1] if stmt.op == "index" else None
-            stable_position = isinstance(position, Const) and position.value >= 0 or (
-                isinstance(position, Var) and position.name in indices)
-            return stmt.op == "index" and items.name not in changing and items.name in self.appended_only \
-                and stable_position
+            stable_position = (
+                isinstance(position, Const) and position.value >= 0 or (isinstance(position, Var) and position.name in indices)
+            )
+            return stmt.op == "index" and items.name not in changing and items.name in self.appended_only and stable_position
         if stmt.op in _CHEAP_INT_OPS and stmt.type == INT:
             return True
         variables = [a for a in stmt.args if isinstance(a, Var)]
@@ -333,14 +364,17 @@ class _Reverse:
                 self.adjoint[stmt.target] = self.list_adjoint(stmt)
             elif isinstance(stmt, (ir.If, ir.For, ir.While)):
                 lists = [(m.target, stmt.loc) for m in getattr(stmt, "merges", ())] + [
-                    (c.result, c.loc or stmt.loc) for c in getattr(stmt, "carried", ())]
+                    (c.result, c.loc or stmt.loc) for c in getattr(stmt, "carried", ())
+                ]
                 for name, loc in lists:
                     if isinstance(self.types.get(name), ir.ListOf) and name in self.active:
                         source = ir.family(name)
-                        raise self.refuse(loc, f"the list '{source}' is assigned a different list in a branch or "
-                                                    "a loop; that cannot be differentiated yet",
-                                          f"give each list its own name, or update the elements of '{source}' "
-                                          "instead")
+                        raise self.refuse(
+                            loc,
+                            f"the list '{source}' is assigned a different list in a branch or "
+                            "a loop; that cannot be differentiated yet",
+                            f"give each list its own name, or update the elements of '{source}' instead",
+                        )
 
     def list_adjoint(self, stmt: Assign) -> Operand:
         if stmt.op == "copy":
@@ -369,8 +403,9 @@ class _Reverse:
         raise self.refuse(loc, "this list cannot be differentiated", None)
 
     def refuse(self, loc: Loc, message: str, hint: str | None) -> UnsupportedError:
-        return UnsupportedError(message, filename=loc.file, lineno=loc.line, col_offset=loc.col,
-                                source_line=self.function.source_line(loc), hint=hint)
+        return UnsupportedError(
+            message, filename=loc.file, lineno=loc.line, col_offset=loc.col, source_line=self.function.source_line(loc), hint=hint
+        )
 
     # -- statements ----------------------------------------------------------
 
@@ -381,8 +416,7 @@ class _Reverse:
             if stmt.op == "list":  # the elements of a list literal get what its adjoint collected
                 bar = self.adjoint[stmt.target]
                 for k, arg in enumerate(stmt.args):
-                    if isinstance(arg, Var) and arg.name in self.active and not isinstance(self.types[arg.name],
-                                                                                           ir.ListOf):
+                    if isinstance(arg, Var) and arg.name in self.active and not isinstance(self.types[arg.name], ir.ListOf):
                         element = self.emitter(stmt.loc).op("index", bar, Const(k), type_=FLOAT)
                         self.accumulate(arg.name, element, Const(1), stmt.loc)
             return
@@ -433,8 +467,11 @@ class _Reverse:
                 where = emit.op("index_of", items, Var(stmt.target), type_=INT)
             self.out.append(Effect("accum_item", (self.adjoint[items.name], where, out_bar), stmt.loc))
         elif stmt.op == "repeat":
-            raise self.refuse(stmt.loc, "a list repeating a differentiated value ([x] * n) is not supported",
-                              "build the list with a comprehension")
+            raise self.refuse(
+                stmt.loc,
+                "a list repeating a differentiated value ([x] * n) is not supported",
+                "build the list with a comprehension",
+            )
 
     def effect(self, stmt: Effect) -> None:
         items = stmt.args[0]
@@ -478,8 +515,7 @@ class _Reverse:
     def rename_last(self, operand: Operand, name: str) -> Operand:
         """Give the temporary that was just computed the adjoint's name, for readable code."""
         last = self.out[-1] if self.out else None
-        if isinstance(operand, Var) and isinstance(last, Assign) and last.target == operand.name \
-                and ir.is_temp(operand.name):
+        if isinstance(operand, Var) and isinstance(last, Assign) and last.target == operand.name and ir.is_temp(operand.name):
             target = self.namer.fresh(name)
             self.out[-1] = Assign(target, last.op, last.args, last.type, last.loc)
             self.types[target] = last.type
@@ -547,19 +583,30 @@ class _Reverse:
         keep = {index: Var(reverse_index)} if index else {}
         # A loop that changes no list and whose results nothing reads later is worth computing again in
         # reverse rather than taping: its forward copy is then dead.
-        replay = isinstance(stmt, ir.For) and stmt.until is None and not _has_effect(stmt.body, self.rules) \
+        replay = (
+            isinstance(stmt, ir.For)
+            and stmt.until is None
+            and not _has_effect(stmt.body, self.rules)
             and not self.needed_later({c.result for c in stmt.carried})
-        forward_body, reverse_body = self.block(stmt.body, True, before=flow_into_updates,
-                                                starts=tuple(c.header for c in stmt.carried), keep=keep,
-                                                loc=stmt.loc, replay=replay)
+        )
+        forward_body, reverse_body = self.block(
+            stmt.body,
+            True,
+            before=flow_into_updates,
+            starts=tuple(c.header for c in stmt.carried),
+            keep=keep,
+            loc=stmt.loc,
+            replay=replay,
+        )
         after = self.adjoint
         reverse_carries = []
         results: dict[str, str] = {}
         for c in carries:
             result = self.namer.fresh(self.bar_family(c.header))
             results[c.header] = result
-            reverse_carries.append(ir.Carry(heads[c.header], FLOAT, incoming[c.result] or Const(0.0),
-                                            after.get(c.header, Const(0.0)), result))
+            reverse_carries.append(
+                ir.Carry(heads[c.header], FLOAT, incoming[c.result] or Const(0.0), after.get(c.header, Const(0.0)), result)
+            )
         self.adjoint = {k: v for k, v in after.items() if k not in inside and k not in outer_heads}
         for name, head in outer_heads.items():
             update = after.get(name, Var(head))
@@ -584,17 +631,39 @@ class _Reverse:
         if isinstance(stmt, ir.For):
             # A reverse loop that passes the carried adjoints through unchanged (`total += ...`) may run
             # its iterations in any order if they do not depend on each other otherwise: forwards is quicker.
-            backwards = not stmt.reverse and not (_any_order(reverse_body, self.rules) and all(
-                c.update == Var(c.header) for c in reverse_carries[:len(carries)]))
-            self.out.append(ir.For(reverse_index, stmt.start, stmt.stop, stmt.step, tuple(reverse_carries),
-                                   reverse_body, None, stmt.loc, reverse=backwards, limit=count))
-            forward: ir.For | ir.While = ir.For(stmt.index, stmt.start, stmt.stop, stmt.step,
-                                                (*stmt.carried, *counter), forward_body, stmt.until, stmt.loc,
-                                                stmt.reverse)
+            backwards = not stmt.reverse and not (
+                _any_order(reverse_body, self.rules) and all(c.update == Var(c.header) for c in reverse_carries[: len(carries)])
+            )
+            self.out.append(
+                ir.For(
+                    reverse_index,
+                    stmt.start,
+                    stmt.stop,
+                    stmt.step,
+                    tuple(reverse_carries),
+                    reverse_body,
+                    None,
+                    stmt.loc,
+                    reverse=backwards,
+                    limit=count,
+                )
+            )
+            forward: ir.For | ir.While = ir.For(
+                stmt.index,
+                stmt.start,
+                stmt.stop,
+                stmt.step,
+                (*stmt.carried, *counter),
+                forward_body,
+                stmt.until,
+                stmt.loc,
+                stmt.reverse,
+            )
         else:
             assert count is not None
-            self.out.append(ir.For(reverse_index, Const(0), count, Const(1), tuple(reverse_carries), reverse_body,
-                                   None, stmt.loc))
+            self.out.append(
+                ir.For(reverse_index, Const(0), count, Const(1), tuple(reverse_carries), reverse_body, None, stmt.loc)
+            )
             forward = ir.While((*stmt.carried, *counter), stmt.test, stmt.cond, forward_body, stmt.until, stmt.loc)
         for c in carries:
             if isinstance(c.init, Var) and c.init.name in self.active:

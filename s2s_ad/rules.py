@@ -59,8 +59,13 @@ class Rule:
         return {"float": FLOAT, "int": INT, "bool": BOOL}[self.result]
 
 
-def _math(name: str, sympy: Callable[..., object], partials: Callable[..., tuple[object, ...]] | None,
-          result: str = "float", arity: int = 1) -> Rule:
+def _math(
+    name: str,
+    sympy: Callable[..., object],
+    partials: Callable[..., tuple[object, ...]] | None,
+    result: str = "float",
+    arity: int = 1,
+) -> Rule:
     operands = ", ".join(f"{{{i}}}" for i in range(arity))
     return Rule(f"math.{name}({operands})", sympy, partials, result, names=(f"math.{name}",))
 
@@ -73,8 +78,7 @@ RULES: dict[str, Rule] = {
     "mul": Rule("{0} * {1}", lambda sp, x, y: x * y, lambda m, out, x, y: (y, x), "promote"),
     "div": Rule("{0} / {1}", lambda sp, x, y: x / y, lambda m, out, x, y: (1 / y, -out / y)),
     "neg": Rule("-{0}", lambda sp, x: -x, lambda m, out, x: (-1,), "promote"),
-    "pow": Rule("{0} ** {1}", lambda sp, x, y: x**y,
-                lambda m, out, x, y: (y * x ** (y - 1), m.xlogy(out, x)), "promote"),
+    "pow": Rule("{0} ** {1}", lambda sp, x, y: x**y, lambda m, out, x, y: (y * x ** (y - 1), m.xlogy(out, x)), "promote"),
     "floordiv": Rule("{0} // {1}", lambda sp, x, y: sp.floor(x / y), None, "promote"),
     "mod": Rule("{0} % {1}", lambda sp, x, y: sp.Mod(x, y), lambda m, out, x, y: (1, -(x // y)), "promote"),
     "copy": Rule("{0}", lambda sp, x: x, lambda m, out, x: (1,), "promote"),
@@ -94,29 +98,49 @@ RULES: dict[str, Rule] = {
     # The gradient g that max, min and abs pass back, g * step(x, y), g * (1 - step(x, y)) and g * sign(x),
     # written as the choice they make: the same numbers bit for bit (`g * 1.0` is g), without the products.
     # The optimizer writes them; their partial 0 (an int) says x and y only choose.
-    "gate": Rule("{2} if {0} > {1} else 0.5 * {2} if {0} == {1} else {2} * 0.0",
-                 lambda sp, x, y, g: g * sp.Heaviside(x - y), lambda m, out, x, y, g: (0, 0, m.step(x, y))),
-    "gate_else": Rule("{2} * 0.0 if {0} > {1} else 0.5 * {2} if {0} == {1} else {2}",
-                      lambda sp, x, y, g: g * (1 - sp.Heaviside(x - y)),
-                      lambda m, out, x, y, g: (0, 0, 1 - m.step(x, y))),
-    "gate_sign": Rule("{1} if {0} > 0 else -{1} if {0} < 0 else {1} * 0.0", lambda sp, x, g: g * sp.sign(x),
-                      lambda m, out, x, g: (0, m.sign(x))),
+    "gate": Rule(
+        "{2} if {0} > {1} else 0.5 * {2} if {0} == {1} else {2} * 0.0",
+        lambda sp, x, y, g: g * sp.Heaviside(x - y),
+        lambda m, out, x, y, g: (0, 0, m.step(x, y)),
+    ),
+    "gate_else": Rule(
+        "{2} * 0.0 if {0} > {1} else 0.5 * {2} if {0} == {1} else {2}",
+        lambda sp, x, y, g: g * (1 - sp.Heaviside(x - y)),
+        lambda m, out, x, y, g: (0, 0, 1 - m.step(x, y)),
+    ),
+    "gate_sign": Rule(
+        "{1} if {0} > 0 else -{1} if {0} < 0 else {1} * 0.0", lambda sp, x, g: g * sp.sign(x), lambda m, out, x, g: (0, m.sign(x))
+    ),
     # x * log(y), and 0 where x is 0 (so d(0 ** y)/dy is 0, as 0 ** y is 0 for every y > 0)
-    "xlogy": Rule("{0} * math.log({1}) if {0} else 0.0", lambda sp, x, y: x * sp.log(y),
-                  lambda m, out, x, y: (m.log(y), x / y)),
+    "xlogy": Rule("{0} * math.log({1}) if {0} else 0.0", lambda sp, x, y: x * sp.log(y), lambda m, out, x, y: (m.log(y), x / y)),
     # builtins
     "abs": Rule("abs({0})", lambda sp, x: sp.Abs(x), lambda m, out, x: (m.sign(x),), "promote", names=("abs",)),
     # Two-argument max and min are spelled as the builtins decide (max(x, y) is y only when y > x), which
     # is the same value and type, without the call.
-    "max": Rule("{1} if {1} > {0} else {0}", lambda sp, x, y: sp.Max(x, y),
-                lambda m, out, x, y: (m.step(x, y), 1 - m.step(x, y)), "promote", names=("max",)),
-    "min": Rule("{1} if {1} < {0} else {0}", lambda sp, x, y: sp.Min(x, y),
-                lambda m, out, x, y: (m.step(y, x), 1 - m.step(y, x)), "promote", names=("min",)),
+    "max": Rule(
+        "{1} if {1} > {0} else {0}",
+        lambda sp, x, y: sp.Max(x, y),
+        lambda m, out, x, y: (m.step(x, y), 1 - m.step(x, y)),
+        "promote",
+        names=("max",),
+    ),
+    "min": Rule(
+        "{1} if {1} < {0} else {0}",
+        lambda sp, x, y: sp.Min(x, y),
+        lambda m, out, x, y: (m.step(y, x), 1 - m.step(y, x)),
+        "promote",
+        names=("min",),
+    ),
     "float": Rule("float({0})", lambda sp, x: x, lambda m, out, x: (1,), names=("float",)),
     "int": Rule("int({0})", lambda sp, x: sp.sign(x) * sp.floor(sp.Abs(x)), None, "int", names=("int",)),
     "round": Rule("round({0})", lambda sp, x: sp.floor(x + sp.Rational(1, 2)), None, "int", names=("round",)),
-    "fpow_builtin": Rule("pow({0}, {1})", lambda sp, x, y: x**y,
-                         lambda m, out, x, y: (y * x ** (y - 1), m.xlogy(out, x)), "promote", names=("pow",)),
+    "fpow_builtin": Rule(
+        "pow({0}, {1})",
+        lambda sp, x, y: x**y,
+        lambda m, out, x, y: (y * x ** (y - 1), m.xlogy(out, x)),
+        "promote",
+        names=("pow",),
+    ),
     # the math module
     "sin": _math("sin", lambda sp, x: sp.sin(x), lambda m, out, x: (m.cos(x),)),
     "cos": _math("cos", lambda sp, x: sp.cos(x), lambda m, out, x: (-m.sin(x),)),
@@ -124,8 +148,9 @@ RULES: dict[str, Rule] = {
     "asin": _math("asin", lambda sp, x: sp.asin(x), lambda m, out, x: (1 / m.sqrt(1 - x**2),)),
     "acos": _math("acos", lambda sp, x: sp.acos(x), lambda m, out, x: (-1 / m.sqrt(1 - x**2),)),
     "atan": _math("atan", lambda sp, x: sp.atan(x), lambda m, out, x: (1 / (1 + x**2),)),
-    "atan2": _math("atan2", lambda sp, y, x: sp.atan2(y, x),
-                   lambda m, out, y, x: (x / (x**2 + y**2), -y / (x**2 + y**2)), arity=2),
+    "atan2": _math(
+        "atan2", lambda sp, y, x: sp.atan2(y, x), lambda m, out, y, x: (x / (x**2 + y**2), -y / (x**2 + y**2)), arity=2
+    ),
     "sinh": _math("sinh", lambda sp, x: sp.sinh(x), lambda m, out, x: (m.cosh(x),)),
     "cosh": _math("cosh", lambda sp, x: sp.cosh(x), lambda m, out, x: (m.sinh(x),)),
     "tanh": _math("tanh", lambda sp, x: sp.tanh(x), lambda m, out, x: (1 - out**2,)),
@@ -135,20 +160,21 @@ RULES: dict[str, Rule] = {
     "exp": _math("exp", lambda sp, x: sp.exp(x), lambda m, out, x: (out,)),
     "expm1": _math("expm1", lambda sp, x: sp.exp(x) - 1, lambda m, out, x: (m.exp(x),)),  # not out + 1: 0 at x << 0
     "log": _math("log", lambda sp, x: sp.log(x), lambda m, out, x: (1 / x,)),
-    "logb": Rule("math.log({0}, {1})", lambda sp, x, b: sp.log(x) / sp.log(b),
-                 lambda m, out, x, b: (1 / (x * m.log(b)), -out / (b * m.log(b))), names=("math.log",)),
+    "logb": Rule(
+        "math.log({0}, {1})",
+        lambda sp, x, b: sp.log(x) / sp.log(b),
+        lambda m, out, x, b: (1 / (x * m.log(b)), -out / (b * m.log(b))),
+        names=("math.log",),
+    ),
     "log1p": _math("log1p", lambda sp, x: sp.log(1 + x), lambda m, out, x: (1 / (1 + x),)),
     "log2": _math("log2", lambda sp, x: sp.log(x) / sp.log(2), lambda m, out, x: (1 / (x * math.log(2)),)),
     "log10": _math("log10", lambda sp, x: sp.log(x) / sp.log(10), lambda m, out, x: (1 / (x * math.log(10)),)),
     "sqrt": _math("sqrt", lambda sp, x: sp.sqrt(x), lambda m, out, x: (0.5 / out,)),
     "hypot": _math("hypot", lambda sp, x, y: sp.sqrt(x**2 + y**2), lambda m, out, x, y: (x / out, y / out), arity=2),
-    "fpow": _math("pow", lambda sp, x, y: x**y,
-                  lambda m, out, x, y: (y * m.fpow(x, y - 1), m.xlogy(out, x)), arity=2),
+    "fpow": _math("pow", lambda sp, x, y: x**y, lambda m, out, x, y: (y * m.fpow(x, y - 1), m.xlogy(out, x)), arity=2),
     "fabs": _math("fabs", lambda sp, x: sp.Abs(x), lambda m, out, x: (m.sign(x),)),
-    "erf": _math("erf", lambda sp, x: sp.erf(x),
-                 lambda m, out, x: (2 / math.sqrt(math.pi) * m.exp(-x**2),)),
-    "erfc": _math("erfc", lambda sp, x: sp.erfc(x),
-                  lambda m, out, x: (-2 / math.sqrt(math.pi) * m.exp(-x**2),)),
+    "erf": _math("erf", lambda sp, x: sp.erf(x), lambda m, out, x: (2 / math.sqrt(math.pi) * m.exp(-(x**2)),)),
+    "erfc": _math("erfc", lambda sp, x: sp.erfc(x), lambda m, out, x: (-2 / math.sqrt(math.pi) * m.exp(-(x**2)),)),
     "degrees": _math("degrees", lambda sp, x: x * 180 / sp.pi, lambda m, out, x: (180 / math.pi,)),
     "radians": _math("radians", lambda sp, x: x * sp.pi / 180, lambda m, out, x: (math.pi / 180,)),
     "floor": _math("floor", lambda sp, x: sp.floor(x), None, "int"),
@@ -163,18 +189,20 @@ def _list_op(python: str, sympy: Callable[..., object], result: str = "list", pu
 
 # List operations. Their spelling and SymPy meaning live here; their adjoints
 # are structural (`l_bar[i] += y_bar`, ...) and written by reverse.py.
-RULES.update({
-    "index": _list_op("{0}[{1}]", lambda sp, xs, i: xs[int(i)]),
-    "len": _list_op("len({0})", lambda sp, xs: len(xs), "int"),
-    "list": _list_op("[{...}]", lambda sp, *xs: list(xs)),
-    "repeat": _list_op("[{0}] * {1}", lambda sp, x, n: [x] * int(n)),
-    "zeros_like": _list_op("zeros_like({0})", lambda sp, xs: _zeros_like(xs)),
-    "sum": _list_op("sum({0})", lambda sp, xs: sp.Add(*xs)),
-    "list_max": _list_op("max({0})", lambda sp, xs: sp.Max(*xs)),
-    "list_min": _list_op("min({0})", lambda sp, xs: sp.Min(*xs)),
-    "index_of": _list_op("{0}.index({1})", lambda sp, xs, x: xs.index(x), "int"),
-    "pop": _list_op("{0}.pop()", lambda sp, xs: xs.pop(), pure=False),
-})
+RULES.update(
+    {
+        "index": _list_op("{0}[{1}]", lambda sp, xs, i: xs[int(i)]),
+        "len": _list_op("len({0})", lambda sp, xs: len(xs), "int"),
+        "list": _list_op("[{...}]", lambda sp, *xs: list(xs)),
+        "repeat": _list_op("[{0}] * {1}", lambda sp, x, n: [x] * int(n)),
+        "zeros_like": _list_op("zeros_like({0})", lambda sp, xs: _zeros_like(xs)),
+        "sum": _list_op("sum({0})", lambda sp, xs: sp.Add(*xs)),
+        "list_max": _list_op("max({0})", lambda sp, xs: sp.Max(*xs)),
+        "list_min": _list_op("min({0})", lambda sp, xs: sp.Min(*xs)),
+        "index_of": _list_op("{0}.index({1})", lambda sp, xs, x: xs.index(x), "int"),
+        "pop": _list_op("{0}.pop()", lambda sp, xs: xs.pop(), pure=False),
+    }
+)
 
 
 def _zeros_like(value: object) -> object:
@@ -189,8 +217,7 @@ for _op, _rule in RULES.items():
         CALLS[(_spelling, _rule.arity)] = _op
 
 # Python operators -> primitives, by the `ast` node's class name.
-BINARY_OPERATORS = {"Add": "add", "Sub": "sub", "Mult": "mul", "Div": "div", "Pow": "pow",
-                    "FloorDiv": "floordiv", "Mod": "mod"}
+BINARY_OPERATORS = {"Add": "add", "Sub": "sub", "Mult": "mul", "Div": "div", "Pow": "pow", "FloorDiv": "floordiv", "Mod": "mod"}
 COMPARISONS = {"Lt": "lt", "LtE": "le", "Gt": "gt", "GtE": "ge", "Eq": "eq", "NotEq": "ne"}
 
 # Values of the math module that are constants.

@@ -108,13 +108,24 @@ POINT = (1.5, -2.0, 0.4)
 TRUTH = numeric_gradient(f, POINT)
 
 
-@pytest.mark.parametrize("wrt, expected", [
-    ("x", TRUTH[0]), ("z", TRUTH[2]),
-    (0, TRUTH[0]), (1, TRUTH[1]), (-1, TRUTH[2]), (-3, TRUTH[0]),
-    (("x",), (TRUTH[0],)), ((2,), (TRUTH[2],)),
-    (("z", "x"), (TRUTH[2], TRUTH[0])), ((0, "y"), (TRUTH[0], TRUTH[1])), (["y", -1], (TRUTH[1], TRUTH[2])),
-    (None, TRUTH),
-], ids=repr)
+@pytest.mark.parametrize(
+    "wrt, expected",
+    [
+        ("x", TRUTH[0]),
+        ("z", TRUTH[2]),
+        (0, TRUTH[0]),
+        (1, TRUTH[1]),
+        (-1, TRUTH[2]),
+        (-3, TRUTH[0]),
+        (("x",), (TRUTH[0],)),
+        ((2,), (TRUTH[2],)),
+        (("z", "x"), (TRUTH[2], TRUTH[0])),
+        ((0, "y"), (TRUTH[0], TRUTH[1])),
+        (["y", -1], (TRUTH[1], TRUTH[2])),
+        (None, TRUTH),
+    ],
+    ids=repr,
+)
 def test_wrt(wrt: object, expected: object) -> None:
     got = grad(f, wrt=wrt)(*POINT)  # type: ignore[arg-type]
     assert type(got) is type(expected)  # a tuple for a tuple wrt, even of one, like JAX's argnums
@@ -389,7 +400,8 @@ def test_helper_imported_from_another_module(tmp_path: Path) -> None:
     """`from helpers import softplus`: the helper is inlined, its comments name its file."""
     (tmp_path / "api_helpers.py").write_text("import math\n\n\ndef softplus(t):\n    return math.log1p(math.exp(t))\n")
     (tmp_path / "api_user.py").write_text(
-        "from api_helpers import softplus\n\n\ndef loss(x, y):\n    return softplus(x * y) + softplus(y)\n")
+        "from api_helpers import softplus\n\n\ndef loss(x, y):\n    return softplus(x * y) + softplus(y)\n"
+    )
     sys.path.insert(0, str(tmp_path))
     try:
         loss = _load(tmp_path / "api_user.py", "api_user").loss
@@ -432,16 +444,25 @@ POW_SAMPLES = (6206021146675720.0, -2.3633997043325207e19, 2.4590361921535413e45
 
 def test_value_is_the_function_value_bit_for_bit() -> None:
     """value_and_grad computes f's own value, not an approximation of it."""
-    for function, point in ((f, POINT), (lecture, (0.3, -1.2)), (clashing, (0.7, 1.3, -0.9)), (constants, (1.7,)),
-                            (helper_user, (0.3, 1.2))):
+    for function, point in (
+        (f, POINT),
+        (lecture, (0.3, -1.2)),
+        (clashing, (0.7, 1.3, -0.9)),
+        (constants, (1.7,)),
+        (helper_user, (0.3, 1.2)),
+    ):
         value, _ = value_and_grad(function)(*point)
         assert value == function(*point)
         assert type(value) is type(function(*point))
 
 
 def test_value_of_powers_is_bit_for_bit() -> None:
-    differing = [(function, x) for x in POW_SAMPLES for function, same in
-                 ((square_by_pow, x**2 == x * x), (reciprocal_by_pow, x**-1 == 1 / x)) if not same]
+    differing = [
+        (function, x)
+        for x in POW_SAMPLES
+        for function, same in ((square_by_pow, x**2 == x * x), (reciprocal_by_pow, x**-1 == 1 / x))
+        if not same
+    ]
     if not differing:
         pytest.skip("this platform's pow is correctly rounded at the sample points")
     for function, x in differing:

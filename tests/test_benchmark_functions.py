@@ -91,8 +91,9 @@ def _wrt(wrt: int | tuple[int, ...]) -> tuple[int, ...]:
 
 
 @pytest.mark.parametrize("name, f, hand, args, wrt", CASES, ids=[c[0] for c in CASES])
-def test_hand_gradient_matches_finite_differences(name: str, f: Callable[..., Any], hand: Callable[..., Any],
-                                                  args: tuple[Any, ...], wrt: int | tuple[int, ...]) -> None:
+def test_hand_gradient_matches_finite_differences(
+    name: str, f: Callable[..., Any], hand: Callable[..., Any], args: tuple[Any, ...], wrt: int | tuple[int, ...]
+) -> None:
     assert_close(hand(*args), finite_differences(f, args, _wrt(wrt)), rel=1e-6, abs_=1e-8)
 
 
@@ -149,8 +150,9 @@ def _s2s_or_skip(f: Callable[..., Any], wrt: int | tuple[int, ...]) -> Callable[
 
 
 @pytest.mark.parametrize("name, f, hand, args, wrt", CASES, ids=[c[0] for c in CASES])
-def test_hand_gradient_matches_s2s_ad(name: str, f: Callable[..., Any], hand: Callable[..., Any],
-                                      args: tuple[Any, ...], wrt: int | tuple[int, ...]) -> None:
+def test_hand_gradient_matches_s2s_ad(
+    name: str, f: Callable[..., Any], hand: Callable[..., Any], args: tuple[Any, ...], wrt: int | tuple[int, ...]
+) -> None:
     g = _s2s_or_skip(f, wrt)
     assert_close(g(*args), flatten(hand(*args)), rel=1e-10, abs_=1e-12)
 

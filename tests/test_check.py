@@ -73,8 +73,7 @@ def domain(x, y):
     return math.log(x) * math.sqrt(y) + math.acosh(x + 1)
 
 
-EXAMPLES = [lecture, product, nested, rosenbrock, quartic, exp_sin, three, trigonometry, logarithms, powers,
-            kinks, domain]
+EXAMPLES = [lecture, product, nested, rosenbrock, quartic, exp_sin, three, trigonometry, logarithms, powers, kinks, domain]
 
 
 @pytest.mark.parametrize("f", EXAMPLES, ids=lambda f: f.__name__)
@@ -203,7 +202,7 @@ def test_every_changed_adjoint_operation_fails() -> None:
     for i, stmt in enumerate(body):
         if isinstance(stmt, Assign) and stmt.op in ("mul", "add"):
             swapped = dataclasses.replace(stmt, op="add" if stmt.op == "mul" else "mul")
-            derived = dataclasses.replace(built.derived, body=body[:i] + (swapped,) + body[i + 1:])
+            derived = dataclasses.replace(built.derived, body=body[:i] + (swapped,) + body[i + 1 :])
             report = check_built(built.primal, derived, built.wrt, {}, budget=1.0)
             assert report.verdict == "fail", (i, str(report))
 
@@ -219,7 +218,7 @@ def test_wrong_return_order_fails() -> None:
 
 def nasty(x, y):
     a = math.sin(x + y) ** 7 * math.cos(x * y) ** 5 + math.exp(math.sin(x * math.cos(y)))
-    b = math.tanh(a * x) ** 3 + math.sqrt(a * a + y ** 4 + 1) * math.atan(a + x * y)
+    b = math.tanh(a * x) ** 3 + math.sqrt(a * a + y**4 + 1) * math.atan(a + x * y)
     return (a + b) ** 5 * math.log(b * b + 2) + math.erf(a - b)
 
 
@@ -284,21 +283,29 @@ def _assign(target: str, op: str, *args, type_=FLOAT) -> Assign:
 def _relu_square():
     """f(x) = x*x if x > 0 else -x, and its gradient 2x or -1, with If statements."""
     x = Var("x")
-    primal = _function("f", ("x",), (
-        _assign("c", "gt", x, Const(0.0), type_=ir.BOOL),
-        If(Var("c"), (_assign("a", "mul", x, x),), (_assign("b", "neg", x),),
-           (Merge("r", FLOAT, Var("a"), Var("b")),), LOC),
-    ), Var("r"))
+    primal = _function(
+        "f",
+        ("x",),
+        (
+            _assign("c", "gt", x, Const(0.0), type_=ir.BOOL),
+            If(Var("c"), (_assign("a", "mul", x, x),), (_assign("b", "neg", x),), (Merge("r", FLOAT, Var("a"), Var("b")),), LOC),
+        ),
+        Var("r"),
+    )
     return primal, x
 
 
 def test_if_becomes_piecewise() -> None:
     primal, x = _relu_square()
-    derived = _function("f_grad", ("x",), (
-        _assign("c", "gt", x, Const(0.0), type_=ir.BOOL),
-        If(Var("c"), (_assign("g1", "mul", Const(2.0), x),), (),
-           (Merge("g", FLOAT, Var("g1"), Const(-1.0)),), LOC),
-    ), (Var("g"),))
+    derived = _function(
+        "f_grad",
+        ("x",),
+        (
+            _assign("c", "gt", x, Const(0.0), type_=ir.BOOL),
+            If(Var("c"), (_assign("g1", "mul", Const(2.0), x),), (), (Merge("g", FLOAT, Var("g1"), Const(-1.0)),), LOC),
+        ),
+        (Var("g"),),
+    )
     report = check_built(primal, derived, ("x",), {})
     assert report.ok, str(report)
     assert "Piecewise" in str(report)
@@ -306,29 +313,72 @@ def test_if_becomes_piecewise() -> None:
 
 def test_wrong_branch_gradient_fails() -> None:
     primal, x = _relu_square()
-    derived = _function("f_grad", ("x",), (
-        _assign("c", "gt", x, Const(0.0), type_=ir.BOOL),
-        If(Var("c"), (_assign("g1", "mul", Const(2.0), x),), (),
-           (Merge("g", FLOAT, Var("g1"), Const(1.0)),), LOC),  # should be -1
-    ), (Var("g"),))
+    derived = _function(
+        "f_grad",
+        ("x",),
+        (
+            _assign("c", "gt", x, Const(0.0), type_=ir.BOOL),
+            If(
+                Var("c"), (_assign("g1", "mul", Const(2.0), x),), (), (Merge("g", FLOAT, Var("g1"), Const(1.0)),), LOC
+            ),  # should be -1
+        ),
+        (Var("g"),),
+    )
     assert check_built(primal, derived, ("x",), {}).verdict == "fail"
 
 
 def _power_loop(n: int):
     """p = x**n by a loop, gradient by a reversed loop that pops the tape."""
-    primal = _function("f", ("x",), (
-        For("i", Const(0), Const(n), Const(1), (Carry("p", FLOAT, Const(1.0), Var("p2"), "p_out"),),
-            (_assign("p2", "mul", Var("p"), Var("x")),), None, LOC),
-    ), Var("p_out"))
-    derived = _function("f_grad", ("x",), (
-        For("i", Const(0), Const(n), Const(1), (Carry("p", FLOAT, Const(1.0), Var("p2"), "p_out"),),
-            (Push((Var("p"),), LOC), _assign("p2", "mul", Var("p"), Var("x"))), None, LOC),
-        For("j", Const(0), Const(n), Const(1),
-            (Carry("pb", FLOAT, Const(1.0), Var("pb2"), "pb_out"), Carry("xb", FLOAT, Const(0.0), Var("xb2"), "xb_out")),
-            (Pop(("pv",), (FLOAT,), LOC), _assign("t", "mul", Var("pb"), Var("pv")),
-             _assign("xb2", "add", Var("xb"), Var("t")), _assign("pb2", "mul", Var("pb"), Var("x"))),
-            None, LOC, reverse=True),
-    ), (Var("xb_out"),))
+    primal = _function(
+        "f",
+        ("x",),
+        (
+            For(
+                "i",
+                Const(0),
+                Const(n),
+                Const(1),
+                (Carry("p", FLOAT, Const(1.0), Var("p2"), "p_out"),),
+                (_assign("p2", "mul", Var("p"), Var("x")),),
+                None,
+                LOC,
+            ),
+        ),
+        Var("p_out"),
+    )
+    derived = _function(
+        "f_grad",
+        ("x",),
+        (
+            For(
+                "i",
+                Const(0),
+                Const(n),
+                Const(1),
+                (Carry("p", FLOAT, Const(1.0), Var("p2"), "p_out"),),
+                (Push((Var("p"),), LOC), _assign("p2", "mul", Var("p"), Var("x"))),
+                None,
+                LOC,
+            ),
+            For(
+                "j",
+                Const(0),
+                Const(n),
+                Const(1),
+                (Carry("pb", FLOAT, Const(1.0), Var("pb2"), "pb_out"), Carry("xb", FLOAT, Const(0.0), Var("xb2"), "xb_out")),
+                (
+                    Pop(("pv",), (FLOAT,), LOC),
+                    _assign("t", "mul", Var("pb"), Var("pv")),
+                    _assign("xb2", "add", Var("xb"), Var("t")),
+                    _assign("pb2", "mul", Var("pb"), Var("x")),
+                ),
+                None,
+                LOC,
+                reverse=True,
+            ),
+        ),
+        (Var("xb_out"),),
+    )
     return primal, derived
 
 
@@ -354,14 +404,40 @@ def test_long_gradient_loops_follow_the_path() -> None:
 
 def _sine_sum(n: int):
     """s = n * sin(x) by a loop of n additions, and its gradient n * cos(x) by another loop."""
-    primal = _function("f", ("x",), (
-        For("i", Const(0), Const(n), Const(1), (Carry("s", FLOAT, Const(0.0), Var("s2"), "s_out"),),
-            (_assign("t", "sin", Var("x")), _assign("s2", "add", Var("s"), Var("t"))), None, LOC),
-    ), Var("s_out"))
-    derived = _function("f_grad", ("x",), (
-        For("j", Const(0), Const(n), Const(1), (Carry("xb", FLOAT, Const(0.0), Var("xb2"), "xb_out"),),
-            (_assign("c", "cos", Var("x")), _assign("xb2", "add", Var("xb"), Var("c"))), None, LOC),
-    ), (Var("xb_out"),))
+    primal = _function(
+        "f",
+        ("x",),
+        (
+            For(
+                "i",
+                Const(0),
+                Const(n),
+                Const(1),
+                (Carry("s", FLOAT, Const(0.0), Var("s2"), "s_out"),),
+                (_assign("t", "sin", Var("x")), _assign("s2", "add", Var("s"), Var("t"))),
+                None,
+                LOC,
+            ),
+        ),
+        Var("s_out"),
+    )
+    derived = _function(
+        "f_grad",
+        ("x",),
+        (
+            For(
+                "j",
+                Const(0),
+                Const(n),
+                Const(1),
+                (Carry("xb", FLOAT, Const(0.0), Var("xb2"), "xb_out"),),
+                (_assign("c", "cos", Var("x")), _assign("xb2", "add", Var("xb"), Var("c"))),
+                None,
+                LOC,
+            ),
+        ),
+        (Var("xb_out"),),
+    )
     return primal, derived
 
 
@@ -371,8 +447,9 @@ def test_long_primal_loops_are_differentiated_by_mpmath() -> None:
     entry = report.entries[0]
     assert entry.verdict == "pass", str(report)
     assert entry.method == "numeric (mpmath.diff)"
-    wrong = dataclasses.replace(derived, body=(*derived.body, _assign("g", "mul", Var("xb_out"), Const(1.0000001))),
-                                returns=(Var("g"),))
+    wrong = dataclasses.replace(
+        derived, body=(*derived.body, _assign("g", "mul", Var("xb_out"), Const(1.0000001))), returns=(Var("g"),)
+    )
     assert check_built(primal, wrong, ("x",), {}, budget=20.0, points=3).verdict == "fail"
 
 
@@ -382,17 +459,30 @@ def test_symbolic_trip_count_follows_the_path() -> None:
     body_primal = (
         _assign("s", "mul", x, x),
         _assign("n", "int", Var("s"), type_=INT),
-        For("i", Const(0), Var("n"), Const(1), (Carry("p", FLOAT, x, Var("p2"), "p_out"),),
-            (_assign("p2", "mul", Var("p"), x),), None, LOC),
+        For(
+            "i",
+            Const(0),
+            Var("n"),
+            Const(1),
+            (Carry("p", FLOAT, x, Var("p2"), "p_out"),),
+            (_assign("p2", "mul", Var("p"), x),),
+            None,
+            LOC,
+        ),
     )
     primal = _function("f", ("x",), body_primal, Var("p_out"))
     # d/dx x**(n+1) = (n+1) x**n, computed as (n+1) * p_out / x
-    derived = _function("f_grad", ("x",), (
-        *body_primal,
-        _assign("n1", "add", Var("n"), Const(1), type_=INT),
-        _assign("q", "div", Var("p_out"), x),
-        _assign("g", "mul", Var("n1"), Var("q")),
-    ), (Var("g"),))
+    derived = _function(
+        "f_grad",
+        ("x",),
+        (
+            *body_primal,
+            _assign("n1", "add", Var("n"), Const(1), type_=INT),
+            _assign("q", "div", Var("p_out"), x),
+            _assign("g", "mul", Var("n1"), Var("q")),
+        ),
+        (Var("g"),),
+    )
     report = check_built(primal, derived, ("x",), {})
     assert report.expression is None
     assert report.ok, str(report)
@@ -404,24 +494,34 @@ def test_symbolic_trip_count_follows_the_path() -> None:
 def test_lists_and_data() -> None:
     x = Var("x")
     weights = ir.Global("W", ir.ListOf(FLOAT))
-    primal = _function("f", ("x",), (
-        _assign("xs", "list", x, Const(2.0), type_=ir.ListOf(FLOAT)),
-        ir.Effect("append", (Var("xs"), x), LOC),
-        ir.Effect("setitem", (Var("xs"), Const(1), weights), LOC),
-        _assign("w1", "index", weights, Const(1)),
-        ir.Effect("accum_item", (Var("xs"), Const(0), Var("w1")), LOC),
-        _assign("n", "len", Var("xs"), type_=INT),
-        _assign("first", "index", Var("xs"), Const(0)),
-        _assign("last", "index", Var("xs"), Const(-1)),
-        _assign("r", "mul", Var("first"), Var("last")),
-        _assign("r2", "mul", Var("r"), Var("n")),
-    ), Var("r2"))
+    primal = _function(
+        "f",
+        ("x",),
+        (
+            _assign("xs", "list", x, Const(2.0), type_=ir.ListOf(FLOAT)),
+            ir.Effect("append", (Var("xs"), x), LOC),
+            ir.Effect("setitem", (Var("xs"), Const(1), weights), LOC),
+            _assign("w1", "index", weights, Const(1)),
+            ir.Effect("accum_item", (Var("xs"), Const(0), Var("w1")), LOC),
+            _assign("n", "len", Var("xs"), type_=INT),
+            _assign("first", "index", Var("xs"), Const(0)),
+            _assign("last", "index", Var("xs"), Const(-1)),
+            _assign("r", "mul", Var("first"), Var("last")),
+            _assign("r2", "mul", Var("r"), Var("n")),
+        ),
+        Var("r2"),
+    )
     # ((x + 3) * x) * 3 -> d/dx = 3 (2x + 3)
-    derived = _function("f_grad", ("x",), (
-        _assign("a", "mul", Const(2.0), x),
-        _assign("b", "add", Var("a"), Const(3.0)),
-        _assign("g", "mul", Var("b"), Const(3)),
-    ), Var("g"))
+    derived = _function(
+        "f_grad",
+        ("x",),
+        (
+            _assign("a", "mul", Const(2.0), x),
+            _assign("b", "add", Var("a"), Const(3.0)),
+            _assign("g", "mul", Var("b"), Const(3)),
+        ),
+        Var("g"),
+    )
     report = check_built(primal, derived, ("x",), {"W": [1.0, 3.0]})
     assert report.ok, str(report)
     wrong = dataclasses.replace(derived, body=derived.body[:-1] + (_assign("g", "mul", Var("b"), Const(2)),))
@@ -447,8 +547,9 @@ def test_unknown_operations_are_refused() -> None:
 
 def test_a_gradient_of_the_wrong_shape_is_refused() -> None:
     primal = Function("f", (Param("xs", ir.ListOf(FLOAT)),), (_assign("y", "index", Var("xs"), Const(0)),), Var("y"), LOC)
-    short = Function("g", primal.params, (_assign("g", "list", Const(1.0), Const(0.0), type_=ir.ListOf(FLOAT)),),
-                     (Var("g"),), LOC)
+    short = Function(
+        "g", primal.params, (_assign("g", "list", Const(1.0), Const(0.0), type_=ir.ListOf(FLOAT)),), (Var("g"),), LOC
+    )
     with pytest.raises(UnsupportedError, match="2 elements where 3 belong"):
         check_built(primal, short, ("xs",), {})
     assert check_built(primal, short, ("xs",), {}, lengths={"xs": 2}).ok
@@ -563,9 +664,11 @@ def doubling(x):
     return s
 
 
-@pytest.mark.parametrize("f", [branches, flagged, nested_branches, fixed_loop, data_loop, early_exit, list_reductions,
-                               doubling],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "f",
+    [branches, flagged, nested_branches, fixed_loop, data_loop, early_exit, list_reductions, doubling],
+    ids=lambda f: f.__name__,
+)
 def test_control_flow_passes(f) -> None:
     report = check.check(f, budget=10.0)  # `doubling` never ends for x < 0: those samples cost time
     assert report.ok, str(report)
@@ -639,8 +742,11 @@ def test_list_parameters_get_a_symbol_per_element() -> None:
     assert "xs[1]" in str(report)
 
 
-@pytest.mark.parametrize("f, lengths, coordinates", [(neuron, {"w": 2, "xs": 2}, 2 + 2 + 1), (neuron, None, 3 + 3 + 1),
-                                                      (grid, {"m": 2}, 2 * 2 + 1)], ids=["neuron-2", "neuron-3", "grid"])
+@pytest.mark.parametrize(
+    "f, lengths, coordinates",
+    [(neuron, {"w": 2, "xs": 2}, 2 + 2 + 1), (neuron, None, 3 + 3 + 1), (grid, {"m": 2}, 2 * 2 + 1)],
+    ids=["neuron-2", "neuron-3", "grid"],
+)
 def test_list_parameters_pass(f, lengths, coordinates: int) -> None:
     report = check.check(f, lengths=lengths)
     assert report.ok, str(report)
@@ -667,8 +773,11 @@ def _replace_statement(block, old, new):
         elif isinstance(stmt, For):
             out.append(dataclasses.replace(stmt, body=_replace_statement(stmt.body, old, new)))
         elif isinstance(stmt, If):
-            out.append(dataclasses.replace(stmt, then=_replace_statement(stmt.then, old, new),
-                                           orelse=_replace_statement(stmt.orelse, old, new)))
+            out.append(
+                dataclasses.replace(
+                    stmt, then=_replace_statement(stmt.then, old, new), orelse=_replace_statement(stmt.orelse, old, new)
+                )
+            )
         else:
             out.append(stmt)
     return tuple(out)
@@ -705,8 +814,10 @@ def test_grad_with_check(tmp_path) -> None:  # once a bug: api imported the func
     assert grad(product, check=True)(1.0, 2.0) == pytest.approx((3.0, 6.0))
     module = tmp_path / "fresh_module.py"
     module.write_text("def f(x, y):\n    return x * y + x\n")
-    code = ("import sys; sys.path.insert(0, sys.argv[1]); import fresh_module, s2s_ad; "
-            "print(s2s_ad.grad(fresh_module.f, check=True)(2.0, 3.0))")
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import fresh_module, s2s_ad; "
+        "print(s2s_ad.grad(fresh_module.f, check=True)(2.0, 3.0))"
+    )
     result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "(4.0, 2.0)"
@@ -718,8 +829,13 @@ def test_ties_are_found_in_sympys_derivative() -> None:
 
     x, y = sympy.symbols("x y", real=True)
     at_tie = {x: mpmath.mpf(1), y: mpmath.mpf(1)}
-    for expression in (sympy.Heaviside(x - y), sympy.Max(x, y) + 1, sympy.sign(x - y), sympy.Abs(x - y),
-                       sympy.Piecewise((x, x > y), (y, True))):
+    for expression in (
+        sympy.Heaviside(x - y),
+        sympy.Max(x, y) + 1,
+        sympy.sign(x - y),
+        sympy.Abs(x - y),
+        sympy.Piecewise((x, x > y), (y, True)),
+    ):
         evaluator = check._MpMathEvaluator(at_tie)
         evaluator.value(expression)
         assert evaluator.ties, expression
@@ -849,6 +965,7 @@ def test_a_folded_constant_that_prints_round_is_rounding_too() -> None:
 
 def _wrong_atan2_rules() -> dict[str, Rule]:
     rules = dict(RULES)
-    rules["atan2"] = dataclasses.replace(RULES["atan2"], partials=lambda m, out, y, x: (x / (x**2 + 1.001 * y**2),
-                                                                                        -y / (x**2 + y**2)))
+    rules["atan2"] = dataclasses.replace(
+        RULES["atan2"], partials=lambda m, out, y, x: (x / (x**2 + 1.001 * y**2), -y / (x**2 + y**2))
+    )
     return rules

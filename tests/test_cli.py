@@ -30,7 +30,6 @@ from s2s_ad.cli import MARKER, main
 INPUTS = Path(__file__).parent / "cli_inputs"
 
 
-
 # -- helpers -------------------------------------------------------------------
 
 
@@ -55,8 +54,7 @@ def fresh_python(code: str, cwd: Path, path: Path | None = None) -> object:
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
     if path is not None:
         env["PYTHONPATH"] = str(path)
-    result = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -104,8 +102,7 @@ def test_help_shows_usage_and_examples(capsys: pytest.CaptureFixture[str]) -> No
 def test_grad_help_lists_every_option(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, "grad", "--help")
     assert status == 0
-    for option in ("--wrt", "-o", "--value", "--check", "--forward", "--hessian", "--force", "-q", "-v",
-                   "FILE[:NAME"):
+    for option in ("--wrt", "-o", "--value", "--check", "--forward", "--hessian", "--force", "-q", "-v", "FILE[:NAME"):
         assert option in out
     assert "examples:" in out
 
@@ -138,22 +135,25 @@ def test_console_script(work: Path) -> None:
 # -- usage errors: exit status 2 -----------------------------------------------
 
 
-@pytest.mark.parametrize("argv, message", [
-    ([], "required"),
-    (["grad"], "required"),
-    (["frobnicate", "model.py"], "invalid choice"),
-    (["grad", "model.py", "--no-such-option"], "unrecognized arguments"),
-    (["grad", "model.py:loss", "-q", "-v"], "not allowed with argument"),
-    (["grad", "model.py:loss", "--wrt", "w,,b"], "neither a parameter name nor an index"),
-    (["grad", "model.py:loss", "--wrt", "w+b"], "neither a parameter name nor an index"),
-    (["grad", "model.py:loss", "--wrt", "w, w"], "names a parameter twice"),
-    (["grad", "model.py:"], "name at least one function"),
-    (["grad", "model.py:loss,2x"], "is not a list of function names"),
-    (["grad", "model.py:loss", "-o", ""], "-o needs"),
-    (["grad", "model.py:loss", "--forward", "--hessian"], "not allowed with argument"),
-    (["grad", "model.py:loss", "--forward", "--value"], "leave out --value"),
-    (["grad", "model.py:loss", "--hessian", "--check"], "cannot be combined with --hessian"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        ([], "required"),
+        (["grad"], "required"),
+        (["frobnicate", "model.py"], "invalid choice"),
+        (["grad", "model.py", "--no-such-option"], "unrecognized arguments"),
+        (["grad", "model.py:loss", "-q", "-v"], "not allowed with argument"),
+        (["grad", "model.py:loss", "--wrt", "w,,b"], "neither a parameter name nor an index"),
+        (["grad", "model.py:loss", "--wrt", "w+b"], "neither a parameter name nor an index"),
+        (["grad", "model.py:loss", "--wrt", "w, w"], "names a parameter twice"),
+        (["grad", "model.py:"], "name at least one function"),
+        (["grad", "model.py:loss,2x"], "is not a list of function names"),
+        (["grad", "model.py:loss", "-o", ""], "-o needs"),
+        (["grad", "model.py:loss", "--forward", "--hessian"], "not allowed with argument"),
+        (["grad", "model.py:loss", "--forward", "--value"], "leave out --value"),
+        (["grad", "model.py:loss", "--hessian", "--check"], "cannot be combined with --hessian"),
+    ],
+)
 def test_usage_errors(work: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
     status, out, err = run(capsys, *argv)
     assert status == 2
@@ -213,8 +213,7 @@ def test_paths_with_spaces_and_backslashes_are_quoted(work: Path, capsys: pytest
 # -- the written module runs standalone and agrees with the decorator ---------
 
 
-def test_fresh_interpreter_matches_decorator_and_finite_differences(work: Path,
-                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_fresh_interpreter_matches_decorator_and_finite_differences(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "grad", "model.py:loss,energy", "-o", "grad_model.py")[0] == 0
     point = (0.3, -0.7)
     result = fresh_python(
@@ -222,7 +221,8 @@ def test_fresh_interpreter_matches_decorator_and_finite_differences(work: Path,
         "import grad_model\n"
         f"print(json.dumps({{'loss': grad_model.loss_grad{point!r}, 'energy': grad_model.energy_grad(0.8),\n"
         "                   'names': sorted(n for n in sys.modules if n.startswith(('s2s_ad', 'model')))}))\n",
-        cwd=work)
+        cwd=work,
+    )
     assert isinstance(result, dict)
     assert result["names"] == []  # neither s2s_ad nor the user's module was imported
     model = load_module(work / "model.py")
@@ -247,10 +247,8 @@ def test_value_option_matches_value_and_grad(work: Path, capsys: pytest.CaptureF
     assert tuple(result[1]) == pytest.approx(gradient, rel=1e-12)
 
 
-@pytest.mark.parametrize("wrt, expected_wrt", [("b", "b"), ("1", 1), ("w,b", ("w", "b")), ("b,0", ("b", 0)),
-                                                ("-1", -1)])
-def test_wrt_names_and_indices(work: Path, capsys: pytest.CaptureFixture[str], wrt: str,
-                               expected_wrt: object) -> None:
+@pytest.mark.parametrize("wrt, expected_wrt", [("b", "b"), ("1", 1), ("w,b", ("w", "b")), ("b,0", ("b", 0)), ("-1", -1)])
+def test_wrt_names_and_indices(work: Path, capsys: pytest.CaptureFixture[str], wrt: str, expected_wrt: object) -> None:
     status, _, err = run(capsys, "grad", "model.py:loss", f"--wrt={wrt}", "-o", "g.py")
     assert status == 0, err
     result = fresh_python("import json, g\nprint(json.dumps(g.loss_grad(0.5, 0.25)))", cwd=work)
@@ -283,17 +281,18 @@ def test_never_executes_the_input(work: Path, capsys: pytest.CaptureFixture[str]
     assert not (work / "EXECUTED").exists()
     assert "side_effects" not in sys.modules
     assert (work / "out" / "side_effects_f_grad.py").exists()
-    result = subprocess.run([sys.executable, "-m", "s2s_ad", "check", "side_effects.py"], cwd=work,
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "s2s_ad", "check", "side_effects.py"], cwd=work, capture_output=True, text=True, check=False
+    )
     assert "EXECUTED" not in result.stdout
     assert not (work / "EXECUTED").exists()
-    result = subprocess.run([sys.executable, "-m", "s2s_ad", "grad", "side_effects.py:f"], cwd=work,
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "s2s_ad", "grad", "side_effects.py:f"], cwd=work, capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert "EXECUTED" not in result.stdout
     assert not (work / "EXECUTED").exists()
-    gradient = fresh_python("import json, out.side_effects_f_grad as g\nprint(json.dumps(g.f_grad(2.0)))",
-                            cwd=work)
+    gradient = fresh_python("import json, out.side_effects_f_grad as g\nprint(json.dumps(g.f_grad(2.0)))", cwd=work)
     assert gradient == pytest.approx(2 * 2.0 + 3.0)
 
 
@@ -324,14 +323,12 @@ def test_several_functions_in_one_module(work: Path, capsys: pytest.CaptureFixtu
     status, out, err = run(capsys, "grad", "model.py")
     assert status == 0, err
     tree = ast.parse(out)
-    assert [node.name for node in tree.body if isinstance(node, ast.FunctionDef)] == \
-        ["square_grad", "loss_grad", "energy_grad"]
+    assert [node.name for node in tree.body if isinstance(node, ast.FunctionDef)] == ["square_grad", "loss_grad", "energy_grad"]
     assert out.count("import math") == 1
     assert header_command(out) == ["s2s-ad", "grad", "model.py"]
 
 
-def test_refused_functions_are_reported_and_the_others_written(work: Path,
-                                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_refused_functions_are_reported_and_the_others_written(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, _, err = run(capsys, "grad", "mixed.py", "-o", "mixed_grad.py")
     assert status == 1
     assert "mixed.py:10:1: error: function 'constant' has no parameters to differentiate" in err
@@ -341,8 +338,9 @@ def test_refused_functions_are_reported_and_the_others_written(work: Path,
     source = (work / "mixed_grad.py").read_text()
     tree = ast.parse(source)
     assert [node.name for node in tree.body if isinstance(node, ast.FunctionDef)] == ["good_grad", "also_good_grad"]
-    result = fresh_python("import json, mixed_grad as g\nprint(json.dumps([g.good_grad(2.0, 0.5), "
-                          "g.also_good_grad(1.5)]))", cwd=work)
+    result = fresh_python(
+        "import json, mixed_grad as g\nprint(json.dumps([g.good_grad(2.0, 0.5), g.also_good_grad(1.5)]))", cwd=work
+    )
     assert isinstance(result, list)
     assert tuple(result[0]) == pytest.approx((0.8775825618903728, -2.0 * 0.479425538604203))
     assert result[1] == pytest.approx(3 * 1.5**2)
@@ -426,17 +424,22 @@ def test_async_function_is_refused(work: Path, capsys: pytest.CaptureFixture[str
 
 def test_no_traceback_in_a_subprocess(work: Path) -> None:
     (work / "broken.py").write_text("def f(x:\n")
-    for argv in (["grad", "broken.py"], ["grad", "missing.py"], ["grad", "unresolved.py:scaled"],
-                 ["grad", "model.py:nope"], ["grad", "mixed.py:guarded", "-o", "g.py"]):
-        result = subprocess.run([sys.executable, "-m", "s2s_ad", *argv], cwd=work, capture_output=True, text=True,
-                                check=False)
+    for argv in (
+        ["grad", "broken.py"],
+        ["grad", "missing.py"],
+        ["grad", "unresolved.py:scaled"],
+        ["grad", "model.py:nope"],
+        ["grad", "mixed.py:guarded", "-o", "g.py"],
+    ):
+        result = subprocess.run([sys.executable, "-m", "s2s_ad", *argv], cwd=work, capture_output=True, text=True, check=False)
         assert result.returncode == 1, (argv, result.stderr)
         assert "Traceback" not in result.stderr
         assert "error:" in result.stderr
 
 
-def test_internal_error_is_reported_without_traceback(work: Path, capsys: pytest.CaptureFixture[str],
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_internal_error_is_reported_without_traceback(
+    work: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken(*args: object, **kwargs: object) -> api.Built:
         raise KeyError("oops")
 
@@ -481,12 +484,22 @@ def test_deterministic_output(work: Path, capsys: pytest.CaptureFixture[str]) ->
     outputs = set()
     for seed in ("0", "1", "12345"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        result = subprocess.run([sys.executable, "-m", "s2s_ad", "grad", "model.py", "-o", "once.py"], cwd=work,
-                                env=env, capture_output=True, check=False)
+        result = subprocess.run(
+            [sys.executable, "-m", "s2s_ad", "grad", "model.py", "-o", "once.py"],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            check=False,
+        )
         assert result.returncode == 0
         outputs.add((work / "once.py").read_bytes())
-        result = subprocess.run([sys.executable, "-m", "s2s_ad", "grad", "model.py", "-o", "once.py"], cwd=work,
-                                env=env, capture_output=True, check=False)
+        result = subprocess.run(
+            [sys.executable, "-m", "s2s_ad", "grad", "model.py", "-o", "once.py"],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            check=False,
+        )
     assert outputs == {first}
 
 
@@ -548,9 +561,9 @@ def test_no_temporary_files_after_success(work: Path, capsys: pytest.CaptureFixt
 
 
 @pytest.mark.parametrize("failure", [OSError(28, "No space left on device"), KeyboardInterrupt()])
-def test_interrupted_write_leaves_old_file_and_no_temporary(work: Path, capsys: pytest.CaptureFixture[str],
-                                                            monkeypatch: pytest.MonkeyPatch,
-                                                            failure: BaseException) -> None:
+def test_interrupted_write_leaves_old_file_and_no_temporary(
+    work: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, failure: BaseException
+) -> None:
     assert run(capsys, "grad", "model.py:loss", "-o", "g.py")[0] == 0
     before = (work / "g.py").read_bytes()
 
@@ -591,8 +604,9 @@ def _reading_global(function: ir.Function, value: float, name: str) -> ir.Functi
             return ir.Global(name, ir.FLOAT)
         return operand
 
-    body = tuple(dataclasses.replace(s, args=tuple(swap(a) for a in s.args)) if isinstance(s, ir.Assign) else s
-                 for s in function.body)
+    body = tuple(
+        dataclasses.replace(s, args=tuple(swap(a) for a in s.args)) if isinstance(s, ir.Assign) else s for s in function.body
+    )
     return dataclasses.replace(function, body=body)
 
 
@@ -613,8 +627,7 @@ def scale_as_data(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli, "api", types.SimpleNamespace(build=build))  # the decorator keeps the real one
 
 
-def test_data_import_next_to_input_and_on_sys_path(work: Path, capsys: pytest.CaptureFixture[str],
-                                                   scale_as_data: None) -> None:
+def test_data_import_next_to_input_and_on_sys_path(work: Path, capsys: pytest.CaptureFixture[str], scale_as_data: None) -> None:
     status, out, err = run(capsys, "grad", "model.py:loss", "-o", "g.py")
     assert status == 0, err
     source = (work / "g.py").read_text()
@@ -629,13 +642,11 @@ def test_data_import_next_to_input_and_on_sys_path(work: Path, capsys: pytest.Ca
     # elsewhere, with the input's directory on sys.path
     (work / "elsewhere").mkdir()
     shutil.move(str(work / "g.py"), work / "elsewhere" / "g.py")
-    result = fresh_python("import json, g\nprint(json.dumps(g.loss_grad(0.2, 0.9)))", cwd=work / "elsewhere",
-                          path=work)
+    result = fresh_python("import json, g\nprint(json.dumps(g.loss_grad(0.2, 0.9)))", cwd=work / "elsewhere", path=work)
     assert tuple(result) == pytest.approx(expected, rel=1e-12)  # type: ignore[arg-type]
 
 
-def test_data_import_needs_a_module_name(work: Path, capsys: pytest.CaptureFixture[str],
-                                         scale_as_data: None) -> None:
+def test_data_import_needs_a_module_name(work: Path, capsys: pytest.CaptureFixture[str], scale_as_data: None) -> None:
     shutil.copy(work / "model.py", work / "my-model.py")
     status, out, err = run(capsys, "grad", "my-model.py:loss,energy")
     assert status == 1
@@ -670,8 +681,7 @@ def fake_check(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[object, .
     """A stand-in `s2s_ad.check` whose reports disagree for functions named `energy`."""
     calls: list[tuple[object, ...]] = []
 
-    def check_built(primal: ir.Function, derived: ir.Function, wrt: tuple[str, ...], data: object,
-                    rules: object) -> FakeReport:
+    def check_built(primal: ir.Function, derived: ir.Function, wrt: tuple[str, ...], data: object, rules: object) -> FakeReport:
         calls.append((primal.name, derived.name, wrt, data))
         if primal.name == "square":
             raise s2s_ad.CheckError("SymPy cannot express this", filename="model.py", lineno=11)
@@ -686,8 +696,9 @@ def fake_check(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[object, .
     yield calls
 
 
-def test_grad_check_prints_report_and_writes(work: Path, capsys: pytest.CaptureFixture[str],
-                                             fake_check: list[tuple[object, ...]]) -> None:
+def test_grad_check_prints_report_and_writes(
+    work: Path, capsys: pytest.CaptureFixture[str], fake_check: list[tuple[object, ...]]
+) -> None:
     status, out, err = run(capsys, "grad", "model.py:loss", "--check", "-o", "g.py")
     assert status == 0, err
     assert "cross-check of loss: ok" in err
@@ -696,8 +707,9 @@ def test_grad_check_prints_report_and_writes(work: Path, capsys: pytest.CaptureF
     assert "--check" not in header_command((work / "g.py").read_text())  # it does not change the output
 
 
-def test_grad_check_mismatch_is_not_written(work: Path, capsys: pytest.CaptureFixture[str],
-                                            fake_check: list[tuple[object, ...]]) -> None:
+def test_grad_check_mismatch_is_not_written(
+    work: Path, capsys: pytest.CaptureFixture[str], fake_check: list[tuple[object, ...]]
+) -> None:
     status, out, err = run(capsys, "grad", "model.py:loss,energy", "--check", "-o", "out/")
     assert status == 1
     assert "cross-check of energy: MISMATCH" in err
@@ -705,8 +717,9 @@ def test_grad_check_mismatch_is_not_written(work: Path, capsys: pytest.CaptureFi
     assert [p.name for p in (work / "out").iterdir()] == ["model_loss_grad.py"]
 
 
-def test_grad_check_quiet_shows_only_mismatches(work: Path, capsys: pytest.CaptureFixture[str],
-                                                fake_check: list[tuple[object, ...]]) -> None:
+def test_grad_check_quiet_shows_only_mismatches(
+    work: Path, capsys: pytest.CaptureFixture[str], fake_check: list[tuple[object, ...]]
+) -> None:
     status, out, err = run(capsys, "grad", "model.py:loss,energy", "--check", "-q")
     assert status == 1
     assert "cross-check of loss" not in err
@@ -714,8 +727,7 @@ def test_grad_check_quiet_shows_only_mismatches(work: Path, capsys: pytest.Captu
     assert "def loss_grad(" in out and "def energy_grad(" not in out
 
 
-def test_check_command(work: Path, capsys: pytest.CaptureFixture[str],
-                       fake_check: list[tuple[object, ...]]) -> None:
+def test_check_command(work: Path, capsys: pytest.CaptureFixture[str], fake_check: list[tuple[object, ...]]) -> None:
     status, out, err = run(capsys, "check", "model.py:loss")
     assert status == 0, err
     assert out.strip() == "cross-check of loss: ok"
@@ -729,8 +741,7 @@ def test_check_command(work: Path, capsys: pytest.CaptureFixture[str],
     assert "cross-check of good: ok" in out
 
 
-def test_check_that_cannot_be_done(work: Path, capsys: pytest.CaptureFixture[str],
-                                   fake_check: list[tuple[object, ...]]) -> None:
+def test_check_that_cannot_be_done(work: Path, capsys: pytest.CaptureFixture[str], fake_check: list[tuple[object, ...]]) -> None:
     (work / "t.py").write_text("import math\n\n\ndef tanh_sq(x):\n    return math.tanh(x) ** 2\n")
     status, out, err = run(capsys, "grad", "model.py:square,loss", "--check", "-o", "g.py")
     assert status == 1
@@ -744,8 +755,9 @@ def test_check_that_cannot_be_done(work: Path, capsys: pytest.CaptureFixture[str
 
 
 @pytest.mark.parametrize("argv", [["grad", "model.py:loss", "--check", "-o", "g.py"], ["check", "model.py:loss"]])
-def test_check_module_missing(work: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-                              argv: list[str]) -> None:
+def test_check_module_missing(
+    work: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, argv: list[str]
+) -> None:
     monkeypatch.setitem(sys.modules, "s2s_ad.check", None)  # makes `import s2s_ad.check` fail
     status, out, err = run(capsys, *argv)
     assert status == 2
@@ -782,8 +794,9 @@ def test_refuses_an_output_that_would_import_itself(work: Path, capsys: pytest.C
     assert not (work / "math.py").exists()
 
 
-def test_refuses_an_output_named_like_the_data_module(work: Path, capsys: pytest.CaptureFixture[str],
-                                                      scale_as_data: None) -> None:
+def test_refuses_an_output_named_like_the_data_module(
+    work: Path, capsys: pytest.CaptureFixture[str], scale_as_data: None
+) -> None:
     (work / "out").mkdir()
     status, _, err = run(capsys, "grad", "model.py:loss", "-o", "out/model.py")
     assert status == 1
@@ -791,8 +804,7 @@ def test_refuses_an_output_named_like_the_data_module(work: Path, capsys: pytest
     assert not (work / "out" / "model.py").exists()
 
 
-def test_combined_module_imports_data_once(work: Path, capsys: pytest.CaptureFixture[str],
-                                           scale_as_data: None) -> None:
+def test_combined_module_imports_data_once(work: Path, capsys: pytest.CaptureFixture[str], scale_as_data: None) -> None:
     status, out, err = run(capsys, "grad", "model.py:loss,square,energy")
     assert status == 0, err
     assert out.count("from model import SCALE\n") == 1
@@ -800,8 +812,9 @@ def test_combined_module_imports_data_once(work: Path, capsys: pytest.CaptureFix
     assert out.index("import math") < out.index("from model import SCALE") < out.index("def loss_grad(")
 
 
-def test_closed_standard_output_is_not_a_traceback(work: Path, monkeypatch: pytest.MonkeyPatch,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_closed_standard_output_is_not_a_traceback(
+    work: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     class ClosedPipe:
         def write(self, text: str) -> int:
             raise BrokenPipeError(32, "Broken pipe")
@@ -830,7 +843,8 @@ def test_help_says_how_to_get_the_hessian(capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_forward_option_writes_jvp_that_agrees_with_jvp_and_finite_differences(
-        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     status, _, err = run(capsys, "grad", "model.py:loss,energy", "--forward", "-o", "fwd.py")
     assert status == 0, err
     source = (work / "fwd.py").read_text()
@@ -844,7 +858,8 @@ def test_forward_option_writes_jvp_that_agrees_with_jvp_and_finite_differences(
         "import fwd\n"
         f"print(json.dumps({{'loss': fwd.loss_jvp({point!r}, {direction!r}), 'energy': fwd.energy_jvp((0.8,), (1.0,)),\n"
         "                   'names': sorted(n for n in sys.modules if n.startswith(('s2s_ad', 'model')))}))\n",
-        cwd=work)
+        cwd=work,
+    )
     assert isinstance(result, dict)
     assert result["names"] == []
     model = load_module(work / "model.py")
@@ -858,7 +873,8 @@ def test_forward_option_writes_jvp_that_agrees_with_jvp_and_finite_differences(
 
 
 def test_hessian_option_writes_hvp_that_agrees_with_hessian_and_finite_differences(
-        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     status, _, err = run(capsys, "grad", "model.py:loss", "--hessian", "-o", "hvp.py")
     assert status == 0, err
     source = (work / "hvp.py").read_text()
@@ -871,7 +887,8 @@ def test_hessian_option_writes_hvp_that_agrees_with_hessian_and_finite_differenc
         "import json, hvp\n"
         f"columns = [hvp.loss_hvp({point!r}, e)[1] for e in ((1.0, 0.0), (0.0, 1.0))]\n"
         f"print(json.dumps({{'columns': columns, 'gradient': hvp.loss_hvp({point!r}, (0.0, 0.0))[0]}}))\n",
-        cwd=work)
+        cwd=work,
+    )
     assert isinstance(result, dict)
     model = load_module(work / "model.py")
     rows = s2s_ad.hessian(model.loss)(*point)
@@ -886,8 +903,9 @@ def test_hessian_option_writes_hvp_that_agrees_with_hessian_and_finite_differenc
 
 
 @pytest.mark.parametrize("option, suffix", [("--forward", "jvp"), ("--hessian", "hvp")])
-def test_forward_and_hessian_headers_regenerate_the_same_bytes(work: Path, capsys: pytest.CaptureFixture[str],
-                                                               option: str, suffix: str) -> None:
+def test_forward_and_hessian_headers_regenerate_the_same_bytes(
+    work: Path, capsys: pytest.CaptureFixture[str], option: str, suffix: str
+) -> None:
     assert run(capsys, "grad", "model.py:loss", "--wrt", "w", option, "-o", "out.py")[0] == 0
     first = (work / "out.py").read_bytes()
     command = header_command(first.decode())
@@ -900,8 +918,7 @@ def test_forward_and_hessian_headers_regenerate_the_same_bytes(work: Path, capsy
 
 
 @pytest.mark.parametrize("option, suffix", [("--forward", "jvp"), ("--hessian", "hvp")])
-def test_forward_and_hessian_directory_output(work: Path, capsys: pytest.CaptureFixture[str], option: str,
-                                              suffix: str) -> None:
+def test_forward_and_hessian_directory_output(work: Path, capsys: pytest.CaptureFixture[str], option: str, suffix: str) -> None:
     status, _, err = run(capsys, "grad", "model.py:loss,energy", option, "-o", "build/")
     assert status == 0, err
     written = sorted(p.name for p in (work / "build").iterdir())
@@ -918,8 +935,7 @@ def test_forward_and_hessian_directory_output(work: Path, capsys: pytest.Capture
         assert got[1][0] == pytest.approx(s2s_ad.hessian(model.energy)(0.8)[0][0], rel=1e-12)
 
 
-def test_hessian_option_refuses_a_function_without_scalar_output(work: Path,
-                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_hessian_option_refuses_a_function_without_scalar_output(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (work / "pair.py").write_text("def pair(x, y):\n    return x * y, x + y\n")
     status, out, err = run(capsys, "grad", "pair.py:pair", "--hessian")
     assert status == 1
@@ -944,7 +960,9 @@ def test_hessian_option_through_loops_with_list_parameters(work: Path, capsys: p
     result = fresh_python(
         "import json, lr_hvp\n"
         f"print(json.dumps(lr_hvp.bce_loss_hvp(({w!r}, {b!r}, {model.DATA_X!r}, {model.DATA_Y!r}), "
-        f"({w_dot!r}, {b_dot!r}))))\n", cwd=work)
+        f"({w_dot!r}, {b_dot!r}))))\n",
+        cwd=work,
+    )
     assert isinstance(result, list)
     gradient = s2s_ad.grad(model.bce_loss, wrt=("w", "b"))
     h = 1e-5
@@ -952,5 +970,6 @@ def test_hessian_option_through_loops_with_list_parameters(work: Path, capsys: p
     down = gradient([w[0] - h * w_dot[0], w[1] - h * w_dot[1]], b - h * b_dot, model.DATA_X, model.DATA_Y)
     numeric = [(u - d) / (2 * h) for u, d in zip([*up[0], up[1]], [*down[0], down[1]])]
     assert [*result[1][0], result[1][1]] == pytest.approx(numeric, rel=1e-6)
-    assert [*result[0][0], result[0][1]] == pytest.approx([*gradient(w, b, model.DATA_X, model.DATA_Y)[0],
-                                                           gradient(w, b, model.DATA_X, model.DATA_Y)[1]], rel=1e-12)
+    assert [*result[0][0], result[0][1]] == pytest.approx(
+        [*gradient(w, b, model.DATA_X, model.DATA_Y)[0], gradient(w, b, model.DATA_X, model.DATA_Y)[1]], rel=1e-12
+    )

@@ -99,8 +99,7 @@ def test_written_module_runs_alone_and_agrees_with_finite_differences(stem: str,
         "assert 's2s_ad' not in sys.modules\n"
         "print(json.dumps(gradient if isinstance(gradient, tuple) else [gradient]))\n"
     )
-    result = subprocess.run([sys.executable, "-c", program, json.dumps(point)], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run([sys.executable, "-c", program, json.dumps(point)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     gradient = json.loads(result.stdout)
     expected = finite_differences(function, point)

@@ -170,8 +170,7 @@ def test_zero_trip_loop() -> None:
         return y
 
     assert grad(maybe, wrt="x")(1.5, 0) == pytest.approx(3.0)
-    assert grad(maybe, wrt="x")(1.5, 3) == pytest.approx(
-        numeric_gradient(lambda v: maybe(v, 3), (1.5,))[0], rel=1e-6)
+    assert grad(maybe, wrt="x")(1.5, 3) == pytest.approx(numeric_gradient(lambda v: maybe(v, 3), (1.5,))[0], rel=1e-6)
 
 
 def test_loop_over_a_list_directly() -> None:
@@ -292,8 +291,9 @@ def test_continue() -> None:
     assert_gradient(with_continue, [0.5, -1.0, 2.0, -0.3, 1.7])
 
 
-RETURN_IN_LOOP_BUG = ("core bug: any `return` inside a loop body makes lower.block/guarded recurse forever "
-                      "(RecursionError instead of a gradient)")
+RETURN_IN_LOOP_BUG = (
+    "core bug: any `return` inside a loop body makes lower.block/guarded recurse forever (RecursionError instead of a gradient)"
+)
 
 
 def test_return_from_inside_a_loop_minimal() -> None:
@@ -345,8 +345,6 @@ def test_branch_inside_nested_loops_with_carried_values() -> None:
         return out * out
 
     assert_gradient(relu_net, [[0.5, -1.0], [1.5, 0.3], [-0.4, 0.7]], [0.9, 0.4])
-
-
 
 
 # -- more programs mixing the constructs ----------------------------------------------------

@@ -240,13 +240,14 @@ def test_refusal(function: Callable[..., object], cls: type[S2SError], at: str, 
 
 
 @pytest.mark.parametrize("function, cls, at, words", REFUSALS, ids=[r[0].__name__ for r in REFUSALS])
-def test_refusal_is_printed_like_a_compiler_message(function: Callable[..., object], cls: type[S2SError], at: str,
-                                                    words: str) -> None:
+def test_refusal_is_printed_like_a_compiler_message(
+    function: Callable[..., object], cls: type[S2SError], at: str, words: str
+) -> None:
     error = refusal(function, cls)
     lineno = line_of(function, at)
     lines = str(error).splitlines()
     assert re.fullmatch(rf"{re.escape(__file__)}:{lineno}:\d+: error: .+", lines[0])
-    column = int(lines[0][len(__file__):].split(":")[2])
+    column = int(lines[0][len(__file__) :].split(":")[2])
     assert column == error.col_offset + 1  # type: ignore[operator]
     source_line = inspect.getsourcelines(function)[0][lineno - inspect.getsourcelines(function)[1]]
     assert lines[1].strip() == source_line.strip()
@@ -254,7 +255,7 @@ def test_refusal_is_printed_like_a_compiler_message(function: Callable[..., obje
     assert re.fullmatch(r" *\^~*", caret)
     # The caret sits under the column the message names (the source line is indented by 4).
     assert caret.index("^") - 4 == error.col_offset
-    assert lines[1][caret.index("^"):].startswith(source_line.expandtabs(4)[error.col_offset:].rstrip()[:1])
+    assert lines[1][caret.index("^") :].startswith(source_line.expandtabs(4)[error.col_offset :].rstrip()[:1])
     if error.hint:
         assert lines[3] == f"hint: {error.hint}"
         assert len(lines) == 4
@@ -332,14 +333,16 @@ def test_function_made_with_exec_has_no_source() -> None:
 
 def test_function_typed_on_standard_input_has_no_source() -> None:
     """`python -` reading a script from a pipe, like a session at the prompt: no file to read."""
-    script = ("import s2s_ad\n"
-              "def typed(x):\n"
-              "    return x * 2\n"
-              "try:\n"
-              "    s2s_ad.grad(typed)\n"
-              "except s2s_ad.SourceError as error:\n"
-              "    print(error.lineno)\n"
-              "    print(error)\n")
+    script = (
+        "import s2s_ad\n"
+        "def typed(x):\n"
+        "    return x * 2\n"
+        "try:\n"
+        "    s2s_ad.grad(typed)\n"
+        "except s2s_ad.SourceError as error:\n"
+        "    print(error.lineno)\n"
+        "    print(error)\n"
+    )
     result = subprocess.run([sys.executable, "-"], input=script, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -470,12 +473,16 @@ def uses_conditional_expression(x: float) -> float:
     return x * x if x > 0 else -x
 
 
-@pytest.mark.parametrize("function, points", [
-    (uses_if, ((1.5,), (-0.7,))),
-    (uses_for, ((1.5,), (-0.7,))),
-    (uses_while, ((1.5,), (3.3,))),
-    (uses_conditional_expression, ((1.5,), (-0.7,))),
-], ids=["if", "for", "while", "conditional-expression"])
+@pytest.mark.parametrize(
+    "function, points",
+    [
+        (uses_if, ((1.5,), (-0.7,))),
+        (uses_for, ((1.5,), (-0.7,))),
+        (uses_while, ((1.5,), (3.3,))),
+        (uses_conditional_expression, ((1.5,), (-0.7,))),
+    ],
+    ids=["if", "for", "while", "conditional-expression"],
+)
 def test_control_flow_is_differentiated(function: Callable[..., float], points: tuple[tuple[float, ...], ...]) -> None:
     """No refusal any more: a gradient that matches finite differences on both sides of each branch."""
     derivative = grad(function)
@@ -494,4 +501,4 @@ def test_caret_is_aligned_under_tab_indented_source(tmp_path: Path) -> None:
     error = refusal(namespace["tabbed"], UnsupportedError)  # type: ignore[arg-type]
     assert error.lineno == 2
     _, source, caret = str(error).splitlines()[:3]
-    assert source[caret.index("^"):].startswith("x.real")
+    assert source[caret.index("^") :].startswith("x.real")

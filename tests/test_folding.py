@@ -45,8 +45,7 @@ from s2s_ad.api import packing
 from s2s_ad.rules import RULES
 
 inf, nan = math.inf, math.nan
-EDGES: tuple[float, ...] = (0.0, -0.0, 1.0, -1.0, 2.5, -0.75, 3.0, 1e-300, 1e308, -1e308, 5e-324, -5e-324,
-                            inf, -inf, nan)
+EDGES: tuple[float, ...] = (0.0, -0.0, 1.0, -1.0, 2.5, -0.75, 3.0, 1e-300, 1e308, -1e308, 5e-324, -5e-324, inf, -inf, nan)
 INTS: tuple[int, ...] = (0, 1, 3)
 LISTS: tuple[list[float], ...] = ([], [0.5], [-0.0, 3.0, -2.5], [inf, 1e308, -5e-324])
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,8 +84,10 @@ def assert_fold_changes_nothing(function: ir.Function, points: Iterable[Sequence
     raised = 0
     for point in program_points(function, limit=2000) if points is None else points:
         expected, got = outcome(unfolded, point), outcome(folded, point)
-        assert got == expected, (f"{function.name}{tuple(point)}: folded {got}, unfolded {expected}\n"
-                                 f"{source(function)}\n{source(function, fold=False)}")
+        assert got == expected, (
+            f"{function.name}{tuple(point)}: folded {got}, unfolded {expected}\n"
+            f"{source(function)}\n{source(function, fold=False)}"
+        )
         raised += expected[0] == "raises"
     return raised
 
@@ -128,7 +129,7 @@ def sigmoid(z):
 
 
 def straight_line(x, y):
-    return 3.0 * x ** 3 - 2.0 * x * y + y ** 2 / (1.0 + x * x) - (x - (y - 2.0)) / (x - -y)
+    return 3.0 * x**3 - 2.0 * x * y + y**2 / (1.0 + x * x) - (x - (y - 2.0)) / (x - -y)
 
 
 def transcendental(x, y):
@@ -141,7 +142,7 @@ def domain_errors(x, y):
 
 
 def powers(x, y):
-    return x ** y + (-2.0) ** x + y ** -0.5 + math.pow(x, 3.0) - (x * y) ** (x - y) + 2.0 ** -x
+    return x**y + (-2.0) ** x + y**-0.5 + math.pow(x, 3.0) - (x * y) ** (x - y) + 2.0**-x
 
 
 def branches(x, y):
@@ -272,9 +273,26 @@ def loop_carried_reads(x, y, n):
 
 
 PROGRAMS: tuple[Callable[..., Any], ...] = (
-    straight_line, transcendental, domain_errors, powers, branches, conditions, choices, accumulations, loop_series,
-    nested_loops, while_newton, while_halving, dot_loss, list_reductions, appending, helpers, matrix, reassigned,
-    loop_carried_reads)
+    straight_line,
+    transcendental,
+    domain_errors,
+    powers,
+    branches,
+    conditions,
+    choices,
+    accumulations,
+    loop_series,
+    nested_loops,
+    while_newton,
+    while_halving,
+    dot_loss,
+    list_reductions,
+    appending,
+    helpers,
+    matrix,
+    reassigned,
+    loop_carried_reads,
+)
 PROGRAM_IDS = [p.__name__ for p in PROGRAMS]
 MATRICES: tuple[list[list[float]], ...] = ([], [[0.5, -1.0]], [[1.0, -0.0], [inf, 2.0]])
 
@@ -345,20 +363,105 @@ KINDS: dict[str, Callable[[Callable[..., Any]], ir.Function]] = {
 
 # -- random IR programs -------------------------------------------------------------------------------------------
 
-FLOAT_UNARY = ("neg", "copy", "abs", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh",
-               "acosh", "atanh", "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "fabs", "erf", "erfc",
-               "degrees", "radians", "sign", "float")
-FLOAT_BINARY = ("add", "sub", "mul", "div", "pow", "floordiv", "mod", "atan2", "logb", "hypot", "fpow", "fpow_builtin",
-                "max", "min", "step", "xlogy", "add", "sub", "mul", "div", "pow")
+FLOAT_UNARY = (
+    "neg",
+    "copy",
+    "abs",
+    "sin",
+    "cos",
+    "tan",
+    "asin",
+    "acos",
+    "atan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "asinh",
+    "acosh",
+    "atanh",
+    "exp",
+    "expm1",
+    "log",
+    "log1p",
+    "log2",
+    "log10",
+    "sqrt",
+    "fabs",
+    "erf",
+    "erfc",
+    "degrees",
+    "radians",
+    "sign",
+    "float",
+)
+FLOAT_BINARY = (
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "pow",
+    "floordiv",
+    "mod",
+    "atan2",
+    "logb",
+    "hypot",
+    "fpow",
+    "fpow_builtin",
+    "max",
+    "min",
+    "step",
+    "xlogy",
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "pow",
+)
 FLOAT_TERNARY = ("gate", "gate_else")
 TO_INT = ("floor", "ceil", "trunc", "int", "round")
 COMPARISONS = ("lt", "le", "gt", "ge", "eq", "ne")
-FLOAT_CONSTANTS = (0.0, -0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5, 3, -1, inf, -inf, nan, math.pi, math.e, math.tau, 1e308,
-                   -5e-324, True)
+FLOAT_CONSTANTS = (
+    0.0,
+    -0.0,
+    1.0,
+    -1.0,
+    2.0,
+    -2.0,
+    0.5,
+    -0.5,
+    3,
+    -1,
+    inf,
+    -inf,
+    nan,
+    math.pi,
+    math.e,
+    math.tau,
+    1e308,
+    -5e-324,
+    True,
+)
 LIST = ir.ListOf(ir.FLOAT)
-OPS_IN_RANDOM_PROGRAMS = frozenset((*FLOAT_UNARY, *FLOAT_BINARY, *FLOAT_TERNARY, "gate_sign", *TO_INT, *COMPARISONS,
-                                    "not", "and", "or", "index", "len", "sum", "list_max", "list_min", "repeat",
-                                    "index_of"))
+OPS_IN_RANDOM_PROGRAMS = frozenset(
+    (
+        *FLOAT_UNARY,
+        *FLOAT_BINARY,
+        *FLOAT_TERNARY,
+        "gate_sign",
+        *TO_INT,
+        *COMPARISONS,
+        "not",
+        "and",
+        "or",
+        "index",
+        "len",
+        "sum",
+        "list_max",
+        "list_min",
+        "repeat",
+        "index_of",
+    )
+)
 
 
 class RandomProgram:
@@ -384,11 +487,9 @@ class RandomProgram:
             pops.append(ir.Pop((target,), (ir.FLOAT,), LOC))
             self.pool[ir.FLOAT].append(target)
         floats = self.pool[ir.FLOAT]
-        returned = list(dict.fromkeys([*floats[-3:], self.rng.choice(floats), *self.pool[ir.INT][-1:],
-                                       *self.pool[ir.BOOL][-1:]]))
+        returned = list(dict.fromkeys([*floats[-3:], self.rng.choice(floats), *self.pool[ir.INT][-1:], *self.pool[ir.BOOL][-1:]]))
         result = tuple(ir.Var(name) for name in returned)
-        self.function = ir.Function(f"random_{seed}", tuple(ir.Param(n, t) for n, t in self.params),
-                                    (*body, *pops), result, LOC)
+        self.function = ir.Function(f"random_{seed}", tuple(ir.Param(n, t) for n, t in self.params), (*body, *pops), result, LOC)
 
     def fresh(self, temporary: bool, prefix: str = "v") -> str:
         self.count += 1
@@ -418,9 +519,10 @@ class RandomProgram:
 
     def statement(self, out: list[ir.Stmt], depth: int) -> None:
         rng = self.rng
-        kind = rng.choices(("unary", "binary", "ternary", "int", "compare", "logic", "list", "effect", "push", "if",
-                            "loop", "tree"), weights=(20, 24, 3, 4, 6, 4, 6, 3, 2, 4 if depth < 2 else 0,
-                                                      3 if depth < 1 else 0, 16))[0]
+        kind = rng.choices(
+            ("unary", "binary", "ternary", "int", "compare", "logic", "list", "effect", "push", "if", "loop", "tree"),
+            weights=(20, 24, 3, 4, 6, 4, 6, 3, 2, 4 if depth < 2 else 0, 3 if depth < 1 else 0, 16),
+        )[0]
         floats = lambda k: [self.pick(ir.FLOAT) for _ in range(k)]  # noqa: E731
         if kind == "unary":
             self.assign(out, rng.choice(FLOAT_UNARY), floats(1), ir.FLOAT)
@@ -474,8 +576,26 @@ class RandomProgram:
         rng = self.rng
         if depth == 0:
             return self.pick(ir.FLOAT)
-        op = rng.choice(("copy", "neg", "not", "lt", "sub", "div", "pow", "mul", "add", "mod", *FLOAT_UNARY[3:9],
-                         *FLOAT_BINARY, "gate", "gate_sign", "max", "index"))
+        op = rng.choice(
+            (
+                "copy",
+                "neg",
+                "not",
+                "lt",
+                "sub",
+                "div",
+                "pow",
+                "mul",
+                "add",
+                "mod",
+                *FLOAT_UNARY[3:9],
+                *FLOAT_BINARY,
+                "gate",
+                "gate_sign",
+                "max",
+                "index",
+            )
+        )
         if op == "index":
             items = self.pick(LIST, constants=False)
             position = self.fresh(True)
@@ -524,8 +644,7 @@ class RandomProgram:
     def branch(self, out: list[ir.Stmt], depth: int) -> None:
         rng = self.rng
         if rng.random() < 0.6 or not self.pool[ir.BOOL]:
-            cond = ir.Var(self.assign(out, rng.choice(COMPARISONS), [self.pick(ir.FLOAT), self.pick(ir.FLOAT)],
-                                      ir.BOOL))
+            cond = ir.Var(self.assign(out, rng.choice(COMPARISONS), [self.pick(ir.FLOAT), self.pick(ir.FLOAT)], ir.BOOL))
         else:
             cond = self.pick(ir.BOOL)
         empty = rng.random() < 0.3  # `z = a if c else b`
@@ -550,8 +669,7 @@ class RandomProgram:
             update = ir.Var(inside[ir.FLOAT][-1])
             carry = ir.Carry(header, ir.FLOAT, init, update, result)
             bound = ir.Var(rng.choice(self.small))
-            out.append(ir.For(index, ir.Const(0), bound, ir.Const(1), (carry,), body, None, LOC,
-                              reverse=rng.random() < 0.3))
+            out.append(ir.For(index, ir.Const(0), bound, ir.Const(1), (carry,), body, None, LOC, reverse=rng.random() < 0.3))
         else:
             k, k_next, k_result = self.fresh(False, "k"), self.fresh(False, "k"), self.fresh(False, "k")
             test_out: list[ir.Stmt] = []
@@ -567,8 +685,10 @@ class RandomProgram:
             body, inside = self.scoped(rng.randint(1, 4), depth + 1, {ir.FLOAT: [header], ir.INT: [k]})
             body = (*body, ir.Assign(k_next, "add", (ir.Var(k), ir.Const(1)), ir.INT, LOC))
             update = ir.Var(inside[ir.FLOAT][-1])
-            carried = (ir.Carry(header, ir.FLOAT, init, update, result),
-                       ir.Carry(k, ir.INT, ir.Const(0), ir.Var(k_next), k_result))
+            carried = (
+                ir.Carry(header, ir.FLOAT, init, update, result),
+                ir.Carry(k, ir.INT, ir.Const(0), ir.Var(k_next), k_result),
+            )
             out.append(ir.While(carried, tuple(test_out), cond, body, None, LOC))
         self.pool[ir.FLOAT].append(result)
 
@@ -596,8 +716,10 @@ def test_packed_jvps_fold_bit_for_bit(program: Callable[..., Any]) -> None:
     function = jvp_ir(program)
     wrt = float_params(primal_ir(program))
     packed = packing(function, wrt)
-    folded, unfolded = (codegen.compile_generated(codegen.generate(function, RULES, packed=packed, fold=fold), {},
-                                                  label=f"packed fold={fold}") for fold in (True, False))
+    folded, unfolded = (
+        codegen.compile_generated(codegen.generate(function, RULES, packed=packed, fold=fold), {}, label=f"packed fold={fold}")
+        for fold in (True, False)
+    )
     count = len(function.params) - len(wrt)
     for point in program_points(function, limit=300):
         packed_point = (tuple(point[:count]), tuple(point[count:]))
@@ -617,9 +739,16 @@ def test_the_edge_points_reach_the_raising_paths() -> None:
 
 
 SMOOTH: dict[Callable[..., Any], tuple[object, ...]] = {
-    straight_line: (0.7, -1.3), transcendental: (0.4, 1.1), branches: (0.9, 0.2), choices: (0.3, -0.8, 1.7),
-    accumulations: (0.6, -0.9), loop_series: (0.4, 4), nested_loops: (0.3, 0.8, 3), while_halving: (3.0, 0.5),
-    dot_loss: ([0.5, -0.2, 1.5], [1.0, 2.0, -0.5], 0.3), helpers: (0.4, -0.6),
+    straight_line: (0.7, -1.3),
+    transcendental: (0.4, 1.1),
+    branches: (0.9, 0.2),
+    choices: (0.3, -0.8, 1.7),
+    accumulations: (0.6, -0.9),
+    loop_series: (0.4, 4),
+    nested_loops: (0.3, 0.8, 3),
+    while_halving: (3.0, 0.5),
+    dot_loss: ([0.5, -0.2, 1.5], [1.0, 2.0, -0.5], 0.3),
+    helpers: (0.4, -0.6),
 }
 
 
@@ -637,8 +766,14 @@ def test_folded_gradients_match_finite_differences(program: Callable[..., Any]) 
 def copy_folds_a_wider_expression(function: ir.Function) -> bool:
     """Whether a folded `copy` copies a folded expression or a constant that is not a plain number (-2.0, math.inf)."""
     folded = codegen._folded(function, RULES)
-    return any(s.op == "copy" and ((isinstance(s.args[0], ir.Var) and s.args[0].name in folded) or (
-        isinstance(s.args[0], ir.Const) and not codegen._plain(s.args[0].value))) for s in folded.values())
+    return any(
+        s.op == "copy"
+        and (
+            (isinstance(s.args[0], ir.Var) and s.args[0].name in folded)
+            or (isinstance(s.args[0], ir.Const) and not codegen._plain(s.args[0].value))
+        )
+        for s in folded.values()
+    )
 
 
 def random_programs(seeds: Iterable[int], copying: bool | None = None) -> Iterable[ir.Function]:
@@ -686,9 +821,21 @@ LAZY = frozenset({"and", "or", "sign", "step", "gate", "gate_else", "gate_sign",
 NOT_FOLDED = frozenset({"list", "zeros_like", "pop"})  # never printed inside another expression
 # Constants that print as more than a number, as generated code spells them.
 CONSTANTS: tuple[tuple[float | int | bool, str], ...] = (
-    (-0.0, "-0.0"), (-2.0, "-2.0"), (-1, "-1"), (0.5, "0.5"), (True, "True"), (1e308, "1e+308"), (-5e-324, "-5e-324"),
-    (inf, "math.inf"), (-inf, "-math.inf"), (nan, "math.nan"), (math.pi, "math.pi"), (-math.pi, "-3.141592653589793"),
-    (math.e, "math.e"), (math.tau, "math.tau"))
+    (-0.0, "-0.0"),
+    (-2.0, "-2.0"),
+    (-1, "-1"),
+    (0.5, "0.5"),
+    (True, "True"),
+    (1e308, "1e+308"),
+    (-5e-324, "-5e-324"),
+    (inf, "math.inf"),
+    (-inf, "-math.inf"),
+    (nan, "math.nan"),
+    (math.pi, "math.pi"),
+    (-math.pi, "-3.141592653589793"),
+    (math.e, "math.e"),
+    (math.tau, "math.tau"),
+)
 PARAMS = ("a", "b", "c", "d", "e", "f")  # the inner expression reads a, b, c; the other holes of the outer d, e, f
 
 
@@ -747,7 +894,7 @@ def inner_shapes(copies: bool = False) -> list[Shape]:
     Each is (label, statements computing it, the operand, its intended tree for a math module name)."""
     shapes: list[Shape] = []
     for op in PRINTED_RULES:
-        params = PARAMS[:RULES[op].arity]
+        params = PARAMS[: RULES[op].arity]
 
         def tree(m: str, op: str = op, params: Sequence[str] = params) -> str:
             return intended(op, [name(p) for p in params], m)
@@ -759,9 +906,16 @@ def inner_shapes(copies: bool = False) -> list[Shape]:
         shapes.append((op, [statement], ir.Var("_t1"), tree))
         if op in ("add", "pow", "lt", "not", "and", "max", "neg", "index", "sin", "repeat"):
             for outer in ("neg", "not"):
-                shapes.append((f"{outer}({op})", [statement, let("_t2", outer, "_t1")], ir.Var("_t2"),
-                               lambda m, outer=outer, tree=tree: intended(outer, [tree(m)], m)))
+                shapes.append(
+                    (
+                        f"{outer}({op})",
+                        [statement, let("_t2", outer, "_t1")],
+                        ir.Var("_t2"),
+                        lambda m, outer=outer, tree=tree: intended(outer, [tree(m)], m),
+                    )
+                )
     for value, spelling in CONSTANTS:
+
         def constant(m: str, spelling: str = spelling) -> str:
             return dumped(spelling, m)
 
@@ -787,8 +941,10 @@ def check_parentheses(outer: str, shapes: Sequence[Shape], math_name: str = "mat
         printed = 0  # assignments the folded code prints
         for k, (_, statements, inner, tree) in enumerate(shapes):
             names = {s.target: ir.Var(f"_t{100 * k + i}") for i, s in enumerate(statements)}
-            chain = [ir.Assign(names[s.target].name, s.op, tuple(ir.substitute(a, {**names, **rename}) for a in s.args),
-                               s.type, LOC) for s in statements]
+            chain = [
+                ir.Assign(names[s.target].name, s.op, tuple(ir.substitute(a, {**names, **rename}) for a in s.args), s.type, LOC)
+                for s in statements
+            ]
             args = [ir.substitute(inner, names) if j == position else ir.Var(PARAMS[3 + j]) for j in range(arity)]
             body += [*chain, ir.Assign(f"r{k}", outer, tuple(args), ir.FLOAT, LOC)]
             leaf = substituted(tree(math_name), {"a": name("math")} if rename else {})
@@ -816,8 +972,11 @@ def test_parentheses_of_every_spelling_in_every_hole(outer: str) -> None:
 @pytest.mark.parametrize("outer", PRINTED_RULES)
 def test_parentheses_with_the_math_module_renamed(outer: str) -> None:
     """A parameter called `math` hides the module: generated code imports it as `_math`, in folded spellings too."""
-    shapes = [s for s in SHAPES if s[0] in ("sin", "logb", "add", "pow", "not", "math.inf", "-math.inf", "math.nan",
-                                            "math.pi", "-0.0", "neg(sin)")]
+    shapes = [
+        s
+        for s in SHAPES
+        if s[0] in ("sin", "logb", "add", "pow", "not", "math.inf", "-math.inf", "math.nan", "math.pi", "-0.0", "neg(sin)")
+    ]
     assert len(shapes) == 11
     check_parentheses(outer, shapes, math_name="_math")
 
@@ -826,11 +985,14 @@ def test_parentheses_with_the_math_module_renamed(outer: str) -> None:
 def test_every_spelling_folds_into_a_return_tuple(outer: str) -> None:
     """The outer expressions themselves fold into `return ..., ...` (with a low-binding operand inside)."""
     arity = RULES[outer].arity
-    body = [let("_t1", "or", "a", "b"), ir.Assign("_t2", outer, (ir.Var("_t1"), *map(ir.Var, PARAMS[3:2 + arity])),
-                                                  ir.FLOAT, LOC),
-            let("_t3", "neg", -0.0), let("_t4", "sub", "c", "_t3")]
+    body = [
+        let("_t1", "or", "a", "b"),
+        ir.Assign("_t2", outer, (ir.Var("_t1"), *map(ir.Var, PARAMS[3 : 2 + arity])), ir.FLOAT, LOC),
+        let("_t3", "neg", -0.0),
+        let("_t4", "sub", "c", "_t3"),
+    ]
     function = hand(body, ("_t2", "_t4"), **{p: ir.FLOAT for p in PARAMS})
-    first = intended(outer, [intended("or", [name("a"), name("b")]), *(name(p) for p in PARAMS[3:2 + arity])])
+    first = intended(outer, [intended("or", [name("a"), name("b")]), *(name(p) for p in PARAMS[3 : 2 + arity])])
     second = intended("sub", [name("c"), intended("neg", [dumped("-0.0")])])
     for fold in (True, False):
         text = source(function, fold)
@@ -854,10 +1016,23 @@ def test_parentheses_of_a_folded_copy(outer: str) -> None:
 
 
 def test_a_folded_copy_keeps_its_value() -> None:
-    function = hand([let("_t1", "add", "a", "b"), let("_t2", "copy", "_t1"), let("_t3", "mul", "_t2", "c"),
-                     let("_t4", "copy", -2.0), let("_t5", "pow", "_t4", "c"), let("_t6", "lt", "a", "b"),
-                     let("_t7", "not", "_t6"), let("_t8", "copy", "_t7"), let("_t9", "neg", "_t8")],
-                    ("_t3", "_t5", "_t9"), a=ir.FLOAT, b=ir.FLOAT, c=ir.FLOAT)
+    function = hand(
+        [
+            let("_t1", "add", "a", "b"),
+            let("_t2", "copy", "_t1"),
+            let("_t3", "mul", "_t2", "c"),
+            let("_t4", "copy", -2.0),
+            let("_t5", "pow", "_t4", "c"),
+            let("_t6", "lt", "a", "b"),
+            let("_t7", "not", "_t6"),
+            let("_t8", "copy", "_t7"),
+            let("_t9", "neg", "_t8"),
+        ],
+        ("_t3", "_t5", "_t9"),
+        a=ir.FLOAT,
+        b=ir.FLOAT,
+        c=ir.FLOAT,
+    )
     assert compiled(function, False)(1.0, 2.0, 3.0) == (9.0, -8.0, 0)
     assert compiled(function, True)(1.0, 2.0, 3.0) == (9.0, -8.0, 0)
     assert assignment_count(source(function)) == 0  # everything folded into the return
@@ -904,13 +1079,19 @@ def test_temporaries_read_in_the_order_they_were_computed_all_fold() -> None:
 
 def test_a_temporary_folded_into_another_keeps_its_place() -> None:
     """A (1/x), B (log y), C = sqrt(A), R = B * C: only B and C fold; A, computed first, keeps its line."""
-    function = hand([let("_t1", "div", 1.0, "x"), let("_t2", "log", "y"), let("_t3", "sqrt", "_t1"),
-                     let("_t4", "mul", "_t2", "_t3")], "_t4", **XY)
+    function = hand(
+        [let("_t1", "div", 1.0, "x"), let("_t2", "log", "y"), let("_t3", "sqrt", "_t1"), let("_t4", "mul", "_t2", "_t3")],
+        "_t4",
+        **XY,
+    )
     assert raised_by(function, False, 0.0, -1.0) == raised_by(function, True, 0.0, -1.0) == "ZeroDivisionError"
     assert list(assignments_in(source(function)).values()) == ["1.0 / x"]
     # A, B, C(B), R(A, C): all three fold, A first
-    chain = hand([let("_t1", "div", 1.0, "x"), let("_t2", "log", "y"), let("_t3", "sqrt", "_t2"),
-                  let("_t4", "mul", "_t1", "_t3")], "_t4", **XY)
+    chain = hand(
+        [let("_t1", "div", 1.0, "x"), let("_t2", "log", "y"), let("_t3", "sqrt", "_t2"), let("_t4", "mul", "_t1", "_t3")],
+        "_t4",
+        **XY,
+    )
     assert raised_by(chain, False, 0.0, -1.0) == raised_by(chain, True, 0.0, -1.0) == "ZeroDivisionError"
     assert assignments_in(source(chain)) == {}
     for f in (function, chain):
@@ -919,8 +1100,17 @@ def test_a_temporary_folded_into_another_keeps_its_place() -> None:
 
 def test_only_the_latest_temporaries_fold() -> None:
     """A temporary computed before one that the reader does not fold stays on its own line."""
-    function = hand([let("_t1", "div", 1.0, "x"), let("_t2", "log", "y"), let("_t3", "exp", "x"),
-                     let("_t4", "add", "_t1", "_t3"), let("_t5", "mul", "_t4", "_t2")], "_t5", **XY)
+    function = hand(
+        [
+            let("_t1", "div", 1.0, "x"),
+            let("_t2", "log", "y"),
+            let("_t3", "exp", "x"),
+            let("_t4", "add", "_t1", "_t3"),
+            let("_t5", "mul", "_t4", "_t2"),
+        ],
+        "_t5",
+        **XY,
+    )
     # _t4 reads _t1 but not _t2 (computed between): _t1 must not fold past it
     text = source(function)
     assert "1.0 / x" in assignments_in(text).values(), text
@@ -960,14 +1150,31 @@ def test_nothing_folds_into_a_lazy_position(op: str) -> None:
 
 def test_nothing_folds_into_the_values_an_if_merges() -> None:
     """`z = a if c else b` (a merge of two values) evaluates one of them only; its condition folds."""
-    function = hand([let("_t1", "div", 1.0, "x"), let("_t2", "gt", "x", "y", type_=ir.BOOL),
-                     ir.If(ir.Var("_t2"), (), (), (ir.Merge("z", ir.FLOAT, ir.Var("_t1"), ir.Var("y")),), LOC)],
-                    "z", **XY)
+    function = hand(
+        [
+            let("_t1", "div", 1.0, "x"),
+            let("_t2", "gt", "x", "y", type_=ir.BOOL),
+            ir.If(ir.Var("_t2"), (), (), (ir.Merge("z", ir.FLOAT, ir.Var("_t1"), ir.Var("y")),), LOC),
+        ],
+        "z",
+        **XY,
+    )
     text = source(function)
     assert re.search(r"(\w+) = 1\.0 / x\n +z = \1 if x > y else y\n", text), text
-    inside = hand([let("_t1", "gt", "x", "y", type_=ir.BOOL),
-                   ir.If(ir.Var("_t1"), (let("_t2", "div", 1.0, "x"),), (let("_t3", "log", "y"),),
-                         (ir.Merge("z", ir.FLOAT, ir.Var("_t2"), ir.Var("_t3")),), LOC)], "z", **XY)
+    inside = hand(
+        [
+            let("_t1", "gt", "x", "y", type_=ir.BOOL),
+            ir.If(
+                ir.Var("_t1"),
+                (let("_t2", "div", 1.0, "x"),),
+                (let("_t3", "log", "y"),),
+                (ir.Merge("z", ir.FLOAT, ir.Var("_t2"), ir.Var("_t3")),),
+                LOC,
+            ),
+        ],
+        "z",
+        **XY,
+    )
     (branch,) = [node for node in ast.walk(ast.parse(source(inside))) if isinstance(node, ast.If)]
     assert ast.unparse(branch.test) == "x > y"
     # each branch computes its value on its own line (under the merged name, or copied to it)
@@ -980,12 +1187,26 @@ def test_nothing_folds_into_the_values_an_if_merges() -> None:
 def test_nothing_folds_into_a_loop_header() -> None:
     """Loop bounds and carried initial values are read once, but a loop is printed over several lines."""
     for first, second in ((("_t2", "mul", "x", 2.0), ("_t1", "add", "n", 1)), (("_t1", "add", "n", 1), ("_t2", "mul", "x", 2.0))):
-        function = hand([let(*first, type_=ir.INT if first[0] == "_t1" else ir.FLOAT),
-                         let(*second, type_=ir.INT if second[0] == "_t1" else ir.FLOAT),
-                         ir.For("i", ir.Const(0), ir.Var("_t1"), ir.Const(1),
-                                (ir.Carry("h", ir.FLOAT, ir.Var("_t2"), ir.Var("_t3"), "r"),),
-                                (let("_t4", "mul", "h", "y"), let("_t3", "add", "_t4", "i")), None, LOC)],
-                        "r", x=ir.FLOAT, y=ir.FLOAT, n=ir.INT)
+        function = hand(
+            [
+                let(*first, type_=ir.INT if first[0] == "_t1" else ir.FLOAT),
+                let(*second, type_=ir.INT if second[0] == "_t1" else ir.FLOAT),
+                ir.For(
+                    "i",
+                    ir.Const(0),
+                    ir.Var("_t1"),
+                    ir.Const(1),
+                    (ir.Carry("h", ir.FLOAT, ir.Var("_t2"), ir.Var("_t3"), "r"),),
+                    (let("_t4", "mul", "h", "y"), let("_t3", "add", "_t4", "i")),
+                    None,
+                    LOC,
+                ),
+            ],
+            "r",
+            x=ir.FLOAT,
+            y=ir.FLOAT,
+            n=ir.INT,
+        )
         text = source(function)
         bound = re.search(r"(\w+) = n \+ 1\n", text)
         assert bound and f"for i in range({bound.group(1)}):" in text, text
@@ -995,19 +1216,26 @@ def test_nothing_folds_into_a_loop_header() -> None:
 
 
 def test_a_while_test_folds_into_the_while_line() -> None:
-    carried = (ir.Carry("h", ir.FLOAT, ir.Var("x"), ir.Var("h.1"), "r"),
-               ir.Carry("k", ir.INT, ir.Const(0), ir.Var("k.1"), "k.2"))
-    test = (let("_t1", "mul", "h", "h"), let("_t2", "gt", "_t1", "y", type_=ir.BOOL),
-            let("_t3", "lt", "k", 5, type_=ir.BOOL), let("_t4", "and", "_t2", "_t3", type_=ir.BOOL))
+    carried = (ir.Carry("h", ir.FLOAT, ir.Var("x"), ir.Var("h.1"), "r"), ir.Carry("k", ir.INT, ir.Const(0), ir.Var("k.1"), "k.2"))
+    test = (
+        let("_t1", "mul", "h", "h"),
+        let("_t2", "gt", "_t1", "y", type_=ir.BOOL),
+        let("_t3", "lt", "k", 5, type_=ir.BOOL),
+        let("_t4", "and", "_t2", "_t3", type_=ir.BOOL),
+    )
     body = (let("_t5", "mul", "h", 0.5), let("h.1", "sub", "_t5", 0.125), let("k.1", "add", "k", 1, type_=ir.INT))
     function = hand([ir.While(carried, test, ir.Var("_t4"), body, None, LOC)], ("r", "k.2"), **XY)
     text = source(function)
     assert "while True" in source(function, fold=False)
     # the `and` reads its operands lazily: they keep their lines, so the test stays inside the loop
-    assert re.search(r"while True:\n +(\w+) = \w+ \* \w+ > y\n +(\w+) = k < 5\n +if not \(\1 and \2\):\n +break",
-                     text), text
-    simple = (let("_t1", "mul", "h", "h"), let("_t2", "sub", "_t1", "y"), let("_t3", "lt", "k", 5, type_=ir.BOOL),
-              let("_t6", "mul", "_t2", "_t3"), let("_t7", "gt", "_t6", 1.0, type_=ir.BOOL))
+    assert re.search(r"while True:\n +(\w+) = \w+ \* \w+ > y\n +(\w+) = k < 5\n +if not \(\1 and \2\):\n +break", text), text
+    simple = (
+        let("_t1", "mul", "h", "h"),
+        let("_t2", "sub", "_t1", "y"),
+        let("_t3", "lt", "k", 5, type_=ir.BOOL),
+        let("_t6", "mul", "_t2", "_t3"),
+        let("_t7", "gt", "_t6", 1.0, type_=ir.BOOL),
+    )
     bounded = hand([ir.While(carried, simple, ir.Var("_t7"), body, None, LOC)], ("r", "k.2"), **XY)
     text = source(bounded)
     assert re.search(r"while \((\w+) \* \1 - y\) \* \(k < 5\) > 1\.0:", text) and "while True" not in text, text
@@ -1019,7 +1247,10 @@ def test_a_raising_while_test_raises_the_same() -> None:
     """The test is evaluated before each iteration in both forms: a test that raises after some iterations."""
     carried = (ir.Carry("h", ir.FLOAT, ir.Var("x"), ir.Var("h.1"), "r"),)
     test = (let("_t1", "div", 1.0, "h"), let("_t2", "log", "_t1"), let("_t3", "lt", "_t2", "y", type_=ir.BOOL))
-    body = (let("_t4", "sub", "h", 1.0), let("h.1", "mul", "_t4", 1.0),)
+    body = (
+        let("_t4", "sub", "h", 1.0),
+        let("h.1", "mul", "_t4", 1.0),
+    )
     function = hand([ir.While(carried, test, ir.Var("_t3"), body, None, LOC)], "r", **XY)
     assert re.search(r"while math\.log\(1\.0 / \w+\) < y:", source(function)), source(function)
     assert raised_by(function, True, 3.0, 10.0) == raised_by(function, False, 3.0, 10.0) == "ZeroDivisionError"
@@ -1029,15 +1260,35 @@ def test_a_raising_while_test_raises_the_same() -> None:
 
 def test_list_effects_fold_their_value_only() -> None:
     """`L[i] = expr` evaluates expr first, like the statements; the index is never folded."""
-    function = hand([let("_t1", "div", 1.0, "y"), let("_t2", "floor", "x", type_=ir.INT),
-                     effect("setitem", "xs", "_t2", "_t1"), let("_t3", "index", "xs", 0)], "_t3",
-                    x=ir.FLOAT, y=ir.FLOAT, xs=LIST)
+    function = hand(
+        [
+            let("_t1", "div", 1.0, "y"),
+            let("_t2", "floor", "x", type_=ir.INT),
+            effect("setitem", "xs", "_t2", "_t1"),
+            let("_t3", "index", "xs", 0),
+        ],
+        "_t3",
+        x=ir.FLOAT,
+        y=ir.FLOAT,
+        xs=LIST,
+    )
     # _t1 was computed before _t2 (the index): folding it would compute floor(x) first
     assert raised_by(function, False, nan, 0.0, [1.0]) == raised_by(function, True, nan, 0.0, [1.0]) == "ZeroDivisionError"
     assert len(assignments_in(source(function))) == 2
-    later = hand([let("_t2", "floor", "x", type_=ir.INT), let("_t1", "div", 1.0, "y"),
-                  effect("setitem", "xs", "_t2", "_t1"), let("_t4", "exp", "y"), effect("append", "xs", "_t4"),
-                  let("_t3", "sum", "xs")], "_t3", x=ir.FLOAT, y=ir.FLOAT, xs=LIST)
+    later = hand(
+        [
+            let("_t2", "floor", "x", type_=ir.INT),
+            let("_t1", "div", 1.0, "y"),
+            effect("setitem", "xs", "_t2", "_t1"),
+            let("_t4", "exp", "y"),
+            effect("append", "xs", "_t4"),
+            let("_t3", "sum", "xs"),
+        ],
+        "_t3",
+        x=ir.FLOAT,
+        y=ir.FLOAT,
+        xs=LIST,
+    )
     text = source(later)
     assert "] = 1.0 / y" in text and ".append(math.exp(y))" in text, text
     assert raised_by(later, False, nan, 0.0, [1.0]) == raised_by(later, True, nan, 0.0, [1.0]) == "ValueError"
@@ -1048,8 +1299,13 @@ def test_list_effects_fold_their_value_only() -> None:
 def test_an_accumulation_into_a_list_item() -> None:
     """`L[i] += expr` reads L[i] before expr: the one accepted change of order. Wherever the unfolded code
     returns, the folded code returns the same bits; where it raises, the folded code raises too."""
-    function = hand([let("_t1", "div", 1.0, "y"), effect("accum_item", "xs", "n", "_t1"), let("_t2", "sum", "xs")],
-                    "_t2", y=ir.FLOAT, n=ir.INT, xs=LIST)
+    function = hand(
+        [let("_t1", "div", 1.0, "y"), effect("accum_item", "xs", "n", "_t1"), let("_t2", "sum", "xs")],
+        "_t2",
+        y=ir.FLOAT,
+        n=ir.INT,
+        xs=LIST,
+    )
     assert "] += 1.0 / y" in source(function)
     folded, unfolded = compiled(function, True), compiled(function, False)
     for point in points_for(function):
@@ -1063,10 +1319,20 @@ def test_an_accumulation_into_a_list_item() -> None:
 
 
 def test_tape_pushes_fold_in_order() -> None:
-    function = hand([let("_t1", "div", 1.0, "x"), let("_t2", "log", "y"), ir.Push((ir.Var("_t1"), ir.Var("_t2")), LOC),
-                     ir.Pop(("a", "b"), (ir.FLOAT, ir.FLOAT), LOC), let("_t3", "log", "y"), let("_t4", "div", 1.0, "x"),
-                     ir.Push((ir.Var("_t4"), ir.Var("_t3")), LOC), ir.Pop(("c", "d"), (ir.FLOAT, ir.FLOAT), LOC)],
-                    ("a", "b", "c", "d"), **XY)
+    function = hand(
+        [
+            let("_t1", "div", 1.0, "x"),
+            let("_t2", "log", "y"),
+            ir.Push((ir.Var("_t1"), ir.Var("_t2")), LOC),
+            ir.Pop(("a", "b"), (ir.FLOAT, ir.FLOAT), LOC),
+            let("_t3", "log", "y"),
+            let("_t4", "div", 1.0, "x"),
+            ir.Push((ir.Var("_t4"), ir.Var("_t3")), LOC),
+            ir.Pop(("c", "d"), (ir.FLOAT, ir.FLOAT), LOC),
+        ],
+        ("a", "b", "c", "d"),
+        **XY,
+    )
     text = source(function)
     assert "_tape.append((1.0 / x, math.log(y)))" in text, text
     assert "_tape.append((1.0 / x, _t" in text, text  # log(y) came first: it keeps its line
@@ -1075,9 +1341,22 @@ def test_tape_pushes_fold_in_order() -> None:
 
 
 def test_a_condition_folds_into_its_if() -> None:
-    function = hand([let("_t1", "div", 1.0, "x"), let("_t2", "log", "y"), let("_t3", "lt", "_t2", "_t1", type_=ir.BOOL),
-                     ir.If(ir.Var("_t3"), (let("a", "mul", "x", 2.0),), (let("b", "mul", "y", 3.0),),
-                           (ir.Merge("z", ir.FLOAT, ir.Var("a"), ir.Var("b")),), LOC)], "z", **XY)
+    function = hand(
+        [
+            let("_t1", "div", 1.0, "x"),
+            let("_t2", "log", "y"),
+            let("_t3", "lt", "_t2", "_t1", type_=ir.BOOL),
+            ir.If(
+                ir.Var("_t3"),
+                (let("a", "mul", "x", 2.0),),
+                (let("b", "mul", "y", 3.0),),
+                (ir.Merge("z", ir.FLOAT, ir.Var("a"), ir.Var("b")),),
+                LOC,
+            ),
+        ],
+        "z",
+        **XY,
+    )
     text = source(function)
     assert "if math.log(y) < _t" in text, text
     assert list(assignments_in(text).values())[0] == "1.0 / x"
@@ -1093,8 +1372,16 @@ ABCD = {"a": ir.FLOAT, "b": ir.FLOAT, "c": ir.FLOAT, "d": ir.FLOAT}
 def test_a_temporary_is_not_folded_past_a_new_version_of_a_name_it_reads() -> None:
     """`_t1 = x_bar * 2; x_bar = c * d; ... _t1 + x_bar`: the two versions of x_bar share a Python name, so
     folding _t1 into the last line would read the new one."""
-    function = hand([let("x_bar", "mul", "a", "b"), let("_t1", "mul", "x_bar", 2.0), let("x_bar.1", "mul", "c", "d"),
-                     let("_t2", "add", "_t1", "x_bar.1")], "_t2", **ABCD)
+    function = hand(
+        [
+            let("x_bar", "mul", "a", "b"),
+            let("_t1", "mul", "x_bar", 2.0),
+            let("x_bar.1", "mul", "c", "d"),
+            let("_t2", "add", "_t1", "x_bar.1"),
+        ],
+        "_t2",
+        **ABCD,
+    )
     assert source(function, fold=False).count("x_bar = ") == 2  # one Python name for both versions
     assert "x_bar * 2.0" in assignments_in(source(function)).values()
     assert compiled(function, True)(1.0, 2.0, 3.0, 4.0) == 16.0
@@ -1103,31 +1390,76 @@ def test_a_temporary_is_not_folded_past_a_new_version_of_a_name_it_reads() -> No
 
 def test_a_temporary_adjoint_family_reused_around_a_fold() -> None:
     """Adjoints of temporaries (`_t5_bar`, `_t5_bar.1`) fold too; their versions may share a Python name."""
-    function = hand([let("_t5_bar", "mul", "a", "b"), let("_t9", "add", "_t5_bar", 1.0), let("_t1", "mul", "_t5_bar", 2.0),
-                     let("_t5_bar.1", "mul", "c", "d"), let("_t5_bar.2", "add", "_t5_bar.1", "_t9"),
-                     let("_t3", "add", "_t1", "_t5_bar.2"), let("_t5_bar.3", "sub", "_t3", "a"),
-                     let("_t4", "mul", "_t5_bar.3", "_t5_bar.3")], ("_t4", "_t9"), **ABCD)
+    function = hand(
+        [
+            let("_t5_bar", "mul", "a", "b"),
+            let("_t9", "add", "_t5_bar", 1.0),
+            let("_t1", "mul", "_t5_bar", 2.0),
+            let("_t5_bar.1", "mul", "c", "d"),
+            let("_t5_bar.2", "add", "_t5_bar.1", "_t9"),
+            let("_t3", "add", "_t1", "_t5_bar.2"),
+            let("_t5_bar.3", "sub", "_t3", "a"),
+            let("_t4", "mul", "_t5_bar.3", "_t5_bar.3"),
+        ],
+        ("_t4", "_t9"),
+        **ABCD,
+    )
     assert_fold_changes_nothing(function)
     assert compiled(function, True)(1.0, 2.0, 3.0, 4.0) == ((4.0 + 15.0 - 1.0) ** 2, 3.0)
 
 
 def test_an_accumulation_does_not_overwrite_what_a_fold_reads() -> None:
     """`x_bar += expr` where expr reads the old x_bar, and a loop whose update folds a read of its header."""
-    function = hand([let("x_bar", "mul", "a", "b"), let("_t1", "mul", "x_bar", "c"), let("x_bar.1", "add", "x_bar", "_t1"),
-                     let("_t2", "div", "x_bar.1", "d"), let("x_bar.2", "add", "x_bar.1", "_t2")], "x_bar.2", **ABCD)
+    function = hand(
+        [
+            let("x_bar", "mul", "a", "b"),
+            let("_t1", "mul", "x_bar", "c"),
+            let("x_bar.1", "add", "x_bar", "_t1"),
+            let("_t2", "div", "x_bar.1", "d"),
+            let("x_bar.2", "add", "x_bar.1", "_t2"),
+        ],
+        "x_bar.2",
+        **ABCD,
+    )
     assert "x_bar += x_bar * c" in source(function)
     assert "x_bar += x_bar / d" in source(function)
     assert compiled(function, True)(1.0, 2.0, 3.0, 4.0) == 8.0 + 8.0 / 4.0
     assert_fold_changes_nothing(function)
-    others = hand([let("x_bar", "mul", "a", "b"), let("_t1", "sub", "c", "d"), let("x_bar.1", "sub", "x_bar", "_t1"),
-                   let("_t2", "add", "c", "d"), let("x_bar.2", "mul", "x_bar.1", "_t2")], "x_bar.2", **ABCD)
+    others = hand(
+        [
+            let("x_bar", "mul", "a", "b"),
+            let("_t1", "sub", "c", "d"),
+            let("x_bar.1", "sub", "x_bar", "_t1"),
+            let("_t2", "add", "c", "d"),
+            let("x_bar.2", "mul", "x_bar.1", "_t2"),
+        ],
+        "x_bar.2",
+        **ABCD,
+    )
     assert "x_bar -= c - d" in source(others) and "x_bar *= c + d" in source(others), source(others)
     assert compiled(others, True)(1.0, 2.0, 3.0, 4.0) == (2.0 - (3.0 - 4.0)) * (3.0 + 4.0)
     assert_fold_changes_nothing(others)
-    loop = hand([ir.For("i", ir.Const(0), ir.Const(3), ir.Const(1),
-                        (ir.Carry("h", ir.FLOAT, ir.Var("a"), ir.Var("_t3"), "r"),),
-                        (let("_t1", "mul", "h", 2.0), let("h.1", "add", "h", "b"), let("_t2", "sin", "h.1"),
-                         let("_t3", "add", "_t1", "_t2")), None, LOC)], ("r", "a"), **ABCD)
+    loop = hand(
+        [
+            ir.For(
+                "i",
+                ir.Const(0),
+                ir.Const(3),
+                ir.Const(1),
+                (ir.Carry("h", ir.FLOAT, ir.Var("a"), ir.Var("_t3"), "r"),),
+                (
+                    let("_t1", "mul", "h", 2.0),
+                    let("h.1", "add", "h", "b"),
+                    let("_t2", "sin", "h.1"),
+                    let("_t3", "add", "_t1", "_t2"),
+                ),
+                None,
+                LOC,
+            )
+        ],
+        ("r", "a"),
+        **ABCD,
+    )
     assert_fold_changes_nothing(loop)
     h = 1.0
     for _ in range(3):
@@ -1180,8 +1512,9 @@ def test_the_text_is_the_same_in_every_process(tmp_path: Path) -> None:
     code = f"import sys; sys.path[:0] = {path!r}; import test_folding as t; print(t.hashlib_digest(t.all_sources()))"
     for seed in ("0", "4242"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
-                                timeout=120, check=True)
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120, check=True
+        )
         assert result.stdout.strip() == here, result.stderr
 
 
@@ -1194,22 +1527,47 @@ def hashlib_digest(text: str) -> str:
 def test_statement_positions_take_any_expression() -> None:
     """Conditional expressions, `or` and `not` folded into a list literal, an item assignment, an append, a tape
     push and a return: no parentheses are needed there, and the values are the unfolded ones."""
+
     def low(k: int, *which: int) -> list[ir.Stmt]:  # `b if b > a else a`, `a or c`, `not a < b`: temporaries read once
-        chains = {0: [let(f"_t{k}", "max", "a", "b")], 1: [let(f"_t{k + 1}", "or", "a", "c")],
-                  2: [let(f"_t{k + 2}", "lt", "a", "b"), let(f"_t{k + 3}", "not", f"_t{k + 2}")]}
+        chains = {
+            0: [let(f"_t{k}", "max", "a", "b")],
+            1: [let(f"_t{k + 1}", "or", "a", "c")],
+            2: [let(f"_t{k + 2}", "lt", "a", "b"), let(f"_t{k + 3}", "not", f"_t{k + 2}")],
+        }
         return [s for w in which for s in chains[w]]
 
-    function = hand([*low(1, 0, 1, 2), let("v", "list", "_t1", "_t2", "_t4", type_=LIST),
-                     let("_t5", "repeat", "a", "n", type_=LIST), let("z", "zeros_like", "_t5", type_=LIST),
-                     *low(10, 0), effect("setitem", "v", 0, "_t10"), *low(10, 1), effect("append", "v", "_t11"),
-                     *low(10, 2), effect("accum_item", "v", 1, "_t13"),
-                     *low(20, 0, 1), ir.Push((ir.Var("_t20"), ir.Var("_t21")), LOC),
-                     ir.Pop(("p", "q"), (ir.FLOAT, ir.FLOAT), LOC), *low(30, 0, 1, 2)],
-                    ("v", "z", "p", "q", "_t30", "_t31", "_t33"), a=ir.FLOAT, b=ir.FLOAT, c=ir.FLOAT, n=ir.INT)
+    function = hand(
+        [
+            *low(1, 0, 1, 2),
+            let("v", "list", "_t1", "_t2", "_t4", type_=LIST),
+            let("_t5", "repeat", "a", "n", type_=LIST),
+            let("z", "zeros_like", "_t5", type_=LIST),
+            *low(10, 0),
+            effect("setitem", "v", 0, "_t10"),
+            *low(10, 1),
+            effect("append", "v", "_t11"),
+            *low(10, 2),
+            effect("accum_item", "v", 1, "_t13"),
+            *low(20, 0, 1),
+            ir.Push((ir.Var("_t20"), ir.Var("_t21")), LOC),
+            ir.Pop(("p", "q"), (ir.FLOAT, ir.FLOAT), LOC),
+            *low(30, 0, 1, 2),
+        ],
+        ("v", "z", "p", "q", "_t30", "_t31", "_t33"),
+        a=ir.FLOAT,
+        b=ir.FLOAT,
+        c=ir.FLOAT,
+        n=ir.INT,
+    )
     text = source(function)
     assert assignments_in(text)["v"] == "[b if b > a else a, a or c, not a < b]", text
     assert "[0.0] * len(_t" in text  # zeros_like does not fold its operand (it is read by `len` only)
-    for line in ("v[0] = b if b > a else a", "v.append(a or c)", "v[1] += not a < b",
-                 "_tape.append((b if b > a else a, a or c))", "return v, z, p, q, b if b > a else a, a or c, not a < b"):
+    for line in (
+        "v[0] = b if b > a else a",
+        "v.append(a or c)",
+        "v[1] += not a < b",
+        "_tape.append((b if b > a else a, a or c))",
+        "return v, z, p, q, b if b > a else a, a or c, not a < b",
+    ):
         assert line in text, (line, text)
     assert_fold_changes_nothing(function, program_points(function, limit=3000))

@@ -45,7 +45,6 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
 
-
 @functools.cache
 def example(stem: str) -> types.ModuleType:
     """An example module, imported from its file under a name of its own."""
@@ -133,9 +132,12 @@ CASES = [
     Case("backprop_lecture", "cube_then_square", lambda x: x**6, (0.7,)),
     Case("backprop_lecture", "rosenbrock", lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2, (-1.2, 1.0)),
     Case("rosenbrock", "rosenbrock", lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2, (0.3, 0.8)),
-    Case("rosenbrock", "rosenbrock4",
-         lambda a, b, c, d: sum(100 * (q - p**2) ** 2 + (1 - p) ** 2 for p, q in ((a, b), (b, c), (c, d))),
-         (0.7, -1.3, 0.4, 1.9)),
+    Case(
+        "rosenbrock",
+        "rosenbrock4",
+        lambda a, b, c, d: sum(100 * (q - p**2) ** 2 + (1 - p) ** 2 for p, q in ((a, b), (b, c), (c, d))),
+        (0.7, -1.3, 0.4, 1.9),
+    ),
     Case("physics", "projectile_range", lambda v, t, g: v**2 * sympy.sin(2 * t) / g, (20.0, 0.5, 9.81)),
     Case("physics", "lennard_jones", _lennard_jones, (0.3, -0.2, 3.9, 1.1)),
     Case("physics", "planck", _planck, (5e-7, 5772.0)),
@@ -374,12 +376,14 @@ CONSTANTS = [0.5, 2.0, 3.0, 1.5, 0.25, 1, 2, 3, "math.pi", "math.e"]
 # The thorough run can meet points where the program's own floating point is ill-conditioned for second
 # derivatives (math.pow(1 + x**2, x**-1) near 0: 1 + x**2 is rounded before the log), where the generated
 # derivatives agree with each other but not with SymPy's exact arithmetic to 1e-7.
-_PROFILES = {"default": {"max_examples": 100, "derandomize": True},
-             "thorough": {"max_examples": 5000, "derandomize": False}}
-SETTINGS = settings(deadline=None, database=None, print_blob=True,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                           HealthCheck.data_too_large],
-                    **_PROFILES[os.environ.get("S2S_AD_HYPOTHESIS_PROFILE", "default")])
+_PROFILES = {"default": {"max_examples": 100, "derandomize": True}, "thorough": {"max_examples": 5000, "derandomize": False}}
+SETTINGS = settings(
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+    **_PROFILES[os.environ.get("S2S_AD_HYPOTHESIS_PROFILE", "default")],
+)
 
 
 def expressions(names: tuple[str, ...], depth: int) -> st.SearchStrategy[str]:
@@ -431,8 +435,14 @@ class _SympyMath:
 
 def sympy_formula(source: str) -> Callable[..., Any]:
     """The program's `f`, run on SymPy symbols: its own text, read with SymPy's functions."""
-    namespace: dict[str, Any] = {"math": _SympyMath, "abs": sympy.Abs, "max": sympy.Max, "min": sympy.Min,
-                                 "pow": lambda x, y: x**y, "float": lambda x: x}
+    namespace: dict[str, Any] = {
+        "math": _SympyMath,
+        "abs": sympy.Abs,
+        "max": sympy.Max,
+        "min": sympy.Min,
+        "pow": lambda x, y: x**y,
+        "float": lambda x: x,
+    }
     exec(compile(source.replace("import math\n", ""), "<sympy program>", "exec"), namespace)  # noqa: S102
     return namespace["f"]
 
@@ -487,10 +497,14 @@ def directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @SETTINGS
-@given(program=programs(), point=st.lists(st.floats(-2.0, 2.0), min_size=3, max_size=3),
-       tangent=st.lists(st.sampled_from([-1.5, -1.0, -0.5, 0.5, 1.0, 2.0]), min_size=3, max_size=3))
+@given(
+    program=programs(),
+    point=st.lists(st.floats(-2.0, 2.0), min_size=3, max_size=3),
+    tangent=st.lists(st.sampled_from([-1.5, -1.0, -0.5, 0.5, 1.0, 2.0]), min_size=3, max_size=3),
+)
 def test_random_programs_jvp_matches_sympy_and_finite_differences(
-        directory: Path, program: tuple[str, tuple[str, ...]], point: list[float], tangent: list[float]) -> None:
+    directory: Path, program: tuple[str, tuple[str, ...]], point: list[float], tangent: list[float]
+) -> None:
     source, params = program
     note(source)
     f = load_program(source, directory)

@@ -48,8 +48,10 @@ def _defines_golden(path: Path) -> bool:
         tree = ast.parse(path.read_text(encoding="utf-8"))
     except SyntaxError:
         return False
-    return any(isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "GOLDEN" for t in stmt.targets)
-               for stmt in tree.body)
+    return any(
+        isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "GOLDEN" for t in stmt.targets)
+        for stmt in tree.body
+    )
 
 
 GOLDEN_MODULES = sorted(path.stem for path in EXAMPLES.glob("*.py") if _defines_golden(path))
@@ -136,15 +138,14 @@ def test_golden_file_is_a_correct_standalone_gradient(stem: str, name: str) -> N
     assert got == pytest.approx(expected, rel=1e-5, abs=1e-6 * scale)
 
 
-def _assert_list_gradient(function: Callable[..., float], standalone: Callable[..., object],
-                          point: tuple[object, ...]) -> None:
+def _assert_list_gradient(function: Callable[..., float], standalone: Callable[..., object], point: tuple[object, ...]) -> None:
     """The same comparison for functions of lists: every entry of every argument, flattened."""
+
     def flat(value: object) -> list[float]:
         return [x for item in value for x in flat(item)] if isinstance(value, (list, tuple)) else [value]  # type: ignore[list-item, attr-defined]
 
     def entries(value: object, path: tuple[int, ...] = ()) -> list[tuple[int, ...]]:
-        return [e for i, item in enumerate(value) for e in entries(item, path + (i,))] \
-            if isinstance(value, list) else [path]  # type: ignore[arg-type]
+        return [e for i, item in enumerate(value) for e in entries(item, path + (i,))] if isinstance(value, list) else [path]  # type: ignore[arg-type]
 
     def moved(args: tuple[object, ...], where: tuple[int, ...], h: float) -> list[object]:
         copy = [__import__("copy").deepcopy(a) for a in args]
@@ -183,19 +184,30 @@ def _smooth_point(function: Callable[..., float], arity: int) -> tuple[float, ..
     return point
 
 
-@pytest.mark.parametrize("script", ["backprop_lecture.py", "rosenbrock.py", "physics.py", "logistic_regression.py",
-                                    "mlp.py", "newton_sqrt.py", "huber.py", "newton_rosenbrock.py"])
+@pytest.mark.parametrize(
+    "script",
+    [
+        "backprop_lecture.py",
+        "rosenbrock.py",
+        "physics.py",
+        "logistic_regression.py",
+        "mlp.py",
+        "newton_sqrt.py",
+        "huber.py",
+        "newton_rosenbrock.py",
+    ],
+)
 def test_example_script_runs_and_agrees_with_textbooks(script: str) -> None:
-    result = subprocess.run([sys.executable, str(EXAMPLES / script)], capture_output=True, text=True, timeout=300,
-                            cwd=ROOT)
+    result = subprocess.run([sys.executable, str(EXAMPLES / script)], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "MISMATCH" not in result.stdout
     assert "def " in result.stdout  # each script shows generated code
 
 
 def test_backprop_lecture_prints_textbook_values() -> None:
-    result = subprocess.run([sys.executable, str(EXAMPLES / "backprop_lecture.py")], capture_output=True, text=True,
-                            timeout=300, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "backprop_lecture.py")], capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
     lines = result.stdout.splitlines()
     circuit = next(line for line in lines if line.startswith("(x + y) * max(y, z)"))
     assert circuit.count("(2, 5, 0)") == 2 and circuit.endswith("ok")

@@ -65,7 +65,8 @@ def _golden(name: str, text: str) -> None:
         path.write_text(text, encoding="utf-8")
     assert path.exists(), f"missing golden file {path}; create it with S2S_AD_REFRESH_GOLDEN=1"
     assert text == path.read_text(encoding="utf-8"), (
-        f"{name} differs; if the change is intended, refresh with S2S_AD_REFRESH_GOLDEN=1 pytest tests/test_graph.py")
+        f"{name} differs; if the change is intended, refresh with S2S_AD_REFRESH_GOLDEN=1 pytest tests/test_graph.py"
+    )
 
 
 # -- the lecture example -------------------------------------------------------------
@@ -78,8 +79,7 @@ def test_lecture_circuit_values_and_adjoints() -> None:
     by_name = {node.name: node for node in g.nodes}
     assert [by_name[n].value for n in ("x", "y", "z")] == [1.0, 2.0, 0.0]
     assert [by_name[n].adjoint for n in ("x", "y", "z")] == [2.0, 5.0, 0.0]
-    assert [(n.op, n.value, n.adjoint) for n in g.nodes if n.op] == [("add", 3.0, 2.0), ("max", 2.0, 3.0),
-                                                                       ("mul", 6.0, 1.0)]
+    assert [(n.op, n.value, n.adjoint) for n in g.nodes if n.op] == [("add", 3.0, 2.0), ("max", 2.0, 3.0), ("mul", 6.0, 1.0)]
     assert g.output is g.nodes[-1] and g.output.adjoint == 1.0  # the seed
     assert len(g.nodes) == 6 and "gradient (2, 5, 0)" in repr(g)
 
@@ -291,8 +291,9 @@ def test_graph_is_exported() -> None:
 
 @needs_dot
 @pytest.mark.parametrize(("stem", "f", "args", "max_nodes"), PICTURES, ids=[p[0] for p in PICTURES])
-def test_svg_has_every_node_and_value(stem: str, f: Callable[..., Any], args: tuple[Any, ...], max_nodes: int,
-                                      tmp_path: Path) -> None:
+def test_svg_has_every_node_and_value(
+    stem: str, f: Callable[..., Any], args: tuple[Any, ...], max_nodes: int, tmp_path: Path
+) -> None:
     g = graph(f, *args)
     svg = g.save(tmp_path / f"{stem}.svg", max_nodes=max_nodes).read_text(encoding="utf-8")
     assert svg.lstrip().startswith("<?xml") and "</svg>" in svg
@@ -356,8 +357,7 @@ def test_cli_graph_writes_svg(capsys: pytest.CaptureFixture[str], tmp_path: Path
     assert "gradient (2, 5, 0)" in svg and "<title>n6</title>" in svg
 
 
-def test_cli_graph_without_graphviz(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_graph_without_graphviz(capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shutil, "which", lambda name: None)
     status, out, err = run(capsys, "graph", f"{LECTURE}:circuit", "--at", "1,2,0", "-o", str(tmp_path / "f.png"))
     assert status == 1 and "Traceback" not in err
@@ -371,29 +371,35 @@ def test_cli_trace(capsys: pytest.CaptureFixture[str]) -> None:
     assert out.replace(str(LECTURE), "lecture.py") == (GOLDEN / "circuit.trace.txt").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["graph", "lecture.py:circuit", "--at", "x=1,y=oops,z=0"], "is not a number"),
-    (["graph", "lecture.py:circuit", "--at", "x=1,2"], "without a name"),
-    (["graph", "lecture.py:circuit,norm", "--at", "1,2,3"], "one function"),
-    (["graph", "lecture.py:circuit", "--at", "1,2,0", "-o", "f.txt"], "picture format"),
-    (["trace", "lecture.py:circuit"], "--at"),
-])
-def test_cli_usage_errors(argv: list[str], message: str, capsys: pytest.CaptureFixture[str],
-                          monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["graph", "lecture.py:circuit", "--at", "x=1,y=oops,z=0"], "is not a number"),
+        (["graph", "lecture.py:circuit", "--at", "x=1,2"], "without a name"),
+        (["graph", "lecture.py:circuit,norm", "--at", "1,2,3"], "one function"),
+        (["graph", "lecture.py:circuit", "--at", "1,2,0", "-o", "f.txt"], "picture format"),
+        (["trace", "lecture.py:circuit"], "--at"),
+    ],
+)
+def test_cli_usage_errors(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(GOLDEN)
     status, _, err = run(capsys, *argv)
     assert status == 2 and message in err
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["trace", "lecture.py:circuit", "--at", "1,2"], "no value for z"),
-    (["trace", "lecture.py", "--at", "1"], "name one as FILE:NAME"),
-    (["trace", "lecture.py:nothing", "--at", "1"], "no top-level function 'nothing'"),
-    (["trace", "lecture.py:doubling", "--at", "x=-1"], "did not finish"),
-    (["graph", "lecture.py:circuit", "--at", "1,2,0", "-o", "lecture.py"], "refusing to write over the input"),
-])
-def test_cli_refusals(argv: list[str], message: str, capsys: pytest.CaptureFixture[str],
-                      monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["trace", "lecture.py:circuit", "--at", "1,2"], "no value for z"),
+        (["trace", "lecture.py", "--at", "1"], "name one as FILE:NAME"),
+        (["trace", "lecture.py:nothing", "--at", "1"], "no top-level function 'nothing'"),
+        (["trace", "lecture.py:doubling", "--at", "x=-1"], "did not finish"),
+        (["graph", "lecture.py:circuit", "--at", "1,2,0", "-o", "lecture.py"], "refusing to write over the input"),
+    ],
+)
+def test_cli_refusals(argv: list[str], message: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(GOLDEN)
     status, _, err = run(capsys, *argv)
     assert status == 1 and message in err and "Traceback" not in err

@@ -92,8 +92,9 @@ def test_a_scalar_helper_is_inlined_and_differentiated() -> None:
         return -math.log(sigmoid(w * 0.7 + b))
 
     assert grad(logistic_loss)(0.3, -0.2) == pytest.approx(numeric_gradient(logistic_loss, (0.3, -0.2)), rel=1e-6)
-    assert "sigmoid" not in inspect.getsource(grad(logistic_loss)).split("\n", 1)[1].replace("# line", "")\
-        .split("return")[-1], "the helper is inlined, not called"
+    assert "sigmoid" not in inspect.getsource(grad(logistic_loss)).split("\n", 1)[1].replace("# line", "").split("return")[-1], (
+        "the helper is inlined, not called"
+    )
 
 
 def test_helpers_to_any_depth() -> None:
@@ -107,7 +108,8 @@ def test_a_helper_returning_a_tuple_that_the_caller_unpacks() -> None:
         return (x - 1.0) ** 2 + (y + 0.5) ** 2
 
     assert grad(distance_after_rotation)(1.3, 0.4) == pytest.approx(
-        numeric_gradient(distance_after_rotation, (1.3, 0.4)), rel=1e-6)
+        numeric_gradient(distance_after_rotation, (1.3, 0.4)), rel=1e-6
+    )
 
 
 def test_a_helper_called_from_a_loop() -> None:
@@ -133,9 +135,11 @@ def test_a_helper_called_from_branches() -> None:
         assert grad(choose)(*point) == pytest.approx(numeric_gradient(choose, point), rel=1e-6, abs=1e-9)
 
 
-LIST_THROUGH_HELPER_BUG = ("core bug: a parameter the caller only passes on to a helper that uses it as a list is "
-                           "typed as a number (param_types reads the caller's body only), so the helper's len(w) "
-                           "is refused with 'expected a list here'")
+LIST_THROUGH_HELPER_BUG = (
+    "core bug: a parameter the caller only passes on to a helper that uses it as a list is "
+    "typed as a number (param_types reads the caller's body only), so the helper's len(w) "
+    "is refused with 'expected a list here'"
+)
 
 
 def test_a_list_parameter_only_passed_on_to_a_helper_minimal() -> None:

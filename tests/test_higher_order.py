@@ -120,8 +120,7 @@ def assert_close_matrix(got: Sequence[Sequence[float]], expected: Sequence[Seque
 
 def keyed(pairs: list[tuple[str, str]]) -> list[Any]:
     keys = [f"{stem}.{name}" for stem, name in pairs]
-    return [pytest.param(k, marks=EXPECTED_FAILURES[k], id=k) if k in EXPECTED_FAILURES else pytest.param(k, id=k)
-            for k in keys]
+    return [pytest.param(k, marks=EXPECTED_FAILURES[k], id=k) if k in EXPECTED_FAILURES else pytest.param(k, id=k) for k in keys]
 
 
 NUMBER_FUNCTIONS = [p for p in golden_functions() if is_number_function(function_of(".".join(p)))]
@@ -129,8 +128,16 @@ LIST_FUNCTIONS = [p for p in golden_functions() if not is_number_function(functi
 
 
 def test_every_example_is_covered() -> None:
-    assert {"backprop_lecture", "huber", "logistic_regression", "mlp", "newton_rosenbrock", "newton_sqrt", "physics",
-            "rosenbrock"} <= set(STEMS)
+    assert {
+        "backprop_lecture",
+        "huber",
+        "logistic_regression",
+        "mlp",
+        "newton_rosenbrock",
+        "newton_sqrt",
+        "physics",
+        "rosenbrock",
+    } <= set(STEMS)
     assert len(NUMBER_FUNCTIONS) >= 15 and len(LIST_FUNCTIONS) == 3
 
 
@@ -155,11 +162,18 @@ def test_hessian_of_every_number_example_is_symmetric_and_matches_finite_differe
 LIST_CALLS: dict[str, Callable[[], tuple[tuple[str, ...], tuple[float, ...], tuple[Any, ...], tuple[Any, ...]]]] = {
     # key: (wrt, point of the wrt parameters, arguments before them, arguments after them)
     "huber.huber_fit": lambda: (("a", "b"), (2.0, 1.0), (), (example("huber").XS, example("huber").YS)),
-    "logistic_regression.bce_loss": lambda: (("b",), (0.1,), ([0.3, -0.4],),
-                                             (example("logistic_regression").DATA_X,
-                                              example("logistic_regression").DATA_Y)),
-    "mlp.mlp_loss": lambda: (("b2",), (0.3,), (example("mlp").W1_START, example("mlp").B1_START,
-                                               example("mlp").W2_START), (example("mlp").DATA_X, example("mlp").DATA_Y)),
+    "logistic_regression.bce_loss": lambda: (
+        ("b",),
+        (0.1,),
+        ([0.3, -0.4],),
+        (example("logistic_regression").DATA_X, example("logistic_regression").DATA_Y),
+    ),
+    "mlp.mlp_loss": lambda: (
+        ("b2",),
+        (0.3,),
+        (example("mlp").W1_START, example("mlp").B1_START, example("mlp").W2_START),
+        (example("mlp").DATA_X, example("mlp").DATA_Y),
+    ),
 }
 
 
@@ -215,9 +229,10 @@ def test_grad_of_grad_of_every_example_works_or_is_refused_cleanly(key: str) -> 
             grad(grad(f))
 
 
-@pytest.mark.parametrize("key", [f"{s}.{n}" for s, n in NUMBER_FUNCTIONS
-                                 if f"{s}.{n}" not in REREAD
-                                 and function_of(f"{s}.{n}").__code__.co_argcount > 1])
+@pytest.mark.parametrize(
+    "key",
+    [f"{s}.{n}" for s, n in NUMBER_FUNCTIONS if f"{s}.{n}" not in REREAD and function_of(f"{s}.{n}").__code__.co_argcount > 1],
+)
 def test_reverse_over_reverse_is_the_hessian_of_straight_line_examples(key: str) -> None:
     """Every mixed second derivative by grad(grad(f, wrt=i), wrt=j) equals the Hessian's entry."""
     f = function_of(key)
@@ -261,7 +276,8 @@ def directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @SETTINGS
 @given(program=programs(depth=2), point=st.lists(st.floats(-2.0, 2.0), min_size=3, max_size=3))
 def test_random_programs_reverse_over_reverse_matches_hessian_and_sympy(
-        directory: Path, program: tuple[str, tuple[str, ...]], point: list[float]) -> None:
+    directory: Path, program: tuple[str, tuple[str, ...]], point: list[float]
+) -> None:
     source, params = program
     note(source)
     f = load_program(source, directory)
@@ -289,8 +305,9 @@ def test_random_programs_reverse_over_reverse_matches_hessian_and_sympy(
 
 @functools.cache
 def newton_run() -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(EXAMPLES / "newton_rosenbrock.py")], capture_output=True, text=True,
-                          timeout=300, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / "newton_rosenbrock.py")], capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
 
 
 def test_newton_rosenbrock_script_reaches_the_minimum_in_a_handful_of_steps() -> None:

@@ -90,6 +90,7 @@ def assert_symmetric(matrix: Sequence[Sequence[float]], floor: float = 1e-300) -
 
 # -- Hessians of the examples --------------------------------------------------
 
+
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_hessian_of_examples_matches_sympy_hessian_and_finite_differences(case: Case) -> None:
     matrix = hessian(case.function)(*case.point)
@@ -136,8 +137,7 @@ def test_hessian_of_a_branch_minimal() -> None:
 
 def test_hessian_of_a_branch_reading_only_parameters() -> None:
     assert hessian(half_square_or_identity)(-3.0) == ((0.0,),)
-    assert hessian(example("backprop_lecture").circuit)(0.7, 1.3, 0.4) == ((0.0, 1.0, 0.0), (1.0, 2.0, 0.0),
-                                                                           (0.0, 0.0, 0.0))
+    assert hessian(example("backprop_lecture").circuit)(0.7, 1.3, 0.4) == ((0.0, 1.0, 0.0), (1.0, 2.0, 0.0), (0.0, 0.0, 0.0))
 
 
 def test_hessian_through_both_branches_of_huber() -> None:
@@ -160,8 +160,7 @@ def test_hessian_of_number_parameters_of_functions_of_lists() -> None:
     ((second,),) = hessian(logistic.bce_loss, wrt="b")(w, b, logistic.DATA_X, logistic.DATA_Y)
     assert second == pytest.approx(sympy_hessian(lambda bias: _bce(w[0], w[1], bias), (b,))[0][0], rel=1e-10)
     mlp = example("mlp")
-    ((second,),) = hessian(mlp.mlp_loss, wrt="b2")(mlp.W1_START, mlp.B1_START, mlp.W2_START, 0.3, mlp.DATA_X,
-                                                   mlp.DATA_Y)
+    ((second,),) = hessian(mlp.mlp_loss, wrt="b2")(mlp.W1_START, mlp.B1_START, mlp.W2_START, 0.3, mlp.DATA_X, mlp.DATA_Y)
     assert second == pytest.approx(2.0, rel=1e-14)  # the mean of (out - y)**2 is quadratic in b2
     huber = example("huber")
     matrix = hessian(huber.huber_fit, wrt=("a", "b"))(2.0, 1.0, huber.XS, huber.YS)
@@ -232,13 +231,18 @@ def numeric_jacobian(f: Callable[..., tuple[float, ...]], point: Sequence[float]
     return [[columns[j][i] for j in range(len(point))] for i in range(len(columns[0]))]
 
 
-@pytest.mark.parametrize("f, formula, point", [
-    (polar, polar_formula, (2.0, 0.3)),
-    (wide, wide_formula, (0.7, -1.3, 0.4, 1.9)),
-    (looped, None, (0.8, 1.2)),
-], ids=["polar", "wide", "looped"])
+@pytest.mark.parametrize(
+    "f, formula, point",
+    [
+        (polar, polar_formula, (2.0, 0.3)),
+        (wide, wide_formula, (0.7, -1.3, 0.4, 1.9)),
+        (looped, None, (0.8, 1.2)),
+    ],
+    ids=["polar", "wide", "looped"],
+)
 def test_jacobian_forward_and_reverse_agree_with_sympy_and_finite_differences(
-        f: Callable[..., tuple[float, ...]], formula: Callable[..., list[Any]] | None, point: tuple[float, ...]) -> None:
+    f: Callable[..., tuple[float, ...]], formula: Callable[..., list[Any]] | None, point: tuple[float, ...]
+) -> None:
     forward = jacobian(f, mode="fwd")(*point)
     backward = jacobian(f, mode="rev")(*point)
     auto = jacobian(f)(*point)
@@ -264,7 +268,8 @@ def test_jacobian_wrt_picks_columns_and_bad_mode_is_refused() -> None:
         picked = jacobian(wide, wrt=("a", "d"), mode=mode)(0.7, -1.3, 0.4, 1.9)
         assert picked == approx_matrix(tuple((row[0], row[3]) for row in full), 1e-13)
     assert jacobian(wide, wrt=("d", "a"), mode="rev")(0.7, -1.3, 0.4, 1.9) == approx_matrix(
-        tuple((row[3], row[0]) for row in full), 1e-13)
+        tuple((row[3], row[0]) for row in full), 1e-13
+    )
     with pytest.raises(S2SError, match="mode must be"):
         jacobian(wide, mode="sideways")
 
@@ -363,7 +368,8 @@ def directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @SETTINGS
 @given(program=programs(depth=2), point=st.lists(st.floats(-2.0, 2.0), min_size=3, max_size=3))
 def test_random_programs_hessian_matches_sympy_hessian_and_is_symmetric(
-        directory: Path, program: tuple[str, tuple[str, ...]], point: list[float]) -> None:
+    directory: Path, program: tuple[str, tuple[str, ...]], point: list[float]
+) -> None:
     source, params = program
     note(source)
     f = load_program(source, directory)

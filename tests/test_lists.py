@@ -55,8 +55,9 @@ def shape(value: Any) -> Any:
     return "number"
 
 
-def assert_gradient(f: Callable[..., float], *args: Any, wrt: Sequence[int] | None = None,
-                    rel: float = 1e-6, abs_: float = 1e-7) -> None:
+def assert_gradient(
+    f: Callable[..., float], *args: Any, wrt: Sequence[int] | None = None, rel: float = 1e-6, abs_: float = 1e-7
+) -> None:
     """grad(f, wrt=...) at args agrees with finite differences, in value and in shape."""
     indices = tuple(range(len(args))) if wrt is None else tuple(wrt)
     generated = grad(f, wrt=indices)(*copy.deepcopy(list(args)))

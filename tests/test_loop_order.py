@@ -94,8 +94,9 @@ def names_of(f: Callable[..., Any], wrt: Sequence[int]) -> tuple[str, ...]:
     return tuple(params[i] for i in wrt)
 
 
-def check_loop(f: Callable[..., float], args: Sequence[Any], wrt: Sequence[int] = (0,), rel: float = 2e-7,
-               symbolic: bool = False) -> tuple[Any, ...]:
+def check_loop(
+    f: Callable[..., float], args: Sequence[Any], wrt: Sequence[int] = (0,), rel: float = 2e-7, symbolic: bool = False
+) -> tuple[Any, ...]:
     """grad(f) against value_and_grad(f), central differences and (with `symbolic`) SymPy."""
     wrt_names = names_of(f, wrt)
     original = copy.deepcopy(list(args))
@@ -113,9 +114,21 @@ def check_loop(f: Callable[..., float], args: Sequence[Any], wrt: Sequence[int] 
     return g
 
 
-SYMPY_MATH = types.SimpleNamespace(sin=sympy.sin, cos=sympy.cos, tan=sympy.tan, exp=sympy.exp, log=sympy.log,
-                                   sqrt=sympy.sqrt, tanh=sympy.tanh, atan=sympy.atan, sinh=sympy.sinh, cosh=sympy.cosh,
-                                   pi=sympy.pi, log1p=lambda a: sympy.log(1 + a), expm1=lambda a: sympy.exp(a) - 1)
+SYMPY_MATH = types.SimpleNamespace(
+    sin=sympy.sin,
+    cos=sympy.cos,
+    tan=sympy.tan,
+    exp=sympy.exp,
+    log=sympy.log,
+    sqrt=sympy.sqrt,
+    tanh=sympy.tanh,
+    atan=sympy.atan,
+    sinh=sympy.sinh,
+    cosh=sympy.cosh,
+    pi=sympy.pi,
+    log1p=lambda a: sympy.log(1 + a),
+    expm1=lambda a: sympy.exp(a) - 1,
+)
 
 
 def symbolic(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -175,8 +188,9 @@ def loop_headers(code: str) -> list[tuple[int, str]]:
 
 def direction(f: Callable[..., Any], wrt: Sequence[int] = (0,)) -> list[str]:
     """Each `for` loop of the reverse sweep, in the order it is written, as "forwards" or "backwards"."""
-    return ["backwards" if iterable.startswith("reversed(") else "forwards"
-            for _, iterable in loop_headers(reverse_sweep(f, wrt))]
+    return [
+        "backwards" if iterable.startswith("reversed(") else "forwards" for _, iterable in loop_headers(reverse_sweep(f, wrt))
+    ]
 
 
 # -- programs: loops that only accumulate (the reverse may run in any order) -------------------------------------
@@ -1051,35 +1065,35 @@ def test_gradient_is_the_directional_derivative_of_forward_mode(f, args, wrt, sy
 
 FORWARDS = [
     # (function, wrt): every reverse loop of its gradient may, and does, run forwards
-    (sum_of_sines, (0, 1)),       # total += f(x[i]): replayed, the carried adjoint passes through
-    (dot, (0, 1)),                # nothing to record, only w_bar[i] += ..., x_bar[i] += ...
-    (squared_error, (0, 1)),      # b_bar += ..., w_bar += ...: accumulations into outer adjoints
+    (sum_of_sines, (0, 1)),  # total += f(x[i]): replayed, the carried adjoint passes through
+    (dot, (0, 1)),  # nothing to record, only w_bar[i] += ..., x_bar[i] += ...
+    (squared_error, (0, 1)),  # b_bar += ..., w_bar += ...: accumulations into outer adjoints
     (index_unused, (0,)),
     (helper_inside, (0, 1, 2)),
     (zipped, (0, 1, 2)),
-    (computed_index, (0, 1)),     # several iterations add into the same w_bar[j]
+    (computed_index, (0, 1)),  # several iterations add into the same w_bar[j]
     (over_reversed_range, (0, 1)),  # the reverse of a reversed loop runs forwards anyway
     (reversed_recurrence, (0, 1)),  # ... even when its iterations depend on each other
-    (literal_inside, (0, 1)),     # a list literal per iteration: its adjoint is allocated per iteration
+    (literal_inside, (0, 1)),  # a list literal per iteration: its adjoint is allocated per iteration
     (accumulated_twice, (0, 1)),  # two accumulations per iteration
     (accumulate_in_one_statement, (0, 1)),
     (over_reversed_list_sum, (0, 1)),
     (max_of_scalars_accumulated, (0, 1)),  # the gates of max/min/abs read this iteration's values only
-    (floor_of_carried, (0, 1)),   # floor(total) passes nothing back: total_bar still passes through unchanged
+    (floor_of_carried, (0, 1)),  # floor(total) passes nothing back: total_bar still passes through unchanged
 ]
 
 BACKWARDS = [
     # (function, wrt): the reverse loop must run backwards (the only loop in the gradient)
-    (horner, (0, 1)),             # acc = acc * t + c[i]: acc_bar is multiplied by t in every iteration
-    (chain, (0, 1)),              # x = sin(x) * x + w
+    (horner, (0, 1)),  # acc = acc * t + c[i]: acc_bar is multiplied by t in every iteration
+    (chain, (0, 1)),  # x = sin(x) * x + w
     (chain_with_index, (0, 1)),
-    (previous_value, (0, 1)),     # reads the carried prev: taped, popped in the other order
-    (write_then_read, (0, 1)),    # ys[i] = ...: its reverse reads and clears ys_bar[i]
+    (previous_value, (0, 1)),  # reads the carried prev: taped, popped in the other order
+    (write_then_read, (0, 1)),  # ys[i] = ...: its reverse reads and clears ys_bar[i]
     (recurrence_in_list, (0, 1)),
     (read_earlier_iteration, (0, 1)),
-    (cumulative, (0, 1)),         # total += s * s, s += ...: s_bar grows in every iteration
+    (cumulative, (0, 1)),  # total += s * s, s += ...: s_bar grows in every iteration
     (moving_average, (0, 1)),
-    (last_value, (0, 1)),         # the carried value is overwritten: its adjoint goes to the last iteration only
+    (last_value, (0, 1)),  # the carried value is overwritten: its adjoint goes to the last iteration only
     (product, (0,)),
     (growth, (0, 1)),
     (accumulate_then_read, (0, 1)),
@@ -1089,7 +1103,7 @@ BACKWARDS = [
     (update_list_item, (0, 1)),
     (augmented_list_item, (0, 1)),  # ys[i % 3] += ...: the reverse of an item assignment clears ys_bar[i % 3]
     (carried_not_differentiated, (0, 1)),  # c = c * 2.0 has no adjoint, but the reverse reads c: taped
-    (carried_int, (0, 1)),        # the index k is carried: taped
+    (carried_int, (0, 1)),  # the index k is carried: taped
     (recurrence_on_data_sum_on_parameter, (1,)),  # total_bar passes through, but acc is read: taped
 ]
 
@@ -1196,18 +1210,21 @@ def sympy_hessian(f: Callable[..., Any], args: Sequence[Any], wrt: Sequence[int]
     return [[float(sympy.diff(expression, symbols[i], symbols[j]).xreplace(point).evalf(30)) for j in wrt] for i in wrt]
 
 
-@pytest.mark.parametrize("f, args, wrt", [
-    (one_parameter_sum, (0.7,), (0,)),
-    (one_parameter_sum_over_list, (0.4, [0.5, -1.2, 0.8, 1.5]), (0,)),
-    (index_unused, (0.6, 5), (0,)),
-    (squared_error, (0.7, -0.2, [0.1, 0.5, 1.5, -0.8], [0.3, 0.2, 0.9, -0.1]), (0, 1)),
-    (helper_inside, ([0.7, -0.4, 1.3, 0.25], 0.7, -0.3), (1, 2)),
-    (chain, (0.7, 0.3, 4), (0, 1)),
-    (rnn, (0.8, -0.6, [0.5, -0.3, 0.9, 0.2], 0.1), (0, 1, 3)),
-    (nested_scalar, (0.3, 0.7), (0, 1)),
-    (first_only, (0.6, 1.7, True), (0, 1)),
-    (first_only, (0.6, 1.7, False), (0, 1)),
-])
+@pytest.mark.parametrize(
+    "f, args, wrt",
+    [
+        (one_parameter_sum, (0.7,), (0,)),
+        (one_parameter_sum_over_list, (0.4, [0.5, -1.2, 0.8, 1.5]), (0,)),
+        (index_unused, (0.6, 5), (0,)),
+        (squared_error, (0.7, -0.2, [0.1, 0.5, 1.5, -0.8], [0.3, 0.2, 0.9, -0.1]), (0, 1)),
+        (helper_inside, ([0.7, -0.4, 1.3, 0.25], 0.7, -0.3), (1, 2)),
+        (chain, (0.7, 0.3, 4), (0, 1)),
+        (rnn, (0.8, -0.6, [0.5, -0.3, 0.9, 0.2], 0.1), (0, 1, 3)),
+        (nested_scalar, (0.3, 0.7), (0, 1)),
+        (first_only, (0.6, 1.7, True), (0, 1)),
+        (first_only, (0.6, 1.7, False), (0, 1)),
+    ],
+)
 def test_hessian_against_sympy(f, args, wrt):
     names = names_of(f, wrt)
     got = hessian(f, wrt=names)(*copy.deepcopy(list(args)))
@@ -1253,16 +1270,19 @@ def unconditional_break(x, w):
     return total
 
 
-@pytest.mark.parametrize("f, args", [
-    (flag_break, ([0.3, 0.5, 0.2], 0.9, 1)),
-    (flag_break, ([0.3, 0.5, 0.2], 0.9, 0)),
-    (unconditional_break, ([0.3, 0.5, 0.2], 0.9)),
-])
+@pytest.mark.parametrize(
+    "f, args",
+    [
+        (flag_break, ([0.3, 0.5, 0.2], 0.9, 1)),
+        (flag_break, ([0.3, 0.5, 0.2], 0.9, 0)),
+        (unconditional_break, ([0.3, 0.5, 0.2], 0.9)),
+    ],
+)
 def test_break_with_nothing_taped(f, args):
     check_loop(f, args, (0, 1), symbolic=True)
     # The reverse loop reads nothing from the tape and only accumulates: it runs forwards, over the
     # iterations the forward loop ran (the first _n of the range), as `range(...)[:_n]`.
-    (_, iterable), = loop_headers(reverse_sweep(f, (0, 1)))
+    ((_, iterable),) = loop_headers(reverse_sweep(f, (0, 1)))
     assert iterable.startswith("range(") and iterable.endswith("[:_n]"), iterable
 
 

@@ -83,8 +83,9 @@ def assert_close(got: Any, want: Any, rel: float = 1e-6, abs_: float = 1e-7) -> 
     assert got == pytest.approx(want, rel=rel, abs=abs_), (got, want)
 
 
-def check_fd(f: Callable[..., float], args: Sequence[Any], wrt: Sequence[int], rel: float = 1e-6,
-             abs_: float = 1e-7) -> tuple[Any, ...]:
+def check_fd(
+    f: Callable[..., float], args: Sequence[Any], wrt: Sequence[int], rel: float = 1e-6, abs_: float = 1e-7
+) -> tuple[Any, ...]:
     """grad(f) and value_and_grad(f) against central differences, and against each other.
 
     They agree up to rounding, not bit for bit: where `grad` computes an
@@ -119,8 +120,9 @@ def builds(f: Callable[..., Any], wrt: tuple[str, ...]) -> tuple[Callable[..., A
     return plain, fast, getattr(generated, "source", str(generated))  # type: ignore[return-value]
 
 
-def same_with_and_without_optimizer(f: Callable[..., Any], wrt: tuple[str, ...], points: Sequence[Sequence[object]],
-                                    value_too: bool = True) -> None:
+def same_with_and_without_optimizer(
+    f: Callable[..., Any], wrt: tuple[str, ...], points: Sequence[Sequence[object]], value_too: bool = True
+) -> None:
     plain, fast, _ = builds(f, wrt)
     for point in points:
         assert outcome(fast, point) == outcome(plain, point), point
@@ -425,19 +427,46 @@ def test_replay_is_used_for_a_sum_over_samples() -> None:
     check_fd(sum_of_losses, (XS, 0.7), (0, 1))
 
 
-@pytest.mark.parametrize("f", [reads_carried_directly, reads_carried_in_branch, reads_carried_through_max,
-                               reads_carried_through_helper, reads_carried_through_inner_loop],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "f",
+    [
+        reads_carried_directly,
+        reads_carried_in_branch,
+        reads_carried_through_max,
+        reads_carried_through_helper,
+        reads_carried_through_inner_loop,
+    ],
+    ids=lambda f: f.__name__,
+)
 def test_a_loop_whose_reverse_reads_carried_values_is_taped_correctly(f: Callable[..., float]) -> None:
     for w in (0.7, -1.3):
         check_fd(f, (XS, w), (0, 1))
 
 
-@pytest.mark.parametrize("f", [inner_and_outer_accumulate, inner_only_accumulates, appends_in_body, assigns_in_body,
-                               list_mutated_before, list_mutated_after, list_appended_after, breaks,
-                               breaks_on_carried, skips, skips_on_carried, returns_early, counter_beside_total,
-                               counter_not_read, two_loops_second_reads_first, second_bounded_by_first,
-                               branch_on_data_in_body, while_inside], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "f",
+    [
+        inner_and_outer_accumulate,
+        inner_only_accumulates,
+        appends_in_body,
+        assigns_in_body,
+        list_mutated_before,
+        list_mutated_after,
+        list_appended_after,
+        breaks,
+        breaks_on_carried,
+        skips,
+        skips_on_carried,
+        returns_early,
+        counter_beside_total,
+        counter_not_read,
+        two_loops_second_reads_first,
+        second_bounded_by_first,
+        branch_on_data_in_body,
+        while_inside,
+    ],
+    ids=lambda f: f.__name__,
+)
 def test_replay_candidates_against_finite_differences(f: Callable[..., float]) -> None:
     for w in (0.7, 1.9):
         check_fd(f, (XS, w), (0, 1))
@@ -450,9 +479,9 @@ def test_replay_inside_either_branch(w: float) -> None:
 
 def test_replay_first_result_as_condition() -> None:
     for w in (0.5, -0.5):
-        assert grad(first_result_as_condition, wrt="w")(XS, w) == pytest.approx(3.0 if
-                                                                                first_result_as_condition(XS, w) == w * 3
-                                                                                else 2 * w)
+        assert grad(first_result_as_condition, wrt="w")(XS, w) == pytest.approx(
+            3.0 if first_result_as_condition(XS, w) == w * 3 else 2 * w
+        )
 
 
 def test_replay_over_a_matrix_gives_a_matrix_gradient() -> None:
@@ -506,10 +535,27 @@ def test_hessian_of_a_replayed_list_loop() -> None:
     assert H[0][0] == pytest.approx(numeric(lambda w: g(XS, w), (0.7,), (0,)), rel=1e-6)
 
 
-@pytest.mark.parametrize("f", [sum_of_losses, reads_carried_directly, breaks, skips, skips_on_carried, returns_early,
-                               counter_beside_total, counter_not_read, two_loops_second_reads_first,
-                               inner_and_outer_accumulate, inner_only_accumulates, branch_on_data_in_body, while_inside,
-                               list_mutated_after, appends_in_body], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "f",
+    [
+        sum_of_losses,
+        reads_carried_directly,
+        breaks,
+        skips,
+        skips_on_carried,
+        returns_early,
+        counter_beside_total,
+        counter_not_read,
+        two_loops_second_reads_first,
+        inner_and_outer_accumulate,
+        inner_only_accumulates,
+        branch_on_data_in_body,
+        while_inside,
+        list_mutated_after,
+        appends_in_body,
+    ],
+    ids=lambda f: f.__name__,
+)
 def test_replay_candidates_bit_for_bit_without_optimizer(f: Callable[..., float]) -> None:
     points = [(XS, 0.7), ([], 0.7), ([0.0, -0.0], -0.0), ([inf, 1.0], 0.5), ([nan, 0.5], 1.0), ([1e308, 2.0], 1e-300)]
     same_with_and_without_optimizer(f, ("xs", "w"), points)
@@ -586,9 +632,17 @@ def carried_value_feeds_later_iteration_of_outer(xs, w):
     return total
 
 
-@pytest.mark.parametrize("f", [outer_carried_read_by_inner, inner_bound_is_outer_counter, position_is_carried,
-                               position_through_min_of_counter, carried_value_feeds_later_iteration_of_outer],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "f",
+    [
+        outer_carried_read_by_inner,
+        inner_bound_is_outer_counter,
+        position_is_carried,
+        position_through_min_of_counter,
+        carried_value_feeds_later_iteration_of_outer,
+    ],
+    ids=lambda f: f.__name__,
+)
 def test_replay_of_inner_loops_reading_outer_values(f: Callable[..., float]) -> None:
     for w in (0.7, -1.1):
         check_fd(f, (XS, w), (0, 1))
@@ -656,8 +710,9 @@ def two_sums(xs, w):
     return a, b
 
 
-@pytest.mark.parametrize("f", [value_leaks_out_of_the_loop, index_leaks_out_of_the_loop, replay_inside_while],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "f", [value_leaks_out_of_the_loop, index_leaks_out_of_the_loop, replay_inside_while], ids=lambda f: f.__name__
+)
 def test_replay_when_loop_values_are_read_after_the_loop(f: Callable[..., float]) -> None:
     for w in (0.7, -1.1):
         check_fd(f, (XS, w), (0, 1))
@@ -691,13 +746,15 @@ def replay_with_inner_continue_and_abs(xs, w):
     return total
 
 
-@pytest.mark.parametrize("f", [replay_with_inner_break, replay_with_list_reductions, replay_with_inner_continue_and_abs],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "f", [replay_with_inner_break, replay_with_list_reductions, replay_with_inner_continue_and_abs], ids=lambda f: f.__name__
+)
 def test_replay_of_bodies_with_inner_exits_and_reductions(f: Callable[..., float]) -> None:
     for w in (0.7, -1.1):
         check_fd(f, (XS, w), (0, 1))
-    same_with_and_without_optimizer(f, ("xs", "w"), [(XS, 0.7), ([0.0, -0.0, 1.0], -0.0), ([1.0, 1.0], 1.0),
-                                                     ([inf, nan, 1.0], 0.5)])
+    same_with_and_without_optimizer(
+        f, ("xs", "w"), [(XS, 0.7), ([0.0, -0.0, 1.0], -0.0), ([1.0, 1.0], 1.0), ([inf, nan, 1.0], 0.5)]
+    )
 
 
 def test_vjp_and_jacobian_of_replayed_sums() -> None:
@@ -705,8 +762,7 @@ def test_vjp_and_jacobian_of_replayed_sums() -> None:
     assert value == sum_of_losses(XS, 0.7)
     assert pullback(2.0)[0] == pytest.approx(2.0 * numeric(sum_of_losses, (XS, 0.7), (1,)), rel=1e-6)
     rows = jacobian(two_sums, wrt="w", mode="rev")(XS, 0.7)
-    assert_close([rows[0][0], rows[1][0]],
-                 [numeric(lambda xs, w, k=k: two_sums(xs, w)[k], (XS, 0.7), (1,)) for k in range(2)])
+    assert_close([rows[0][0], rows[1][0]], [numeric(lambda xs, w, k=k: two_sums(xs, w)[k], (XS, 0.7), (1,)) for k in range(2)])
 
 
 # ============================================================================================================
@@ -830,8 +886,21 @@ def refuse_enumerate_of_reversed(cs, x):
 
 
 CS = [0.5, -1.25, 2.0, 0.75, -0.3, 1.1]
-RANGES = [(0, 6, 1), (1, 6, 2), (0, 6, 3), (5, -1, -1), (5, 0, -2), (4, 1, -1), (3, 3, 1), (5, 2, 1), (0, 6, 7),
-          (2, 5, 1), (-6, 0, 1), (0, 0, -1), (-1, -7, -2)]
+RANGES = [
+    (0, 6, 1),
+    (1, 6, 2),
+    (0, 6, 3),
+    (5, -1, -1),
+    (5, 0, -2),
+    (4, 1, -1),
+    (3, 3, 1),
+    (5, 2, 1),
+    (0, 6, 7),
+    (2, 5, 1),
+    (-6, 0, 1),
+    (0, 0, -1),
+    (-1, -7, -2),
+]
 
 
 @pytest.mark.parametrize("a, b, c", RANGES)
@@ -841,12 +910,16 @@ def test_reversed_range_gradient(a: int, b: int, c: int) -> None:
 
 @pytest.mark.parametrize("a, b, c", RANGES)
 def test_reversed_range_bit_for_bit_without_optimizer(a: int, b: int, c: int) -> None:
-    same_with_and_without_optimizer(horner_reversed_range, ("cs", "x"),
-                                    [(CS, 0.8, a, b, c), ([0.0, -0.0, inf, nan, 1.0, 2.0], -0.0, a, b, c)])
+    same_with_and_without_optimizer(
+        horner_reversed_range, ("cs", "x"), [(CS, 0.8, a, b, c), ([0.0, -0.0, inf, nan, 1.0, 2.0], -0.0, a, b, c)]
+    )
 
 
-@pytest.mark.parametrize("f", [horner_reversed_list, nested_reversed, reversed_with_continue, reversed_with_inner_break,
-                               reversed_comprehension], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "f",
+    [horner_reversed_list, nested_reversed, reversed_with_continue, reversed_with_inner_break, reversed_comprehension],
+    ids=lambda f: f.__name__,
+)
 def test_reversed_loops_against_finite_differences(f: Callable[..., float]) -> None:
     for cs in (CS, [], [0.4]):
         check_fd(f, (cs, 0.8), (0, 1))
@@ -871,12 +944,19 @@ def test_reversed_list_loop_hessian() -> None:
     assert H[0][0] == pytest.approx(numeric(lambda x: d(CS, x), (0.8,), (0,)), rel=1e-6)
 
 
-@pytest.mark.parametrize("f, word", [(refuse_break_in_reversed, "break"), (refuse_return_in_reversed, "return"),
-                                     (refuse_return_in_inner_loop_of_reversed, "return"),
-                                     (refuse_break_in_branch_of_reversed, "break"),
-                                     (refuse_reversed_of_reversed, None), (refuse_reversed_zip, None),
-                                     (refuse_enumerate_of_reversed, None)],
-                         ids=lambda v: getattr(v, "__name__", v))
+@pytest.mark.parametrize(
+    "f, word",
+    [
+        (refuse_break_in_reversed, "break"),
+        (refuse_return_in_reversed, "return"),
+        (refuse_return_in_inner_loop_of_reversed, "return"),
+        (refuse_break_in_branch_of_reversed, "break"),
+        (refuse_reversed_of_reversed, None),
+        (refuse_reversed_zip, None),
+        (refuse_enumerate_of_reversed, None),
+    ],
+    ids=lambda v: getattr(v, "__name__", v),
+)
 def test_leaving_a_reversed_loop_early_is_refused_with_a_line(f: Callable[..., float], word: str | None) -> None:
     lines, first = inspect.getsourcelines(f)
     for derive in (grad, value_and_grad, jvp, hessian):
@@ -1103,8 +1183,11 @@ def hoist_row_alias_append(a, b, w):
     return total
 
 
-@pytest.mark.parametrize("f", [hoist_mutated_inside, hoist_mutated_between, hoist_from_one, hoist_minus_one,
-                               hoist_len_growing, hoist_alias_via_literal], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "f",
+    [hoist_mutated_inside, hoist_mutated_between, hoist_from_one, hoist_minus_one, hoist_len_growing, hoist_alias_via_literal],
+    ids=lambda f: f.__name__,
+)
 def test_hoist_candidates(f: Callable[..., float]) -> None:
     check_fd(f, (XS, 0.7), (0, 1))
     same_with_and_without_optimizer(f, ("xs", "w"), [(XS, 0.7), ([], 0.7), ([0.5], -0.0), ([inf, nan, -0.0], 2.0)])
@@ -1268,19 +1351,34 @@ def test_tape_arrays_are_used_and_correct_for_n_zero_and_more() -> None:
         g = grad(taped_recurrence, wrt="x")(0.6, n)
         assert g == pytest.approx(numeric(lambda x, n=n: taped_recurrence(x, n), (0.6,), (0,)), rel=1e-6, abs=1e-9)
     assert grad(taped_recurrence, wrt="x")(0.6, -3) == 1.0
-    same_with_and_without_optimizer(taped_recurrence, ("x",), [(0.6, n) for n in (-1, 0, 1, 5)] + [
-        (-0.0, 2), (inf, 1), (nan, 3), (1e308, 2)])
+    same_with_and_without_optimizer(
+        taped_recurrence, ("x",), [(0.6, n) for n in (-1, 0, 1, 5)] + [(-0.0, 2), (inf, 1), (nan, 3), (1e308, 2)]
+    )
 
 
-@pytest.mark.parametrize("f", [taped_over_list, taped_with_branch, taped_nested, taped_with_break, taped_siblings,
-                               taped_int_and_bool, taped_reversed_forward, taped_with_continue, taped_in_branch,
-                               taped_in_outer_loop], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "f",
+    [
+        taped_over_list,
+        taped_with_branch,
+        taped_nested,
+        taped_with_break,
+        taped_siblings,
+        taped_int_and_bool,
+        taped_reversed_forward,
+        taped_with_continue,
+        taped_in_branch,
+        taped_in_outer_loop,
+    ],
+    ids=lambda f: f.__name__,
+)
 def test_tape_arrays_against_finite_differences(f: Callable[..., float]) -> None:
     for w in (0.7, 1.3, -0.4):
         for xs in (XS, [], [0.9]):
             check_fd(f, (xs, w), (0, 1))
-    same_with_and_without_optimizer(f, ("xs", "w"), [(XS, 0.7), ([], 0.7), ([0.0, -0.0], -0.0), ([inf, 1.0], 0.5),
-                                                     ([nan, 0.5], 1.0)])
+    same_with_and_without_optimizer(
+        f, ("xs", "w"), [(XS, 0.7), ([], 0.7), ([0.0, -0.0], -0.0), ([inf, 1.0], 0.5), ([nan, 0.5], 1.0)]
+    )
 
 
 @pytest.mark.parametrize("a, b", [(0, 5), (0, 0), (2, 5), (0, -2), (4, 2)])
@@ -1393,8 +1491,9 @@ def test_gates_second_derivatives(f: Callable[..., float], point: tuple[float, f
 def test_gates_inside_loops(f: Callable[..., float]) -> None:
     for w in (0.45, -0.35, 1.7):
         check_fd(f, (XS, w), (0, 1))
-    same_with_and_without_optimizer(f, ("xs", "w"), [(XS, 0.3), ([0.3, 0.3], 0.3), ([-0.0, 0.0], -0.0),
-                                                     ([inf, -inf], 1.0), ([nan], nan), ([], 1.0)])
+    same_with_and_without_optimizer(
+        f, ("xs", "w"), [(XS, 0.3), ([0.3, 0.3], 0.3), ([-0.0, 0.0], -0.0), ([inf, -inf], 1.0), ([nan], nan), ([], 1.0)]
+    )
     H = hessian(f, wrt="w")(XS, 0.45)
     d = grad(f, wrt="w")
     assert H[0][0] == pytest.approx(numeric(lambda w: d(XS, w), (0.45,), (0,)), rel=1e-5, abs=1e-6)

@@ -26,8 +26,7 @@ from s2s_ad import codegen, frontend, ir, lower, optimize, reverse
 from s2s_ad.rules import RULES
 
 inf, nan = math.inf, math.nan
-EDGES: tuple[float, ...] = (0.0, -0.0, 1.0, -1.0, 2.5, -0.75, 3.0, 1e-300, 1e308, -1e308, 5e-324, -5e-324,
-                            inf, -inf, nan)
+EDGES: tuple[float, ...] = (0.0, -0.0, 1.0, -1.0, 2.5, -0.75, 3.0, 1e-300, 1e308, -1e308, 5e-324, -5e-324, inf, -inf, nan)
 INTS: tuple[int, ...] = (0, 1, 3)
 LISTS: tuple[list[float], ...] = ([], [0.5], [-0.0, 3.0, -2.5], [inf, 1e308, -5e-324])
 Pass = Callable[[ir.Function], ir.Function]
@@ -73,8 +72,9 @@ def points_for(function: ir.Function, floats: Sequence[float] = EDGES) -> list[t
     return list(itertools.product(*(choices[p.type] for p in function.params)))
 
 
-def assert_same_numbers(before: ir.Function, after: ir.Function, domain: Callable[..., Any] | None = None,
-                        floats: Sequence[float] = EDGES) -> None:
+def assert_same_numbers(
+    before: ir.Function, after: ir.Function, domain: Callable[..., Any] | None = None, floats: Sequence[float] = EDGES
+) -> None:
     """`after` computes what `before` does, bit for bit, at every combination of edge cases.
 
     Where the user's function `domain` raises, and so does `before`, the point is outside the domain and
@@ -88,8 +88,7 @@ def assert_same_numbers(before: ir.Function, after: ir.Function, domain: Callabl
             raise AssertionError(f"{before.name}{point}: optimized {got}, unoptimized {expected}")
 
 
-def assert_matches_finite_differences(f: Callable[..., Any], gradient: Callable[..., Any],
-                                      point: Sequence[object]) -> None:
+def assert_matches_finite_differences(f: Callable[..., Any], gradient: Callable[..., Any], point: Sequence[object]) -> None:
     """A `value_and_grad` function's gradient (with respect to the float parameters) against central differences."""
     _, got = gradient(*point)
     floats = [i for i, p in enumerate(point) if isinstance(p, float)]
@@ -268,8 +267,16 @@ CASES = (
     Case(pairwise, (0.7, [0.5, -0.2, 1.5])),
 )
 CASE_IDS = [c.function.__name__ for c in CASES]
-SINGLE_PASSES = [optimize.propagate, optimize.peephole, optimize.signs, optimize.hoist,
-                 optimize.common_subexpressions, optimize.dead_code, optimize.tape_slots, optimize.tape_arrays]
+SINGLE_PASSES = [
+    optimize.propagate,
+    optimize.peephole,
+    optimize.signs,
+    optimize.hoist,
+    optimize.common_subexpressions,
+    optimize.dead_code,
+    optimize.tape_slots,
+    optimize.tape_arrays,
+]
 
 
 def test_every_pass_has_its_tests() -> None:
@@ -299,7 +306,7 @@ def test_pass_changes_no_number(step: Pass) -> None:
     changed = 0
     for case in CASES:
         unoptimized = gradient_ir(case.function)
-        before_it = apply(unoptimized, *optimize.PASSES[:optimize.PASSES.index(step)])
+        before_it = apply(unoptimized, *optimize.PASSES[: optimize.PASSES.index(step)])
         for before in (unoptimized, before_it):
             after = step(before)
             changed += after != before
@@ -324,8 +331,17 @@ def test_propagate_removes_copies_single_valued_merges_and_loop_invariants() -> 
 
 
 def test_propagate_folds_constants_as_python_does() -> None:
-    before = hand([let("a", "copy", "x"), let("b", "mul", "a", 1.0), let("c", "add", 2, 3, type_=ir.INT),
-                   let("d", "mul", 2, 0.5), let("g", "sub", "b", 0.0)], ("g", "c", "d"), x=ir.FLOAT)
+    before = hand(
+        [
+            let("a", "copy", "x"),
+            let("b", "mul", "a", 1.0),
+            let("c", "add", 2, 3, type_=ir.INT),
+            let("d", "mul", 2, 0.5),
+            let("g", "sub", "b", 0.0),
+        ],
+        ("g", "c", "d"),
+        x=ir.FLOAT,
+    )
     after = optimize.propagate(before)
     assert after.body == ()
     g, c, d = after.returns  # type: ignore[misc]
@@ -338,8 +354,11 @@ def test_propagate_folds_constants_as_python_does() -> None:
 
 
 def test_propagate_does_not_fold_zero_times_x_nor_x_plus_zero() -> None:
-    before = hand([let("a", "mul", 0, "x"), let("b", "mul", "x", 0.0), let("c", "add", "x", 0.0),
-                   let("d", "add", 0.0, "x")], ("a", "b", "c", "d"), x=ir.FLOAT)
+    before = hand(
+        [let("a", "mul", 0, "x"), let("b", "mul", "x", 0.0), let("c", "add", "x", 0.0), let("d", "add", 0.0, "x")],
+        ("a", "b", "c", "d"),
+        x=ir.FLOAT,
+    )
     for after in (optimize.propagate(before), optimize.optimize(before)):
         assert sorted(ops(after)) == ["add", "add", "mul", "mul"]
         compiled = run(after)
@@ -385,15 +404,22 @@ def test_propagate_keeps_an_int_to_the_power_one_point_zero_a_float() -> None:
     assert_same_numbers(before, optimize.propagate(before))
 
 
-
-
 # -- peephole ----------------------------------------------------------------------------------------------------
 
 
 def test_peephole_makes_int_constants_beside_floats_float() -> None:
-    before = hand([let("a", "mul", 2, "x"), let("b", "gt", "x", 0, type_=ir.BOOL), let("c", "add", "n", 1, type_=ir.INT),
-                   let("d", "mul", 2**60, "x"), let("e", "div", "n", 2)],
-                  ("a", "b", "c", "d", "e"), x=ir.FLOAT, n=ir.INT)
+    before = hand(
+        [
+            let("a", "mul", 2, "x"),
+            let("b", "gt", "x", 0, type_=ir.BOOL),
+            let("c", "add", "n", 1, type_=ir.INT),
+            let("d", "mul", 2**60, "x"),
+            let("e", "div", "n", 2),
+        ],
+        ("a", "b", "c", "d", "e"),
+        x=ir.FLOAT,
+        n=ir.INT,
+    )
     after = {s.target: s.args for s in assigns(optimize.peephole(before))}
     assert after["a"] == (ir.Const(2.0), ir.Var("x")) and type(after["a"][0].value) is float  # type: ignore[union-attr]
     assert type(after["b"][1].value) is float  # type: ignore[union-attr]
@@ -415,7 +441,6 @@ def test_peephole_cancels_double_negation() -> None:
     assert_same_numbers(before, after)
 
 
-
 def power_of_two_scalings(x):
     return 3.0 * (0.5 * x) + 3.0 * (3.0 * x) + 3.0 * (4.0 * x)
 
@@ -423,11 +448,12 @@ def power_of_two_scalings(x):
 def test_peephole_folds_power_of_two_scalings_only() -> None:
     """Only scalings up by a power of two fold: 0.5 * x can underflow where 1.5 * x does not."""
     after = optimize.peephole(primal_ir(power_of_two_scalings))
-    assert expression(after, value_of(after)) == \
-        "add(add(mul(3.0, mul(0.5, x)), mul(3.0, mul(3.0, x))), mul(12.0, x))"
-    assert_same_numbers(gradient_ir(power_of_two_scalings), optimize.peephole(gradient_ir(power_of_two_scalings)),
-                        floats=(0.0, -0.0, 1.0, -2.5, 3e5, inf, -inf, nan))  # no product over- or underflows
-
+    assert expression(after, value_of(after)) == "add(add(mul(3.0, mul(0.5, x)), mul(3.0, mul(3.0, x))), mul(12.0, x))"
+    assert_same_numbers(
+        gradient_ir(power_of_two_scalings),
+        optimize.peephole(gradient_ir(power_of_two_scalings)),
+        floats=(0.0, -0.0, 1.0, -2.5, 3e5, inf, -inf, nan),
+    )  # no product over- or underflows
 
 
 def underflowing_scaling(x, y):
@@ -438,10 +464,14 @@ def overflowing_scaling(x):
     return 0.25 * (4.0 * x)
 
 
-@pytest.mark.parametrize("f", [
-    underflowing_scaling,
-    overflowing_scaling,
-], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "f",
+    [
+        underflowing_scaling,
+        overflowing_scaling,
+    ],
+    ids=lambda f: f.__name__,
+)
 def test_peephole_power_of_two_reassociation_is_exact_at_the_ends_of_the_range(f: Callable[..., float]) -> None:
     before = gradient_ir(f)
     assert_same_numbers(before, optimize.peephole(before))
@@ -470,7 +500,6 @@ def test_peephole_squares_only_outside_returned_values() -> None:
             continue
         assert (got[1][0] if got[0] == "tuple" else got) == expected, x  # type: ignore[index]
     assert_matches_finite_differences(squares, compiled, (0.7,))
-
 
 
 def float_square_of_a_length(x, xs):
@@ -565,10 +594,14 @@ def negation_read_twice(x, y):
     return (y + n) * n
 
 
-@pytest.mark.parametrize("f, expected, point", [
-    (product_read_twice, "mul(add(p, mul(neg(a), b)), mul(neg(a), b))", (0.3, -1.2, 0.8)),
-    (negation_read_twice, "mul(sub(y, x), neg(x))", (0.3, -1.2)),
-], ids=["a product read twice stays in place", "a negation read twice stays for its other reader"])
+@pytest.mark.parametrize(
+    "f, expected, point",
+    [
+        (product_read_twice, "mul(add(p, mul(neg(a), b)), mul(neg(a), b))", (0.3, -1.2, 0.8)),
+        (negation_read_twice, "mul(sub(y, x), neg(x))", (0.3, -1.2)),
+    ],
+    ids=["a product read twice stays in place", "a negation read twice stays for its other reader"],
+)
 def test_signs_leaves_what_two_statements_read(f: Callable[..., float], expected: str, point: tuple[float, ...]) -> None:
     before = primal_ir(f)
     after = optimize.signs(before)
@@ -595,16 +628,13 @@ def test_signs_keeps_int_arithmetic_int() -> None:
     int_before = {s.target for s in assigns(before) if s.type == ir.INT}
     assert int_before == {s.target for s in assigns(after) if s.type == ir.INT}
     rewritten = {s.target: expression(after, ir.Var(s.target)) for s in assigns(after) if s.target in ("a", "b", "c")}
-    assert rewritten == {"a": "mul(neg(len(xs)), neg(len(ys)))", "b": "sub(len(xs), neg(len(ys)))",
-                         "c": "neg(mul(len(xs), 3))"}
+    assert rewritten == {"a": "mul(neg(len(xs)), neg(len(ys)))", "b": "sub(len(xs), neg(len(ys)))", "c": "neg(mul(len(xs), 3))"}
     assert_same_numbers(before, after)
     for xs, ys in itertools.product(LISTS, LISTS):
         assert bits(run(after)(xs, ys)) == bits(length_arithmetic(xs, ys))
 
 
-
-@pytest.mark.parametrize("f", [signed_sum, negated_carry, negated_merge, branchy],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize("f", [signed_sum, negated_carry, negated_merge, branchy], ids=lambda f: f.__name__)
 def test_signs_through_loops_and_branches(f: Callable[..., float]) -> None:
     case = next(c for c in CASES if c.function is f)
     before = gradient_ir(f)
@@ -631,9 +661,11 @@ def quotient_of_int_negations(xs, ys):
     return (-len(xs)) / (-len(ys))
 
 
-@pytest.mark.parametrize("f", [int_negation_plus_float, int_negation_times_negated_float,
-                               product_with_int_negation_in_a_sum, quotient_of_int_negations],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "f",
+    [int_negation_plus_float, int_negation_times_negated_float, product_with_int_negation_in_a_sum, quotient_of_int_negations],
+    ids=lambda f: f.__name__,
+)
 def test_signs_keeps_the_sign_of_zero_when_an_int_negation_meets_a_float(f: Callable[..., float]) -> None:
     before = primal_ir(f)
     assert_same_numbers(before, optimize.signs(before))
@@ -677,7 +709,6 @@ def test_common_subexpressions_reuses_a_value_from_before_a_loop_but_not_from_in
     assert_same_numbers(gradient, optimize.common_subexpressions(gradient))
 
 
-
 def list_read_twice(x, y):
     ys = [x, y]
     a = ys[0]
@@ -694,7 +725,6 @@ def test_common_subexpressions_reads_a_mutated_list_again() -> None:
     assert_same_numbers(gradient, optimize.common_subexpressions(gradient))
 
 
-
 def zero_products(x):
     return x * -0.0 - x * 0.0
 
@@ -702,7 +732,6 @@ def zero_products(x):
 def test_common_subexpressions_keeps_products_by_zero_and_minus_zero_apart() -> None:
     before = gradient_ir(zero_products)
     assert_same_numbers(before, optimize.common_subexpressions(before))
-
 
 
 def int_and_float_products(x, xs):
@@ -715,25 +744,28 @@ def test_common_subexpressions_keeps_int_and_float_products_apart() -> None:
     assert_same_numbers(before, optimize.common_subexpressions(before))
 
 
-
 # -- dead code ---------------------------------------------------------------------------------------------------
 
 
 def test_dead_code_drops_unread_pure_values_and_keeps_effects() -> None:
     list_type = ir.ListOf(ir.FLOAT)
-    before = hand([
-        let("a", "sin", "x"),  # nobody reads it
-        let("b", "cos", "x"),  # only the append reads it
-        let("ys", "list", "x", type_=list_type),
-        ir.Effect("append", (ir.Var("ys"), ir.Var("b")), LOC),
-        let("c", "exp", "x"),  # only the tape reads it
-        ir.Push((ir.Var("c"),), LOC, 1),
-        let("d", "pop", "ys"),  # unread, but it shortens ys
-        let("t", "gt", "x", 0.0, type_=ir.BOOL),
-        ir.If(ir.Var("t"), (let("e", "sin", "x"),), (), (ir.Merge("m", ir.FLOAT, ir.Var("e"), ir.Var("x")),), LOC),
-        ir.For("i", ir.Const(0), ir.Const(3), ir.Const(1), (), (let("g", "cos", "x"),), None, LOC),
-        ir.Note("reverse sweep"),
-    ], ("x", "ys"), x=ir.FLOAT)
+    before = hand(
+        [
+            let("a", "sin", "x"),  # nobody reads it
+            let("b", "cos", "x"),  # only the append reads it
+            let("ys", "list", "x", type_=list_type),
+            ir.Effect("append", (ir.Var("ys"), ir.Var("b")), LOC),
+            let("c", "exp", "x"),  # only the tape reads it
+            ir.Push((ir.Var("c"),), LOC, 1),
+            let("d", "pop", "ys"),  # unread, but it shortens ys
+            let("t", "gt", "x", 0.0, type_=ir.BOOL),
+            ir.If(ir.Var("t"), (let("e", "sin", "x"),), (), (ir.Merge("m", ir.FLOAT, ir.Var("e"), ir.Var("x")),), LOC),
+            ir.For("i", ir.Const(0), ir.Const(3), ir.Const(1), (), (let("g", "cos", "x"),), None, LOC),
+            ir.Note("reverse sweep"),
+        ],
+        ("x", "ys"),
+        x=ir.FLOAT,
+    )
     after = optimize.dead_code(before)
     assert text(after) == (
         "def f(x: float):\n"
@@ -772,26 +804,43 @@ def test_dead_code_keeps_a_loop_that_fills_a_list() -> None:
     assert_same_numbers(before, after)
 
 
-
 # -- tape slots --------------------------------------------------------------------------------------------------
 
 
 def taped(pop_c: bool) -> ir.Function:
     """Two slots each iteration: (a, b) and (c). The reverse loop reads a.1, and c.1 when `pop_c`."""
-    forward = ir.For("i", ir.Const(0), ir.Var("n"), ir.Const(1), (), (
-        let("a", "mul", "x", "i"),
-        let("b", "mul", "x", 2.0),
-        let("c", "add", "x", 1.0),
-        ir.Push((ir.Var("a"), ir.Var("b")), LOC, 1),
-        ir.Push((ir.Var("c"),), LOC, 2),
-    ), None, LOC)
+    forward = ir.For(
+        "i",
+        ir.Const(0),
+        ir.Var("n"),
+        ir.Const(1),
+        (),
+        (
+            let("a", "mul", "x", "i"),
+            let("b", "mul", "x", 2.0),
+            let("c", "add", "x", 1.0),
+            ir.Push((ir.Var("a"), ir.Var("b")), LOC, 1),
+            ir.Push((ir.Var("c"),), LOC, 2),
+        ),
+        None,
+        LOC,
+    )
     reads = (let("u", "add", "s", "a.1"),) + ((let("s.1", "mul", "u", "c.1"),) if pop_c else (let("s.1", "copy", "u"),))
-    backward = ir.For("i.1", ir.Const(0), ir.Var("n"), ir.Const(1),
-                      (ir.Carry("s", ir.FLOAT, ir.Const(0.5), ir.Var("s.1"), "s.2"),), (
-        ir.Pop(("c.1",), (ir.FLOAT,), LOC, 2),
-        ir.Pop(("a.1", "b.1"), (ir.FLOAT, ir.FLOAT), LOC, 1),
-        *reads,
-    ), None, LOC, reverse=True)
+    backward = ir.For(
+        "i.1",
+        ir.Const(0),
+        ir.Var("n"),
+        ir.Const(1),
+        (ir.Carry("s", ir.FLOAT, ir.Const(0.5), ir.Var("s.1"), "s.2"),),
+        (
+            ir.Pop(("c.1",), (ir.FLOAT,), LOC, 2),
+            ir.Pop(("a.1", "b.1"), (ir.FLOAT, ir.FLOAT), LOC, 1),
+            *reads,
+        ),
+        None,
+        LOC,
+        reverse=True,
+    )
     return hand([forward, ir.Note("reverse sweep"), backward], "s.2", x=ir.FLOAT, n=ir.INT)
 
 
@@ -851,12 +900,14 @@ def random_module(seed: int, count: int) -> str:
     rng = random.Random(seed)
     lines = ["import math", ""]
     for k in range(count):
-        lines += ["", f"def f{k}(x, y):",
-                  f"    t = {random_expression(rng, ('x', 'y'), 3)}",
-                  f"    return {random_expression(rng, ('x', 'y', 't', 't'), 3)}", ""]
+        lines += [
+            "",
+            f"def f{k}(x, y):",
+            f"    t = {random_expression(rng, ('x', 'y'), 3)}",
+            f"    return {random_expression(rng, ('x', 'y', 't', 't'), 3)}",
+            "",
+        ]
     return "\n".join(lines)
-
-
 
 
 def test_random_expressions_optimized_and_unoptimized_agree(tmp_path: Path) -> None:

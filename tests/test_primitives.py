@@ -376,8 +376,9 @@ def test_internal_rule_partials_match_finite_differences(rule: str) -> None:
         assert tuple(partials) == pytest.approx(numeric_gradient(primitive.evaluate, point), rel=1e-6, abs=1e-6)
 
 
-@pytest.mark.parametrize("gated", [("gate", "step", False), ("gate_else", "step", True), ("gate_sign", "sign", False)],
-                         ids=lambda g: g[0])
+@pytest.mark.parametrize(
+    "gated", [("gate", "step", False), ("gate_else", "step", True), ("gate_sign", "sign", False)], ids=lambda g: g[0]
+)
 def test_gates_are_the_products_they_replace_bit_for_bit(gated: tuple[str, str, bool]) -> None:
     """`gate(x, y, g)` is `g * step(x, y)` (and so on) for every sign of zero, tie, inf and nan."""
     name, chooser, complement = gated
@@ -512,8 +513,9 @@ PIECEWISE: tuple[tuple[tuple[str, ...], Callable[..., float], tuple[tuple[float,
 
 
 @pytest.mark.parametrize("rules, function, points", PIECEWISE, ids=[f.__name__ for _, f, _ in PIECEWISE])
-def test_piecewise_constant_in_a_product(rules: tuple[str, ...], function: Callable[..., float],
-                                         points: tuple[tuple[float, ...], ...]) -> None:
+def test_piecewise_constant_in_a_product(
+    rules: tuple[str, ...], function: Callable[..., float], points: tuple[tuple[float, ...], ...]
+) -> None:
     """`p(x) * x` with p piecewise constant: the gradient is p(x), as finite differences say."""
     derivative = grad(function)
     for point in points:
@@ -549,13 +551,24 @@ def comparison_alone(x: float, y: float) -> float:
     return x < y
 
 
-@pytest.mark.parametrize("function, point", [
-    (floor_alone, (1.5,)), (floor_alone, (-1.5,)), (floor_alone, (2.0,)),
-    (ceil_alone, (1.5,)), (ceil_alone, (-2.0,)),
-    (trunc_alone, (-1.5,)), (int_alone, (2.7,)), (round_alone, (0.5,)),
-    (floordiv_alone, (7.0, 2.0)), (floordiv_alone, (-7.5, 2.0)),
-    (comparison_alone, (1.0, 2.0)), (comparison_alone, (2.0, 2.0)),
-], ids=lambda v: getattr(v, "__name__", str(v)))
+@pytest.mark.parametrize(
+    "function, point",
+    [
+        (floor_alone, (1.5,)),
+        (floor_alone, (-1.5,)),
+        (floor_alone, (2.0,)),
+        (ceil_alone, (1.5,)),
+        (ceil_alone, (-2.0,)),
+        (trunc_alone, (-1.5,)),
+        (int_alone, (2.7,)),
+        (round_alone, (0.5,)),
+        (floordiv_alone, (7.0, 2.0)),
+        (floordiv_alone, (-7.5, 2.0)),
+        (comparison_alone, (1.0, 2.0)),
+        (comparison_alone, (2.0, 2.0)),
+    ],
+    ids=lambda v: getattr(v, "__name__", str(v)),
+)
 def test_piecewise_constant_alone_has_zero_derivative(function: Callable[..., float], point: tuple[float, ...]) -> None:
     """Zero also at the jumps themselves (x = 2.0 for floor), where the derivative is taken as 0."""
     got = _as_tuple(grad(function)(*point), len(point))
@@ -618,8 +631,9 @@ def test_every_piecewise_constant_rule_has_a_zero_derivative_case() -> None:
     List operations (`structural` rules) have adjoints written by the reverse
     transform rather than partials; they are not scalar primitives.
     """
-    constant = {name for name, rule in RULES.items()
-                if rule.partials is None and not getattr(rule, "structural", False)} - INTERNAL_HELPERS
+    constant = {
+        name for name, rule in RULES.items() if rule.partials is None and not getattr(rule, "structural", False)
+    } - INTERNAL_HELPERS
     covered = {rule for rules, _, _ in PIECEWISE for rule in rules}
     assert constant - covered == set(), "add a PIECEWISE entry for these primitives"
 

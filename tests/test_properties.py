@@ -46,35 +46,60 @@ PROFILES = {
     "thorough": {"max_examples": 5000, "derandomize": False},
 }
 PROFILE = os.environ.get("S2S_AD_HYPOTHESIS_PROFILE", "default")
-SETTINGS = settings(deadline=None, database=None, print_blob=True,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                           HealthCheck.data_too_large],
-                    **PROFILES[PROFILE])
+SETTINGS = settings(
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+    **PROFILES[PROFILE],
+)
 
 # -- the grammar ------------------------------------------------------------------------
 # Each form is a template over sub-expressions {a} and {b}; guards keep arguments in the domain.
 
 UNARY = {
-    "sin": ["math.sin({a})"], "cos": ["math.cos({a})"], "tan": ["math.tan({a})"],
-    "asin": ["math.asin(0.9 * math.tanh({a}))"], "acos": ["math.acos(math.sin({a}) / 2)"],
-    "atan": ["math.atan({a})"], "sinh": ["math.sinh({a})"], "cosh": ["math.cosh({a})"],
-    "tanh": ["math.tanh({a})"], "asinh": ["math.asinh({a})"], "acosh": ["math.acosh(1.5 + ({a}) ** 2)"],
-    "atanh": ["math.atanh(0.8 * math.tanh({a}))"], "exp": ["math.exp({a})"], "expm1": ["math.expm1({a})"],
+    "sin": ["math.sin({a})"],
+    "cos": ["math.cos({a})"],
+    "tan": ["math.tan({a})"],
+    "asin": ["math.asin(0.9 * math.tanh({a}))"],
+    "acos": ["math.acos(math.sin({a}) / 2)"],
+    "atan": ["math.atan({a})"],
+    "sinh": ["math.sinh({a})"],
+    "cosh": ["math.cosh({a})"],
+    "tanh": ["math.tanh({a})"],
+    "asinh": ["math.asinh({a})"],
+    "acosh": ["math.acosh(1.5 + ({a}) ** 2)"],
+    "atanh": ["math.atanh(0.8 * math.tanh({a}))"],
+    "exp": ["math.exp({a})"],
+    "expm1": ["math.expm1({a})"],
     "log": ["math.log(1 + ({a}) ** 2)", "math.log(abs({a}) + 0.25)", "math.log(math.exp({a}))"],
-    "log1p": ["math.log1p(({a}) ** 2)"], "log2": ["math.log2(2 + ({a}) ** 2)"],
-    "log10": ["math.log10(0.5 + abs({a}))"], "sqrt": ["math.sqrt(1 + ({a}) ** 2)", "math.sqrt(abs({a}) + 0.1)"],
-    "fabs": ["math.fabs({a})"], "abs": ["abs({a})"], "erf": ["math.erf({a})"], "erfc": ["math.erfc({a})"],
-    "degrees": ["math.degrees({a})"], "radians": ["math.radians({a})"], "neg": ["-({a})"], "float": ["float({a})"],
+    "log1p": ["math.log1p(({a}) ** 2)"],
+    "log2": ["math.log2(2 + ({a}) ** 2)"],
+    "log10": ["math.log10(0.5 + abs({a}))"],
+    "sqrt": ["math.sqrt(1 + ({a}) ** 2)", "math.sqrt(abs({a}) + 0.1)"],
+    "fabs": ["math.fabs({a})"],
+    "abs": ["abs({a})"],
+    "erf": ["math.erf({a})"],
+    "erfc": ["math.erfc({a})"],
+    "degrees": ["math.degrees({a})"],
+    "radians": ["math.radians({a})"],
+    "neg": ["-({a})"],
+    "float": ["float({a})"],
     "copy": ["({a})"],
 }
 BINARY = {
-    "add": ["({a}) + ({b})"], "sub": ["({a}) - ({b})"], "mul": ["({a}) * ({b})"],
+    "add": ["({a}) + ({b})"],
+    "sub": ["({a}) - ({b})"],
+    "mul": ["({a}) * ({b})"],
     "div": ["({a}) / ({b})", "({a}) / (1 + ({b}) ** 2)"],
     "pow": ["({a}) ** 2", "({a}) ** 3", "(1.5 + ({a}) ** 2) ** ({b})", "abs({a}) ** 1.5", "({a}) ** -1"],
     "fpow_builtin": ["pow({a}, 2)", "pow(1 + ({a}) ** 2, {b})"],
     "fpow": ["math.pow(1 + ({a}) ** 2, {b})", "math.pow({a}, 3)"],
-    "max": ["max({a}, {b})"], "min": ["min({a}, {b})"], "atan2": ["math.atan2({a}, {b})"],
-    "hypot": ["math.hypot({a}, {b})"], "mod": ["({a}) % 3", "({a}) % (2 + ({b}) ** 2)"],
+    "max": ["max({a}, {b})"],
+    "min": ["min({a}, {b})"],
+    "atan2": ["math.atan2({a}, {b})"],
+    "hypot": ["math.hypot({a}, {b})"],
+    "mod": ["({a}) % 3", "({a}) % (2 + ({b}) ** 2)"],
     "logb": ["math.log(1 + ({a}) ** 2, 2.5)", "math.log(2 + ({a}) ** 2, 3 + ({b}) ** 2)"],
     "floordiv": ["({a}) // 2 + ({b})"],
 }
@@ -84,14 +109,22 @@ FORMS = {**UNARY, **BINARY}
 
 def test_the_grammar_reaches_every_differentiable_primitive() -> None:
     spelled = set(BINARY_OPERATORS.values()) | {"neg", "copy"}  # helpers like `step` have no source spelling
-    differentiable = {op for op, rule in RULES.items() if rule.partials is not None
-                      and not getattr(rule, "structural", False) and (rule.names or op in spelled)}
+    differentiable = {
+        op
+        for op, rule in RULES.items()
+        if rule.partials is not None and not getattr(rule, "structural", False) and (rule.names or op in spelled)
+    }
     assert differentiable <= set(FORMS), differentiable - set(FORMS)
 
 
 @st.composite
-def expressions(draw: st.DrawFn, names: tuple[str, ...], depth: int, forms: dict[str, list[str]] | None = None,
-                constants: list[object] | None = None) -> str:
+def expressions(
+    draw: st.DrawFn,
+    names: tuple[str, ...],
+    depth: int,
+    forms: dict[str, list[str]] | None = None,
+    constants: list[object] | None = None,
+) -> str:
     """A random expression over `names`, built from the spellings in `forms` (all primitives by default)."""
     forms = FORMS if forms is None else forms
     constants = CONSTANTS if constants is None else constants

@@ -159,8 +159,9 @@ def refused_line(function: Callable[..., float]) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize("function, words, at_column", CASES, ids=[c[0].__name__ for c in CASES])
-def test_refused_with_file_line_column_and_construct(function: Callable[..., float], words: tuple[str, ...],
-                                                     at_column: str) -> None:
+def test_refused_with_file_line_column_and_construct(
+    function: Callable[..., float], words: tuple[str, ...], at_column: str
+) -> None:
     with pytest.raises(S2SError) as info:
         grad(function)
     error = info.value
@@ -170,7 +171,7 @@ def test_refused_with_file_line_column_and_construct(function: Callable[..., flo
     number, text = refused_line(function)
     assert error.lineno == number, str(error)
     assert error.col_offset is not None
-    assert text[error.col_offset:].startswith(at_column), str(error)
+    assert text[error.col_offset :].startswith(at_column), str(error)
     assert str(error).startswith(f"{__file__}:{number}:{error.col_offset + 1}: error: ")
 
 

@@ -20,8 +20,9 @@ from s2s_ad.rules import RULES
 sympy = pytest.importorskip("sympy")
 
 DIFFERENTIABLE = sorted(op for op, rule in RULES.items() if rule.partials is not None)
-PIECEWISE_CONSTANT = sorted(op for op, rule in RULES.items() if rule.partials is None
-                            and not getattr(rule, "structural", False) and rule.result != "bool")
+PIECEWISE_CONSTANT = sorted(
+    op for op, rule in RULES.items() if rule.partials is None and not getattr(rule, "structural", False) and rule.result != "bool"
+)
 LOGICAL = sorted(op for op, rule in RULES.items() if rule.result == "bool")
 
 DIGITS = 30
@@ -43,8 +44,9 @@ def _diff(expression, symbol):
     """`sympy.diff` almost everywhere (Mod written with floor; floor's derivative is zero)."""
     expression = expression.replace(sympy.Mod, lambda x, y: x - y * sympy.floor(x / y))
     derivative = sympy.diff(expression, symbol).doit()
-    return derivative.replace(lambda n: isinstance(n, sympy.Derivative) and isinstance(n.expr, sympy.floor),
-                              lambda n: sympy.S.Zero).doit()
+    return derivative.replace(
+        lambda n: isinstance(n, sympy.Derivative) and isinstance(n.expr, sympy.floor), lambda n: sympy.S.Zero
+    ).doit()
 
 
 def _number(expression, point):
@@ -178,12 +180,15 @@ def test_logical_rules_give_truth_values(op: str) -> None:
     assert result in (sympy.true, sympy.false)
 
 
-@pytest.mark.parametrize("op, wrong", [
-    ("cos", lambda m, out, x: (m.sin(x),)),
-    ("div", lambda m, out, x, y: (1 / y, out / y)),
-    ("log2", lambda m, out, x: (1 / (x * 0.69314718),)),  # log(2) to 8 digits only
-    ("max", lambda m, out, x, y: (m.step(y, x), m.step(x, y))),
-])
+@pytest.mark.parametrize(
+    "op, wrong",
+    [
+        ("cos", lambda m, out, x: (m.sin(x),)),
+        ("div", lambda m, out, x, y: (1 / y, out / y)),
+        ("log2", lambda m, out, x: (1 / (x * 0.69314718),)),  # log(2) to 8 digits only
+        ("max", lambda m, out, x, y: (m.step(y, x), m.step(x, y))),
+    ],
+)
 def test_a_wrong_partial_is_caught(op: str, wrong) -> None:
     """The comparison above is able to fail."""
     with pytest.raises(AssertionError):

@@ -84,8 +84,9 @@ def generated_text(derivative: Callable[..., Any]) -> str:
     return text
 
 
-def instrumented(f: Callable[..., float], derive: Callable[..., Any] = grad, arrays: list[ArrayRecorder] | None = None,
-                 **options: Any) -> tuple[Callable[..., Any], list[Recorder]]:
+def instrumented(
+    f: Callable[..., float], derive: Callable[..., Any] = grad, arrays: list[ArrayRecorder] | None = None, **options: Any
+) -> tuple[Callable[..., Any], list[Recorder]]:
     """derive(f), recompiled with its tape replaced by a Recorder; the recorders made, one per call. The
     arrays counted loops record into are replaced by ArrayRecorders, collected in `arrays` if given."""
     derivative = derive(f, **options)
@@ -106,12 +107,21 @@ def pushed_expressions(f: Callable[..., float], derive: Callable[..., Any] = gra
     tree = ast.parse(generated_text(derive(f, **options)))
     found = []
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append"
-                and isinstance(node.func.value, ast.Name) and node.func.value.id == "_tape"):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "append"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "_tape"
+        ):
             arg = node.args[0]
             found += [ast.unparse(e) for e in arg.elts] if isinstance(arg, ast.Tuple) else [ast.unparse(arg)]
-        elif (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Subscript)
-              and isinstance(node.targets[0].value, ast.Name) and node.targets[0].value.id.endswith("_tape")):
+        elif (
+            isinstance(node, ast.Assign)
+            and isinstance(node.targets[0], ast.Subscript)
+            and isinstance(node.targets[0].value, ast.Name)
+            and node.targets[0].value.id.endswith("_tape")
+        ):
             found.append(ast.unparse(node.value))
     return found
 
@@ -208,8 +218,9 @@ def test_branches_outside_loops_reuse_their_conditions_and_need_no_tape() -> Non
     text = generated_text(grad(branch_outside_loops))
     assert "_tape" not in text
     for point in ((1.5, 0.3), (0.4, 0.7), (-0.8, 0.5), (-3.0, 2.5)):
-        assert grad(branch_outside_loops)(*point) == pytest.approx(numeric_gradient(branch_outside_loops, point),
-                                                                   rel=1e-6, abs=1e-8)
+        assert grad(branch_outside_loops)(*point) == pytest.approx(
+            numeric_gradient(branch_outside_loops, point), rel=1e-6, abs=1e-8
+        )
 
 
 def test_the_loop_index_and_elements_of_an_unmutated_list_are_not_pushed() -> None:
@@ -331,8 +342,7 @@ def test_logistic_regression_tape_counts() -> None:
     derivative, tapes = instrumented(bce, wrt=("w", "b"))
     alone = derivative([0.3, -0.2], 0.1, X, y)
     assert tapes == [] or tapes[0].pushes == 0
-    code = [line for line in generated_text(grad(bce, wrt=("w", "b"))).splitlines()
-            if not line.lstrip().startswith("#")]
+    code = [line for line in generated_text(grad(bce, wrt=("w", "b"))).splitlines() if not line.lstrip().startswith("#")]
     assert not any("_tape" in line for line in code)
     assert sum(line.count("math.exp(") for line in code) == 1
     numeric = numeric_gradient(lambda w0, w1, b: bce([w0, w1], b, X, y), (0.3, -0.2, 0.1))
@@ -364,5 +374,6 @@ def test_a_branch_in_a_loop_records_once_per_iteration() -> None:
     xs = [0.5, 3.0, 1.2, -2.0]
     got = derivative(xs, 1.1)[1]
     assert list(got[0]) + [got[1]] == pytest.approx(
-        list(numeric_gradient(lambda *v: huber_sum(list(v[:-1]), v[-1]), (*xs, 1.1))), rel=1e-6)
+        list(numeric_gradient(lambda *v: huber_sum(list(v[:-1]), v[-1]), (*xs, 1.1))), rel=1e-6
+    )
     assert tapes == [] and arrays and all(a.stores == len(xs) for a in arrays)
