@@ -245,6 +245,7 @@ class Function:
     loc: Loc
     sources: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (file, its lines) for comments
     exact: tuple[str, ...] = ()  # returned values that must be bit-for-bit what the source computes
+    gradient: tuple[int, ...] | None = None  # where in `returns` a gradient sits (a path of tuple positions)
 
     def source_line(self, loc: Loc) -> str | None:
         for file, lines in self.sources:
@@ -588,6 +589,52 @@ def aliases(function: Function, names: set[str]) -> set[str]:
     return reach(names, links)
 
 
+def maybe_int(function: Function, rules: Mapping[str, Any]) -> set[str]:
+    """Names typed float that may hold an int when the function runs.
+
+    A parameter's type comes from how the body uses it, so a parameter typed
+    float may be passed an int (`f(5, 3.0)`), and so may every value computed
+    from such parameters and int constants by operations that keep ints
+    (`n // 2`, `x * y`), and an element read from a list parameter or data.
+    A gradient is a float, always: these are the values it must convert.
+    """
+
+    def maybe(operand: Operand) -> bool:
+        if isinstance(operand, Const):
+            return not isinstance(operand.value, float)
+        if isinstance(operand, Global):
+            return True
+        return operand.name in found or types.get(operand.name) in (INT, BOOL)
+
+    types = types_of(function)
+    found = {p.name for p in function.params if p.type == FLOAT or isinstance(p.type, ListOf)}
+    pushed: dict[int, tuple[Operand, ...]] = {}
+    size = -1
+    while size != len(found):
+        size = len(found)
+        for stmt in walk(function.body):
+            marked: list[str] = []
+            if isinstance(stmt, Assign) and (stmt.type == FLOAT or isinstance(stmt.type, ListOf)):
+                rule = rules[stmt.op]
+                if rule.structural or stmt.type != FLOAT:
+                    if stmt.args and isinstance(stmt.args[0], (Var, Global)) and maybe(stmt.args[0]):
+                        marked.append(stmt.target)
+                elif rule.result == "promote" and all(maybe(a) for a in stmt.args):
+                    marked.append(stmt.target)
+            elif isinstance(stmt, Push):
+                pushed[stmt.slot] = stmt.values
+            elif isinstance(stmt, Pop):
+                marked += [t for v, t in zip(pushed.get(stmt.slot, ()), stmt.targets) if maybe(v)]
+            elif isinstance(stmt, If):
+                marked += [m.target for m in stmt.merges if maybe(m.then) or maybe(m.orelse)]
+            elif isinstance(stmt, (For, While)):
+                for c in stmt.carried:
+                    if maybe(c.init) or maybe(c.update):
+                        marked += [c.header, c.result]
+            found.update(marked)
+    return found
+
+
 def reach(start: set[str], edges: Mapping[str, list[str]]) -> set[str]:
     """Every name reachable from `start` along `edges`."""
     seen = set(start)
@@ -711,7 +758,11 @@ class Emitter:
         folded = fold(self.rules, op, args, self.type_of)
         if folded is not None:
             return folded
-        rule = self.rules[op]
+        rule: Any = self.rules[op]
+        if rule.expand is not None and any(type(a) is Const for a in args):
+            formula = rule.expand(self.m, *(a.value if type(a) is Const else Expr(self, a) for a in args))  # type: ignore[union-attr]
+            if formula is not None:
+                return operand_of(formula)
         if type_ is not None:
             result_type = type_
         elif rule.result == "float" or (

@@ -90,30 +90,6 @@ RETURNED, RESULT, BREAK, CONTINUE = "#returned", "#result", "#break", "#continue
 _PSEUDO_FAMILIES = {RETURNED: "_returned", RESULT: "_result", BREAK: "_broke", CONTINUE: "_skip"}
 _FALSE = Value(Const(False), BOOL)
 _TRUE = Value(Const(True), BOOL)
-# Operations that cannot raise on numbers of the right type: `a and b` may evaluate b eagerly.
-_SAFE_OPS = frozenset(
-    {
-        "add",
-        "sub",
-        "mul",
-        "neg",
-        "copy",
-        "lt",
-        "le",
-        "gt",
-        "ge",
-        "eq",
-        "ne",
-        "not",
-        "and",
-        "or",
-        "abs",
-        "max",
-        "min",
-        "float",
-        "len",
-    }
-)
 
 
 def lower(parsed: ParsedFunction, rules: Mapping[str, Rule] = RULES) -> ir.Function:
@@ -129,6 +105,8 @@ def lower(parsed: ParsedFunction, rules: Mapping[str, Rule] = RULES) -> ir.Funct
         )
     params = lowering.params(node)
     scope: Scope = {p.name: Value(Var(lowering.namer.fresh(p.name)), p.type) for p in params}
+    lowering.callers.update(p.name for p in params if isinstance(p.type, ir.ListOf))
+    lowering.maybe_int.update(p.name for p in params if p.type == FLOAT)
     returned = lowering.body(node, scope)
     if isinstance(returned, TupleValue):
         returns: ir.Returns = tuple(v.operand for v in returned.items)
@@ -149,6 +127,9 @@ class _Lowering:
         self.loc = Loc(parsed.source.filename, parsed.node.lineno)
         self.sources = {parsed.source.filename: parsed.source}
         self.mutated: set[str] = set()  # SSA names of lists this function mutates
+        self.held: set[str] = set()  # temporaries a scope holds besides the expression that made them
+        self.callers: set[str] = set()  # SSA names of lists that are the caller's (parameters, and names for them)
+        self.maybe_int: set[str] = set()  # names typed float that may hold an int (see ir.maybe_int)
         self.tape: ast.Name | None = None  # where a generated gradient's `_tape` first appears
         self.reserve(parsed.node)
 
@@ -341,6 +322,8 @@ class _Lowering:
         target = self.fresh(key)
         self.types[target] = type_
         merges.append(ir.Merge(target, type_, a.operand, b.operand))
+        if any(isinstance(o, ir.Global) or (isinstance(o, Var) and o.name in self.callers) for o in (a.operand, b.operand)):
+            self.callers.add(target)
         return Value(Var(target), type_)
 
     # -- loops ---------------------------------------------------------------
@@ -439,7 +422,13 @@ class _Lowering:
                 holder: list[Value] = []
                 test_block = self.nested(lambda: holder.append(self.scalar(self.expr(test, body_scope), test)))  # noqa: B023
                 cond = holder[0]
-            body_block = self.nested(lambda: lower_body(body_scope))  # noqa: B023
+            exits: list[Operand | None] = []
+
+            def lower_iteration(body_scope: Scope = body_scope, exits: list[Operand | None] = exits) -> None:
+                lower_body(body_scope)
+                exits.append(self.loop_exit(body_scope, node))  # computed in the body, at its end
+
+            body_block = self.nested(lower_iteration)
             self.loc = Loc(self.parsed.source.filename, node.lineno)
             updates = {k: body_scope[k] for k in carried}
             for key, value in updates.items():
@@ -451,7 +440,7 @@ class _Lowering:
             if widened == types:
                 break
             types = widened  # type: ignore[assignment]
-        exit_flag = self.loop_exit(body_scope, node)
+        exit_flag = exits[0]
         carries = []
         for key in carried:
             result = self.fresh(key)
@@ -543,7 +532,8 @@ class _Lowering:
                     raise self.error(UnsupportedError, "a range loop needs a single loop variable", target)
                 return args[0], args[1], args[2], None, False
             if kind == "enumerate":
-                if len(iterable.args) != 1 or not (isinstance(target, ast.Tuple) and len(target.elts) == 2):
+                start = self.enumerate_start(iterable, scope)
+                if not (isinstance(target, ast.Tuple) and len(target.elts) == 2):
                     raise self.error(UnsupportedError, "write `for i, x in enumerate(xs)`", iterable)
                 items = self.list_value(self.expr(iterable.args[0], scope), iterable.args[0])
                 stop = self.apply("len", (items,), iterable)
@@ -551,10 +541,18 @@ class _Lowering:
                 def bind_enumerate(body_scope: Scope) -> None:
                     index = body_scope["#k"]
                     assert isinstance(index, Value)
-                    self.bind(target.elts[0], index, body_scope)
+                    count = index if start is None else self.apply("add", (index, start), iterable)
+                    self.bind(target.elts[0], count, body_scope)
                     self.bind(target.elts[1], self.element(items, index, iterable), body_scope)
 
                 return zero, stop, one, bind_enumerate, False
+            if kind in ("zip", "range") and iterable.keywords:
+                raise self.error(
+                    UnsupportedError,
+                    f"keyword arguments to {kind}() are not supported",
+                    iterable.keywords[0],
+                    "zip(..., strict=True): check the lengths with an `if` before the loop" if kind == "zip" else None,
+                )
             if kind == "zip":
                 if not (isinstance(target, ast.Tuple) and len(target.elts) == len(iterable.args) >= 1):
                     raise self.error(UnsupportedError, "write `for a, b in zip(xs, ys)` with one name per list", iterable)
@@ -587,7 +585,18 @@ class _Lowering:
 
         return zero, stop, one, bind_element, False
 
-    def integer(self, value: Value, node: ast.AST) -> Value:
+    def enumerate_start(self, call: ast.Call, scope: Scope) -> Value | None:
+        """The `start` of `enumerate(xs, start)` or `enumerate(xs, start=K)`: a whole number, or None for 0."""
+        starts = [k.value for k in call.keywords if k.arg == "start"]
+        if len(call.args) + len(starts) not in (1, 2) or len(starts) != len(call.keywords) or not call.args:
+            raise self.error(UnsupportedError, "write `enumerate(xs)` or `enumerate(xs, start)`", call)
+        starts.extend(call.args[1:])
+        if not starts:
+            return None
+        start = self.integer(self.expr(starts[0], scope), starts[0], "enumerate()")
+        return None if start.operand == Const(0) else start
+
+    def integer(self, value: Value, node: ast.AST, what: str = "range()") -> Value:
         if value.type not in (INT, BOOL):
             raise self.error(
                 UnsupportedError, "range() needs whole numbers (int), not floats", node, "use int(...) if the bound is computed"
@@ -604,6 +613,8 @@ class _Lowering:
         target = self.namer.temp()
         self.types[target] = items.type.elem
         self.out.append(Assign(target, "index", (items.operand, index.operand), items.type.elem, self.loc))
+        if isinstance(items.operand, ir.Global) or (isinstance(items.operand, Var) and items.operand.name in self.callers):
+            self.maybe_int.add(target)  # the caller's list may hold ints
         return Value(Var(target), items.type.elem)
 
     # -- statements ----------------------------------------------------------
@@ -612,6 +623,9 @@ class _Lowering:
         kind = type(node).__name__
         if isinstance(node, ast.Assign):
             value = self.bound(node.value, scope)
+            if len(node.targets) > 1:  # `a = b = ...`: every target holds the value, none may rename it
+                items = value.items if isinstance(value, TupleValue) else (value,)
+                self.held.update(v.operand.name for v in items if isinstance(v.operand, Var) and ir.is_temp(v.operand.name))
             for target in node.targets:
                 self.bind(target, value, scope)
         elif isinstance(node, ast.AnnAssign):
@@ -700,19 +714,16 @@ class _Lowering:
     def mutable_list(self, name: str, scope: Scope, node: ast.AST) -> Value:
         items = self.list_value(self.name(name, scope, node), node)
         operand = items.operand
-        if isinstance(operand, ir.Global) or (isinstance(operand, Var) and operand.name in self.params_seen()):
+        if isinstance(operand, ir.Global) or (isinstance(operand, Var) and operand.name in self.callers):
             raise self.error(
                 UnsupportedError,
-                f"mutation of the parameter or global list '{name}' cannot be differentiated",
+                f"'{name}' is the caller's list (a parameter or global): changing it cannot be differentiated",
                 node,
-                "build a new local list instead",
+                "copy it into a new local list first (`ys = [v for v in xs]`) and change the copy",
             )
         assert isinstance(operand, Var)
         self.mutated.add(operand.name)
         return items
-
-    def params_seen(self) -> set[str]:
-        return {a.arg for a in self.parsed.node.args.args}
 
     def check_element(self, items: Value, value: Value, node: ast.AST) -> None:
         assert isinstance(items.type, ir.ListOf)
@@ -763,6 +774,7 @@ class _Lowering:
             and isinstance(last, Assign)
             and last.target == value.operand.name
             and ir.is_temp(last.target)
+            and last.target not in self.held
         ):
             # The temporary was made for this very expression, so nothing has read it yet.
             target = self.fresh(name)
@@ -775,6 +787,8 @@ class _Lowering:
         target = self.fresh(name)
         self.out.append(Assign(target, "copy", (value.operand,), value.type, self.loc))
         self.types[target] = value.type
+        if isinstance(value.operand, ir.Global) or (isinstance(value.operand, Var) and value.operand.name in self.callers):
+            self.callers.add(target)  # `ys = xs`: the same list
         return Value(Var(target), value.type)
 
     def returned(self, node: ast.expr, scope: Scope) -> Bound:
@@ -946,7 +960,11 @@ class _Lowering:
             holder: list[Value] = []
             block = self.nested(lambda: holder.append(self.expr(value_node, scope)))  # noqa: B023
             value = holder[0]
-            if result.type == BOOL and value.type == BOOL and all(isinstance(s, Assign) and s.op in _SAFE_OPS for s in block):
+            if (
+                result.type == BOOL
+                and value.type == BOOL
+                and all(isinstance(s, Assign) and self.rules[s.op].cannot_raise(s.args) for s in block)
+            ):
                 self.out.extend(block)
                 result = self.apply(op, (result, value), node)
                 continue
@@ -1130,6 +1148,8 @@ class _Lowering:
         target = self.namer.temp()
         self.types[target] = FLOAT
         self.out.append(Assign(target, op, (items.operand,), FLOAT, self.loc))
+        if op == "sum" or items.operand.name in self.callers:  # type: ignore[union-attr]  # sum([]) is the int 0
+            self.maybe_int.add(target)
         return Value(Var(target), FLOAT)
 
     def inline(self, name: str, helper: Helper, node: ast.Call, scope: Scope, allow_tuple: bool = False) -> Bound:
@@ -1149,6 +1169,8 @@ class _Lowering:
         args = [self.expr(arg, scope) for arg in node.args]
         inner = _Lowering(parsed, self.rules, self.namer, self.stack + (name,))
         inner.out, inner.types, inner.sources, inner.mutated = self.out, self.types, self.sources, self.mutated
+        inner.held, inner.callers, inner.maybe_int = self.held, self.callers, self.maybe_int
+        self.held.update(a.operand.name for a in args if isinstance(a.operand, Var) and ir.is_temp(a.operand.name))
         self.sources.setdefault(parsed.source.filename, parsed.source)
         inner.reserve(parsed.node)
         inner_scope: Scope = {p.arg: a for p, a in zip(params.args, args)}
@@ -1163,7 +1185,7 @@ class _Lowering:
             for arg in args:
                 self.scalar(arg, node)
         operands = tuple(a.operand for a in args)
-        types = {a.operand: a.type for a in args}
+        types = {a.operand: INT if self.may_be_int(a.operand) else a.type for a in args}
         folded = ir.fold(self.rules, op, operands, lambda o: types.get(o, FLOAT))
         if folded is not None:
             return Value(folded, ir.const_type(folded.value) if isinstance(folded, Const) else args[0].type)
@@ -1172,7 +1194,16 @@ class _Lowering:
         target = self.namer.temp()
         self.types[target] = result_type
         self.out.append(Assign(target, op, operands, result_type, self.loc))
+        if result_type == FLOAT and rule.result == "promote" and all(self.may_be_int(o) for o in operands):
+            self.maybe_int.add(target)
         return Value(Var(target), result_type)
+
+    def may_be_int(self, operand: Operand) -> bool:
+        """Whether a value may be an int when the function runs (a float parameter passed an int, and
+        what int-keeping operations compute from it): `1.0 * n` is then not `n`."""
+        if isinstance(operand, Const):
+            return not isinstance(operand.value, float)
+        return isinstance(operand, Var) and (operand.name in self.maybe_int or self.types.get(operand.name) in (INT, BOOL))
 
 
 def _placeholder(value: Bound | Undefined | None) -> Bound:
@@ -1233,6 +1264,7 @@ def param_types(
     int; otherwise a float."""
     params = [a.arg for a in node.args.args]
     element_of: dict[str, str] = {}  # local name -> the name it is an element of
+    alias_of: dict[str, str] = {}  # local name -> the name it was assigned from
     depth: dict[str, int] = {}
     integer: set[str] = set()
 
@@ -1305,7 +1337,9 @@ def param_types(
         elif isinstance(child, (ast.For, ast.comprehension)):
             iterated(child.iter, [child.target])
         elif isinstance(child, ast.Assign) and len(child.targets) == 1 and isinstance(child.targets[0], ast.Name):
-            if isinstance(child.value, ast.Subscript):
+            if isinstance(child.value, ast.Name):  # `ys = xs`: the same list
+                alias_of[child.targets[0].id] = child.value.id
+            elif isinstance(child.value, ast.Subscript):
                 found = root_depth(child.value)
                 if found and found[1] == 1:
                     element_of[child.targets[0].id] = found[0]
@@ -1318,10 +1352,13 @@ def param_types(
                     note(child.args[0].id, 1)
             else:
                 passed_to_helper(child)
-    for _ in range(4):  # an element's own depth adds to its list's
+    for _ in range(4):  # an element's own depth adds to its list's; another name for a list has its depth
         for name, parent in element_of.items():
             if name in depth:
                 note(parent, depth[name] + 1)
+        for name, parent in alias_of.items():
+            if name in depth:
+                note(parent, depth[name])
     types: list[Type] = []
     for name in params:
         levels = depth.get(name, 0)

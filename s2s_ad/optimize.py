@@ -8,6 +8,7 @@ Names are SSA, so a replacement found anywhere holds everywhere after it.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections.abc import Callable, Mapping
@@ -34,10 +35,20 @@ def propagate(function: Function, rules: Mapping[str, Rule] = RULES) -> Function
     def sub(operand: Operand) -> Operand:
         return ir.substitute(operand, mapping)
 
+    maybe_int = functools.cache(lambda: ir.maybe_int(function, rules))
+    exact = set(function.exact)
+
     def type_of(operand: Operand) -> ir.Type:
         if isinstance(operand, ir.Const):
             return ir.const_type(operand.value)
         return operand.type if isinstance(operand, ir.Global) else types.get(operand.name, ir.FLOAT)
+
+    def type_at_runtime(operand: Operand) -> ir.Type:
+        """For a returned value: an int may stand for a float (`1.0 * n` is not `n` when `n` may be an int)."""
+        found = type_of(operand)
+        if isinstance(operand, ir.Global) or (isinstance(operand, Var) and found == ir.FLOAT and operand.name in maybe_int()):
+            return ir.INT
+        return found
 
     def block(statements: ir.Block) -> ir.Block:
         out: list[Stmt] = []
@@ -47,7 +58,8 @@ def propagate(function: Function, rules: Mapping[str, Rule] = RULES) -> Function
                 if stmt.op == "copy":
                     mapping[stmt.target] = args[0]
                     continue
-                folded = ir.fold(rules, stmt.op, args, type_of) if rules[stmt.op].pure else None
+                typing = type_at_runtime if stmt.target in exact else type_of
+                folded = ir.fold(rules, stmt.op, args, typing) if rules[stmt.op].pure else None
                 if folded is not None:
                     mapping[stmt.target] = folded
                     continue
@@ -607,7 +619,12 @@ def _without_blocks(stmt: ir.For | ir.While) -> ir.For | ir.While:
 
 
 def dead_code(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
-    """Drop what nobody reads: pure assignments, merges, carried values, empty branches and loops."""
+    """Drop what nobody reads: pure assignments, merges, carried values, empty branches and loops.
+
+    An operation that may raise stays, read or not, where what it reads is computed anyway (outside
+    loops): where the function raises (`math.log(x)` at x < 0, whose gradient reads only `1 / x`),
+    its gradient raises the same error, for the cost of one operation.
+    """
     live = {o.name for o in ir.return_operands(function.returns) if isinstance(o, Var)}
     statements = list(ir.walk(function.body))
     # One backward sweep finds everything live in straight-line code; branches and loops need more.
@@ -617,6 +634,7 @@ def dead_code(function: Function, rules: Mapping[str, Rule] = RULES) -> Function
         for stmt in reversed(statements):
             live.update(_needs(stmt, live, rules))
         changed = len(live) != size and any(isinstance(s, (ir.If, ir.For, ir.While)) for s in function.body)
+    _keep_raising(function, live, rules)
 
     def block(statements: ir.Block) -> ir.Block:
         out: list[Stmt] = []
@@ -657,6 +675,32 @@ def dead_code(function: Function, rules: Mapping[str, Rule] = RULES) -> Function
         return tuple(out)
 
     return _replace(function, _drop_trailing_notes(list(block(function.body))), function.returns)
+
+
+def _keep_raising(function: Function, live: set[str], rules: Mapping[str, Rule]) -> None:
+    """Make live every operation outside loops that may raise and reads only what is live already
+    (or parameters and constants): keeping it costs that one operation."""
+    known = live | {p.name for p in function.params}
+    candidates = _may_raise(function.body, rules)
+    grown = True
+    while grown:
+        grown = False
+        for stmt in candidates:
+            if stmt.target not in known and all(a.name in known for a in stmt.args if isinstance(a, Var)):
+                known.add(stmt.target)
+                live.add(stmt.target)
+                grown = True
+
+
+def _may_raise(block: ir.Block, rules: Mapping[str, Rule]) -> list[Assign]:
+    """The operations outside loops that may raise."""
+    found: list[Assign] = []
+    for stmt in block:
+        if isinstance(stmt, Assign) and not rules[stmt.op].cannot_raise(stmt.args):
+            found.append(stmt)
+        elif isinstance(stmt, ir.If):
+            found += _may_raise(stmt.then, rules) + _may_raise(stmt.orelse, rules)
+    return found
 
 
 def _does_something(block: ir.Block) -> bool:
@@ -708,7 +752,43 @@ def _map_returns(returns: ir.Returns, mapping: Mapping[str, Operand]) -> ir.Retu
 
 
 def _replace(function: Function, body: ir.Block, returns: ir.Returns) -> Function:
-    return Function(function.name, function.params, body, returns, function.loc, function.sources, function.exact)
+    return dataclasses.replace(function, body=body, returns=returns)
+
+
+def float_gradients(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
+    """Gradients are floats, always: a returned adjoint that may be an int when the function runs
+    (`x_bar = n // 2` for `x * (n // 2)` called with an int `n`, or `y` itself for `x * y` called with
+    ints) is converted with `float(...)`, an int constant becomes a float constant. Exact: the
+    conversion changes no value, only its type."""
+    if function.gradient is None:
+        return function
+    maybe = ir.maybe_int(function, rules)
+    types = ir.types_of(function)
+    extra: list[Stmt] = []
+    namer = _namer_for(function)
+
+    def convert(returns: ir.Returns) -> ir.Returns:
+        if isinstance(returns, tuple):
+            return tuple(convert(r) for r in returns)
+        if isinstance(returns, ir.Const) and not isinstance(returns.value, float):
+            return ir.Const(float(returns.value))
+        if isinstance(returns, ir.Var) and returns.name in maybe and not isinstance(types.get(returns.name), ir.ListOf):
+            target = namer().fresh(ir.family(returns.name))
+            extra.append(Assign(target, "float", (returns,), ir.FLOAT, function.loc))
+            return ir.Var(target)
+        return returns
+
+    def at(returns: ir.Returns, path: tuple[int, ...]) -> ir.Returns:
+        if not path:
+            return convert(returns)
+        assert isinstance(returns, tuple)
+        head, rest = path[0], path[1:]
+        return tuple(at(r, rest) if k == head else r for k, r in enumerate(returns))
+
+    returns = at(function.returns, function.gradient)
+    if not extra:
+        return _replace(function, function.body, returns)
+    return _replace(function, (*function.body, *extra), returns)
 
 
 PASSES: tuple[Pass, ...] = (
@@ -719,6 +799,7 @@ PASSES: tuple[Pass, ...] = (
     hoist,
     common_subexpressions,
     dead_code,
+    float_gradients,
     tape_slots,
     tape_arrays,
 )

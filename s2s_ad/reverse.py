@@ -99,13 +99,16 @@ def gradient(
     forward, backward = sweep.block(function.body, in_loop=False, before=allocate_params)
     grads = tuple(sweep.adjoint.get(p, Const(0.0)) for p in wrt)
     returns: ir.Returns = grads[0] if bare else grads
+    where: tuple[int, ...] = ()
     if aux:
         returns = ((result, extra), returns) if with_value else (returns, extra)
+        where = (1,) if with_value else (0,)
     elif with_value:
-        returns = (result, returns)
+        returns, where = (result, returns), (1,)
     body = (*forward, Note("reverse sweep"), *backward)
     name = name or (f"{function.name}_value_and_grad" if with_value else f"{function.name}_grad")
-    return Function(name, (*function.params, *seeds), body, returns, function.loc, function.sources, (*function.exact, *values))
+    exact = (*function.exact, *values)
+    return Function(name, (*function.params, *seeds), body, returns, function.loc, function.sources, exact, where)
 
 
 class _Reverse:

@@ -17,13 +17,14 @@ with SymPy's: d|x|/dx at 0 is 0 (`sign(0) = 0`); at a tie `max(x, y)` and
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .ir import BOOL, FLOAT, INT, Scalar, Type
+from .ir import BOOL, FLOAT, INT, Const, Scalar, Type
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,15 @@ class Rule:
     structural: bool = False  # a list operation: reverse.py writes its adjoint, it is never folded or shared
     foldable: bool = True  # constant operands may be computed at transform time
     callables: tuple[tuple[str, Callable[..., object]], ...] = field(default=(), compare=False)  # names it calls
+    # With a constant operand, the primitive written as a formula of others (`pow_base(x, 3)` is
+    # `3 * x ** 2`); the formula gets numbers for the constants and returns None where it has no form.
+    expand: Callable[..., object] | None = field(default=None, compare=False)
+    safe: bool = False  # cannot raise on numbers of the right type (so it may run eagerly, or be dropped unread)
+    safe_if: Callable[[tuple[object, ...]], bool] | None = field(default=None, compare=False)  # safe with these operands
+
+    def cannot_raise(self, args: tuple[object, ...]) -> bool:
+        """Whether the primitive cannot raise on these operands (IR operands: names or constants)."""
+        return self.safe or (self.safe_if is not None and self.safe_if(args))
 
     @property
     def arity(self) -> int:
@@ -78,7 +88,7 @@ RULES: dict[str, Rule] = {
     "mul": Rule("{0} * {1}", lambda sp, x, y: x * y, lambda m, out, x, y: (y, x), "promote"),
     "div": Rule("{0} / {1}", lambda sp, x, y: x / y, lambda m, out, x, y: (1 / y, -out / y)),
     "neg": Rule("-{0}", lambda sp, x: -x, lambda m, out, x: (-1,), "promote"),
-    "pow": Rule("{0} ** {1}", lambda sp, x, y: x**y, lambda m, out, x, y: (y * x ** (y - 1), m.xlogy(out, x)), "promote"),
+    "pow": Rule("{0} ** {1}", lambda sp, x, y: x**y, lambda m, out, x, y: (m.pow_base(x, y), m.xlogy(out, x)), "promote"),
     "floordiv": Rule("{0} // {1}", lambda sp, x, y: sp.floor(x / y), None, "promote"),
     "mod": Rule("{0} % {1}", lambda sp, x, y: sp.Mod(x, y), lambda m, out, x, y: (1, -(x // y)), "promote"),
     "copy": Rule("{0}", lambda sp, x: x, lambda m, out, x: (1,), "promote"),
@@ -112,7 +122,34 @@ RULES: dict[str, Rule] = {
         "{1} if {0} > 0 else -{1} if {0} < 0 else {1} * 0.0", lambda sp, x, g: g * sp.sign(x), lambda m, out, x, g: (0, m.sign(x))
     ),
     # x * log(y), and 0 where x is 0 (so d(0 ** y)/dy is 0, as 0 ** y is 0 for every y > 0)
-    "xlogy": Rule("{0} * math.log({1}) if {0} else 0.0", lambda sp, x, y: x * sp.log(y), lambda m, out, x, y: (m.log(y), x / y)),
+    # x * log(y) where y > 0, else 0: the partial of x ** y in y. Where the base y is 0, 0 ** e is 0 for
+    # every e > 0; where it is negative, x ** e is real only at whole e, where it has no derivative in e:
+    # 0, as for every piecewise-constant operation (and an int exponent gets no gradient at all).
+    "xlogy": Rule(
+        "{0} * math.log({1}) if {1} > 0 else 0.0",
+        lambda sp, x, y: x * sp.log(y),  # where it is differentiable, y > 0
+        lambda m, out, x, y: (m.xlogy(1.0, y), m.div_pos(x, y)),
+    ),
+    # x / y where y > 0, else 0: the partial of xlogy in y
+    "div_pos": Rule(
+        "{0} / {1} if {1} > 0 else 0.0",
+        lambda sp, x, y: x / y,
+        lambda m, out, x, y: (m.div_pos(1.0, y), -m.div_pos(out, y)),
+    ),
+    # y * x ** (y - 1), the partial of x ** y in x, and 0 where y is 0 (x ** 0 is 1 for every x, 0 too,
+    # where x ** -1 would divide by zero). A constant y is written out: `3 * x ** 2`.
+    "pow_base": Rule(
+        "{1} * {0} ** ({1} - 1) if {1} else 0.0",
+        lambda sp, x, y: y * x ** (y - 1),
+        lambda m, out, x, y: (y * m.pow_base(x, y - 1), x ** (y - 1) + y * m.xlogy(x ** (y - 1), x)),
+        expand=lambda m, x, y: None if not isinstance(y, (int, float)) else y * x ** (y - 1) if y else 0,
+    ),
+    "fpow_base": Rule(
+        "{1} * math.pow({0}, {1} - 1) if {1} else 0.0",
+        lambda sp, x, y: y * x ** (y - 1),
+        lambda m, out, x, y: (y * m.fpow_base(x, y - 1), m.fpow(x, y - 1) + y * m.xlogy(m.fpow(x, y - 1), x)),
+        expand=lambda m, x, y: None if not isinstance(y, (int, float)) else y * m.fpow(x, y - 1) if y else 0,
+    ),
     # builtins
     "abs": Rule("abs({0})", lambda sp, x: sp.Abs(x), lambda m, out, x: (m.sign(x),), "promote", names=("abs",)),
     # Two-argument max and min are spelled as the builtins decide (max(x, y) is y only when y > x), which
@@ -137,7 +174,7 @@ RULES: dict[str, Rule] = {
     "fpow_builtin": Rule(
         "pow({0}, {1})",
         lambda sp, x, y: x**y,
-        lambda m, out, x, y: (y * x ** (y - 1), m.xlogy(out, x)),
+        lambda m, out, x, y: (m.pow_base(x, y), m.xlogy(out, x)),
         "promote",
         names=("pow",),
     ),
@@ -171,7 +208,7 @@ RULES: dict[str, Rule] = {
     "log10": _math("log10", lambda sp, x: sp.log(x) / sp.log(10), lambda m, out, x: (1 / (x * math.log(10)),)),
     "sqrt": _math("sqrt", lambda sp, x: sp.sqrt(x), lambda m, out, x: (0.5 / out,)),
     "hypot": _math("hypot", lambda sp, x, y: sp.sqrt(x**2 + y**2), lambda m, out, x, y: (x / out, y / out), arity=2),
-    "fpow": _math("pow", lambda sp, x, y: x**y, lambda m, out, x, y: (y * m.fpow(x, y - 1), m.xlogy(out, x)), arity=2),
+    "fpow": _math("pow", lambda sp, x, y: x**y, lambda m, out, x, y: (m.fpow_base(x, y), m.xlogy(out, x)), arity=2),
     "fabs": _math("fabs", lambda sp, x: sp.Abs(x), lambda m, out, x: (m.sign(x),)),
     "erf": _math("erf", lambda sp, x: sp.erf(x), lambda m, out, x: (2 / math.sqrt(math.pi) * m.exp(-(x**2)),)),
     "erfc": _math("erfc", lambda sp, x: sp.erfc(x), lambda m, out, x: (-2 / math.sqrt(math.pi) * m.exp(-(x**2)),)),
@@ -203,6 +240,63 @@ RULES.update(
         "pop": _list_op("{0}.pop()", lambda sp, xs: xs.pop(), pure=False),
     }
 )
+
+
+def _nonnegative_exponent(args: tuple[object, ...]) -> bool:
+    exponent = args[1]
+    return isinstance(exponent, Const) and not isinstance(exponent.value, bool) and exponent.value >= 0
+
+
+# Operations that cannot raise on numbers: `a and b` may evaluate b eagerly when b is made of them, and
+# an unread one may be dropped. Every other primitive may raise (`math.log(-1.0)`, `1 / 0`,
+# `math.exp(1000.0)`, `math.sin(math.inf)`), and where the function raises, its gradient raises too.
+for _op in (
+    "add",
+    "sub",
+    "mul",
+    "neg",
+    "copy",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "eq",
+    "ne",
+    "not",
+    "and",
+    "or",
+    "abs",
+    "max",
+    "min",
+    "float",
+    "len",
+    "sign",
+    "step",
+    "sin",
+    "cos",
+    "tan",
+    "gate",
+    "gate_else",
+    "gate_sign",
+    "xlogy",
+    "div_pos",
+    "atan",
+    "tanh",
+    "atan2",
+    "erf",
+    "erfc",
+    "fabs",
+    "degrees",
+    "radians",
+    "hypot",
+    "index_of",
+):
+    RULES[_op] = dataclasses.replace(RULES[_op], safe=True)
+# Overflow is no domain error: exp, sinh, cosh and expm1 raise only where their derivatives overflow too.
+for _op in ("exp", "expm1", "sinh", "cosh"):
+    RULES[_op] = dataclasses.replace(RULES[_op], safe=True)
+# x ** c with a constant c >= 0 raises only on overflow (0.0 ** -1 divides by zero).
+RULES["pow"] = dataclasses.replace(RULES["pow"], safe_if=_nonnegative_exponent)
 
 
 def _zeros_like(value: object) -> object:

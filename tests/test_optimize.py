@@ -274,6 +274,7 @@ SINGLE_PASSES = [
     optimize.hoist,
     optimize.common_subexpressions,
     optimize.dead_code,
+    optimize.float_gradients,
     optimize.tape_slots,
     optimize.tape_arrays,
 ]

@@ -351,6 +351,10 @@ CASES: tuple[Case, ...] = (
 # primitive as generated code evaluates it.
 RULE_LEVEL: dict[str, tuple[tuple[float, ...], ...]] = {
     "xlogy": ((2.0, 3.0), (0.5, 0.2), (-1.5, 4.0), (0.0, 2.0), (1e-3, 0.7)),
+    "div_pos": ((2.0, 3.0), (-0.5, 0.2), (1.5, 4.0)),  # (x, y) with y > 0: x / y
+    # (x, y): y * x ** (y - 1), with x > 0 for fractional y
+    "pow_base": ((2.0, 3.0), (0.5, 0.2), (1.5, -1.0), (3.0, 0.5)),
+    "fpow_base": ((2.0, 3.0), (0.5, 0.2), (1.5, -1.0), (3.0, 0.5)),
     # (x, y, g): away from the tie x == y, where the gradient g is split in half
     "gate": ((2.0, 1.0, 0.7), (1.0, 2.0, -1.3), (-0.5, -3.0, 4.0)),
     "gate_else": ((2.0, 1.0, 0.7), (1.0, 2.0, -1.3), (-0.5, -3.0, 4.0)),

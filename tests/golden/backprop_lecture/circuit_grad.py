@@ -7,4 +7,4 @@ def circuit_grad(x, y, z):
     y_bar = _t1 if y > z else 0.5 * _t1 if y == z else _t1 * 0.0
     z_bar = _t1 * 0.0 if y > z else 0.5 * _t1 if y == z else _t1
     y_bar += _t2
-    return _t2, y_bar, z_bar
+    return float(_t2), y_bar, z_bar

@@ -8,4 +8,4 @@ def three_inputs_grad(x1, x2, x3):
     # line 55: return x1**2 * x2 + math.cos(x3)
     x3_bar = -math.sin(x3)
     x1_bar = x2 * (2.0 * x1)
-    return x1_bar, _t1, x3_bar
+    return x1_bar, float(_t1), x3_bar

@@ -29,4 +29,6 @@ def scaled_root_grad(a, c):
         a_bar_3 = a_bar + c
     else:
         a_bar_3 = a_bar
+    # line 39: def scaled_root(a: float, c: float) -> float:
+    x = float(x)
     return a_bar_3, x
