@@ -142,6 +142,7 @@ RULES: dict[str, Rule] = {
         "{1} * {0} ** ({1} - 1) if {1} else 0.0",
         lambda sp, x, y: y * x ** (y - 1),
         lambda m, out, x, y: (y * m.pow_base(x, y - 1), x ** (y - 1) + y * m.xlogy(x ** (y - 1), x)),
+        "promote",
         expand=lambda m, x, y: None if not isinstance(y, (int, float)) else y * x ** (y - 1) if y else 0,
     ),
     "fpow_base": Rule(

@@ -1,0 +1,269 @@
+"""Programs that once gave a wrong gradient, raised from inside generated code, or changed their arguments.
+
+Each is reduced to its root cause; the truth is a central finite difference or
+a closed form, never s2s_ad's own output. Where the function raises, its
+gradient must raise the same error.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import import_source, numeric_gradient
+
+from s2s_ad import S2SError, grad, value_and_grad
+
+PROGRAMS = """
+import math
+
+def _copy_then_add(u):
+    x = u
+    return x + u
+
+def helper_copy_add(a):
+    return _copy_then_add(a * 3.0)
+
+def _copy_then_multiply(u):
+    x = u
+    return x * u
+
+def helper_copy_multiply(a):
+    return _copy_then_multiply(a + 1.0)
+
+def _newton_root(a):
+    x = a
+    for _ in range(30):
+        x = 0.5 * (x + a / x)
+    return x
+
+def helper_newton(s):
+    return _newton_root(2 * s)
+
+def _huber(r):
+    d = r
+    if abs(d) <= 1.0:
+        return 0.5 * r * r
+    return abs(r) - 0.5
+
+def helper_huber(a, b):
+    return _huber(a - 2.0 * b) + _huber(b * 3.0)
+
+def chained_sum(x):
+    a = b = x + 1.0
+    return b
+
+def chained_product(x):
+    a = b = x * 2.0
+    return a * b
+
+def chained_list(x):
+    a = b = [x, 2.0]
+    a[1] = x * x
+    return b[1]
+
+def chained_tuple(x, y):
+    a, b = c, d = x * y, x + y
+    return a * d + b * c
+
+def enumerate_start_keyword(xs):
+    return sum(k * x for k, x in enumerate(xs, start=1))
+
+def enumerate_start_positional(xs):
+    total = 0.0
+    for k, x in enumerate(xs, 3):
+        total += k * x * x
+    return total
+
+def powers_from_a_loop(x):
+    t = 0.0
+    for k in range(3):
+        t += x ** k
+    return t
+
+def power_zero_by_name(x):
+    k = 0
+    return x ** k
+
+def power_by_parameter(x, n):
+    return x ** n
+
+def math_pow_from_a_loop(x):
+    t = 0.0
+    for k in range(4):
+        t += math.pow(x, k)
+    return t
+
+def logarithm(x):
+    return math.log(x)
+
+def square_root(x):
+    return math.sqrt(x) * 0.0 + x
+
+def unread_arcsine(x):
+    y = math.asin(x)
+    return x * 2.0
+
+def counted_half(n, x):
+    return x * (n // 2)
+
+def product(x, y):
+    return x * y
+
+def scaled_sum(xs):
+    return 1.0 * sum(xs)
+
+def branch_times_zero(x):
+    return (math.sin(x) if x > 0.0 else 0.5) * 0
+
+def return_and_break(x):
+    for i in range(3):
+        if x > 1.0:
+            return x
+        if i > 0:
+            break
+    return x * x
+
+def comprehension_variable_shadows(x, xs):
+    v = x
+    ys = [v * v for v in xs]
+    return v * ys[0]
+
+def alias_mutation(xs):
+    ys = xs
+    ys[0] = 0.0
+    return sum(ys)
+
+def _set_first(v):
+    v[0] = 1.0
+    return v[0] * v[1]
+
+def helper_mutates_parameter(xs):
+    return _set_first(xs)
+"""
+
+
+@pytest.fixture(scope="module")
+def programs(tmp_path_factory: pytest.TempPathFactory) -> object:
+    return import_source(PROGRAMS, Path(tmp_path_factory.mktemp("wrong_numbers")))
+
+
+def flat(args: tuple[object, ...]) -> list[float]:
+    out: list[float] = []
+    for a in args:
+        out.extend(a if isinstance(a, list) else [a])  # type: ignore[arg-type]
+    return [float(v) for v in out]
+
+
+def unflat(template: tuple[object, ...], values: list[float]) -> tuple[object, ...]:
+    out: list[object] = []
+    k = 0
+    for a in template:
+        if isinstance(a, list):
+            out.append(values[k : k + len(a)])
+            k += len(a)
+        else:
+            out.append(values[k])
+            k += 1
+    return tuple(out)
+
+
+def finite_difference(f: Callable[..., float], args: tuple[object, ...]) -> list[float]:
+    return list(numeric_gradient(lambda *v: f(*unflat(args, list(v))), flat(args)))
+
+
+CASES = [
+    ("helper_copy_add", (0.7,)),
+    ("helper_copy_multiply", (0.7,)),
+    ("helper_newton", (1.3,)),
+    ("helper_huber", (0.4, 0.1)),
+    ("helper_huber", (3.0, -1.0)),
+    ("chained_sum", (0.3,)),
+    ("chained_product", (0.3,)),
+    ("chained_list", (0.3,)),
+    ("chained_tuple", (0.3, -1.2)),
+    ("enumerate_start_keyword", ([0.5, -1.0, 2.0],)),
+    ("enumerate_start_positional", ([0.5, -1.0, 2.0],)),
+    ("powers_from_a_loop", (0.7,)),
+    ("math_pow_from_a_loop", (0.7,)),
+    ("power_by_parameter", (1.5, 3.0)),
+    ("product", (2.0, 3.0)),
+    ("branch_times_zero", (0.3,)),
+    ("return_and_break", (0.5,)),
+    ("return_and_break", (1.5,)),
+    ("comprehension_variable_shadows", (1.5, [3.0, -2.0])),
+]
+
+
+@pytest.mark.parametrize("name, args", CASES, ids=[f"{n}{a}" for n, a in CASES])
+def test_gradient_agrees_with_finite_differences(programs: object, name: str, args: tuple[object, ...]) -> None:
+    f = getattr(programs, name)
+    kept = copy.deepcopy(args)
+    gradient = grad(f)(*args)
+    assert args == kept, "the gradient call changed its arguments"
+    parts = gradient if isinstance(gradient, tuple) else (gradient,)
+    assert flat(parts) == pytest.approx(finite_difference(f, args), rel=1e-6, abs=1e-6)
+    value, again = value_and_grad(f)(*args)
+    assert value == f(*copy.deepcopy(args))
+    assert flat(again if isinstance(again, tuple) else (again,)) == pytest.approx(flat(parts), rel=1e-12, abs=1e-12)
+
+
+def test_enumerate_start_is_in_the_value_too(programs: object) -> None:
+    value, gradient = value_and_grad(programs.enumerate_start_keyword)([0.5, -1.0, 2.0])  # type: ignore[attr-defined]
+    assert value == 1 * 0.5 + 2 * -1.0 + 3 * 2.0
+    assert gradient == [1.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize("name", ["powers_from_a_loop", "power_zero_by_name", "math_pow_from_a_loop"])
+def test_integer_powers_at_zero_do_not_divide_by_zero(programs: object, name: str) -> None:
+    """d(x**k)/dx at x = 0 is k * 0**(k-1): 1 for k = 1, 0 for k = 0 and k >= 2 (closed form)."""
+    truth = {"powers_from_a_loop": 1.0, "power_zero_by_name": 0.0, "math_pow_from_a_loop": 1.0}[name]
+    assert grad(getattr(programs, name))(0.0) == truth
+
+
+def test_an_exponent_at_a_negative_base_computes_no_logarithm(programs: object) -> None:
+    """x ** n at x < 0 is real only at whole n, where it has no derivative in n: 0 (as the README says)."""
+    x_bar, n_bar = grad(programs.power_by_parameter)(-1.5, 3)  # type: ignore[attr-defined]
+    assert x_bar == pytest.approx(3 * (-1.5) ** 2) and n_bar == 0.0
+    assert isinstance(x_bar, float) and isinstance(n_bar, float)
+    assert grad(programs.power_by_parameter)(2.0, 3)[1] == pytest.approx(8 * math.log(2.0))  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("name, x", [("logarithm", -1.0), ("logarithm", 0.0), ("square_root", -4.0), ("unread_arcsine", 2.0)])
+def test_where_the_function_raises_its_gradient_raises(programs: object, name: str, x: float) -> None:
+    f = getattr(programs, name)
+    with pytest.raises((ValueError, ZeroDivisionError)) as expected:
+        f(x)
+    for derivative in (grad(f), value_and_grad(f)):
+        with pytest.raises(type(expected.value)):
+            derivative(x)
+
+
+@pytest.mark.parametrize(
+    "name, args, truth",
+    [
+        ("counted_half", (5, 3.0), (0.0, 2.0)),
+        ("product", (2, 3), (3.0, 2.0)),
+        ("power_by_parameter", (2, 3), (12.0, 8 * math.log(2.0))),
+    ],
+)
+def test_gradients_are_floats(programs: object, name: str, args: tuple[object, ...], truth: tuple[float, ...]) -> None:
+    gradient = grad(getattr(programs, name))(*args)
+    assert gradient == pytest.approx(truth)
+    assert all(type(g) is float for g in gradient)
+
+
+def test_a_returned_value_keeps_the_functions_type(programs: object) -> None:
+    assert value_and_grad(programs.scaled_sum)([]) == (0.0, [])  # type: ignore[attr-defined]
+    value, gradient = value_and_grad(programs.scaled_sum)([1, 2])  # type: ignore[attr-defined]
+    assert type(value) is float and value == 3.0 and gradient == [1.0, 1.0]
+    assert all(type(g) is float for g in gradient)
+
+
+@pytest.mark.parametrize("name", ["alias_mutation", "helper_mutates_parameter"])
+def test_changing_the_callers_list_through_another_name_is_refused(programs: object, name: str) -> None:
+    with pytest.raises(S2SError, match="caller's list"):
+        grad(getattr(programs, name))
