@@ -422,6 +422,17 @@ class _Reverse:
                     if isinstance(arg, Var) and arg.name in self.active and not isinstance(self.types[arg.name], ir.ListOf):
                         element = self.emitter(stmt.loc).op("index", bar, Const(k), type_=FLOAT)
                         self.accumulate(arg.name, element, Const(1), stmt.loc)
+            elif stmt.op == "repeat":  # every element of [x] * n is x: x gets the sum of the adjoint
+                value = stmt.args[0]
+                if isinstance(value, Var) and value.name in self.active:
+                    if isinstance(self.types[value.name], ir.ListOf):
+                        raise self.refuse(
+                            stmt.loc,
+                            "a list repeating a differentiated list ([row] * n) is not supported: its rows are one list",
+                            "build the rows with a comprehension: [[...] for _ in range(n)]",
+                        )
+                    total = self.emitter(stmt.loc).op("sum", self.adjoint[stmt.target], type_=FLOAT)
+                    self.accumulate(value.name, total, Const(1), stmt.loc)
             return
         out_bar = self.adjoint.pop(stmt.target, None)
         if out_bar is None:

@@ -267,3 +267,21 @@ def test_a_returned_value_keeps_the_functions_type(programs: object) -> None:
 def test_changing_the_callers_list_through_another_name_is_refused(programs: object, name: str) -> None:
     with pytest.raises(S2SError, match="caller's list"):
         grad(getattr(programs, name))
+
+
+REPEATED = '''
+def repeated_sum(x):
+    out = [x] * 2
+    return sum(out)
+
+def repeated_then_written(x):
+    out = [x] * 3
+    out[1] = x * x
+    return max(out) + out[2] * out[1]
+'''
+
+
+@pytest.mark.parametrize("name, x", [("repeated_sum", 0.5), ("repeated_then_written", 0.5), ("repeated_then_written", 2.0)])
+def test_a_list_repeating_a_value_passes_its_gradient_back(tmp_path: Path, name: str, x: float) -> None:
+    f = getattr(import_source(REPEATED, tmp_path), name)
+    assert grad(f)(x) == pytest.approx(numeric_gradient(f, (x,))[0], rel=1e-6)
