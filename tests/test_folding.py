@@ -817,7 +817,9 @@ def test_random_programs_that_fold_a_copy_fold_bit_for_bit() -> None:
 
 PRINTED_RULES = tuple(sorted(op for op in RULES if op not in ("list", "zeros_like")))  # spelled by their `python`
 # Holes evaluated conditionally or more than once: a folded expression there would run a different number of times.
-LAZY = frozenset({"and", "or", "sign", "step", "gate", "gate_else", "gate_sign", "xlogy", "div_pos", "pow_base", "fpow_base", "max", "min"})
+LAZY = frozenset(
+    {"and", "or", "sign", "step", "gate", "gate_else", "gate_sign", "xlogy", "div_pos", "pow_base", "fpow_base", "max", "min"}
+)
 NOT_FOLDED = frozenset({"list", "zeros_like", "pop"})  # never printed inside another expression
 # Constants that print as more than a number, as generated code spells them.
 CONSTANTS: tuple[tuple[float | int | bool, str], ...] = (

@@ -269,7 +269,7 @@ def test_changing_the_callers_list_through_another_name_is_refused(programs: obj
         grad(getattr(programs, name))
 
 
-REPEATED = '''
+REPEATED = """
 def repeated_sum(x):
     out = [x] * 2
     return sum(out)
@@ -278,7 +278,7 @@ def repeated_then_written(x):
     out = [x] * 3
     out[1] = x * x
     return max(out) + out[2] * out[1]
-'''
+"""
 
 
 @pytest.mark.parametrize("name, x", [("repeated_sum", 0.5), ("repeated_then_written", 0.5), ("repeated_then_written", 2.0)])
