@@ -1,0 +1,46 @@
+"""Gradients are floats: a returned adjoint that may be an int is converted."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .. import ir
+from ..ir import Assign, Function, Stmt
+from ..rules import RULES, Rule
+from .common import namer_for, replaced
+
+
+def float_gradients(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
+    """Gradients are floats, always: a returned adjoint that may be an int when the function runs
+    (`x_bar = n // 2` for `x * (n // 2)` called with an int `n`, or `y` itself for `x * y` called with
+    ints) is converted with `float(...)`, an int constant becomes a float constant. Exact: the
+    conversion changes no value, only its type."""
+    if function.gradient is None:
+        return function
+    maybe = ir.maybe_int(function, rules)
+    types = ir.types_of(function)
+    extra: list[Stmt] = []
+    namer = namer_for(function)
+
+    def convert(returns: ir.Returns) -> ir.Returns:
+        if isinstance(returns, tuple):
+            return tuple(convert(r) for r in returns)
+        if isinstance(returns, ir.Const) and not isinstance(returns.value, float):
+            return ir.Const(float(returns.value))
+        if isinstance(returns, ir.Var) and returns.name in maybe and not isinstance(types.get(returns.name), ir.ListOf):
+            target = namer().fresh(ir.family(returns.name))
+            extra.append(Assign(target, "float", (returns,), ir.FLOAT, function.loc))
+            return ir.Var(target)
+        return returns
+
+    def at(returns: ir.Returns, path: tuple[int, ...]) -> ir.Returns:
+        if not path:
+            return convert(returns)
+        assert isinstance(returns, tuple)
+        head, rest = path[0], path[1:]
+        return tuple(at(r, rest) if k == head else r for k, r in enumerate(returns))
+
+    returns = at(function.returns, function.gradient)
+    if not extra:
+        return replaced(function, function.body, returns)
+    return replaced(function, (*function.body, *extra), returns)
