@@ -14,8 +14,9 @@ from collections import defaultdict
 from collections.abc import Mapping
 
 from . import ir
-from .ir import FLOAT, Assign, Const, Effect, Emitter, Function, Loc, Namer, Operand, Stmt, Type, Var
+from .ir import FLOAT, Assign, Const, Effect, Function, Loc, Namer, Operand, Stmt, Type, Var
 from .rules import RULES, Rule
+from .rules.emit import Emitter, operand_of
 
 
 def tangent(function: Function, wrt: tuple[str, ...], rules: Mapping[str, Rule] = RULES, name: str | None = None) -> Function:
@@ -162,10 +163,10 @@ class _Forward:
         scratch: list[Stmt] = []
         emitter = Emitter(self.rules, self.namer, scratch, stmt.loc, self.types)
         partials = rule.partials(emitter.m, emitter.expr(Var(stmt.target)), *(emitter.expr(a) for a in stmt.args))
-        wanted = [i for i in wanted if not ir.independent(ir.operand_of(partials[i]))]
+        wanted = [i for i in wanted if not ir.independent(operand_of(partials[i]))]
         if not wanted:
             return
-        needed = [ir.operand_of(partials[i]) for i in wanted]
+        needed = [operand_of(partials[i]) for i in wanted]
         self.out.extend(ir.needed_only(scratch, needed))
         emitter = Emitter(self.rules, self.namer, self.out, stmt.loc, self.types)
         total: Operand | None = None

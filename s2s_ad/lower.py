@@ -19,6 +19,7 @@ from .errors import ResolutionError, S2SError, SignatureError, UnsupportedError
 from .frontend import Callee, Constant, Custom, Data, Helper, MathModule, ParsedFunction, Resolved
 from .ir import BOOL, FLOAT, INT, Assign, Const, Loc, Namer, Operand, Type, Var
 from .rules import BINARY_OPERATORS, CALLS, COMPARISONS, MATH_CONSTANTS, RULES, Rule
+from .rules.emit import fold
 
 
 @dataclass(frozen=True)
@@ -1186,7 +1187,7 @@ class _Lowering:
                 self.scalar(arg, node)
         operands = tuple(a.operand for a in args)
         types = {a.operand: INT if self.may_be_int(a.operand) else a.type for a in args}
-        folded = ir.fold(self.rules, op, operands, lambda o: types.get(o, FLOAT))
+        folded = fold(self.rules, op, operands, lambda o: types.get(o, FLOAT))
         if folded is not None:
             return Value(folded, ir.const_type(folded.value) if isinstance(folded, Const) else args[0].type)
         rule = self.rules[op]

@@ -24,8 +24,9 @@ from collections.abc import Callable, Mapping
 
 from . import ir
 from .errors import UnsupportedError
-from .ir import FLOAT, INT, Assign, Const, Effect, Emitter, Function, Loc, Namer, Note, Operand, Stmt, Type, Var
+from .ir import FLOAT, INT, Assign, Const, Effect, Function, Loc, Namer, Note, Operand, Stmt, Type, Var
 from .rules import RULES, Rule
+from .rules.emit import Emitter, operand_of
 
 # Operations whose result the reverse sweep recomputes instead of recording it.
 _CHEAP_INT_OPS = frozenset({"add", "sub", "mul", "neg", "floordiv", "mod", "copy", "min", "max"})
@@ -449,8 +450,8 @@ class _Reverse:
         scratch: list[Stmt] = []
         emitter = self.emitter(stmt.loc, scratch)
         partials = rule.partials(emitter.m, emitter.expr(Var(stmt.target)), *(emitter.expr(a) for a in stmt.args))
-        wanted = [i for i in wanted if not ir.independent(ir.operand_of(partials[i]))]
-        needed = [ir.operand_of(partials[i]) for i in wanted]
+        wanted = [i for i in wanted if not ir.independent(operand_of(partials[i]))]
+        needed = [operand_of(partials[i]) for i in wanted]
         kept = ir.needed_only(scratch, needed)
         self.out.extend(kept)
         shared = {a.name for s in kept for a in ir.operands(s) if isinstance(a, Var)}

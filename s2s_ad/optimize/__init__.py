@@ -2,7 +2,7 @@
 
 Every pass keeps IEEE semantics: constants are folded only where Python
 would compute the same value, identities are only the exact ones (see
-`ir.fold`), and nothing with an effect on a list or the tape is dropped.
+`rules.emit.fold`), and nothing with an effect on a list or the tape is dropped.
 Names are SSA, so a replacement found anywhere holds everywhere after it.
 Each pass's docstring says why it changes no number.
 """

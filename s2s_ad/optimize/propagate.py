@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from .. import ir
 from ..ir import Assign, Function, Operand, Stmt, Var
 from ..rules import RULES, Rule
+from ..rules.emit import fold
 from .common import map_returns, replaced
 
 
@@ -44,7 +45,7 @@ def propagate(function: Function, rules: Mapping[str, Rule] = RULES) -> Function
                     mapping[stmt.target] = args[0]
                     continue
                 typing = type_at_runtime if stmt.target in exact else type_of
-                folded = ir.fold(rules, stmt.op, args, typing) if rules[stmt.op].pure else None
+                folded = fold(rules, stmt.op, args, typing) if rules[stmt.op].pure else None
                 if folded is not None:
                     mapping[stmt.target] = folded
                     continue

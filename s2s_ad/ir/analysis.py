@@ -1,0 +1,230 @@
+"""What a function computes from what: types, dependencies, aliases of lists, values that may be ints, liveness."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .nodes import (
+    BOOL,
+    FLOAT,
+    INT,
+    Assign,
+    Block,
+    Const,
+    Effect,
+    For,
+    Function,
+    Global,
+    If,
+    ListOf,
+    Operand,
+    Pop,
+    Push,
+    Stmt,
+    Type,
+    Var,
+    While,
+)
+from .walk import defs, return_operands, used_names, walk
+
+
+def use_counts(function: Function, returned: int = 1) -> dict[str, int]:
+    """How many times each name is read, a name the function returns counting `returned` times."""
+    uses: dict[str, int] = {}
+    for stmt in walk(function.body):
+        for name in used_names(stmt):
+            uses[name] = uses.get(name, 0) + 1
+    for operand in return_operands(function.returns):
+        if isinstance(operand, Var):
+            uses[operand.name] = uses.get(operand.name, 0) + returned
+    return uses
+
+
+def all_names(function: Function) -> set[str]:
+    names = {p.name for p in function.params}
+    for stmt in walk(function.body):
+        names.update(defs(stmt))
+    return names
+
+
+def free_names(block: Block) -> set[str]:
+    """Names a block reads but does not define."""
+    used: set[str] = set()
+    defined: set[str] = set()
+    for stmt in walk(block):
+        used.update(used_names(stmt))
+        defined.update(defs(stmt))
+    return used - defined
+
+
+def types_of(function: Function) -> dict[str, Type]:
+    """The type of every name a function defines."""
+    types = {p.name: p.type for p in function.params}
+    for stmt in walk(function.body):
+        if isinstance(stmt, Assign):
+            types[stmt.target] = stmt.type
+        elif isinstance(stmt, Pop):
+            types.update(zip(stmt.targets, stmt.types))
+        elif isinstance(stmt, If):
+            types.update((m.target, m.type) for m in stmt.merges)
+        elif isinstance(stmt, (For, While)):
+            for c in stmt.carried:
+                types[c.header] = types[c.result] = c.type
+            if isinstance(stmt, For):
+                types[stmt.index] = INT
+    return types
+
+
+def dependencies(function: Function, rules: Mapping[str, object], types: Mapping[str, Type]) -> list[tuple[str, str]]:
+    """Edges (a, b): b's value depends differentiably on a. Lists are objects: both directions."""
+    edges: list[tuple[str, str]] = []
+    pushed: dict[int, tuple[Operand, ...]] = {}
+
+    def flow(source: Operand, target: str, both: bool = False) -> None:
+        if isinstance(source, Var):
+            edges.append((source.name, target))
+            if both:
+                edges.append((target, source.name))
+
+    for stmt in walk(function.body):
+        if isinstance(stmt, Assign):
+            rule: Any = rules[stmt.op]
+            is_list = isinstance(stmt.type, ListOf)
+            if rule.structural:
+                if stmt.op in ("index", "sum", "list_max", "list_min", "pop"):
+                    flow(stmt.args[0], stmt.target, both=is_list)
+                elif stmt.op in ("list", "repeat"):
+                    for arg in stmt.args[:1] if stmt.op == "repeat" else stmt.args:
+                        flow(arg, stmt.target, both=isinstance(types.get(getattr(arg, "name", "")), ListOf))
+            elif rule.partials is not None and (stmt.type == FLOAT or is_list):
+                for arg in stmt.args:
+                    flow(arg, stmt.target, both=is_list)
+        elif isinstance(stmt, Effect) and stmt.op in ("append", "setitem", "accum_item"):
+            list_name = stmt.args[0]
+            if isinstance(list_name, Var):
+                flow(stmt.args[-1], list_name.name)
+        elif isinstance(stmt, Push):
+            pushed[stmt.slot] = stmt.values
+        elif isinstance(stmt, Pop):
+            for value, target in zip(pushed.get(stmt.slot, ()), stmt.targets):
+                flow(value, target)
+        elif isinstance(stmt, If):
+            for m in stmt.merges:
+                if m.type == FLOAT or isinstance(m.type, ListOf):
+                    flow(m.then, m.target, isinstance(m.type, ListOf))
+                    flow(m.orelse, m.target, isinstance(m.type, ListOf))
+        elif isinstance(stmt, (For, While)):
+            for c in stmt.carried:
+                if c.type == FLOAT or isinstance(c.type, ListOf):
+                    both = isinstance(c.type, ListOf)
+                    flow(c.init, c.header, both)
+                    flow(c.update, c.header, both)
+                    flow(Var(c.header), c.result, both)
+                    flow(c.update, c.result, both)
+    return edges
+
+
+def sources(function: Function) -> dict[str, list[str]]:
+    """For each name the forward computation defines, the names its value is computed from directly
+    (through merges and loops too): `reach(names, sources(f))` is everything `names` are computed from."""
+    edges: dict[str, list[str]] = {}
+    for stmt in walk(function.body):
+        if isinstance(stmt, Assign):
+            edges[stmt.target] = list(used_names(stmt))
+        elif isinstance(stmt, If):
+            for m in stmt.merges:
+                edges[m.target] = [o.name for o in (m.then, m.orelse, stmt.cond) if isinstance(o, Var)]
+        elif isinstance(stmt, (For, While)):
+            for c in stmt.carried:
+                edges[c.result] = edges[c.header] = [o.name for o in (c.init, c.update) if isinstance(o, Var)]
+    return edges
+
+
+def aliases(function: Function, names: set[str]) -> set[str]:
+    """`names` and every list that may be the same object as one of them (copies, merges, carries)."""
+    links: dict[str, list[str]] = {}
+    for stmt in walk(function.body):
+        pairs: list[tuple[Operand, str]] = []
+        if isinstance(stmt, Assign) and stmt.op == "copy":
+            pairs = [(stmt.args[0], stmt.target)]
+        elif isinstance(stmt, If):
+            pairs = [(m.then, m.target) for m in stmt.merges] + [(m.orelse, m.target) for m in stmt.merges]
+        elif isinstance(stmt, (For, While)):
+            for c in stmt.carried:
+                pairs += [(c.init, c.header), (c.update, c.header), (Var(c.header), c.result)]
+        for a, b in pairs:
+            if isinstance(a, Var):
+                links.setdefault(a.name, []).append(b)
+                links.setdefault(b, []).append(a.name)
+    return reach(names, links)
+
+
+def maybe_int(function: Function, rules: Mapping[str, Any]) -> set[str]:
+    """Names typed float that may hold an int when the function runs.
+
+    A parameter's type comes from how the body uses it, so a parameter typed
+    float may be passed an int (`f(5, 3.0)`), and so may every value computed
+    from such parameters and int constants by operations that keep ints
+    (`n // 2`, `x * y`), and an element read from a list parameter or data.
+    A gradient is a float, always: these are the values it must convert.
+    """
+
+    def maybe(operand: Operand) -> bool:
+        if isinstance(operand, Const):
+            return not isinstance(operand.value, float)
+        if isinstance(operand, Global):
+            return True
+        return operand.name in found or types.get(operand.name) in (INT, BOOL)
+
+    types = types_of(function)
+    found = {p.name for p in function.params if p.type == FLOAT or isinstance(p.type, ListOf)}
+    pushed: dict[int, tuple[Operand, ...]] = {}
+    size = -1
+    while size != len(found):
+        size = len(found)
+        for stmt in walk(function.body):
+            marked: list[str] = []
+            if isinstance(stmt, Assign) and (stmt.type == FLOAT or isinstance(stmt.type, ListOf)):
+                rule = rules[stmt.op]
+                if rule.structural or stmt.type != FLOAT:
+                    if stmt.args and isinstance(stmt.args[0], (Var, Global)) and maybe(stmt.args[0]):
+                        marked.append(stmt.target)
+                elif rule.result == "promote" and all(maybe(a) for a in stmt.args):
+                    marked.append(stmt.target)
+            elif isinstance(stmt, Push):
+                pushed[stmt.slot] = stmt.values
+            elif isinstance(stmt, Pop):
+                marked += [t for v, t in zip(pushed.get(stmt.slot, ()), stmt.targets) if maybe(v)]
+            elif isinstance(stmt, If):
+                marked += [m.target for m in stmt.merges if maybe(m.then) or maybe(m.orelse)]
+            elif isinstance(stmt, (For, While)):
+                for c in stmt.carried:
+                    if maybe(c.init) or maybe(c.update):
+                        marked += [c.header, c.result]
+            found.update(marked)
+    return found
+
+
+def reach(start: set[str], edges: Mapping[str, list[str]]) -> set[str]:
+    """Every name reachable from `start` along `edges`."""
+    seen = set(start)
+    stack = list(start)
+    while stack:
+        for nxt in edges.get(stack.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
+
+
+def needed_only(statements: list[Stmt], needed: list[Operand]) -> list[Stmt]:
+    """The statements that compute `needed`: a rule writes every partial, a transform keeps the wanted ones."""
+    live = {o.name for o in needed if isinstance(o, Var)}
+    kept: list[Stmt] = []
+    for stmt in reversed(statements):
+        if isinstance(stmt, Assign) and stmt.target in live:
+            kept.append(stmt)
+            live.update(a.name for a in stmt.args if isinstance(a, Var))
+    kept.reverse()
+    return kept

@@ -1,0 +1,111 @@
+"""THE table of primitives: how each is spelled in Python and in SymPy, and its derivative.
+
+Each entry is written once. `python` is the spelling in generated code, with
+`{0}`, `{1}` for the operands. `sympy(sp, *args)` builds the SymPy expression
+from the `sympy` module passed in (so importing this table never imports
+SymPy). `partials(m, out, *args)` gives one partial derivative per argument,
+written with Python operators and `m.<primitive>(...)`: the same formula
+emits IR in the reverse and forward transforms and SymPy expressions in the
+check. `out` is the primitive's own result, so a rule can reuse what the
+forward sweep computed (d exp(x)/dx is `out`). `partials=None` marks a
+primitive that is piecewise constant: its derivative is zero where it exists.
+
+Conventions at the points where a derivative does not exist, chosen to agree
+with SymPy's: d|x|/dx at 0 is 0 (`sign(0) = 0`); at a tie `max(x, y)` and
+`min(x, y)` send half the gradient to each argument (`Heaviside(0) = 1/2`).
+
+The table is assembled here from `scalar` and `lists`; `core` has the Rule
+dataclass, `emit` builds IR from the derivative formulas.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from ..ir import Const
+from .core import Rule
+from .lists import LISTS
+from .scalar import SCALAR
+
+RULES: dict[str, Rule] = {**SCALAR, **LISTS}
+
+
+def _nonnegative_exponent(args: tuple[object, ...]) -> bool:
+    exponent = args[1]
+    return isinstance(exponent, Const) and not isinstance(exponent.value, bool) and exponent.value >= 0
+
+
+# Operations that cannot raise on numbers: `a and b` may evaluate b eagerly when b is made of them, and
+# an unread one may be dropped. Every other primitive may raise (`math.log(-1.0)`, `1 / 0`,
+# `math.exp(1000.0)`, `math.sin(math.inf)`), and where the function raises, its gradient raises too.
+for _op in (
+    "add",
+    "sub",
+    "mul",
+    "neg",
+    "copy",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "eq",
+    "ne",
+    "not",
+    "and",
+    "or",
+    "abs",
+    "max",
+    "min",
+    "float",
+    "len",
+    "sign",
+    "step",
+    "sin",
+    "cos",
+    "tan",
+    "gate",
+    "gate_else",
+    "gate_sign",
+    "xlogy",
+    "div_pos",
+    "atan",
+    "tanh",
+    "atan2",
+    "erf",
+    "erfc",
+    "fabs",
+    "degrees",
+    "radians",
+    "hypot",
+    "index_of",
+):
+    RULES[_op] = dataclasses.replace(RULES[_op], safe=True)
+# Overflow is no domain error: exp, sinh, cosh and expm1 raise only where their derivatives overflow too.
+for _op in ("exp", "expm1", "sinh", "cosh"):
+    RULES[_op] = dataclasses.replace(RULES[_op], safe=True)
+# x ** c with a constant c >= 0 raises only on overflow (0.0 ** -1 divides by zero).
+RULES["pow"] = dataclasses.replace(RULES["pow"], safe_if=_nonnegative_exponent)
+
+
+# How source code spells a call -> the primitive it is. `math.log` with two
+# arguments is `logb`; `math.pow` is `fpow` (always a float, unlike `**`).
+CALLS: dict[tuple[str, int], str] = {}
+for _op, _rule in RULES.items():
+    for _spelling in _rule.names:
+        CALLS[(_spelling, _rule.arity)] = _op
+
+# Python operators -> primitives, by the `ast` node's class name.
+BINARY_OPERATORS = {"Add": "add", "Sub": "sub", "Mult": "mul", "Div": "div", "Pow": "pow", "FloorDiv": "floordiv", "Mod": "mod"}
+COMPARISONS = {"Lt": "lt", "LtE": "le", "Gt": "gt", "GtE": "ge", "Eq": "eq", "NotEq": "ne"}
+
+# Values of the math module that are constants.
+MATH_CONSTANTS = {"pi": math.pi, "e": math.e, "tau": math.tau, "inf": math.inf, "nan": math.nan}
+
+
+def differentiable(op: str) -> bool:
+    rule = RULES.get(op)
+    return rule is not None and rule.partials is not None
+
+
+__all__ = ["BINARY_OPERATORS", "CALLS", "COMPARISONS", "MATH_CONSTANTS", "RULES", "Rule", "differentiable"]

@@ -1,0 +1,81 @@
+"""A primitive's rule: every fact about it in one frozen dataclass.
+
+how each is spelled in Python and in SymPy, and its derivative.
+
+Each entry is written once. `python` is the spelling in generated code, with
+`{0}`, `{1}` for the operands. `sympy(sp, *args)` builds the SymPy expression
+from the `sympy` module passed in (so importing this table never imports
+SymPy). `partials(m, out, *args)` gives one partial derivative per argument,
+written with Python operators and `m.<primitive>(...)`: the same formula
+emits IR in the reverse and forward transforms and SymPy expressions in the
+check. `out` is the primitive's own result, so a rule can reuse what the
+forward sweep computed (d exp(x)/dx is `out`). `partials=None` marks a
+primitive that is piecewise constant: its derivative is zero where it exists.
+
+Conventions at the points where a derivative does not exist, chosen to agree
+with SymPy's: d|x|/dx at 0 is 0 (`sign(0) = 0`); at a tie `max(x, y)` and
+`min(x, y)` send half the gradient to each argument (`Heaviside(0) = 1/2`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from ..ir import BOOL, FLOAT, INT, Scalar, Type
+
+
+@dataclass(frozen=True)
+class Rule:
+    python: str
+    sympy: Callable[..., object] | None
+    partials: Callable[..., tuple[object, ...]] | None
+    result: str = "float"  # "float", "promote" (int if every operand is), "int", "bool"; "list" ops type themselves
+    pure: bool = True  # no effect: may be dropped when unused
+    names: tuple[str, ...] = field(default=(), compare=False)  # e.g. ("math.sin",): how source code calls it
+    structural: bool = False  # a list operation: reverse.py writes its adjoint, it is never folded or shared
+    foldable: bool = True  # constant operands may be computed at transform time
+    callables: tuple[tuple[str, Callable[..., object]], ...] = field(default=(), compare=False)  # names it calls
+    # With a constant operand, the primitive written as a formula of others (`pow_base(x, 3)` is
+    # `3 * x ** 2`); the formula gets numbers for the constants and returns None where it has no form.
+    expand: Callable[..., object] | None = field(default=None, compare=False)
+    safe: bool = False  # cannot raise on numbers of the right type (so it may run eagerly, or be dropped unread)
+    safe_if: Callable[[tuple[object, ...]], bool] | None = field(default=None, compare=False)  # safe with these operands
+
+    def cannot_raise(self, args: tuple[object, ...]) -> bool:
+        """Whether the primitive cannot raise on these operands (IR operands: names or constants)."""
+        return self.safe or (self.safe_if is not None and self.safe_if(args))
+
+    @property
+    def arity(self) -> int:
+        return 1 + max((int(i) for i in re.findall(r"\{(\d+)\}", self.python)), default=-1)
+
+    @cached_property
+    def evaluate(self) -> Callable[..., object]:
+        """The primitive as a plain Python function (constant folding, interpreters)."""
+        params = ", ".join(f"_{i}" for i in range(self.arity))
+        body = self.python.format(*(f"_{i}" for i in range(self.arity)))
+        return eval(f"lambda {params}: {body}", {"math": math})  # noqa: S307 - our own table
+
+    def result_type(self, arg_types: tuple[Type, ...]) -> Type:
+        if self.structural and self.result not in ("int", "float"):
+            raise ValueError("a list operation's type comes from its operands")
+        if self.result == "promote":
+            if all(isinstance(t, Scalar) and t.kind in ("int", "bool") for t in arg_types):
+                return INT
+            return FLOAT
+        return {"float": FLOAT, "int": INT, "bool": BOOL}[self.result]
+
+
+def _math(
+    name: str,
+    sympy: Callable[..., object],
+    partials: Callable[..., tuple[object, ...]] | None,
+    result: str = "float",
+    arity: int = 1,
+) -> Rule:
+    operands = ", ".join(f"{{{i}}}" for i in range(arity))
+    return Rule(f"math.{name}({operands})", sympy, partials, result, names=(f"math.{name}",))
