@@ -1,0 +1,60 @@
+"""Python AST -> IR: three-address code, one primitive per assignment, SSA names.
+
+The lowering walks the `def` once, keeping a scope that maps each source
+variable to its current SSA value. Nested expressions become temporaries,
+re-assignments become new versions (`x`, `x.1`, ...), calls to the user's own
+functions are lowered in place with their parameters bound to the caller's
+values. Everything outside the supported language is refused here, with the
+file, line and construct, before any code is generated.
+
+The lowering is one class made of parts, a module each: `statements`, `loops`,
+`expressions`, `calls`, on the state and checks of `base`; `scope` holds the
+values it keeps per name, `types` the parameter types, `refusals` the messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .. import ir
+from ..errors import UnsupportedError
+from ..frontend import ParsedFunction
+from ..ir import FLOAT, Loc, Namer, Var
+from ..rules import RULES, Rule
+from .calls import Calls
+from .expressions import Expressions
+from .loops import Loops
+from .scope import Scope, TupleValue, Value
+from .statements import Statements
+from .types import param_types
+
+
+class Lowering(Statements, Loops, Expressions, Calls):
+    """The lowering of one function (and, sharing its output and names, of the helpers it calls)."""
+
+
+def lower(parsed: ParsedFunction, rules: Mapping[str, Rule] = RULES) -> ir.Function:
+    """Lower a parsed function to IR."""
+    lowering = Lowering(parsed, rules, Namer(), stack=(parsed.name,))
+    node = parsed.node
+    if lowering.tape is not None:  # a gradient s2s_ad generated, read back: its stack of tuples is no list of numbers
+        raise lowering.error(
+            UnsupportedError,
+            "this generated gradient records on a tape (`_tape`); differentiating it again is not supported",
+            lowering.tape,
+            "use hessian(f) for second derivatives",
+        )
+    params = lowering.params(node)
+    scope: Scope = {p.name: Value(Var(lowering.namer.fresh(p.name)), p.type) for p in params}
+    lowering.callers.update(p.name for p in params if isinstance(p.type, ir.ListOf))
+    lowering.maybe_int.update(p.name for p in params if p.type == FLOAT)
+    returned = lowering.body(node, scope)
+    if isinstance(returned, TupleValue):
+        returns: ir.Returns = tuple(v.operand for v in returned.items)
+    else:
+        returns = returned.operand
+    sources = tuple((src.filename, src.lines) for src in lowering.sources.values())
+    return ir.Function(parsed.name, params, tuple(lowering.out), returns, Loc(parsed.source.filename, node.lineno), sources)
+
+
+__all__ = ["Lowering", "lower", "param_types"]

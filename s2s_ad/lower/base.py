@@ -1,0 +1,135 @@
+"""The lowering's state and the checks every part of it uses."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Mapping
+
+from .. import ir
+from ..errors import ResolutionError, S2SError, SignatureError, UnsupportedError
+from ..frontend import ParsedFunction, Resolved
+from ..ir import BOOL, INT, Loc, Namer, Type
+from ..rules import Rule
+from .scope import FALSE, PSEUDO_FAMILIES, RESULT, RETURNED, TRUE, Bound, Scope, Undefined, Value, join, nodes
+from .types import param_types
+
+
+class LoweringBase:
+    """The lowering's state and the checks every part of it uses."""
+
+    def __init__(self, parsed: ParsedFunction, rules: Mapping[str, Rule], namer: Namer, stack: tuple[str, ...]) -> None:
+        self.parsed = parsed
+        self.rules = rules
+        self.namer = namer
+        self.stack = stack  # helper functions being lowered, to refuse recursion
+        self.out: list[ir.Stmt] = []
+        self.types: dict[str, Type] = {}
+        self.loc = Loc(parsed.source.filename, parsed.node.lineno)
+        self.sources = {parsed.source.filename: parsed.source}
+        self.mutated: set[str] = set()  # SSA names of lists this function mutates
+        self.held: set[str] = set()  # temporaries a scope holds besides the expression that made them
+        self.callers: set[str] = set()  # SSA names of lists that are the caller's (parameters, and names for them)
+        self.maybe_int: set[str] = set()  # names typed float that may hold an int (see ir.maybe_int)
+        self.tape: ast.Name | None = None  # where a generated gradient's `_tape` first appears
+        self.reserve(parsed.node)
+
+    def error(self, cls: type[S2SError], message: str, node: ast.AST | None, hint: str | None = None) -> S2SError:
+        return self.parsed.source.error(cls, message, node, hint)
+
+    def reserve(self, node: ast.AST) -> None:
+        """Source names are taken: no temporary or adjoint may be called like one. (And the first `_tape`
+        is remembered: only generated gradients use one.)"""
+        for child in nodes(node):
+            if isinstance(child, ast.Name):
+                self.namer.reserved.add(child.id)
+                if child.id == "_tape" and self.tape is None:
+                    self.tape = child
+            elif isinstance(child, ast.arg):
+                self.namer.reserved.add(child.arg)
+
+    def fresh(self, key: str) -> str:
+        """A new SSA name for a scope entry (a source variable or a pseudo entry)."""
+        if key.startswith("#"):
+            return self.namer.fresh(PSEUDO_FAMILIES.get(key) or "_" + key[1:].split("_")[0].rstrip("0123456789"))
+        return self.namer.fresh(key)
+
+    def params(self, node: ast.FunctionDef, arg_types: tuple[Type, ...] | None = None) -> tuple[ir.Param, ...]:
+        args = node.args
+        if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs:
+            raise self.error(
+                UnsupportedError,
+                "only plain positional parameters are supported",
+                node,
+                "write each parameter out by name: def f(x, y, z)",
+            )
+        if args.defaults:
+            raise self.error(UnsupportedError, "default parameter values are not supported", args.defaults[0])
+        if not args.args:
+            raise self.error(SignatureError, f"function '{node.name}' has no parameters to differentiate", node)
+        types = arg_types or param_types(node, self.parsed.resolve)
+        return tuple(ir.Param(a.arg, t) for a, t in zip(args.args, types))
+
+    def body(self, node: ast.FunctionDef, scope: Scope) -> Bound:
+        statements = node.body
+        if (
+            statements
+            and isinstance(statements[0], ast.Expr)
+            and isinstance(statements[0].value, ast.Constant)
+            and isinstance(statements[0].value.value, str)
+        ):
+            statements = statements[1:]  # docstring
+        scope[RETURNED] = FALSE
+        self.block(statements, scope)
+        returned = scope[RETURNED]
+        if returned != TRUE:
+            raise self.error(
+                SignatureError,
+                f"function '{node.name}' may end without returning a value",
+                node,
+                "make every path end with `return <expression>`",
+            )
+        result = scope[RESULT]
+        assert not isinstance(result, Undefined)
+        return result
+
+    def nested(self, lower_it: Callable[[], object]) -> ir.Block:
+        """Lower into a new block and return it."""
+        saved, self.out = self.out, []
+        try:
+            lower_it()
+            return tuple(self.out)
+        finally:
+            self.out = saved
+
+    def resolve(self, name: str, node: ast.AST) -> Resolved:
+        resolved = self.parsed.resolve(name)
+        if resolved is None:
+            raise self.error(
+                ResolutionError,
+                f"name '{name}' cannot be resolved to a number or a known function",
+                node,
+                "s2s_ad differentiates numbers, lists of numbers, the math module and your own functions",
+            )
+        return resolved
+
+    def scalar(self, value: Value, node: ast.AST) -> Value:
+        if isinstance(value.type, ir.ListOf):
+            raise self.error(UnsupportedError, "expected a number here, not a list", node)
+        return value
+
+    def integer(self, value: Value, node: ast.AST, what: str = "range()") -> Value:
+        if value.type not in (INT, BOOL):
+            raise self.error(
+                UnsupportedError, "range() needs whole numbers (int), not floats", node, "use int(...) if the bound is computed"
+            )
+        return value
+
+    def list_value(self, value: Value, node: ast.AST) -> Value:
+        if not isinstance(value.type, ir.ListOf):
+            raise self.error(UnsupportedError, "expected a list here", node)
+        return value
+
+    def check_element(self, items: Value, value: Value, node: ast.AST) -> None:
+        assert isinstance(items.type, ir.ListOf)
+        if join(items.type.elem, value.type) is None:
+            raise self.error(UnsupportedError, "this list holds numbers; lists of mixed kinds are not supported", node)

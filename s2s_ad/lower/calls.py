@@ -1,0 +1,169 @@
+"""Calls: the math module and builtins, reductions, custom derivatives, and the user's own functions inlined."""
+
+from __future__ import annotations
+
+import ast
+
+from .. import ir
+from ..errors import ResolutionError, SignatureError, UnsupportedError
+from ..frontend import Callee, Custom, Helper, MathModule, Resolved
+from ..ir import BOOL, FLOAT, INT, Assign, Const, Loc, Operand, Var
+from ..rules import CALLS
+from ..rules.emit import fold
+from .base import LoweringBase
+from .scope import Bound, Scope, TupleValue, Value
+
+
+class Calls(LoweringBase):
+    """Calls: the math module and builtins, reductions, custom derivatives, and the user's own functions inlined."""
+
+    def callee(self, node: ast.Call, scope: Scope) -> tuple[str, Resolved]:
+        func = node.func
+        if isinstance(func, ast.Name) and func.id not in scope:
+            return func.id, self.resolve(func.id, func)
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id not in scope:
+            base = self.parsed.resolve(func.value.id)
+            if isinstance(base, MathModule):
+                return f"math.{func.attr}", Callee(f"math.{func.attr}")
+        if isinstance(func, ast.Attribute) and func.attr == "append":
+            raise self.error(UnsupportedError, "append(...) returns nothing; call it as a statement", node)
+        raise self.error(
+            ResolutionError,
+            f"call to unknown function '{ast.unparse(func)}'",
+            func,
+            "s2s_ad differentiates calls to the math module, abs/max/min/float/int/pow/len/sum, and functions you define",
+        )
+
+    def call(self, node: ast.Call, scope: Scope) -> Value:
+        spelling, callee = self.callee(node, scope)
+        if node.keywords:
+            raise self.error(
+                UnsupportedError, f"keyword arguments in a call to '{spelling}' are not supported", node.keywords[0].value
+            )
+        if isinstance(callee, Helper):
+            result = self.inline(spelling, callee, node, scope)
+            assert isinstance(result, Value)
+            return result
+        if isinstance(callee, Custom):
+            return self.custom_call(spelling, callee, node, scope)
+        if not isinstance(callee, Callee):
+            raise self.error(ResolutionError, f"'{spelling}' is not a function that can be differentiated", node.func)
+        name = callee.spelling
+        if name in ("sum", "max", "min") and len(node.args) == 1:
+            return self.reduction(name, node.args[0], scope, node)
+        if name in ("range", "zip", "enumerate", "reversed"):
+            raise self.error(UnsupportedError, f"{name}(...) is only supported as what a `for` loop iterates over", node)
+        args = [self.expr(arg, scope) for arg in node.args]
+        if name == "len":
+            if len(args) != 1:
+                raise self.error(UnsupportedError, "len takes one argument", node)
+            return self.apply("len", (self.list_value(args[0], node.args[0]),), node)
+        if name in ("max", "min") and len(args) > 2:
+            result = self.apply(name, (args[0], args[1]), node)
+            for arg in args[2:]:
+                result = self.apply(name, (result, arg), node)
+            return result
+        op = CALLS.get((name, len(args)))
+        if op is None:
+            known = sorted({n for n, _ in CALLS})
+            if any(n == name for n, _ in CALLS):
+                raise self.error(UnsupportedError, f"'{spelling}' does not take {len(args)} argument(s) here", node)
+            raise self.error(
+                ResolutionError,
+                f"call to '{spelling}', which cannot be differentiated",
+                node.func,
+                "supported functions: " + ", ".join(known),
+            )
+        return self.apply(op, tuple(args), node)
+
+    def custom_call(self, name: str, callee: Custom, node: ast.Call, scope: Scope) -> Value:
+        """A function with a user-supplied derivative: one primitive, added to this build's rule table."""
+        from ..api import custom_rules
+
+        custom = callee.rule
+        if getattr(custom, "derivative", None) is None:
+            raise self.error(UnsupportedError, f"'{name}' has no derivative yet", node, f"give it one with @{name}.defderiv")
+        args = tuple(self.scalar(self.expr(arg, scope), arg) for arg in node.args)
+        op = f"custom:{name}"
+        if op not in self.rules:
+            if not isinstance(self.rules, dict):
+                raise self.error(UnsupportedError, f"custom derivative '{name}' needs a rule table of its own", node)
+            self.rules.update(custom_rules(name, custom, len(args)))  # type: ignore[arg-type]
+        elif self.rules[op].arity != len(args):
+            raise self.error(SignatureError, f"'{name}' is called with different numbers of arguments", node)
+        target = self.namer.temp()
+        self.types[target] = FLOAT
+        self.out.append(Assign(target, op, tuple(a.operand for a in args), FLOAT, self.loc))
+        return Value(Var(target), FLOAT)
+
+    def reduction(self, name: str, arg: ast.expr, scope: Scope, node: ast.AST) -> Value:
+        """`sum(xs)`, `max(xs)`, `min(xs)` of a list or a generator expression."""
+        if isinstance(arg, ast.GeneratorExp) and name == "sum":
+            return self.comprehension(arg, scope, "sum")
+        if isinstance(arg, (ast.GeneratorExp, ast.ListComp)):
+            items = self.comprehension(arg, scope, "list")
+        else:
+            items = self.list_value(self.expr(arg, scope), arg)
+        assert isinstance(items.type, ir.ListOf)
+        if isinstance(items.type.elem, ir.ListOf):
+            raise self.error(UnsupportedError, f"{name}() of a list of lists is not supported", arg)
+        op = {"sum": "sum", "max": "list_max", "min": "list_min"}[name]
+        target = self.namer.temp()
+        self.types[target] = FLOAT
+        self.out.append(Assign(target, op, (items.operand,), FLOAT, self.loc))
+        if op == "sum" or items.operand.name in self.callers:  # type: ignore[union-attr]  # sum([]) is the int 0
+            self.maybe_int.add(target)
+        return Value(Var(target), FLOAT)
+
+    def inline(self, name: str, helper: Helper, node: ast.Call, scope: Scope, allow_tuple: bool = False) -> Bound:
+        """Lower a call to the user's own function in place, its parameters bound to the arguments."""
+        if name in self.stack:
+            raise self.error(
+                UnsupportedError, f"recursive call to '{name}' cannot be differentiated", node, "rewrite the recursion as a loop"
+            )
+        if node.keywords:
+            raise self.error(UnsupportedError, f"keyword arguments in a call to '{name}' are not supported", node)
+        parsed = helper.load()
+        params = parsed.node.args
+        if params.vararg or params.kwarg or params.kwonlyargs or params.posonlyargs or params.defaults:
+            raise self.error(UnsupportedError, f"'{name}' must take plain positional parameters only", node)
+        if len(params.args) != len(node.args):
+            raise self.error(SignatureError, f"'{name}' takes {len(params.args)} argument(s), {len(node.args)} given", node)
+        args = [self.expr(arg, scope) for arg in node.args]
+        inner = type(self)(parsed, self.rules, self.namer, self.stack + (name,))
+        inner.out, inner.types, inner.sources, inner.mutated = self.out, self.types, self.sources, self.mutated
+        inner.held, inner.callers, inner.maybe_int = self.held, self.callers, self.maybe_int
+        self.held.update(a.operand.name for a in args if isinstance(a.operand, Var) and ir.is_temp(a.operand.name))
+        self.sources.setdefault(parsed.source.filename, parsed.source)
+        inner.reserve(parsed.node)
+        inner_scope: Scope = {p.arg: a for p, a in zip(params.args, args)}
+        result = inner.body(parsed.node, inner_scope)
+        self.loc = Loc(self.parsed.source.filename, node.lineno)
+        if isinstance(result, TupleValue) and not allow_tuple:
+            raise self.error(UnsupportedError, f"'{name}' returns a tuple; unpack it: `a, b = {name}(...)`", node)
+        return result
+
+    def apply(self, op: str, args: tuple[Value, ...], node: ast.AST) -> Value:
+        if op != "len":
+            for arg in args:
+                self.scalar(arg, node)
+        operands = tuple(a.operand for a in args)
+        types = {a.operand: INT if self.may_be_int(a.operand) else a.type for a in args}
+        folded = fold(self.rules, op, operands, lambda o: types.get(o, FLOAT))
+        if folded is not None:
+            return Value(folded, ir.const_type(folded.value) if isinstance(folded, Const) else args[0].type)
+        rule = self.rules[op]
+        result_type = rule.result_type(tuple(a.type for a in args))
+        target = self.namer.temp()
+        self.types[target] = result_type
+        self.out.append(Assign(target, op, operands, result_type, self.loc))
+        if result_type == FLOAT and rule.result == "promote" and all(self.may_be_int(o) for o in operands):
+            self.maybe_int.add(target)
+        return Value(Var(target), result_type)
+
+    def may_be_int(self, operand: Operand) -> bool:
+        """Whether a value may be an int when the function runs (a float parameter passed an int, and
+        what int-keeping operations compute from it): `1.0 * n` is then not `n`."""
+        if isinstance(operand, Const):
+            return not isinstance(operand.value, float)
+        return isinstance(operand, Var) and (operand.name in self.maybe_int or self.types.get(operand.name) in (INT, BOOL))

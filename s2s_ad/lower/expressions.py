@@ -1,0 +1,225 @@
+"""Expressions: constants, names, operators, comparisons, `and`/`or`, conditional expressions, lists."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+
+from .. import ir
+from ..errors import UnsupportedError
+from ..frontend import Constant, Data, MathModule
+from ..ir import BOOL, FLOAT, INT, Assign, Const, Type, Var
+from ..rules import BINARY_OPERATORS, COMPARISONS, MATH_CONSTANTS
+from .base import LoweringBase
+from .refusals import REFUSED_EXPRESSIONS
+from .scope import Bound, Scope, TupleValue, Undefined, Value, join, spell
+from .types import data_type
+
+
+class Expressions(LoweringBase):
+    """Expressions: constants, names, operators, comparisons, `and`/`or`, conditional expressions, lists."""
+
+    def expr(self, node: ast.expr, scope: Scope) -> Value:
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool | int | float) and not isinstance(node.value, complex):
+                return Value(Const(node.value), ir.const_type(node.value))
+            if isinstance(node.value, str):
+                raise self.error(
+                    UnsupportedError,
+                    "string operations cannot be differentiated",
+                    node,
+                    "keep formatting and printing outside the function",
+                )
+            raise self.error(UnsupportedError, f"the constant {node.value!r} cannot be differentiated", node)
+        if isinstance(node, ast.Name):
+            return self.name(node.id, scope, node)
+        if isinstance(node, ast.BinOp):
+            op = BINARY_OPERATORS.get(type(node.op).__name__)
+            if op is None:
+                raise self.error(UnsupportedError, f"the operator '{spell(node.op)}' cannot be differentiated", node)
+            if op == "mul" and (isinstance(node.left, ast.List) or isinstance(node.right, ast.List)):
+                return self.repeat(node, scope)
+            return self.apply(op, (self.expr(node.left, scope), self.expr(node.right, scope)), node)
+        if isinstance(node, ast.UnaryOp):
+            operand = self.expr(node.operand, scope)
+            if isinstance(node.op, ast.USub):
+                return self.apply("neg", (operand,), node)
+            if isinstance(node.op, ast.UAdd):
+                return operand
+            if isinstance(node.op, ast.Not):
+                return self.apply("not", (operand,), node)
+            raise self.error(UnsupportedError, f"the operator '{spell(node.op)}' cannot be differentiated", node)
+        if isinstance(node, ast.Compare):
+            return self.compare(node, scope)
+        if isinstance(node, ast.BoolOp):
+            return self.bool_op(node, scope)
+        if isinstance(node, ast.IfExp):
+            return self.if_expression(node, scope)
+        if isinstance(node, ast.Call):
+            return self.call(node, scope)
+        if isinstance(node, ast.Attribute):
+            return self.attribute(node, scope)
+        if isinstance(node, ast.Subscript):
+            items = self.list_value(self.expr(node.value, scope), node.value)
+            return self.element(items, self.index_value(node.slice, scope), node)
+        if isinstance(node, ast.List):
+            return self.list_literal(node, scope)
+        if isinstance(node, ast.ListComp):
+            return self.comprehension(node, scope, "list")
+        if isinstance(node, ast.GeneratorExp):
+            raise self.error(
+                UnsupportedError,
+                "a generator expression is only supported inside sum(), max() or min()",
+                node,
+                "use a list comprehension [...]",
+            )
+        if isinstance(node, ast.Tuple):
+            raise self.error(UnsupportedError, "tuples can only be unpacked or returned", node)
+        kind = type(node).__name__
+        if kind in REFUSED_EXPRESSIONS:
+            message, hint = REFUSED_EXPRESSIONS[kind]
+            raise self.error(UnsupportedError, message, node, hint)
+        raise self.error(UnsupportedError, f"'{kind}' expressions are not supported", node)
+
+    def index_value(self, node: ast.expr, scope: Scope) -> Value:
+        if isinstance(node, ast.Slice):
+            raise self.error(UnsupportedError, "slices are not supported", node, "index elements one at a time")
+        index = self.expr(node, scope)
+        if index.type not in (INT, BOOL):
+            raise self.error(UnsupportedError, "list indices must be whole numbers (int)", node)
+        return index
+
+    def list_literal(self, node: ast.List, scope: Scope) -> Value:
+        items = [self.expr(e, scope) for e in node.elts]
+        elem: Type | None = items[0].type if items else FLOAT
+        for item in items[1:]:
+            elem = join(elem, item.type) if elem is not None else None
+        if elem is None:
+            raise self.error(UnsupportedError, "lists of mixed kinds are not supported", node)
+        if elem in (INT, BOOL):
+            elem = FLOAT  # a list of numbers; its elements may become floats
+        type_ = ir.ListOf(elem)
+        target = self.namer.temp()
+        self.types[target] = type_
+        self.out.append(Assign(target, "list", tuple(i.operand for i in items), type_, self.loc))
+        return Value(Var(target), type_)
+
+    def repeat(self, node: ast.BinOp, scope: Scope) -> Value:
+        literal, count = (node.left, node.right) if isinstance(node.left, ast.List) else (node.right, node.left)
+        assert isinstance(literal, ast.List)
+        if len(literal.elts) != 1:
+            raise self.error(UnsupportedError, "only `[value] * n` repetition is supported", node)
+        value = self.scalar(self.expr(literal.elts[0], scope), literal.elts[0])
+        n = self.expr(count, scope)
+        if n.type not in (INT, BOOL):
+            raise self.error(UnsupportedError, "a list can only be repeated a whole number of times", count)
+        type_ = ir.ListOf(FLOAT)
+        target = self.namer.temp()
+        self.types[target] = type_
+        self.out.append(Assign(target, "repeat", (value.operand, n.operand), type_, self.loc))
+        return Value(Var(target), type_)
+
+    def compare(self, node: ast.Compare, scope: Scope) -> Value:
+        left = self.expr(node.left, scope)
+        result: Value | None = None
+        for op_node, right_node in zip(node.ops, node.comparators):
+            op = COMPARISONS.get(type(op_node).__name__)
+            if op is None:
+                raise self.error(UnsupportedError, f"the comparison '{spell(op_node)}' is not supported", node)
+            right = self.expr(right_node, scope)
+            test = self.apply(op, (left, right), node)
+            result = test if result is None else self.apply("and", (result, test), node)
+            left = right
+        assert result is not None
+        return result
+
+    def bool_op(self, node: ast.BoolOp, scope: Scope) -> Value:
+        """`a and b`, `a or b`: b is evaluated only when needed, unless it cannot fail."""
+        op = "and" if isinstance(node.op, ast.And) else "or"
+        result = self.expr(node.values[0], scope)
+        for value_node in node.values[1:]:
+            holder: list[Value] = []
+            block = self.nested(lambda: holder.append(self.expr(value_node, scope)))  # noqa: B023
+            value = holder[0]
+            if (
+                result.type == BOOL
+                and value.type == BOOL
+                and all(isinstance(s, Assign) and self.rules[s.op].cannot_raise(s.args) for s in block)
+            ):
+                self.out.extend(block)
+                result = self.apply(op, (result, value), node)
+                continue
+            then_block, else_block = (block, ()) if op == "and" else ((), block)
+            then_value, else_value = (value, result) if op == "and" else (result, value)
+            type_ = join(then_value.type, else_value.type)
+            if type_ is None or isinstance(type_, ir.ListOf):
+                raise self.error(UnsupportedError, f"'{op}' of lists is not supported", node)
+            target = self.namer.temp()
+            self.types[target] = type_
+            self.out.append(
+                ir.If(
+                    result.operand,
+                    then_block,
+                    else_block,
+                    (ir.Merge(target, type_, then_value.operand, else_value.operand),),
+                    self.loc,
+                )
+            )
+            result = Value(Var(target), type_)
+        return result
+
+    def if_expression(self, node: ast.IfExp, scope: Scope) -> Value:
+        cond = self.scalar(self.expr(node.test, scope), node.test)
+        holder: list[Value] = []
+        then_block = self.nested(lambda: holder.append(self.expr(node.body, scope)))
+        else_block = self.nested(lambda: holder.append(self.expr(node.orelse, scope)))
+        then_value, else_value = holder
+        if then_value.operand == else_value.operand and not then_block and not else_block:
+            return then_value
+        type_ = join(then_value.type, else_value.type)
+        if type_ is None:
+            raise self.error(UnsupportedError, "the two sides of this conditional expression differ in kind", node)
+        target = self.namer.temp()
+        self.types[target] = type_
+        self.out.append(
+            ir.If(
+                cond.operand, then_block, else_block, (ir.Merge(target, type_, then_value.operand, else_value.operand),), self.loc
+            )
+        )
+        return Value(Var(target), type_)
+
+    def name(self, name: str, scope: Mapping[str, Bound | Undefined], node: ast.AST) -> Value:
+        if name in scope:
+            value = scope[name]
+            if isinstance(value, Undefined):
+                raise self.error(
+                    UnsupportedError,
+                    f"'{name}' may be undefined here: {value.reason}",
+                    node,
+                    f"give '{name}' a value before the branch or loop",
+                )
+            if isinstance(value, TupleValue):
+                raise self.error(UnsupportedError, f"'{name}' is a tuple; unpack it into names first", node)
+            return value
+        resolved = self.resolve(name, node)
+        if isinstance(resolved, Constant):
+            return Value(Const(resolved.value), ir.const_type(resolved.value))
+        if isinstance(resolved, Data):
+            type_ = data_type(resolved.value)
+            return Value(ir.Global(name, type_), type_)
+        what = "the math module" if isinstance(resolved, MathModule) else "a function"
+        raise self.error(UnsupportedError, f"'{name}' is {what}, not a number", node)
+
+    def attribute(self, node: ast.Attribute, scope: Scope) -> Value:
+        if isinstance(node.value, ast.Name) and node.value.id not in scope:
+            base = self.parsed.resolve(node.value.id)
+            if isinstance(base, MathModule):
+                if node.attr in MATH_CONSTANTS:
+                    return Value(Const(MATH_CONSTANTS[node.attr]), FLOAT)
+                raise self.error(UnsupportedError, f"'math.{node.attr}' is not a number", node)
+        raise self.error(
+            UnsupportedError,
+            f"attribute access '{ast.unparse(node)}' cannot be differentiated",
+            node,
+            "only names of the math module (math.sin, math.pi, ...) can be read with '.'",
+        )

@@ -1,0 +1,341 @@
+"""Loops: `for` over ranges, lists, zip and enumerate, `while`, carried values, comprehensions."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+
+from .. import ir
+from ..errors import UnsupportedError
+from ..frontend import Callee
+from ..ir import FLOAT, INT, Assign, Const, Loc, Operand, Var
+from .base import LoweringBase
+from .scope import (
+    BREAK,
+    CONTINUE,
+    FALSE,
+    RESULT,
+    RETURNED,
+    Scope,
+    TupleValue,
+    Undefined,
+    Value,
+    assigned_names,
+    contains,
+    join,
+    nodes,
+)
+
+
+class Loops(LoweringBase):
+    """Loops: `for` over ranges, lists, zip and enumerate, `while`, carried values, comprehensions."""
+
+    def for_statement(self, node: ast.For, scope: Scope) -> None:
+        if node.orelse:
+            raise self.error(UnsupportedError, "'for ... else' is not supported", node.orelse[0])
+        self.refuse_growing(node)
+        start, stop, step, bind_target, backwards = self.iteration(node.iter, node.target, scope, node)
+        index_key = node.target.id if isinstance(node.target, ast.Name) and bind_target is None else "#k"
+
+        def lower_body(body_scope: Scope) -> None:
+            if bind_target is not None:
+                bind_target(body_scope)
+            self.block(node.body, body_scope)
+
+        self.loop(node, scope, index_key, (start, stop, step), lower_body, None, node.body, backwards)
+
+    def refuse_growing(self, node: ast.For) -> None:
+        """A loop over a list (directly, or in zip/enumerate) visits what its body appends to that list;
+        the lowered loop runs over the items there at the start, so such a loop is refused."""
+        iterated = (
+            node.iter.args
+            if isinstance(node.iter, ast.Call)
+            and isinstance(node.iter.func, ast.Name)
+            and node.iter.func.id in ("zip", "enumerate")
+            else [node.iter]
+        )
+        names = {n.id for n in iterated if isinstance(n, ast.Name)}
+        for child in (c for stmt in node.body for c in nodes(stmt)):
+            if (
+                isinstance(child, ast.Call)
+                and isinstance(child.func, ast.Attribute)
+                and child.func.attr == "append"
+                and isinstance(child.func.value, ast.Name)
+                and child.func.value.id in names
+            ):
+                raise self.error(
+                    UnsupportedError,
+                    f"the list '{child.func.value.id}' grows inside the loop that runs "
+                    "over it (Python would visit the new items too)",
+                    child,
+                    f"loop over range(len({child.func.value.id})) for the items there at the start",
+                )
+
+    def while_statement(self, node: ast.While, scope: Scope) -> None:
+        if node.orelse:
+            raise self.error(UnsupportedError, "'while ... else' is not supported", node.orelse[0])
+        self.loop(node, scope, None, None, lambda body_scope: self.block(node.body, body_scope), node.test, node.body)
+
+    def loop(
+        self,
+        node: ast.stmt,
+        scope: Scope,
+        index_key: str | None,
+        bounds: tuple[Value, Value, Value] | None,
+        lower_body: Callable[[Scope], None],
+        test: ast.expr | None,
+        body: list[ast.stmt],
+        backwards: bool = False,
+    ) -> None:
+        """A `for` over a range (`bounds`, run `backwards` for `reversed(...)`) or a `while` (`test`), with its
+        carried values."""
+        assigned = assigned_names(body) | ({index_key} if index_key else set())
+        carried = [
+            k
+            for k in scope
+            if k in assigned and not isinstance(scope[k], Undefined) and k not in (RETURNED, RESULT, BREAK, CONTINUE)
+        ]
+        if contains(body, ast.Return):
+            carried += [RETURNED, RESULT]
+            if RESULT not in scope:
+                scope[RESULT] = Value(Const(0.0), FLOAT)
+        for key in carried:
+            if isinstance(scope[key], TupleValue):
+                raise self.error(UnsupportedError, "returning a tuple from inside a loop is not supported", node)
+        types = {k: scope[k].type for k in carried}  # type: ignore[union-attr]
+        snapshot = self.namer.snapshot()
+        for _ in range(3):  # widen int-typed carried values that the body makes floats, and lower again
+            self.namer.restore(snapshot)
+            headers = {k: self.fresh(k) for k in carried}
+            body_scope: Scope = dict(scope)
+            for key in carried:
+                body_scope[key] = Value(Var(headers[key]), types[key])
+                self.types[headers[key]] = types[key]
+            body_scope[BREAK] = body_scope[CONTINUE] = FALSE
+            if RETURNED in carried:  # an iteration only starts if nothing has returned yet
+                body_scope[RETURNED] = FALSE
+            index = self.fresh(index_key) if index_key else None
+            if index is not None:
+                body_scope[index_key] = Value(Var(index), INT)  # type: ignore[index]
+                self.types[index] = INT
+            test_block: ir.Block = ()
+            cond: Value | None = None
+            if test is not None:
+                holder: list[Value] = []
+                test_block = self.nested(lambda: holder.append(self.scalar(self.expr(test, body_scope), test)))  # noqa: B023
+                cond = holder[0]
+            exits: list[Operand | None] = []
+
+            def lower_iteration(body_scope: Scope = body_scope, exits: list[Operand | None] = exits) -> None:
+                lower_body(body_scope)
+                exits.append(self.loop_exit(body_scope, node))  # computed in the body, at its end
+
+            body_block = self.nested(lower_iteration)
+            self.loc = Loc(self.parsed.source.filename, node.lineno)
+            updates = {k: body_scope[k] for k in carried}
+            for key, value in updates.items():
+                if isinstance(value, Undefined) or isinstance(value, TupleValue):
+                    raise self.error(UnsupportedError, f"'{key}' has no value at the end of some loop iterations", node)
+            widened = {k: join(types[k], v.type) for k, v in updates.items()}  # type: ignore[union-attr]
+            if any(t is None for t in widened.values()):
+                raise self.error(UnsupportedError, "a loop variable changes between a list and a number", node)
+            if widened == types:
+                break
+            types = widened  # type: ignore[assignment]
+        exit_flag = exits[0]
+        carries = []
+        for key in carried:
+            result = self.fresh(key)
+            self.types[result] = types[key]
+            update = updates[key]
+            assert isinstance(update, Value)
+            init = scope[key]
+            assert isinstance(init, Value)
+            carries.append(ir.Carry(headers[key], types[key], init.operand, update.operand, result, self.assignment(body, key)))
+            scope[key] = Value(Var(result), types[key])
+        if backwards and exit_flag is not None:
+            raise self.error(
+                UnsupportedError,
+                "leaving a loop over reversed(...) early (break or return) is not supported",
+                node,
+                "loop forwards, or let the loop run to its end",
+            )
+        self.out.append(self.loop_statement(index, bounds, tuple(carries), body_block, test_block, cond, exit_flag, backwards))
+        for key in assigned - set(carried):
+            if not key.startswith("#"):
+                scope[key] = Undefined(f"'{key}' is assigned only inside the loop at line {node.lineno}")
+        if RETURNED in carried and scope[RETURNED] != FALSE:
+            pass  # the rest of the enclosing block is guarded by `block`
+
+    def assignment(self, body: list[ast.stmt], key: str) -> Loc | None:
+        """Where a loop body first assigns `key` (for error messages)."""
+        for stmt in body:
+            for node in ast.walk(stmt):
+                if isinstance(node, ast.Name) and node.id == key and isinstance(node.ctx, ast.Store):
+                    return Loc(self.parsed.source.filename, node.lineno, node.col_offset)
+        return None
+
+    def loop_exit(self, body_scope: Scope, node: ast.AST) -> Operand | None:
+        flags = [body_scope[k] for k in (BREAK, RETURNED) if k in body_scope and body_scope[k] != FALSE]
+        if not flags:
+            return None
+        result = flags[0]
+        assert isinstance(result, Value)
+        for flag in flags[1:]:
+            result = self.apply("or", (result, flag), node)  # type: ignore[arg-type]
+        return result.operand
+
+    def loop_statement(
+        self,
+        index: str | None,
+        bounds: tuple[Value, Value, Value] | None,
+        carries: tuple[ir.Carry, ...],
+        body: ir.Block,
+        test: ir.Block,
+        cond: Value | None,
+        until: Operand | None,
+        backwards: bool = False,
+    ) -> ir.Stmt:
+        if bounds is not None:
+            assert index is not None
+            start, stop, step = bounds
+            return ir.For(index, start.operand, stop.operand, step.operand, carries, body, until, self.loc, reverse=backwards)
+        assert cond is not None
+        return ir.While(carries, test, cond.operand, body, until, self.loc)
+
+    def iteration(
+        self, iterable: ast.expr, target: ast.expr, scope: Scope, node: ast.AST
+    ) -> tuple[Value, Value, Value, Callable[[Scope], None] | None, bool]:
+        """What a `for` iterates over, as range bounds, a binder of the loop target per iteration, and
+        whether it runs backwards."""
+        zero, one = Value(Const(0), INT), Value(Const(1), INT)
+        if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name) and iterable.func.id not in scope:
+            spelling, callee = self.callee(iterable, scope)
+            kind = callee.spelling if isinstance(callee, Callee) else None
+            if kind == "reversed":
+                inner = iterable.args[0] if len(iterable.args) == 1 and not iterable.keywords else None
+                if inner is None or (
+                    isinstance(inner, ast.Call)
+                    and isinstance(inner.func, ast.Name)
+                    and inner.func.id in ("zip", "enumerate", "reversed")
+                ):
+                    raise self.error(UnsupportedError, "write `reversed(range(...))` or `reversed(xs)` for a list", iterable)
+                start, stop, step, bind, backwards = self.iteration(inner, target, scope, node)
+                return start, stop, step, bind, not backwards
+            if kind == "range":
+                args = [self.integer(self.expr(a, scope), a) for a in iterable.args]
+                if not 1 <= len(args) <= 3:
+                    raise self.error(UnsupportedError, "range() takes 1 to 3 arguments", iterable)
+                if len(args) == 1:
+                    args = [zero, args[0]]
+                if len(args) == 2:
+                    args.append(one)
+                if not isinstance(target, ast.Name):
+                    raise self.error(UnsupportedError, "a range loop needs a single loop variable", target)
+                return args[0], args[1], args[2], None, False
+            if kind == "enumerate":
+                start = self.enumerate_start(iterable, scope)
+                if not (isinstance(target, ast.Tuple) and len(target.elts) == 2):
+                    raise self.error(UnsupportedError, "write `for i, x in enumerate(xs)`", iterable)
+                items = self.list_value(self.expr(iterable.args[0], scope), iterable.args[0])
+                stop = self.apply("len", (items,), iterable)
+
+                def bind_enumerate(body_scope: Scope) -> None:
+                    index = body_scope["#k"]
+                    assert isinstance(index, Value)
+                    count = index if start is None else self.apply("add", (index, start), iterable)
+                    self.bind(target.elts[0], count, body_scope)
+                    self.bind(target.elts[1], self.element(items, index, iterable), body_scope)
+
+                return zero, stop, one, bind_enumerate, False
+            if kind in ("zip", "range") and iterable.keywords:
+                raise self.error(
+                    UnsupportedError,
+                    f"keyword arguments to {kind}() are not supported",
+                    iterable.keywords[0],
+                    "zip(..., strict=True): check the lengths with an `if` before the loop" if kind == "zip" else None,
+                )
+            if kind == "zip":
+                if not (isinstance(target, ast.Tuple) and len(target.elts) == len(iterable.args) >= 1):
+                    raise self.error(UnsupportedError, "write `for a, b in zip(xs, ys)` with one name per list", iterable)
+                lists = [self.list_value(self.expr(a, scope), a) for a in iterable.args]
+                stop = self.apply("len", (lists[0],), iterable)
+                for other in lists[1:]:
+                    stop = self.apply("min", (stop, self.apply("len", (other,), iterable)), iterable)
+
+                def bind_zip(body_scope: Scope) -> None:
+                    index = body_scope["#k"]
+                    assert isinstance(index, Value)
+                    for element, items in zip(target.elts, lists):
+                        self.bind(element, self.element(items, index, iterable), body_scope)
+
+                return zero, stop, one, bind_zip, False
+            if kind is not None:
+                raise self.error(
+                    UnsupportedError,
+                    f"loops over {spelling}(...) are not supported",
+                    iterable,
+                    "loop over range(...), a list, zip(...) or enumerate(...)",
+                )
+        items = self.list_value(self.expr(iterable, scope), iterable)
+        stop = self.apply("len", (items,), iterable)
+
+        def bind_element(body_scope: Scope) -> None:
+            index = body_scope["#k"]
+            assert isinstance(index, Value)
+            self.bind(target, self.element(items, index, iterable), body_scope)
+
+        return zero, stop, one, bind_element, False
+
+    def enumerate_start(self, call: ast.Call, scope: Scope) -> Value | None:
+        """The `start` of `enumerate(xs, start)` or `enumerate(xs, start=K)`: a whole number, or None for 0."""
+        starts = [k.value for k in call.keywords if k.arg == "start"]
+        if len(call.args) + len(starts) not in (1, 2) or len(starts) != len(call.keywords) or not call.args:
+            raise self.error(UnsupportedError, "write `enumerate(xs)` or `enumerate(xs, start)`", call)
+        starts.extend(call.args[1:])
+        if not starts:
+            return None
+        start = self.integer(self.expr(starts[0], scope), starts[0], "enumerate()")
+        return None if start.operand == Const(0) else start
+
+    def element(self, items: Value, index: Value, node: ast.AST) -> Value:
+        assert isinstance(items.type, ir.ListOf)
+        target = self.namer.temp()
+        self.types[target] = items.type.elem
+        self.out.append(Assign(target, "index", (items.operand, index.operand), items.type.elem, self.loc))
+        if isinstance(items.operand, ir.Global) or (isinstance(items.operand, Var) and items.operand.name in self.callers):
+            self.maybe_int.add(target)  # the caller's list may hold ints
+        return Value(Var(target), items.type.elem)
+
+    def comprehension(self, node: ast.ListComp | ast.GeneratorExp, scope: Scope, into: str) -> Value:
+        """`[e for ...]` builds a list with append; `sum(e for ...)` accumulates; max/min build a list."""
+        accumulator = f"#acc{len(self.out)}_{node.col_offset}"
+        if into == "sum":
+            init: ast.expr = ast.Constant(0)
+            update: ast.stmt = ast.AugAssign(ast.Name(accumulator, ast.Store()), ast.Add(), node.elt)
+        else:
+            init = ast.List([], ast.Load())
+            update = ast.Expr(ast.Call(ast.Attribute(ast.Name(accumulator, ast.Load()), "append", ast.Load()), [node.elt], []))
+        inner: ast.stmt = update
+        for generator in reversed(node.generators):
+            if generator.is_async:
+                raise self.error(UnsupportedError, "async comprehensions are not supported", node)
+            for condition in reversed(generator.ifs):
+                inner = ast.If(condition, [inner], [])
+            inner = ast.For(generator.target, generator.iter, [inner], [])
+        statements = [ast.Assign([ast.Name(accumulator, ast.Store())], init), inner]
+        for statement in statements:
+            ast.copy_location(statement, node)
+            for child in ast.walk(statement):
+                if not hasattr(child, "lineno") or getattr(child, "lineno", None) is None:
+                    ast.copy_location(child, node)
+        inner_scope = dict(scope)
+        inner_scope.pop(BREAK, None)
+        inner_scope.pop(CONTINUE, None)
+        self.block(statements, inner_scope)
+        result = inner_scope[accumulator]
+        assert isinstance(result, Value)
+        for key, value in inner_scope.items():  # the comprehension's loop variables stay inside it
+            if key in scope and not key.startswith("#"):
+                scope[key] = value
+        return result

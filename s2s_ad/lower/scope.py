@@ -1,0 +1,136 @@
+"""What the lowering keeps per name: SSA values, tuples, names not bound on every path, and small AST helpers."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from .. import ir
+from ..ir import BOOL, FLOAT, INT, Const, Operand, Type
+
+
+@dataclass(frozen=True)
+class Value:
+    operand: Operand
+    type: Type
+
+
+@dataclass(frozen=True)
+class TupleValue:
+    items: tuple[Value, ...]
+
+
+Bound = Value | TupleValue
+
+
+@dataclass(frozen=True)
+class Undefined:
+    """A name that is not bound on every path (assigned in one branch, or only inside a loop).
+
+    When it was bound in one branch of an `if`, `when` remembers the condition,
+    the branch and the value: a later `if` on the same condition may read it
+    in the same branch (generated gradients do exactly that).
+    """
+
+    reason: str
+    when: tuple[Operand, bool, Bound] | None = None
+
+
+Scope = dict[str, "Bound | Undefined"]
+
+
+# Scope entries that are not source variables: whether and what the function
+# returned, and whether the current loop iteration was left by break/continue.
+RETURNED, RESULT, BREAK, CONTINUE = "#returned", "#result", "#break", "#continue"
+
+
+PSEUDO_FAMILIES = {RETURNED: "_returned", RESULT: "_result", BREAK: "_broke", CONTINUE: "_skip"}
+
+
+FALSE = Value(Const(False), BOOL)
+
+
+TRUE = Value(Const(True), BOOL)
+
+
+def placeholder(value: Bound | Undefined | None) -> Bound:
+    """The result on a path that did not return: never read, but typed like the real one."""
+    if isinstance(value, TupleValue):
+        return TupleValue(tuple(placeholder(v) for v in value.items))  # type: ignore[misc]
+    if isinstance(value, Value) and isinstance(value.type, ir.ListOf):
+        return value
+    return Value(Const(0.0), FLOAT)
+
+
+def join(a: Type | None, b: Type | None) -> Type | None:
+    """The type of a value that is `a` on one path and `b` on another (None: incompatible)."""
+    if a is None or b is None:
+        return None
+    if a == b:
+        return a
+    if isinstance(a, ir.ListOf) or isinstance(b, ir.ListOf):
+        if isinstance(a, ir.ListOf) and isinstance(b, ir.ListOf):
+            elem = join(a.elem, b.elem)
+            return ir.ListOf(elem) if elem is not None else None
+        return None
+    if FLOAT in (a, b):
+        return FLOAT
+    return INT
+
+
+def always_exits(statements: list[ast.stmt]) -> bool:
+    """Whether control never falls off the end of these statements (return, break, continue)."""
+    for stmt in statements:
+        if isinstance(stmt, (ast.Return, ast.Break, ast.Continue, ast.Raise)):
+            return True
+        if isinstance(stmt, ast.If) and stmt.orelse and always_exits(stmt.body) and always_exits(stmt.orelse):
+            return True
+    return False
+
+
+def assigned_names(statements: list[ast.stmt]) -> set[str]:
+    names: set[str] = set()
+    for stmt in statements:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+            elif isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.target, ast.Name):
+                names.add(node.target.id)
+    return names
+
+
+def contains(statements: list[ast.stmt], kind: type) -> bool:
+    return any(isinstance(node, kind) for stmt in statements for node in ast.walk(stmt))
+
+
+def nodes(node: ast.AST) -> list[ast.AST]:
+    """Every node under `node`, itself included (what `ast.walk` yields, in a list, twice as fast)."""
+    found = [node]
+    for parent in found:  # grows while it is read
+        for field in parent._fields:
+            value = getattr(parent, field, None)
+            if type(value) is list:
+                found.extend([item for item in value if isinstance(item, ast.AST)])
+            elif isinstance(value, ast.AST):
+                found.append(value)
+    return found
+
+
+_OPERATOR_SPELLING = {
+    "MatMult": "@",
+    "BitAnd": "&",
+    "BitOr": "|",
+    "BitXor": "^",
+    "LShift": "<<",
+    "RShift": ">>",
+    "Invert": "~",
+    "Is": "is",
+    "IsNot": "is not",
+    "In": "in",
+    "NotIn": "not in",
+}
+
+
+def spell(op: ast.AST) -> str:
+    name = type(op).__name__
+    return _OPERATOR_SPELLING.get(name, name)

@@ -1,0 +1,327 @@
+"""Statements: blocks and early exits, `if`, assignments and the names they bind."""
+
+from __future__ import annotations
+
+import ast
+
+from .. import ir
+from ..errors import SignatureError, UnsupportedError
+from ..frontend import Helper
+from ..ir import Assign, Loc, Var
+from ..rules import BINARY_OPERATORS
+from .base import LoweringBase
+from .refusals import REFUSED_STATEMENTS
+from .scope import (
+    BREAK,
+    CONTINUE,
+    FALSE,
+    RESULT,
+    RETURNED,
+    TRUE,
+    Bound,
+    Scope,
+    TupleValue,
+    Undefined,
+    Value,
+    always_exits,
+    join,
+    placeholder,
+    spell,
+)
+
+
+class Statements(LoweringBase):
+    """Statements: blocks and early exits, `if`, assignments and the names they bind."""
+
+    def block(self, statements: list[ast.stmt], scope: Scope) -> None:
+        """Lower statements in order; after a possible exit the rest is guarded, after a certain one dropped."""
+        for i, stmt in enumerate(statements):
+            exited = self.exited(scope, stmt)
+            if exited == TRUE:
+                return
+            if exited != FALSE:
+                self.guarded(statements[i:], scope, exited, stmt)
+                return
+            self.loc = Loc(self.parsed.source.filename, stmt.lineno)
+            if isinstance(stmt, ast.If):
+                self.if_statement(stmt, scope, statements[i + 1 :])
+                return
+            self.statement(stmt, scope)
+
+    def exited(self, scope: Scope, node: ast.AST) -> Value:
+        """True if control has left the block (return/break/continue), False if not, or a flag."""
+        flags = [scope[k] for k in (RETURNED, BREAK, CONTINUE) if k in scope]
+        if any(f == TRUE for f in flags):
+            return TRUE
+        result = FALSE
+        for flag in flags:
+            if flag != FALSE:
+                assert isinstance(flag, Value)
+                result = flag if result == FALSE else self.apply("or", (result, flag), node)
+        return result
+
+    def guarded(self, statements: list[ast.stmt], scope: Scope, exited: Value, node: ast.AST) -> None:
+        """`if not exited: <statements>`."""
+        go_on = self.apply("not", (exited,), node)
+        then_scope = dict(scope)
+        for flag in (RETURNED, BREAK, CONTINUE):  # on this path, control has not left
+            if flag in then_scope:
+                then_scope[flag] = FALSE
+        then_block = self.nested(lambda: self.block(statements, then_scope))
+        else_scope = dict(scope)
+        raised = [flag for flag in (RETURNED, BREAK, CONTINUE) if flag in scope and scope[flag] != FALSE]
+        if len(raised) == 1:  # on the other path control left, and only this way is possible
+            else_scope[raised[0]] = TRUE
+        self.merge(go_on, then_scope, then_block, else_scope, (), node)
+        scope.clear()
+        scope.update(self.last_merged)
+
+    def if_statement(self, node: ast.If, scope: Scope, rest: list[ast.stmt]) -> None:
+        """An `if`; when one branch always leaves the block, the rest of the block joins the other."""
+        cond = self.scalar(self.expr(node.test, scope), node.test)
+        then_exits, else_exits = always_exits(node.body), always_exits(node.orelse)
+        joins = then_exits or else_exits
+        then_statements = node.body + (rest if joins and not then_exits else [])
+        else_statements = node.orelse + (rest if joins and not else_exits else [])
+        then_scope, else_scope = dict(scope), dict(scope)
+        for key, value in scope.items():  # bound earlier under this very condition: bound again here
+            if isinstance(value, Undefined) and value.when is not None and value.when[0] == cond.operand:
+                (then_scope if value.when[1] else else_scope)[key] = value.when[2]
+        then_block = self.nested(lambda: self.block(then_statements, then_scope))
+        else_block = self.nested(lambda: self.block(else_statements, else_scope))
+        self.loc = Loc(self.parsed.source.filename, node.lineno)
+        self.merge(cond, then_scope, then_block, else_scope, else_block, node)
+        scope.clear()
+        scope.update(self.last_merged)
+        if not joins:
+            self.block(rest, scope)
+
+    def merge(
+        self, cond: Value, then_scope: Scope, then_block: ir.Block, else_scope: Scope, else_block: ir.Block, node: ast.AST
+    ) -> None:
+        """Emit the `If` and leave the merged scope in `self.last_merged`."""
+        merged: Scope = {}
+        merges: list[ir.Merge] = []
+        for key in list(then_scope) + [k for k in else_scope if k not in then_scope]:
+            a, b = then_scope.get(key), else_scope.get(key)
+            if key in (BREAK, CONTINUE):
+                a, b = a or FALSE, b or FALSE
+            if a is None or b is None or isinstance(a, Undefined) or isinstance(b, Undefined):
+                if key == RESULT:  # returned on one path only: the other path's value is never read
+                    a, b = (
+                        a if isinstance(a, (Value, TupleValue)) else placeholder(b),
+                        b if isinstance(b, (Value, TupleValue)) else placeholder(a),
+                    )
+                else:
+                    line = getattr(node, "lineno", "?")
+                    reason = f"'{key}' is assigned in only one branch of the `if` at line {line}"
+                    in_loop = BREAK in then_scope  # there the tape would not record it for a later branch
+                    if in_loop:
+                        merged[key] = Undefined(reason)
+                    elif isinstance(a, (Value, TupleValue)) and b is None:
+                        merged[key] = Undefined(reason, (cond.operand, True, a))
+                    elif isinstance(b, (Value, TupleValue)) and a is None:
+                        merged[key] = Undefined(reason, (cond.operand, False, b))
+                    else:
+                        merged[key] = a if isinstance(a, Undefined) else b if isinstance(b, Undefined) else Undefined(reason)
+                    continue
+            merged[key] = self.merged_value(key, a, b, merges, node)
+        self.out.append(ir.If(cond.operand, then_block, else_block, tuple(merges), self.loc))
+        self.last_merged = merged
+
+    def merged_value(self, key: str, a: Bound, b: Bound, merges: list[ir.Merge], node: ast.AST) -> Bound:
+        if isinstance(a, TupleValue) or isinstance(b, TupleValue):
+            if not (isinstance(a, TupleValue) and isinstance(b, TupleValue) and len(a.items) == len(b.items)):
+                raise self.error(UnsupportedError, "branches return tuples of different lengths", node)
+            return TupleValue(
+                tuple(
+                    self.merged_value(key, x, y, merges, node)  # type: ignore[misc]
+                    for x, y in zip(a.items, b.items)
+                )
+            )
+        assert isinstance(a, Value) and isinstance(b, Value)
+        if a.operand == b.operand:
+            return a
+        type_ = join(a.type, b.type)
+        if type_ is None:
+            raise self.error(UnsupportedError, f"'{key.lstrip('#')}' is a list on one path and a number on another", node)
+        target = self.fresh(key)
+        self.types[target] = type_
+        merges.append(ir.Merge(target, type_, a.operand, b.operand))
+        if any(isinstance(o, ir.Global) or (isinstance(o, Var) and o.name in self.callers) for o in (a.operand, b.operand)):
+            self.callers.add(target)
+        return Value(Var(target), type_)
+
+    def statement(self, node: ast.stmt, scope: Scope) -> None:
+        kind = type(node).__name__
+        if isinstance(node, ast.Assign):
+            value = self.bound(node.value, scope)
+            if len(node.targets) > 1:  # `a = b = ...`: every target holds the value, none may rename it
+                items = value.items if isinstance(value, TupleValue) else (value,)
+                self.held.update(v.operand.name for v in items if isinstance(v.operand, Var) and ir.is_temp(v.operand.name))
+            for target in node.targets:
+                self.bind(target, value, scope)
+        elif isinstance(node, ast.AnnAssign):
+            if node.value is None:
+                return
+            self.bind(node.target, self.bound(node.value, scope), scope)
+        elif isinstance(node, ast.AugAssign):
+            op = BINARY_OPERATORS.get(type(node.op).__name__)
+            if op is None:
+                raise self.error(UnsupportedError, f"the operator '{spell(node.op)}=' cannot be differentiated", node)
+            if isinstance(node.target, ast.Name):
+                current = self.name(node.target.id, scope, node.target)
+                self.bind(node.target, self.apply(op, (current, self.expr(node.value, scope)), node), scope)
+            elif isinstance(node.target, ast.Subscript):
+                current = self.expr(
+                    ast.Subscript(
+                        node.target.value, node.target.slice, ast.Load(), lineno=node.lineno, col_offset=node.col_offset
+                    ),
+                    scope,
+                )
+                self.bind(node.target, self.apply(op, (current, self.expr(node.value, scope)), node), scope)
+            else:
+                raise self.error(UnsupportedError, "augmented assignment to this target is not supported", node.target)
+        elif isinstance(node, ast.Return):
+            if node.value is None:
+                raise self.error(SignatureError, "'return' without a value: nothing to differentiate", node)
+            scope[RESULT] = self.returned(node.value, scope)
+            scope[RETURNED] = TRUE
+        elif isinstance(node, ast.Break):
+            if BREAK not in scope:
+                raise self.error(UnsupportedError, "'break' outside a loop", node)
+            scope[BREAK] = TRUE
+        elif isinstance(node, ast.Continue):
+            if CONTINUE not in scope:
+                raise self.error(UnsupportedError, "'continue' outside a loop", node)
+            scope[CONTINUE] = TRUE
+        elif isinstance(node, ast.For):
+            self.for_statement(node, scope)
+        elif isinstance(node, ast.While):
+            self.while_statement(node, scope)
+        elif isinstance(node, ast.Pass):
+            return
+        elif isinstance(node, ast.Expr):
+            if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                return  # a string used as a comment
+            if isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Attribute):
+                self.method_call(node.value, scope)
+                return
+            self.expr(node.value, scope)
+            raise self.error(
+                UnsupportedError,
+                "an expression whose value is discarded cannot be differentiated",
+                node,
+                "assign the value to a name, or remove the statement",
+            )
+        elif kind in REFUSED_STATEMENTS:
+            message, hint = REFUSED_STATEMENTS[kind]
+            raise self.error(UnsupportedError, message, node, hint)
+        else:
+            raise self.error(UnsupportedError, f"'{kind}' statements cannot be differentiated", node)
+
+    def method_call(self, node: ast.Call, scope: Scope) -> None:
+        func = node.func
+        assert isinstance(func, ast.Attribute)
+        if func.attr != "append" or not isinstance(func.value, ast.Name) or func.value.id not in scope:
+            raise self.error(
+                UnsupportedError,
+                f"the method call '{ast.unparse(func)}(...)' cannot be differentiated",
+                node,
+                "the only list method supported is append",
+            )
+        if len(node.args) != 1 or node.keywords:
+            raise self.error(UnsupportedError, "append takes one argument", node)
+        items = self.mutable_list(func.value.id, scope, func.value)
+        value = self.expr(node.args[0], scope)
+        if isinstance(value.type, ir.ListOf):
+            raise self.error(
+                UnsupportedError,
+                "appending a list to a list is not supported",
+                node.args[0],
+                "build nested lists with a list literal or a comprehension of literals",
+            )
+        self.check_element(items, value, node.args[0])
+        self.out.append(ir.Effect("append", (items.operand, value.operand), self.loc))
+
+    def mutable_list(self, name: str, scope: Scope, node: ast.AST) -> Value:
+        items = self.list_value(self.name(name, scope, node), node)
+        operand = items.operand
+        if isinstance(operand, ir.Global) or (isinstance(operand, Var) and operand.name in self.callers):
+            raise self.error(
+                UnsupportedError,
+                f"'{name}' is the caller's list (a parameter or global): changing it cannot be differentiated",
+                node,
+                "copy it into a new local list first (`ys = [v for v in xs]`) and change the copy",
+            )
+        assert isinstance(operand, Var)
+        self.mutated.add(operand.name)
+        return items
+
+    def bound(self, node: ast.expr, scope: Scope) -> Bound:
+        if isinstance(node, ast.Tuple):
+            return TupleValue(tuple(self.expr(e, scope) for e in node.elts))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id not in scope:
+            resolved = self.parsed.resolve(node.func.id)
+            if isinstance(resolved, Helper):
+                return self.inline(node.func.id, resolved, node, scope, allow_tuple=True)
+        return self.expr(node, scope)
+
+    def bind(self, target: ast.expr, value: Bound, scope: Scope) -> None:
+        if isinstance(target, ast.Name):
+            if isinstance(value, TupleValue):
+                raise self.error(UnsupportedError, "a tuple can only be unpacked into names", target, "write `a, b = ...`")
+            scope[target.id] = self.named(target.id, value)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            if not isinstance(value, TupleValue) or len(value.items) != len(target.elts):
+                raise self.error(UnsupportedError, f"cannot unpack this value into {len(target.elts)} names", target)
+            for element, item in zip(target.elts, value.items):
+                self.bind(element, item, scope)
+        elif isinstance(target, ast.Subscript):
+            if not isinstance(target.value, ast.Name):
+                raise self.error(UnsupportedError, "only `name[index] = value` can assign into a list", target)
+            items = self.mutable_list(target.value.id, scope, target.value)
+            index = self.index_value(target.slice, scope)
+            assert isinstance(value, Value)
+            if isinstance(value.type, ir.ListOf):
+                raise self.error(UnsupportedError, "assigning a list into a list is not supported", target)
+            self.check_element(items, value, target)
+            self.out.append(ir.Effect("setitem", (items.operand, index.operand, value.operand), self.loc))
+        elif isinstance(target, ast.Starred):
+            raise self.error(UnsupportedError, "starred assignment is not supported", target)
+        elif isinstance(target, ast.Attribute):
+            raise self.error(UnsupportedError, "assignment to an attribute cannot be differentiated", target)
+        else:
+            raise self.error(UnsupportedError, "assignment to this target is not supported", target)
+
+    def named(self, name: str, value: Value) -> Value:
+        """Give a value a source name: rename the temporary that computed it, or copy."""
+        last = self.out[-1] if self.out else None
+        if (
+            isinstance(value.operand, Var)
+            and isinstance(last, Assign)
+            and last.target == value.operand.name
+            and ir.is_temp(last.target)
+            and last.target not in self.held
+        ):
+            # The temporary was made for this very expression, so nothing has read it yet.
+            target = self.fresh(name)
+            self.out[-1] = Assign(target, last.op, last.args, last.type, last.loc)
+            self.types[target] = last.type
+            self.namer.issued.discard(last.target)
+            if last.target in self.mutated:
+                self.mutated.add(target)
+            return Value(Var(target), value.type)
+        target = self.fresh(name)
+        self.out.append(Assign(target, "copy", (value.operand,), value.type, self.loc))
+        self.types[target] = value.type
+        if isinstance(value.operand, ir.Global) or (isinstance(value.operand, Var) and value.operand.name in self.callers):
+            self.callers.add(target)  # `ys = xs`: the same list
+        return Value(Var(target), value.type)
+
+    def returned(self, node: ast.expr, scope: Scope) -> Bound:
+        """A returned value: a number, a list, or a tuple of them (what may be differentiated is
+        decided by the caller: `grad` wants one number, `has_aux` passes the rest through)."""
+        if isinstance(node, ast.Tuple):
+            return TupleValue(tuple(self.expr(e, scope) for e in node.elts))
+        return self.bound(node, scope)
