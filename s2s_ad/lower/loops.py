@@ -234,7 +234,7 @@ class Loops(LoweringBase):
                     raise self.error(UnsupportedError, "a range loop needs a single loop variable", target)
                 return args[0], args[1], args[2], None, False
             if kind == "enumerate":
-                start = self.enumerate_start(iterable, scope)
+                first = self.enumerate_start(iterable, scope)
                 if not (isinstance(target, ast.Tuple) and len(target.elts) == 2):
                     raise self.error(UnsupportedError, "write `for i, x in enumerate(xs)`", iterable)
                 items = self.list_value(self.expr(iterable.args[0], scope), iterable.args[0])
@@ -243,7 +243,7 @@ class Loops(LoweringBase):
                 def bind_enumerate(body_scope: Scope) -> None:
                     index = body_scope["#k"]
                     assert isinstance(index, Value)
-                    count = index if start is None else self.apply("add", (index, start), iterable)
+                    count = index if first is None else self.apply("add", (index, first), iterable)
                     self.bind(target.elts[0], count, body_scope)
                     self.bind(target.elts[1], self.element(items, index, iterable), body_scope)
 
