@@ -125,14 +125,14 @@ class _Forward:
                 self.out.append(ir.Push((*stmt.values, *dots), stmt.loc, stmt.slot))
             elif isinstance(stmt, ir.Pop):
                 carries = self.pushed.get(stmt.slot, (False,) * len(stmt.targets))
-                dots = []
+                popped: list[tuple[str, Type]] = []
                 for target, type_, carried in zip(stmt.targets, stmt.types, carries):
                     if carried:
                         dot = self.fresh(target, type_)
                         self.tangent[target] = Var(dot)
-                        dots.append((dot, type_))
+                        popped.append((dot, type_))
                 self.out.append(
-                    ir.Pop((*stmt.targets, *(d for d, _ in dots)), (*stmt.types, *(t for _, t in dots)), stmt.loc, stmt.slot)
+                    ir.Pop((*stmt.targets, *(d for d, _ in popped)), (*stmt.types, *(t for _, t in popped)), stmt.loc, stmt.slot)
                 )
             elif isinstance(stmt, ir.If):
                 self.branch(stmt)

@@ -74,7 +74,8 @@ def gradient(
     extra: ir.Returns = ()
     if aux:
         assert isinstance(result, tuple) and len(result) >= 2
-        result, extra = result[0], result[1:] if len(result) > 2 else result[1]
+        parts = result
+        result, extra = parts[0], parts[1:] if len(parts) > 2 else parts[1]
     outputs = result if isinstance(result, tuple) else (result,)
     if isinstance(result, tuple) and not seeded:
         raise ValueError("gradient is only defined for scalar-output functions")
@@ -228,10 +229,10 @@ class _Reverse:
         pending = list(wanted)
         while pending:
             name = pending.pop()
-            stmt = self.definition.get(name)
-            if stmt is not None and name not in recompute and self.cheap(stmt, changing, set(keep)):
-                recompute[name] = stmt
-                for arg in stmt.args:
+            definition = self.definition.get(name)
+            if definition is not None and name not in recompute and self.cheap(definition, changing, set(keep)):
+                recompute[name] = definition
+                for arg in definition.args:
                     if isinstance(arg, Var) and arg.name in here and arg.name not in wanted and arg.name not in keep:
                         wanted.add(arg.name)
                         pending.append(arg.name)
@@ -475,9 +476,10 @@ class _Reverse:
             self.out.append(ir.For(index, Const(0), count, Const(1), (), body, None, stmt.loc))
         elif stmt.op in ("list_max", "list_min") and isinstance(items, Var) and items.name in self.active:
             if items.name in self.rewritten:  # by the reverse sweep the list may hold other values: look now
-                where: Operand = Var(self.namer.fresh("_at"))
-                self.types[where.name] = INT
-                self.also_forward.append(Assign(where.name, "index_of", (items, Var(stmt.target)), INT, stmt.loc))
+                at = self.namer.fresh("_at")
+                self.types[at] = INT
+                self.also_forward.append(Assign(at, "index_of", (items, Var(stmt.target)), INT, stmt.loc))
+                where: Operand = Var(at)
             else:
                 where = emit.op("index_of", items, Var(stmt.target), type_=INT)
             self.out.append(Effect("accum_item", (self.adjoint[items.name], where, out_bar), stmt.loc))
@@ -638,10 +640,10 @@ class _Reverse:
         count: Operand | None = None
         counter: list[ir.Carry] = []
         if isinstance(stmt, ir.While) or stmt.until is not None:
-            head, update, total = (self.namer.fresh("_n") for _ in range(3))
-            self.types.update({head: INT, update: INT, total: INT})
-            forward_body = (*forward_body, Assign(update, "add", (Var(head), Const(1)), INT, stmt.loc))
-            counter = [ir.Carry(head, INT, Const(0), Var(update), total)]
+            head, step, total = (self.namer.fresh("_n") for _ in range(3))
+            self.types.update({head: INT, step: INT, total: INT})
+            forward_body = (*forward_body, Assign(step, "add", (Var(head), Const(1)), INT, stmt.loc))
+            counter = [ir.Carry(head, INT, Const(0), Var(step), total)]
             count = Var(total)
         if isinstance(stmt, ir.For):
             # A reverse loop that passes the carried adjoints through unchanged (`total += ...`) may run

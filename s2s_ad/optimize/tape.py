@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import cast
 
 from .. import ir
 from ..ir import Assign, Function, Stmt, Var
@@ -72,10 +73,11 @@ def tape_arrays(function: Function, rules: Mapping[str, Rule] = RULES) -> Functi
         out = list(statements)
         before: dict[int, list[Stmt]] = {}
         for k in range(len(out)):
-            loop = out[k]  # a reverse loop may have had its pops replaced already
-            if not counted(loop):
+            current = out[k]  # a reverse loop may have had its pops replaced already
+            if not counted(current):
                 continue
-            assert isinstance(loop, ir.For)
+            assert isinstance(current, ir.For)
+            loop: ir.For = current
             for push in [s for s in loop.body if isinstance(s, ir.Push) and s.slot in pops]:
                 r, pop = pops[push.slot]
                 reverse = out[r]
@@ -93,12 +95,17 @@ def tape_arrays(function: Function, rules: Mapping[str, Rule] = RULES) -> Functi
                     Assign(t, "index", (Var(a), Var(reverse.index)), ty, pop.loc)
                     for a, t, ty in zip(arrays, pop.targets, pop.types)
                 )
-                loop = ir.with_blocks(loop, lambda b, old=push, new=stores: _spliced(b, old, new))  # type: ignore[misc]
-                out[r] = ir.with_blocks(reverse, lambda b, old=pop, new=reads: _spliced(b, old, new))  # type: ignore[misc]
+                loop = cast(ir.For, ir.with_blocks(loop, _splicer(push, stores)))
+                out[r] = ir.with_blocks(reverse, _splicer(pop, reads))
             out[k] = loop
         return tuple(x for k, s in enumerate(out) for x in (*before.get(k, ()), s))
 
     return replaced(function, block(function.body), function.returns)
+
+
+def _splicer(old: Stmt, new: tuple[Stmt, ...]) -> Callable[[ir.Block], ir.Block]:
+    """What `ir.with_blocks` applies to each block: `old` replaced by `new`."""
+    return lambda block: _spliced(block, old, new)
 
 
 def _spliced(block: ir.Block, old: Stmt, new: tuple[Stmt, ...]) -> ir.Block:
