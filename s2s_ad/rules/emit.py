@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from ..ir.names import Namer
 from ..ir.nodes import FLOAT, INT, Assign, Const, Global, Loc, Operand, Stmt, Type, Var, const_type
+from .core import Rule
 
 
 class Emitter:
@@ -17,7 +17,7 @@ class Emitter:
     formulas, written with Python operators and `m.<primitive>(...)`, emit IR.
     """
 
-    def __init__(self, rules: Mapping[str, object], namer: Namer, out: list[Stmt], loc: Loc, types: dict[str, Type]) -> None:
+    def __init__(self, rules: Mapping[str, Rule], namer: Namer, out: list[Stmt], loc: Loc, types: dict[str, Type]) -> None:
         self.rules = rules
         self.namer = namer
         self.out = out
@@ -35,22 +35,19 @@ class Emitter:
         folded = fold(self.rules, op, args, self.type_of)
         if folded is not None:
             return folded
-        rule: Any = self.rules[op]
+        rule = self.rules[op]
         if rule.expand is not None and any(type(a) is Const for a in args):
-            formula = rule.expand(self.m, *(a.value if type(a) is Const else Expr(self, a) for a in args))  # type: ignore[union-attr]
+            formula = rule.expand(self.m, *(a.value if type(a) is Const else Expr(self, a) for a in args))
             if formula is not None:
                 return operand_of(formula)
         if type_ is not None:
             result_type = type_
         elif rule.result == "float" or (
-            rule.result == "promote"
-            and any(  # type: ignore[attr-defined]
-                type(a) is Var and self.types.get(a.name, FLOAT) == FLOAT for a in args
-            )
+            rule.result == "promote" and any(type(a) is Var and self.types.get(a.name, FLOAT) == FLOAT for a in args)
         ):
             result_type = FLOAT
         else:
-            result_type = rule.result_type(tuple(self.type_of(a) for a in args))  # type: ignore[attr-defined]
+            result_type = rule.result_type(tuple(self.type_of(a) for a in args))
         target = self.namer.fresh(name) if name else self.namer.temp()
         self.types[target] = result_type
         self.out.append(Assign(target, op, tuple(args), result_type, self.loc))
@@ -65,7 +62,7 @@ class Emitter:
 
 
 def fold(
-    rules: Mapping[str, object], op: str, args: tuple[Operand, ...], type_of: Callable[[Operand], Type] | None = None
+    rules: Mapping[str, Rule], op: str, args: tuple[Operand, ...], type_of: Callable[[Operand], Type] | None = None
 ) -> Operand | None:
     """The operand an operation reduces to without computing anything, if any.
 
@@ -79,12 +76,12 @@ def fold(
     else:
         return None
     rule = rules[op]
-    if rule.structural or not rule.foldable:  # type: ignore[attr-defined]
+    if rule.structural or not rule.foldable:
         return None
     if all(type(a) is Const for a in args):
-        if rule.pure:  # type: ignore[attr-defined]
+        if rule.pure:
             try:
-                value = rule.evaluate(*(a.value for a in args))  # type: ignore[union-attr, attr-defined]
+                value = rule.evaluate(*(a.value for a in args if isinstance(a, Const)))
             except (ArithmeticError, ValueError, TypeError):
                 return None
             if isinstance(value, (int, float)) and not isinstance(value, complex):
@@ -102,21 +99,30 @@ def fold(
             return left
         if _is(left, 1) and keeps_type(right, left):
             return right
-    elif op == "pow" and _is(args[1], 1) and (type(args[1].value) is int or _is_float(args[0], type_of)):  # type: ignore[union-attr]
+    elif op == "pow" and _is(args[1], 1) and (_kind(args[1]) is int or _is_float(args[0], type_of)):
         return args[0]  # n ** 1.0 is a float when n is an int
     elif op == "div" and _is(args[1], 1) and type_of is not None and type_of(args[0]) == FLOAT:
         return args[0]  # n / 1 is a float when n is an int
-    elif op == "sub" and _is(args[1], 0) and math.copysign(1, args[1].value) > 0 and keeps_type(args[0], args[1]):  # type: ignore[union-attr]
+    elif op == "sub" and _is(args[1], 0) and math.copysign(1, _number(args[1])) > 0 and keeps_type(args[0], args[1]):
         return args[0]  # not x - -0.0, which is x + 0.0
     elif op == "pow" and _is(args[1], 0) and type_of is not None:
         # x ** 0 is 1 for every x (nan and inf too); its type follows the operands'.
-        kind = FLOAT if FLOAT in (type_of(args[0]), const_type(args[1].value)) else INT  # type: ignore[union-attr]
+        kind = FLOAT if FLOAT in (type_of(args[0]), const_type(_number(args[1]))) else INT
         return Const(1.0 if kind == FLOAT else 1)
     return None
 
 
 def _is_float(operand: Operand, type_of: Callable[[Operand], Type] | None) -> bool:
     return type_of is not None and type_of(operand) == FLOAT
+
+
+def _number(operand: Operand) -> float | int | bool:
+    assert isinstance(operand, Const)
+    return operand.value
+
+
+def _kind(operand: Operand) -> type:
+    return type(_number(operand))
 
 
 def _is(operand: Operand, value: float) -> bool:
