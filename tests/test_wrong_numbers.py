@@ -285,3 +285,10 @@ def repeated_then_written(x):
 def test_a_list_repeating_a_value_passes_its_gradient_back(tmp_path: Path, name: str, x: float) -> None:
     f = getattr(import_source(REPEATED, tmp_path), name)
     assert grad(f)(x) == pytest.approx(numeric_gradient(f, (x,))[0], rel=1e-6)
+
+
+def test_hypot_at_the_origin_is_a_kink_with_gradient_zero(tmp_path: Path) -> None:
+    """As |x| at 0 (the README's convention): the central difference at (0, 0) is (0, 0) too."""
+    f = import_source("import math\n\ndef f(x, y):\n    return math.hypot(x, y)\n", tmp_path).f
+    assert grad(f)(0.0, 0.0) == (0.0, 0.0) == pytest.approx(numeric_gradient(f, (0.0, 0.0)), abs=1e-9)
+    assert grad(f)(3.0, 4.0) == pytest.approx((0.6, 0.8))

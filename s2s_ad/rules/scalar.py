@@ -134,7 +134,9 @@ SCALAR: dict[str, Rule] = {
     "log2": _math("log2", lambda sp, x: sp.log(x) / sp.log(2), lambda m, out, x: (1 / (x * math.log(2)),)),
     "log10": _math("log10", lambda sp, x: sp.log(x) / sp.log(10), lambda m, out, x: (1 / (x * math.log(10)),)),
     "sqrt": _math("sqrt", lambda sp, x: sp.sqrt(x), lambda m, out, x: (0.5 / out,)),
-    "hypot": _math("hypot", lambda sp, x, y: sp.sqrt(x**2 + y**2), lambda m, out, x, y: (x / out, y / out), arity=2),
+    "hypot": _math(
+        "hypot", lambda sp, x, y: sp.sqrt(x**2 + y**2), lambda m, out, x, y: (m.div_pos(x, out), m.div_pos(y, out)), arity=2
+    ),
     "fpow": _math("pow", lambda sp, x, y: x**y, lambda m, out, x, y: (m.fpow_base(x, y), m.xlogy(out, x)), arity=2),
     "fabs": _math("fabs", lambda sp, x: sp.Abs(x), lambda m, out, x: (m.sign(x),)),
     "erf": _math("erf", lambda sp, x: sp.erf(x), lambda m, out, x: (2 / math.sqrt(math.pi) * m.exp(-(x**2)),)),
