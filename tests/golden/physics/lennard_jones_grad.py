@@ -15,8 +15,8 @@ def lennard_jones_grad(x1, y1, x2, y2):
     # line 46: s6 = (SIGMA / r) ** 6
     r_bar = s6_bar * (-6.0 * _t3 ** 5) * (_t3 / r)
     # line 45: r = math.hypot(x2 - x1, y2 - y1)
-    _t4 = _t1 / r
-    _t5 = _t2 / r
+    _t4 = _t1 / r if r > 0 else 0.0
+    _t5 = _t2 / r if r > 0 else 0.0
     _t1_bar = r_bar * _t4
     _t2_bar = r_bar * _t5
     y1_bar = -_t2_bar
