@@ -30,7 +30,7 @@ import pytest
 from conftest import numeric_gradient
 
 from s2s_ad import frontend, grad, ir, lower, value_and_grad
-from s2s_ad.rules import RULES
+from s2s_ad.rules import RULES, Rule
 
 # Primitives that derivatives are written with; source code cannot call them.
 INTERNAL_HELPERS = frozenset({"sign", "step"})
@@ -257,6 +257,22 @@ def erfc(x: float) -> float:
     return math.erfc(x)
 
 
+def copysign(x: float, y: float) -> float:
+    return math.copysign(x, y) * x
+
+
+def cbrt(x: float) -> float:
+    return math.cbrt(x)  # Python 3.11+
+
+
+def exp2(x: float) -> float:
+    return math.exp2(x)  # Python 3.11+
+
+
+def finite_times(x: float) -> float:
+    return (math.isfinite(x) and not math.isnan(x) and not math.isinf(x)) * x
+
+
 def degrees(x: float) -> float:
     return math.degrees(x)
 
@@ -341,6 +357,8 @@ CASES: tuple[Case, ...] = (
     Case("fabs", fabs, ONE_SIGNED),
     Case("erf", erf, ONE_SIGNED),
     Case("erfc", erfc, ONE_SIGNED),
+    Case("copysign", copysign, TWO_SIGNED),
+    *([Case("cbrt", cbrt, ONE_SIGNED), Case("exp2", exp2, ONE_SIGNED)] if hasattr(math, "cbrt") else []),
     Case("degrees", degrees, ONE_SIGNED),
     Case("radians", radians, ONE_SIGNED),
 )
@@ -513,6 +531,7 @@ PIECEWISE: tuple[tuple[tuple[str, ...], Callable[..., float], tuple[tuple[float,
     (("gt", "ge"), greater_times, TWO_SIGNED),
     (("eq", "ne"), equal_times, TWO_SIGNED),
     (("and", "or", "not"), logic_times, TWO_SIGNED),
+    (("isfinite", "isnan", "isinf"), finite_times, ONE_SIGNED),
 )
 
 
@@ -623,7 +642,11 @@ def test_gradients_are_floats() -> None:
 
 def test_every_differentiable_rule_has_a_numeric_case() -> None:
     """Adding a primitive with partials to RULES without a case above fails here."""
-    differentiable = {name for name, rule in RULES.items() if rule.partials is not None}
+
+    def here(rule: Rule) -> bool:  # math.cbrt and math.exp2 are new in Python 3.11
+        return all(hasattr(math, n.split(".")[1]) for n in rule.names if n.startswith("math."))
+
+    differentiable = {name for name, rule in RULES.items() if rule.partials is not None and here(rule)}
     covered = {case.rule for case in CASES} | set(RULE_LEVEL)
     assert differentiable - covered == set(), "add a Case (or, for internal helpers, a RULE_LEVEL entry)"
     assert covered - differentiable == set(), "these cases name primitives that are not differentiable rules"

@@ -78,6 +78,10 @@ for _op in (
     "degrees",
     "radians",
     "hypot",
+    "copysign",
+    "isfinite",
+    "isnan",
+    "isinf",
     "index_of",
 ):
     RULES[_op] = dataclasses.replace(RULES[_op], safe=True)

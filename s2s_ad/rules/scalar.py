@@ -138,6 +138,17 @@ SCALAR: dict[str, Rule] = {
         "hypot", lambda sp, x, y: sp.sqrt(x**2 + y**2), lambda m, out, x, y: (m.div_pos(x, out), m.div_pos(y, out)), arity=2
     ),
     "fpow": _math("pow", lambda sp, x, y: x**y, lambda m, out, x, y: (m.fpow_base(x, y), m.xlogy(out, x)), arity=2),
+    "copysign": _math(
+        "copysign",
+        lambda sp, x, y: sp.Abs(x) * sp.sign(y),
+        lambda m, out, x, y: (m.sign(x) * m.copysign(1.0, y), 0),  # y only chooses the sign
+        arity=2,
+    ),
+    "cbrt": _math("cbrt", lambda sp, x: sp.sign(x) * sp.Abs(x) ** sp.Rational(1, 3), lambda m, out, x: (1 / (3 * out**2),)),
+    "exp2": _math("exp2", lambda sp, x: 2**x, lambda m, out, x: (out * math.log(2),)),
+    "isfinite": _math("isfinite", lambda sp, x: sp.true, None, "bool"),
+    "isnan": _math("isnan", lambda sp, x: sp.false, None, "bool"),
+    "isinf": _math("isinf", lambda sp, x: sp.false, None, "bool"),
     "fabs": _math("fabs", lambda sp, x: sp.Abs(x), lambda m, out, x: (m.sign(x),)),
     "erf": _math("erf", lambda sp, x: sp.erf(x), lambda m, out, x: (2 / math.sqrt(math.pi) * m.exp(-(x**2)),)),
     "erfc": _math("erfc", lambda sp, x: sp.erfc(x), lambda m, out, x: (-2 / math.sqrt(math.pi) * m.exp(-(x**2)),)),
