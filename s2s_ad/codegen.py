@@ -540,7 +540,7 @@ class _Printer:
     def function(self, packed: tuple[tuple[str, tuple[str, ...]], ...] | None = None) -> None:
         """The `def`; with `packed`, parameters arrive in tuples (`f_jvp(primals, tangents)`) and are unpacked."""
         if packed is None:
-            self.lines.append(f"def {self.f.name}({', '.join(p.name for p in self.f.params)}):")
+            self.lines.append(f"def {self.f.name}({_signature(self.f.params)}):")
         else:
             self.lines.append(f"def {self.f.name}({', '.join(name for name, _ in packed)}):")
             for name, members in packed:
@@ -876,3 +876,19 @@ def _indent(line: str) -> int:
 
 def _basename(path: str) -> str:
     return path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def _literal(value: float | int | bool) -> str:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "math.nan" if math.isnan(value) else "math.inf" if value > 0 else "-math.inf"
+    return repr(value)
+
+
+def _signature(params: Sequence[ir.Param]) -> str:
+    """`x, n=1000`: a parameter's default is printed where every later parameter has one too."""
+    printed: list[str] = []
+    defaults_allowed = True
+    for param in reversed(params):
+        defaults_allowed = defaults_allowed and param.default is not None
+        printed.append(f"{param.name}={_literal(param.default.value)}" if defaults_allowed and param.default else param.name)
+    return ", ".join(reversed(printed))

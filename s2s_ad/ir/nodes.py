@@ -228,6 +228,7 @@ Returns = Union[Operand, tuple["Returns", ...]]
 class Param:
     name: str
     type: Type
+    default: Const | None = None  # `def f(x, n=1000)`: the generated function takes the same default
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from .. import ir
 from ..errors import ResolutionError, S2SError, SignatureError, UnsupportedError
 from ..frontend import Helper, ParsedFunction, Resolved
-from ..ir import BOOL, INT, Loc, Namer, Type
+from ..ir import BOOL, INT, Const, Loc, Namer, Type
 from ..rules import Rule
 from .scope import FALSE, PSEUDO_FAMILIES, RESULT, RETURNED, TRUE, Bound, Scope, Undefined, Value, join, nodes
 from .types import param_types
@@ -72,19 +72,31 @@ class LoweringBase:
 
     def params(self, node: ast.FunctionDef, arg_types: tuple[Type, ...] | None = None) -> tuple[ir.Param, ...]:
         args = node.args
-        if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs:
-            raise self.error(
-                UnsupportedError,
-                "only plain positional parameters are supported",
-                node,
-                "write each parameter out by name: def f(x, y, z)",
-            )
-        if args.defaults:
-            raise self.error(UnsupportedError, "default parameter values are not supported", args.defaults[0])
-        if not args.args:
+        for star, extra in (("*", args.vararg), ("**", args.kwarg)):
+            if extra is not None:
+                raise self.error(
+                    UnsupportedError,
+                    f"'{star}{extra.arg}' parameters are not supported",
+                    extra,
+                    "write each parameter out by name: def f(x, y, z)",
+                )
+        names = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+        if not names:
             raise self.error(SignatureError, f"function '{node.name}' has no parameters to differentiate", node)
         types = arg_types or param_types(node, self.parsed.resolve)
-        return tuple(ir.Param(a.arg, t) for a, t in zip(args.args, types))
+        defaults = [None] * (len(args.posonlyargs) + len(args.args) - len(args.defaults)) + [*args.defaults, *args.kw_defaults]
+        return tuple(ir.Param(a.arg, t, self.default_value(d)) for a, t, d in zip(names, types, defaults))
+
+    def default_value(self, default: ast.expr | None) -> Const | None:
+        """A parameter's default: a number (a literal, or a constant the module defines)."""
+        if default is None:
+            return None
+        value = self.expr(default, {})
+        if not isinstance(value.operand, Const):
+            raise self.error(
+                UnsupportedError, "a parameter's default value must be a number", default, "pass other values as arguments"
+            )
+        return value.operand
 
     def body(self, node: ast.FunctionDef, scope: Scope) -> Bound:
         statements = node.body

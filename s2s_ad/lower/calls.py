@@ -36,14 +36,14 @@ class Calls(LoweringBase):
 
     def call(self, node: ast.Call, scope: Scope) -> Value:
         spelling, callee = self.callee(node, scope)
-        if node.keywords:
-            raise self.error(
-                UnsupportedError, f"keyword arguments in a call to '{spelling}' are not supported", node.keywords[0].value
-            )
         if isinstance(callee, Helper):
             result = self.inline(spelling, callee, node, scope)
             assert isinstance(result, Value)
             return result
+        if node.keywords:
+            raise self.error(
+                UnsupportedError, f"keyword arguments in a call to '{spelling}' are not supported", node.keywords[0].value
+            )
         if isinstance(callee, Custom):
             return self.custom_call(spelling, callee, node, scope)
         if not isinstance(callee, Callee):
@@ -121,27 +121,63 @@ class Calls(LoweringBase):
             raise self.error(
                 UnsupportedError, f"recursive call to '{name}' cannot be differentiated", node, "rewrite the recursion as a loop"
             )
-        if node.keywords:
-            raise self.error(UnsupportedError, f"keyword arguments in a call to '{name}' are not supported", node)
         parsed = helper.load()
-        params = parsed.node.args
-        if params.vararg or params.kwarg or params.kwonlyargs or params.posonlyargs or params.defaults:
-            raise self.error(UnsupportedError, f"'{name}' must take plain positional parameters only", node)
-        if len(params.args) != len(node.args):
-            raise self.error(SignatureError, f"'{name}' takes {len(params.args)} argument(s), {len(node.args)} given", node)
-        args = [self.expr(arg, scope) for arg in node.args]
         inner = type(self)(parsed, self.rules, self.namer, self.stack + (name,))
         inner.out, inner.types, inner.sources, inner.mutated = self.out, self.types, self.sources, self.mutated
         inner.held, inner.callers, inner.maybe_int = self.held, self.callers, self.maybe_int
-        self.held.update(a.operand.name for a in args if isinstance(a.operand, Var) and ir.is_temp(a.operand.name))
+        inner_scope = self.arguments(name, parsed.node.args, node, scope, inner)
+        self.held.update(
+            a.operand.name
+            for a in inner_scope.values()
+            if isinstance(a, Value) and isinstance(a.operand, Var) and ir.is_temp(a.operand.name)
+        )
         self.sources.setdefault(parsed.source.filename, parsed.source)
         inner.reserve(parsed.node)
-        inner_scope: Scope = {p.arg: a for p, a in zip(params.args, args)}
         result = inner.body(parsed.node, inner_scope)
         self.loc = Loc(self.parsed.source.filename, node.lineno)
         if isinstance(result, TupleValue) and not allow_tuple:
             raise self.error(UnsupportedError, f"'{name}' returns a tuple; unpack it: `a, b = {name}(...)`", node)
         return result
+
+    def arguments(self, name: str, params: ast.arguments, call: ast.Call, scope: Scope, inner: LoweringBase) -> Scope:
+        """The helper's parameters bound as Python binds them: positions, then keywords, then defaults
+        (evaluated where the helper is defined). Arguments are evaluated in the order they are written."""
+        for star, extra in (("*", params.vararg), ("**", params.kwarg)):
+            if extra is not None:
+                raise self.error(
+                    UnsupportedError,
+                    f"'{name}' takes '{star}{extra.arg}': not supported",
+                    call,
+                    "give the helper named parameters",
+                )
+        positional = [*params.posonlyargs, *params.args]
+        by_name = {p.arg: p for p in (*params.args, *params.kwonlyargs)}
+        bound: Scope = {}
+        for arg in call.args:
+            if isinstance(arg, ast.Starred):
+                raise self.error(UnsupportedError, "a starred argument (*args) is not supported", arg)
+        if len(call.args) > len(positional):
+            raise self.error(
+                SignatureError, f"'{name}' takes {len(positional)} positional argument(s), {len(call.args)} given", call
+            )
+        for param, arg in zip(positional, call.args):
+            bound[param.arg] = self.expr(arg, scope)
+        for keyword in call.keywords:
+            if keyword.arg is None:
+                raise self.error(UnsupportedError, "a `**` argument is not supported", keyword.value)
+            if keyword.arg not in by_name:
+                raise self.error(SignatureError, f"'{name}' has no parameter '{keyword.arg}'", keyword.value)
+            if keyword.arg in bound:
+                raise self.error(SignatureError, f"'{name}' gets '{keyword.arg}' twice", keyword.value)
+            bound[keyword.arg] = self.expr(keyword.value, scope)
+        defaults = dict(zip([p.arg for p in positional][len(positional) - len(params.defaults) :], params.defaults))
+        defaults.update((p.arg, d) for p, d in zip(params.kwonlyargs, params.kw_defaults) if d is not None)
+        for param in (*positional, *params.kwonlyargs):
+            if param.arg not in bound:
+                if param.arg not in defaults:
+                    raise self.error(SignatureError, f"'{name}' is missing the argument '{param.arg}'", call)
+                bound[param.arg] = inner.expr(defaults[param.arg], {})
+        return bound
 
     def apply(self, op: str, args: tuple[Value, ...], node: ast.AST) -> Value:
         if op != "len":

@@ -18,7 +18,7 @@ def param_types(
     """Each parameter's type, from how the body uses it: indexed or iterated -> a list (of lists, when
     its elements are indexed too, here or in a helper it is passed to); a range bound or an index -> an
     int; otherwise a float."""
-    params = [a.arg for a in node.args.args]
+    params = [a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)]
     element_of: dict[str, str] = {}  # local name -> the name it is an element of
     alias_of: dict[str, str] = {}  # local name -> the name it was assigned from
     depth: dict[str, int] = {}
@@ -78,7 +78,9 @@ def param_types(
             types = param_types(callee.node, callee.resolve, _seen | {call.func.id})
         except S2SError:
             return
-        for arg, type_ in zip(call.args, types):
+        names = [a.arg for a in (*callee.node.args.posonlyargs, *callee.node.args.args, *callee.node.args.kwonlyargs)]
+        passed = list(zip(call.args, types)) + [(k.value, types[names.index(k.arg)]) for k in call.keywords if k.arg in names]
+        for arg, type_ in passed:
             found = root_depth(arg)
             if found and ir.list_depth(type_) > found[1]:
                 note(found[0], found[1] + ir.list_depth(type_))

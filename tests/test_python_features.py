@@ -1,0 +1,132 @@
+"""The Python people write: defaults and keywords, and more, each against central finite differences.
+
+Every program is a module written to disk (so `inspect.getsource` finds it);
+every gradient is compared with a central difference of the plain function,
+and `value_and_grad` with the function's own value.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from pathlib import Path
+
+import pytest
+from conftest import import_source, numeric_gradient
+
+from s2s_ad import S2SError, grad, value_and_grad
+
+PROGRAMS = '''
+import math
+
+def rk4_step(rate, y, h=0.1):
+    k1 = rate * y
+    k2 = rate * (y + 0.5 * h * k1)
+    k3 = rate * (y + 0.5 * h * k2)
+    k4 = rate * (y + h * k3)
+    return y + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+
+def triplet_loss(a, p, n, margin=0.5):
+    return max(0.0, (a - p) ** 2 - (a - n) ** 2 + margin)
+
+def keywords_and_defaults(y, s):
+    return rk4_step(s, y) + rk4_step(rate=s, y=y, h=0.2) + triplet_loss(y, s, 0.3, margin=1.0)
+
+def _scaled(x, *, scale=2.0, shift=0.0):
+    return scale * x + shift
+
+def keyword_only_helper(x):
+    return _scaled(x) * _scaled(x, shift=1.0, scale=x)
+
+def chain(x, n=3):
+    for _ in range(n):
+        x = math.sin(x) * x + 0.5
+    return x
+
+def keyword_only_parameter(x, *, scale=2.0):
+    return scale * x * x
+
+def _positional_only(a, b, /, c=1.0):
+    return a * b - c
+
+def positional_only_helper(x, y):
+    return _positional_only(x, y) + _positional_only(y, x, c=x)
+'''
+
+
+@pytest.fixture(scope="module")
+def programs(tmp_path_factory: pytest.TempPathFactory) -> object:
+    return import_source(PROGRAMS, Path(tmp_path_factory.mktemp("python_features")))
+
+
+CASES = [
+    ("keywords_and_defaults", (0.7, 1.3), {}),
+    ("keyword_only_helper", (0.9,), {}),
+    ("chain", (0.5,), {}),
+    ("chain", (0.5, 5), {}),
+    ("keyword_only_parameter", (1.5,), {}),
+    ("keyword_only_parameter", (1.5,), {"scale": 3.0}),
+    ("positional_only_helper", (0.4, -1.1), {}),
+]
+
+
+@pytest.mark.parametrize("name, args, keywords", CASES, ids=[f"{n}{a}{k or ''}" for n, a, k in CASES])
+def test_gradient_agrees_with_finite_differences(programs: object, name: str, args: tuple, keywords: dict) -> None:
+    f = getattr(programs, name)
+    floats = [i for i, a in enumerate(args) if isinstance(a, float)]
+
+    def at(*values: float) -> float:
+        point = list(args)
+        for i, v in zip(floats, values):
+            point[i] = v
+        return f(*point, **keywords)
+
+    gradient = grad(f)(*copy.deepcopy(args), **keywords)
+    parts = gradient if isinstance(gradient, tuple) else (gradient,)
+    truth = numeric_gradient(at, [args[i] for i in floats])
+    assert [parts[i] for i in floats] == pytest.approx(truth, rel=1e-6, abs=1e-8)
+    value, again = value_and_grad(f)(*args, **keywords)
+    assert value == f(*args, **keywords)
+    assert again == gradient
+
+
+def test_a_default_is_in_the_generated_signature(programs: object) -> None:
+    assert inspect.getsource(grad(programs.chain)).startswith("def chain_grad(x, n=3):")  # type: ignore[attr-defined]
+    assert "scale=2.0" in inspect.getsource(grad(programs.keyword_only_parameter)).splitlines()[0]  # type: ignore[attr-defined]
+
+
+BAD_CALLS = '''
+def _h(a, b=1.0):
+    return a * b
+
+def unknown_keyword(x):
+    return _h(x, c=2.0)
+
+def twice(x):
+    return _h(x, a=2.0)
+
+def missing(x):
+    return _h(b=x)
+
+def too_many(x):
+    return _h(x, x, x)
+
+def star_args(x, *rest):
+    return x
+'''
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("unknown_keyword", "has no parameter 'c'"),
+        ("twice", "gets 'a' twice"),
+        ("missing", "missing the argument 'a'"),
+        ("too_many", "takes 2 positional argument"),
+        ("star_args", "'*rest' parameters are not supported"),
+    ],
+)
+def test_wrong_calls_are_refused_naming_the_argument(tmp_path: Path, name: str, message: str) -> None:
+    f = getattr(import_source(BAD_CALLS, tmp_path), name)
+    with pytest.raises(S2SError, match=message):
+        grad(f)
