@@ -16,7 +16,7 @@ from conftest import import_source, numeric_gradient
 
 from s2s_ad import S2SError, grad, value_and_grad
 
-PROGRAMS = '''
+PROGRAMS = """
 import math
 
 def rk4_step(rate, y, h=0.1):
@@ -46,12 +46,29 @@ def chain(x, n=3):
 def keyword_only_parameter(x, *, scale=2.0):
     return scale * x * x
 
+def hmm_emissions(log_B, obs, a):
+    total = 0.0
+    for t in range(len(obs)):
+        total += a * log_B[0][obs[t]] ** 2
+    return total
+
+def indices_by_iteration(log_B, obs, a):
+    total = 0.0
+    for t in obs:
+        total += a * log_B[t] * log_B[t]
+    return total
+
+def class_score(W, x, y):
+    scores = [sum(w * v for w, v in zip(row, x)) for row in W]
+    m = max(scores)
+    return m + math.log(sum(math.exp(s - m) for s in scores)) - scores[y]
+
 def _positional_only(a, b, /, c=1.0):
     return a * b - c
 
 def positional_only_helper(x, y):
     return _positional_only(x, y) + _positional_only(y, x, c=x)
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +85,35 @@ CASES = [
     ("keyword_only_parameter", (1.5,), {"scale": 3.0}),
     ("positional_only_helper", (0.4, -1.1), {}),
 ]
+
+LIST_CASES = [
+    ("hmm_emissions", ([[0.1, 0.2, 0.3]], [0, 2, 1, 2], 2.0)),
+    ("indices_by_iteration", ([0.1, 0.2, 0.3], [0, 2, 2], 2.0)),
+    ("class_score", ([[0.1, 0.2], [0.3, -0.4], [0.5, 0.1]], [1.0, 2.0], 1)),
+]
+
+
+def _floats(value: object) -> list[float]:
+    if isinstance(value, list):
+        return [f for v in value for f in _floats(v)]
+    return [value] if isinstance(value, float) else []  # type: ignore[list-item]
+
+
+def _with(value: object, numbers: list[float]) -> object:
+    """`value` with its floats replaced, in order, by `numbers` (consumed)."""
+    if isinstance(value, list):
+        return [_with(v, numbers) for v in value]
+    return numbers.pop(0) if isinstance(value, float) else value
+
+
+@pytest.mark.parametrize("name, args", LIST_CASES, ids=[n for n, _ in LIST_CASES])
+def test_lists_indexed_by_whole_numbers_read_from_parameters(programs: object, name: str, args: tuple) -> None:
+    f = getattr(programs, name)
+    truth = numeric_gradient(lambda *v: f(*_with(list(args), list(v))), _floats(list(args)))
+    gradient = grad(f)(*copy.deepcopy(args))
+    assert _floats([g for g, a in zip(gradient, args) if _floats(a)]) == pytest.approx(truth, rel=1e-6, abs=1e-8)
+    index_gradients = [g for g, a in zip(gradient, args) if not _floats(a)]
+    assert all(set(_floats(g)) <= {0.0} for g in index_gradients), "whole numbers get no gradient"
 
 
 @pytest.mark.parametrize("name, args, keywords", CASES, ids=[f"{n}{a}{k or ''}" for n, a, k in CASES])
@@ -95,7 +141,7 @@ def test_a_default_is_in_the_generated_signature(programs: object) -> None:
     assert "scale=2.0" in inspect.getsource(grad(programs.keyword_only_parameter)).splitlines()[0]  # type: ignore[attr-defined]
 
 
-BAD_CALLS = '''
+BAD_CALLS = """
 def _h(a, b=1.0):
     return a * b
 
@@ -113,7 +159,7 @@ def too_many(x):
 
 def star_args(x, *rest):
     return x
-'''
+"""
 
 
 @pytest.mark.parametrize(

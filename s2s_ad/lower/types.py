@@ -42,6 +42,10 @@ def param_types(
             integers(expr.right)
         elif isinstance(expr, ast.UnaryOp):
             integers(expr.operand)
+        elif isinstance(expr, ast.Subscript):  # `B[obs[t]]`: the elements of `obs` are whole numbers
+            found = root_depth(expr)
+            if found:
+                integer.add(found[0])
 
     def iterated(expr: ast.expr, targets: list[ast.expr]) -> None:
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "reversed" and len(expr.args) == 1:
@@ -117,10 +121,13 @@ def param_types(
             if name in depth:
                 note(parent, depth[name])
     types: list[Type] = []
+    for name, parent in element_of.items():  # `for t in obs: B[t]`
+        if name in integer:
+            integer.add(parent)
     for name in params:
         levels = depth.get(name, 0)
         if levels:
-            type_: Type = FLOAT
+            type_: Type = INT if name in integer else FLOAT
             for _ in range(levels):
                 type_ = ir.ListOf(type_)
             types.append(type_)
