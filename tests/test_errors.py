@@ -165,8 +165,8 @@ def uses_star_args(*xs: float) -> float:
     return xs[0]
 
 
-def uses_default(x: float, y: float = 2.0) -> float:
-    return x * y
+def uses_default(x: float, ys: list[float] = [2.0]) -> float:  # noqa: B006
+    return x * ys[0]
 
 
 def no_parameters() -> float:
@@ -222,8 +222,8 @@ REFUSALS = [
     (uses_complex, UnsupportedError, "1j", "1j"),
     (uses_is, UnsupportedError, "x is None", "is"),
     (uses_keyword, UnsupportedError, "base=2.0", "keyword"),
-    (uses_star_args, UnsupportedError, "def uses_star_args", "positional"),
-    (uses_default, UnsupportedError, "y: float = 2.0", "default"),
+    (uses_star_args, UnsupportedError, "def uses_star_args", "'*xs' parameters"),
+    (uses_default, UnsupportedError, "ys: list[float] = [2.0]", "default value must be a number"),
     (no_parameters, SignatureError, "def no_parameters", "no parameters"),
     (no_return, SignatureError, "def no_return", "return"),
     (bare_return, SignatureError, "return", "'return' without a value"),
