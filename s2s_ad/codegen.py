@@ -706,6 +706,8 @@ class _Printer:
             return f"{args[0]}[{args[1]}] += {args[2]}"
         if stmt.op == "discard_pop":
             return f"{args[0]}.pop()"
+        if stmt.op == "raise":
+            return f"raise {stmt.text}"
         raise ValueError(f"unknown effect {stmt.op}")
 
     def render(self, spelling: str, args: tuple[Operand, ...]) -> tuple[str, int]:

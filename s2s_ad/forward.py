@@ -208,7 +208,7 @@ class _Forward:
             self.tangent[stmt.target] = self.emit(stmt.target, "zeros_like", args, stmt.type, loc)
 
     def effect(self, stmt: Effect) -> None:
-        items = stmt.args[0]
+        items = stmt.args[0] if stmt.args else None
         if not (isinstance(items, Var) and items.name in self.varied):
             return
         if items.name not in self.tangent:  # a list that becomes varied only through this mutation

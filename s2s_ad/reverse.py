@@ -132,7 +132,7 @@ class _Reverse:
         for stmt in ir.walk(function.body):
             if isinstance(stmt, Assign):
                 self.definition[stmt.target] = stmt
-            elif isinstance(stmt, Effect) and isinstance(stmt.args[0], Var):
+            elif isinstance(stmt, Effect) and stmt.args and isinstance(stmt.args[0], Var):
                 self.mutated.add(stmt.args[0].name)
         self.mutated = ir.aliases(self.function, self.mutated)
         rewritten = ir.aliases(
@@ -140,7 +140,7 @@ class _Reverse:
             {
                 s.args[0].name
                 for s in ir.walk(function.body)
-                if isinstance(s, Effect) and s.op != "append" and isinstance(s.args[0], Var)
+                if isinstance(s, Effect) and s.op != "append" and s.args and isinstance(s.args[0], Var)
             },
         )
         self.appended_only = self.mutated - rewritten  # existing elements never change
@@ -222,7 +222,8 @@ class _Reverse:
             defined.extend(ir.defs(stmt))
         here = set(defined)
         changing = ir.aliases(
-            self.function, {s.args[0].name for s in ir.walk(forward) if isinstance(s, Effect) and isinstance(s.args[0], Var)}
+            self.function,
+            {s.args[0].name for s in ir.walk(forward) if isinstance(s, Effect) and s.args and isinstance(s.args[0], Var)},
         )
         wanted = (ir.free_names(backward) & here) - set(keep)
         recompute: dict[str, Assign] = {}
@@ -491,7 +492,7 @@ class _Reverse:
             )
 
     def effect(self, stmt: Effect) -> None:
-        items = stmt.args[0]
+        items = stmt.args[0] if stmt.args else None
         if not (isinstance(items, Var) and items.name in self.active):
             return
         bar = self.adjoint[items.name]

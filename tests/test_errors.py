@@ -130,7 +130,7 @@ def uses_raise(x: float) -> float:
 
 
 def uses_assert(x: float) -> float:
-    assert x > 0
+    assert x > 0, f"bad {x}"
     return x
 
 
@@ -214,8 +214,8 @@ REFUSALS = [
     (uses_undefined, ResolutionError, "undefined_helper", "undefined_helper"),
     (uses_module_string, ResolutionError, "LABEL", "LABEL"),
     (uses_print, ResolutionError, "print(y)", "print"),
-    (uses_raise, UnsupportedError, "raise ValueError", "'raise'"),
-    (uses_assert, UnsupportedError, "assert x > 0", "'assert'"),
+    (uses_raise, UnsupportedError, "raise ValueError", "literal arguments"),
+    (uses_assert, UnsupportedError, "assert x > 0", "literal arguments"),
     (uses_nested_def, UnsupportedError, "def inner", "nested function"),
     (uses_recursion, UnsupportedError, "return uses_recursion", "recursive"),
     (uses_matmul, UnsupportedError, "x @ x", "@"),

@@ -176,3 +176,97 @@ def test_wrong_calls_are_refused_naming_the_argument(tmp_path: Path, name: str, 
     f = getattr(import_source(BAD_CALLS, tmp_path), name)
     with pytest.raises(S2SError, match=message):
         grad(f)
+
+
+CHECKS = """
+import math
+
+def validated(x, n):
+    assert n > 0, "n must be positive"
+    if x < 0:
+        raise ValueError("x must be non-negative")
+    t = 0.0
+    for k in range(n):
+        if k > 100:
+            raise RuntimeError("too many steps")
+        t += math.sqrt(x) * k
+    return t
+
+def _checked_log(u):
+    if u <= 0.0:
+        raise ValueError("log of a non-positive number")
+    return math.log(u)
+
+def helper_checks(x, y):
+    assert x != y
+    return _checked_log(x * x + y) * y
+
+def raises_with_a_computed_message(x):
+    if x < 0:
+        raise ValueError(f"bad {x}")
+    return x
+
+def bare_raise(x):
+    if x < 0:
+        raise
+    return x
+
+class MyError(Exception):
+    pass
+
+def raises_its_own_class(x):
+    if x < 0:
+        raise MyError("no")
+    return x
+
+def always_raises(x):
+    raise ValueError("never")
+"""
+
+
+@pytest.fixture(scope="module")
+def checks(tmp_path_factory: pytest.TempPathFactory) -> object:
+    return import_source(CHECKS, Path(tmp_path_factory.mktemp("checks")))
+
+
+@pytest.mark.parametrize("name, args", [("validated", (2.0, 3)), ("helper_checks", (1.5, 0.5)), ("helper_checks", (0.9, -0.5))])
+def test_asserts_and_raises_pass_where_the_input_is_valid(checks: object, name: str, args: tuple) -> None:
+    f = getattr(checks, name)
+    floats = [i for i, a in enumerate(args) if isinstance(a, float)]
+
+    def at(*values: float) -> float:
+        point = list(args)
+        for i, v in zip(floats, values):
+            point[i] = v
+        return f(*point)
+
+    gradient = grad(f)(*args)
+    assert [gradient[i] for i in floats] == pytest.approx(numeric_gradient(at, [args[i] for i in floats]), rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [("validated", (-1.0, 3)), ("validated", (2.0, 0)), ("helper_checks", (-0.5, -1.0)), ("helper_checks", (0.5, 0.5))],
+)
+def test_where_the_function_raises_its_gradient_raises_the_same_error(checks: object, name: str, args: tuple) -> None:
+    f = getattr(checks, name)
+    with pytest.raises((ValueError, AssertionError, RuntimeError)) as expected:
+        f(*args)
+    for derivative in (grad(f), value_and_grad(f)):
+        with pytest.raises(type(expected.value)) as raised:
+            derivative(*args)
+        assert str(raised.value) == str(expected.value)
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("raises_with_a_computed_message", "literal arguments"),
+        ("bare_raise", "only `raise SomeError"),
+        ("raises_its_own_class", "builtin exceptions"),
+        ("always_raises", "always raises"),
+    ],
+)
+def test_raises_that_cannot_be_kept_are_refused(checks: object, name: str, message: str) -> None:
+    with pytest.raises(S2SError, match=message):
+        grad(getattr(checks, name))

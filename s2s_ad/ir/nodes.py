@@ -119,11 +119,14 @@ class Assign:
 
 @dataclass(frozen=True, slots=True)
 class Effect:
-    """A list mutation evaluated for its effect: `append`, `setitem`, `accum_item`, `discard_pop`."""
+    """A statement evaluated for its effect: a list mutation (`append`, `setitem`, `accum_item`,
+    `discard_pop`), or `raise`, the function's own check of its input, whose exception `text` is
+    printed as the source wrote it (`ValueError('x must be positive')`)."""
 
     op: str
     args: tuple[Operand, ...]
     loc: Loc
+    text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

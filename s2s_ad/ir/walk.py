@@ -105,7 +105,7 @@ def rename_statement(stmt: Stmt, mapping: Mapping[str, Operand]) -> Stmt:
                 return Assign(stmt.target, stmt.op, subs(stmt.args), stmt.type, stmt.loc)
         return stmt
     if isinstance(stmt, Effect):
-        return Effect(stmt.op, subs(stmt.args), stmt.loc)
+        return Effect(stmt.op, subs(stmt.args), stmt.loc, stmt.text)
     if isinstance(stmt, Push):
         return Push(subs(stmt.values), stmt.loc, stmt.slot)
     if isinstance(stmt, If):

@@ -11,7 +11,7 @@ from ..errors import ResolutionError, S2SError, SignatureError, UnsupportedError
 from ..frontend import Helper, ParsedFunction, Resolved
 from ..ir import BOOL, INT, Const, Loc, Namer, Type
 from ..rules import Rule
-from .scope import FALSE, PSEUDO_FAMILIES, RESULT, RETURNED, TRUE, Bound, Scope, Undefined, Value, join, nodes
+from .scope import FALSE, PSEUDO_FAMILIES, RAISED, RESULT, RETURNED, TRUE, Bound, Scope, Undefined, Value, join, nodes
 from .types import param_types
 
 
@@ -109,6 +109,8 @@ class LoweringBase:
             statements = statements[1:]  # docstring
         scope[RETURNED] = FALSE
         self.block(statements, scope)
+        if scope.get(RAISED) == TRUE:
+            raise self.error(SignatureError, f"function '{node.name}' always raises: it has no value to differentiate", node)
         returned = scope[RETURNED]
         if returned != TRUE:
             raise self.error(

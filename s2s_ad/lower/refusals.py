@@ -10,7 +10,6 @@ REFUSED_STATEMENTS = {
     "AsyncWith": ("'async with' statements cannot be differentiated", None),
     "Global": ("'global' statements cannot be differentiated", "pass the value in as a parameter and return the result"),
     "Nonlocal": ("'nonlocal' statements cannot be differentiated", "pass the value in as a parameter and return the result"),
-    "Raise": ("'raise' statements cannot be differentiated", "check inputs before calling the function you differentiate"),
     "FunctionDef": ("nested function definitions cannot be differentiated", "define helper functions at module level"),
     "AsyncFunctionDef": ("nested function definitions cannot be differentiated", "define helper functions at module level"),
     "ClassDef": ("class definitions cannot be differentiated", None),
@@ -18,7 +17,6 @@ REFUSED_STATEMENTS = {
     "ImportFrom": ("imports inside a differentiated function are not supported", "import at module level"),
     "Delete": ("'del' statements cannot be differentiated", None),
     "Match": ("'match' statements cannot be differentiated", "use if/elif/else"),
-    "Assert": ("'assert' statements cannot be differentiated", "check inputs before calling the function you differentiate"),
     "AsyncFor": ("'async for' loops cannot be differentiated", None),
 }
 

@@ -42,6 +42,8 @@ Scope = dict[str, "Bound | Undefined"]
 # Scope entries that are not source variables: whether and what the function
 # returned, and whether the current loop iteration was left by break/continue.
 RETURNED, RESULT, BREAK, CONTINUE = "#returned", "#result", "#break", "#continue"
+# A path that raised: it never reaches what follows, so nothing it bound is merged.
+RAISED = "#raised"
 
 
 PSEUDO_FAMILIES = {RETURNED: "_returned", RESULT: "_result", BREAK: "_broke", CONTINUE: "_skip"}
@@ -76,6 +78,18 @@ def join(a: Type | None, b: Type | None) -> Type | None:
     if FLOAT in (a, b):
         return FLOAT
     return INT
+
+
+def always_raises(statements: list[ast.stmt]) -> bool:
+    """Whether these statements raise before control can leave them another way."""
+    for stmt in statements:
+        if isinstance(stmt, ast.Raise):
+            return True
+        if isinstance(stmt, (ast.Return, ast.Break, ast.Continue)):
+            return False
+        if isinstance(stmt, ast.If) and stmt.orelse and always_raises(stmt.body) and always_raises(stmt.orelse):
+            return True
+    return False
 
 
 def always_exits(statements: list[ast.stmt]) -> bool:

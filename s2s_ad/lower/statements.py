@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import builtins
 
 from .. import ir
 from ..errors import SignatureError, UnsupportedError
@@ -15,6 +16,7 @@ from .scope import (
     BREAK,
     CONTINUE,
     FALSE,
+    RAISED,
     RESULT,
     RETURNED,
     TRUE,
@@ -24,6 +26,7 @@ from .scope import (
     Undefined,
     Value,
     always_exits,
+    always_raises,
     join,
     placeholder,
     spell,
@@ -43,6 +46,8 @@ class Statements(LoweringBase):
                 self.guarded(statements[i:], scope, exited, stmt)
                 return
             self.loc = Loc(self.parsed.source.filename, stmt.lineno)
+            if isinstance(stmt, ast.Assert):  # `if not test: raise AssertionError(msg)`
+                stmt = ast.copy_location(ast.If(ast.UnaryOp(ast.Not(), stmt.test), [assertion_error(stmt)], []), stmt)
             if isinstance(stmt, ast.If):
                 self.if_statement(stmt, scope, statements[i + 1 :])
                 return
@@ -50,6 +55,8 @@ class Statements(LoweringBase):
 
     def exited(self, scope: Scope, node: ast.AST) -> Value:
         """True if control has left the block (return/break/continue), False if not, or a flag."""
+        if scope.get(RAISED) == TRUE:
+            return TRUE
         flags = [scope[k] for k in (RETURNED, BREAK, CONTINUE) if k in scope]
         if any(f == TRUE for f in flags):
             return TRUE
@@ -79,7 +86,9 @@ class Statements(LoweringBase):
     def if_statement(self, node: ast.If, scope: Scope, rest: list[ast.stmt]) -> None:
         """An `if`; when one branch always leaves the block, the rest of the block joins the other."""
         cond = self.scalar(self.expr(node.test, scope), node.test)
-        then_exits, else_exits = always_exits(node.body), always_exits(node.orelse)
+        # A branch that raises needs no join: what follows runs only after the other branch.
+        then_exits = always_exits(node.body) and not always_raises(node.body)
+        else_exits = always_exits(node.orelse) and not always_raises(node.orelse)
         joins = then_exits or else_exits
         then_statements = node.body + (rest if joins and not then_exits else [])
         else_statements = node.orelse + (rest if joins and not else_exits else [])
@@ -100,6 +109,11 @@ class Statements(LoweringBase):
         self, cond: Value, then_scope: Scope, then_block: ir.Block, else_scope: Scope, else_block: ir.Block, node: ast.AST
     ) -> None:
         """Emit the `If` and leave the merged scope in `self.last_merged`."""
+        dead = [s.get(RAISED) == TRUE for s in (then_scope, else_scope)]
+        if any(dead):  # a branch that raised goes on nowhere: after the `if`, names are the other branch's
+            self.out.append(ir.If(cond.operand, then_block, else_block, (), self.loc))
+            self.last_merged = dict(then_scope if not dead[0] else else_scope)
+            return
         merged: Scope = {}
         merges: list[ir.Merge] = []
         for key in list(then_scope) + [k for k in else_scope if k not in then_scope]:
@@ -199,6 +213,8 @@ class Statements(LoweringBase):
             self.for_statement(node, scope)
         elif isinstance(node, ast.While):
             self.while_statement(node, scope)
+        elif isinstance(node, ast.Raise):
+            self.raise_statement(node, scope)
         elif isinstance(node, ast.Pass):
             return
         elif isinstance(node, ast.Expr):
@@ -219,6 +235,36 @@ class Statements(LoweringBase):
             raise self.error(UnsupportedError, message, node, hint)
         else:
             raise self.error(UnsupportedError, f"'{kind}' statements cannot be differentiated", node)
+
+    def raise_statement(self, node: ast.Raise, scope: Scope) -> None:
+        """`raise ValueError("...")`: kept in the forward sweep as written, where the function raises its
+        gradient raises too. The exception is a builtin one, its arguments literals."""
+        exc = node.exc
+        call = exc if isinstance(exc, ast.Call) else None
+        name = (call.func if call else exc) if exc is not None else None
+        if exc is None or node.cause is not None:
+            raise self.error(
+                UnsupportedError,
+                "only `raise SomeError(...)` can be differentiated",
+                node,
+                'raise a builtin exception with a message: raise ValueError("...")',
+            )
+        known = (
+            isinstance(name, ast.Name)
+            and isinstance(getattr(builtins, name.id, None), type)
+            and issubclass(getattr(builtins, name.id), BaseException)
+            and self.parsed.resolve(name.id) is None
+        )
+        literal = call is None or (not call.keywords and all(isinstance(a, ast.Constant) for a in call.args))
+        if not (known and literal):
+            raise self.error(
+                UnsupportedError,
+                "only builtin exceptions with literal arguments can be raised here",
+                exc,
+                'write the message as a string: raise ValueError("x must be positive")',
+            )
+        self.out.append(ir.Effect("raise", (), self.loc, ast.unparse(exc)))
+        scope[RAISED] = TRUE
 
     def method_call(self, node: ast.Call, scope: Scope) -> None:
         func = node.func
@@ -325,3 +371,13 @@ class Statements(LoweringBase):
         if isinstance(node, ast.Tuple):
             return TupleValue(tuple(self.expr(e, scope) for e in node.elts))
         return self.bound(node, scope)
+
+
+def assertion_error(node: ast.Assert) -> ast.Raise:
+    """The `raise AssertionError(msg)` an `assert` performs when its test fails."""
+    args = [node.msg] if node.msg is not None else []
+    raised = ast.Raise(ast.Call(ast.Name("AssertionError", ast.Load()), args, []), None)
+    for child in ast.walk(raised):
+        if getattr(child, "lineno", None) is None:
+            ast.copy_location(child, node)
+    return raised

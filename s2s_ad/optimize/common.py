@@ -52,7 +52,7 @@ def mutated_lists(function: Function) -> set[str]:
             links.setdefault(b, []).append(a.name)
 
     for stmt in ir.walk(function.body):
-        if isinstance(stmt, ir.Effect) and isinstance(stmt.args[0], Var):
+        if isinstance(stmt, ir.Effect) and stmt.args and isinstance(stmt.args[0], Var):
             mutated.add(stmt.args[0].name)
         elif isinstance(stmt, Assign) and stmt.op == "pop" and isinstance(stmt.args[0], Var):
             mutated.add(stmt.args[0].name)
