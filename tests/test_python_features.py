@@ -63,6 +63,28 @@ def class_score(W, x, y):
     m = max(scores)
     return m + math.log(sum(math.exp(s - m) for s in scores)) - scores[y]
 
+def path_length(pts):
+    total = 0.0
+    for i in range(len(pts) - 1):
+        x1, y1 = pts[i]
+        x2, y2 = pts[i + 1]
+        total += math.hypot(x2 - x1, y2 - y1)
+    return total
+
+def pairs_by_iteration(pts):
+    total = 0.0
+    for x, y in pts:
+        total += x * y * y
+    return total
+
+def unpacked_parameters(params, x):
+    w, b = params
+    return math.tanh(w * x + b)
+
+def nested_unpacking(rows):
+    (a, b), c = rows[0], rows[1][0]
+    return a * b + c * c
+
 def _positional_only(a, b, /, c=1.0):
     return a * b - c
 
@@ -90,7 +112,20 @@ LIST_CASES = [
     ("hmm_emissions", ([[0.1, 0.2, 0.3]], [0, 2, 1, 2], 2.0)),
     ("indices_by_iteration", ([0.1, 0.2, 0.3], [0, 2, 2], 2.0)),
     ("class_score", ([[0.1, 0.2], [0.3, -0.4], [0.5, 0.1]], [1.0, 2.0], 1)),
+    ("path_length", ([[0.0, 0.0], [3.0, 4.0], [6.5, 8.0]],)),
+    ("pairs_by_iteration", ([[1.0, 2.0], [3.0, -4.0]],)),
+    ("unpacked_parameters", ([0.7, -0.2], 1.5)),
+    ("nested_unpacking", ([[1.5, -2.0], [0.5, 9.0]],)),
 ]
+
+
+@pytest.mark.parametrize("name, args", [("path_length", ([[0.0, 0.0, 1.0], [3.0, 4.0]],)), ("unpacked_parameters", ([1.0], 2.0))])
+def test_unpacking_a_list_of_another_length_raises_as_python_does(programs: object, name: str, args: tuple) -> None:
+    f = getattr(programs, name)
+    with pytest.raises(ValueError):
+        f(*args)
+    with pytest.raises(ValueError):
+        grad(f)(*args)
 
 
 def _floats(value: object) -> list[float]:
@@ -111,6 +146,7 @@ def test_lists_indexed_by_whole_numbers_read_from_parameters(programs: object, n
     f = getattr(programs, name)
     truth = numeric_gradient(lambda *v: f(*_with(list(args), list(v))), _floats(list(args)))
     gradient = grad(f)(*copy.deepcopy(args))
+    gradient = gradient if len(args) > 1 else (gradient,)
     assert _floats([g for g, a in zip(gradient, args) if _floats(a)]) == pytest.approx(truth, rel=1e-6, abs=1e-8)
     index_gradients = [g for g, a in zip(gradient, args) if not _floats(a)]
     assert all(set(_floats(g)) <= {0.0} for g in index_gradients), "whole numbers get no gradient"

@@ -8,7 +8,7 @@ import builtins
 from .. import ir
 from ..errors import SignatureError, UnsupportedError
 from ..frontend import Helper
-from ..ir import Assign, Loc, Var
+from ..ir import INT, Assign, Const, Loc, Var
 from ..rules import BINARY_OPERATORS
 from .base import LoweringBase
 from .refusals import REFUSED_STATEMENTS
@@ -236,6 +236,18 @@ class Statements(LoweringBase):
         else:
             raise self.error(UnsupportedError, f"'{kind}' statements cannot be differentiated", node)
 
+    def unpack(self, target: ast.Tuple | ast.List, items: Value, scope: Scope) -> None:
+        """`a, b = xs` for a list: its elements, after the check Python makes of its length."""
+        if any(isinstance(e, ast.Starred) for e in target.elts):
+            raise self.error(UnsupportedError, "starred assignment is not supported", target, "index the elements you need")
+        count = len(target.elts)
+        length = self.apply("len", (items,), target)
+        wrong = self.apply("ne", (length, Value(Const(count), INT)), target)
+        error = f"ValueError('cannot unpack the list into {count} names: it has another length')"
+        self.out.append(ir.If(wrong.operand, (ir.Effect("raise", (), self.loc, error),), (), (), self.loc))
+        for k, element in enumerate(target.elts):
+            self.bind(element, self.element(items, Value(Const(k), INT), target), scope)
+
     def raise_statement(self, node: ast.Raise, scope: Scope) -> None:
         """`raise ValueError("...")`: kept in the forward sweep as written, where the function raises its
         gradient raises too. The exception is a builtin one, its arguments literals."""
@@ -318,6 +330,8 @@ class Statements(LoweringBase):
             if isinstance(value, TupleValue):
                 raise self.error(UnsupportedError, "a tuple can only be unpacked into names", target, "write `a, b = ...`")
             scope[target.id] = self.named(target.id, value)
+        elif isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, Value) and isinstance(value.type, ir.ListOf):
+            self.unpack(target, value, scope)
         elif isinstance(target, (ast.Tuple, ast.List)):
             if not isinstance(value, TupleValue) or len(value.items) != len(target.elts):
                 raise self.error(UnsupportedError, f"cannot unpack this value into {len(target.elts)} names", target)

@@ -65,7 +65,8 @@ def param_types(
             return
         found = root_depth(expr)
         if found and not isinstance(expr, ast.Call):
-            note(found[0], found[1] + 1)
+            unpacked = bool(targets) and isinstance(targets[0], (ast.Tuple, ast.List))  # `for x, y in pts`
+            note(found[0], found[1] + 1 + unpacked)
             if targets and isinstance(targets[0], ast.Name):
                 element_of[targets[0].id] = found[0]
 
@@ -97,6 +98,10 @@ def param_types(
             integers(child.slice)
         elif isinstance(child, (ast.For, ast.comprehension)):
             iterated(child.iter, [child.target])
+        elif isinstance(child, ast.Assign) and any(isinstance(t, (ast.Tuple, ast.List)) for t in child.targets):
+            found = root_depth(child.value)  # `w, b = params`, `x1, y1 = pts[i]`: a list is unpacked
+            if found:
+                note(found[0], found[1] + 1)
         elif isinstance(child, ast.Assign) and len(child.targets) == 1 and isinstance(child.targets[0], ast.Name):
             if isinstance(child.value, ast.Name):  # `ys = xs`: the same list
                 alias_of[child.targets[0].id] = child.value.id
