@@ -68,7 +68,23 @@ class Custom:
 
 Resolved = MathModule | Callee | Constant | Data | Helper | Custom
 
-BUILTIN_CALLEES = ("abs", "max", "min", "float", "int", "pow", "round", "len", "range", "sum", "zip", "enumerate", "reversed")
+BUILTIN_CALLEES = (
+    "abs",
+    "max",
+    "min",
+    "float",
+    "int",
+    "pow",
+    "round",
+    "len",
+    "range",
+    "sum",
+    "zip",
+    "enumerate",
+    "reversed",
+    "all",
+    "any",
+)
 
 
 @dataclass(frozen=True)

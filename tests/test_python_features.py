@@ -85,6 +85,30 @@ def nested_unpacking(rows):
     (a, b), c = rows[0], rows[1][0]
     return a * b + c * c
 
+def newton_while_true(a):
+    x = a
+    while True:
+        nx = 0.5 * (x + a / x)
+        if abs(nx - x) < 1e-12:
+            return nx
+        x = nx
+
+def first_or_zero(xs):
+    if xs:
+        return xs[0] * 2.0
+    return 0.0
+
+def empty_or_sum(xs):
+    return 0.0 if not xs else sum(xs)
+
+def sum_from_start(xs):
+    return sum((x * x for x in xs), 1.5) + sum(xs, 0.5) + sum(xs, start=2.0)
+
+def all_positive(xs):
+    if all(x > 0 for x in xs) and not any(x > 5.0 for x in xs):
+        return sum(x * x for x in xs)
+    return -sum(xs)
+
 def _positional_only(a, b, /, c=1.0):
     return a * b - c
 
@@ -116,6 +140,13 @@ LIST_CASES = [
     ("pairs_by_iteration", ([[1.0, 2.0], [3.0, -4.0]],)),
     ("unpacked_parameters", ([0.7, -0.2], 1.5)),
     ("nested_unpacking", ([[1.5, -2.0], [0.5, 9.0]],)),
+    ("newton_while_true", (2.0,)),
+    ("first_or_zero", ([3.0, 1.0],)),
+    ("empty_or_sum", ([3.0, 1.0],)),
+    ("sum_from_start", ([3.0, -1.0],)),
+    ("all_positive", ([3.0, 1.0],)),
+    ("all_positive", ([3.0, -1.0],)),
+    ("all_positive", ([3.0, 6.0],)),
 ]
 
 
@@ -306,3 +337,10 @@ def test_where_the_function_raises_its_gradient_raises_the_same_error(checks: ob
 def test_raises_that_cannot_be_kept_are_refused(checks: object, name: str, message: str) -> None:
     with pytest.raises(S2SError, match=message):
         grad(getattr(checks, name))
+
+
+@pytest.mark.parametrize("name", ["first_or_zero", "empty_or_sum", "sum_from_start", "all_positive"])
+def test_empty_lists(programs: object, name: str) -> None:
+    f = getattr(programs, name)
+    value, gradient = value_and_grad(f)([])
+    assert value == f([]) and gradient == []

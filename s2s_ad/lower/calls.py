@@ -40,6 +40,8 @@ class Calls(LoweringBase):
             result = self.inline(spelling, callee, node, scope)
             assert isinstance(result, Value)
             return result
+        if isinstance(callee, Callee) and callee.spelling == "sum" and (len(node.args) == 2 or node.keywords):
+            return self.sum_from(node, scope)
         if node.keywords:
             raise self.error(
                 UnsupportedError, f"keyword arguments in a call to '{spelling}' are not supported", node.keywords[0].value
@@ -49,7 +51,7 @@ class Calls(LoweringBase):
         if not isinstance(callee, Callee):
             raise self.error(ResolutionError, f"'{spelling}' is not a function that can be differentiated", node.func)
         name = callee.spelling
-        if name in ("sum", "max", "min") and len(node.args) == 1:
+        if name in ("sum", "max", "min", "all", "any") and len(node.args) == 1:
             return self.reduction(name, node.args[0], scope, node)
         if name in ("range", "zip", "enumerate", "reversed"):
             raise self.error(UnsupportedError, f"{name}(...) is only supported as what a `for` loop iterates over", node)
@@ -96,10 +98,35 @@ class Calls(LoweringBase):
         self.out.append(Assign(target, op, tuple(a.operand for a in args), FLOAT, self.loc))
         return Value(Var(target), FLOAT)
 
+    def sum_from(self, node: ast.Call, scope: Scope) -> Value:
+        """`sum(xs, start)` and `sum(xs, start=...)`: the elements added to `start`, in order."""
+        starts = [k.value for k in node.keywords if k.arg == "start"] + node.args[1:]
+        if len(node.args) + len(node.keywords) != 2 or len(starts) != 1:
+            raise self.error(UnsupportedError, "write sum(xs) or sum(xs, start)", node)
+        arg = node.args[0]
+        if not isinstance(arg, (ast.GeneratorExp, ast.ListComp)):  # sum(xs, s) is sum(x for x in xs) from s
+            element = ast.Name("_s2s_element", ast.Load())
+            arg = ast.copy_location(
+                ast.GeneratorExp(element, [ast.comprehension(ast.Name("_s2s_element", ast.Store()), arg, [], 0)]), arg
+            )
+            for child in ast.walk(arg):
+                if getattr(child, "lineno", None) is None:
+                    ast.copy_location(child, node)
+        return self.comprehension(arg, scope, "sum", starts[0])
+
     def reduction(self, name: str, arg: ast.expr, scope: Scope, node: ast.AST) -> Value:
-        """`sum(xs)`, `max(xs)`, `min(xs)` of a list or a generator expression."""
+        """`sum(xs)`, `max(xs)`, `min(xs)`, `all(...)`, `any(...)` of a list or a generator expression."""
         if isinstance(arg, ast.GeneratorExp) and name == "sum":
             return self.comprehension(arg, scope, "sum")
+        if name in ("all", "any"):
+            if not isinstance(arg, (ast.GeneratorExp, ast.ListComp)):
+                raise self.error(
+                    UnsupportedError,
+                    f"{name}() of a list is not supported",
+                    arg,
+                    f"write {name}(x > 0 for x in xs) with the test you mean",
+                )
+            return self.comprehension(arg, scope, name)
         if isinstance(arg, (ast.GeneratorExp, ast.ListComp)):
             items = self.comprehension(arg, scope, "list")
         else:

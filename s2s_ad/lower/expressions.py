@@ -47,7 +47,7 @@ class Expressions(LoweringBase):
             if isinstance(node.op, ast.UAdd):
                 return operand
             if isinstance(node.op, ast.Not):
-                return self.apply("not", (operand,), node)
+                return self.apply("not", (self.truth(operand, node.operand),), node)
             raise self.error(UnsupportedError, f"the operator '{spell(node.op)}' cannot be differentiated", node)
         if isinstance(node, ast.Compare):
             return self.compare(node, scope)
@@ -168,8 +168,17 @@ class Expressions(LoweringBase):
             result = Value(Var(target), type_)
         return result
 
+    def condition(self, node: ast.expr, scope: Scope) -> Value:
+        """What `if`, `while` and `x if c else y` test: a number, or a list (true when it is not empty)."""
+        return self.truth(self.expr(node, scope), node)
+
+    def truth(self, value: Value, node: ast.AST) -> Value:
+        if isinstance(value.type, ir.ListOf):
+            return self.apply("gt", (self.apply("len", (value,), node), Value(Const(0), INT)), node)
+        return value
+
     def if_expression(self, node: ast.IfExp, scope: Scope) -> Value:
-        cond = self.scalar(self.expr(node.test, scope), node.test)
+        cond = self.condition(node.test, scope)
         holder: list[Value] = []
         then_block = self.nested(lambda: holder.append(self.expr(node.body, scope)))
         else_block = self.nested(lambda: holder.append(self.expr(node.orelse, scope)))

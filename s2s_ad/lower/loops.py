@@ -16,6 +16,7 @@ from .scope import (
     FALSE,
     RESULT,
     RETURNED,
+    TRUE,
     Scope,
     TupleValue,
     Undefined,
@@ -75,6 +76,8 @@ class Loops(LoweringBase):
         if node.orelse:
             raise self.error(UnsupportedError, "'while ... else' is not supported", node.orelse[0])
         self.loop(node, scope, None, None, lambda body_scope: self.block(node.body, body_scope), node.test, node.body)
+        if isinstance(node.test, ast.Constant) and node.test.value is True and not breaks(node.body):
+            scope[RETURNED] = TRUE  # `while True:` without a break is left only by `return`
 
     def loop(
         self,
@@ -122,7 +125,7 @@ class Loops(LoweringBase):
             cond: Value | None = None
             if test is not None:
                 holder: list[Value] = []
-                test_block = self.nested(lambda: holder.append(self.scalar(self.expr(test, body_scope), test)))  # noqa: B023
+                test_block = self.nested(lambda: holder.append(self.condition(test, body_scope)))  # noqa: B023
                 cond = holder[0]
             exits: list[Operand | None] = []
 
@@ -307,12 +310,20 @@ class Loops(LoweringBase):
             self.maybe_int.add(target)  # the caller's list may hold ints
         return Value(Var(target), items.type.elem)
 
-    def comprehension(self, node: ast.ListComp | ast.GeneratorExp, scope: Scope, into: str) -> Value:
-        """`[e for ...]` builds a list with append; `sum(e for ...)` accumulates; max/min build a list."""
+    def comprehension(
+        self, node: ast.ListComp | ast.GeneratorExp, scope: Scope, into: str, start: ast.expr | None = None
+    ) -> Value:
+        """`[e for ...]` builds a list with append; `sum(e for ...)` accumulates (from `start`);
+        `all(...)`/`any(...)` accumulate with `and`/`or`; max/min build a list."""
         accumulator = f"#acc{len(self.out)}_{node.col_offset}"
         if into == "sum":
-            init: ast.expr = ast.Constant(0)
+            init: ast.expr = start or ast.Constant(0)
             update: ast.stmt = ast.AugAssign(ast.Name(accumulator, ast.Store()), ast.Add(), node.elt)
+        elif into in ("all", "any"):
+            init = ast.Constant(into == "all")
+            truth = ast.UnaryOp(ast.Not(), ast.UnaryOp(ast.Not(), node.elt))  # a bool, as all() and any() give
+            joined = ast.BoolOp(ast.And() if into == "all" else ast.Or(), [ast.Name(accumulator, ast.Load()), truth])
+            update = ast.Assign([ast.Name(accumulator, ast.Store())], joined)
         else:
             init = ast.List([], ast.Load())
             update = ast.Expr(ast.Call(ast.Attribute(ast.Name(accumulator, ast.Load()), "append", ast.Load()), [node.elt], []))
@@ -339,3 +350,13 @@ class Loops(LoweringBase):
             if key in scope and not key.startswith("#"):
                 scope[key] = value
         return result
+
+
+def breaks(statements: list[ast.stmt]) -> bool:
+    """Whether a `break` of this loop (not of a loop inside it) is among these statements."""
+    for stmt in statements:
+        if isinstance(stmt, ast.Break):
+            return True
+        if isinstance(stmt, ast.If) and (breaks(stmt.body) or breaks(stmt.orelse)):
+            return True
+    return False

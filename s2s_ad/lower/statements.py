@@ -85,7 +85,7 @@ class Statements(LoweringBase):
 
     def if_statement(self, node: ast.If, scope: Scope, rest: list[ast.stmt]) -> None:
         """An `if`; when one branch always leaves the block, the rest of the block joins the other."""
-        cond = self.scalar(self.expr(node.test, scope), node.test)
+        cond = self.condition(node.test, scope)
         # A branch that raises needs no join: what follows runs only after the other branch.
         then_exits = always_exits(node.body) and not always_raises(node.body)
         else_exits = always_exits(node.orelse) and not always_raises(node.orelse)
