@@ -109,6 +109,28 @@ def all_positive(xs):
         return sum(x * x for x in xs)
     return -sum(xs)
 
+def for_else(xs):
+    t = 0.0
+    for x in xs:
+        if x > 10.0:
+            break
+        t += x
+    else:
+        t = t * 2.0
+    return t
+
+def while_else(x):
+    k = 0
+    y = x
+    while k < 5:
+        y = y * x
+        if y > 100.0:
+            break
+        k += 1
+    else:
+        y = -y
+    return y
+
 def _positional_only(a, b, /, c=1.0):
     return a * b - c
 
@@ -147,6 +169,10 @@ LIST_CASES = [
     ("all_positive", ([3.0, 1.0],)),
     ("all_positive", ([3.0, -1.0],)),
     ("all_positive", ([3.0, 6.0],)),
+    ("for_else", ([1.0, 2.0],)),
+    ("for_else", ([1.0, 20.0, 3.0],)),
+    ("while_else", (1.1,)),
+    ("while_else", (4.0,)),
 ]
 
 

@@ -32,8 +32,6 @@ class Loops(LoweringBase):
     """Loops: `for` over ranges, lists, zip and enumerate, `while`, carried values, comprehensions."""
 
     def for_statement(self, node: ast.For, scope: Scope) -> None:
-        if node.orelse:
-            raise self.error(UnsupportedError, "'for ... else' is not supported", node.orelse[0])
         self.refuse_growing(node)
         start, stop, step, bind_target, backwards = self.iteration(node.iter, node.target, scope, node)
         index_key = node.target.id if isinstance(node.target, ast.Name) and bind_target is None else "#k"
@@ -73,8 +71,6 @@ class Loops(LoweringBase):
                 )
 
     def while_statement(self, node: ast.While, scope: Scope) -> None:
-        if node.orelse:
-            raise self.error(UnsupportedError, "'while ... else' is not supported", node.orelse[0])
         self.loop(node, scope, None, None, lambda body_scope: self.block(node.body, body_scope), node.test, node.body)
         if isinstance(node.test, ast.Constant) and node.test.value is True and not breaks(node.body):
             scope[RETURNED] = TRUE  # `while True:` without a break is left only by `return`

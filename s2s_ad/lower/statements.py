@@ -46,6 +46,9 @@ class Statements(LoweringBase):
                 self.guarded(statements[i:], scope, exited, stmt)
                 return
             self.loc = Loc(self.parsed.source.filename, stmt.lineno)
+            if isinstance(stmt, (ast.For, ast.While)) and stmt.orelse:  # `else` runs when no `break` left the loop
+                self.block(loop_with_else(stmt) + statements[i + 1 :], scope)
+                return
             if isinstance(stmt, ast.Assert):  # `if not test: raise AssertionError(msg)`
                 stmt = ast.copy_location(ast.If(ast.UnaryOp(ast.Not(), stmt.test), [assertion_error(stmt)], []), stmt)
             if isinstance(stmt, ast.If):
@@ -395,3 +398,34 @@ def assertion_error(node: ast.Assert) -> ast.Raise:
         if getattr(child, "lineno", None) is None:
             ast.copy_location(child, node)
     return raised
+
+
+def loop_with_else(loop: ast.For | ast.While) -> list[ast.stmt]:
+    """`for ...: ... else: rest` as `left = False; for ...: (left = True before each break); if not left: rest`."""
+    flag = "#left"
+
+    def marked(statements: list[ast.stmt]) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        for stmt in statements:
+            if isinstance(stmt, ast.Break):
+                out.append(ast.copy_location(ast.Assign([ast.Name(flag, ast.Store())], ast.Constant(True)), stmt))
+            elif isinstance(stmt, ast.If):
+                stmt = ast.copy_location(ast.If(stmt.test, marked(stmt.body), marked(stmt.orelse)), stmt)
+            out.append(stmt)
+        return out
+
+    start = ast.copy_location(ast.Assign([ast.Name(flag, ast.Store())], ast.Constant(False)), loop)
+    body = marked(loop.body)
+    bare = (
+        ast.For(loop.target, loop.iter, body, [], loop.type_comment)
+        if isinstance(loop, ast.For)
+        else ast.While(loop.test, body, [])
+    )
+    test = ast.UnaryOp(ast.Not(), ast.Name(flag, ast.Load()))
+    rest = ast.If(test, loop.orelse, [])
+    for node in (bare, rest):
+        ast.copy_location(node, loop)
+        for child in ast.walk(node):
+            if getattr(child, "lineno", None) is None:
+                ast.copy_location(child, loop)
+    return [start, bare, rest]
