@@ -1,254 +1,204 @@
-"""`grad`, `value_and_grad` and friends: the pipeline, and a cache of what it built.
+"""`grad`, `value_and_grad`, `jvp`, `vjp`, `jacobian`, `hessian` and friends, and the cache of what they built.
 
-The pipeline is the flat list of calls in `build`: frontend, lower, reverse,
-optimize, codegen, compile. `grad(f)` returns the compiled generated function
-itself, so calling it costs exactly what calling generated code costs.
+The work is `pipeline.build` (frontend, lower, reverse or forward, optimize,
+codegen) and `pipeline.compiled`. `grad(f)` returns the compiled generated
+function itself, so calling it costs exactly what calling generated code
+costs; the forward-mode, pullback and matrix functions are small wrappers
+that check their arguments first, so that a wrong call fails with a message
+that says what was expected, before any generated code runs.
+
+The cache. A gradient is built once per callable and request, and a later
+request returns it as long as everything the build read still holds: the
+function's code object, and each global, closure cell, builtin, attribute of
+`self` and helper it looked up, transitively (helpers of helpers and their
+constants), as `frontend.Reads` recorded them. Checking that is a few
+dictionary lookups per name, no parsing, so `grad(f)(x)` written inline in a
+loop costs about a microsecond more than calling the gradient.
+
+This module imports the pipeline (and with it every stage) only when a
+gradient is first built: `import s2s_ad` stays cheap.
 """
 
 from __future__ import annotations
 
-import ast
-import contextlib
 import functools
-import gc
-import os
-import sys
 import types
 import weakref
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from . import codegen, forward, frontend, ir, lower, optimize, reverse
 from .errors import CheckError, SignatureError, UnsupportedError
-from .frontend import Data, ParsedFunction
-from .rules import RULES, Rule
 
-Wrt = str | int | Sequence[str | int] | None
+if TYPE_CHECKING:
+    from .frontend import Lookups, ParsedFunction
+    from .pipeline import Built, Wrt
+    from .rules import Rule
 
-
-@dataclass(frozen=True)
-class Built:
-    """Everything the pipeline made for one request; tests and the CLI read it."""
-
-    primal: ir.Function
-    derived: ir.Function
-    generated: codegen.Generated
-    wrt: tuple[str, ...]
-    with_value: bool = False
-    rules: Mapping[str, Rule] = field(default_factory=lambda: RULES)
+# Names that moved to `pipeline`; `from s2s_ad.api import build` keeps working.
+_PIPELINE = frozenset({"build", "Built", "Wrt", "resolve_wrt", "packing", "collector_paused"})
 
 
-def build(
-    parsed: ParsedFunction,
-    wrt: Wrt,
-    *,
-    with_value: bool = False,
-    verbose: bool = False,
-    kind: str = "grad",
-    has_aux: bool = False,
-    rules: Mapping[str, Rule] = RULES,
-) -> Built:
-    """Run the pipeline on one function (see `_build`); the garbage collector pauses meanwhile,
-    as the transform makes many small objects and frees none of them until it is done."""
-    with collector_paused():
-        return _build(parsed, wrt, with_value=with_value, verbose=verbose, kind=kind, has_aux=has_aux, table=rules)
+def __getattr__(name: str) -> Any:
+    if name in _PIPELINE:
+        from . import pipeline
 
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """The garbage collector off meanwhile: a transform makes many small objects and frees none of them
-    until it is done, so collecting on the way only costs time."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _build(
-    parsed: ParsedFunction, wrt: Wrt, *, with_value: bool, verbose: bool, kind: str, has_aux: bool, table: Mapping[str, Rule]
-) -> Built:
-    """Run the pipeline on one function.
-
-    `kind` is what to derive: "grad" (reverse mode; `with_value` adds the
-    value, `has_aux` passes auxiliary outputs through), "vjp" (reverse mode
-    seeded with the outputs' adjoints), "jvp" (forward mode) or "hvp" (forward
-    mode over the gradient: Hessian-vector products).
-    """
-    show = _printer(verbose)
-    rules = dict(table)  # this build's table: custom derivatives add entries to it, never to RULES
-    primal = lower.lower(parsed, rules)
-    show("lowered", primal)
-    names, single = resolve_wrt(primal, wrt, parsed)
-    if kind == "grad":
-        _check_scalar(parsed, primal, has_aux)
-        derived = reverse.gradient(primal, names, with_value=with_value, bare=single, aux=has_aux, rules=rules)
-    elif kind == "vjp":
-        _check_numbers(parsed, primal)
-        derived = reverse.gradient(primal, names, with_value=True, seeded=True, name=f"{primal.name}_vjp", rules=rules)
-    elif kind == "jvp":
-        _check_numbers(parsed, primal)
-        derived = forward.tangent(primal, names, rules)
-    elif kind == "hvp":
-        _check_scalar(parsed, primal, False)
-        gradient = optimize.optimize(reverse.gradient(primal, names, rules=rules), rules)
-        show("gradient", gradient)
-        derived = forward.tangent(gradient, names, rules, name=f"{primal.name}_hvp")
-    else:
-        raise ValueError(f"unknown derivative kind {kind!r}")
-    show("reverse" if kind in ("grad", "vjp") else "forward", derived)
-    derived = optimize.optimize(derived, rules)
-    show("optimized", derived)
-    packed = packing(derived, names) if kind in ("jvp", "hvp") else None
-    generated = codegen.generate(derived, rules, packed=packed)
-    if verbose:
-        print(f"--- generated code for {parsed.name} (wrt {', '.join(names)}) ---\n{generated.source}", file=sys.stderr)
-    return Built(primal, derived, generated, names, with_value, rules)
-
-
-def packing(derived: ir.Function, wrt: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """`f_jvp(primals, tangents)`: the parameters, then the tangents, each packed in a tuple."""
-    count = len(derived.params) - len(wrt)
-    names = tuple(p.name for p in derived.params)
-    return (("primals", names[:count]), ("tangents", names[count:]))
-
-
-def _check_scalar(parsed: ParsedFunction, primal: ir.Function, has_aux: bool) -> None:
-    returns = primal.returns
-    if has_aux:
-        if not isinstance(returns, tuple) or len(returns) < 2:
-            raise parsed.source.error(
-                SignatureError,
-                "has_aux=True needs a function returning (output, aux)",
-                _last_return(parsed),
-                "return the output first, then the auxiliary data",
-            )
-        returns = returns[0]
-    if isinstance(returns, tuple) or _is_list(primal, returns):
-        raise parsed.source.error(
-            SignatureError,
-            "gradient is only defined for scalar-output functions",
-            _last_return(parsed),
-            "return a single number (or use jacobian/vjp)",
-        )
-
-
-def _check_numbers(parsed: ParsedFunction, primal: ir.Function) -> None:
-    for operand in ir.return_operands(primal.returns):
-        if _is_list(primal, operand):
-            raise parsed.source.error(
-                SignatureError,
-                "the outputs must be numbers (a number or a tuple of them)",
-                _last_return(parsed),
-                "return a tuple of numbers: return (a, b)",
-            )
-
-
-def _last_return(parsed: ParsedFunction) -> ast.AST:
-    returns = [n for n in ast.walk(parsed.node) if isinstance(n, ast.Return)]
-    return returns[-1] if returns else parsed.node
-
-
-def _printer(verbose: bool) -> Callable[[str, ir.Function], None]:
-    if not (verbose or os.environ.get("S2S_AD_VERBOSE")):
-        return lambda stage, function: None
-    return lambda stage, function: print(f"--- after {stage} ---\n{ir.format_function(function)}", file=sys.stderr)
-
-
-def _is_list(function: ir.Function, operand: ir.Returns) -> bool:
-    if isinstance(operand, ir.Global):
-        return True
-    if isinstance(operand, ir.Var):
-        return isinstance(ir.types_of(function).get(operand.name), ir.ListOf)
-    return False
-
-
-def resolve_wrt(function: ir.Function, wrt: Wrt, parsed: ParsedFunction) -> tuple[tuple[str, ...], bool]:
-    """Parameter names to differentiate with respect to, and whether the caller wants a bare gradient."""
-    params = [p.name for p in function.params]
-    if wrt is None:
-        return tuple(params), len(params) == 1
-
-    def refuse(message: str, hint: str | None = None) -> SignatureError:
-        return parsed.source.error(SignatureError, message, parsed.node, hint)  # type: ignore[return-value]
-
-    single = isinstance(wrt, (str, int)) and not isinstance(wrt, bool)
-    if not single and not isinstance(wrt, (tuple, list)):
-        raise refuse(f"wrt takes a parameter name or index, or a tuple of them, not {wrt!r}")
-    items = [wrt] if single else list(wrt)  # type: ignore[list-item, arg-type]
-    if not items:
-        raise refuse("wrt is empty: name at least one parameter")
-    names = []
-    for item in items:
-        if isinstance(item, bool) or not isinstance(item, (str, int)):
-            raise refuse(f"wrt takes parameter names or indices, not {item!r}")
-        if isinstance(item, int):
-            if not -len(params) <= item < len(params):
-                raise parsed.source.error(
-                    SignatureError, f"wrt={item}: '{function.name}' has {len(params)} parameter(s)", parsed.node
-                )
-            names.append(params[item])
-        elif item not in params:
-            raise parsed.source.error(
-                SignatureError,
-                f"wrt={item!r}: '{function.name}' has no parameter '{item}'",
-                parsed.node,
-                "parameters are: " + ", ".join(params),
-            )
-        else:
-            names.append(item)
-    if len(set(names)) != len(names):
-        raise refuse(f"wrt names a parameter twice: {tuple(items)!r}")
-    return tuple(names), single
+        return getattr(pipeline, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # -- the cache ---------------------------------------------------------------
 
-_CACHE: weakref.WeakKeyDictionary[Callable[..., Any], dict[tuple[Any, ...], Callable[..., Any]]] = weakref.WeakKeyDictionary()
+_MISSING = object()
+_ENTRIES_PER_KEY = 8  # per callable and request: several objects of a class, several partial bindings
 
 
-def _derive(
-    f: Callable[..., Any],
-    wrt: Wrt,
-    with_value: bool = False,
-    verbose: bool = False,
-    check: bool = False,
-    kind: str = "grad",
-    has_aux: bool = False,
-) -> Callable[..., Any]:
-    if not isinstance(f, types.FunctionType):
-        frontend.from_function(f)  # refuses it with the reason
-    key = (_freeze(wrt), with_value, kind, has_aux)
-    per_function = _CACHE.setdefault(f, {})
-    if key in per_function and not verbose and not check:
-        cached = per_function[key]
-        if cached.__s2s_ad_constants__ == _constants(cached.__s2s_ad_parsed__):
-            return cached
-    parsed = frontend.from_function(f)
-    built = build(parsed, wrt, with_value=with_value, verbose=verbose, kind=kind, has_aux=has_aux)
+class _Entry:
+    """One built function and what it was built from: the code object, the lookups, the binding."""
+
+    __slots__ = ("function", "code", "reads", "owner", "args", "keywords")
+
+    def __init__(
+        self,
+        function: Callable[..., Any],
+        code: object,
+        reads: Lookups,
+        owner: Callable[[], object] | None,
+        args: tuple[Any, ...],
+        keywords: Mapping[str, Any] | None,
+    ) -> None:
+        self.function = function
+        self.code = code
+        self.reads = reads
+        self.owner = owner  # the object a method read attributes of (a weak reference), if it read any
+        self.args = args  # what a functools.partial bound
+        self.keywords = keywords
+
+
+# callable (a function, a method's function, a partial's function, a custom derivative) -> request -> entries
+_CACHE: weakref.WeakKeyDictionary[object, dict[tuple[Any, ...], list[_Entry]]] = weakref.WeakKeyDictionary()
+_holds: Callable[[Lookups], bool] | None = None  # frontend.holds, once imported
+
+
+def _root(target: object) -> tuple[object, object, tuple[Any, ...], Mapping[str, Any] | None, str]:
+    """What a cache entry is kept under, and what binds it: (function, bound object, partial args,
+    partial keywords, how it was bound: "method", "object" (a callable object) or "function")."""
+    args: tuple[Any, ...] = ()
+    keywords: Mapping[str, Any] | None = None
+    if isinstance(target, functools.partial):
+        args, keywords, target = target.args, target.keywords, target.func
+    if isinstance(target, types.MethodType):
+        return target.__func__, target.__self__, args, keywords, "method"
+    if isinstance(target, staticmethod):
+        return target.__func__, _MISSING, args, keywords, "function"
+    if isinstance(target, (types.FunctionType, CustomDerivative)) or not callable(target):
+        return target, _MISSING, args, keywords, "function"
+    call = type(target).__call__  # type: ignore[operator]
+    if isinstance(call, types.FunctionType):  # an object of a class with a `__call__` method
+        return call, target, args, keywords, "object"
+    return target, _MISSING, args, keywords, "function"
+
+
+def _same(a: Sequence[Any], b: Sequence[Any]) -> bool:
+    from .frontend import same_number
+
+    return len(a) == len(b) and all(x is y or same_number(x, y) for x, y in zip(a, b))
+
+
+def _bound_alike(entry: _Entry, args: tuple[Any, ...], keywords: Mapping[str, Any] | None) -> bool:
+    if entry.keywords is None and keywords is None:
+        return not args and not entry.args
+    if entry.keywords is None or keywords is None or entry.keywords.keys() != keywords.keys():
+        return False
+    return _same(entry.args, args) and _same(list(entry.keywords.values()), [keywords[k] for k in entry.keywords])
+
+
+def _derive(target: object, wrt: Wrt, request: tuple[Any, ...], check: bool = False, verbose: bool = False) -> Any:
+    """The function `request` asks for, from the cache when everything it was built from still holds.
+
+    `request` is (kind, with_value, has_aux, finish): what the pipeline
+    derives, and which wrapper (`_FINISH`) turns the generated function into
+    what the caller gets (None: the generated function itself).
+    """
+    frozen = wrt if wrt is None or type(wrt) is str or type(wrt) is int else _freeze(wrt)
+    root: object
+    if type(target) is types.FunctionType:
+        root, owner, args, keywords = target, _MISSING, (), None
+        key: tuple[Any, ...] = (request, frozen)
+    else:
+        root, owner, args, keywords, binding = _root(target)
+        key = (request, frozen, binding)  # a method's gradient has no `self`; its function's has
+    if not (check or verbose) and _holds is not None:
+        try:
+            entries = _CACHE[root].get(key)
+        except (KeyError, TypeError):
+            entries = None
+        if entries:
+            code = getattr(root, "__code__", None)
+            for entry in entries:
+                if (
+                    entry.code is code
+                    and (entry.owner is None or entry.owner() is owner)
+                    and (not (args or keywords or entry.args or entry.keywords) or _bound_alike(entry, args, keywords))
+                    and _holds(entry.reads)
+                ):
+                    return entry.function
+    return _build_entry(target, root, owner, wrt, key, check, verbose)
+
+
+def _build_entry(target: object, root: object, owner: object, wrt: Wrt, key: tuple[Any, ...], check: bool, verbose: bool) -> Any:
+    """Parse, build, compile and wrap; keep the result in the cache."""
+    global _holds
+    from . import frontend, pipeline
+
+    _holds = frontend.holds
+    kind, with_value, has_aux, finish = key[0]
+    reads = frontend.Reads()
+    parsed = frontend.from_callable(target, reads)
+    built = pipeline.build(parsed, _pipeline_wrt(wrt, finish), with_value=with_value, verbose=verbose, kind=kind, has_aux=has_aux)
     if check:
         _cross_check(parsed, built)
-    namespace: dict[str, object] = {}
-    for name in built.generated.globals:
-        found = parsed.resolve(name)
-        if isinstance(found, Data):
-            namespace[name] = found.value
-    for rule in built.rules.values():
-        namespace.update(rule.callables)  # the functions custom derivatives call
-    with collector_paused():
-        compiled = codegen.compile_generated(built.generated, namespace, label=f"{parsed.qualname or parsed.name}")
-    compiled.__s2s_ad__ = built  # type: ignore[attr-defined]
-    compiled.__s2s_ad_parsed__ = parsed  # type: ignore[attr-defined]
-    compiled.__s2s_ad_constants__ = _constants(parsed)  # type: ignore[attr-defined]
-    per_function[key] = compiled
-    return compiled
+    function = pipeline.compiled(parsed, built, reads.data)
+    if finish is not None:
+        function = _FINISH[finish](target, function, built, parsed, wrt)
+    reads_owner = owner is not _MISSING and any(where is getattr(owner, "__dict__", None) for where in reads.places())
+    entry = _Entry(
+        function,
+        getattr(root, "__code__", None),
+        reads.frozen(skip=root),
+        _reference(owner) if reads_owner or isinstance(owner, type) else None,
+        tuple(getattr(target, "args", ())) if isinstance(target, functools.partial) else (),
+        dict(target.keywords) if isinstance(target, functools.partial) else None,
+    )
+    try:
+        entries = _CACHE.setdefault(root, {}).setdefault(key, [])
+    except TypeError:  # a callable that cannot be weakly referenced: not cached
+        return function
+    entries.insert(0, entry)
+    del entries[_ENTRIES_PER_KEY:]
+    return function
+
+
+def _reference(owner: object) -> Callable[[], object]:
+    """A weak reference to the bound object where it allows one (a strong one otherwise)."""
+    try:
+        return weakref.ref(owner)
+    except TypeError:
+        return lambda: owner
+
+
+def _pipeline_wrt(wrt: Wrt, finish: str | None) -> Wrt:
+    """What the pipeline is asked for: matrix functions build with a tuple of parameters (their wrappers
+    make a bare result themselves, for one parameter named)."""
+    return _as_tuple(wrt) if finish in _MATRICES and wrt is not None else wrt
+
+
+def _freeze(wrt: object) -> object:
+    return tuple(wrt) if isinstance(wrt, (list, tuple)) else wrt if isinstance(wrt, (str, int, type(None))) else id(wrt)
 
 
 def _cross_check(parsed: ParsedFunction, built: Built) -> None:
     """Raise `CheckError` unless SymPy agrees with the generated gradient."""
+    from . import ir
     from .check import check_built, data_of  # SymPy is imported when the check runs
 
     derived = built.derived
@@ -271,158 +221,365 @@ def _cross_check(parsed: ParsedFunction, built: Built) -> None:
         )
 
 
-def _freeze(wrt: Wrt) -> object:
-    return tuple(wrt) if isinstance(wrt, (list, tuple)) else wrt if isinstance(wrt, (str, int, type(None))) else id(wrt)
+# -- which parameters --------------------------------------------------------
 
 
-def _constants(parsed: ParsedFunction) -> tuple[tuple[str, object], ...]:
-    """The module-level numbers the function reads: the generated code holds their values."""
-    names = sorted({n.id for n in ast.walk(parsed.node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)})
-    found = []
-    for name in names:
-        resolved = parsed.resolve(name)
-        if isinstance(resolved, frontend.Constant):
-            found.append((name, resolved.value))
-    return tuple(found)
-
-
-def grad(
-    f: Callable[..., Any] | None = None, *, wrt: Wrt = None, has_aux: bool = False, check: bool = False, verbose: bool = False
-) -> Any:
-    """The gradient of a scalar function, as generated Python.
-
-    Usable as `@grad`, `@grad(wrt=...)` or `grad(f, wrt=...)`. `wrt` takes a
-    parameter name or index (the gradient is returned bare) or a tuple of
-    them (a tuple is returned, in that order); `None` means all parameters.
-    With `has_aux=True`, `f` returns `(output, aux)` and the gradient function
-    returns `(gradient, aux)`, as in JAX. `check=True` proves the generated
-    gradient against SymPy first and raises `CheckError` if they disagree.
-    `verbose=True` prints the IR after each stage.
-    """
-    if f is None:
-        return lambda func: grad(func, wrt=wrt, has_aux=has_aux, check=check, verbose=verbose)
-    return _derive(f, wrt, with_value=False, verbose=verbose, check=check, has_aux=has_aux)
-
-
-def value_and_grad(
-    f: Callable[..., Any] | None = None, *, wrt: Wrt = None, has_aux: bool = False, check: bool = False, verbose: bool = False
-) -> Any:
-    """Like `grad`, but the generated function returns `(value, gradient)` (`((value, aux), gradient)`
-    with `has_aux`)."""
-    if f is None:
-        return lambda func: value_and_grad(func, wrt=wrt, has_aux=has_aux, check=check, verbose=verbose)
-    return _derive(f, wrt, with_value=True, verbose=verbose, check=check, has_aux=has_aux)
-
-
-def jvp(f: Callable[..., Any] | None = None, *, wrt: Wrt = None, verbose: bool = False) -> Any:
-    """Forward mode: `jvp(f)(primals, tangents)` returns `(f(*primals), directional derivative)`.
-
-    `tangents` holds one tangent per `wrt` parameter (all parameters by
-    default). For a function returning a tuple, both results are tuples.
-    """
-    if f is None:
-        return lambda func: jvp(func, wrt=wrt, verbose=verbose)
-    return _derive(f, _as_tuple(wrt), verbose=verbose, kind="jvp")
-
-
-def vjp(f: Callable[..., Any] | None = None, *, wrt: Wrt = None, verbose: bool = False) -> Any:
-    """Reverse mode for any output: `vjp(f)(*args)` returns `(f(*args), pullback)`, where
-    `pullback(out_bar)` gives the adjoints of the `wrt` parameters (a tuple) for the output
-    adjoint `out_bar` (a tuple of them if `f` returns a tuple). Each pullback runs the
-    generated forward and reverse sweeps once."""
-    if f is None:
-        return lambda func: vjp(func, wrt=wrt, verbose=verbose)
-    generated = _derive(f, _as_tuple(wrt), verbose=verbose, kind="vjp")
-    outputs = generated.__s2s_ad__.primal.returns
-    several = isinstance(outputs, tuple)
-
-    def f_vjp(*args: Any) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
-        def pullback(out_bar: Any) -> tuple[Any, ...]:
-            seeds = tuple(out_bar) if several else (out_bar,)
-            return generated(*args, *seeds)[1]
-
-        return f(*args), pullback
-
-    f_vjp.__wrapped__ = generated  # type: ignore[attr-defined]
-    return f_vjp
-
-
-def jacobian(f: Callable[..., Any] | None = None, *, wrt: Wrt = None, mode: str = "auto") -> Any:
-    """`jacobian(f)(*args)`: d output_i / d parameter_j as a tuple of rows, one row per output
-    (a function returning one number has one row).
-
-    `mode="fwd"` runs forward mode once per parameter, `"rev"` reverse mode once
-    per output; `"auto"` picks the one with fewer runs.
-    """
-    if mode not in ("auto", "fwd", "rev"):
-        raise SignatureError(f"mode must be 'auto', 'fwd' or 'rev', not {mode!r}")
-    if f is None:
-        return lambda func: jacobian(func, wrt=wrt, mode=mode)
-    forward_mode = _derive(f, _as_tuple(wrt), kind="jvp")
-    built: Built = forward_mode.__s2s_ad__
-    _numbers_only(f, built)
-    outputs = built.primal.returns
-    m = len(outputs) if isinstance(outputs, tuple) else 1
-    n = len(built.wrt)
-    use_forward = mode == "fwd" or (mode == "auto" and n <= m)
-    reverse_mode = None if use_forward else _derive(f, _as_tuple(wrt), kind="vjp")
-
-    def f_jacobian(*args: Any) -> tuple[tuple[float, ...], ...]:
-        if reverse_mode is None:
-            columns = []
-            for j in range(n):
-                tangents = tuple(1.0 if k == j else 0.0 for k in range(n))
-                column = forward_mode(args, tangents)[1]
-                columns.append(column if isinstance(column, tuple) else (column,))
-            return tuple(tuple(columns[j][i] for j in range(n)) for i in range(m))
-        rows = []
-        for i in range(m):
-            seeds = tuple(1.0 if k == i else 0.0 for k in range(m))
-            rows.append(tuple(reverse_mode(*args, *seeds)[1]))
-        return tuple(rows)
-
-    return f_jacobian
-
-
-def hessian(f: Callable[..., Any] | None = None, *, wrt: Wrt = None, verbose: bool = False) -> Any:
-    """`hessian(f)(*args)`: the matrix of second derivatives of a scalar function, as a tuple of rows.
-
-    It is computed exactly by forward mode over the generated gradient (one
-    Hessian-vector product per parameter), never by finite differences.
-    """
-    if f is None:
-        return lambda func: hessian(func, wrt=wrt, verbose=verbose)
-    products = _derive(f, _as_tuple(wrt), verbose=verbose, kind="hvp")
-    built: Built = products.__s2s_ad__
-    _numbers_only(f, built)
-    n = len(built.wrt)
-
-    def f_hessian(*args: Any) -> tuple[tuple[float, ...], ...]:
-        columns = []
-        for j in range(n):
-            tangents = tuple(1.0 if k == j else 0.0 for k in range(n))
-            columns.append(products(args, tangents)[1])
-        return tuple(tuple(columns[j][i] for j in range(n)) for i in range(n))
-
-    f_hessian.__wrapped__ = products  # type: ignore[attr-defined]
-    return f_hessian
+def _choose(wrt: Wrt, argnums: int | Sequence[int] | None) -> Wrt:
+    """`argnums=` as JAX spells it (indices only), or `wrt=` (names or indices); not both."""
+    if argnums is None:
+        return wrt
+    if wrt is not None:
+        raise TypeError("pass either wrt= or argnums=, not both (wrt= takes names and indices, argnums= indices)")
+    items = [argnums] if isinstance(argnums, int) else argnums
+    if not isinstance(items, (list, tuple)) or not all(isinstance(i, int) and not isinstance(i, bool) for i in items):
+        raise TypeError(f"argnums takes an int or a tuple of ints, not {argnums!r} (use wrt= for parameter names)")
+    return argnums if isinstance(argnums, int) else tuple(argnums)
 
 
 def _as_tuple(wrt: Wrt) -> Wrt:
     return (wrt,) if isinstance(wrt, (str, int)) and not isinstance(wrt, bool) else wrt
 
 
-def _numbers_only(f: Callable[..., Any], built: Built) -> None:
+def _single(wrt: Wrt) -> bool:
+    return isinstance(wrt, (str, int)) and not isinstance(wrt, bool)
+
+
+# -- the public functions ----------------------------------------------------
+
+
+def grad(
+    f: Callable[..., Any] | None = None,
+    *,
+    wrt: Wrt = None,
+    argnums: int | Sequence[int] | None = None,
+    has_aux: bool = False,
+    check: bool = False,
+    verbose: bool = False,
+) -> Any:
+    """The gradient of a scalar function, as generated Python.
+
+    Usable as `@grad`, `@grad(wrt=...)` or `grad(f, wrt=...)`. `wrt` takes a
+    parameter name or index (the gradient is returned bare) or a tuple of
+    them (a tuple is returned, in that order); `None` means all parameters.
+    `argnums` is JAX's spelling of the same, with indices only. With
+    `has_aux=True`, `f` returns `(output, aux)` and the gradient function
+    returns `(gradient, aux)`, as in JAX. `check=True` proves the generated
+    gradient against SymPy first and raises `CheckError` if they disagree.
+    `verbose=True` prints the IR after each stage.
+
+    `f` may be a function, a bound method (`self` is data), a function read
+    off a class (`Model.loss`: `self` stays its first parameter, as data), a
+    static or class method, a `functools.partial` (the remaining parameters
+    are differentiated) or a `custom_derivative` function.
+    """
+    if f is None:
+        return lambda func: grad(func, wrt=wrt, argnums=argnums, has_aux=has_aux, check=check, verbose=verbose)
+    if argnums is not None:
+        wrt = _choose(wrt, argnums)
+    return _derive(f, wrt, ("grad", False, has_aux, None), check, verbose)
+
+
+def value_and_grad(
+    f: Callable[..., Any] | None = None,
+    *,
+    wrt: Wrt = None,
+    argnums: int | Sequence[int] | None = None,
+    has_aux: bool = False,
+    check: bool = False,
+    verbose: bool = False,
+) -> Any:
+    """Like `grad`, but the generated function returns `(value, gradient)` (`((value, aux), gradient)`
+    with `has_aux`)."""
+    if f is None:
+        return lambda func: value_and_grad(func, wrt=wrt, argnums=argnums, has_aux=has_aux, check=check, verbose=verbose)
+    if argnums is not None:
+        wrt = _choose(wrt, argnums)
+    return _derive(f, wrt, ("grad", True, has_aux, None), check, verbose)
+
+
+def jvp(
+    f: Callable[..., Any] | None = None,
+    primals: Sequence[Any] | None = None,
+    tangents: Sequence[Any] | None = None,
+    *,
+    wrt: Wrt = None,
+    argnums: int | Sequence[int] | None = None,
+    verbose: bool = False,
+) -> Any:
+    """Forward mode: `(f(*primals), directional derivative)`.
+
+    Spelled as JAX does, `jvp(f, primals, tangents)`, or curried,
+    `jvp(f)(primals, tangents)`. `primals` holds every argument of `f`;
+    `tangents` one tangent per `wrt` parameter (all parameters by default).
+    For a function returning a tuple, both results are tuples.
+    """
+    if f is None:
+        return lambda func: jvp(func, wrt=wrt, argnums=argnums, verbose=verbose)
+    function = _derive(f, _as_tuple(_choose(wrt, argnums)), ("jvp", False, False, "jvp"), verbose=verbose)
+    if primals is None and tangents is None:
+        return function
+    if primals is None or tangents is None:
+        raise TypeError("jvp(f, primals, tangents) needs both the primals and the tangents")
+    return function(primals, tangents)
+
+
+def vjp(
+    f: Callable[..., Any] | None = None,
+    *primals: Any,
+    wrt: Wrt = None,
+    argnums: int | Sequence[int] | None = None,
+    verbose: bool = False,
+) -> Any:
+    """Reverse mode for any output: `vjp(f)(*args)` (or JAX's `vjp(f, *args)`) returns `(f(*args), pullback)`,
+    where `pullback(out_bar)` gives the adjoints of the `wrt` parameters (a tuple) for the output
+    adjoint `out_bar` (a tuple of them if `f` returns a tuple). Each pullback runs the
+    generated forward and reverse sweeps once."""
+    if f is None:
+        return lambda func: vjp(func, wrt=wrt, argnums=argnums, verbose=verbose)
+    function = _derive(f, _as_tuple(_choose(wrt, argnums)), ("vjp", False, False, "vjp"), verbose=verbose)
+    return function(*primals) if primals else function
+
+
+def jacobian(
+    f: Callable[..., Any] | None = None, *, wrt: Wrt = None, argnums: int | Sequence[int] | None = None, mode: str = "auto"
+) -> Any:
+    """`jacobian(f)(*args)`: d output_i / d parameter_j as a tuple of rows, one row per output
+    (a function returning one number has one row).
+
+    With one parameter named (`wrt="x"`, `argnums=0`) the parameter dimension
+    is bare, as with `grad`: the derivative itself for a function returning a
+    number, a tuple of one derivative per output otherwise. `mode="fwd"` runs
+    forward mode once per parameter, `"rev"` reverse mode once per output;
+    `"auto"` picks the one with fewer runs.
+    """
+    if mode not in ("auto", "fwd", "rev"):
+        raise SignatureError(f"mode must be 'auto', 'fwd' or 'rev', not {mode!r}")
+    if f is None:
+        return lambda func: jacobian(func, wrt=wrt, argnums=argnums, mode=mode)
+    return _derive(f, _choose(wrt, argnums), ("jvp", False, False, f"jacobian:{mode}"))
+
+
+def jacfwd(f: Callable[..., Any] | None = None, argnums: int | Sequence[int] = 0, *, wrt: Wrt = None) -> Any:
+    """The Jacobian by forward mode, shaped as JAX's `jacfwd` shapes it.
+
+    `argnums` (default 0, as in JAX) or `wrt` choose the parameters. A bare
+    index gives one derivative per output, a tuple one tuple per output; a
+    function returning one number gives that one row (or number) itself.
+    """
+    if f is None:
+        return lambda func: jacfwd(func, argnums, wrt=wrt)
+    chosen = wrt if wrt is not None else _choose(None, argnums)
+    return _derive(f, chosen, ("jvp", False, False, "jacfwd"))
+
+
+def jacrev(f: Callable[..., Any] | None = None, argnums: int | Sequence[int] = 0, *, wrt: Wrt = None) -> Any:
+    """The Jacobian by reverse mode, shaped as JAX's `jacrev` shapes it (see `jacfwd`)."""
+    if f is None:
+        return lambda func: jacrev(func, argnums, wrt=wrt)
+    chosen = wrt if wrt is not None else _choose(None, argnums)
+    return _derive(f, chosen, ("jvp", False, False, "jacrev"))
+
+
+def hessian(
+    f: Callable[..., Any] | None = None, *, wrt: Wrt = None, argnums: int | Sequence[int] | None = None, verbose: bool = False
+) -> Any:
+    """`hessian(f)(*args)`: the matrix of second derivatives of a scalar function, as a tuple of rows
+    (the second derivative itself for one parameter named, `wrt="x"`, as with `grad`).
+
+    It is computed exactly by forward mode over the generated gradient (one
+    Hessian-vector product per parameter), never by finite differences.
+    """
+    if f is None:
+        return lambda func: hessian(func, wrt=wrt, argnums=argnums, verbose=verbose)
+    return _derive(f, _choose(wrt, argnums), ("hvp", False, False, "hessian"), verbose=verbose)
+
+
+# -- the wrappers: argument checks, then the generated code -----------------------
+
+
+def _finish_jvp(target: object, generated: Callable[..., Any], built: Built, parsed: ParsedFunction, wrt: Wrt) -> Any:
+    params = _params(built)
+    tangent_params = [params[[p[0] for p in params].index(name)] for name in built.wrt]
+    name = parsed.name
+
+    def f_jvp(primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
+        _check_arguments(f"jvp({name}): primals", params, primals, packed=True)
+        _check_arguments(f"jvp({name}): tangents", tangent_params, tangents, packed=True, tangent=True)
+        return generated(primals, tangents)
+
+    return _wrapper(f_jvp, generated, built, f"{name}_jvp")
+
+
+def _finish_vjp(target: object, generated: Callable[..., Any], built: Built, parsed: ParsedFunction, wrt: Wrt) -> Any:
+    params = _params(built)
+    outputs = built.primal.returns
+    several = isinstance(outputs, tuple)
+    count = len(outputs) if several else 1  # type: ignore[arg-type]
+    name = parsed.name
+    f = target
+
+    def f_vjp(*args: Any) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
+        _check_arguments(f"vjp({name})", params, args)
+
+        def pullback(out_bar: Any) -> tuple[Any, ...]:
+            if several:
+                if not isinstance(out_bar, (tuple, list)) or len(out_bar) != count:
+                    raise TypeError(
+                        f"the pullback of {name} takes one adjoint per output: a tuple of {count} numbers, not {_shown(out_bar)}"
+                    )
+                for index, seed in enumerate(out_bar):
+                    _check_number(f"the pullback of {name}: the adjoint of output {index}", seed)
+                seeds = tuple(out_bar)
+            else:
+                _check_number(f"the pullback of {name}: the output adjoint", out_bar, hint=" (f returns one number)")
+                seeds = (out_bar,)
+            return generated(*args, *seeds)[1]
+
+        return f(*args), pullback  # type: ignore[operator]
+
+    return _wrapper(f_vjp, generated, built, f"{name}_vjp")
+
+
+def _jacobian_finisher(mode: str, jax_shape: bool) -> Callable[..., Any]:
+    """The wrapper of `jacobian` (`jax_shape=False`: rows, one per output) or `jacfwd`/`jacrev` (JAX's shapes)."""
+
+    def finish(target: object, forward_mode: Callable[..., Any], built: Built, parsed: ParsedFunction, wrt: Wrt) -> Any:
+        _numbers_only(parsed, built)
+        params = _params(built)
+        outputs = built.primal.returns
+        several = isinstance(outputs, tuple)
+        m = len(outputs) if several else 1  # type: ignore[arg-type]
+        n = len(built.wrt)
+        bare = _single(wrt)
+        use_forward = mode == "fwd" or (mode == "auto" and n <= m)
+        reverse_mode = (
+            None
+            if use_forward
+            else _derive(target, _as_tuple(wrt) if wrt is not None else built.wrt, ("vjp", False, False, None))
+        )
+        name = parsed.name
+
+        def f_jacobian(*args: Any) -> Any:
+            _check_arguments(f"jacobian({name})", params, args)
+            if reverse_mode is None:
+                columns = []
+                for j in range(n):
+                    tangents = tuple(1.0 if k == j else 0.0 for k in range(n))
+                    column = forward_mode(args, tangents)[1]
+                    columns.append(column if isinstance(column, tuple) else (column,))
+                rows = tuple(tuple(columns[j][i] for j in range(n)) for i in range(m))
+            else:
+                found = []
+                for i in range(m):
+                    seeds = tuple(1.0 if k == i else 0.0 for k in range(m))
+                    found.append(tuple(reverse_mode(*args, *seeds)[1]))
+                rows = tuple(found)
+            if bare:
+                rows = tuple(row[0] for row in rows)  # type: ignore[assignment]
+            if bare and not several:
+                return rows[0]
+            if jax_shape and not several:
+                return rows[0]
+            return rows
+
+        return _wrapper(f_jacobian, forward_mode, built, f"{name}_jacobian")
+
+    return finish
+
+
+def _finish_hessian(target: object, products: Callable[..., Any], built: Built, parsed: ParsedFunction, wrt: Wrt) -> Any:
+    _numbers_only(parsed, built)
+    params = _params(built)
+    n = len(built.wrt)
+    bare = _single(wrt)
+    name = parsed.name
+
+    def f_hessian(*args: Any) -> Any:
+        _check_arguments(f"hessian({name})", params, args)
+        columns = []
+        for j in range(n):
+            tangents = tuple(1.0 if k == j else 0.0 for k in range(n))
+            columns.append(products(args, tangents)[1])
+        if bare:
+            return columns[0][0]
+        return tuple(tuple(columns[j][i] for j in range(n)) for i in range(n))
+
+    return _wrapper(f_hessian, products, built, f"{name}_hessian")
+
+
+_FINISH: dict[str, Callable[..., Any]] = {
+    "jvp": _finish_jvp,
+    "vjp": _finish_vjp,
+    "jacobian:auto": _jacobian_finisher("auto", False),
+    "jacobian:fwd": _jacobian_finisher("fwd", False),
+    "jacobian:rev": _jacobian_finisher("rev", False),
+    "jacfwd": _jacobian_finisher("fwd", True),
+    "jacrev": _jacobian_finisher("rev", True),
+    "hessian": _finish_hessian,
+}
+_MATRICES = frozenset({"jacobian:auto", "jacobian:fwd", "jacobian:rev", "jacfwd", "jacrev", "hessian"})
+
+
+def _wrapper(function: Callable[..., Any], generated: Callable[..., Any], built: Built, name: str) -> Callable[..., Any]:
+    function.__name__ = function.__qualname__ = name
+    function.__wrapped__ = generated  # type: ignore[attr-defined]
+    function.__s2s_ad__ = built  # type: ignore[attr-defined]
+    return function
+
+
+def _params(built: Built) -> list[tuple[str, object]]:
+    return [(p.name, p.type) for p in built.primal.params]
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
+
+
+def _check_arguments(
+    what: str, params: Sequence[tuple[str, object]], values: object, *, packed: bool = False, tangent: bool = False
+) -> None:
+    """Raise a `TypeError` that says what was expected unless `values` fit `params` (count and kinds)."""
+    names = ", ".join(name for name, _ in params)
+    if packed and not isinstance(values, (tuple, list)):
+        raise TypeError(f"{what} must be a tuple of {len(params)} value(s), ({names}), not {_shown(values)}")
+    assert isinstance(values, (tuple, list))
+    if len(values) != len(params):
+        raise TypeError(f"{what} takes {len(params)} value(s), ({names}); {len(values)} given")
+    from . import ir
+
+    for (name, type_), value in zip(params, values):
+        if isinstance(type_, ir.ListOf):
+            if not isinstance(value, (list, tuple)):
+                kind = "tangent" if tangent else "value"
+                raise TypeError(f"{what}: '{name}' is a list, so its {kind} must be a list of numbers, not {_shown(value)}")
+        else:
+            _check_number(f"{what}: '{name}'", value)
+
+
+def _check_number(what: str, value: object, hint: str = "") -> None:
+    kind = type(value)
+    if kind is float or kind is int or kind is bool:
+        return
+    if isinstance(value, (str, bytes, complex, list, tuple, dict, set)) or value is None or not hasattr(value, "__float__"):
+        raise TypeError(f"{what} must be a number, not {_shown(value)}{hint}")
+
+
+def _numbers_only(parsed: ParsedFunction, built: Built) -> None:
+    from . import ir
+
     params = {p.name: p.type for p in built.primal.params}
     lists = [name for name in built.wrt if params[name] != ir.FLOAT]
     if lists:
-        parsed = frontend.from_function(f)
         raise parsed.source.error(
             SignatureError,
             f"jacobian and hessian take number parameters; '{lists[0]}' is a list or an integer",
             parsed.node,
             "choose the number parameters with wrt=...",
         )
+
+
+# -- custom derivatives ----------------------------------------------------------
 
 
 class CustomDerivative:
@@ -470,6 +627,8 @@ def custom_derivative(f: Callable[..., Any] | None = None, *, sympy: Callable[..
 def custom_rules(name: str, custom: CustomDerivative, arity: int) -> dict[str, Rule]:
     """Rule-table entries for a call of a custom-derivative function: `custom:<name>` and one
     `custom:<name>:d<i>` per partial derivative, spelled as calls of the user's functions."""
+    from .rules import Rule
+
     args = ", ".join(f"{{{i}}}" for i in range(arity))
     derivative_name = f"{name}_derivative"
     ops = [f"custom:{name}:d{i}" for i in range(arity)]
@@ -490,6 +649,7 @@ def custom_rules(name: str, custom: CustomDerivative, arity: int) -> dict[str, R
             elif function is None:
                 raise UnsupportedError(f"'{name}' has no derivative: add one with @{name}.defderiv")
             else:
+                from . import frontend, lower
                 from .check import sympy_value
 
                 value = sympy_value(lower.lower(frontend.from_function(function)), xs)
@@ -513,6 +673,6 @@ def custom_rules(name: str, custom: CustomDerivative, arity: int) -> dict[str, R
             spelled(custom.derivative, custom.derivative_sympy, i if arity > 1 else None),
             second,
             foldable=False,
-            callables=((derivative_name, custom.derivative),),
+            callables=((derivative_name, custom.derivative),) if custom.derivative is not None else (),
         )
     return table

@@ -13,7 +13,6 @@ import inspect
 import linecache
 import math
 import math as m
-import subprocess
 import sys
 import textwrap
 import traceback
@@ -310,26 +309,7 @@ def test_helper_functions_are_differentiated() -> None:
     assert_line_comments_are_right(text)
 
 
-# -- properties of the package ---------------------------------------------------------------------------
-
-
-def test_sympy_is_not_imported(tmp_path: Path) -> None:
-    """SymPy is for the cross-check only: importing s2s_ad and building a gradient must not load it."""
-    module = tmp_path / "user_module.py"
-    module.write_text("import math\n\n\ndef f(x, y):\n    return math.sin(x) * y ** 2\n")
-    script = textwrap.dedent(f"""
-        import sys
-        sys.path.insert(0, {str(tmp_path)!r})
-        import s2s_ad
-        assert "sympy" not in sys.modules, "import s2s_ad"
-        import user_module
-        g = s2s_ad.grad(user_module.f)
-        g(1.0, 2.0)
-        s2s_ad.value_and_grad(user_module.f, wrt="x")(1.0, 2.0)
-        assert "sympy" not in sys.modules, "building a gradient"
-    """)
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
+# -- properties of the package (what importing it loads: tests/test_import_time.py) --------------------
 
 
 def _load(path: Path, name: str) -> types.ModuleType:

@@ -1,0 +1,262 @@
+"""The pipeline: the stages in order, as one flat list of calls, with the IR printed after each on request.
+
+    frontend (ParsedFunction) -> lower -> reverse | forward -> optimize -> codegen -> compile
+
+`build` runs it on a parsed function and returns everything it made
+(`Built`); `api` (the decorators), `check`, `graph` and `cli` all call it,
+so the command line writes exactly the code `@grad` compiles. `compiled`
+turns what was built into a live function. This module imports the stages
+and nothing above them (never `api`, `check`, `graph` or `cli`).
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import gc
+import os
+import sys
+import types
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import codegen, forward, ir, lower, optimize, reverse
+from .errors import SignatureError
+from .frontend import Data, ParsedFunction
+from .rules import RULES, Rule
+
+Wrt = str | int | Sequence[str | int] | None
+
+
+class NotScalarError(SignatureError):
+    """A derivative was asked of a function whose output it does not take: a gradient of a tuple or a
+    list, forward mode of a list.
+
+    Its own class so that the command line, which differentiates every
+    function of a file, can tell a helper that returns several values from a
+    function it could not differentiate.
+    """
+
+
+@dataclass(frozen=True)
+class Built:
+    """Everything the pipeline made for one request; tests and the CLI read it."""
+
+    primal: ir.Function
+    derived: ir.Function
+    generated: codegen.Generated
+    wrt: tuple[str, ...]
+    with_value: bool = False
+    rules: Mapping[str, Rule] = field(default_factory=lambda: RULES)
+    bare: bool = False  # the caller asked for one parameter (a bare gradient), not a tuple of them
+
+
+def build(
+    parsed: ParsedFunction,
+    wrt: Wrt,
+    *,
+    with_value: bool = False,
+    verbose: bool = False,
+    kind: str = "grad",
+    has_aux: bool = False,
+    rules: Mapping[str, Rule] = RULES,
+) -> Built:
+    """Run the pipeline on one function (see `_build`); the garbage collector pauses meanwhile,
+    as the transform makes many small objects and frees none of them until it is done."""
+    with collector_paused():
+        return _build(parsed, wrt, with_value=with_value, verbose=verbose, kind=kind, has_aux=has_aux, table=rules)
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """The garbage collector off meanwhile: a transform makes many small objects and frees none of them
+    until it is done, so collecting on the way only costs time."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _build(
+    parsed: ParsedFunction, wrt: Wrt, *, with_value: bool, verbose: bool, kind: str, has_aux: bool, table: Mapping[str, Rule]
+) -> Built:
+    """Run the pipeline on one function.
+
+    `kind` is what to derive: "grad" (reverse mode; `with_value` adds the
+    value, `has_aux` passes auxiliary outputs through), "vjp" (reverse mode
+    seeded with the outputs' adjoints), "jvp" (forward mode) or "hvp" (forward
+    mode over the gradient: Hessian-vector products).
+    """
+    show = _printer(verbose)
+    rules = dict(table)  # this build's table: custom derivatives add entries to it, never to RULES
+    primal = lower.lower(parsed, rules)
+    show("lowered", primal)
+    names, single = resolve_wrt(primal, wrt, parsed)
+    if kind == "grad":
+        _check_scalar(parsed, primal, has_aux)
+        derived = reverse.gradient(primal, names, with_value=with_value, bare=single, aux=has_aux, rules=rules)
+    elif kind == "vjp":
+        _check_numbers(parsed, primal)
+        derived = reverse.gradient(primal, names, with_value=True, seeded=True, name=f"{primal.name}_vjp", rules=rules)
+    elif kind == "jvp":
+        _check_numbers(parsed, primal)
+        derived = forward.tangent(primal, names, rules)
+    elif kind == "hvp":
+        _check_scalar(parsed, primal, False)
+        gradient = optimize.optimize(reverse.gradient(primal, names, rules=rules), rules)
+        show("gradient", gradient)
+        derived = forward.tangent(gradient, names, rules, name=f"{primal.name}_hvp")
+    else:
+        raise ValueError(f"unknown derivative kind {kind!r}")
+    show("reverse" if kind in ("grad", "vjp") else "forward", derived)
+    derived = optimize.optimize(derived, rules)
+    show("optimized", derived)
+    packed = packing(derived, names) if kind in ("jvp", "hvp") else None
+    generated = codegen.generate(derived, rules, packed=packed)
+    if verbose:
+        print(f"--- generated code for {parsed.name} (wrt {', '.join(names)}) ---\n{generated.source}", file=sys.stderr)
+    return Built(primal, derived, generated, names, with_value, rules, single)
+
+
+def compiled(parsed: ParsedFunction, built: Built, data: Mapping[str, object] | None = None) -> Callable[..., Any]:
+    """The generated function of `built`, compiled and registered so that `inspect.getsource`, the
+    debugger and tracebacks show its lines.
+
+    Its module namespace holds the data it reads by name (`data`, else what
+    `parsed` resolves the names to) and the functions custom derivatives call.
+    A method's data is read as `self.ws`: the namespace then holds a `self`
+    whose attributes are the values the build read.
+    """
+    namespace: dict[str, object] = {}
+    for name in built.generated.globals:
+        if data is not None and name in data:
+            value = data[name]
+        else:
+            found = parsed.resolve(name)
+            if not isinstance(found, Data):
+                continue
+            value = found.value
+        base, dot, attribute = name.partition(".")
+        if dot:
+            holder = namespace.setdefault(base, types.SimpleNamespace())
+            setattr(holder, attribute, value)
+        else:
+            namespace[name] = value
+    for rule in built.rules.values():
+        namespace.update(rule.callables)  # the functions custom derivatives call
+    with collector_paused():
+        function = codegen.compile_generated(built.generated, namespace, label=f"{parsed.qualname or parsed.name}")
+    function.__s2s_ad__ = built  # type: ignore[attr-defined]
+    return function  # type: ignore[return-value]
+
+
+def packing(derived: ir.Function, wrt: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """`f_jvp(primals, tangents)`: the parameters, then the tangents, each packed in a tuple."""
+    count = len(derived.params) - len(wrt)
+    names = tuple(p.name for p in derived.params)
+    return (("primals", names[:count]), ("tangents", names[count:]))
+
+
+def _check_scalar(parsed: ParsedFunction, primal: ir.Function, has_aux: bool) -> None:
+    returns = primal.returns
+    if has_aux:
+        if not isinstance(returns, tuple) or len(returns) < 2:
+            raise parsed.source.error(
+                SignatureError,
+                "has_aux=True needs a function returning (output, aux)",
+                _last_return(parsed),
+                "return the output first, then the auxiliary data",
+            )
+        returns = returns[0]
+    if isinstance(returns, tuple) or _is_list(primal, returns):
+        raise parsed.source.error(
+            NotScalarError,
+            "gradient is only defined for scalar-output functions",
+            _last_return(parsed),
+            "return a single number (or use jacobian/vjp)",
+        )
+
+
+def _check_numbers(parsed: ParsedFunction, primal: ir.Function) -> None:
+    for operand in ir.return_operands(primal.returns):
+        if _is_list(primal, operand):
+            raise parsed.source.error(
+                NotScalarError,
+                "the outputs must be numbers (a number or a tuple of them)",
+                _last_return(parsed),
+                "return a tuple of numbers: return (a, b)",
+            )
+
+
+def _last_return(parsed: ParsedFunction) -> ast.AST:
+    returns = [n for n in ast.walk(parsed.node) if isinstance(n, ast.Return)]
+    return returns[-1] if returns else parsed.node
+
+
+def _printer(verbose: bool) -> Callable[[str, ir.Function], None]:
+    if not (verbose or os.environ.get("S2S_AD_VERBOSE")):
+        return lambda stage, function: None
+    return lambda stage, function: print(f"--- after {stage} ---\n{ir.format_function(function)}", file=sys.stderr)
+
+
+def _is_list(function: ir.Function, operand: ir.Returns) -> bool:
+    if isinstance(operand, ir.Global):
+        return True
+    if isinstance(operand, ir.Var):
+        return isinstance(ir.types_of(function).get(operand.name), ir.ListOf)
+    return False
+
+
+def resolve_wrt(function: ir.Function, wrt: Wrt, parsed: ParsedFunction) -> tuple[tuple[str, ...], bool]:
+    """Parameter names to differentiate with respect to, and whether the caller wants a bare gradient.
+
+    `None` means every parameter but those that are data (`self` of a method
+    read off its class), bare if that leaves one; naming one of those is an
+    error.
+    """
+    params = [p.name for p in function.params]
+    if wrt is None:
+        chosen = tuple(name for name in params if name not in parsed.data_params)
+        return chosen, len(chosen) == 1
+
+    def refuse(message: str, hint: str | None = None) -> SignatureError:
+        return parsed.source.error(SignatureError, message, parsed.node, hint)  # type: ignore[return-value]
+
+    single = isinstance(wrt, (str, int)) and not isinstance(wrt, bool)
+    if not single and not isinstance(wrt, (tuple, list)):
+        raise refuse(f"wrt takes a parameter name or index, or a tuple of them, not {wrt!r}")
+    items = [wrt] if single else list(wrt)  # type: ignore[list-item, arg-type]
+    if not items:
+        raise refuse("wrt is empty: name at least one parameter")
+    names = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, (str, int)):
+            raise refuse(f"wrt takes parameter names or indices, not {item!r}")
+        if isinstance(item, int):
+            if not -len(params) <= item < len(params):
+                raise parsed.source.error(
+                    SignatureError, f"wrt={item}: '{function.name}' has {len(params)} parameter(s)", parsed.node
+                )
+            names.append(params[item])
+        elif item not in params:
+            raise parsed.source.error(
+                SignatureError,
+                f"wrt={item!r}: '{function.name}' has no parameter '{item}'",
+                parsed.node,
+                "parameters are: " + ", ".join(params),
+            )
+        else:
+            names.append(item)
+    if len(set(names)) != len(names):
+        raise refuse(f"wrt names a parameter twice: {tuple(items)!r}")
+    for name in names:
+        if name in parsed.data_params:
+            raise refuse(
+                f"'{name}' is the object the method is called on: it is data, not differentiated",
+                "name the number parameters with wrt= (or argnums=)",
+            )
+    return tuple(names), single
