@@ -131,6 +131,17 @@ def while_else(x):
         y = -y
     return y
 
+def loop_index_after(xs):
+    for i in range(len(xs)):
+        if xs[i] > 5.0:
+            break
+    return xs[i] * 2.0
+
+def loop_element_after(xs):
+    for x in xs:
+        pass
+    return x * x
+
 def _positional_only(a, b, /, c=1.0):
     return a * b - c
 
@@ -173,7 +184,19 @@ LIST_CASES = [
     ("for_else", ([1.0, 20.0, 3.0],)),
     ("while_else", (1.1,)),
     ("while_else", (4.0,)),
+    ("loop_index_after", ([1.0, 2.0],)),
+    ("loop_index_after", ([1.0, 7.0, 3.0],)),
+    ("loop_element_after", ([1.0, 3.0],)),
 ]
+
+
+@pytest.mark.parametrize("name", ["loop_index_after", "loop_element_after"])
+def test_a_loop_variable_after_a_loop_that_never_ran_is_unbound(programs: object, name: str) -> None:
+    f = getattr(programs, name)
+    with pytest.raises(UnboundLocalError):
+        f([])
+    with pytest.raises(UnboundLocalError):
+        grad(f)([])
 
 
 @pytest.mark.parametrize("name, args", [("path_length", ([[0.0, 0.0, 1.0], [3.0, 4.0]],)), ("unpacked_parameters", ([1.0], 2.0))])

@@ -49,6 +49,10 @@ class Statements(LoweringBase):
             if isinstance(stmt, (ast.For, ast.While)) and stmt.orelse:  # `else` runs when no `break` left the loop
                 self.block(loop_with_else(stmt) + statements[i + 1 :], scope)
                 return
+            kept = kept_after(stmt, statements[i + 1 :]) if isinstance(stmt, ast.For) else None
+            if isinstance(stmt, ast.For) and kept is not None:  # the loop variable's last value is read later
+                self.block(loop_keeping_target(stmt, kept in scope) + statements[i + 1 :], scope)
+                return
             if isinstance(stmt, ast.Assert):  # `if not test: raise AssertionError(msg)`
                 stmt = ast.copy_location(ast.If(ast.UnaryOp(ast.Not(), stmt.test), [assertion_error(stmt)], []), stmt)
             if isinstance(stmt, ast.If):
@@ -429,3 +433,61 @@ def loop_with_else(loop: ast.For | ast.While) -> list[ast.stmt]:
             if getattr(child, "lineno", None) is None:
                 ast.copy_location(child, loop)
     return [start, bare, rest]
+
+
+def kept_after(loop: ast.For, rest: list[ast.stmt]) -> str | None:
+    """A `for` loop's variable (a name the body does not assign) if it is read after the loop."""
+    target = loop.target
+    if not isinstance(target, ast.Name) or loop.orelse:
+        return None
+    if any(isinstance(s, ast.Assign) and getattr(s.targets[0], "id", None) == f"#last_{target.id}" for s in loop.body[:2]):
+        return None  # already keeping it
+    names = [n for s in loop.body for n in ast.walk(s) if isinstance(n, ast.Name) and n.id == target.id]
+    if any(isinstance(n.ctx, ast.Store) for n in names):
+        return None
+    return target.id if read_before_bound(target.id, rest) else None
+
+
+def read_before_bound(name: str, statements: list[ast.stmt]) -> bool:
+    """Whether `name` is read by these statements before one of them binds it again (a statement that
+    both reads and binds it counts as a read; a loop binding it reads only its iterable)."""
+    for stmt in statements:
+        scanned: list[ast.AST] = [stmt.iter] if isinstance(stmt, ast.For) and _binds(stmt.target, name) else [stmt]
+        names = [n for part in scanned for n in ast.walk(part) if isinstance(n, ast.Name) and n.id == name]
+        if any(isinstance(n.ctx, ast.Load) for n in names):
+            return True
+        if scanned != [stmt] or any(isinstance(n.ctx, ast.Store) for n in names):
+            return False
+    return False
+
+
+def _binds(target: ast.expr, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(target))
+
+
+def loop_keeping_target(loop: ast.For, bound: bool) -> list[ast.stmt]:
+    """`for i in ...: body` when `i` is read after the loop: Python keeps its last value there (and `i`
+    is unbound after a loop that ran no iteration, unless it had a value before)."""
+    assert isinstance(loop.target, ast.Name)
+    name, last, ran = loop.target.id, f"#last_{loop.target.id}", f"#ran_{loop.target.id}"
+
+    def assign(target: str, value: ast.expr) -> ast.stmt:
+        return ast.Assign([ast.Name(target, ast.Store())], value)
+
+    first = ast.Name(name, ast.Load()) if bound else ast.Constant(0)
+    statements: list[ast.stmt] = [assign(last, first)]
+    body: list[ast.stmt] = [assign(last, ast.Name(name, ast.Load())), *loop.body]
+    if not bound:
+        statements.append(assign(ran, ast.Constant(False)))
+        body.insert(0, assign(ran, ast.Constant(True)))
+    statements.append(ast.For(loop.target, loop.iter, body, [], loop.type_comment))
+    if not bound:
+        error = ast.Call(ast.Name("UnboundLocalError", ast.Load()), [ast.Constant(f"'{name}': the loop ran no iteration")], [])
+        statements.append(ast.If(ast.UnaryOp(ast.Not(), ast.Name(ran, ast.Load())), [ast.Raise(error, None)], []))
+    statements.append(assign(name, ast.Name(last, ast.Load())))
+    for statement in statements:
+        ast.copy_location(statement, loop)
+        for child in ast.walk(statement):
+            if getattr(child, "lineno", None) is None:
+                ast.copy_location(child, loop)
+    return statements
