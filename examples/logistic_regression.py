@@ -1,26 +1,26 @@
 """Logistic regression trained with a generated gradient of a loss written with nested loops.
 
-The model predicts s_i = 1 / (1 + exp(-(b + sum_k w_k x_ik))) for each sample
-and is scored by the mean binary cross-entropy. The loss below is plain
-Python: a loop over the samples, an inner loop over the features. This script
+The model predicts s_i = 1 / (1 + exp(-(b + sum_k w_k x_ik))) for each sample and is scored by the
+mean binary cross-entropy; the loss below is plain Python, a loop over the samples and an inner loop
+over the features. This script (1) compares the generated gradient (with respect to the weight list
+`w` and the bias `b`) with central finite differences, (2) trains the model with it by plain gradient
+descent, printing the loss as it goes down, (3) prints the final accuracy and the generated code.
 
-1. compares the generated gradient (with respect to the weight list `w` and
-   the bias `b`) with central finite differences,
-2. trains the model by plain gradient descent with `value_and_grad`, printing
-   the loss as it goes down,
-3. prints the final accuracy on the (fixed) data set and the generated code.
+    python examples/logistic_regression.py        # with grad(bce_loss, wrt=("w", "b"))
+    python examples/logistic_regression.py --gradient build/logistic_regression_bce_loss_grad.py
 
-    python examples/logistic_regression.py
-
-exits with status 1 if the gradient disagrees with finite differences, the
-loss does not go down, or the final accuracy is below 100 %.
+The second trains with the module `s2s-ad grad examples/logistic_regression.py:bce_loss --wrt w,b
+-o build/` wrote. Exit status 1: the gradient disagrees with finite differences, or training fails.
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib.util
 import inspect
 import math
 import sys
+from collections.abc import Callable
 
 from s2s_ad import grad, value_and_grad
 
@@ -71,9 +71,22 @@ def finite_difference_gradient(w: list[float], b: float, h: float = 1e-6) -> tup
     return dw, db
 
 
-def check_gradient() -> int:
+def load_written_gradient(path: str) -> Callable[..., tuple[list[float], float]]:
+    """`bce_loss_grad` from the module the command line wrote:
+
+        s2s-ad grad examples/logistic_regression.py:bce_loss --wrt w,b -o build/
+        python examples/logistic_regression.py --gradient build/logistic_regression_bce_loss_grad.py
+    """
+    spec = importlib.util.spec_from_file_location("written_bce_loss_grad", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.bce_loss_grad
+
+
+def check_gradient(gradient: Callable[..., tuple[list[float], float]]) -> int:
     """Compare the generated gradient with finite differences at a few points; the number of mismatches."""
-    gradient = grad(bce_loss, wrt=("w", "b"))
     failures = 0
     for w, b in (([0.0, 0.0], 0.0), ([0.3, -0.4], 0.1), ([1.5, 2.5], -1.7)):
         dw, db = gradient(w, b, DATA_X, DATA_Y)
@@ -85,26 +98,35 @@ def check_gradient() -> int:
     return failures
 
 
-def train(rate: float = 1.0, steps: int = 600) -> tuple[list[float], float, list[float]]:
+def train(gradient: Callable[..., tuple[list[float], float]], rate: float = 1.0,
+          steps: int = 600) -> tuple[list[float], float, list[float]]:
     """Plain gradient descent from zero; the weights, the bias and the loss every 100 steps."""
-    step = value_and_grad(bce_loss, wrt=("w", "b"))
     w, b = [0.0, 0.0], 0.0
     losses = []
     for i in range(steps + 1):
-        loss, (dw, db) = step(w, b, DATA_X, DATA_Y)
         if i % 100 == 0:
-            losses.append(loss)
-            print(f"  step {i:4d}: loss {loss:.6f}")
+            losses.append(bce_loss(w, b, DATA_X, DATA_Y))
+            print(f"  step {i:4d}: loss {losses[-1]:.6f}")
+        dw, db = gradient(w, b, DATA_X, DATA_Y)
         w = [wk - rate * g for wk, g in zip(w, dw)]
         b -= rate * db
     return w, b, losses
 
 
-def main() -> int:
-    failures = check_gradient()
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gradient", metavar="FILE",
+                        help="train with bce_loss_grad from a module written by s2s-ad grad (default: grad(bce_loss))")
+    args = parser.parse_args(argv)
+    if args.gradient:
+        gradient = load_written_gradient(args.gradient)
+        print(f"Using bce_loss_grad written to {args.gradient}")
+    else:
+        gradient = grad(bce_loss, wrt=("w", "b"))
+    failures = check_gradient(gradient)
     print()
     print("Gradient descent:")
-    w, b, losses = train()
+    w, b, losses = train(gradient)
     if not all(later < earlier for earlier, later in zip(losses, losses[1:])):
         print("the loss did not go down at every report", file=sys.stderr)
         failures += 1
@@ -116,10 +138,14 @@ def main() -> int:
     if acc < 1.0:
         print("training did not separate the data", file=sys.stderr)
         failures += 1
+    value, _ = value_and_grad(bce_loss, wrt=("w", "b"))(w, b, DATA_X, DATA_Y)
+    if value != bce_loss(w, b, DATA_X, DATA_Y):
+        print("value_and_grad's value is not the loss", file=sys.stderr)
+        failures += 1
     print()
     print("The generated gradient:")
     print()
-    print(inspect.getsource(grad(bce_loss, wrt=("w", "b"))))
+    print(inspect.getsource(gradient))
     return 1 if failures else 0
 
 

@@ -24,7 +24,7 @@ import pytest
 from conftest import central_difference, import_file
 
 import s2s_ad
-from s2s_ad import api, cli, codegen, ir
+from s2s_ad import cli, codegen, ir, pipeline
 from s2s_ad.cli import MARKER, main
 
 INPUTS = Path(__file__).parent / "cli_inputs"
@@ -329,9 +329,11 @@ def test_several_functions_in_one_module(work: Path, capsys: pytest.CaptureFixtu
 
 
 def test_refused_functions_are_reported_and_the_others_written(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """In a whole file, `constant()` (no parameters) is left out; `guarded` could be differentiated but uses `try`."""
     status, _, err = run(capsys, "grad", "mixed.py", "-o", "mixed_grad.py")
     assert status == 1
-    assert "mixed.py:10:1: error: function 'constant' has no parameters to differentiate" in err
+    assert "constant" not in err
+    assert err.count(": error: ") == 1
     assert "mixed.py:15:5: error: 'try' statements cannot be differentiated\n        try:\n        ^~~~\n" in err
     assert "hint: move the error handling outside" in err
     assert "Traceback" not in err
@@ -349,7 +351,7 @@ def test_refused_functions_are_reported_and_the_others_written(work: Path, capsy
 def test_refused_functions_in_directory_mode(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, _, err = run(capsys, "grad", "mixed.py", "-o", "out/")
     assert status == 1
-    assert err.count(": error: ") == 2
+    assert err.count(": error: ") == 1  # guarded's `try`; constant() is left out
     assert sorted(p.name for p in (work / "out").iterdir()) == ["mixed_also_good_grad.py", "mixed_good_grad.py"]
 
 
@@ -367,6 +369,132 @@ def test_file_without_functions(work: Path, capsys: pytest.CaptureFixture[str]) 
     assert status == 1
     assert out == ""
     assert "empty.py: error: empty.py defines no top-level functions" in err
+
+
+# -- whole files: helpers and drivers are left out, not refused ---------------
+
+HELPERS = """\
+import math
+
+
+def pair(x, y):
+    return x * y, x + y
+
+
+def annotated(x: float) -> tuple[float, float]:
+    square = x * x
+    return square, x
+
+
+def rows(n):
+    return [float(i) for i in range(n)]
+
+
+def is_positive(x) -> bool:
+    return x > 0
+
+
+def label(x):
+    return f"{x:.3f}"
+
+
+def report(x):
+    print(x)
+
+
+def main():
+    return 0
+
+
+def count(x) -> int:
+    return int(x)
+
+
+def doubled(xs):
+    ys = [2.0 * x for x in xs]
+    return ys
+
+
+def loss(x, y):
+    a, b = pair(x, y)
+    return math.sin(a) * b + rows_sum(x)
+
+
+def rows_sum(x):
+    return x * x
+"""
+
+
+def test_whole_file_leaves_out_helpers_and_writes_the_rest(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (work / "helpers.py").write_text(HELPERS)
+    status, _, err = run(capsys, "grad", "helpers.py", "-o", "out/")
+    assert status == 0, err
+    assert "error" not in err and "note" not in err  # notes only under -v
+    assert sorted(p.name for p in (work / "out").iterdir()) == ["helpers_loss_grad.py", "helpers_rows_sum_grad.py"]
+    helpers = load_module(work / "helpers.py")
+    gradient = fresh_python("import json, helpers_loss_grad as g\nprint(json.dumps(g.loss_grad(0.7, -1.2)))", cwd=work / "out")
+    expected = tuple(central_difference(helpers.loss, (0.7, -1.2), i) for i in range(2))
+    assert tuple(gradient) == pytest.approx(expected, rel=1e-6)  # type: ignore[arg-type]
+
+
+def test_whole_file_notes_under_verbose_say_why(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (work / "helpers.py").write_text(HELPERS)
+    status, _, err = run(capsys, "grad", "helpers.py", "-o", "out/", "-v")
+    assert status == 0, err
+    notes = [line for line in err.splitlines() if line.startswith("s2s-ad: note:")]
+    expected = {
+        "pair": "it returns a tuple, not one number (line 5)",
+        "annotated": "its return annotation, tuple[float, float], is not a float",
+        "rows": "it returns a list, not one number (line 14)",
+        "is_positive": "its return annotation, bool, is not a float",
+        "label": "it returns a string, not one number (line 22)",
+        "report": "it returns no value",
+        "main": "it takes no parameters",
+        "count": "its return annotation, int, is not a float",
+        "doubled": "its output is not one number (a helper, not a function to differentiate)",
+    }
+    assert notes == [f"s2s-ad: note: left out '{name}': {why}" for name, why in expected.items()]
+
+
+def test_a_named_helper_is_still_refused(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (work / "helpers.py").write_text(HELPERS)
+    status, _, err = run(capsys, "grad", "helpers.py:pair")
+    assert status == 1
+    assert "helpers.py:5:5: error: gradient is only defined for scalar-output functions" in err
+    status, _, err = run(capsys, "grad", "helpers.py:main")
+    assert status == 1
+    assert "has no parameters to differentiate" in err
+
+
+def test_whole_file_in_forward_mode_keeps_tuple_outputs(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (work / "helpers.py").write_text(HELPERS)
+    status, _, err = run(capsys, "grad", "helpers.py", "--forward", "-o", "fwd/", "-v")
+    assert status == 0, err
+    written = sorted(p.name for p in (work / "fwd").iterdir())
+    assert "helpers_pair_jvp.py" in written and "helpers_loss_jvp.py" in written
+    assert "helpers_rows_jvp.py" not in written and "helpers_doubled_jvp.py" not in written
+    value, derivative = fresh_python(
+        "import json, helpers_pair_jvp as g\nprint(json.dumps(g.pair_jvp((2.0, 3.0), (1.0, 0.0))))", cwd=work / "fwd"
+    )  # type: ignore[misc]
+    assert value == [6.0, 5.0] and derivative == [3.0, 1.0]  # d(x y, x + y)/dx
+
+
+def test_a_refused_construct_in_a_whole_file_is_still_an_error(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (work / "helpers.py").write_text(
+        HELPERS + "\n\ndef guarded(x):\n    try:\n        return x\n    except ValueError:\n        return 0.0\n"
+    )
+    status, _, err = run(capsys, "grad", "helpers.py", "-o", "out/")
+    assert status == 1
+    assert err.count(": error: ") == 1 and "'try' statements cannot be differentiated" in err
+    assert (work / "out" / "helpers_loss_grad.py").exists()
+
+
+def test_a_whole_file_of_helpers_only_is_an_error(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (work / "only.py").write_text("def pair(x):\n    return x, x\n\n\ndef main():\n    return 0\n")
+    status, out, err = run(capsys, "grad", "only.py")
+    assert status == 1
+    assert "only.py: error: only.py defines no function to differentiate" in err
+    assert out == ""
 
 
 # -- refusals: exit status 1, compiler-style messages, never a traceback ------
@@ -440,10 +568,10 @@ def test_no_traceback_in_a_subprocess(work: Path) -> None:
 def test_internal_error_is_reported_without_traceback(
     work: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(*args: object, **kwargs: object) -> api.Built:
+    def broken(*args: object, **kwargs: object) -> pipeline.Built:
         raise KeyError("oops")
 
-    monkeypatch.setattr(cli.api, "build", broken)
+    monkeypatch.setattr(cli.pipeline, "build", broken)
     status, out, err = run(capsys, "grad", "model.py:energy")
     assert status == 1
     assert "s2s-ad: error: internal error while differentiating 'energy': KeyError" in err
@@ -469,8 +597,8 @@ def test_quiet_prints_only_errors(work: Path, capsys: pytest.CaptureFixture[str]
     assert err == ""
     status, _, err = run(capsys, "grad", "mixed.py", "-q", "-o", "q/")
     assert status == 1
-    assert "error: function 'constant'" in err
-    assert "wrote" not in err
+    assert "error: 'try' statements" in err
+    assert "wrote" not in err and "note" not in err
 
 
 # -- determinism ---------------------------------------------------------------
@@ -617,14 +745,20 @@ def scale_as_data(monkeypatch: pytest.MonkeyPatch) -> None:
     Stands in for data the lowering reads by name (lists of numbers), so the
     import the command writes is exercised end to end.
     """
-    real_build: Callable[..., api.Built] = api.build
+    real_build: Callable[..., pipeline.Built] = pipeline.build
 
-    def build(*args: object, **kwargs: object) -> api.Built:
+    def build(*args: object, **kwargs: object) -> pipeline.Built:
         built = real_build(*args, **kwargs)
         derived = _reading_global(built.derived, 2.5, "SCALE")
         return dataclasses.replace(built, derived=derived, generated=codegen.generate(derived))
 
-    monkeypatch.setattr(cli, "api", types.SimpleNamespace(build=build))  # the decorator keeps the real one
+    monkeypatch.setattr(
+        cli,
+        "pipeline",
+        types.SimpleNamespace(
+            build=build, packing=pipeline.packing, NotScalarError=pipeline.NotScalarError, Built=pipeline.Built
+        ),
+    )  # the decorator keeps the real one
 
 
 def test_data_import_next_to_input_and_on_sys_path(work: Path, capsys: pytest.CaptureFixture[str], scale_as_data: None) -> None:
@@ -737,8 +871,11 @@ def test_check_command(work: Path, capsys: pytest.CaptureFixture[str], fake_chec
     assert "cross-check of energy: MISMATCH" in out
     status, out, err = run(capsys, "check", "mixed.py", "--wrt", "0")
     assert status == 1
-    assert "error: function 'constant' has no parameters" in err
+    assert "error: 'try' statements" in err and "constant" not in err
     assert "cross-check of good: ok" in out
+    status, out, err = run(capsys, "check", "mixed.py:constant")
+    assert status == 1  # named, it is refused
+    assert "error: function 'constant' has no parameters" in err
 
 
 def test_check_that_cannot_be_done(work: Path, capsys: pytest.CaptureFixture[str], fake_check: list[tuple[object, ...]]) -> None:

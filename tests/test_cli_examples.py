@@ -4,7 +4,9 @@ For every function an example lists in `GOLDEN`, `s2s-ad grad` writes a
 standalone module; a new Python process imports it (with the examples'
 directory on its path for their data, and without s2s_ad being imported)
 and the gradient it prints is compared with central finite differences of
-the original function.
+the original function. Given a whole example file, the command writes every
+differentiable function and exits 0; the README quick start's main job runs
+on what it wrote.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import copy
 import importlib
 import json
 import math
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -106,3 +109,48 @@ def test_written_module_runs_alone_and_agrees_with_finite_differences(stem: str,
     assert len(gradient) == len(expected)
     for got, truth in zip(gradient, expected):
         assert close(got, truth), (name, got, truth)
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.py")), ids=lambda p: p.name)
+def test_whole_example_file_writes_every_differentiable_function(path: Path, tmp_path: Path, capsys: Any) -> None:
+    """`s2s-ad grad examples/X.py -o DIR/`: helpers and drivers are left out (notes under -v), exit status 0."""
+    status = main(["grad", str(path), "-o", f"{tmp_path}/", "-v"])
+    err = capsys.readouterr().err
+    assert status == 0, err
+    assert ": error: " not in err
+    written = {p.name for p in tmp_path.iterdir()}
+    for stem, name in example_functions():
+        if stem == path.stem:
+            assert f"{stem}_{name}_grad.py" in written
+    notes = [line for line in err.splitlines() if line.startswith("s2s-ad: note: left out")]
+    assert len(notes) + len(written) == len(_top_level(path))  # every function is written or has its note
+
+
+def _top_level(path: Path) -> list[str]:
+    import ast
+
+    return [node.name for node in ast.parse(path.read_text()).body if isinstance(node, ast.FunctionDef)]
+
+
+def quick_start_commands() -> list[str]:
+    """The README quick start's main job after `pip install -e .`: the commands it runs, in order."""
+    readme = (EXAMPLES.parent / "README.md").read_text()
+    block = readme.split("## Quick start", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = [part.strip().rstrip("\\").strip() for part in block.replace("\\\n", " ").split("&&")]
+    return commands[commands.index("pip install -e .") + 1 :]
+
+
+def test_the_quick_start_main_job_uses_the_module_it_writes(tmp_path: Path) -> None:
+    commands = quick_start_commands()
+    assert commands and all(c.startswith(("s2s-ad ", "python ")) for c in commands)
+    written = [c.split("-o ", 1)[1].split()[0] for c in commands if c.startswith("s2s-ad ")]
+    run = [c for c in commands if c.startswith("python ")]
+    assert run and all(any(out.rstrip("/") in c for out in written) for c in run)  # the job reads what it wrote
+    shutil.copytree(EXAMPLES, tmp_path / "examples")
+    for command in commands:
+        argv = command.split()
+        argv = [sys.executable, "-m", "s2s_ad", *argv[1:]] if argv[0] == "s2s-ad" else [sys.executable, *argv[1:]]
+        result = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+        assert result.returncode == 0, (command, result.stdout, result.stderr)
+    assert "Using bce_loss_grad written to build/logistic_regression_bce_loss_grad.py" in result.stdout
+    assert "accuracy 100%" in result.stdout and "MISMATCH" not in result.stdout
