@@ -393,3 +393,30 @@ def test_empty_lists(programs: object, name: str) -> None:
     f = getattr(programs, name)
     value, gradient = value_and_grad(f)([])
     assert value == f([]) and gradient == []
+
+
+MESSAGES = """
+def comprehension_name_reused_for_a_list(xs):
+    ys = [v * v for v in xs]
+    v = [0.0] * 2
+    v[0] = ys[0]
+    return v[0] + v[1]
+
+def a_local_called_tape(x):
+    _tape = x * 2.0
+    return _tape * x
+
+def dict_parameter(p, x):
+    return p["w"] * x
+"""
+
+
+def test_names_python_scopes_apart_are_kept_apart(tmp_path: Path) -> None:
+    module = import_source(MESSAGES, tmp_path)
+    assert grad(module.comprehension_name_reused_for_a_list)([2.0]) == [4.0]
+    assert grad(module.a_local_called_tape)(1.5) == pytest.approx(numeric_gradient(module.a_local_called_tape, (1.5,))[0])
+
+
+def test_a_dict_parameter_is_refused_as_such(tmp_path: Path) -> None:
+    with pytest.raises(S2SError, match="a dict"):
+        grad(import_source(MESSAGES, tmp_path).dict_parameter)

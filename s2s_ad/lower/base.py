@@ -57,13 +57,15 @@ class LoweringBase:
         return self.parsed.source.error(cls, message, node, hint)
 
     def reserve(self, node: ast.AST) -> None:
-        """Source names are taken: no temporary or adjoint may be called like one. (And the first `_tape`
-        is remembered: only generated gradients use one.)"""
+        """Source names are taken: no temporary or adjoint may be called like one. (And where `_tape`
+        is first used as a stack, `_tape.append(...)` or `_tape.pop()`, is remembered: generated gradients
+        record on one.)"""
         for child in nodes(node):
-            if isinstance(child, ast.Name):
+            if isinstance(child, ast.Attribute) and isinstance(child.value, ast.Name) and child.value.id == "_tape":
+                if child.attr in ("append", "pop") and self.tape is None:
+                    self.tape = child.value
+            elif isinstance(child, ast.Name):
                 self.namer.reserved.add(child.id)
-                if child.id == "_tape" and self.tape is None:
-                    self.tape = child
             elif isinstance(child, ast.arg):
                 self.namer.reserved.add(child.arg)
 

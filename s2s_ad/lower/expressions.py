@@ -84,6 +84,13 @@ class Expressions(LoweringBase):
     def index_value(self, node: ast.expr, scope: Scope) -> Value:
         if isinstance(node, ast.Slice):
             raise self.error(UnsupportedError, "slices are not supported", node, "index elements one at a time")
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            raise self.error(
+                UnsupportedError,
+                "indexing with a string (a dict) is not supported",
+                node,
+                "pass the values as separate parameters, or as a list",
+            )
         index = self.expr(node, scope)
         if index.type not in (INT, BOOL):
             raise self.error(UnsupportedError, "list indices must be whole numbers (int)", node)

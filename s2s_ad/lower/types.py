@@ -118,9 +118,19 @@ def param_types(
                     note(child.args[0].id, 1)
             else:
                 passed_to_helper(child)
+    # A loop variable that the body also makes a new list of (`v = [0.0] * 2` after `[v * v for v in xs]`,
+    # which Python scopes apart) says nothing about the elements it once held.
+    assigned = {
+        t.id
+        for child in nodes(node)
+        if isinstance(child, ast.Assign) and any(isinstance(n, (ast.List, ast.ListComp)) for n in ast.walk(child.value))
+        for target in child.targets
+        for t in ast.walk(target)
+        if isinstance(t, ast.Name)
+    }
     for _ in range(4):  # an element's own depth adds to its list's; another name for a list has its depth
         for name, parent in element_of.items():
-            if name in depth:
+            if name in depth and name not in assigned:
                 note(parent, depth[name] + 1)
         for name, parent in alias_of.items():
             if name in depth:
