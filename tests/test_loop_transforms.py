@@ -530,7 +530,7 @@ def test_replay_second_derivatives(f: Callable[..., float]) -> None:
 
 def test_hessian_of_a_replayed_list_loop() -> None:
     f = sum_of_losses
-    H = hessian(f, wrt="w")(XS, 0.7)
+    H = hessian(f, wrt=("w",))(XS, 0.7)
     g = grad(f, wrt="w")
     assert H[0][0] == pytest.approx(numeric(lambda w: g(XS, w), (0.7,), (0,)), rel=1e-6)
 
@@ -761,7 +761,7 @@ def test_vjp_and_jacobian_of_replayed_sums() -> None:
     value, pullback = vjp(sum_of_losses, wrt="w")(XS, 0.7)
     assert value == sum_of_losses(XS, 0.7)
     assert pullback(2.0)[0] == pytest.approx(2.0 * numeric(sum_of_losses, (XS, 0.7), (1,)), rel=1e-6)
-    rows = jacobian(two_sums, wrt="w", mode="rev")(XS, 0.7)
+    rows = jacobian(two_sums, wrt=("w",), mode="rev")(XS, 0.7)
     assert_close([rows[0][0], rows[1][0]], [numeric(lambda xs, w, k=k: two_sums(xs, w)[k], (XS, 0.7), (1,)) for k in range(2)])
 
 
@@ -939,7 +939,7 @@ def test_reversed_loop_agrees_with_sympy_and_second_derivatives() -> None:
 
 
 def test_reversed_list_loop_hessian() -> None:
-    H = hessian(horner_reversed_list, wrt="x")(CS, 0.8)
+    H = hessian(horner_reversed_list, wrt=("x",))(CS, 0.8)
     d = grad(horner_reversed_list, wrt="x")
     assert H[0][0] == pytest.approx(numeric(lambda x: d(CS, x), (0.8,), (0,)), rel=1e-6)
 
@@ -1494,6 +1494,6 @@ def test_gates_inside_loops(f: Callable[..., float]) -> None:
     same_with_and_without_optimizer(
         f, ("xs", "w"), [(XS, 0.3), ([0.3, 0.3], 0.3), ([-0.0, 0.0], -0.0), ([inf, -inf], 1.0), ([nan], nan), ([], 1.0)]
     )
-    H = hessian(f, wrt="w")(XS, 0.45)
+    H = hessian(f, wrt=("w",))(XS, 0.45)
     d = grad(f, wrt="w")
     assert H[0][0] == pytest.approx(numeric(lambda w: d(XS, w), (0.45,), (0,)), rel=1e-5, abs=1e-6)
