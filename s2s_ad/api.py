@@ -27,12 +27,11 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .errors import CheckError, SignatureError, UnsupportedError
+from .errors import CheckError, SignatureError
 
 if TYPE_CHECKING:
     from .frontend import Lookups, ParsedFunction
     from .pipeline import Built, Wrt
-    from .rules import Rule
 
 # Names that moved to `pipeline`; `from s2s_ad.api import build` keeps working.
 _PIPELINE = frozenset({"build", "Built", "Wrt", "resolve_wrt", "packing", "collector_paused"})
@@ -622,57 +621,3 @@ def custom_derivative(f: Callable[..., Any] | None = None, *, sympy: Callable[..
     if f is None:
         return lambda func: custom_derivative(func, sympy=sympy)
     return CustomDerivative(f, sympy)
-
-
-def custom_rules(name: str, custom: CustomDerivative, arity: int) -> dict[str, Rule]:
-    """Rule-table entries for a call of a custom-derivative function: `custom:<name>` and one
-    `custom:<name>:d<i>` per partial derivative, spelled as calls of the user's functions."""
-    from .rules import Rule
-
-    args = ", ".join(f"{{{i}}}" for i in range(arity))
-    derivative_name = f"{name}_derivative"
-    ops = [f"custom:{name}:d{i}" for i in range(arity)]
-
-    def second(*_: Any) -> tuple[Any, ...]:
-        raise UnsupportedError(
-            f"the derivative given for '{name}' has no derivative of its own",
-            hint="second derivatives (hessian, grad of grad) need a function without a custom derivative",
-        )
-
-    def partials(m: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
-        return tuple(getattr(m, op)(*xs) for op in ops)
-
-    def spelled(function: Callable[..., Any] | None, given: Callable[..., Any] | None, index: int | None) -> Callable[..., Any]:
-        def sympy_spelling(sp: Any, *xs: Any) -> Any:
-            if given is not None:
-                value = given(sp, *xs)
-            elif function is None:
-                raise UnsupportedError(f"'{name}' has no derivative: add one with @{name}.defderiv")
-            else:
-                from . import frontend, lower
-                from .check import sympy_value
-
-                value = sympy_value(lower.lower(frontend.from_function(function)), xs)
-            return value[index] if index is not None and isinstance(value, tuple) else value
-
-        return sympy_spelling
-
-    table = {
-        f"custom:{name}": Rule(
-            f"{name}({args})",
-            spelled(custom.primal, custom.sympy, None),
-            partials,
-            foldable=False,
-            callables=((name, custom.primal),),
-        )
-    }
-    for i, op in enumerate(ops):
-        spelling = f"{derivative_name}({args})" + (f"[{i}]" if arity > 1 else "")
-        table[op] = Rule(
-            spelling,
-            spelled(custom.derivative, custom.derivative_sympy, i if arity > 1 else None),
-            second,
-            foldable=False,
-            callables=((derivative_name, custom.derivative),) if custom.derivative is not None else (),
-        )
-    return table

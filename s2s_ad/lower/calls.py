@@ -9,6 +9,7 @@ from ..errors import ResolutionError, SignatureError, UnsupportedError
 from ..frontend import Callee, Custom, Helper, MathModule, Resolved
 from ..ir import BOOL, FLOAT, INT, Assign, Const, Loc, Operand, Var
 from ..rules import CALLS
+from ..rules.custom import custom_rules
 from ..rules.emit import fold
 from .base import LoweringBase
 from .scope import Bound, Scope, TupleValue, Value
@@ -80,8 +81,6 @@ class Calls(LoweringBase):
 
     def custom_call(self, name: str, callee: Custom, node: ast.Call, scope: Scope) -> Value:
         """A function with a user-supplied derivative: one primitive, added to this build's rule table."""
-        from ..api import custom_rules
-
         custom = callee.rule
         if getattr(custom, "derivative", None) is None:
             raise self.error(UnsupportedError, f"'{name}' has no derivative yet", node, f"give it one with @{name}.defderiv")
