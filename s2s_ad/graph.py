@@ -42,8 +42,12 @@ from pathlib import Path
 from typing import Any
 
 from . import frontend, ir, lower
-from .check import _FollowPaths, _Interpreter, _NeverEnds, _Rejected, data_of
 from .errors import S2SError
+from .interpret import FollowPaths as _FollowPaths
+from .interpret import Interpreter as _Interpreter
+from .interpret import NeverEnds as _NeverEnds
+from .interpret import Rejected as _Rejected
+from .interpret import data_of
 from .rules import RULES, Rule
 
 MAX_NODES = 120  # past this many nodes, a picture shows each loop's first iteration only

@@ -73,7 +73,12 @@ def domain(x, y):
     return math.log(x) * math.sqrt(y) + math.acosh(x + 1)
 
 
+def newer_math(x, y):
+    return math.cbrt(x * y - 1) + math.exp2(y) * math.copysign(x, y) + math.isfinite(x)
+
+
 EXAMPLES = [lecture, product, nested, rosenbrock, quartic, exp_sin, three, trigonometry, logarithms, powers, kinks, domain]
+EXAMPLES += [newer_math] if hasattr(math, "cbrt") else []  # Python 3.11
 
 
 @pytest.mark.parametrize("f", EXAMPLES, ids=lambda f: f.__name__)
@@ -247,7 +252,7 @@ def test_symbolic_proof_is_stopped() -> None:
     x = sympy.Symbol("x", real=True)
     hard = sympy.sin(x) ** 40 + sympy.cos(x) ** 40 - sympy.expand_trig(sympy.sin(40 * x) ** 2) / 7
     started = time.monotonic()
-    stage, why = check._prove_zero_within(hard, 0.3)
+    stage, why = check.prove_zero_within(hard, 0.3)
     assert time.monotonic() - started < 3
     assert stage == ""
     assert why
@@ -393,13 +398,17 @@ def test_loops_with_a_known_trip_count_are_unrolled() -> None:
     assert report.entries[0].method.startswith("symbolic")
 
 
-def test_long_gradient_loops_follow_the_path() -> None:
+def test_a_gradient_past_the_unrolling_limit_is_compared_at_points() -> None:
+    import sympy
+
     primal, derived = _power_loop(500)  # the gradient has more statements than the unrolling limit
     report = check_built(primal, derived, ("x",), {}, budget=20.0)
-    assert report.expression is None
+    x = sympy.Symbol("x", real=True)
+    assert report.expression == x**500  # the primal is not: SymPy's derivative is the truth at each point
     entry = report.entries[0]
     assert entry.verdict == "pass", str(report)
-    assert entry.method == "numeric (along the path)"
+    assert entry.method == "numeric"
+    assert entry.sympy == 500 * x**499 and entry.ours is None
 
 
 def _sine_sum(n: int):
@@ -441,12 +450,12 @@ def _sine_sum(n: int):
     return primal, derived
 
 
-def test_long_primal_loops_are_differentiated_by_mpmath() -> None:
+def test_long_primal_loops_are_differentiated_by_the_chain_rule() -> None:
     primal, derived = _sine_sum(1100)  # 2200 statements: the primal itself is past the unrolling limit
     report = check_built(primal, derived, ("x",), {}, budget=20.0, points=3)
     entry = report.entries[0]
     assert entry.verdict == "pass", str(report)
-    assert entry.method == "numeric (mpmath.diff)"
+    assert entry.method == "numeric (chain rule)"
     wrong = dataclasses.replace(
         derived, body=(*derived.body, _assign("g", "mul", Var("xb_out"), Const(1.0000001))), returns=(Var("g"),)
     )
@@ -560,12 +569,15 @@ def test_a_gradient_of_the_wrong_shape_is_refused() -> None:
         check_built(primal, short, ("xs",), {}, lengths={"xs": -1})
 
 
-def test_tape_mismatch_is_refused() -> None:
+def test_a_pop_from_an_empty_tape_fails() -> None:
+    """The printed code pops from a tape it never made: it raises where the derivative exists."""
     x = Var("x")
     primal = _function("f", ("x",), (), x)
     derived = _function("f_grad", ("x",), (Pop(("v",), (FLOAT,), LOC),), (Var("v"),))
-    with pytest.raises(UnsupportedError, match="empty tape"):
-        check_built(primal, derived, ("x",), {})
+    report = check_built(primal, derived, ("x",), {})
+    assert report.verdict == "fail", str(report)
+    assert "raises NameError" in report.entries[0].note
+    assert any("empty tape" in note for note in report.notes)  # SymPy's reading of the gradient IR says why
 
 
 # -- SymPy stays out of `import s2s_ad` ----------------------------------------------------
@@ -579,7 +591,7 @@ def test_import_does_not_import_sympy() -> None:
 def test_constants_are_named_exactly() -> None:
     import sympy
 
-    constants = check._Constants()
+    constants = check.Constants()
     assert constants.sympy(180 / math.pi) == 180 / sympy.pi
     assert constants.sympy(2 / math.sqrt(math.pi)) == 2 / sympy.sqrt(sympy.pi)
     assert constants.sympy(1 / math.log(10)) == 1 / sympy.log(10)
@@ -836,10 +848,10 @@ def test_ties_are_found_in_sympys_derivative() -> None:
         sympy.Abs(x - y),
         sympy.Piecewise((x, x > y), (y, True)),
     ):
-        evaluator = check._MpMathEvaluator(at_tie)
+        evaluator = check.MpMathEvaluator(at_tie)
         evaluator.value(expression)
         assert evaluator.ties, expression
-        away = check._MpMathEvaluator({x: mpmath.mpf(1), y: mpmath.mpf(2)})
+        away = check.MpMathEvaluator({x: mpmath.mpf(1), y: mpmath.mpf(2)})
         away.value(expression)
         assert not away.ties, expression
 
