@@ -431,6 +431,9 @@ class _SympyMath:
     radians = staticmethod(lambda x: x * sympy.pi / 180)
     hypot = staticmethod(lambda x, y: sympy.sqrt(x**2 + y**2))
     pow = staticmethod(lambda x, y: x**y)
+    copysign = staticmethod(lambda x, y: sympy.Abs(x) * sympy.sign(y))
+    cbrt = staticmethod(lambda x: sympy.sign(x) * sympy.Abs(x) ** sympy.Rational(1, 3))
+    exp2 = staticmethod(lambda x: 2**x)
 
 
 def sympy_formula(source: str) -> Callable[..., Any]:
