@@ -21,7 +21,8 @@ Signals, none of which is an error of the user's program:
 - `FollowPaths`: the function has no single expression here (a loop count,
   a list index or a condition depends on the parameters, or more than
   `limit` statements would be unrolled);
-- `Rejected`: the point is outside the function's domain, or on a tie;
+- `Rejected`: the point is outside the function's domain (the function
+  raises there, its own `raise` or an operation undefined there), or on a tie;
   `NeverEnds` (a `Rejected`): a `while` loop did not end within `WHILE_LIMIT`;
 - `OutOfTime`: the caller's `deadline` passed.
 
@@ -46,6 +47,7 @@ WHILE_LIMIT = 2_000  # iterations of one while loop at a point (it may never end
 STRUCTURAL_ASSIGN = frozenset({"list", "repeat", "index", "len", "zeros_like", "sum", "list_max", "list_min", "index_of", "pop"})
 STRUCTURAL_EFFECT = frozenset({"append", "setitem", "accum_item", "discard_pop"})
 LOGICAL = frozenset({"and", "or", "not"})  # operations on truth values: their operands are never numbers
+RAISE = "raise"  # the effect of the function's own `raise` (and of a failed `assert`)
 
 
 class FollowPaths(Exception):
@@ -179,6 +181,8 @@ class Interpreter:
         self.tick()
         if isinstance(stmt, ir.Assign):
             self.env[stmt.target] = self.assign(stmt.op, [self.operand(a) for a in stmt.args])
+        elif isinstance(stmt, ir.Effect) and stmt.op == RAISE:
+            self.raise_(stmt)
         elif isinstance(stmt, ir.Effect):
             self.no_speculation("a list mutation")
             self.effect(stmt.op, [self.operand(a) for a in stmt.args])
@@ -197,6 +201,13 @@ class Interpreter:
             self.while_loop(stmt)
         else:
             raise UnsupportedError(f"the check cannot read the statement {type(stmt).__name__}")
+
+    def raise_(self, stmt: ir.Effect) -> None:
+        """The function's own `raise` (or failed `assert`): the point is outside its domain. While both
+        branches of an undecided `If` are evaluated it is passed over: the other branch's values stand
+        for the function where it does not raise, and each point is judged by its own path."""
+        if not self.speculative:
+            raise Rejected(f"the function raises {stmt.text or 'an exception'} here")
 
     def pop(self, stmt: ir.Pop) -> None:
         self.no_speculation("a tape pop")

@@ -981,3 +981,19 @@ def _wrong_atan2_rules() -> dict[str, Rule]:
         RULES["atan2"], partials=lambda m, out, y, x: (x / (x**2 + 1.001 * y**2), -y / (x**2 + y**2))
     )
     return rules
+
+
+def guarded(x, y):
+    if x <= 0:
+        raise ValueError("x must be positive")
+    assert y > -10, "y too small"
+    return math.log(x) * y
+
+
+def test_a_function_that_raises_is_checked_where_it_does_not() -> None:
+    """Its own `raise` and `assert`: the points where it raises are outside its domain, and rejected."""
+    report = check.check(guarded)
+    assert report.ok, str(report)
+    assert all(x > 0 for entry in report.entries for x, _ in entry.points)
+    assert "raises ValueError('x must be positive')" in report.entries[0].note
+    assert all(e.method.startswith("symbolic") for e in report.entries)

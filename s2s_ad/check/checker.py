@@ -59,7 +59,8 @@ def check(
     """Cross-check the gradient s2s_ad generates for `f` against SymPy's derivative.
 
     `wrt` is as for `grad` (None means every parameter). `budget` is the time
-    allowed for the whole check, in seconds (SymPy's import not counted);
+    allowed for the whole check, in seconds (building the gradient and
+    importing SymPy not counted; a check returns within about that);
     `points` the number of sample points at which the printed gradient must
     agree; `seed` makes the points reproducible. `rules` is the rule table to
     build the gradient with (tests inject wrong rules to see the check fail);
@@ -283,12 +284,12 @@ class Checker:
         start = time.monotonic()
         self.deadline = start + self.budget
         self.proof_deadline = start + SYMBOLIC_SHARE * self.budget
-        numbers = Numbers(self, self.printed(), start)
         findings = Findings()
         child = Child.start(lambda send: symbolic_job(self, send), self.budget + 0.2)
         if child is None and self.budget > 0.01:
             findings.notes.append("no SymPy expressions: this platform cannot fork (the truth is the chain rule at each point)")
         try:
+            numbers = Numbers(self, self.printed(), start)
             numbers.sample(child, findings)
             if child is not None and numbers.failed:  # decided: only SymPy's expressions, for the report
                 wanted = len(self.wrt_coords)

@@ -17,6 +17,7 @@ child whose parent died does not run on).
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -93,6 +94,7 @@ def _run_child(job: Callable[[Send], None], sender: Connection, seconds: float) 
             pass
         signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.01))
         os.nice(5)  # where the two compete for a processor, the parent's numbers come first
+        gc.disable()  # a collection touches every object the fork shares with the parent: copying its memory
 
         def send(message: Any) -> None:
             try:
