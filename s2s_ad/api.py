@@ -197,20 +197,13 @@ def _freeze(wrt: object) -> object:
 
 def _cross_check(parsed: ParsedFunction, built: Built) -> None:
     """Raise `CheckError` unless SymPy agrees with the generated gradient."""
-    from . import ir
     from .check import check_built, data_of  # SymPy is imported when the check runs
 
-    derived = built.derived
-    if built.with_value:  # check the gradient part of (value, gradient)
-        derived = ir.Function(
-            derived.name,
-            derived.params,
-            derived.body,
-            derived.returns[1],  # type: ignore[index]
-            derived.loc,
-            derived.sources,
-        )
-    report = check_built(built.primal, derived, built.wrt, data_of(parsed, built.primal, derived), built.rules)
+    derived = built.derived  # the code compared is the code the caller gets: `built.generated`
+    data = data_of(parsed, built.primal, derived)
+    report = check_built(
+        built.primal, derived, built.wrt, data, built.rules, generated=built.generated, with_value=built.with_value
+    )
     if not report.ok:
         raise parsed.source.error(
             CheckError,

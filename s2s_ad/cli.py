@@ -826,10 +826,11 @@ def _run_check(
     True if it agrees with SymPy, False on a mismatch, None if the check
     itself could not be done (reported as an error).
     """
-    from .rules import RULES
 
     try:
-        report = check_built(built.primal, built.derived, built.wrt, data, RULES)
+        report = check_built(
+            built.primal, built.derived, built.wrt, data, built.rules, generated=built.generated, with_value=built.with_value
+        )
     except S2SError as exc:
         out.error(exc)
         return None

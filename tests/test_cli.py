@@ -815,7 +815,9 @@ def fake_check(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[object, .
     """A stand-in `s2s_ad.check` whose reports disagree for functions named `energy`."""
     calls: list[tuple[object, ...]] = []
 
-    def check_built(primal: ir.Function, derived: ir.Function, wrt: tuple[str, ...], data: object, rules: object) -> FakeReport:
+    def check_built(
+        primal: ir.Function, derived: ir.Function, wrt: tuple[str, ...], data: object, rules: object, **options: object
+    ) -> FakeReport:
         calls.append((primal.name, derived.name, wrt, data))
         if primal.name == "square":
             raise s2s_ad.CheckError("SymPy cannot express this", filename="model.py", lineno=11)
