@@ -292,3 +292,45 @@ def test_hypot_at_the_origin_is_a_kink_with_gradient_zero(tmp_path: Path) -> Non
     f = import_source("import math\n\ndef f(x, y):\n    return math.hypot(x, y)\n", tmp_path).f
     assert grad(f)(0.0, 0.0) == (0.0, 0.0) == pytest.approx(numeric_gradient(f, (0.0, 0.0)), abs=1e-9)
     assert grad(f)(3.0, 4.0) == pytest.approx((0.6, 0.8))
+
+
+SCOPES = """
+def generator_variable_shadows_a_local(x, xs):
+    i = 2
+    t = sum(xs[i] * x for i in range(len(xs)))
+    return t * i
+
+def generator_variable_shadows_a_counter(x, xs):
+    i = 0
+    while i < 3:
+        i += 1
+        x = x + sum(xs[i % 2] * x for i in range(len(xs)))
+    return x
+
+def generator_after_an_empty_loop(x, xs, ys):
+    for v in xs:
+        x = x * v
+    return x * sum(v for v in ys)
+
+def one_times_x(x):
+    y = 1 * x
+    return y
+"""
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("generator_variable_shadows_a_local", (0.5, [1.0, 2.0])),
+        ("generator_variable_shadows_a_counter", (0.5, [1.0, 2.0])),
+        ("generator_after_an_empty_loop", (0.5, [], [1.0, 2.0])),
+        ("generator_after_an_empty_loop", (0.5, [2.0], [1.0, 2.0])),
+        ("one_times_x", (0.5,)),
+    ],
+)
+def test_names_scoped_apart_and_folded_products(tmp_path: Path, name: str, args: tuple[object, ...]) -> None:
+    f = getattr(import_source(SCOPES, tmp_path), name)
+    value, gradient = value_and_grad(f)(*copy.deepcopy(args))
+    assert value == f(*copy.deepcopy(args))
+    parts = gradient if isinstance(gradient, tuple) else (gradient,)
+    assert flat(parts) == pytest.approx(finite_difference(f, args), rel=1e-6, abs=1e-8)

@@ -213,7 +213,9 @@ class Calls(LoweringBase):
         types = {a.operand: INT if self.may_be_int(a.operand) else a.type for a in args}
         folded = fold(self.rules, op, operands, lambda o: types.get(o, FLOAT))
         if folded is not None:
-            return Value(folded, ir.const_type(folded.value) if isinstance(folded, Const) else args[0].type)
+            if isinstance(folded, Const):
+                return Value(folded, ir.const_type(folded.value))
+            return next(a for a in args if a.operand == folded)  # `1 * x` is x, of x's type
         rule = self.rules[op]
         result_type = rule.result_type(tuple(a.type for a in args))
         target = self.namer.temp()

@@ -342,8 +342,9 @@ class Loops(LoweringBase):
         self.block(statements, inner_scope)
         result = inner_scope[accumulator]
         assert isinstance(result, Value)
+        own = {n.id for g in node.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
         for key, value in inner_scope.items():  # the comprehension's loop variables stay inside it
-            if key in scope and not key.startswith("#"):
+            if key in scope and not key.startswith("#") and key not in own:
                 scope[key] = value
         return result
 

@@ -453,12 +453,28 @@ def read_before_bound(name: str, statements: list[ast.stmt]) -> bool:
     both reads and binds it counts as a read; a loop binding it reads only its iterable)."""
     for stmt in statements:
         scanned: list[ast.AST] = [stmt.iter] if isinstance(stmt, ast.For) and _binds(stmt.target, name) else [stmt]
-        names = [n for part in scanned for n in ast.walk(part) if isinstance(n, ast.Name) and n.id == name]
+        names = [n for part in scanned for n in _outside_comprehensions(part, name) if isinstance(n, ast.Name) and n.id == name]
         if any(isinstance(n.ctx, ast.Load) for n in names):
             return True
         if scanned != [stmt] or any(isinstance(n.ctx, ast.Store) for n in names):
             return False
     return False
+
+
+def _outside_comprehensions(node: ast.AST, name: str) -> list[ast.AST]:
+    """The nodes under `node`, but not those of a comprehension with its own `name` (Python scopes it apart)."""
+    found: list[ast.AST] = []
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, (ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp)) and any(
+            _binds(g.target, name) for g in current.generators
+        ):
+            pending.extend(g.iter for g in current.generators[:1])  # the first iterable is evaluated outside
+            continue
+        found.append(current)
+        pending.extend(ast.iter_child_nodes(current))
+    return found
 
 
 def _binds(target: ast.expr, name: str) -> bool:
