@@ -1,21 +1,5 @@
-"""A primitive's rule: every fact about it in one frozen dataclass.
-
-how each is spelled in Python and in SymPy, and its derivative.
-
-Each entry is written once. `python` is the spelling in generated code, with
-`{0}`, `{1}` for the operands. `sympy(sp, *args)` builds the SymPy expression
-from the `sympy` module passed in (so importing this table never imports
-SymPy). `partials(m, out, *args)` gives one partial derivative per argument,
-written with Python operators and `m.<primitive>(...)`: the same formula
-emits IR in the reverse and forward transforms and SymPy expressions in the
-check. `out` is the primitive's own result, so a rule can reuse what the
-forward sweep computed (d exp(x)/dx is `out`). `partials=None` marks a
-primitive that is piecewise constant: its derivative is zero where it exists.
-
-Conventions at the points where a derivative does not exist, chosen to agree
-with SymPy's: d|x|/dx at 0 is 0 (`sign(0) = 0`); at a tie `max(x, y)` and
-`min(x, y)` send half the gradient to each argument (`Heaviside(0) = 1/2`).
-"""
+"""A primitive's rule: every fact about it in one frozen dataclass (the fields are explained in the
+package's docstring, `s2s_ad.rules`), and `_math`, which makes the rule of a `math` function."""
 
 from __future__ import annotations
 
