@@ -420,3 +420,26 @@ def test_names_python_scopes_apart_are_kept_apart(tmp_path: Path) -> None:
 def test_a_dict_parameter_is_refused_as_such(tmp_path: Path) -> None:
     with pytest.raises(S2SError, match="a dict"):
         grad(import_source(MESSAGES, tmp_path).dict_parameter)
+
+
+COUNTS = """
+def _grow(a, n):
+    for _ in range(n):
+        a = a * 1.5
+    return a
+
+def count_passed_to_a_helper(n, x):
+    return _grow(x, n)
+
+def count_of_a_repeated_list(x, n):
+    zs = [0.0] * n
+    return x * len(zs)
+"""
+
+
+@pytest.mark.parametrize(
+    "name, args, truth", [("count_passed_to_a_helper", (2, 0.5), (0.0, 2.25)), ("count_of_a_repeated_list", (0.5, 3), (3.0, 0.0))]
+)
+def test_whole_numbers_used_as_counts_elsewhere_get_no_gradient(tmp_path: Path, name: str, args: tuple, truth: tuple) -> None:
+    f = getattr(import_source(COUNTS, tmp_path), name)
+    assert grad(f)(*args) == pytest.approx(truth)

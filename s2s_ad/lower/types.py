@@ -89,8 +89,15 @@ def param_types(
             found = root_depth(arg)
             if found and ir.list_depth(type_) > found[1]:
                 note(found[0], found[1] + ir.list_depth(type_))
+            if type_ == INT and isinstance(arg, ast.Name):  # a whole number there (a range bound, an index)
+                integer.add(arg.id)
 
     for child in nodes(node):
+        if isinstance(child, ast.BinOp) and isinstance(child.op, ast.Mult):  # `[0.0] * n`: n is a count
+            if isinstance(child.left, ast.List):
+                integers(child.right)
+            elif isinstance(child.right, ast.List):
+                integers(child.left)
         if isinstance(child, ast.Subscript):
             found = root_depth(child)
             if found:
