@@ -334,3 +334,13 @@ def test_names_scoped_apart_and_folded_products(tmp_path: Path, name: str, args:
     assert value == f(*copy.deepcopy(args))
     parts = gradient if isinstance(gradient, tuple) else (gradient,)
     assert flat(parts) == pytest.approx(finite_difference(f, args), rel=1e-6, abs=1e-8)
+
+
+def test_an_operation_that_may_raise_in_a_branch_nobody_reads_is_printed_with_its_condition(tmp_path: Path) -> None:
+    source = (
+        "def _h0(u, k):\n    return u\n\n\ndef f(x, n):\n    if x > 0.0:\n        x = 0.5\n"
+        "    x += 0.5 if x > 0.0 else _h0(x, n // 2)\n    return 0.5 * x\n"
+    )
+    f = import_source(source, tmp_path).f
+    for x in (0.3, -0.3):
+        assert grad(f)(x, 2)[0] == pytest.approx(numeric_gradient(lambda v: f(v, 2), (x,))[0], abs=1e-8)

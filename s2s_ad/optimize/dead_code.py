@@ -71,27 +71,32 @@ def dead_code(function: Function, rules: Mapping[str, Rule] = RULES) -> Function
 
 def _keep_raising(function: Function, live: set[str], rules: Mapping[str, Rule]) -> None:
     """Make live every operation outside loops that may raise and reads only what is live already
-    (or parameters and constants): keeping it costs that one operation."""
+    (or parameters and constants), under conditions that are live too: keeping it costs that one
+    operation."""
     known = live | {p.name for p in function.params}
-    candidates = _may_raise(function.body, rules)
+    candidates = _may_raise(function.body, rules, ())
     grown = True
     while grown:
         grown = False
-        for stmt in candidates:
-            if stmt.target not in known and all(a.name in known for a in stmt.args if isinstance(a, Var)):
+        for stmt, conditions in candidates:
+            reads = [a for a in (*stmt.args, *conditions) if isinstance(a, Var)]
+            if stmt.target not in known and all(a.name in known for a in reads):
                 known.add(stmt.target)
                 live.add(stmt.target)
                 grown = True
 
 
-def _may_raise(block: ir.Block, rules: Mapping[str, Rule]) -> list[Assign]:
-    """The operations outside loops that may raise."""
-    found: list[Assign] = []
+def _may_raise(
+    block: ir.Block, rules: Mapping[str, Rule], conditions: tuple[ir.Operand, ...]
+) -> list[tuple[Assign, tuple[ir.Operand, ...]]]:
+    """The operations outside loops that may raise, each with the conditions of the branches it is in."""
+    found: list[tuple[Assign, tuple[ir.Operand, ...]]] = []
     for stmt in block:
         if isinstance(stmt, Assign) and not rules[stmt.op].cannot_raise(stmt.args):
-            found.append(stmt)
+            found.append((stmt, conditions))
         elif isinstance(stmt, ir.If):
-            found += _may_raise(stmt.then, rules) + _may_raise(stmt.orelse, rules)
+            inner = (*conditions, stmt.cond)
+            found += _may_raise(stmt.then, rules, inner) + _may_raise(stmt.orelse, rules, inner)
     return found
 
 

@@ -31,6 +31,11 @@ from .scalar import SCALAR
 RULES: dict[str, Rule] = {**SCALAR, **LISTS}
 
 
+def _nonzero_divisor(args: tuple[object, ...]) -> bool:
+    divisor = args[1]
+    return isinstance(divisor, Const) and not isinstance(divisor.value, bool) and divisor.value != 0
+
+
 def _nonnegative_exponent(args: tuple[object, ...]) -> bool:
     exponent = args[1]
     return isinstance(exponent, Const) and not isinstance(exponent.value, bool) and exponent.value >= 0
@@ -90,6 +95,9 @@ for _op in ("exp", "expm1", "sinh", "cosh"):
     RULES[_op] = dataclasses.replace(RULES[_op], safe=True)
 # x ** c with a constant c >= 0 raises only on overflow (0.0 ** -1 divides by zero).
 RULES["pow"] = dataclasses.replace(RULES["pow"], safe_if=_nonnegative_exponent)
+# x / c, x // c and x % c with a constant c != 0 cannot divide by zero.
+for _op in ("div", "floordiv", "mod"):
+    RULES[_op] = dataclasses.replace(RULES[_op], safe_if=_nonzero_divisor)
 
 
 # How source code spells a call -> the primitive it is. `math.log` with two
