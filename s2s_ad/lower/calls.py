@@ -10,7 +10,7 @@ from ..frontend import Callee, Custom, Helper, MathModule, Resolved
 from ..ir import BOOL, FLOAT, INT, Assign, Const, Loc, Operand, Var
 from ..rules import CALLS
 from ..rules.custom import custom_rules
-from ..rules.emit import fold
+from ..rules.emit import INT_OR_FLOAT, fold
 from .base import LoweringBase
 from .scope import Bound, Scope, TupleValue, Value
 
@@ -210,7 +210,7 @@ class Calls(LoweringBase):
             for arg in args:
                 self.scalar(arg, node)
         operands = tuple(a.operand for a in args)
-        types = {a.operand: INT if self.may_be_int(a.operand) else a.type for a in args}
+        types = {a.operand: INT_OR_FLOAT if self.may_be_int(a.operand) and a.type == FLOAT else a.type for a in args}
         folded = fold(self.rules, op, operands, lambda o: types.get(o, FLOAT))
         if folded is not None:
             if isinstance(folded, Const):

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from .. import ir
 from ..ir import Assign, Function, Operand, Stmt, Var
 from ..rules import RULES, Rule
-from ..rules.emit import fold
+from ..rules.emit import INT_OR_FLOAT, fold
 from .common import map_returns, replaced
 
 
@@ -33,7 +33,7 @@ def propagate(function: Function, rules: Mapping[str, Rule] = RULES) -> Function
         """For a returned value: an int may stand for a float (`1.0 * n` is not `n` when `n` may be an int)."""
         found = type_of(operand)
         if isinstance(operand, ir.Global) or (isinstance(operand, Var) and found == ir.FLOAT and operand.name in maybe_int()):
-            return ir.INT
+            return INT_OR_FLOAT
         return found
 
     def block(statements: ir.Block) -> ir.Block:

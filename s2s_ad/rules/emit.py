@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable, Mapping
 
 from ..ir.names import Namer
-from ..ir.nodes import FLOAT, INT, Assign, Const, Global, Loc, Operand, Stmt, Type, Var, const_type
+from ..ir.nodes import FLOAT, INT, Assign, Const, Global, Loc, Operand, Scalar, Stmt, Type, Var, const_type
 from .core import Rule
 
 
@@ -105,7 +105,7 @@ def fold(
         return args[0]  # n / 1 is a float when n is an int
     elif op == "sub" and _is(args[1], 0) and math.copysign(1, _number(args[1])) > 0 and keeps_type(args[0], args[1]):
         return args[0]  # not x - -0.0, which is x + 0.0
-    elif op == "pow" and _is(args[1], 0) and type_of is not None:
+    elif op == "pow" and _is(args[1], 0) and type_of is not None and type_of(args[0]) != INT_OR_FLOAT:
         # x ** 0 is 1 for every x (nan and inf too); its type follows the operands'.
         kind = FLOAT if FLOAT in (type_of(args[0]), const_type(_number(args[1]))) else INT
         return Const(1.0 if kind == FLOAT else 1)
@@ -114,6 +114,11 @@ def fold(
 
 def _is_float(operand: Operand, type_of: Callable[[Operand], Type] | None) -> bool:
     return type_of is not None and type_of(operand) == FLOAT
+
+
+# What `type_of` says of a value typed float that may be an int when the function runs (see
+# ir.maybe_int): no rewrite that keeps or decides the type applies to it (`1.0 * n`, `n ** 0`).
+INT_OR_FLOAT = Scalar("int or float")
 
 
 def _number(operand: Operand) -> float | int | bool:
