@@ -1,50 +1,56 @@
 """Random whole programs, as users write them: every gradient against finite differences and value_and_grad.
 
-Hypothesis writes a module of module-level helper functions and a main
-function `f`, saves it as a file in a temporary directory (so
-`inspect.getsource` finds it), imports it and draws a point. The grammar
-(`Writer`) covers, nested in one another:
+Hypothesis writes a module (module-level helper functions, sometimes module-level
+numbers and a list, and a main function `f`), saves it as a file in a temporary
+directory (so `inspect.getsource` finds it), imports it and draws a point. The
+grammar (`Writer`) covers, nested in one another:
 
 - helpers called with expression arguments (`_h(a * 3.0)`, `_h(a + b, 2.0)`),
   helpers that copy a parameter (`x = u`) and read both again, that re-assign
   their parameters, that return tuples the caller unpacks (`p, q = _h(x)`),
-  that take integer or list parameters, and that call other helpers;
+  that take integer, list or matrix-row parameters, and that call other
+  helpers; helper and caller share names (`x`, `y`, `t`, ...);
 - plain, chained (`a = b = e`), tuple (`a, b = b, a * x`) and augmented
   assignment (`+= -= *= /=`), of parameters as well as of locals;
 - `if`/`elif`/`else` that re-assign names, conditional expressions,
-  comparisons joined with `and`/`or`/`not`, early returns;
+  comparisons joined with `and`/`or`/`not` and chained, early returns;
 - `for` over `range` (constant bounds, integer parameters, `len(xs)`, two
   and three arguments, `reversed`), over lists, `enumerate(xs)`,
-  `enumerate(xs, start=K)`, `enumerate(xs, K)`, `zip(xs, ys)` and
-  `reversed(xs)`; `while` with a bounded counter and a data-dependent
-  condition; `break` and `continue` under conditions; loops nested in loops
-  and branches;
+  `enumerate(xs, start=K)`, `enumerate(xs, K)`, `zip(xs, ys)`,
+  `reversed(xs)` and the rows of a matrix; `while` with a bounded counter
+  and a data-dependent condition; `break` and `continue` under conditions;
+  loops nested in loops and branches;
 - local lists (literals, `[0.0] * n`, `append`, item assignment `ys[i] = e`
   and `ys[i] += e`, comprehensions), `sum` of lists, of comprehensions and of
-  generator expressions, `max`/`min` of lists, list parameters read by index
-  (constant, computed, negative) and by iteration;
+  generator expressions (whose variable may share a local's name), `max` and
+  `min` of lists, list parameters read by index (constant, computed,
+  negative) and by iteration, a matrix parameter read as `W[i][j]`;
 - integer parameters as loop bounds, indices and exponents (`x ** n`),
-  `x ** k` with `k` from a loop (0 and 1 included), `n // 2`, `n % 3`;
+  `x ** k` with `k` from a loop (0 and 1 included), `n // 2`, `n % 3`, ints
+  mixed into float arithmetic;
 - math functions behind guards that keep their arguments in the domain (as
   in tests/test_properties.py).
 
 The writer knows the integer parameters' values and the lists' lengths, so
-every index it writes is in range. Points are drawn near the origin, exactly
-at 0.0, at tiny and at large magnitudes. A program is kept only if the plain
-function returns a finite float there. Then:
+every index it writes is in range, and it assigns only names every path has
+given a value (names first assigned inside a branch or loop are not read
+after it). Points are drawn near the origin, exactly at 0.0, at tiny and at
+large magnitudes. A program is kept only if the plain function returns a
+finite float there. Then:
 
 1. `grad(f)(*args)` returns a gradient or raises `S2SError` (a refusal: it
    is counted, by message, and refusals must stay a minority,
-   `test_refusals_are_a_minority`); any other exception is a failure;
+   `test_refusals_are_a_minority`); any other exception is a failure, and so
+   is a gradient still running after 20 s;
 2. every component has the parameter's type: a float for a float or an
-   integer parameter (an integer parameter's is 0.0), a list of floats of
-   the same length for a list parameter; and each float derivative agrees
-   with a central finite difference whose step follows the coordinate's
-   magnitude (coordinates where two step sizes disagree, or the forward
-   and backward differences do, are skipped: the function is not smooth
-   there);
-3. `value_and_grad(f)(*args)` returns f's value and the same gradient (to
-   rounding: a loop may add up in another order);
+   integer parameter (an integer parameter's is 0.0), a list of the same
+   shape for a list parameter; and each float derivative agrees with a
+   central finite difference (`difference`: steps that follow the
+   coordinate's magnitude, a tolerance from the differences' convergence and
+   f's rounding; coordinates where f is not smooth enough to tell are
+   skipped, the rest of the program is still checked);
+3. `value_and_grad(f)(*args)` returns f's value (and type) and the same
+   gradient (to rounding: a loop may add up in another order);
 4. the arguments are unchanged afterwards.
 
 Profiles (environment variable `S2S_AD_HYPOTHESIS_PROFILE`):
@@ -67,7 +73,7 @@ import threading
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -1040,8 +1046,15 @@ def close(a: object, b: object) -> bool:
     return type(a) is type(b) and a == b
 
 
-REFUSALS: Counter[str] = Counter()
-TRIED: list[int] = [0]
+@dataclass
+class Tally:
+    """The programs of this session given to grad, and its refusals among them, by message."""
+
+    tried: int = 0
+    refusals: Counter[str] = field(default_factory=Counter)
+
+
+TALLY = Tally()
 
 
 def refusal_reason(error: S2SError, program: Program) -> str:
@@ -1095,12 +1108,12 @@ def checks(program: Program, directory: Path) -> None:
         return
     assume(isinstance(value, float) and math.isfinite(value))
     snapshot = copy.deepcopy(args)
-    TRIED[0] += 1
+    TALLY.tried += 1
     try:
         gradient = grad(f)(*args)
     except S2SError as error:
         reason = refusal_reason(error, program)
-        REFUSALS[reason] += 1
+        TALLY.refusals[reason] += 1
         event(f"refused: {reason}")
         note(f"refused: {error}")
         return
@@ -1135,9 +1148,11 @@ def test_whole_programs(directory: Path, program: Program) -> None:
 
 def test_refusals_are_a_minority() -> None:
     """The grammar stays inside the language s2s_ad differentiates: most programs get a gradient."""
-    if TRIED[0] < 20:
+    if TALLY.tried < 20:
         pytest.skip("test_whole_programs did not run in this session")
-    refused = sum(REFUSALS.values())
-    summary = "\n".join(f"{count:5d}  {reason}" for reason, count in REFUSALS.most_common())
-    print(f"{refused} of {TRIED[0]} programs refused:\n{summary}")
-    assert refused <= 0.2 * TRIED[0], f"{refused} of {TRIED[0]} programs refused:\n{summary}"
+    refused = sum(TALLY.refusals.values())
+    summary = f"{refused} of {TALLY.tried} programs refused:\n" + "".join(
+        f"{count:6d}  {reason}\n" for reason, count in TALLY.refusals.most_common()
+    )
+    print(summary)
+    assert refused <= 0.2 * TALLY.tried, summary
