@@ -55,8 +55,9 @@ finite float there. Then:
 
 Profiles (environment variable `S2S_AD_HYPOTHESIS_PROFILE`):
 
-- `default`: 200 programs, derandomized (the same programs on every run);
-- `thorough`: 5,000 programs, randomized:
+- `default`: 200 programs, derandomized (the same programs on every run), a
+  failing one reported as it was drawn (about ten seconds either way);
+- `thorough`: 5,000 programs, randomized, a failing one shrunk:
   `S2S_AD_HYPOTHESIS_PROFILE=thorough pytest tests/test_whole_programs.py`.
 """
 
@@ -81,10 +82,10 @@ import pytest
 from conftest import bits, import_source
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, assume, event, given, note, settings  # noqa: E402
+from hypothesis import HealthCheck, Phase, assume, event, given, note, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from s2s_ad import S2SError, frontend, grad, ir, lower, value_and_grad  # noqa: E402
+from s2s_ad import S2SError, grad, value_and_grad  # noqa: E402
 
 # Hypothesis's pytest plugin imports this module to print a failure report, after the test, where the
 # project's "warnings are errors" turns a DeprecationWarning raised by one of its imports into an
@@ -94,8 +95,11 @@ with warnings.catch_warnings():
     with contextlib.suppress(ImportError):
         import hypothesis.extra._patching  # noqa: E402, F401
 
+# The default run does not shrink a failing program: shrinking whole programs takes hypothesis minutes
+# (each try builds two gradients), and the run should stay well under a minute even when it fails. The
+# thorough run shrinks.
 PROFILES: dict[str, dict[str, Any]] = {
-    "default": {"max_examples": 200, "derandomize": True},
+    "default": {"max_examples": 200, "derandomize": True, "phases": [Phase.explicit, Phase.generate]},
     "thorough": {"max_examples": 5000, "derandomize": False},
 }
 PROFILE = os.environ.get("S2S_AD_HYPOTHESIS_PROFILE", "default")
@@ -133,7 +137,10 @@ UNARY = [
     "math.asinh({a})",
     "abs({a})",
     "-({a})",
+    "+({a})",
     "float({a})",
+    "(1.0 + ({a}) ** 2) ** -1",
+    "(0.5 + abs({a})) ** -2",
 ]
 BINARY = [
     "({a}) + ({b})",
@@ -198,6 +205,9 @@ class Helper:
     name: str
     kinds: tuple[str, ...]  # "float", "int" (0 <= value <= 4) or "list" (at least one item)
     returns: int  # 1: a number; 2 or 3: a tuple of that many
+    params: tuple[str, ...] = ()
+    default: bool = False  # the last parameter has a default value
+    whole: frozenset[str] = frozenset()  # int parameters the body uses as whole numbers (bounds, indices)
 
 
 @dataclass
@@ -208,6 +218,7 @@ class Program:
     args: tuple[Any, ...]
     features: frozenset[str]
     names: frozenset[str]  # every identifier the program chose (to mask them in refusal messages)
+    whole: frozenset[str] = frozenset()  # int parameters used as whole numbers: range bounds, indices, counts
 
 
 class Writer:
@@ -224,6 +235,7 @@ class Writer:
         self.reversed_loops = 0  # of them, loops over reversed(...): leaving one early is refused
         self.statements = 0
         self.returns = 1  # how many values a return statement returns
+        self.whole: set[str] = set()  # integers used as whole numbers (bounds, indices, counts)
 
     # -- choices ------------------------------------------------------------------------
 
@@ -270,6 +282,11 @@ class Writer:
             options = [(t, i) for t, i in options if i.lo >= 0 and i.hi is not None and i.hi <= 5]
         return self.pick(options)
 
+    def counts(self, s: Scope, text: str) -> str:
+        """`text` is used as a whole number (a range bound, an index, a count): so are the integers it reads."""
+        self.whole |= {n for n in s.ints if re.search(rf"\b{n}\b", text)}
+        return text
+
     def index(self, s: Scope, name: str, least: int | None = None, length: str | None = None) -> str | None:
         """An index of list `name` that is in range, or None when the writer knows of none. With `least`
         and `length` (the spelling of its length), an index of a list of at least `least` items instead
@@ -287,7 +304,12 @@ class Writer:
                 options += [i, i, f"{length} - 1 - {i}", f"-1 - {i}", f"{i} // 2"]
                 if info.lo >= 1:
                     options.append(f"{i} - 1")
-        return self.pick(options)
+        chosen = self.pick([*options, "computed"])
+        if chosen == "computed":  # an index computed from the data, by a piecewise-constant primitive
+            self.features.add("index-from-float")
+            spelled = self.pick(["int(abs({e}))", "math.floor(abs({e}))", "round(abs({e}))", "math.trunc(abs({e}))"])
+            return f"{spelled.format(e=self.expr(s, 1))} % {length}"
+        return self.counts(s, chosen)
 
     # -- floats -------------------------------------------------------------------------
 
@@ -342,7 +364,8 @@ class Writer:
         kind = self.weighted(kinds)
         if kind == "binary":
             form = self.pick(BINARY)
-            return form.format(a=self.expr(s, depth - 1), b=self.expr(s, depth - 1))
+            a = self.expr(s, depth - 1)
+            return form.format(a=a, b=self.expr(s, depth - 1) if "{b}" in form else "")
         if kind == "unary":
             return self.pick(UNARY).format(a=self.expr(s, depth - 1))
         if kind == "power":
@@ -353,9 +376,14 @@ class Writer:
         if kind == "intmix":
             term, _ = self.int_term(s, small=False)
             self.features.add("int-mix")
-            form = self.pick(["({a}) * ({n})", "({a}) + ({n})", "({a}) / (1 + abs({n}))", "({n}) * ({a})"])
+            forms = ["({a}) * ({n})", "({a}) + ({n})", "({a}) / (1 + abs({n}))", "({n}) * ({a})", "({n}) / 2 * ({a})"]
+            form = self.pick([*forms, "float({n}) * ({a})", "({a}) * abs(({n}) - 2)"])
             return form.format(a=self.expr(s, depth - 1), n=term)
         if kind == "helper":
+            if self.callable_helpers(s, 2) and self.chance(3):  # refused: "unpack it"; counted
+                self.features.add("helper-tuple-indexed")
+                helper = self.pick(self.callable_helpers(s, 2))
+                return f"{self.call(s, depth, helper)}[{self.number(0, helper.returns - 1)}]"
             return self.call(s, depth, self.pick(self.callable_helpers(s, 1)))
         return self.reduction(s, depth)
 
@@ -369,18 +397,23 @@ class Writer:
         if kind == "int":
             name = self.pick(small)
             self.features.add("power-int-name")
-            return f"({base}) ** {name}"
+            return self.pick([f"({base}) ** {name}", f"pow({base}, {name})", f"math.pow({base}, {name})"])
         if kind == "float":
             return f"({base}) ** {self.pick(['2.0', '3.0', '0.0', '1.0'])}"
         return f"({base}) ** {self.pick(['2', '3', '0', '1', '4'])}"
 
     def call(self, s: Scope, depth: int, helper: Helper) -> str:
         args = []
-        for kind in helper.kinds:
+        kinds = helper.kinds
+        if helper.default and self.chance(40):
+            kinds = kinds[:-1]
+            self.features.add("helper-default-argument")
+        for param, kind in zip(helper.params, kinds):
             if kind == "float":
                 args.append(self.expr(s, depth - 1))
-            elif kind == "int":
-                args.append(self.int_term(s)[0])
+            elif kind == "int":  # a whole number for the helper only where its body uses it as one
+                term = self.int_term(s)[0]
+                args.append(self.counts(s, term) if param in helper.whole else term)
             elif self.matrices(s) and self.chance(30):
                 self.features.add("helper-gets-a-row")
                 args.append(self.row(s, self.pick(self.matrices(s))))
@@ -389,6 +422,10 @@ class Writer:
         self.features.add("helper-call")
         if any(not re.fullmatch(r"[A-Za-z_]\w*|[\d.]+", a) for a in args):
             self.features.add("helper-expression-argument")
+        if self.chance(10):
+            self.features.add("helper-keyword-arguments")
+            order = self.draw(st.permutations(range(len(args))))
+            return f"{helper.name}({', '.join(f'{helper.params[k]}={args[k]}' for k in order)})"
         return f"{helper.name}({', '.join(args)})"
 
     def callable_helpers(self, s: Scope, returns: int) -> list[Helper]:
@@ -457,7 +494,7 @@ class Writer:
             right = self.expr(s, 1) if self.chance(50) else self.pick(["0.0", "1.0", "0.5", "-0.5", "2.0"])
             return f"(({self.named(s, 1)}) {op} ({right}))"
         if kind == "int":
-            term, _ = self.int_term(s, small=False)
+            term = self.pick(sorted(s.ints)) if self.chance(70) else self.int_term(s, small=False)[0]
             return self.pick([f"({term} % 2 == 0)", f"({term} > 1)", f"({term} == 2)", f"({term} < 3)", f"({term} != 0)"])
         self.features.add(f"condition-{kind}")
         if kind == "not":
@@ -591,6 +628,7 @@ class Writer:
                 header = f"for {index} in range(len({name})):"
             else:
                 bound, known = self.int_term(s)
+                self.counts(s, bound)
                 assert known.hi is not None
                 if form == "range":
                     info = IntInfo(0, known.hi - 1)
@@ -663,7 +701,8 @@ class Writer:
         self.emit(indent, f"{counter} = 0")
         condition = f"{counter} < {bound}"
         if self.chance(70):
-            condition = self.pick([f"{condition} and {self.condition(s, 0)}", f"{self.condition(s, 0)} and {condition}"])
+            data = self.condition(s, 0)
+            condition = self.pick([f"{condition} and {data}", f"{data} and {condition}"])
         self.emit(indent, f"while {condition}:")
         self.emit(indent + 1, f"{counter} += 1")
         self.features.add("while")
@@ -742,7 +781,9 @@ class Writer:
             length: int | None = count
         elif form == "zeros":
             bound, known = self.int_term(s)
-            fill = self.pick(["0.0", "1.0", self.expr(s, 1)])
+            self.counts(s, bound)
+            fill = self.pick(["0.0", "1.0", "expression"])
+            fill = self.expr(s, 1) if fill == "expression" else fill
             self.emit(indent, f"{name} = [{fill}] * ({bound})")
             length = known.hi if known.hi == known.lo else None
             s.lists[name] = ListInfo(length, known.lo, True, s.block)
@@ -757,6 +798,7 @@ class Writer:
             return
         elif form == "build-range":
             bound, known = self.int_term(s)
+            self.counts(s, bound)
             index = self.fresh(INDEX_NAMES, "int", avoid | {name})
             value_scope.ints[index] = IntInfo(0, known.hi - 1 if known.hi is not None else None)
             self.emit(indent, f"{name} = []")
@@ -825,7 +867,9 @@ def write_helper(
             s.ints[p] = IntInfo(0, 4)
         elif k == "list":
             s.lists[p] = ListInfo(None, 1, False, 0)
-    writer.emit(0, f"def {name}({', '.join(params)}):")
+    default = kinds[-1] == "float" and writer.chance(15)
+    spelled = [*params[:-1], f"{params[-1]}=2.0"] if default else params
+    writer.emit(0, f"def {name}({', '.join(spelled)}):")
     floats = [p for p, k in zip(params, kinds) if k == "float"]
     copied: tuple[str, str] | None = None
     if floats and writer.chance(40):
@@ -849,7 +893,8 @@ def write_helper(
     if returns > 1:
         features.add("helper-returns-tuple")
     writer.emit(1, f"return {', '.join(values)}")
-    return writer.lines, Helper(name, tuple(kinds), returns)
+    whole = frozenset(writer.whole & {p for p, k in zip(params, kinds) if k == "int"})
+    return writer.lines, Helper(name, tuple(kinds), returns, tuple(params), default, whole)
 
 
 POINT_FLOATS = st.one_of(
@@ -920,7 +965,9 @@ def programs(draw: st.DrawFn) -> Program:
     header = "import math\n" + "".join(f"\n{name} = {value!r}" for name, value in data.items())
     source = header + "\n\n\n" + "\n\n\n".join(functions) + "\n"
     names = set(writer.kinds) | {h.name for h in helpers} | set(data)
-    return Program(source, tuple(params), kinds, tuple(args), frozenset(features), frozenset(names))
+    whole = frozenset(writer.whole & set(ints))
+    features |= {"int-parameter-read-as-a-real"} if set(ints) - whole else set()
+    return Program(source, tuple(params), kinds, tuple(args), frozenset(features), frozenset(names), whole)
 
 
 # -- the checks -------------------------------------------------------------------------
@@ -958,29 +1005,35 @@ class Difference:
 def difference(f: Callable[..., Any], args: tuple[Any, ...], where: tuple[int, ...], value: float) -> Difference | None:
     """d f / d (the coordinate `where`) by central differences; None where f is not smooth enough to tell.
 
-    Three steps a factor 10 apart, proportional to the coordinate's magnitude (and at least 1e-8, so that
+    Steps a factor 10 apart, proportional to the coordinate's magnitude (taken as at least 1e-3, so that
     0.0 and tiny coordinates are not stepped over). A smooth f's differences converge like the step
-    squared: the finest is then within a hundredth of its distance from the middle one, which bounds
-    its truncation error; the tolerance adds the rounding of f's values seen through the step. None
-    (nothing to compare) where the differences do not converge so (a kink, jump or singularity within a
-    step), where the forward and backward differences differ as much at two steps (a kink at the point
-    itself, where the derivative follows a convention), or where f fails or overflows nearby.
+    squared: the third is then within a hundredth of its distance from the second, which bounds its
+    truncation error. The tolerance adds f's rounding seen through the step: some tens of ulps of f,
+    or what a fourth, finer step shows, whichever is more (the rounding of an intermediate can be far
+    above f's last bits: sin(y) of a y near 3e7 carries y's rounding, 4e-9). None (nothing to compare)
+    where that rounding is a sizeable part of the difference, where the differences do not converge so
+    (a kink, jump or singularity within a step, a wave shorter than the steps), where the
+    forward and backward differences differ as much at two steps (a kink at the point itself, where the
+    derivative follows a convention), or where f fails or overflows nearby.
     """
     scale = max(1e-3, abs(coordinate(args, where)))
-    steps = (1e-3 * scale, 1e-4 * scale, 1e-5 * scale)
+    steps = (1e-3 * scale, 1e-4 * scale, 1e-5 * scale, 1e-6 * scale)
     try:
         values = [(f(*moved(args, where, h)), f(*moved(args, where, -h))) for h in steps]
-    except (ArithmeticError, ValueError):
+    except (ArithmeticError, ValueError, TypeError):  # TypeError: an int read as a real, moved, made a complex power
         return None
     if not finite(*(v for pair in values for v in pair)):
         return None
-    central = [(up - down) / (2 * h) for h, (up, down) in zip(steps, values)]
-    kinks = [abs((up - value) / h - (value - down) / h) for h, (up, down) in zip(steps[1:], values[1:])]
-    rounding = 1e-13 * max(abs(value), *(abs(v) for pair in values for v in pair))  # a few hundred ulps
-    noise = rounding / steps[-1]
-    coarse, middle, fine = central
+    coarse, middle, fine, finest = [(up - down) / (2 * h) for h, (up, down) in zip(steps, values)]
+    kinks = [abs((up - value) / h - (value - down) / h) for h, (up, down) in zip(steps[1:3], values[1:3])]
+    rounding = 1e-14 * max(abs(value), *(abs(v) for pair in values for v in pair))  # some tens of ulps of f
+    # what rounding (or a wave shorter than the steps) may add to the third difference: the fourth, whose
+    # share of it is ten times as large, differs from it by about that much or more
+    noise = max(rounding / steps[2], abs(finest - fine))
     if fine == 0.0 and coarse != 0.0:
-        return None  # the finest step changes f by less than its rounding: f's slope is not resolved there
+        return None  # the third step changes f by less than its rounding: f's slope is not resolved there
+    if 10 * noise > 1e-2 * max(abs(fine), 1e-3):
+        return None  # rounding, or a wave shorter than the steps, swamps the differences
     settled = abs(middle - fine) <= 1e-7 * max(abs(fine), 1e-3) + 10 * noise
     if not (settled or abs(coarse - middle) >= 20 * abs(middle - fine)):
         return None
@@ -993,13 +1046,6 @@ def expect(condition: bool, message: str) -> None:
     """One check. (A function rather than a bare assert, so that a survey of many programs can replace
     it to collect every failure of a program rather than stop at the first.)"""
     assert condition, message
-
-
-def counted(f: Callable[..., object], param: str) -> bool:
-    """Whether the body uses `param` as a whole number, so that it has no gradient (the README: every
-    other parameter is a real number, and an int passed there gets the gradient the float would)."""
-    lowered = lower.lower(frontend.from_function(f))
-    return any(p.name == param and p.type == ir.INT for p in lowered.params)
 
 
 def check_derivative(derivative: object, truth: Difference | None, what: str) -> None:
@@ -1121,10 +1167,10 @@ def checks(program: Program, directory: Path) -> None:
     expect(bits(args) == bits(snapshot), f"grad changed its arguments: {args!r}, were {snapshot!r}")
     parts = components(gradient, len(program.params))
     for number, (param, kind, part) in enumerate(zip(program.params, program.kinds, parts)):
-        if kind == "int":
-            expect(isinstance(part, float), f"{param} (an int): the gradient {part!r} is not a float")
-            if counted(f, param):  # used as a whole number (a range bound, an index): no gradient
-                expect(part == 0.0, f"{param} (a count): the gradient is {part!r}, not 0.0")
+        if kind == "int" and param in program.whole:  # a range bound, an index, a count: no gradient
+            expect(isinstance(part, float) and part == 0.0, f"{param} (a whole number): the gradient is {part!r}, not 0.0")
+        elif kind == "int":  # read only as a real number: the gradient the float would get (the README)
+            check_derivative(part, difference(f, args, (number,), value), f"{param} (an int read as a real number)")
         elif kind == "float":
             check_derivative(part, difference(f, args, (number,), value), param)
         else:
