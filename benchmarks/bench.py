@@ -47,7 +47,7 @@ sys.path.insert(1, str(HERE.parent))
 
 import functions as F  # noqa: E402
 
-from s2s_ad import api, codegen, frontend, grad, ir, lower, optimize, reverse  # noqa: E402
+from s2s_ad import ad, api, codegen, frontend, grad, ir, lower, optimize  # noqa: E402
 
 CONTENDERS = ("f", "hand", "s2s_ad", "autograd", "jax", "jax.jit", "sympy")
 
@@ -430,7 +430,7 @@ def staged_transform(f: Callable[..., Any], profile: dict[str, cProfile.Profile]
     parsed = run("frontend", lambda: frontend.from_function(f))
     primal = run("lower", lambda: lower.lower(parsed))
     names, single = api.resolve_wrt(primal, None, parsed)
-    derived = run("reverse", lambda: reverse.gradient(primal, names, bare=single))
+    derived = run("reverse", lambda: ad.gradient(primal, names, bare=single))
     derived = run("optimize", lambda: optimize.optimize(derived))
     naming = getattr(codegen, "_python_names", None)
     if naming is not None and profile is None:

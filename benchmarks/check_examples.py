@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from s2s_ad import api, check, frontend, optimize, reverse
+from s2s_ad import ad, api, check, frontend, optimize
 from s2s_ad.check import check_built, data_of
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -34,7 +34,7 @@ def check_unoptimized(function: object) -> object:
     parsed = frontend.from_function(function)
     built = api.build(parsed, None)
     names, single = api.resolve_wrt(built.primal, None, parsed)
-    derived = reverse.gradient(built.primal, names, bare=single, rules=built.rules)
+    derived = ad.gradient(built.primal, names, bare=single, rules=built.rules)
     return check_built(built.primal, derived, names, data_of(parsed, built.primal, derived), built.rules)
 
 

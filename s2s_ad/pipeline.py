@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import codegen, forward, ir, lower, optimize, reverse
+from . import ad, codegen, ir, lower, optimize
 from .errors import SignatureError
 from .frontend import Data, ParsedFunction
 from .rules import RULES, Rule
@@ -98,18 +98,18 @@ def _build(
     names, single = resolve_wrt(primal, wrt, parsed)
     if kind == "grad":
         _check_scalar(parsed, primal, has_aux)
-        derived = reverse.gradient(primal, names, with_value=with_value, bare=single, aux=has_aux, rules=rules)
+        derived = ad.gradient(primal, names, with_value=with_value, bare=single, aux=has_aux, rules=rules)
     elif kind == "vjp":
         _check_numbers(parsed, primal)
-        derived = reverse.gradient(primal, names, with_value=True, seeded=True, name=f"{primal.name}_vjp", rules=rules)
+        derived = ad.gradient(primal, names, with_value=True, seeded=True, name=f"{primal.name}_vjp", rules=rules)
     elif kind == "jvp":
         _check_numbers(parsed, primal)
-        derived = forward.tangent(primal, names, rules)
+        derived = ad.tangent(primal, names, rules)
     elif kind == "hvp":
         _check_scalar(parsed, primal, False)
-        gradient = optimize.optimize(reverse.gradient(primal, names, rules=rules), rules)
+        gradient = optimize.optimize(ad.gradient(primal, names, rules=rules), rules)
         show("gradient", gradient)
-        derived = forward.tangent(gradient, names, rules, name=f"{primal.name}_hvp")
+        derived = ad.tangent(gradient, names, rules, name=f"{primal.name}_hvp")
     else:
         raise ValueError(f"unknown derivative kind {kind!r}")
     show("reverse" if kind in ("grad", "vjp") else "forward", derived)

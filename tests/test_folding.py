@@ -40,7 +40,7 @@ from typing import Any
 import pytest
 from conftest import bits, central_difference
 
-from s2s_ad import codegen, forward, frontend, ir, lower, optimize, reverse
+from s2s_ad import ad, codegen, frontend, ir, lower, optimize
 from s2s_ad.api import packing
 from s2s_ad.rules import RULES
 
@@ -307,21 +307,21 @@ def float_params(function: ir.Function) -> tuple[str, ...]:
 
 def gradient_ir(f: Callable[..., Any], optimized: bool = True) -> ir.Function:
     primal = primal_ir(f)
-    gradient = reverse.gradient(primal, float_params(primal), with_value=True, rules=RULES)
+    gradient = ad.gradient(primal, float_params(primal), with_value=True, rules=RULES)
     return optimize.optimize(gradient, RULES) if optimized else gradient
 
 
 def jvp_ir(f: Callable[..., Any], optimized: bool = True) -> ir.Function:
     primal = primal_ir(f)
-    tangent = forward.tangent(primal, float_params(primal), RULES)
+    tangent = ad.tangent(primal, float_params(primal), RULES)
     return optimize.optimize(tangent, RULES) if optimized else tangent
 
 
 def hvp_ir(f: Callable[..., Any]) -> ir.Function:
     primal = primal_ir(f)
     wrt = float_params(primal)
-    gradient = optimize.optimize(reverse.gradient(primal, wrt, rules=RULES), RULES)
-    return optimize.optimize(forward.tangent(gradient, wrt, RULES, name=f"{primal.name}_hvp"), RULES)
+    gradient = optimize.optimize(ad.gradient(primal, wrt, rules=RULES), RULES)
+    return optimize.optimize(ad.tangent(gradient, wrt, RULES, name=f"{primal.name}_hvp"), RULES)
 
 
 def program_points(function: ir.Function, limit: int = 600, floats: Sequence[float] = EDGES) -> list[tuple[object, ...]]:

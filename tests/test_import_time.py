@@ -20,7 +20,7 @@ from pathlib import Path
 
 HEAVY = ("sympy", "mpmath", "multiprocessing", "socket", "pickle", "decimal", "fractions", "subprocess", "argparse")
 OURS_LATER = ("s2s_ad.check", "s2s_ad.graph", "s2s_ad.cli", "s2s_ad.interpret")
-STAGES = ("s2s_ad.pipeline", "s2s_ad.lower", "s2s_ad.reverse", "s2s_ad.optimize", "s2s_ad.codegen", "s2s_ad.ir")
+STAGES = ("s2s_ad.pipeline", "s2s_ad.lower", "s2s_ad.ad", "s2s_ad.optimize", "s2s_ad.codegen", "s2s_ad.ir")
 
 
 def loaded(script: str, tmp_path: Path) -> dict[str, list[str]]:

@@ -23,6 +23,7 @@ from conftest import bits
 
 from s2s_ad import (
     S2SError,
+    ad,
     check,
     codegen,
     custom_derivative,
@@ -34,7 +35,6 @@ from s2s_ad import (
     jvp,
     lower,
     optimize,
-    reverse,
     value_and_grad,
     vjp,
 )
@@ -112,7 +112,7 @@ def outcome(f: Callable[..., Any], point: Sequence[object]) -> tuple[str, object
 def builds(f: Callable[..., Any], wrt: tuple[str, ...]) -> tuple[Callable[..., Any], Callable[..., Any], str]:
     """The value-and-gradient of `f`, without and with the optimizer, and the optimized source."""
     primal = lower.lower(frontend.from_function(f), RULES)
-    derived = reverse.gradient(primal, wrt, with_value=True, rules=RULES)
+    derived = ad.gradient(primal, wrt, with_value=True, rules=RULES)
     plain = codegen.compile_generated(codegen.generate(derived, RULES), {}, label=f"plain {f.__name__}")
     better = optimize.optimize(derived, RULES)
     generated = codegen.generate(better, RULES)

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from conftest import bits, central_difference, import_source
 
-from s2s_ad import codegen, frontend, ir, lower, optimize, reverse
+from s2s_ad import ad, codegen, frontend, ir, lower, optimize
 from s2s_ad.rules import RULES
 
 inf, nan = math.inf, math.nan
@@ -42,7 +42,7 @@ def gradient_ir(f: Callable[..., Any], with_value: bool = True) -> ir.Function:
     """The unoptimized gradient with respect to every float parameter (and the value, which is `exact`)."""
     primal = primal_ir(f)
     wrt = tuple(p.name for p in primal.params if p.type == ir.FLOAT)
-    return reverse.gradient(primal, wrt, with_value=with_value, rules=RULES)
+    return ad.gradient(primal, wrt, with_value=with_value, rules=RULES)
 
 
 def apply(function: ir.Function, *passes: Pass) -> ir.Function:

@@ -20,7 +20,7 @@ class Rule:
     result: str = "float"  # "float", "promote" (int if every operand is), "int", "bool"; "list" ops type themselves
     pure: bool = True  # no effect: may be dropped when unused
     names: tuple[str, ...] = field(default=(), compare=False)  # e.g. ("math.sin",): how source code calls it
-    structural: bool = False  # a list operation: reverse.py writes its adjoint, it is never folded or shared
+    structural: bool = False  # a list operation: the reverse transform writes its adjoint, it is never folded or shared
     foldable: bool = True  # constant operands may be computed at transform time
     callables: tuple[tuple[str, Callable[..., object]], ...] = field(default=(), compare=False)  # names it calls
     # With a constant operand, the primitive written as a formula of others (`pow_base(x, 3)` is

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 
-from . import ir
-from .ir import FLOAT, Assign, Const, Effect, Function, Loc, Namer, Operand, Stmt, Type, Var
-from .rules import RULES, Rule
-from .rules.emit import Emitter, operand_of
+from .. import ir
+from ..ir import FLOAT, Assign, Const, Effect, Function, Loc, Namer, Operand, Stmt, Type, Var
+from ..rules import RULES, Rule
+from ..rules.emit import Emitter, operand_of
 
 
 def tangent(function: Function, wrt: tuple[str, ...], rules: Mapping[str, Rule] = RULES, name: str | None = None) -> Function:

@@ -19,34 +19,17 @@ that never changes, integer arithmetic). List adjoints are lists: `w_bar[i] +=
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Mapping
 
-from . import ir
-from .errors import UnsupportedError
-from .ir import FLOAT, INT, Assign, Const, Effect, Function, Loc, Namer, Note, Operand, Stmt, Type, Var
-from .rules import RULES, Rule
-from .rules.emit import Emitter, operand_of
+from .. import ir
+from ..errors import UnsupportedError
+from ..ir import FLOAT, INT, Assign, Const, Effect, Function, Loc, Namer, Note, Operand, Stmt, Type, Var
+from ..rules import RULES, Rule
+from ..rules.emit import Emitter, operand_of
+from .activity import activity
 
 # Operations whose result the reverse sweep recomputes instead of recording it.
 _CHEAP_INT_OPS = frozenset({"add", "sub", "mul", "neg", "floordiv", "mod", "copy", "min", "max"})
-
-
-def activity(
-    function: Function, wrt: tuple[str, ...], rules: Mapping[str, Rule] = RULES, outputs: tuple[Var, ...] | None = None
-) -> set[str]:
-    """Names that depend on a `wrt` parameter and that the outputs (by default: the result) depend on."""
-    types = ir.types_of(function)
-    forward: dict[str, list[str]] = defaultdict(list)
-    backward: dict[str, list[str]] = defaultdict(list)
-    for a, b in ir.dependencies(function, rules, types):
-        forward[a].append(b)
-        backward[b].append(a)
-    varied = ir.reach(set(wrt), forward)
-    if outputs is None:
-        outputs = tuple(o for o in ir.return_operands(function.returns) if isinstance(o, Var))
-    useful = ir.reach({o.name for o in outputs}, backward)
-    return {n for n in varied & useful if types.get(n) == FLOAT or isinstance(types.get(n), ir.ListOf)}
 
 
 def gradient(
