@@ -45,7 +45,7 @@ RESERVED = frozenset(
         "True",
         "False",
     }
-)
+) | frozenset(re.findall(r"^def (\w+)", "\n".join(rule.helper for rule in RULES.values() if rule.helper), re.M))
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,7 @@ class Generated:
     function: str  # the `def`, as source text
     imports: tuple[str, ...]  # `import math`, when the function uses it
     globals: tuple[str, ...]  # module-level data the function reads by name
+    helpers: tuple[str, ...] = ()  # functions its spellings call that the module defines (rules' `helper`)
 
     @property
     def source(self) -> str:
@@ -79,8 +80,13 @@ def generate(
     printer = _Printer(function, names, rules, folded)
     printer.function(packed)
     math_import = "import math" if printer.math == "math" else f"import math as {printer.math}"
+    helpers = sorted({h for s in ir.walk(function.body) if isinstance(s, Assign) and (h := rules[s.op].helper) is not None})
     return Generated(
-        function.name, "\n".join(printer.lines), (math_import,) if printer.uses_math else (), tuple(sorted(printer.globals))
+        function.name,
+        "\n".join(printer.lines),
+        (math_import,) if printer.uses_math else (),
+        tuple(sorted(printer.globals)),
+        tuple(helpers),
     )
 
 
@@ -97,6 +103,8 @@ def module(functions: Sequence[Generated], header: str | None = None, imports: S
     lines = [f'"""{header}"""', ""] if header else []
     if import_lines:
         lines += [*import_lines, "", ""]
+    for helper in dict.fromkeys(h for f in functions for h in f.helpers):
+        lines += [helper, "", ""]
     return "\n".join(lines) + ("\n" if lines else "") + "\n\n\n".join(f.function for f in functions) + "\n"
 
 

@@ -44,7 +44,9 @@ from .rules import Rule
 WHILE_LIMIT = 2_000  # iterations of one while loop at a point (it may never end there)
 
 # List operations the interpreter evaluates itself, with Python lists of domain values.
-STRUCTURAL_ASSIGN = frozenset({"list", "repeat", "index", "len", "zeros_like", "sum", "list_max", "list_min", "index_of", "pop"})
+STRUCTURAL_ASSIGN = frozenset(
+    {"list", "repeat", "index", "len", "zeros_like", "zeros_shaped", "sum", "list_max", "list_min", "index_of", "pop"}
+)
 STRUCTURAL_EFFECT = frozenset({"append", "setitem", "accum_item", "discard_pop"})
 LOGICAL = frozenset({"and", "or", "not"})  # operations on truth values: their operands are never numbers
 RAISE = "raise"  # the effect of the function's own `raise` (and of a failed `assert`)
@@ -248,7 +250,7 @@ class Interpreter:
             return self.domain.const(len(items))
         if op == "index":
             return self.item(items, args[1])[1]
-        if op == "zeros_like":
+        if op in ("zeros_like", "zeros_shaped"):
             return self.zeros(items)
         if op in ("sum", "list_max", "list_min"):
             return self.reduce(op, items)

@@ -82,6 +82,7 @@ def gradient(
             sweep.adjoint[param.name] = sweep.zeros_like(param.name, param.type, function.loc)
 
     forward, backward = sweep.block(function.body, in_loop=False, before=allocate_params)
+    backward = _unwritten_shaped_like_arguments(backward, {p.name for p in list_params}, sweep.adjoint)
     grads = tuple(sweep.adjoint.get(p, Const(0.0)) for p in wrt)
     returns: ir.Returns = grads[0] if bare else grads
     where: tuple[int, ...] = ()
@@ -670,6 +671,30 @@ class _Reverse:
             if isinstance(c.init, Var) and c.init.name in self.active:
                 self.accumulate(c.init.name, Var(results[c.header]), Const(1), stmt.loc)
         return forward
+
+
+def _unwritten_shaped_like_arguments(backward: ir.Block, params: set[str], adjoint: Mapping[str, Operand]) -> ir.Block:
+    """A list parameter's gradient that nothing adds into is zeros shaped like the argument itself.
+
+    Its elements were never read as numbers, so how deeply the argument nests
+    is not known from the source (`len(W)` of a matrix): `zeros_shaped` follows
+    the argument at run time instead of the type the source suggests.
+    """
+    unwritten: set[str] = set()
+    for name in params:
+        bar = adjoint.get(name)
+        if isinstance(bar, Var) and all(bar not in ir.operands(s) for s in ir.walk(backward) if not _allocates(s, bar.name)):
+            unwritten.add(bar.name)
+    if not unwritten:
+        return backward
+    return tuple(
+        Assign(s.target, "zeros_shaped", s.args, s.type, s.loc) if isinstance(s, Assign) and s.target in unwritten else s
+        for s in backward
+    )
+
+
+def _allocates(stmt: Stmt, name: str) -> bool:
+    return isinstance(stmt, Assign) and stmt.target == name
 
 
 def _has_effect(block: ir.Block, rules: Mapping[str, Rule]) -> bool:

@@ -28,6 +28,9 @@ class Rule:
     expand: Callable[..., object] | None = field(default=None, compare=False)
     safe: bool = False  # cannot raise on numbers of the right type (so it may run eagerly, or be dropped unread)
     safe_if: Callable[[tuple[object, ...]], bool] | None = field(default=None, compare=False)  # safe with these operands
+    # A function the spelling calls that the generated module defines itself (its source: `def _name(...)`),
+    # for what one expression cannot say; generated code still imports nothing of s2s_ad.
+    helper: str | None = field(default=None, compare=False)
 
     def cannot_raise(self, args: tuple[object, ...]) -> bool:
         """Whether the primitive cannot raise on these operands (IR operands: names or constants)."""
@@ -42,7 +45,10 @@ class Rule:
         """The primitive as a plain Python function (constant folding, interpreters)."""
         params = ", ".join(f"_{i}" for i in range(self.arity))
         body = self.python.format(*(f"_{i}" for i in range(self.arity)))
-        return eval(f"lambda {params}: {body}", {"math": math})  # noqa: S307 - our own table
+        namespace: dict[str, object] = {"math": math}
+        if self.helper is not None:
+            exec(self.helper, namespace)  # noqa: S102 - our own table
+        return eval(f"lambda {params}: {body}", namespace)  # noqa: S307 - our own table
 
     def result_type(self, arg_types: tuple[Type, ...]) -> Type:
         if self.structural and self.result not in ("int", "float"):
