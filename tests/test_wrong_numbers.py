@@ -344,3 +344,28 @@ def test_an_operation_that_may_raise_in_a_branch_nobody_reads_is_printed_with_it
     f = import_source(source, tmp_path).f
     for x in (0.3, -0.3):
         assert grad(f)(x, 2)[0] == pytest.approx(numeric_gradient(lambda v: f(v, 2), (x,))[0], abs=1e-8)
+
+
+SHAPES = """
+def counts_rows(x, W):
+    return x * len(W)
+
+def counts_rows_in_a_loop(x, W):
+    for i in range(len(W)):
+        x = x * 0.5
+    return x
+"""
+
+
+@pytest.mark.parametrize("name", ["counts_rows", "counts_rows_in_a_loop"])
+@pytest.mark.parametrize("W", [[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], [1.0, 2.0], [[[1.0], [2.0]]]])
+def test_a_list_whose_elements_are_never_read_gets_zeros_shaped_like_the_argument(tmp_path: Path, name: str, W: list) -> None:
+    """Only `len(W)` is read, so the source does not say how deeply W nests: the argument does."""
+    f = getattr(import_source(SHAPES, tmp_path), name)
+    dx, dW = grad(f)(0.7, copy.deepcopy(W))
+    assert dx == pytest.approx(numeric_gradient(lambda x: f(x, W), (0.7,))[0], rel=1e-6)
+
+    def zeros(value: object) -> object:
+        return [zeros(v) for v in value] if isinstance(value, list) else 0.0
+
+    assert dW == zeros(W)
