@@ -41,14 +41,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import frontend, ir, lower
-from .errors import S2SError
-from .interpret import FollowPaths as _FollowPaths
-from .interpret import Interpreter as _Interpreter
-from .interpret import NeverEnds as _NeverEnds
-from .interpret import Rejected as _Rejected
-from .interpret import data_of
-from .rules import RULES, Rule
+from .. import frontend, ir, lower
+from ..errors import S2SError
+from ..interpret import FollowPaths as _FollowPaths
+from ..interpret import Interpreter as _Interpreter
+from ..interpret import NeverEnds as _NeverEnds
+from ..interpret import Rejected as _Rejected
+from ..interpret import data_of
+from ..rules import RULES, Rule
 
 MAX_NODES = 120  # past this many nodes, a picture shows each loop's first iteration only
 GRAPHVIZ_HINT = (

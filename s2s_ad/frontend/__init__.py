@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .errors import ResolutionError, S2SError, SignatureError, SourceError, UnsupportedError
+from ..errors import ResolutionError, S2SError, SignatureError, SourceError, UnsupportedError
 
 # -- what a name can be ------------------------------------------------------
 
@@ -261,7 +261,7 @@ def _refuse_object(target: object) -> None:
 
 
 def _custom_class() -> type:
-    from .api import CustomDerivative  # the one object of ours a user function may call
+    from ..api import CustomDerivative  # the one object of ours a user function may call
 
     return CustomDerivative
 
