@@ -1,0 +1,237 @@
+"""The input file: read statically, its functions chosen, each one built by the pipeline.
+
+The file is parsed, never imported or run (`frontend.static_module`). Named
+with `FILE:NAME`, every function is differentiated or refused. Given a whole
+file, the functions that are helpers or drivers rather than functions to
+differentiate (their output is not one float, or they take no parameters)
+are left out with a note under `-v`, read from the source alone where it
+says so (`_left_out`) and otherwise from the pipeline (`NotScalarError`).
+"""
+
+from __future__ import annotations
+
+import ast
+import traceback
+from typing import TYPE_CHECKING
+
+from .. import cli, frontend
+from ..errors import ResolutionError, S2SError, SourceError, UnsupportedError
+from ..frontend import Data, StaticModule
+from .output import Output
+
+if TYPE_CHECKING:
+    from ..pipeline import Built
+    from .arguments import Request
+
+
+def built_functions(request: Request, out: Output) -> list[tuple[str, Built, dict[str, object]]]:
+    """Parse the file statically and run the pipeline on each selected function.
+
+    For a whole file, functions that are not meant to be differentiated
+    (`_left_out`) are skipped with a note instead of refused.
+    """
+    try:
+        module = frontend.static_module(request.file)
+    except S2SError as exc:
+        out.error(exc)
+        return []
+    except (ValueError, RecursionError, MemoryError) as exc:  # what ast.parse raises besides SyntaxError
+        out.error(SourceError(f"cannot parse {request.file}: {exc}", filename=request.file))
+        return []
+    defined = top_level_functions(module)
+    whole_file = request.names is None
+    names = list(defined) if whole_file else list(request.names)  # type: ignore[arg-type]
+    if not names:
+        out.error(
+            SourceError(
+                f"{request.file} defines no top-level functions",
+                filename=request.file,
+                hint="write the function to differentiate with `def` at module level",
+            )
+        )
+    nodes = {stmt.name: stmt for stmt in module.tree.body if isinstance(stmt, ast.FunctionDef)}
+    done = []
+    left_out = 0
+    for name in names:
+        try:
+            if name not in defined:
+                raise unknown_function(request.file, name, list(defined))
+            refused = defined[name]
+            if refused is not None:
+                raise refused
+            if whole_file:
+                reason = _left_out(nodes[name], request.kind)
+                if reason is not None:
+                    out.note(f"left out '{name}': {reason}")
+                    left_out += 1
+                    continue
+            parsed = module.function(name)
+            built = cli.pipeline.build(parsed, request.wrt, with_value=request.value, verbose=request.verbose, kind=request.kind)
+            data = _data(parsed, built)
+        except cli.pipeline.NotScalarError as exc:
+            if not whole_file:
+                out.error(exc)
+                continue
+            out.note(f"left out '{name}': its output is not one number (a helper, not a function to differentiate)")
+            left_out += 1
+            continue
+        except S2SError as exc:
+            out.error(exc)
+            continue
+        except Exception as exc:  # a bug of the pipeline, not of the input: say so, without a traceback
+            out.error(
+                f"internal error while differentiating '{name}': {type(exc).__name__}: {exc}\n"
+                f"hint: this is a bug in s2s_ad; run with -v to see the traceback, and please report it"
+            )
+            if request.verbose:
+                traceback.print_exc(file=out.stderr)
+            continue
+        done.append((name, built, data))
+    if whole_file and names and left_out == len(names):
+        out.error(
+            SourceError(
+                f"{request.file} defines no function to differentiate: each one returns something other than "
+                "one number, or takes no parameters",
+                filename=request.file,
+                hint="name a function with FILE:NAME to see why it is refused, or run with -v",
+            )
+        )
+    return done
+
+
+# What a return annotation names when a function's output is not one float: containers, strings,
+# truth values, nothing, functions, and ints (counts and exit statuses, whose derivative is zero).
+_NOT_A_NUMBER = frozenset(
+    {
+        "int",
+        "Callable",
+        "tuple",
+        "Tuple",
+        "list",
+        "List",
+        "dict",
+        "Dict",
+        "set",
+        "Set",
+        "frozenset",
+        "FrozenSet",
+        "str",
+        "bytes",
+        "bool",
+        "None",
+        "NoReturn",
+        "Sequence",
+        "Iterable",
+        "Iterator",
+        "Generator",
+        "Mapping",
+    }
+)
+
+
+def _left_out(node: ast.FunctionDef, kind: str) -> str | None:
+    """Why a function of a whole file is not differentiated (a helper or a driver), or None to differentiate it.
+
+    Read from the source alone: no parameters; no `return` with a value; a
+    return annotation other than a float (a container, a string, a truth
+    value, None, a function, an int: a count or an exit status); a `return`
+    whose value is a tuple or list display, a comprehension, a string or a
+    truth value (for forward mode, `--forward`, a tuple of numbers is an
+    output it can differentiate). The pipeline finds the rest
+    (`pipeline.NotScalarError`).
+    """
+    params = node.args
+    if not (params.args or params.posonlyargs or params.vararg or params.kwonlyargs or params.kwarg):
+        return "it takes no parameters"
+    returns = [n for n in _own_nodes(node) if isinstance(n, ast.Return)]
+    if not any(r.value is not None for r in returns):
+        return "it returns no value"
+    annotation = node.returns
+    head = annotation.value if isinstance(annotation, ast.Subscript) else annotation
+    if isinstance(head, ast.Attribute):
+        head_name: str | None = head.attr
+    elif isinstance(head, ast.Name):
+        head_name = head.id
+    elif isinstance(head, ast.Constant) and head.value is None:
+        head_name = "None"
+    else:
+        head_name = None
+    tuples_allowed = kind == "jvp"
+    if head_name in _NOT_A_NUMBER and not (tuples_allowed and head_name in ("tuple", "Tuple")):
+        return f"its return annotation, {ast.unparse(annotation)}, is not a float"  # type: ignore[arg-type]
+    for statement in returns:
+        what = _not_a_number(statement.value, tuples_allowed)
+        if what is not None:
+            return f"it returns {what}, not one number (line {statement.lineno})"
+    return None
+
+
+def _own_nodes(node: ast.FunctionDef) -> list[ast.AST]:
+    """The nodes of a function's body, without those of functions and classes defined inside it."""
+    found: list[ast.AST] = []
+    pending: list[ast.AST] = list(node.body)
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        if not isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            pending.extend(ast.iter_child_nodes(current))
+    return found
+
+
+def _not_a_number(value: ast.expr | None, tuples_allowed: bool) -> str | None:
+    """What a returned expression is when it is plainly not one number ("a tuple", "a string", ...), else None."""
+    if value is None:
+        return None
+    if isinstance(value, ast.IfExp):
+        return _not_a_number(value.body, tuples_allowed) or _not_a_number(value.orelse, tuples_allowed)
+    if isinstance(value, ast.Tuple):
+        return None if tuples_allowed else "a tuple"
+    kinds: tuple[tuple[type | tuple[type, ...], str], ...] = (
+        ((ast.List, ast.ListComp), "a list"),
+        ((ast.Dict, ast.DictComp, ast.Set, ast.SetComp), "a dict or a set"),
+        (ast.GeneratorExp, "a generator"),
+        (ast.JoinedStr, "a string"),
+        ((ast.Compare, ast.BoolOp), "a truth value"),
+    )
+    for node_types, what in kinds:
+        if isinstance(value, node_types):
+            return what
+    if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.Not):
+        return "a truth value"
+    if isinstance(value, ast.Constant):
+        constant = value.value
+        if isinstance(constant, bool):
+            return "a truth value"
+        if isinstance(constant, (str, bytes)):
+            return "a string"
+        if constant is None:
+            return "None"
+    return None
+
+
+def top_level_functions(module: StaticModule) -> dict[str, S2SError | None]:
+    """Every top-level `def` in file order; async ones map to the error that refuses them."""
+    found: dict[str, S2SError | None] = {}
+    for stmt in module.tree.body:
+        if isinstance(stmt, ast.FunctionDef):
+            found[stmt.name] = None
+        elif isinstance(stmt, ast.AsyncFunctionDef):
+            found[stmt.name] = module.source.error(
+                UnsupportedError, "async functions cannot be differentiated", stmt, "define the function with a plain `def`"
+            )
+    return found
+
+
+def unknown_function(file: str, name: str, defined: list[str]) -> S2SError:
+    hint = ("top-level functions: " + ", ".join(defined)) if defined else "the file defines no top-level functions"
+    return ResolutionError(f"no top-level function '{name}'", filename=file, hint=hint)
+
+
+def _data(parsed: frontend.ParsedFunction, built: Built) -> dict[str, object]:
+    """Values of the module-level data the generated code reads, by name."""
+    data: dict[str, object] = {}
+    for name in built.generated.globals:
+        found = parsed.resolve(name)
+        if isinstance(found, Data):
+            data[name] = found.value
+    return data
