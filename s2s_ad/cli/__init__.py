@@ -66,7 +66,7 @@ package's attribute, so that it can be stood in for in one place.
 
 from __future__ import annotations
 
-import os as os  # `s2s_ad.cli.os`: the module files are written with (tests replace `os.replace` through it)
+import os as os  # `s2s_ad.cli.os`, the module `write_atomic` renames files with: tests replace `os.replace` through it
 import sys
 from collections.abc import Sequence
 

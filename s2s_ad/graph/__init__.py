@@ -36,9 +36,10 @@ The package: `evaluation` (running the function at the point, the
 adjoints: `graph`, `graph_of`, `evaluate`), `nodes` (`Node`, `Loop`, the
 errors), `result` (`Graph` and its outputs), `dot` (the DOT text),
 `trace` (the sweeps as a table), `labels` (how numbers and primitives are
-written in all of them). `s2s_ad.graph` the package attribute is the
-function `graph` (see `s2s_ad/__init__.py`), so no module here is named
-after a name this package exports.
+written in all of them). No module here is named after a name the
+package exports: importing a submodule sets the package attribute of its
+name, and `s2s_ad.graph.graph` (like `s2s_ad.graph`, see
+`s2s_ad/__init__.py`) must stay the function.
 """
 
 from __future__ import annotations
