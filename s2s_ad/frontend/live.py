@@ -24,10 +24,10 @@ if TYPE_CHECKING:
 
 
 def custom_class() -> type:
-    """`api.CustomDerivative`: the one object of ours a user function may call.
+    """`CustomDerivative`, the class of `@custom_derivative` functions: the one object of ours a user function may call.
 
-    `api` sits above the frontend in the layers; it is imported here, when a
-    name is first classified, and never when the frontend is imported.
+    It is imported here, when a name is first classified, and never when the
+    frontend is imported.
     """
     from ..api import CustomDerivative
 
