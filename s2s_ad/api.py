@@ -7,13 +7,10 @@ costs; the forward-mode, pullback and matrix functions are small wrappers
 that check their arguments first, so that a wrong call fails with a message
 that says what was expected, before any generated code runs.
 
-The cache. A gradient is built once per callable and request, and a later
-request returns it as long as everything the build read still holds: the
-function's code object, and each global, closure cell, builtin, attribute of
-`self` and helper it looked up, transitively (helpers of helpers and their
-constants), as `frontend.Reads` recorded them. Checking that is a few
-dictionary lookups per name, no parsing, so `grad(f)(x)` written inline in a
-loop costs about a microsecond more than calling the gradient.
+A gradient is built once per callable and request and kept in the cache
+(`s2s_ad.cache`) for as long as everything the build read still holds, so
+`grad(f)(x)` written inline in a loop costs about a microsecond more than
+calling the gradient.
 
 This module imports the pipeline (and with it every stage) only when a
 gradient is first built: `import s2s_ad` stays cheap.
@@ -21,19 +18,17 @@ gradient is first built: `import s2s_ad` stays cheap.
 
 from __future__ import annotations
 
-import functools
-import types
-import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .errors import CheckError, SignatureError
 
 if TYPE_CHECKING:
-    from .frontend import Lookups, ParsedFunction
+    from .frontend import ParsedFunction
     from .pipeline import Built, Wrt
 
-# Names that moved to `pipeline`; `from s2s_ad.api import build` keeps working.
+# Names that moved to `pipeline`; `from s2s_ad.api import build` keeps working (so do `CustomDerivative` and
+# `_CACHE`, which moved to `rules.custom` and `cache`).
 _PIPELINE = frozenset({"build", "Built", "Wrt", "resolve_wrt", "packing", "collector_paused"})
 
 
@@ -42,115 +37,42 @@ def __getattr__(name: str) -> Any:
         from . import pipeline
 
         return getattr(pipeline, name)
+    if name == "CustomDerivative":  # lives with its rules (`rules.custom`); `import s2s_ad` does not load them
+        from .rules.custom import CustomDerivative
+
+        return CustomDerivative
+    if name == "_CACHE":
+        from .cache import _CACHE
+
+        return _CACHE
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-# -- the cache ---------------------------------------------------------------
+# -- building, through the cache (`s2s_ad.cache`) -------------------------------
 
-_MISSING = object()
-_ENTRIES_PER_KEY = 8  # per callable and request: several objects of a class, several partial bindings
-
-
-class _Entry:
-    """One built function and what it was built from: the code object, the lookups, the binding."""
-
-    __slots__ = ("function", "code", "reads", "owner", "args", "keywords")
-
-    def __init__(
-        self,
-        function: Callable[..., Any],
-        code: object,
-        reads: Lookups,
-        owner: Callable[[], object] | None,
-        args: tuple[Any, ...],
-        keywords: Mapping[str, Any] | None,
-    ) -> None:
-        self.function = function
-        self.code = code
-        self.reads = reads
-        self.owner = owner  # the object a method read attributes of (a weak reference), if it read any
-        self.args = args  # what a functools.partial bound
-        self.keywords = keywords
+_lookup: Callable[[object, Wrt, tuple[Any, ...]], Callable[..., Any] | None] | None = None  # cache.lookup, once imported
 
 
-# callable (a function, a method's function, a partial's function, a custom derivative) -> request -> entries
-_CACHE: weakref.WeakKeyDictionary[object, dict[tuple[Any, ...], list[_Entry]]] = weakref.WeakKeyDictionary()
-_holds: Callable[[Lookups], bool] | None = None  # frontend.holds, once imported
-
-
-def _root(target: object) -> tuple[object, object, tuple[Any, ...], Mapping[str, Any] | None, str]:
-    """What a cache entry is kept under, and what binds it: (function, bound object, partial args,
-    partial keywords, how it was bound: "method", "object" (a callable object) or "function")."""
-    args: tuple[Any, ...] = ()
-    keywords: Mapping[str, Any] | None = None
-    if isinstance(target, functools.partial):
-        args, keywords, target = target.args, target.keywords, target.func
-    if isinstance(target, types.MethodType):
-        return target.__func__, target.__self__, args, keywords, "method"
-    if isinstance(target, staticmethod):
-        return target.__func__, _MISSING, args, keywords, "function"
-    if isinstance(target, (types.FunctionType, CustomDerivative)) or not callable(target):
-        return target, _MISSING, args, keywords, "function"
-    call = type(target).__call__  # type: ignore[operator]
-    if isinstance(call, types.FunctionType):  # an object of a class with a `__call__` method
-        return call, target, args, keywords, "object"
-    return target, _MISSING, args, keywords, "function"
-
-
-def _same(a: Sequence[Any], b: Sequence[Any]) -> bool:
-    from .frontend import same_number
-
-    return len(a) == len(b) and all(x is y or same_number(x, y) for x, y in zip(a, b))
-
-
-def _bound_alike(entry: _Entry, args: tuple[Any, ...], keywords: Mapping[str, Any] | None) -> bool:
-    if entry.keywords is None and keywords is None:
-        return not args and not entry.args
-    if entry.keywords is None or keywords is None or entry.keywords.keys() != keywords.keys():
-        return False
-    return _same(entry.args, args) and _same(list(entry.keywords.values()), [keywords[k] for k in entry.keywords])
-
-
-def _derive(target: object, wrt: Wrt, request: tuple[Any, ...], check: bool = False, verbose: bool = False) -> Any:
+def _derive(target: Callable[..., Any], wrt: Wrt, request: tuple[Any, ...], check: bool = False, verbose: bool = False) -> Any:
     """The function `request` asks for, from the cache when everything it was built from still holds.
 
     `request` is (kind, with_value, has_aux, finish): what the pipeline
     derives, and which wrapper (`_FINISH`) turns the generated function into
     what the caller gets (None: the generated function itself).
     """
-    frozen = wrt if wrt is None or type(wrt) is str or type(wrt) is int else _freeze(wrt)
-    root: object
-    if type(target) is types.FunctionType:
-        root, owner, args, keywords = target, _MISSING, (), None
-        key: tuple[Any, ...] = (request, frozen)
-    else:
-        root, owner, args, keywords, binding = _root(target)
-        key = (request, frozen, binding)  # a method's gradient has no `self`; its function's has
-    if not (check or verbose) and _holds is not None:
-        try:
-            entries = _CACHE[root].get(key)
-        except (KeyError, TypeError):
-            entries = None
-        if entries:
-            code = getattr(root, "__code__", None)
-            for entry in entries:
-                if (
-                    entry.code is code
-                    and (entry.owner is None or entry.owner() is owner)
-                    and (not (args or keywords or entry.args or entry.keywords) or _bound_alike(entry, args, keywords))
-                    and _holds(entry.reads)
-                ):
-                    return entry.function
-    return _build_entry(target, root, owner, wrt, key, check, verbose)
+    if _lookup is not None and not (check or verbose):
+        found = _lookup(target, wrt, request)
+        if found is not None:
+            return found
+    return _build_entry(target, wrt, request, check, verbose)
 
 
-def _build_entry(target: object, root: object, owner: object, wrt: Wrt, key: tuple[Any, ...], check: bool, verbose: bool) -> Any:
+def _build_entry(target: Callable[..., Any], wrt: Wrt, request: tuple[Any, ...], check: bool, verbose: bool) -> Any:
     """Parse, build, compile and wrap; keep the result in the cache."""
-    global _holds
-    from . import frontend, pipeline
+    global _lookup
+    from . import cache, frontend, pipeline
 
-    _holds = frontend.holds
-    kind, with_value, has_aux, finish = key[0]
+    kind, with_value, has_aux, finish = request
     reads = frontend.Reads()
     parsed = frontend.from_callable(target, reads)
     built = pipeline.build(parsed, _pipeline_wrt(wrt, finish), with_value=with_value, verbose=verbose, kind=kind, has_aux=has_aux)
@@ -159,40 +81,15 @@ def _build_entry(target: object, root: object, owner: object, wrt: Wrt, key: tup
     function = pipeline.compiled(parsed, built, reads.data)
     if finish is not None:
         function = _FINISH[finish](target, function, built, parsed, wrt)
-    reads_owner = owner is not _MISSING and any(where is getattr(owner, "__dict__", None) for where in reads.places())
-    entry = _Entry(
-        function,
-        getattr(root, "__code__", None),
-        reads.frozen(skip=root),
-        _reference(owner) if reads_owner or isinstance(owner, type) else None,
-        tuple(getattr(target, "args", ())) if isinstance(target, functools.partial) else (),
-        dict(target.keywords) if isinstance(target, functools.partial) else None,
-    )
-    try:
-        entries = _CACHE.setdefault(root, {}).setdefault(key, [])
-    except TypeError:  # a callable that cannot be weakly referenced: not cached
-        return function
-    entries.insert(0, entry)
-    del entries[_ENTRIES_PER_KEY:]
+    cache.remember(target, wrt, request, function, reads)
+    _lookup = cache.lookup
     return function
-
-
-def _reference(owner: object) -> Callable[[], object]:
-    """A weak reference to the bound object where it allows one (a strong one otherwise)."""
-    try:
-        return weakref.ref(owner)
-    except TypeError:
-        return lambda: owner
 
 
 def _pipeline_wrt(wrt: Wrt, finish: str | None) -> Wrt:
     """What the pipeline is asked for: matrix functions build with a tuple of parameters (their wrappers
     make a bare result themselves, for one parameter named)."""
     return _as_tuple(wrt) if finish in _MATRICES and wrt is not None else wrt
-
-
-def _freeze(wrt: object) -> object:
-    return tuple(wrt) if isinstance(wrt, (list, tuple)) else wrt if isinstance(wrt, (str, int, type(None))) else id(wrt)
 
 
 def _cross_check(parsed: ParsedFunction, built: Built) -> None:
@@ -389,7 +286,7 @@ def hessian(
 # -- the wrappers: argument checks, then the generated code -----------------------
 
 
-def _finish_jvp(target: object, generated: Callable[..., Any], built: Built, parsed: ParsedFunction, wrt: Wrt) -> Any:
+def _finish_jvp(target: Callable[..., Any], generated: Callable[..., Any], built: Built, parsed: ParsedFunction, wrt: Wrt) -> Any:
     params = _params(built)
     tangent_params = [params[[p[0] for p in params].index(name)] for name in built.wrt]
     name = parsed.name
@@ -402,11 +299,11 @@ def _finish_jvp(target: object, generated: Callable[..., Any], built: Built, par
     return _wrapper(f_jvp, generated, built, f"{name}_jvp")
 
 
-def _finish_vjp(target: object, generated: Callable[..., Any], built: Built, parsed: ParsedFunction, wrt: Wrt) -> Any:
+def _finish_vjp(target: Callable[..., Any], generated: Callable[..., Any], built: Built, parsed: ParsedFunction, wrt: Wrt) -> Any:
     params = _params(built)
     outputs = built.primal.returns
     several = isinstance(outputs, tuple)
-    count = len(outputs) if several else 1  # type: ignore[arg-type]
+    count = len(outputs) if isinstance(outputs, tuple) else 1
     name = parsed.name
     f = target
 
@@ -427,7 +324,7 @@ def _finish_vjp(target: object, generated: Callable[..., Any], built: Built, par
                 seeds = (out_bar,)
             return generated(*args, *seeds)[1]
 
-        return f(*args), pullback  # type: ignore[operator]
+        return f(*args), pullback
 
     return _wrapper(f_vjp, generated, built, f"{name}_vjp")
 
@@ -435,12 +332,14 @@ def _finish_vjp(target: object, generated: Callable[..., Any], built: Built, par
 def _jacobian_finisher(mode: str, jax_shape: bool) -> Callable[..., Any]:
     """The wrapper of `jacobian` (`jax_shape=False`: rows, one per output) or `jacfwd`/`jacrev` (JAX's shapes)."""
 
-    def finish(target: object, forward_mode: Callable[..., Any], built: Built, parsed: ParsedFunction, wrt: Wrt) -> Any:
+    def finish(
+        target: Callable[..., Any], forward_mode: Callable[..., Any], built: Built, parsed: ParsedFunction, wrt: Wrt
+    ) -> Any:
         _numbers_only(parsed, built)
         params = _params(built)
         outputs = built.primal.returns
         several = isinstance(outputs, tuple)
-        m = len(outputs) if several else 1  # type: ignore[arg-type]
+        m = len(outputs) if isinstance(outputs, tuple) else 1
         n = len(built.wrt)
         bare = _single(wrt)
         use_forward = mode == "fwd" or (mode == "auto" and n <= m)
@@ -467,7 +366,7 @@ def _jacobian_finisher(mode: str, jax_shape: bool) -> Callable[..., Any]:
                     found.append(tuple(reverse_mode(*args, *seeds)[1]))
                 rows = tuple(found)
             if bare:
-                rows = tuple(row[0] for row in rows)  # type: ignore[assignment]
+                rows = tuple(row[0] for row in rows)
             if bare and not several:
                 return rows[0]
             if jax_shape and not several:
@@ -479,7 +378,9 @@ def _jacobian_finisher(mode: str, jax_shape: bool) -> Callable[..., Any]:
     return finish
 
 
-def _finish_hessian(target: object, products: Callable[..., Any], built: Built, parsed: ParsedFunction, wrt: Wrt) -> Any:
+def _finish_hessian(
+    target: Callable[..., Any], products: Callable[..., Any], built: Built, parsed: ParsedFunction, wrt: Wrt
+) -> Any:
     _numbers_only(parsed, built)
     params = _params(built)
     n = len(built.wrt)
@@ -514,8 +415,8 @@ _MATRICES = frozenset({"jacobian:auto", "jacobian:fwd", "jacobian:rev", "jacfwd"
 
 def _wrapper(function: Callable[..., Any], generated: Callable[..., Any], built: Built, name: str) -> Callable[..., Any]:
     function.__name__ = function.__qualname__ = name
-    function.__wrapped__ = generated  # type: ignore[attr-defined]
-    function.__s2s_ad__ = built  # type: ignore[attr-defined]
+    function.__wrapped__ = generated  # type: ignore[attr-defined]  # a function's own attribute (inspect.unwrap reads it)
+    function.__s2s_ad__ = built  # type: ignore[attr-defined]  # a function's own attribute: what was built
     return function
 
 
@@ -574,38 +475,8 @@ def _numbers_only(parsed: ParsedFunction, built: Built) -> None:
 # -- custom derivatives ----------------------------------------------------------
 
 
-class CustomDerivative:
-    """A function whose derivative the user supplies (`@custom_derivative`, then `@f.defderiv`).
-
-    Generated code calls the function and its derivative instead of
-    differentiating the body: for functions whose body s2s_ad cannot see
-    into, or whose derivative has a better formula. Calling the object calls
-    the function. The SymPy cross-check reads both bodies (or the `sympy=`
-    spellings given), so `check` catches a derivative that disagrees.
-    """
-
-    def __init__(self, primal: Callable[..., Any], sympy: Callable[..., Any] | None = None) -> None:
-        functools.update_wrapper(self, primal)
-        self.primal = primal
-        self.sympy = sympy
-        self.derivative: Callable[..., Any] | None = None
-        self.derivative_sympy: Callable[..., Any] | None = None
-
-    def __call__(self, *args: Any) -> Any:
-        return self.primal(*args)
-
-    def defderiv(self, derivative: Callable[..., Any] | None = None, *, sympy: Callable[..., Any] | None = None) -> Any:
-        """Give the derivative: a function of the same arguments returning the partial derivative
-        (a tuple of them, one per argument, for a function of several arguments)."""
-        if derivative is None:
-            return lambda d: self.defderiv(d, sympy=sympy)
-        self.derivative = derivative
-        self.derivative_sympy = sympy
-        return derivative
-
-
 def custom_derivative(f: Callable[..., Any] | None = None, *, sympy: Callable[..., Any] | None = None) -> Any:
-    """Declare a function whose derivative you supply with `@f.defderiv`.
+    """Declare a function whose derivative you supply with `@f.defderiv` (a `CustomDerivative`).
 
     `sympy=lambda sp, x: ...` spells the function in SymPy for the cross-check
     when its body is not plain differentiable Python; by default the check
@@ -613,4 +484,6 @@ def custom_derivative(f: Callable[..., Any] | None = None, *, sympy: Callable[..
     """
     if f is None:
         return lambda func: custom_derivative(func, sympy=sympy)
+    from .rules.custom import CustomDerivative  # with the rules it makes; loaded by a first declaration
+
     return CustomDerivative(f, sympy)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import ad, codegen, ir, lower, optimize
-from .errors import SignatureError
+from .errors import S2SError, SignatureError
 from .frontend import Data, ParsedFunction
 from .rules import RULES, Rule
 
@@ -92,8 +92,8 @@ def _build(
     mode over the gradient: Hessian-vector products).
     """
     show = _printer(verbose)
-    rules = dict(table)  # this build's table: custom derivatives add entries to it, never to RULES
-    primal = lower.lower(parsed, rules)
+    primal, created = lower.lowered(parsed, table)
+    rules = {**table, **created} if created else table  # this build's table: with the rules of custom derivatives
     show("lowered", primal)
     names, single = resolve_wrt(primal, wrt, parsed)
     if kind == "grad":
@@ -150,8 +150,9 @@ def compiled(parsed: ParsedFunction, built: Built, data: Mapping[str, object] | 
         namespace.update(rule.callables)  # the functions custom derivatives call
     with collector_paused():
         function = codegen.compile_generated(built.generated, namespace, label=f"{parsed.qualname or parsed.name}")
-    function.__s2s_ad__ = built  # type: ignore[attr-defined]
-    return function  # type: ignore[return-value]
+    assert callable(function)  # compile_generated gives the generated function
+    function.__s2s_ad__ = built  # type: ignore[attr-defined]  # a function's own attribute: what was built
+    return function
 
 
 def packing(derived: ir.Function, wrt: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -223,13 +224,17 @@ def resolve_wrt(function: ir.Function, wrt: Wrt, parsed: ParsedFunction) -> tupl
         chosen = tuple(name for name in params if name not in parsed.data_params)
         return chosen, len(chosen) == 1
 
-    def refuse(message: str, hint: str | None = None) -> SignatureError:
-        return parsed.source.error(SignatureError, message, parsed.node, hint)  # type: ignore[return-value]
+    def refuse(message: str, hint: str | None = None) -> S2SError:
+        return parsed.source.error(SignatureError, message, parsed.node, hint)
 
     single = isinstance(wrt, (str, int)) and not isinstance(wrt, bool)
-    if not single and not isinstance(wrt, (tuple, list)):
+    items: list[object]
+    if isinstance(wrt, (str, int)) and not isinstance(wrt, bool):
+        items = [wrt]
+    elif isinstance(wrt, (tuple, list)):
+        items = list(wrt)
+    else:
         raise refuse(f"wrt takes a parameter name or index, or a tuple of them, not {wrt!r}")
-    items = [wrt] if single else list(wrt)  # type: ignore[list-item, arg-type]
     if not items:
         raise refuse("wrt is empty: name at least one parameter")
     names = []

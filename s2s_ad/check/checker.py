@@ -22,15 +22,17 @@ imported:
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .. import codegen, frontend, ir
+from .. import codegen, frontend, ir, pipeline
 from ..errors import UnsupportedError
 from ..interpret import Interpreter, data_of
 from ..rules import RULES, Rule
+from ..rules.custom import Body
 from .compare import Numbers
 from .constants import Constants
 from .domains import Symbolic
@@ -70,10 +72,8 @@ def check(
     element; `lengths` gives its length (default 3, at every level of a list
     of lists).
     """
-    from .. import api  # api imports this package: imported when a check runs
-
     parsed = frontend.from_function(f)
-    built = api.build(parsed, wrt, with_value=False, rules=rules)
+    built = pipeline.build(parsed, wrt, with_value=False, rules=rules)
     return check_built(
         built.primal,
         built.derived,
@@ -113,17 +113,47 @@ def check_built(
     when not given). `data` gives the values of the `ir.Global` names.
     Raises `UnsupportedError` for IR the check cannot read.
     """
-    options = dict(budget=budget, points=points, seed=seed, symbolic=symbolic, lengths=lengths, with_value=with_value)
-    return Checker(primal, derived, tuple(wrt), data, rules, generated, **options).run()  # type: ignore[arg-type]
+    checker = Checker(
+        primal,
+        derived,
+        tuple(wrt),
+        data,
+        rules,
+        generated,
+        budget=budget,
+        points=points,
+        seed=seed,
+        symbolic=symbolic,
+        lengths=lengths,
+        with_value=with_value,
+    )
+    return checker.run()
 
 
 def sympy_value(
     function: ir.Function, args: Sequence[Any], rules: Mapping[str, Rule] = RULES, data: Mapping[str, object] | None = None
 ) -> Any:
     """The SymPy expression `function` computes from the SymPy values `args` (its IR, interpreted with
-    the rule table's SymPy spellings). Custom derivatives use it to spell a function in SymPy."""
+    the rule table's SymPy spellings). Custom derivatives are spelled with it (see `spelled`)."""
     values = {p.name: a for p, a in zip(function.params, args)}
-    return Interpreter(Symbolic(Constants()), rules, data or {}, limit=STATEMENT_LIMIT).run(function, values)
+    return Interpreter(Symbolic(Constants()), spelled(rules), data or {}, limit=STATEMENT_LIMIT).run(function, values)
+
+
+def spelled(rules: Mapping[str, Rule]) -> Mapping[str, Rule]:
+    """`rules` with a SymPy spelling for each custom derivative spelled by its body (`rules.custom.Body`):
+    the body's IR, interpreted with SymPy values. The rules cannot interpret IR; the check can."""
+    bodies = {op: rule.sympy for op, rule in rules.items() if isinstance(rule.sympy, Body)}
+    if not bodies:
+        return rules
+    return {**rules, **{op: dataclasses.replace(rules[op], sympy=_interpreted(body)) for op, body in bodies.items()}}
+
+
+def _interpreted(body: Body) -> Callable[..., Any]:
+    def spelling(sp: Any, *xs: Any) -> Any:
+        function, table = body.lowered()
+        return body.pick(sympy_value(function, xs, table))
+
+    return spelling
 
 
 class Checker:
@@ -145,7 +175,7 @@ class Checker:
         lengths: Mapping[str, int] | None,
         with_value: bool,
     ) -> None:
-        self.primal, self.derived, self.wrt, self.data, self.rules = primal, derived, wrt, data, rules
+        self.primal, self.derived, self.wrt, self.data, self.rules = primal, derived, wrt, data, spelled(rules)
         self.generated = generated
         self.with_value = with_value
         self.budget = max(0.0, float(budget))
@@ -228,9 +258,10 @@ class Checker:
             returns = returns[1]
         self.bare = not isinstance(returns, tuple)  # a single gradient, not a tuple of one
         gradients = returns if isinstance(returns, tuple) else (returns,)
-        if len(gradients) != len(self.wrt) or any(isinstance(r, tuple) for r in gradients):
+        operands = tuple(r for r in gradients if not isinstance(r, tuple))
+        if len(operands) != len(self.wrt) or len(operands) != len(gradients):
             raise UnsupportedError(f"the gradient IR does not return one value per parameter of {self.wrt}")
-        self.gradients: tuple[ir.Operand, ...] = gradients  # type: ignore[assignment]
+        self.gradients: tuple[ir.Operand, ...] = operands
         if [p.name for p in self.derived.params] != list(self.params):
             raise UnsupportedError("the check takes gradients with the function's own parameters")
 

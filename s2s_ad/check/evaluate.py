@@ -188,7 +188,7 @@ class _CosSin:
             if len(self.memo) >= self.LIMIT:
                 self.memo.clear()
             found = self.memo[key] = mpmath.cos_sin(x)
-        return found  # type: ignore[no-any-return]
+        return found
 
     def sin(self, x: Any) -> Any:
         import mpmath

@@ -424,4 +424,4 @@ class _Helper:
         exec(self.code, space)  # noqa: S102 - the user's own function, read back
         bound = space[self.function.__name__]
         bound.__defaults__ = self.function.__defaults__
-        return bound  # type: ignore[no-any-return]
+        return bound

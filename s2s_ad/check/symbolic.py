@@ -145,7 +145,7 @@ def symbolic_job(checker: Checker, send: Send) -> None:
 def _values(checker: Checker, send: Send, truth: Any, primal: Any) -> None:
     """SymPy's derivatives at the candidate points inside the domain (as many as the parent may use):
     at 50 digits first (all a comparison needs unless it finds cancellation), then at every precision."""
-    accepted = []
+    accepted: list[tuple[int, dict[Any, Any]]] = []  # (candidate, symbol -> number)
     for k, values in enumerate(checker.candidates):
         if len(accepted) >= checker.points + EXTRA_SAMPLES:
             break

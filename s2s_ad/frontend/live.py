@@ -29,7 +29,7 @@ def custom_class() -> type:
     It is imported here, when a name is first classified, and never when the
     frontend is imported.
     """
-    from ..api import CustomDerivative
+    from ..rules.custom import CustomDerivative
 
     return CustomDerivative
 

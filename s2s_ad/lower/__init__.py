@@ -5,7 +5,10 @@ variable to its current SSA value. Nested expressions become temporaries,
 re-assignments become new versions (`x`, `x.1`, ...), calls to the user's own
 functions are lowered in place with their parameters bound to the caller's
 values. Everything outside the supported language is refused here, with the
-file, line and construct, before any code is generated.
+file, line and construct, before any code is generated. A call of a
+`@custom_derivative` function becomes one primitive whose rules the lowering
+makes: `lowered` returns them with the IR (`Lowered`), and the table it was
+given stays as it was.
 
 The lowering is one class made of parts, a module each: `statements`, `loops`,
 `expressions`, `calls`, on the state and checks of `base`; `scope` holds the
@@ -14,13 +17,16 @@ values it keeps per name, `types` the parameter types, `refusals` the messages.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
-from .. import ir
+from .. import frontend, ir
 from ..errors import UnsupportedError
 from ..frontend import ParsedFunction
 from ..ir import FLOAT, Loc, Namer, Var
 from ..rules import RULES, Rule
+from ..rules.custom import LoweredBody
 from .calls import Calls
 from .expressions import Expressions
 from .loops import Loops
@@ -29,12 +35,31 @@ from .statements import Statements
 from .types import param_types
 
 
+class Lowered(NamedTuple):
+    """What the lowering returns: the IR, and the rules it made for the calls of custom derivatives
+    (empty for most functions). The table it was given is left as it was: the caller merges."""
+
+    function: ir.Function
+    rules: dict[str, Rule]
+
+
 class Lowering(Statements, Loops, Expressions, Calls):
     """The lowering of one function (and, sharing its output and names, of the helpers it calls)."""
 
+    def custom_body(self, function: Callable[..., object]) -> LoweredBody:
+        """How to lower the body of a custom derivative's function when the check asks for its SymPy
+        spelling (`rules.custom.Body`): lowered once, on first use, with the shared table."""
 
-def lower(parsed: ParsedFunction, rules: Mapping[str, Rule] = RULES) -> ir.Function:
-    """Lower a parsed function to IR."""
+        @functools.cache
+        def body() -> tuple[ir.Function, Mapping[str, Rule]]:
+            inside = lowered(frontend.from_function(function), RULES)
+            return inside.function, {**RULES, **inside.rules}
+
+        return body
+
+
+def lowered(parsed: ParsedFunction, rules: Mapping[str, Rule] = RULES) -> Lowered:
+    """Lower a parsed function to IR; the rules of the custom derivatives it calls come with it."""
     lowering = Lowering(parsed, rules, Namer(), stack=(parsed.name,))
     node = parsed.node
     if lowering.tape is not None:  # a gradient s2s_ad generated, read back: its stack of tuples is no list of numbers
@@ -54,7 +79,14 @@ def lower(parsed: ParsedFunction, rules: Mapping[str, Rule] = RULES) -> ir.Funct
     else:
         returns = returned.operand
     sources = tuple((src.filename, src.lines) for src in lowering.sources.values())
-    return ir.Function(parsed.name, params, tuple(lowering.out), returns, Loc(parsed.source.filename, node.lineno), sources)
+    function = ir.Function(parsed.name, params, tuple(lowering.out), returns, Loc(parsed.source.filename, node.lineno), sources)
+    return Lowered(function, lowering.created)
 
 
-__all__ = ["Lowering", "lower", "param_types"]
+def lower(parsed: ParsedFunction, rules: Mapping[str, Rule] = RULES) -> ir.Function:
+    """The IR of a parsed function alone (`lowered(...).function`), for callers that read no
+    custom derivative: the rules of those it calls are left out."""
+    return lowered(parsed, rules).function
+
+
+__all__ = ["Lowered", "Lowering", "lower", "lowered", "param_types"]

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from collections import ChainMap
+from collections.abc import Callable, Mapping, MutableMapping
+from typing import TYPE_CHECKING, cast
 
 from .. import ir
 from ..errors import ResolutionError, S2SError, SignatureError, UnsupportedError
 from ..frontend import Helper, ParsedFunction, Resolved
 from ..ir import BOOL, INT, Const, Loc, Namer, Type
 from ..rules import Rule
+from ..rules.custom import LoweredBody
 from .scope import FALSE, PSEUDO_FAMILIES, RAISED, RESULT, RETURNED, TRUE, Bound, Scope, Undefined, Value, join, nodes
 from .types import param_types
 
@@ -29,6 +31,7 @@ class LoweringBase:
             self, node: ast.ListComp | ast.GeneratorExp, scope: Scope, into: str, start: ast.expr | None = None
         ) -> Value: ...
         def condition(self, node: ast.expr, scope: Scope) -> Value: ...
+        def custom_body(self, function: Callable[..., object]) -> LoweredBody: ...
         def element(self, items: Value, index: Value, node: ast.AST) -> Value: ...
         def expr(self, node: ast.expr, scope: Scope) -> Value: ...
         def for_statement(self, node: ast.For, scope: Scope) -> None: ...
@@ -39,7 +42,9 @@ class LoweringBase:
 
     def __init__(self, parsed: ParsedFunction, rules: Mapping[str, Rule], namer: Namer, stack: tuple[str, ...]) -> None:
         self.parsed = parsed
-        self.rules = rules
+        self.created: dict[str, Rule] = {}  # the rules this lowering makes (custom derivatives): returned with the IR
+        # What it reads: the rules it made, then the table given (a ChainMap writes into its first map only).
+        self.rules: ChainMap[str, Rule] = ChainMap(self.created, cast("MutableMapping[str, Rule]", rules))
         self.namer = namer
         self.stack = stack  # helper functions being lowered, to refuse recursion
         self.out: list[ir.Stmt] = []

@@ -9,7 +9,7 @@ from ..errors import ResolutionError, SignatureError, UnsupportedError
 from ..frontend import Callee, Custom, Helper, MathModule, Resolved
 from ..ir import BOOL, FLOAT, INT, Assign, Const, Loc, Operand, Var
 from ..rules import CALLS
-from ..rules.custom import custom_rules
+from ..rules.custom import CustomDerivative, custom_rules
 from ..rules.emit import INT_OR_FLOAT, fold
 from .base import LoweringBase
 from .scope import Bound, Scope, TupleValue, Value
@@ -80,16 +80,15 @@ class Calls(LoweringBase):
         return self.apply(op, tuple(args), node)
 
     def custom_call(self, name: str, callee: Custom, node: ast.Call, scope: Scope) -> Value:
-        """A function with a user-supplied derivative: one primitive, added to this build's rule table."""
+        """A function with a user-supplied derivative: one primitive, its rules made by this lowering (`created`)."""
         custom = callee.rule
-        if getattr(custom, "derivative", None) is None:
+        assert isinstance(custom, CustomDerivative)  # what the frontend resolves to `Custom`
+        if custom.derivative is None:
             raise self.error(UnsupportedError, f"'{name}' has no derivative yet", node, f"give it one with @{name}.defderiv")
         args = tuple(self.scalar(self.expr(arg, scope), arg) for arg in node.args)
         op = f"custom:{name}"
         if op not in self.rules:
-            if not isinstance(self.rules, dict):
-                raise self.error(UnsupportedError, f"custom derivative '{name}' needs a rule table of its own", node)
-            self.rules.update(custom_rules(name, custom, len(args)))  # type: ignore[arg-type]
+            self.created.update(custom_rules(name, custom, len(args), self.custom_body))
         elif self.rules[op].arity != len(args):
             raise self.error(SignatureError, f"'{name}' is called with different numbers of arguments", node)
         target = self.namer.temp()
@@ -137,7 +136,7 @@ class Calls(LoweringBase):
         target = self.namer.temp()
         self.types[target] = FLOAT
         self.out.append(Assign(target, op, (items.operand,), FLOAT, self.loc))
-        if op == "sum" or items.operand.name in self.callers:  # type: ignore[union-attr]  # sum([]) is the int 0
+        if op == "sum" or (not isinstance(items.operand, Const) and items.operand.name in self.callers):  # sum([]) is the int 0
             self.maybe_int.add(target)
         return Value(Var(target), FLOAT)
 
@@ -151,6 +150,7 @@ class Calls(LoweringBase):
         inner = type(self)(parsed, self.rules, self.namer, self.stack + (name,))
         inner.out, inner.types, inner.sources, inner.mutated = self.out, self.types, self.sources, self.mutated
         inner.held, inner.callers, inner.maybe_int = self.held, self.callers, self.maybe_int
+        inner.created, inner.rules = self.created, self.rules
         inner_scope = self.arguments(name, parsed.node.args, node, scope, inner)
         self.held.update(
             a.operand.name

@@ -101,7 +101,7 @@ class Loops(LoweringBase):
         for key in carried:
             if isinstance(scope[key], TupleValue):
                 raise self.error(UnsupportedError, "returning a tuple from inside a loop is not supported", node)
-        types = {k: scope[k].type for k in carried}  # type: ignore[union-attr]
+        types = {k: scope[k].type for k in carried}  # type: ignore[union-attr]  # carried: Values (no Undefined, tuples refused)
         snapshot = self.namer.snapshot()
         for _ in range(3):  # widen int-typed carried values that the body makes floats, and lower again
             self.namer.restore(snapshot)
@@ -113,9 +113,10 @@ class Loops(LoweringBase):
             body_scope[BREAK] = body_scope[CONTINUE] = FALSE
             if RETURNED in carried:  # an iteration only starts if nothing has returned yet
                 body_scope[RETURNED] = FALSE
-            index = self.fresh(index_key) if index_key else None
-            if index is not None:
-                body_scope[index_key] = Value(Var(index), INT)  # type: ignore[index]
+            index = None
+            if index_key:
+                index = self.fresh(index_key)
+                body_scope[index_key] = Value(Var(index), INT)
                 self.types[index] = INT
             test_block: ir.Block = ()
             cond: Value | None = None
@@ -135,12 +136,12 @@ class Loops(LoweringBase):
             for key, value in updates.items():
                 if isinstance(value, Undefined) or isinstance(value, TupleValue):
                     raise self.error(UnsupportedError, f"'{key}' has no value at the end of some loop iterations", node)
-            widened = {k: join(types[k], v.type) for k, v in updates.items()}  # type: ignore[union-attr]
+            widened = {k: join(types[k], v.type) for k, v in updates.items()}  # type: ignore[union-attr]  # Values: checked above
             if any(t is None for t in widened.values()):
                 raise self.error(UnsupportedError, "a loop variable changes between a list and a number", node)
             if widened == types:
                 break
-            types = widened  # type: ignore[assignment]
+            types = widened
         exit_flag = exits[0]
         carries = []
         for key in carried:
@@ -181,7 +182,7 @@ class Loops(LoweringBase):
         result = flags[0]
         assert isinstance(result, Value)
         for flag in flags[1:]:
-            result = self.apply("or", (result, flag), node)  # type: ignore[arg-type]
+            result = self.apply("or", (result, flag), node)  # type: ignore[arg-type]  # a flag is a Value (a bool)
         return result.operand
 
     def loop_statement(

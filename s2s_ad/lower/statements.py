@@ -156,7 +156,7 @@ class Statements(LoweringBase):
                 raise self.error(UnsupportedError, "branches return tuples of different lengths", node)
             return TupleValue(
                 tuple(
-                    self.merged_value(key, x, y, merges, node)  # type: ignore[misc]
+                    self.merged_value(key, x, y, merges, node)  # type: ignore[misc]  # items may be tuples: Bound, not Value
                     for x, y in zip(a.items, b.items)
                 )
             )
