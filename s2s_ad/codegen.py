@@ -517,7 +517,7 @@ def _folded(function: Function, rules: Mapping[str, Rule]) -> dict[str, Assign]:
         return (
             isinstance(stmt, Assign)
             and uses.get(stmt.target) == 1
-            and stmt.op not in ("zeros_like", "list")
+            and rules[stmt.op].inline
             and _COMPILER_MADE.match(stmt.target) is not None
             and rules[stmt.op].pure
         )
@@ -570,14 +570,13 @@ def _reads(stmt: ir.Stmt, rules: Mapping[str, Rule]) -> tuple[Operand, ...]:
     repeated (loop bounds are read once, but a loop is printed over several
     lines): there a folded expression would run a different number of times.
     """
-    if isinstance(stmt, Assign):
-        if stmt.op == "list":
-            return stmt.args
-        if stmt.op == "zeros_like" or not _in_order(rules[stmt.op].python):
+    if isinstance(stmt, (Assign, ir.Effect)):
+        rule = rules[stmt.op]
+        if rule.inline_operands is not None:
+            return tuple(stmt.args[i] for i in rule.inline_operands)
+        if rule.spell is None and not _in_order(rule.python):
             return ()
         return stmt.args
-    if isinstance(stmt, ir.Effect):
-        return stmt.args[-1:] if stmt.op in ("append", "setitem", "accum_item") else ()
     if isinstance(stmt, ir.Push):
         return stmt.values
     if isinstance(stmt, ir.If):
@@ -767,28 +766,18 @@ class _Printer:
 
     def assign(self, stmt: Assign) -> str:
         target = self.names[stmt.target]
-        if stmt.op in ("add", "sub", "mul") and isinstance(stmt.args[0], Var) and self.names.get(stmt.args[0].name) == target:
-            symbol = {"add": "+=", "sub": "-=", "mul": "*="}[stmt.op]
-            return f"{target} {symbol} {self.text(stmt.args[1])}"
-        if stmt.op == "zeros_like":
-            return f"{target} = {_zeros(self.text(stmt.args[0]), ir.list_depth(stmt.type))}"
-        if stmt.op == "list":
-            return f"{target} = [{', '.join(self.text(a) for a in stmt.args)}]"
-        return f"{target} = {self.render(self.rules[stmt.op].python, stmt.args)[0]}"
+        rule = self.rules[stmt.op]
+        if rule.augmented and isinstance(stmt.args[0], Var) and self.names.get(stmt.args[0].name) == target:
+            return f"{target} {rule.augmented} {self.text(stmt.args[1])}"
+        if rule.spell is not None:
+            return f"{target} = {rule.spell(tuple(self.text(a) for a in stmt.args), stmt)}"
+        return f"{target} = {self.render(rule.python, stmt.args)[0]}"
 
     def effect(self, stmt: ir.Effect) -> str:
-        args = [self.text(a) for a in stmt.args]
-        if stmt.op == "append":
-            return f"{args[0]}.append({args[1]})"
-        if stmt.op == "setitem":
-            return f"{args[0]}[{args[1]}] = {args[2]}"
-        if stmt.op == "accum_item":
-            return f"{args[0]}[{args[1]}] += {args[2]}"
-        if stmt.op == "discard_pop":
-            return f"{args[0]}.pop()"
-        if stmt.op == "raise":
-            return f"raise {stmt.text}"
-        raise ValueError(f"unknown effect {stmt.op}")
+        """A statement printed from its rule's spelling, with its operands as written."""
+        rule = self.rules[stmt.op]
+        texts = tuple(self.text(a) for a in stmt.args)
+        return rule.spell(texts, stmt) if rule.spell is not None else rule.python.format(*texts)
 
     def render(self, spelling: str, args: tuple[Operand, ...]) -> tuple[str, int]:
         """A spelling filled with its operands, folded ones as expressions; and how tightly the result binds.
@@ -942,14 +931,6 @@ def _format(spelling: str) -> str:
     """The rule's spelling unparsed once, with `{0}`, `{1}` where its operands go."""
     text = ast.unparse(_template(spelling)).replace("{", "{{").replace("}", "}}")
     return re.sub(r"\b_(\d+)\b", r"{\1}", text)
-
-
-def _zeros(items: str, depth: int) -> str:
-    """A list of zeros shaped like `items` (nested `depth` deep)."""
-    if depth <= 1:
-        return f"[0.0] * len({items})"
-    row = f"_row{depth}"
-    return f"[{_zeros(row, depth - 1)} for {row} in {items}]"
 
 
 def _indent(line: str) -> int:

@@ -43,14 +43,6 @@ from .rules import Rule
 
 WHILE_LIMIT = 2_000  # iterations of one while loop at a point (it may never end there)
 
-# List operations the interpreter evaluates itself, with Python lists of domain values.
-STRUCTURAL_ASSIGN = frozenset(
-    {"list", "repeat", "index", "len", "zeros_like", "zeros_shaped", "sum", "list_max", "list_min", "index_of", "pop"}
-)
-STRUCTURAL_EFFECT = frozenset({"append", "setitem", "accum_item", "discard_pop"})
-LOGICAL = frozenset({"and", "or", "not"})  # operations on truth values: their operands are never numbers
-RAISE = "raise"  # the effect of the function's own `raise` (and of a failed `assert`)
-
 
 class FollowPaths(Exception):
     """The function has no single expression: follow the path of each point instead."""
@@ -182,12 +174,9 @@ class Interpreter:
     def statement(self, stmt: ir.Stmt) -> None:
         self.tick()
         if isinstance(stmt, ir.Assign):
-            self.env[stmt.target] = self.assign(stmt.op, [self.operand(a) for a in stmt.args])
-        elif isinstance(stmt, ir.Effect) and stmt.op == RAISE:
-            self.raise_(stmt)
+            self.env[stmt.target] = self.assign(stmt)
         elif isinstance(stmt, ir.Effect):
-            self.no_speculation("a list mutation")
-            self.effect(stmt.op, [self.operand(a) for a in stmt.args])
+            self.effect(stmt)
         elif isinstance(stmt, ir.Push):
             self.no_speculation("a tape push")
             self.tape.append(tuple(self.operand(v) for v in stmt.values))
@@ -204,12 +193,12 @@ class Interpreter:
         else:
             raise UnsupportedError(f"the check cannot read the statement {type(stmt).__name__}")
 
-    def raise_(self, stmt: ir.Effect) -> None:
+    def raised(self, text: str | None) -> None:
         """The function's own `raise` (or failed `assert`): the point is outside its domain. While both
         branches of an undecided `If` are evaluated it is passed over: the other branch's values stand
         for the function where it does not raise, and each point is judged by its own path."""
         if not self.speculative:
-            raise Rejected(f"the function raises {stmt.text or 'an exception'} here")
+            raise Rejected(f"the function raises {text or 'an exception'} here")
 
     def pop(self, stmt: ir.Pop) -> None:
         self.no_speculation("a tape pop")
@@ -224,82 +213,62 @@ class Interpreter:
         if self.speculative:
             raise FollowPaths(f"{what} under a condition that depends on the parameters")
 
-    def assign(self, op: str, args: list[Any]) -> Any:
-        if op in STRUCTURAL_ASSIGN:
-            return self.structural(op, args)
-        rule = self.rules.get(op)
+    def assign(self, stmt: ir.Assign) -> Any:
+        rule = self.rules.get(stmt.op)
         if rule is None:
-            raise UnsupportedError(f"the check does not know the operation '{op}'")
+            raise UnsupportedError(f"the check does not know the operation '{stmt.op}'")
+        args = [self.operand(a) for a in stmt.args]
+        if rule.run is not None:  # a list operation: its template in rules/lists.py
+            return rule.run(self, stmt, args)
         if rule.sympy is None:
-            raise UnsupportedError(f"the rule table has no SymPy spelling for '{op}'")
-        if not getattr(rule, "structural", False) and op != "copy" and any(isinstance(a, list) for a in args):
-            raise UnsupportedError(f"the check expected numbers as the operands of '{op}', found a list")
-        return self.domain.apply(op, rule, args)
+            raise UnsupportedError(f"the rule table has no SymPy spelling for '{stmt.op}'")
+        if not rule.structural and not rule.copy and any(isinstance(a, list) for a in args):
+            raise UnsupportedError(f"the check expected numbers as the operands of '{stmt.op}', found a list")
+        return self.domain.apply(stmt.op, rule, args)
 
-    def structural(self, op: str, args: list[Any]) -> Any:
-        """List operations, evaluated with Python lists of domain values."""
-        if op == "list":
-            return list(args)
-        if op == "repeat":
-            count = self.domain.integer(args[1], "a list's length")
-            if count is None:
-                raise FollowPaths("a list's length depends on the parameters")
-            return [args[0]] * count
-        items = self.as_list(args[0], op)
-        if op == "len":
-            return self.domain.const(len(items))
-        if op == "index":
-            return self.item(items, args[1])[1]
-        if op in ("zeros_like", "zeros_shaped"):
-            return self.zeros(items)
-        if op in ("sum", "list_max", "list_min"):
-            return self.reduce(op, items)
-        if op == "index_of":
-            return self.index_of(items, args[1])
-        # pop
-        self.no_speculation("a list pop")
-        if not items:
-            raise Rejected("pop from an empty list")
-        return items.pop() if len(args) == 1 else items.pop(self.item(items, args[1])[0])
+    def effect(self, stmt: ir.Effect) -> None:
+        rule = self.rules.get(stmt.op)
+        if rule is None or rule.run is None:
+            raise UnsupportedError(f"the check does not know the list operation '{stmt.op}'")
+        rule.run(self, stmt, [self.operand(a) for a in stmt.args])
 
-    def reduce(self, op: str, items: list[Any]) -> Any:
-        if not items and op != "sum":
-            raise Rejected(f"{op} of an empty list")
-        step = {"sum": "add", "list_max": "max", "list_min": "min"}[op]
-        total = self.domain.const(0) if op == "sum" else items[0]
-        for item in items if op == "sum" else items[1:]:
-            total = self.domain.apply(step, self.rules[step], [total, item])
-        return total
+    # -- what the list templates of rules/lists.py ask (`ListRunner`) ----------------
 
-    def index_of(self, items: list[Any], wanted: Any) -> Any:
+    def items(self, value: Any, what: str) -> list[Any]:
+        if not isinstance(value, list):
+            raise UnsupportedError(f"the check expected a list as the operand of '{what}'")
+        return value
+
+    def mutated(self, value: Any, what: str) -> list[Any]:
+        """A list about to change: not while both branches of an undecided condition run."""
+        self.no_speculation(what)
+        return self.items(value, what)
+
+    def count(self, value: Any, what: str) -> int:
+        count = self.domain.integer(value, what)
+        if count is None:
+            raise FollowPaths(f"{what} depends on the parameters")
+        return int(count)
+
+    def apply(self, op: str, *values: Any) -> Any:
+        return self.domain.apply(op, self.rules[op], list(values))
+
+    def found(self, items: list[Any], wanted: Any) -> int:
         for position, item in enumerate(items):
-            found = self.domain.truth(self.domain.apply("eq", self.rules["eq"], [item, wanted]), "a list search")
+            found = self.domain.truth(self.apply("eq", item, wanted), "a list search")
             if found is None:
                 raise FollowPaths("a list search depends on the parameters")
             if found:
-                return self.domain.const(position)
+                return position
         raise Rejected("a list search found nothing")
 
-    def effect(self, op: str, args: list[Any]) -> None:
-        if op not in STRUCTURAL_EFFECT:
-            raise UnsupportedError(f"the check does not know the list operation '{op}'")
-        items = self.as_list(args[0], op)
-        if op == "append":
-            items.append(args[1])
-        elif op == "discard_pop":
-            if not items:
-                raise Rejected("pop from an empty list")
-            items.pop()
-        elif op == "setitem":
-            items[self.item(items, args[1])[0]] = args[2]
-        else:  # accum_item
-            position, old = self.item(items, args[1])
-            items[position] = self.domain.apply("add", self.rules["add"], [old, args[2]])
+    def pop_last(self, items: list[Any]) -> Any:
+        if not items:
+            raise Rejected("pop from an empty list")
+        return items.pop()
 
-    def as_list(self, value: Any, op: str) -> list[Any]:
-        if not isinstance(value, list):
-            raise UnsupportedError(f"the check expected a list as the operand of '{op}'")
-        return value
+    def reject(self, message: str) -> None:
+        raise Rejected(message)
 
     def item(self, items: list[Any], index: Any) -> tuple[int, Any]:
         position = self.domain.integer(index, "a list index")

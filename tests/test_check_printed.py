@@ -30,7 +30,7 @@ from s2s_ad.check import check_built, data_of
 from s2s_ad.check.constants import Constants
 from s2s_ad.check.domains import Numeric
 from s2s_ad.check.printed import HighPrecisionMath, PrintedCode
-from s2s_ad.interpret import LOGICAL, Rejected
+from s2s_ad.interpret import Rejected
 from s2s_ad.rules import RULES
 
 check = importlib.import_module("s2s_ad.check").check
@@ -72,7 +72,7 @@ def _sympy_value(op: str, args: list[Any]) -> Any:
 
 def _arguments(op: str, rng: random.Random) -> list[Any]:
     arity = RULES[op].arity
-    if op in LOGICAL:
+    if RULES[op].logical:
         return [rng.random() < 0.5 for _ in range(arity)]
     first = round(rng.uniform(-3, 3), rng.choice((1, 3, 6)))
     values = [first] + [round(rng.uniform(-3, 3), rng.choice((1, 3, 6))) for _ in range(arity - 1)]

@@ -815,12 +815,12 @@ def test_random_programs_that_fold_a_copy_fold_bit_for_bit() -> None:
 
 # -- parentheses: the folded text parses to the tree the rule spellings mean ---------------------------------------
 
-PRINTED_RULES = tuple(sorted(op for op in RULES if op not in ("list", "zeros_like")))  # spelled by their `python`
+PRINTED_RULES = tuple(sorted(op for op, rule in RULES.items() if rule.spell is None and not rule.effect))  # spelled by `python`
 # Holes evaluated conditionally or more than once: a folded expression there would run a different number of times.
 LAZY = frozenset(
     {"and", "or", "sign", "step", "gate", "gate_else", "gate_sign", "xlogy", "div_pos", "pow_base", "fpow_base", "max", "min"}
 )
-NOT_FOLDED = frozenset({"list", "zeros_like", "pop"})  # never printed inside another expression
+NOT_FOLDED = frozenset(op for op, rule in RULES.items() if not rule.inline or not rule.pure)  # printed on their own lines
 # Constants that print as more than a number, as generated code spells them.
 CONSTANTS: tuple[tuple[float | int | bool, str], ...] = (
     (-0.0, "-0.0"),

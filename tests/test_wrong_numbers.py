@@ -354,10 +354,16 @@ def counts_rows_in_a_loop(x, W):
     for i in range(len(W)):
         x = x * 0.5
     return x
+
+def _ignores(ws):
+    return 0.5
+
+def passes_on_to_a_helper_that_ignores_it(x, W):
+    return x * x + _ignores(W)
 """
 
 
-@pytest.mark.parametrize("name", ["counts_rows", "counts_rows_in_a_loop"])
+@pytest.mark.parametrize("name", ["counts_rows", "counts_rows_in_a_loop", "passes_on_to_a_helper_that_ignores_it"])
 @pytest.mark.parametrize("W", [[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], [1.0, 2.0], [[[1.0], [2.0]]]])
 def test_a_list_whose_elements_are_never_read_gets_zeros_shaped_like_the_argument(tmp_path: Path, name: str, W: list) -> None:
     """Only `len(W)` is read, so the source does not say how deeply W nests: the argument does."""
@@ -369,3 +375,12 @@ def test_a_list_whose_elements_are_never_read_gets_zeros_shaped_like_the_argumen
         return [zeros(v) for v in value] if isinstance(value, list) else 0.0
 
     assert dW == zeros(W)
+
+
+def test_a_gradient_with_zeros_shaped_like_an_argument_can_be_differentiated_again(tmp_path: Path) -> None:
+    """A constant's gradient is `_zeros_like(x)` (x is never read, so it may be a list): as data of the
+    generated module it reads as the primitive it spells, so the gradient can be differentiated again."""
+    f = import_source("def f(x):\n    return 0.5\n", tmp_path).f
+    assert grad(f)([1.0, [2.0, 3.0]]) == [0.0, [0.0, 0.0]]
+    assert grad(f)(2.0) == 0.0
+    assert grad(grad(f))(2.0) == 0.0

@@ -154,7 +154,7 @@ class _Forward:
             return
         if not any(self.has_tangent(a) for a in stmt.args):
             return
-        if stmt.op == "copy":
+        if rule.copy:
             self.tangent[stmt.target] = self.tangent_of(stmt.args[0])
             return
         if rule.partials is None:
@@ -190,22 +190,13 @@ class _Forward:
         return operand
 
     def structural(self, stmt: Assign) -> None:
-        """Tangents of list operations are the same operations on the lists of tangents."""
-        op, args, loc = stmt.op, stmt.args, stmt.loc
-        first = args[0] if args else None
-        if op in ("index", "sum", "pop") and first is not None and self.has_tangent(first):
-            self.tangent[stmt.target] = self.emit(stmt.target, op, (self.tangent_of(first), *args[1:]), stmt.type, loc)
-        elif op in ("list_max", "list_min") and first is not None and self.has_tangent(first):
-            where = Emitter(self.rules, self.namer, self.out, loc, self.types).op(
-                "index_of", first, Var(stmt.target), type_=ir.INT
-            )
-            self.tangent[stmt.target] = self.emit(stmt.target, "index", (self.tangent_of(first), where), stmt.type, loc)
-        elif op == "list":
-            self.tangent[stmt.target] = self.emit(stmt.target, "list", tuple(self.tangent_of(a) for a in args), stmt.type, loc)
-        elif op == "repeat" and first is not None:
-            self.tangent[stmt.target] = self.emit(stmt.target, "repeat", (self.tangent_of(first), args[1]), stmt.type, loc)
-        elif op == "zeros_like":  # a new list of zeros, that later statements add into
-            self.tangent[stmt.target] = self.emit(stmt.target, "zeros_like", args, stmt.type, loc)
+        """Tangents of list operations are the same operations on the lists of tangents (rules/lists.py)."""
+        template = self.rules[stmt.op].tangent
+        if template is not None:
+            template(self, stmt)
+
+    def emit_temp(self, op: str, *args: Operand, type_: Type, loc: Loc) -> Operand:
+        return Emitter(self.rules, self.namer, self.out, loc, self.types).op(op, *args, type_=type_)
 
     def effect(self, stmt: Effect) -> None:
         items = stmt.args[0] if stmt.args else None
@@ -214,16 +205,9 @@ class _Forward:
         if items.name not in self.tangent:  # a list that becomes varied only through this mutation
             self.tangent[items.name] = self.zeros_like(items, stmt.loc)
             # its earlier elements are constants: zeros are their tangents
-        dots = self.tangent[items.name]
-        value = stmt.args[-1]
-        if stmt.op == "append":
-            self.out.append(Effect("append", (dots, self.tangent_of(value)), stmt.loc))
-        elif stmt.op == "setitem":
-            self.out.append(Effect("setitem", (dots, stmt.args[1], self.tangent_of(value)), stmt.loc))
-        elif stmt.op == "accum_item" and self.has_tangent(value):
-            self.out.append(Effect("accum_item", (dots, stmt.args[1], self.tangent_of(value)), stmt.loc))
-        elif stmt.op == "discard_pop":
-            self.out.append(Effect("discard_pop", (dots,), stmt.loc))
+        template = self.rules[stmt.op].tangent
+        if template is not None:
+            template(self, stmt, self.tangent[items.name])
 
     # -- control flow --------------------------------------------------------
 

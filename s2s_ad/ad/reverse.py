@@ -28,9 +28,6 @@ from ..rules import RULES, Rule
 from ..rules.emit import Emitter, operand_of
 from .activity import activity
 
-# Operations whose result the reverse sweep recomputes instead of recording it.
-_CHEAP_INT_OPS = frozenset({"add", "sub", "mul", "neg", "floordiv", "mod", "copy", "min", "max"})
-
 
 def gradient(
     function: Function,
@@ -71,15 +68,21 @@ def gradient(
             seed = sweep.namer.new_family("out_bar" if len(outputs) == 1 else f"out{k}_bar")
             seeds.append(ir.Param(seed, FLOAT))
             sweep.types[seed] = FLOAT
-        if isinstance(output, Var) and output.name in sweep.active:
+        if isinstance(output, Var) and output.name in sweep.active_names:
             sweep.accumulate(output.name, Var(seeds[-1].name) if seeded else Const(1.0), Const(1), function.loc)
     seed_statements, sweep.out = sweep.out, []
     list_params = [p for p in function.params if p.name in wrt and isinstance(p.type, ir.ListOf)]
+    read = ir.free_names(function.body) | {o.name for o in ir.return_operands(function.returns) if isinstance(o, Var)}
+    unread = [p for p in function.params if p.name in wrt and p.type == FLOAT and p.name not in read]
 
     def allocate_params() -> None:
         sweep.out.extend(seed_statements)
         for param in list_params:
             sweep.adjoint[param.name] = sweep.zeros_like(param.name, param.type, function.loc)
+        for param in unread:  # nothing says what it is: its zero gradient is shaped like the argument
+            target = sweep.fresh(sweep.bar_family(param.name), FLOAT)
+            sweep.out.append(Assign(target, "zeros_shaped", (Var(param.name),), FLOAT, function.loc))
+            sweep.adjoint[param.name] = Var(target)
 
     forward, backward = sweep.block(function.body, in_loop=False, before=allocate_params)
     backward = _unwritten_shaped_like_arguments(backward, {p.name for p in list_params}, sweep.adjoint)
@@ -102,7 +105,7 @@ class _Reverse:
         self.function = function
         self.rules = rules
         self.types = ir.types_of(function)
-        self.active = activity(function, wrt, rules, outputs)
+        self.active_names = activity(function, wrt, rules, outputs)
         self.namer = Namer(ir.all_names(function))
         self.adjoint: dict[str, Operand] = {}
         self.families: dict[str, str] = {}
@@ -118,17 +121,18 @@ class _Reverse:
                 self.definition[stmt.target] = stmt
             elif isinstance(stmt, Effect) and stmt.args and isinstance(stmt.args[0], Var):
                 self.mutated.add(stmt.args[0].name)
-        self.mutated = ir.aliases(self.function, self.mutated)
+        self.mutated = ir.aliases(self.function, self.mutated, rules)
         rewritten = ir.aliases(
             self.function,
             {
                 s.args[0].name
                 for s in ir.walk(function.body)
-                if isinstance(s, Effect) and s.op != "append" and s.args and isinstance(s.args[0], Var)
+                if isinstance(s, Effect) and rules[s.op].overwrites and s.args and isinstance(s.args[0], Var)
             },
+            rules,
         )
         self.appended_only = self.mutated - rewritten  # existing elements never change
-        self.rewritten = rewritten
+        self.rewritten_lists = rewritten
         self.also_forward: list[Stmt] = []  # what the forward sweep must compute for the statement at hand
 
     # -- names ---------------------------------------------------------------
@@ -208,6 +212,7 @@ class _Reverse:
         changing = ir.aliases(
             self.function,
             {s.args[0].name for s in ir.walk(forward) if isinstance(s, Effect) and s.args and isinstance(s.args[0], Var)},
+            self.rules,
         )
         wanted = (ir.free_names(backward) & here) - set(keep)
         recompute: dict[str, Assign] = {}
@@ -326,18 +331,19 @@ class _Reverse:
         `indices` the loop indices.
         """
         items = stmt.args[0] if stmt.args else None
-        if stmt.op in ("index", "len"):
+        cheap = self.rules[stmt.op].cheap
+        if cheap in ("element", "length"):
             if not (isinstance(items, Var) and items.name in self.mutated):
                 return True
-            position = stmt.args[1] if stmt.op == "index" else None
+            position = stmt.args[1] if cheap == "element" else None
             stable_position = (
                 isinstance(position, Const) and position.value >= 0 or (isinstance(position, Var) and position.name in indices)
             )
-            return stmt.op == "index" and items.name not in changing and items.name in self.appended_only and stable_position
-        if stmt.op in _CHEAP_INT_OPS and stmt.type == INT:
+            return cheap == "element" and items.name not in changing and items.name in self.appended_only and stable_position
+        if cheap in ("int", "arith") and stmt.type == INT:
             return True
         variables = [a for a in stmt.args if isinstance(a, Var)]
-        return stmt.op in ("add", "sub", "mul", "neg") and len(variables) <= 1
+        return cheap == "arith" and len(variables) <= 1
 
     # -- lists ---------------------------------------------------------------
 
@@ -350,14 +356,14 @@ class _Reverse:
     def allocate_lists(self, block: ir.Block) -> None:
         """Adjoints of the active lists a block defines, at the start of its reverse sweep."""
         for stmt in block:
-            if isinstance(stmt, Assign) and isinstance(stmt.type, ir.ListOf) and stmt.target in self.active:
+            if isinstance(stmt, Assign) and isinstance(stmt.type, ir.ListOf) and stmt.target in self.active_names:
                 self.adjoint[stmt.target] = self.list_adjoint(stmt)
             elif isinstance(stmt, (ir.If, ir.For, ir.While)):
                 lists = [(m.target, stmt.loc) for m in getattr(stmt, "merges", ())] + [
                     (c.result, c.loc or stmt.loc) for c in getattr(stmt, "carried", ())
                 ]
                 for name, loc in lists:
-                    if isinstance(self.types.get(name), ir.ListOf) and name in self.active:
+                    if isinstance(self.types.get(name), ir.ListOf) and name in self.active_names:
                         source = ir.family(name)
                         raise self.refuse(
                             loc,
@@ -367,23 +373,10 @@ class _Reverse:
                         )
 
     def list_adjoint(self, stmt: Assign) -> Operand:
-        if stmt.op == "copy":
-            return self.adjoint_of_list(stmt.args[0], stmt.loc)
-        if stmt.op == "index":
-            items = self.adjoint_of_list(stmt.args[0], stmt.loc)
-            target = self.namer.fresh(self.bar_family(stmt.target))
-            self.types[target] = stmt.type
-            self.out.append(Assign(target, "index", (items, stmt.args[1]), stmt.type, stmt.loc))
-            return Var(target)
-        if stmt.op == "list" and isinstance(stmt.type, ir.ListOf) and isinstance(stmt.type.elem, ir.ListOf):
-            rows = tuple(self.adjoint_of_list(a, stmt.loc) for a in stmt.args)
-            target = self.namer.fresh(self.bar_family(stmt.target))
-            self.types[target] = stmt.type
-            self.out.append(Assign(target, "list", rows, stmt.type, stmt.loc))
-            return Var(target)
-        if stmt.op in ("list", "repeat"):
-            return self.zeros_like(stmt.target, stmt.type, stmt.loc)
-        raise self.refuse(stmt.loc, f"a list made by '{stmt.op}' cannot be differentiated", None)
+        make = self.rules[stmt.op].reverse_list
+        if make is None:
+            raise self.refuse(stmt.loc, f"a list made by '{stmt.op}' cannot be differentiated", None)
+        return make(self, stmt)  # type: ignore[return-value]  # templates return IR operands
 
     def adjoint_of_list(self, items: Operand, loc: Loc) -> Operand:
         if isinstance(items, Var) and items.name in self.adjoint:
@@ -400,37 +393,23 @@ class _Reverse:
     # -- statements ----------------------------------------------------------
 
     def assign(self, stmt: Assign) -> None:
-        if stmt.target not in self.active:
+        if stmt.target not in self.active_names:
             return
-        if isinstance(stmt.type, ir.ListOf):
-            if stmt.op == "list":  # the elements of a list literal get what its adjoint collected
-                bar = self.adjoint[stmt.target]
-                for k, arg in enumerate(stmt.args):
-                    if isinstance(arg, Var) and arg.name in self.active and not isinstance(self.types[arg.name], ir.ListOf):
-                        element = self.emitter(stmt.loc).op("index", bar, Const(k), type_=FLOAT)
-                        self.accumulate(arg.name, element, Const(1), stmt.loc)
-            elif stmt.op == "repeat":  # every element of [x] * n is x: x gets the sum of the adjoint
-                value = stmt.args[0]
-                if isinstance(value, Var) and value.name in self.active:
-                    if isinstance(self.types[value.name], ir.ListOf):
-                        raise self.refuse(
-                            stmt.loc,
-                            "a list repeating a differentiated list ([row] * n) is not supported: its rows are one list",
-                            "build the rows with a comprehension: [[...] for _ in range(n)]",
-                        )
-                    total = self.emitter(stmt.loc).op("sum", self.adjoint[stmt.target], type_=FLOAT)
-                    self.accumulate(value.name, total, Const(1), stmt.loc)
+        rule = self.rules[stmt.op]
+        if isinstance(stmt.type, ir.ListOf):  # the list's adjoint, complete by now, flows to its operands
+            if rule.reverse is not None:
+                rule.reverse(self, stmt, self.adjoint[stmt.target])
             return
         out_bar = self.adjoint.pop(stmt.target, None)
         if out_bar is None:
             return
-        rule = self.rules[stmt.op]
         if rule.structural:
-            self.structural(stmt, out_bar)
+            if rule.reverse is not None:
+                rule.reverse(self, stmt, out_bar)
             return
         if rule.partials is None:
             return
-        wanted = [i for i, a in enumerate(stmt.args) if isinstance(a, Var) and a.name in self.active]
+        wanted = [i for i, a in enumerate(stmt.args) if isinstance(a, Var) and a.name in self.active_names]
         if not wanted:
             return
         scratch: list[Stmt] = []
@@ -446,54 +425,36 @@ class _Reverse:
             renamable = isinstance(partial, Var) and partial.name not in shared
             self.accumulate(stmt.args[i].name, out_bar, partial, stmt.loc, renamable)  # type: ignore[union-attr]
 
-    def structural(self, stmt: Assign, out_bar: Operand) -> None:
-        """Adjoints of list reads: `y = xs[i]` gives `xs_bar[i] += y_bar`, and so on."""
-        emit = self.emitter(stmt.loc)
-        items = stmt.args[0]
-        if stmt.op == "index":
-            if isinstance(items, Var) and items.name in self.active:
-                self.out.append(Effect("accum_item", (self.adjoint[items.name], stmt.args[1], out_bar), stmt.loc))
-        elif stmt.op == "sum" and isinstance(items, Var) and items.name in self.active:
-            bar = self.adjoint[items.name]
-            count = emit.op("len", bar, type_=INT)
-            index = self.namer.fresh("_j")
-            body = (Effect("accum_item", (bar, Var(index), out_bar), stmt.loc),)
-            self.out.append(ir.For(index, Const(0), count, Const(1), (), body, None, stmt.loc))
-        elif stmt.op in ("list_max", "list_min") and isinstance(items, Var) and items.name in self.active:
-            if items.name in self.rewritten:  # by the reverse sweep the list may hold other values: look now
-                at = self.namer.fresh("_at")
-                self.types[at] = INT
-                self.also_forward.append(Assign(at, "index_of", (items, Var(stmt.target)), INT, stmt.loc))
-                where: Operand = Var(at)
-            else:
-                where = emit.op("index_of", items, Var(stmt.target), type_=INT)
-            self.out.append(Effect("accum_item", (self.adjoint[items.name], where, out_bar), stmt.loc))
-        elif stmt.op == "repeat":
-            raise self.refuse(
-                stmt.loc,
-                "a list repeating a differentiated value ([x] * n) is not supported",
-                "build the list with a comprehension",
-            )
-
     def effect(self, stmt: Effect) -> None:
         items = stmt.args[0] if stmt.args else None
-        if not (isinstance(items, Var) and items.name in self.active):
-            return
-        bar = self.adjoint[items.name]
-        value = stmt.args[-1]
-        emit = self.emitter(stmt.loc)
-        if stmt.op == "append":
-            if isinstance(value, Var) and value.name in self.active:
-                popped = emit.op("pop", bar, type_=FLOAT)
-                self.accumulate(value.name, popped, Const(1), stmt.loc)
-            else:
-                self.out.append(Effect("discard_pop", (bar,), stmt.loc))
-        elif stmt.op == "setitem":
-            index = stmt.args[1]
-            if isinstance(value, Var) and value.name in self.active:
-                element = emit.op("index", bar, index, type_=FLOAT)
-                self.accumulate(value.name, element, Const(1), stmt.loc)
-            self.out.append(Effect("setitem", (bar, index, Const(0.0)), stmt.loc))
+        reverse = self.rules[stmt.op].reverse
+        if reverse is not None and isinstance(items, Var) and items.name in self.active_names:
+            reverse(self, stmt, self.adjoint[items.name])
+
+    # -- what the structural templates of rules/lists.py ask -----------------------
+
+    def active(self, operand: Operand) -> bool:
+        return isinstance(operand, Var) and operand.name in self.active_names
+
+    def emit(self, op: str, *args: Operand, type_: Type, loc: Loc) -> Operand:
+        return self.emitter(loc).op(op, *args, type_=type_)
+
+    def new_adjoint(self, stmt: Assign, op: str, args: tuple[Operand, ...]) -> Operand:
+        """`<target>_bar = op(*args)`: a list's adjoint made of other adjoints."""
+        target = self.namer.fresh(self.bar_family(stmt.target))
+        self.types[target] = stmt.type
+        self.out.append(Assign(target, op, args, stmt.type, stmt.loc))
+        return Var(target)
+
+    def fresh(self, name: str, type_: Type | None = None) -> str:
+        target = self.namer.fresh(name)
+        if type_ is not None:
+            self.types[target] = type_
+        return target
+
+    def rewritten(self, items: Operand) -> bool:
+        """Whether something changes the elements of this list after they are written."""
+        return isinstance(items, Var) and items.name in self.rewritten_lists
 
     def accumulate(self, name: str, out_bar: Operand, partial: Operand, loc: Loc, renamable: bool = True) -> None:
         """`name_bar += out_bar * partial`, where a first contribution is a plain assignment."""
@@ -538,7 +499,7 @@ class _Reverse:
             def merged_adjoints(pick: Callable[[ir.Merge], Operand] = pick) -> None:
                 for m in stmt.merges:
                     source = pick(m)
-                    if m.target in incoming and isinstance(source, Var) and source.name in self.active:
+                    if m.target in incoming and isinstance(source, Var) and source.name in self.active_names:
                         self.accumulate(source.name, incoming[m.target], Const(1), stmt.loc)
 
             forward, backward = self.block(block, in_loop, before=merged_adjoints)
@@ -563,8 +524,8 @@ class _Reverse:
         """Run the loop backwards, carrying the adjoints of its carried values and of the outer scalars it reads."""
         inside = {n for s in ir.walk((stmt,)) for n in ir.defs(s)}
         reads = ir.free_names(stmt.body) | {o.name for c in stmt.carried for o in (c.update,) if isinstance(o, Var)}
-        outer = sorted(n for n in reads if n not in inside and n in self.active and self.types.get(n) == FLOAT)
-        carries = [c for c in stmt.carried if c.header in self.active]
+        outer = sorted(n for n in reads if n not in inside and n in self.active_names and self.types.get(n) == FLOAT)
+        carries = [c for c in stmt.carried if c.header in self.active_names]
         before = self.adjoint
         incoming = {c.result: before.pop(c.result, None) for c in carries}
         heads = {c.header: self.namer.fresh(self.bar_family(c.header)) for c in carries}
@@ -577,7 +538,7 @@ class _Reverse:
         def flow_into_updates() -> None:
             for c in carries:
                 self.types[heads[c.header]] = FLOAT
-                if isinstance(c.update, Var) and c.update.name in self.active:
+                if isinstance(c.update, Var) and c.update.name in self.active_names:
                     self.accumulate(c.update.name, Var(heads[c.header]), Const(1), stmt.loc)
 
         index = stmt.index if isinstance(stmt, ir.For) else None
@@ -668,7 +629,7 @@ class _Reverse:
             )
             forward = ir.While((*stmt.carried, *counter), stmt.test, stmt.cond, forward_body, stmt.until, stmt.loc)
         for c in carries:
-            if isinstance(c.init, Var) and c.init.name in self.active:
+            if isinstance(c.init, Var) and c.init.name in self.active_names:
                 self.accumulate(c.init.name, Var(results[c.header]), Const(1), stmt.loc)
         return forward
 
@@ -709,7 +670,7 @@ def _any_order(block: ir.Block, rules: Mapping[str, Rule]) -> bool:
     for stmt in statements:
         if isinstance(stmt, ir.Pop) and stmt.slot not in pushed:
             return False
-        if isinstance(stmt, Effect) and stmt.op != "accum_item":
+        if isinstance(stmt, Effect) and not rules[stmt.op].commutes:
             return False
         if isinstance(stmt, Assign) and not rules[stmt.op].pure:
             return False

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..interpret import LOGICAL, Rejected
+from ..interpret import Rejected
 from ..rules import Rule
 from .constants import Constants
 from .domains import Numeric
@@ -133,12 +133,12 @@ class ChainRule:
         return self.numeric.const(value)
 
     def apply(self, op: str, rule: Rule, args: Sequence[Any]) -> Any:
-        if op == "copy":
+        if rule.copy:
             return args[0]
         values = [a.value if isinstance(a, Dual) else a for a in args]
         out = self.numeric.apply(op, rule, values)
         moving = [(i, a.tangent) for i, a in enumerate(args) if isinstance(a, Dual) and a.tangent]
-        if not moving or op in LOGICAL or isinstance(out, bool):
+        if not moving or rule.logical or isinstance(out, bool):
             return out
         slopes, tie = self.partials.at(rule, values, [i for i, _ in moving])
         tangent: dict[int, Any] = {}

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import UnsupportedError
-from ..interpret import LOGICAL, Rejected
+from ..interpret import Rejected
 from ..rules import Rule
 from .constants import Constants
 from .evaluate import DIGITS, TRIG, CannotEvaluate, MpMathEvaluator, in_range, whole
@@ -34,7 +34,7 @@ class Symbolic:
         return self.constants.sympy(value)
 
     def apply(self, op: str, rule: Rule, args: Sequence[Any]) -> Any:
-        if op not in LOGICAL and op != "copy":
+        if not rule.logical and not rule.copy:
             args = [self._number(a) for a in args]
             if args and all(isinstance(a, self.sp.Number) for a in args):
                 self._preview(op, rule, args)
@@ -257,7 +257,7 @@ class Numeric:
         return self.constants.mpmath(value)
 
     def apply(self, op: str, rule: Rule, args: Sequence[Any]) -> Any:
-        if op not in LOGICAL:
+        if not rule.logical:
             args = [self.mp.mpf(a) if isinstance(a, bool | int) else a for a in args]
         form = self.constants.forms.get(id(rule))
         try:

@@ -16,6 +16,7 @@ import types
 from typing import TYPE_CHECKING
 
 from ..errors import UnsupportedError
+from ..rules import CALLS
 from .parsed import BUILTIN_CALLEES, Callee, Constant, Custom, Data, Helper, MathModule, Resolved
 from .reads import MISSING, Reads
 
@@ -147,6 +148,8 @@ def classify(name: str, value: object, reads: Reads | None = None) -> Resolved |
             return Callee(spelling)
     if isinstance(value, types.BuiltinFunctionType) and getattr(value, "__module__", None) == "math":
         return Callee(f"math.{value.__name__}")
+    if isinstance(value, types.FunctionType) and _generated_helper(value):
+        return Callee(value.__name__)
     if isinstance(value, types.FunctionType):
         from .callables import from_function  # `callables` imports this module: imported when needed
 
@@ -161,6 +164,12 @@ def classify(name: str, value: object, reads: Reads | None = None) -> Resolved |
             reads.data.setdefault(name, value)
         return Data(name, value)
     return None
+
+
+def _generated_helper(value: types.FunctionType) -> bool:
+    """A function a generated module defines for a rule's spelling (`_zeros_like`): that rule's primitive,
+    so that generated code can be differentiated again."""
+    return value.__module__.startswith("s2s_ad.generated.") and (value.__name__, 1) in CALLS
 
 
 def is_number_data(value: object) -> bool:

@@ -92,18 +92,15 @@ def dependencies(function: Function, rules: Mapping[str, object], types: Mapping
             rule: Any = rules[stmt.op]
             is_list = isinstance(stmt.type, ListOf)
             if rule.structural:
-                if stmt.op in ("index", "sum", "list_max", "list_min", "pop"):
-                    flow(stmt.args[0], stmt.target, both=is_list)
-                elif stmt.op in ("list", "repeat"):
-                    for arg in stmt.args[:1] if stmt.op == "repeat" else stmt.args:
-                        flow(arg, stmt.target, both=isinstance(types.get(getattr(arg, "name", "")), ListOf))
+                flowing = stmt.args if rule.flows is None else tuple(stmt.args[i] for i in rule.flows)
+                for arg in flowing:
+                    flow(arg, stmt.target, both=is_list and isinstance(types.get(getattr(arg, "name", "")), ListOf))
             elif rule.partials is not None and (stmt.type == FLOAT or is_list):
                 for arg in stmt.args:
                     flow(arg, stmt.target, both=is_list)
-        elif isinstance(stmt, Effect) and stmt.op in ("append", "setitem", "accum_item"):
-            list_name = stmt.args[0]
-            if isinstance(list_name, Var):
-                flow(stmt.args[-1], list_name.name)
+        elif isinstance(stmt, Effect) and stmt.args and isinstance(stmt.args[0], Var):
+            for i in rules[stmt.op].flows or ():
+                flow(stmt.args[i], stmt.args[0].name)
         elif isinstance(stmt, Push):
             pushed[stmt.slot] = stmt.values
         elif isinstance(stmt, Pop):
@@ -141,12 +138,12 @@ def sources(function: Function) -> dict[str, list[str]]:
     return edges
 
 
-def aliases(function: Function, names: set[str]) -> set[str]:
+def aliases(function: Function, names: set[str], rules: Mapping[str, Any]) -> set[str]:
     """`names` and every list that may be the same object as one of them (copies, merges, carries)."""
     links: dict[str, list[str]] = {}
     for stmt in walk(function.body):
         pairs: list[tuple[Operand, str]] = []
-        if isinstance(stmt, Assign) and stmt.op == "copy":
+        if isinstance(stmt, Assign) and rules[stmt.op].copy:
             pairs = [(stmt.args[0], stmt.target)]
         elif isinstance(stmt, If):
             pairs = [(m.then, m.target) for m in stmt.merges] + [(m.orelse, m.target) for m in stmt.merges]
@@ -187,7 +184,9 @@ def maybe_int(function: Function, rules: Mapping[str, Any]) -> set[str]:
             marked: list[str] = []
             if isinstance(stmt, Assign) and (stmt.type == FLOAT or isinstance(stmt.type, ListOf)):
                 rule = rules[stmt.op]
-                if rule.structural or stmt.type != FLOAT:
+                if rule.like:  # new zeros: floats
+                    pass
+                elif rule.structural or stmt.type != FLOAT:
                     if stmt.args and isinstance(stmt.args[0], (Var, Global)) and maybe(stmt.args[0]):
                         marked.append(stmt.target)
                 elif rule.result == "promote" and all(maybe(a) for a in stmt.args):

@@ -27,8 +27,8 @@ def _format_block(block: Block, depth: int, lines: list[str]) -> None:
     for stmt in block:
         if isinstance(stmt, Assign):
             lines.append(f"{pad}{stmt.target} = {stmt.op}({', '.join(map(str, stmt.args))})")
-        elif isinstance(stmt, Effect) and stmt.op == "raise":
-            lines.append(f"{pad}raise {stmt.text}")
+        elif isinstance(stmt, Effect) and stmt.text is not None:
+            lines.append(f"{pad}{stmt.op} {stmt.text}")
         elif isinstance(stmt, Effect):
             lines.append(f"{pad}{stmt.op}({', '.join(map(str, stmt.args))})")
         elif isinstance(stmt, Push):

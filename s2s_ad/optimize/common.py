@@ -41,7 +41,7 @@ def has_effect(block: ir.Block, rules: Mapping[str, Rule]) -> bool:
     )
 
 
-def mutated_lists(function: Function) -> set[str]:
+def mutated_lists(function: Function, rules: Mapping[str, Rule]) -> set[str]:
     """Lists something mutates, and every list that may be the same object or hold it as a row."""
     mutated: set[str] = set()
     links: dict[str, list[str]] = {}
@@ -54,9 +54,9 @@ def mutated_lists(function: Function) -> set[str]:
     for stmt in ir.walk(function.body):
         if isinstance(stmt, ir.Effect) and stmt.args and isinstance(stmt.args[0], Var):
             mutated.add(stmt.args[0].name)
-        elif isinstance(stmt, Assign) and stmt.op == "pop" and isinstance(stmt.args[0], Var):
+        elif isinstance(stmt, Assign) and rules[stmt.op].overwrites and isinstance(stmt.args[0], Var):
             mutated.add(stmt.args[0].name)
-        elif isinstance(stmt, Assign) and isinstance(stmt.type, ir.ListOf) and stmt.op in ("copy", "index", "list"):
+        elif isinstance(stmt, Assign) and isinstance(stmt.type, ir.ListOf) and (rules[stmt.op].copy or rules[stmt.op].shares):
             for arg in stmt.args:
                 link(arg, stmt.target)
         elif isinstance(stmt, ir.If):

@@ -14,7 +14,7 @@ def common_subexpressions(function: Function, rules: Mapping[str, Rule] = RULES)
     """The same pure primitive of the same operands is computed once, within a block and the blocks
     it contains (so the reverse sweep reuses what the forward sweep computed)."""
     mapping: dict[str, Operand] = {}
-    mutated = mutated_lists(function)
+    mutated = mutated_lists(function, rules)
 
     def shareable(stmt: Assign) -> bool:
         """Pure primitives, and reads of lists that nothing mutates (nor could through an alias)."""

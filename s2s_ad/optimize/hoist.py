@@ -17,14 +17,14 @@ def hoist(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
     Lengths move out too (of lists nothing resizes)."""
     if not any(isinstance(stmt, ir.For) for stmt in ir.walk(function.body)):
         return function
-    mutated = mutated_lists(function)
-    direct = _directly_mutated(function)
+    mutated = mutated_lists(function, rules)
+    direct = _directly_mutated(function, rules)
     length_of: dict[str, str] = {}  # n -> the list whose len(...) n is
     same: dict[str, str] = {}  # a list -> a list of the same length (zeros_like)
     for stmt in ir.walk(function.body):
-        if isinstance(stmt, Assign) and stmt.op == "len" and isinstance(stmt.args[0], Var):
+        if isinstance(stmt, Assign) and rules[stmt.op].cheap == "length" and isinstance(stmt.args[0], Var):
             length_of[stmt.target] = stmt.args[0].name
-        elif isinstance(stmt, Assign) and stmt.op == "zeros_like" and isinstance(stmt.args[0], Var):
+        elif isinstance(stmt, Assign) and rules[stmt.op].like and isinstance(stmt.args[0], Var):
             same[stmt.target] = stmt.args[0].name
 
     def root(name: str) -> str:
@@ -33,12 +33,14 @@ def hoist(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
         return name
 
     def movable(stmt: Stmt, inside: set[str], bounded: set[tuple[str, str]]) -> bool:
-        if not isinstance(stmt, Assign) or stmt.op not in ("index", "len") or not isinstance(stmt.args[0], Var):
+        if not isinstance(stmt, Assign) or rules[stmt.op].cheap not in ("element", "length"):
+            return False
+        if not isinstance(stmt.args[0], Var):
             return False
         items = stmt.args[0].name
         if any(isinstance(a, Var) and a.name in inside for a in stmt.args):
             return False
-        if stmt.op == "len":
+        if rules[stmt.op].cheap == "length":
             return items not in mutated
         position = stmt.args[1]
         if items in direct or (not isinstance(stmt.type, ir.ListOf) and items in mutated):
@@ -75,15 +77,15 @@ def hoist(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
     return replaced(function, block(function.body, set()), function.returns)
 
 
-def _directly_mutated(function: Function) -> set[str]:
+def _directly_mutated(function: Function, rules: Mapping[str, Rule]) -> set[str]:
     """Lists whose own slots something changes (not through a row they hold), with their copies."""
     changed = {
         s.args[0].name
         for s in ir.walk(function.body)
         if isinstance(s, (ir.Effect, Assign))
-        and (isinstance(s, ir.Effect) or s.op == "pop")
+        and (isinstance(s, ir.Effect) or rules[s.op].overwrites)
         and s.args
         and isinstance(s.args[0], Var)
     }
     changed |= {t for s in ir.walk(function.body) if isinstance(s, ir.Pop) for t in s.targets}
-    return ir.aliases(function, changed)
+    return ir.aliases(function, changed, rules)

@@ -41,7 +41,7 @@ def propagate(function: Function, rules: Mapping[str, Rule] = RULES) -> Function
         for stmt in statements:
             if isinstance(stmt, Assign):
                 args = tuple([mapping.get(a.name, a) if type(a) is Var else a for a in stmt.args])
-                if stmt.op == "copy":
+                if rules[stmt.op].copy:
                     mapping[stmt.target] = args[0]
                     continue
                 typing = type_at_runtime if stmt.target in exact else type_of

@@ -14,7 +14,8 @@ Conventions at the points where a derivative does not exist, chosen to agree
 with SymPy's: d|x|/dx at 0 is 0 (`sign(0) = 0`); at a tie `max(x, y)` and
 `min(x, y)` send half the gradient to each argument (`Heaviside(0) = 1/2`).
 
-The table is assembled here from `scalar` and `lists`; `core` has the Rule
+The table is assembled here from `scalar` and `lists` (list operations and
+effects, with their structural templates); `core` has the Rule
 dataclass, `emit` builds IR from the derivative formulas.
 """
 
@@ -25,10 +26,23 @@ import math
 
 from ..ir import Const
 from .core import Rule
-from .lists import LISTS
+from .lists import EFFECTS, LISTS, copy_reverse_list
 from .scalar import SCALAR
 
-RULES: dict[str, Rule] = {**SCALAR, **LISTS}
+RULES: dict[str, Rule] = {**SCALAR, **LISTS, **EFFECTS}
+
+# A copy of a list is the same list, with the same adjoint.
+RULES["copy"] = dataclasses.replace(RULES["copy"], copy=True, reverse_list=copy_reverse_list)
+for _op in ("and", "or", "not"):
+    RULES[_op] = dataclasses.replace(RULES[_op], logical=True)
+for _op, _symbol in (("add", "+="), ("sub", "-="), ("mul", "*=")):
+    RULES[_op] = dataclasses.replace(RULES[_op], augmented=_symbol)
+# What the reverse sweep of a loop recomputes rather than tapes: one arithmetic operation on a value
+# and a constant, and integer arithmetic (list reads say so in their own rules).
+for _op in ("add", "sub", "mul", "neg"):
+    RULES[_op] = dataclasses.replace(RULES[_op], cheap="arith")
+for _op in ("floordiv", "mod", "copy", "min", "max"):
+    RULES[_op] = dataclasses.replace(RULES[_op], cheap="int")
 
 
 def _nonzero_divisor(args: tuple[object, ...]) -> bool:

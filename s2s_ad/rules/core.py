@@ -28,6 +28,27 @@ class Rule:
     expand: Callable[..., object] | None = field(default=None, compare=False)
     safe: bool = False  # cannot raise on numbers of the right type (so it may run eagerly, or be dropped unread)
     safe_if: Callable[[tuple[object, ...]], bool] | None = field(default=None, compare=False)  # safe with these operands
+    # Flags the passes read instead of op names.
+    copy: bool = False  # the result is its operand itself (for a list: the same object)
+    logical: bool = False  # on truth values: its operands are never numbers
+    augmented: str | None = None  # `a = a + b` is printed `a += b` ("+=")
+    cheap: str = ""  # when the reverse sweep recomputes it rather than tapes it: "int", "arith", "length", "element"
+    # Structural operations (on lists): what no formula of partials says, as templates written once in
+    # rules/lists.py and called by the transforms (`reverse`, `tangent`), the interpreter (`run`) and
+    # the printer (`spell`); the flags tell the analyses how values flow through them.
+    effect: bool = False  # a statement that changes its first operand, a list, in place (no result)
+    flows: tuple[int, ...] | None = None  # the operands whose values the result (an effect: the list) holds; None: all
+    shares: bool = False  # a list result that is, or holds as rows, its list operands themselves
+    like: bool = False  # a new list shaped like its operand (`zeros_like`)
+    overwrites: bool = False  # changes elements its list operand already holds (every effect but `append`; `pop`)
+    commutes: bool = False  # an effect whose repetitions may run in any order (adding into an element)
+    inline: bool = True  # may be printed inside the expression that reads it
+    inline_operands: tuple[int, ...] | None = None  # where an expression printed inline may stand; None: all
+    reverse: Callable[..., None] | None = field(default=None, compare=False)  # (sweep, stmt, adjoint): backpropagate
+    reverse_list: Callable[..., object] | None = field(default=None, compare=False)  # (sweep, stmt): a made list's adjoint
+    tangent: Callable[..., None] | None = field(default=None, compare=False)  # (sweep, stmt): forward mode
+    run: Callable[..., object] | None = field(default=None, compare=False)  # (runner, stmt, values): interpret
+    spell: Callable[..., str] | None = field(default=None, compare=False)  # (texts, stmt): print beyond `python`
     # A function the spelling calls that the generated module defines itself (its source: `def _name(...)`),
     # for what one expression cannot say; generated code still imports nothing of s2s_ad.
     helper: str | None = field(default=None, compare=False)
