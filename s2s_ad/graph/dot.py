@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from .. import ir
 from ..rules import RULES
-from .labels import SYMBOLS, expression, fmt, gradient_text, html, operand_text, point_text, quoted
+from .labels import expression, fmt, gradient_text, html, infix, operand_text, point_text, quoted
 from .nodes import Loop, Node
 
 if TYPE_CHECKING:
@@ -96,12 +96,13 @@ class Dot:
         if node.op is None:
             head = f"<b>{html(node.label)}</b>"
         else:
-            if all(isinstance(a, Node) for a in node.args) and node.op in SYMBOLS:
-                symbol = SYMBOLS[node.op]  # `+`, `×`: the gate of the lecture slides
+            operator = infix(node.op, drawn=True)
+            if all(isinstance(a, Node) for a in node.args) and operator is not None:
+                symbol = operator  # `+`, `×`: the gate of the lecture slides
             elif all(isinstance(a, Node) for a in node.args) and node.op in RULES and RULES[node.op].names:
                 symbol = RULES[node.op].names[0]  # `max`, `math.sin`
             else:
-                symbol = expression(node, lambda a: "·" if isinstance(a, Node) else fmt(a), SYMBOLS)
+                symbol = expression(node, lambda a: "·" if isinstance(a, Node) else fmt(a), drawn=True)
             named = node.name is not None and not ir.is_temp(node.name)
             head = f"<b>{html(symbol)}</b>" + (f"  <i>{html(ir.family(node.name))}</i>" if named else "")  # type: ignore[arg-type]
         rows = [head, f'<font color="{_VALUE_COLOR}">{html(fmt(node.value))}</font>']

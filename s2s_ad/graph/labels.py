@@ -6,6 +6,7 @@ the same everywhere; the golden files of pictures and traces depend on it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -34,39 +35,30 @@ def gradient_text(gradient: Mapping[str, Any]) -> str:
     return values[0] if len(values) == 1 else "(" + ", ".join(values) + ")"
 
 
-SYMBOLS = {
-    "add": "+",
-    "sub": "-",
-    "mul": "×",
-    "div": "/",
-    "pow": "**",
-    "floordiv": "//",
-    "mod": "%",
-    "lt": "<",
-    "le": "<=",
-    "gt": ">",
-    "ge": ">=",
-    "eq": "==",
-    "ne": "!=",
-    "and": "and",
-    "or": "or",
-}
-TEXT_SYMBOLS = {**SYMBOLS, "mul": "*"}
+def infix(op: str | None, drawn: bool = False) -> str | None:
+    """The operator a binary primitive is written with (`+`, `<=`, `and`); drawn in a picture, the rule's
+    own `symbol` where it has one (`×`, the gate of the lecture slides). None for other primitives."""
+    rule = RULES.get(op or "")
+    if rule is None:
+        return None
+    if drawn and rule.symbol is not None:
+        return rule.symbol
+    found = re.fullmatch(r"\{0\} (\S+) \{1\}", rule.python)
+    return found.group(1) if found else None
 
 
-def expression(node: Node, operand: Callable[[Any], str], symbols: Mapping[str, str] = TEXT_SYMBOLS) -> str:
+def expression(node: Node, operand: Callable[[Any], str], drawn: bool = False) -> str:
     """`x + y`, `max(y, z)`, `-x`: the primitive applied to its operands, spelled like Python."""
     shown = [operand(a) for a in node.args]
     op = node.op or ""
-    if op in symbols and len(shown) == 2:
-        return f"{shown[0]} {symbols[op]} {shown[1]}"
-    if op == "neg":
-        return f"-{shown[0]}"
-    if op == "not":
-        return f"not {shown[0]}"
-    if op == "copy":
-        return shown[0]
-    name = RULES[op].names[0] if op in RULES and RULES[op].names else op
+    symbol = infix(op, drawn)
+    if symbol is not None and len(shown) == 2:
+        return f"{shown[0]} {symbol} {shown[1]}"
+    rule = RULES.get(op)
+    prefix = re.fullmatch(r"([^{}]*)\{0\}", rule.python) if rule is not None and not rule.names else None
+    if prefix is not None and len(shown) == 1:  # `-x`, `not x`, a copy
+        return prefix.group(1) + shown[0]
+    name = rule.names[0] if rule is not None and rule.names else op
     return f"{name}({', '.join(shown)})"
 
 

@@ -19,7 +19,7 @@ def common_subexpressions(function: Function, rules: Mapping[str, Rule] = RULES)
     def shareable(stmt: Assign) -> bool:
         """Pure primitives, and reads of lists that nothing mutates (nor could through an alias)."""
         rule = rules[stmt.op]
-        if stmt.op in ("index", "len"):
+        if rule.reads_list:
             return isinstance(stmt.args[0], (Var, ir.Global)) and stmt.args[0].name not in mutated
         return rule.pure and not rule.structural
 

@@ -33,7 +33,7 @@ def hoist(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
         return name
 
     def movable(stmt: Stmt, inside: set[str], bounded: set[tuple[str, str]]) -> bool:
-        if not isinstance(stmt, Assign) or rules[stmt.op].cheap not in ("element", "length"):
+        if not isinstance(stmt, Assign) or not rules[stmt.op].reads_list:
             return False
         if not isinstance(stmt.args[0], Var):
             return False

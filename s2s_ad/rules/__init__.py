@@ -31,6 +31,7 @@ from .scalar import SCALAR
 
 RULES: dict[str, Rule] = {**SCALAR, **LISTS, **EFFECTS}
 
+RULES["mul"] = dataclasses.replace(RULES["mul"], symbol="×")  # the gate of the lecture slides
 # A copy of a list is the same list, with the same adjoint.
 RULES["copy"] = dataclasses.replace(RULES["copy"], copy=True, reverse_list=copy_reverse_list)
 for _op in ("and", "or", "not"):

@@ -28,6 +28,7 @@ class Rule:
     expand: Callable[..., object] | None = field(default=None, compare=False)
     safe: bool = False  # cannot raise on numbers of the right type (so it may run eagerly, or be dropped unread)
     safe_if: Callable[[tuple[object, ...]], bool] | None = field(default=None, compare=False)  # safe with these operands
+    symbol: str | None = None  # how a picture of the computation graph draws it, where not as written (`×`)
     # Flags the passes read instead of op names.
     copy: bool = False  # the result is its operand itself (for a list: the same object)
     logical: bool = False  # on truth values: its operands are never numbers
@@ -56,6 +57,11 @@ class Rule:
     def cannot_raise(self, args: tuple[object, ...]) -> bool:
         """Whether the primitive cannot raise on these operands (IR operands: names or constants)."""
         return self.safe or (self.safe_if is not None and self.safe_if(args))
+
+    @property
+    def reads_list(self) -> bool:
+        """Whether it reads an element or the length of its first operand, a list (and nothing else)."""
+        return self.cheap in ("element", "length")
 
     @property
     def arity(self) -> int:
