@@ -72,7 +72,7 @@ class Partials:
                 self.built.clear()
 
             symbols = tuple(sympy.Dummy(f"a{i}", real=True) for i in range(arity))
-            expression = rule.sympy(sympy, *symbols)  # type: ignore[misc]
+            expression = rule.sympy(sympy, *symbols)  # type: ignore[misc]  # never None: the interpreter refuses those
             # powsimp: d(x**y)/dx is y*x**(y - 1), not y*x**y/x (which is 0/0 at x = 0)
             partials = [sympy.powsimp(derivative(expression, s)) for s in symbols]
             tied = {"Heaviside": self.heaviside, "sign": self.sign, "Abs": self.absolute}

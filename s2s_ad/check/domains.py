@@ -38,7 +38,7 @@ class Symbolic:
             args = [self._number(a) for a in args]
             if args and all(isinstance(a, self.sp.Number) for a in args):
                 self._preview(op, rule, args)
-        return rule.sympy(self.sp, *args)  # type: ignore[misc]
+        return rule.sympy(self.sp, *args)  # type: ignore[misc]  # never None: the interpreter refuses those
 
     def _preview(self, op: str, rule: Rule, args: Sequence[Any]) -> None:
         """Numbers only: evaluate in floating point first, so that SymPy never computes a power
@@ -264,7 +264,7 @@ class Numeric:
             if form is not None and form[0] is rule:
                 value = self._by_form(form, args)
             else:
-                value = rule.sympy(self.namespace, *args)  # type: ignore[misc]
+                value = rule.sympy(self.namespace, *args)  # type: ignore[misc]  # never None: the interpreter refuses those
                 if not isinstance(value, bool | self.mp.mpf | self.mp.mpc | list):
                     value = self._by_form(self._form(rule, len(args)), args)
             return in_range(value)
@@ -277,7 +277,7 @@ class Numeric:
         import sympy
 
         symbols = tuple(sympy.Dummy(f"a{i}", real=True) for i in range(arity))
-        form = self.constants.forms[id(rule)] = (rule, symbols, rule.sympy(sympy, *symbols))  # type: ignore[misc]
+        form = self.constants.forms[id(rule)] = (rule, symbols, rule.sympy(sympy, *symbols))  # type: ignore[misc]  # never None: the interpreter refuses those
         return form
 
     def _by_form(self, form: tuple[Rule, tuple[Any, ...], Any], args: Sequence[Any]) -> Any:
