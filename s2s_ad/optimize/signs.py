@@ -38,9 +38,10 @@ def signs(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
         definition = current.get(operand.name) if isinstance(operand, Var) else None
         if definition is None or definition.type != ir.FLOAT:  # -0 is 0: negating an int flips no sign bit
             return None
-        if definition.op == "neg":
+        rule = rules[definition.op]
+        if rule.negation:
             return definition.args[0], ()
-        if definition.op in ("mul", "div") and uses.get(definition.target) == 1:
+        if rule.odd and uses.get(definition.target) == 1:
             for i, factor in enumerate(definition.args):
                 found = flipped(factor, strict)
                 if found is not None:
@@ -52,29 +53,29 @@ def signs(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
         return None
 
     def rewrite(stmt: Assign) -> Assign:
-        op, args = stmt.op, stmt.args
-        if op == "neg" and (found := flipped(args[0], strict=False)) is not None:
+        op, args, rule = stmt.op, stmt.args, rules[stmt.op]
+        if rule.negation and (found := flipped(args[0], strict=False)) is not None:
             return _rewritten(stmt, "copy", (found[0],), found[1], current)
-        if op in ("mul", "div"):
+        if rule.odd and len(args) == 2:
             for i in (0, 1):
                 sign = flipped(args[i], strict=True)
                 other = flipped(args[1 - i], strict=False) if sign is not None else None
                 if sign is not None and other is not None:
                     operands = (sign[0], other[0]) if i == 0 else (other[0], sign[0])
                     return _rewritten(stmt, op, operands, sign[1] + other[1], current)
-        if op in ("add", "sub"):
+        if rule.negated_second is not None:
             if (found := flipped(args[1], strict=True)) is not None:
-                return _rewritten(stmt, "sub" if op == "add" else "add", (args[0], found[0]), found[1], current)
-            if op == "add" and (found := flipped(args[0], strict=True)) is not None:
-                return _rewritten(stmt, "sub", (args[1], found[0]), found[1], current)
+                return _rewritten(stmt, rule.negated_second, (args[0], found[0]), found[1], current)
+            if rule.commutative and (found := flipped(args[0], strict=True)) is not None:
+                return _rewritten(stmt, rule.negated_second, (args[1], found[0]), found[1], current)
         return stmt
 
     for stmt in ir.walk(function.body):
         if isinstance(stmt, Assign):
             current[stmt.target] = new = rewrite(stmt) if stmt.type == ir.FLOAT else stmt
             if (
-                new.op == "neg"
-                or new.op in ("mul", "div")
+                rules[new.op].negation
+                or rules[new.op].odd
                 and any(
                     isinstance(a, Var) and a.name in bearing or isinstance(a, ir.Const) and type(a.value) is float and a.value < 0
                     for a in new.args

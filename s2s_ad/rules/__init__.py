@@ -25,6 +25,7 @@ import dataclasses
 import math
 
 from ..ir import Const
+from .algebra import simplify_mul, simplify_neg, simplify_pow
 from .core import Rule
 from .lists import EFFECTS, LISTS, copy_reverse_list
 from .scalar import SCALAR
@@ -32,6 +33,18 @@ from .scalar import SCALAR
 RULES: dict[str, Rule] = {**SCALAR, **LISTS, **EFFECTS}
 
 RULES["mul"] = dataclasses.replace(RULES["mul"], symbol="×")  # the gate of the lecture slides
+
+# Algebra for the optimizer: exact rewrites, and where signs may move (optimize/peephole.py, signs.py).
+RULES["pow"] = dataclasses.replace(RULES["pow"], simplify=simplify_pow)
+RULES["mul"] = dataclasses.replace(RULES["mul"], simplify=simplify_mul, odd=True, commutative=True)
+RULES["neg"] = dataclasses.replace(RULES["neg"], simplify=simplify_neg, negation=True)
+RULES["div"] = dataclasses.replace(RULES["div"], odd=True)
+RULES["add"] = dataclasses.replace(RULES["add"], negated_second="sub", commutative=True)
+RULES["sub"] = dataclasses.replace(RULES["sub"], negated_second="add")
+# Python specializes these for two floats only: `2 * x` takes a slower path than `2.0 * x`, which is the
+# same value (Python converts the int first), as is `x > 0` and `x > 0.0`.
+for _op in ("add", "sub", "mul", "div", "lt", "le", "gt", "ge", "eq", "ne"):
+    RULES[_op] = dataclasses.replace(RULES[_op], float_specialized=True)
 # A copy of a list is the same list, with the same adjoint.
 RULES["copy"] = dataclasses.replace(RULES["copy"], copy=True, reverse_list=copy_reverse_list)
 for _op in ("and", "or", "not"):

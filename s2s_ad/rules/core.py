@@ -34,6 +34,13 @@ class Rule:
     logical: bool = False  # on truth values: its operands are never numbers
     augmented: str | None = None  # `a = a + b` is printed `a += b` ("+=")
     cheap: str = ""  # when the reverse sweep recomputes it rather than tapes it: "int", "arith", "length", "element"
+    # Algebra the optimizer uses (rules/algebra.py): exact rewrites of this primitive, and sign facts.
+    simplify: Callable[..., object] | None = field(default=None, compare=False)  # (stmt, Context) -> Assign | None
+    float_specialized: bool = False  # Python runs it faster on two floats: `2 * x` is better printed `2.0 * x`
+    negation: bool = False  # -x
+    odd: bool = False  # negating any one operand negates the result, exactly (`*`, `/`)
+    negated_second: str | None = None  # `op(a, -b)` is this primitive of (a, b): `a + -b` is `a - b`
+    commutative: bool = False
     # Structural operations (on lists): what no formula of partials says, as templates written once in
     # rules/lists.py and called by the transforms (`reverse`, `tangent`), the interpreter (`run`) and
     # the printer (`spell`); the flags tell the analyses how values flow through them.
