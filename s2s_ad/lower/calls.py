@@ -136,7 +136,7 @@ class Calls(LoweringBase):
         target = self.namer.temp()
         self.types[target] = FLOAT
         self.out.append(Assign(target, op, (items.operand,), FLOAT, self.loc))
-        if op == "sum" or (not isinstance(items.operand, Const) and items.operand.name in self.callers):  # sum([]) is the int 0
+        if name == "sum" or (not isinstance(items.operand, Const) and items.operand.name in self.callers):  # sum([]) is 0
             self.maybe_int.add(target)
         return Value(Var(target), FLOAT)
 
@@ -206,7 +206,7 @@ class Calls(LoweringBase):
         return bound
 
     def apply(self, op: str, args: tuple[Value, ...], node: ast.AST) -> Value:
-        if op != "len":
+        if not self.rules[op].reads_list:
             for arg in args:
                 self.scalar(arg, node)
         operands = tuple(a.operand for a in args)

@@ -37,7 +37,7 @@ class Expressions(LoweringBase):
             op = BINARY_OPERATORS.get(type(node.op).__name__)
             if op is None:
                 raise self.error(UnsupportedError, f"the operator '{spell(node.op)}' cannot be differentiated", node)
-            if op == "mul" and (isinstance(node.left, ast.List) or isinstance(node.right, ast.List)):
+            if isinstance(node.op, ast.Mult) and (isinstance(node.left, ast.List) or isinstance(node.right, ast.List)):
                 return self.repeat(node, scope)
             return self.apply(op, (self.expr(node.left, scope), self.expr(node.right, scope)), node)
         if isinstance(node, ast.UnaryOp):
@@ -156,8 +156,9 @@ class Expressions(LoweringBase):
                 self.out.extend(block)
                 result = self.apply(op, (result, value), node)
                 continue
-            then_block, else_block = (block, ()) if op == "and" else ((), block)
-            then_value, else_value = (value, result) if op == "and" else (result, value)
+            conjunction = isinstance(node.op, ast.And)
+            then_block, else_block = (block, ()) if conjunction else ((), block)
+            then_value, else_value = (value, result) if conjunction else (result, value)
             type_ = join(then_value.type, else_value.type)
             if type_ is None or isinstance(type_, ir.ListOf):
                 raise self.error(UnsupportedError, f"'{op}' of lists is not supported", node)
