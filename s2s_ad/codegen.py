@@ -278,6 +278,8 @@ class _Lifetimes:
             self.block(stmt.test)
             self.step()
             self.use(stmt.cond)
+            for c in stmt.carried:  # a loop that ends here ends with its carried values as they are here
+                self.use(Var(c.header))
         self.block(stmt.body)
         self.step()
         for c in stmt.carried:

@@ -119,7 +119,7 @@ class Interpreter:
         self.data = data
         self.limit = limit
         self.deadline = deadline
-        self.count = 0
+        self.statements = 0
         self.env: dict[str, Any] = {}
         self.globals: dict[str, Any] = {}
         self.tape: list[tuple[Any, ...]] = []
@@ -165,10 +165,10 @@ class Interpreter:
             self.statement(stmt)
 
     def tick(self) -> None:
-        self.count += 1
-        if self.limit is not None and self.count > self.limit:
+        self.statements += 1
+        if self.limit is not None and self.statements > self.limit:
             raise FollowPaths(f"more than {self.limit} statements to unroll")
-        if self.deadline is not None and self.count % 64 == 0 and time.monotonic() > self.deadline:
+        if self.deadline is not None and self.statements % 64 == 0 and time.monotonic() > self.deadline:
             raise OutOfTime()
 
     def statement(self, stmt: ir.Stmt) -> None:

@@ -77,7 +77,16 @@ def newer_math(x, y):
     return math.cbrt(x * y - 1) + math.exp2(y) * math.copysign(x, y) + math.isfinite(x)
 
 
+def list_operations(x, y):
+    xs = [x] * 3
+    ys = [0.0, y, x]
+    ys.append(x * y)
+    ys[0] = x * x
+    return sum(xs) + max(ys) + min(ys) * len(ys)
+
+
 EXAMPLES = [lecture, product, nested, rosenbrock, quartic, exp_sin, three, trigonometry, logarithms, powers, kinks, domain]
+EXAMPLES += [list_operations]
 EXAMPLES += [newer_math] if hasattr(math, "cbrt") else []  # Python 3.11
 
 

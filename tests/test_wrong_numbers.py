@@ -384,3 +384,31 @@ def test_a_gradient_with_zeros_shaped_like_an_argument_can_be_differentiated_aga
     assert grad(f)([1.0, [2.0, 3.0]]) == [0.0, [0.0, 0.0]]
     assert grad(f)(2.0) == 0.0
     assert grad(grad(f))(2.0) == 0.0
+
+
+WHILE_TESTS = """
+def conditional_in_a_while_test(z):
+    i = 0
+    while i < 1 and (0.5 if z > 0.0 else z) > 0.5:
+        i += 1
+        z = 0.5 + 0.5
+    return 0.5 + 0.5 * z
+
+def conditional_reading_the_counter(x):
+    k = 0.0
+    while (k if x > 0.0 else -k) < 3.0:
+        k = k + 1.0
+        x = x * 1.5
+    return x * k
+"""
+
+
+@pytest.mark.parametrize("name", ["conditional_in_a_while_test", "conditional_reading_the_counter"])
+@pytest.mark.parametrize("x", [1.0014, 0.3, -0.7])
+def test_a_value_computed_in_a_while_test_keeps_the_carried_values_apart(tmp_path: Path, name: str, x: float) -> None:
+    """The loop ends in its test, with its carried values as they are there: a temporary of the test that
+    merges a carried value is a name of its own (it was printed as the carried value, overwriting it)."""
+    f = getattr(import_source(WHILE_TESTS, tmp_path), name)
+    value, gradient = value_and_grad(f)(x)
+    assert value == f(x)
+    assert gradient == pytest.approx(numeric_gradient(f, (x,))[0], rel=1e-6, abs=1e-9)

@@ -76,7 +76,7 @@ def types_of(function: Function) -> dict[str, Type]:
     return types
 
 
-def dependencies(function: Function, rules: Mapping[str, object], types: Mapping[str, Type]) -> list[tuple[str, str]]:
+def dependencies(function: Function, rules: Mapping[str, Any], types: Mapping[str, Type]) -> list[tuple[str, str]]:
     """Edges (a, b): b's value depends differentiably on a. Lists are objects: both directions."""
     edges: list[tuple[str, str]] = []
     pushed: dict[int, tuple[Operand, ...]] = {}
