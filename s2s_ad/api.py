@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from .frontend import ParsedFunction
     from .pipeline import Built, Wrt
 
-# Names that moved to `pipeline`; `from s2s_ad.api import build` keeps working (so do `CustomDerivative` and
-# `_CACHE`, which moved to `rules.custom` and `cache`).
+# Names that moved to `pipeline`; `from s2s_ad.api import build` keeps working (so does `CustomDerivative`,
+# which moved to `rules.custom`).
 _PIPELINE = frozenset({"build", "Built", "Wrt", "resolve_wrt", "packing", "collector_paused"})
 
 
@@ -41,10 +41,6 @@ def __getattr__(name: str) -> Any:
         from .rules.custom import CustomDerivative
 
         return CustomDerivative
-    if name == "_CACHE":
-        from .cache import _CACHE
-
-        return _CACHE
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

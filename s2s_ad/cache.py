@@ -52,8 +52,9 @@ class _Entry:
         self.keywords = keywords
 
 
-# callable (a function, a method's function, a partial's function, a custom derivative) -> request -> entries
-_CACHE: weakref.WeakKeyDictionary[object, dict[tuple[Any, ...], list[_Entry]]] = weakref.WeakKeyDictionary()
+# The cache itself (tests read it): callable (a function, a method's function, a partial's function, a
+# custom derivative) -> request -> entries, held weakly: an entry goes with its function.
+ENTRIES: weakref.WeakKeyDictionary[object, dict[tuple[Any, ...], list[_Entry]]] = weakref.WeakKeyDictionary()
 
 # What a request is kept under: (root, bound object, partial args, partial keywords, key in the root's entries).
 _Keyed = tuple[object, object, tuple[Any, ...], Mapping[str, Any] | None, tuple[Any, ...]]
@@ -63,7 +64,7 @@ def lookup(target: object, wrt: object, request: tuple[Any, ...]) -> Callable[..
     """The function built earlier for `target` and this request, if everything it read still holds."""
     root, owner, args, keywords, key = _keyed(target, wrt, request)
     try:
-        entries = _CACHE[root].get(key)
+        entries = ENTRIES[root].get(key)
     except (KeyError, TypeError):
         return None
     if entries:
@@ -93,7 +94,7 @@ def remember(target: object, wrt: object, request: tuple[Any, ...], function: Ca
         dict(target.keywords) if isinstance(target, functools.partial) else None,
     )
     try:
-        entries = _CACHE.setdefault(root, {}).setdefault(key, [])
+        entries = ENTRIES.setdefault(root, {}).setdefault(key, [])
     except TypeError:
         return
     entries.insert(0, entry)

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from conftest import import_file, numeric_gradient
 
-from s2s_ad import api, frontend, grad, hessian, jvp, value_and_grad
+from s2s_ad import cache, frontend, grad, hessian, jvp, value_and_grad
 
 MODULE = """
     import math
@@ -242,8 +242,8 @@ def test_an_entry_goes_with_its_function() -> None:
     scaled = closure(2.0)
     grad(scaled)
     value_and_grad(scaled)
-    assert scaled in api._CACHE
-    count = len(api._CACHE)
+    assert scaled in cache.ENTRIES
+    count = len(cache.ENTRIES)
     del scaled
     gc.collect()
-    assert len(api._CACHE) == count - 1
+    assert len(cache.ENTRIES) == count - 1

@@ -412,3 +412,31 @@ def test_a_value_computed_in_a_while_test_keeps_the_carried_values_apart(tmp_pat
     value, gradient = value_and_grad(f)(x)
     assert value == f(x)
     assert gradient == pytest.approx(numeric_gradient(f, (x,))[0], rel=1e-6, abs=1e-9)
+
+
+INT_OR_FLOAT = """
+def scaled_sum(xs):
+    t = sum(xs)
+    return 1.0 * t
+
+def chained_scaled_sum(x, xs):
+    x = t = sum(xs)
+    return sum(xs) + 1.0 * t
+
+def scaled_count(n, x):
+    m = n
+    return 1.0 * m + 0.0 * x
+"""
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [("scaled_sum", ([],)), ("scaled_sum", ([1, 2],)), ("chained_scaled_sum", (0.5, [])), ("scaled_count", (3, 0.5))],
+)
+def test_a_value_that_may_be_an_int_keeps_its_type_through_names(tmp_path: Path, name: str, args: tuple[object, ...]) -> None:
+    """`1.0 * t` is not `t` where t may be an int (sum of an empty list, of ints; an int argument), also when
+    t is a name given to the value, or what a returned value is computed from."""
+    f = getattr(import_source(INT_OR_FLOAT, tmp_path), name)
+    value, _ = value_and_grad(f)(*copy.deepcopy(args))
+    expected = f(*copy.deepcopy(args))
+    assert value == expected and type(value) is type(expected)

@@ -23,9 +23,10 @@ from collections.abc import Callable, Mapping
 
 from .. import ir
 from ..errors import UnsupportedError
-from ..ir import FLOAT, INT, Assign, Const, Effect, Function, Loc, Namer, Note, Operand, Stmt, Type, Var
+from ..ir import FLOAT, Assign, Const, Effect, Function, Loc, Namer, Note, Operand, Stmt, Type, Var
 from ..rules import RULES, Rule
 from ..rules.emit import Emitter, operand_of
+from . import loops, tape
 from .activity import activity
 
 
@@ -59,7 +60,7 @@ def gradient(
     outputs = result if isinstance(result, tuple) else (result,)
     if isinstance(result, tuple) and not seeded:
         raise ValueError("gradient is only defined for scalar-output functions")
-    sweep = _Reverse(function, wrt, rules, tuple(o for o in outputs if isinstance(o, Var)))
+    sweep = Reverse(function, wrt, rules, tuple(o for o in outputs if isinstance(o, Var)))
     values = [o.name for o in ir.return_operands(function.returns) if isinstance(o, Var)] if with_value or aux else []
     sweep.returned = set(values)
     seeds: list[ir.Param] = []
@@ -100,7 +101,9 @@ def gradient(
     return Function(name, (*function.params, *seeds), body, returns, function.loc, function.sources, exact, where)
 
 
-class _Reverse:
+class Reverse:
+    """The state of one reverse transform: adjoints so far, names, the reverse code being written."""
+
     def __init__(self, function: Function, wrt: tuple[str, ...], rules: Mapping[str, Rule], outputs: tuple[Var, ...]) -> None:
         self.function = function
         self.rules = rules
@@ -185,165 +188,12 @@ class _Reverse:
             elif isinstance(stmt, ir.If):
                 forward[i] = self.branch(stmt, in_loop)
             elif isinstance(stmt, (ir.For, ir.While)):
-                forward[i] = self.loop(stmt)
+                forward[i] = loops.reverse_loop(self, stmt)
         self.later.pop()
         backward, self.out = tuple(self.out), saved
         if in_loop:
-            return self.tape(tuple(forward), backward, starts, keep or {}, loc or _first_loc(block), replay)
+            return tape.record(self, tuple(forward), backward, starts, keep or {}, loc or _first_loc(block), replay)
         return tuple(forward), ir.rename(backward, keep or {})
-
-    def tape(
-        self,
-        forward: ir.Block,
-        backward: ir.Block,
-        starts: tuple[str, ...],
-        keep: Mapping[str, Operand],
-        loc: Loc | None,
-        replay: bool = False,
-    ) -> tuple[ir.Block, ir.Block]:
-        """Record at the end of `forward` what `backward` reads of its values; recompute the cheap ones."""
-        backward = self.reuse(forward, backward)
-        if replay and (replayed := self.replay(forward, backward, starts, keep)) is not None:
-            return replayed
-        defined = list(starts)
-        for stmt in forward:
-            defined.extend(ir.defs(stmt))
-        here = set(defined)
-        changing = ir.aliases(
-            self.function,
-            {s.args[0].name for s in ir.walk(forward) if isinstance(s, Effect) and s.args and isinstance(s.args[0], Var)},
-            self.rules,
-        )
-        wanted = (ir.free_names(backward) & here) - set(keep)
-        recompute: dict[str, Assign] = {}
-        pending = list(wanted)
-        while pending:
-            name = pending.pop()
-            definition = self.definition.get(name)
-            if definition is not None and name not in recompute and self.cheap(definition, changing, set(keep)):
-                recompute[name] = definition
-                for arg in definition.args:
-                    if isinstance(arg, Var) and arg.name in here and arg.name not in wanted and arg.name not in keep:
-                        wanted.add(arg.name)
-                        pending.append(arg.name)
-        recorded = [n for n in defined if n in wanted and n not in recompute and n not in keep]
-        mapping: dict[str, Operand] = dict(keep)
-        if not recorded and not recompute:
-            return forward, ir.rename(backward, mapping)
-        prologue: list[Stmt] = []
-        loc = loc or self.function.loc
-        if recorded:
-            targets = tuple(self.namer.fresh(n) for n in recorded)
-            mapping.update({n: Var(t) for n, t in zip(recorded, targets)})
-            self.slots += 1
-            prologue.append(ir.Pop(targets, tuple(self.types[n] for n in recorded), loc, self.slots))
-            for name, target in zip(recorded, targets):
-                self.types[target] = self.types[name]
-            forward = (*forward, ir.Push(tuple(Var(n) for n in recorded), loc, self.slots))
-        for name in defined:
-            if name in recompute:
-                stmt = recompute[name]
-                target = self.namer.fresh(name)
-                self.types[target] = stmt.type
-                prologue.append(Assign(target, stmt.op, tuple(ir.substitute(a, mapping) for a in stmt.args), stmt.type, stmt.loc))
-                mapping[name] = Var(target)
-        return forward, (*prologue, *ir.rename(backward, mapping))
-
-    def replay(
-        self, forward: ir.Block, backward: ir.Block, starts: tuple[str, ...], keep: Mapping[str, Operand]
-    ) -> tuple[ir.Block, ir.Block] | None:
-        """The reverse iteration computes what it reads of the forward one again, instead of taping it.
-
-        Possible when what it reads does not depend on the loop's carried values
-        (so the loop only accumulates, `total += f(x[i])`, as a sum over
-        samples does), nor on a list something mutates, and computing it again
-        changes nothing else. The forward loop then records nothing; when
-        nothing else needs its results either, it is dead and the gradient is
-        one loop, as one would write it by hand. None when it is not possible.
-        """
-        defined = set(starts)
-        for stmt in forward:
-            defined.update(ir.defs(stmt))
-        needed = (ir.free_names(backward) & defined) - set(keep)
-        if not needed.isdisjoint(starts):  # the reverse reads a carried value as this iteration saw it
-            return None
-        chosen: list[Stmt] = []
-        for stmt in reversed(forward):  # what computes `needed`, and whatever records on the tape
-            inner = list(ir.walk((stmt,)))
-            if any(isinstance(s, ir.Push) for s in inner) or any(n in needed for s in inner for n in ir.defs(s)):
-                chosen.append(stmt)
-                needed.update(ir.free_names((stmt,)))
-        if not chosen:
-            return None
-        again = tuple(reversed(chosen))
-        if ir.free_names(again) & set(starts):
-            return None
-        for stmt in ir.walk(again):
-            if isinstance(stmt, (Effect, ir.Pop)) or (isinstance(stmt, Assign) and not self.rules[stmt.op].pure):
-                return None
-            if not self.mutated.isdisjoint((*ir.defs(stmt), *ir.used_names(stmt))):  # a list that changes
-                return None
-
-        def fresh(name: str) -> str:
-            new = self.namer.fresh(name)
-            if name in self.types:
-                self.types[new] = self.types[name]
-            return new
-
-        copy, mapping = ir.renamed_copy(again, fresh)
-        mapping.update(keep)
-        note = Note("this iteration again (the loop only accumulates: nothing is taped)")
-        return ir.without_pushes(forward), (note, *ir.rename(copy, keep), *ir.rename(backward, mapping))
-
-    def needed_later(self, names: set[str]) -> bool:
-        """Whether the derived function reads any of `names` after this point: it returns them, or the
-        reverse code written so far reads them or a forward value computed from them."""
-        reads = set(self.returned)
-        for emitted in (*self.later, self.out):
-            reads.update(ir.free_names(tuple(emitted)))
-        return not names.isdisjoint(ir.reach(reads, self.sources))
-
-    def reuse(self, forward: ir.Block, backward: ir.Block) -> ir.Block:
-        """A value the reverse block computes that its forward block computed too is read from the
-        forward block (and recorded once), not computed again: `cos(x)` next to a forward `cos(x)`."""
-        computed = {
-            (s.op, s.args): s.target
-            for s in forward
-            if isinstance(s, Assign) and self.rules[s.op].pure and not self.rules[s.op].structural
-        }
-        mapping: dict[str, Operand] = {}
-        kept: list[Stmt] = []
-        for stmt in backward:
-            stmt = ir.rename_statement(stmt, mapping) if isinstance(stmt, Assign) else stmt
-            if isinstance(stmt, Assign) and (stmt.op, stmt.args) in computed:
-                mapping[stmt.target] = Var(computed[(stmt.op, stmt.args)])
-                continue
-            kept.append(stmt)
-        return ir.rename(tuple(kept), mapping)
-
-    def cheap(self, stmt: Assign, changing: set[str], indices: set[str]) -> bool:
-        """Whether the reverse sweep should recompute this value rather than record it.
-
-        Cheap are: reading a list that cannot have changed since (never mutated,
-        or only appended to outside this loop and read at a loop index or a
-        constant position), integer arithmetic, and one arithmetic operation
-        on a value and a constant. `changing` are the lists this loop mutates,
-        `indices` the loop indices.
-        """
-        items = stmt.args[0] if stmt.args else None
-        cheap = self.rules[stmt.op].cheap
-        if cheap in ("element", "length"):
-            if not (isinstance(items, Var) and items.name in self.mutated):
-                return True
-            position = stmt.args[1] if cheap == "element" else None
-            stable_position = (
-                isinstance(position, Const) and position.value >= 0 or (isinstance(position, Var) and position.name in indices)
-            )
-            return cheap == "element" and items.name not in changing and items.name in self.appended_only and stable_position
-        if cheap in ("int", "arith") and stmt.type == INT:
-            return True
-        variables = [a for a in stmt.args if isinstance(a, Var)]
-        return cheap == "arith" and len(variables) <= 1
 
     # -- lists ---------------------------------------------------------------
 
@@ -520,119 +370,6 @@ class _Reverse:
         self.out.append(ir.If(stmt.cond, then_rev, else_rev, tuple(merges), stmt.loc))
         return ir.If(stmt.cond, then_fwd, else_fwd, stmt.merges, stmt.loc)
 
-    def loop(self, stmt: ir.For | ir.While) -> ir.For | ir.While:
-        """Run the loop backwards, carrying the adjoints of its carried values and of the outer scalars it reads."""
-        inside = {n for s in ir.walk((stmt,)) for n in ir.defs(s)}
-        reads = ir.free_names(stmt.body) | {o.name for c in stmt.carried for o in (c.update,) if isinstance(o, Var)}
-        outer = sorted(n for n in reads if n not in inside and n in self.active_names and self.types.get(n) == FLOAT)
-        carries = [c for c in stmt.carried if c.header in self.active_names]
-        before = self.adjoint
-        incoming = {c.result: before.pop(c.result, None) for c in carries}
-        heads = {c.header: self.namer.fresh(self.bar_family(c.header)) for c in carries}
-        outer_heads = {n: self.namer.fresh(self.bar_family(n)) for n in outer}
-        self.adjoint = dict(before)
-        for name, head in outer_heads.items():
-            self.adjoint[name] = Var(head)
-            self.types[head] = FLOAT
-
-        def flow_into_updates() -> None:
-            for c in carries:
-                self.types[heads[c.header]] = FLOAT
-                if isinstance(c.update, Var) and c.update.name in self.active_names:
-                    self.accumulate(c.update.name, Var(heads[c.header]), Const(1), stmt.loc)
-
-        index = stmt.index if isinstance(stmt, ir.For) else None
-        reverse_index = self.namer.fresh(index or "_")
-        keep = {index: Var(reverse_index)} if index else {}
-        # A loop that changes no list and whose results nothing reads later is worth computing again in
-        # reverse rather than taping: its forward copy is then dead.
-        replay = (
-            isinstance(stmt, ir.For)
-            and stmt.until is None
-            and not _has_effect(stmt.body, self.rules)
-            and not self.needed_later({c.result for c in stmt.carried})
-        )
-        forward_body, reverse_body = self.block(
-            stmt.body,
-            True,
-            before=flow_into_updates,
-            starts=tuple(c.header for c in stmt.carried),
-            keep=keep,
-            loc=stmt.loc,
-            replay=replay,
-        )
-        after = self.adjoint
-        reverse_carries = []
-        results: dict[str, str] = {}
-        for c in carries:
-            result = self.namer.fresh(self.bar_family(c.header))
-            results[c.header] = result
-            reverse_carries.append(
-                ir.Carry(heads[c.header], FLOAT, incoming[c.result] or Const(0.0), after.get(c.header, Const(0.0)), result)
-            )
-        self.adjoint = {k: v for k, v in after.items() if k not in inside and k not in outer_heads}
-        for name, head in outer_heads.items():
-            update = after.get(name, Var(head))
-            if update == Var(head):
-                if name in before:
-                    self.adjoint[name] = before[name]
-                continue
-            result = self.namer.fresh(self.bar_family(name))
-            reverse_carries.append(ir.Carry(head, FLOAT, before.get(name, Const(0.0)), update, result))
-            self.adjoint[name] = Var(result)
-        for result in results.values():
-            self.types[result] = FLOAT
-
-        count: Operand | None = None
-        counter: list[ir.Carry] = []
-        if isinstance(stmt, ir.While) or stmt.until is not None:
-            head, step, total = (self.namer.fresh("_n") for _ in range(3))
-            self.types.update({head: INT, step: INT, total: INT})
-            forward_body = (*forward_body, Assign(step, "add", (Var(head), Const(1)), INT, stmt.loc))
-            counter = [ir.Carry(head, INT, Const(0), Var(step), total)]
-            count = Var(total)
-        if isinstance(stmt, ir.For):
-            # A reverse loop that passes the carried adjoints through unchanged (`total += ...`) may run
-            # its iterations in any order if they do not depend on each other otherwise: forwards is quicker.
-            backwards = not stmt.reverse and not (
-                _any_order(reverse_body, self.rules) and all(c.update == Var(c.header) for c in reverse_carries[: len(carries)])
-            )
-            self.out.append(
-                ir.For(
-                    reverse_index,
-                    stmt.start,
-                    stmt.stop,
-                    stmt.step,
-                    tuple(reverse_carries),
-                    reverse_body,
-                    None,
-                    stmt.loc,
-                    reverse=backwards,
-                    limit=count,
-                )
-            )
-            forward: ir.For | ir.While = ir.For(
-                stmt.index,
-                stmt.start,
-                stmt.stop,
-                stmt.step,
-                (*stmt.carried, *counter),
-                forward_body,
-                stmt.until,
-                stmt.loc,
-                stmt.reverse,
-            )
-        else:
-            assert count is not None
-            self.out.append(
-                ir.For(reverse_index, Const(0), count, Const(1), tuple(reverse_carries), reverse_body, None, stmt.loc)
-            )
-            forward = ir.While((*stmt.carried, *counter), stmt.test, stmt.cond, forward_body, stmt.until, stmt.loc)
-        for c in carries:
-            if isinstance(c.init, Var) and c.init.name in self.active_names:
-                self.accumulate(c.init.name, Var(results[c.header]), Const(1), stmt.loc)
-        return forward
-
 
 def _unwritten_shaped_like_arguments(backward: ir.Block, params: set[str], adjoint: Mapping[str, Operand]) -> ir.Block:
     """A list parameter's gradient that nothing adds into is zeros shaped like the argument itself.
@@ -656,25 +393,6 @@ def _unwritten_shaped_like_arguments(backward: ir.Block, params: set[str], adjoi
 
 def _allocates(stmt: Stmt, name: str) -> bool:
     return isinstance(stmt, Assign) and stmt.target == name
-
-
-def _has_effect(block: ir.Block, rules: Mapping[str, Rule]) -> bool:
-    return any(isinstance(s, Effect) or (isinstance(s, Assign) and not rules[s.op].pure) for s in ir.walk(block))
-
-
-def _any_order(block: ir.Block, rules: Mapping[str, Rule]) -> bool:
-    """Whether the iterations of a reverse loop body are independent: each takes back from the tape only
-    what it recorded itself, and its only effect is adding into adjoint lists (`w_bar[j] += ...`)."""
-    statements = list(ir.walk(block))
-    pushed = {s.slot for s in statements if isinstance(s, ir.Push)}
-    for stmt in statements:
-        if isinstance(stmt, ir.Pop) and stmt.slot not in pushed:
-            return False
-        if isinstance(stmt, Effect) and not rules[stmt.op].commutes:
-            return False
-        if isinstance(stmt, Assign) and not rules[stmt.op].pure:
-            return False
-    return True
 
 
 def _first_loc(block: ir.Block) -> Loc | None:

@@ -378,10 +378,14 @@ class Statements(LoweringBase):
             self.namer.issued.discard(last.target)
             if last.target in self.mutated:
                 self.mutated.add(target)
+            if last.target in self.maybe_int:
+                self.maybe_int.add(target)
             return Value(Var(target), value.type)
         target = self.fresh(name)
         self.out.append(Assign(target, "copy", (value.operand,), value.type, self.loc))
         self.types[target] = value.type
+        if value.type == ir.FLOAT and self.may_be_int(value.operand):
+            self.maybe_int.add(target)
         if isinstance(value.operand, ir.Global) or (isinstance(value.operand, Var) and value.operand.name in self.callers):
             self.callers.add(target)  # `ys = xs`: the same list
         return Value(Var(target), value.type)

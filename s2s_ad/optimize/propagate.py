@@ -22,7 +22,9 @@ def propagate(function: Function, rules: Mapping[str, Rule] = RULES) -> Function
         return ir.substitute(operand, mapping)
 
     maybe_int = functools.cache(lambda: ir.maybe_int(function, rules))
-    exact = set(function.exact)
+    # What computes a returned value of the user's function: its type must not change (`1.0 * n` is not
+    # `n` when `n` may be an int, nor is anything computed from it).
+    exact = ir.reach(set(function.exact), ir.sources(function)) if function.exact else set()
 
     def type_of(operand: Operand) -> ir.Type:
         if isinstance(operand, ir.Const):

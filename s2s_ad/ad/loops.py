@@ -1,0 +1,154 @@
+"""A loop reversed: it runs backwards (or, where its iterations are independent, forwards), carrying the
+adjoints of its carried values and of the outer values it reads; a `while` loop counts its iterations."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from .. import ir
+from ..ir import FLOAT, INT, Assign, Const, Effect, Operand, Var
+from ..rules import Rule
+
+if TYPE_CHECKING:
+    from .reverse import Reverse
+
+
+def reverse_loop(sweep: Reverse, stmt: ir.For | ir.While) -> ir.For | ir.While:
+    """Run the loop backwards, carrying the adjoints of its carried values and of the outer scalars it reads."""
+    inside = {n for s in ir.walk((stmt,)) for n in ir.defs(s)}
+    reads = ir.free_names(stmt.body) | {o.name for c in stmt.carried for o in (c.update,) if isinstance(o, Var)}
+    outer = sorted(n for n in reads if n not in inside and n in sweep.active_names and sweep.types.get(n) == FLOAT)
+    carries = [c for c in stmt.carried if c.header in sweep.active_names]
+    before = sweep.adjoint
+    incoming = {c.result: before.pop(c.result, None) for c in carries}
+    heads = {c.header: sweep.namer.fresh(sweep.bar_family(c.header)) for c in carries}
+    outer_heads = {n: sweep.namer.fresh(sweep.bar_family(n)) for n in outer}
+    sweep.adjoint = dict(before)
+    for name, head in outer_heads.items():
+        sweep.adjoint[name] = Var(head)
+        sweep.types[head] = FLOAT
+
+    def flow_into_updates() -> None:
+        for c in carries:
+            sweep.types[heads[c.header]] = FLOAT
+            if isinstance(c.update, Var) and c.update.name in sweep.active_names:
+                sweep.accumulate(c.update.name, Var(heads[c.header]), Const(1), stmt.loc)
+
+    index = stmt.index if isinstance(stmt, ir.For) else None
+    reverse_index = sweep.namer.fresh(index or "_")
+    keep = {index: Var(reverse_index)} if index else {}
+    # A loop that changes no list and whose results nothing reads later is worth computing again in
+    # reverse rather than taping: its forward copy is then dead.
+    replay = (
+        isinstance(stmt, ir.For)
+        and stmt.until is None
+        and not _has_effect(stmt.body, sweep.rules)
+        and not needed_later(sweep, {c.result for c in stmt.carried})
+    )
+    forward_body, reverse_body = sweep.block(
+        stmt.body,
+        True,
+        before=flow_into_updates,
+        starts=tuple(c.header for c in stmt.carried),
+        keep=keep,
+        loc=stmt.loc,
+        replay=replay,
+    )
+    after = sweep.adjoint
+    reverse_carries = []
+    results: dict[str, str] = {}
+    for c in carries:
+        result = sweep.namer.fresh(sweep.bar_family(c.header))
+        results[c.header] = result
+        reverse_carries.append(
+            ir.Carry(heads[c.header], FLOAT, incoming[c.result] or Const(0.0), after.get(c.header, Const(0.0)), result)
+        )
+    sweep.adjoint = {k: v for k, v in after.items() if k not in inside and k not in outer_heads}
+    for name, head in outer_heads.items():
+        update = after.get(name, Var(head))
+        if update == Var(head):
+            if name in before:
+                sweep.adjoint[name] = before[name]
+            continue
+        result = sweep.namer.fresh(sweep.bar_family(name))
+        reverse_carries.append(ir.Carry(head, FLOAT, before.get(name, Const(0.0)), update, result))
+        sweep.adjoint[name] = Var(result)
+    for result in results.values():
+        sweep.types[result] = FLOAT
+
+    count: Operand | None = None
+    counter: list[ir.Carry] = []
+    if isinstance(stmt, ir.While) or stmt.until is not None:
+        head, step, total = (sweep.namer.fresh("_n") for _ in range(3))
+        sweep.types.update({head: INT, step: INT, total: INT})
+        forward_body = (*forward_body, Assign(step, "add", (Var(head), Const(1)), INT, stmt.loc))
+        counter = [ir.Carry(head, INT, Const(0), Var(step), total)]
+        count = Var(total)
+    if isinstance(stmt, ir.For):
+        # A reverse loop that passes the carried adjoints through unchanged (`total += ...`) may run
+        # its iterations in any order if they do not depend on each other otherwise: forwards is quicker.
+        backwards = not stmt.reverse and not (
+            _any_order(reverse_body, sweep.rules) and all(c.update == Var(c.header) for c in reverse_carries[: len(carries)])
+        )
+        sweep.out.append(
+            ir.For(
+                reverse_index,
+                stmt.start,
+                stmt.stop,
+                stmt.step,
+                tuple(reverse_carries),
+                reverse_body,
+                None,
+                stmt.loc,
+                reverse=backwards,
+                limit=count,
+            )
+        )
+        forward: ir.For | ir.While = ir.For(
+            stmt.index,
+            stmt.start,
+            stmt.stop,
+            stmt.step,
+            (*stmt.carried, *counter),
+            forward_body,
+            stmt.until,
+            stmt.loc,
+            stmt.reverse,
+        )
+    else:
+        assert count is not None
+        sweep.out.append(ir.For(reverse_index, Const(0), count, Const(1), tuple(reverse_carries), reverse_body, None, stmt.loc))
+        forward = ir.While((*stmt.carried, *counter), stmt.test, stmt.cond, forward_body, stmt.until, stmt.loc)
+    for c in carries:
+        if isinstance(c.init, Var) and c.init.name in sweep.active_names:
+            sweep.accumulate(c.init.name, Var(results[c.header]), Const(1), stmt.loc)
+    return forward
+
+
+def needed_later(sweep: Reverse, names: set[str]) -> bool:
+    """Whether the derived function reads any of `names` after this point: it returns them, or the
+    reverse code written so far reads them or a forward value computed from them."""
+    reads = set(sweep.returned)
+    for emitted in (*sweep.later, sweep.out):
+        reads.update(ir.free_names(tuple(emitted)))
+    return not names.isdisjoint(ir.reach(reads, sweep.sources))
+
+
+def _has_effect(block: ir.Block, rules: Mapping[str, Rule]) -> bool:
+    return any(isinstance(s, Effect) or (isinstance(s, Assign) and not rules[s.op].pure) for s in ir.walk(block))
+
+
+def _any_order(block: ir.Block, rules: Mapping[str, Rule]) -> bool:
+    """Whether the iterations of a reverse loop body are independent: each takes back from the tape only
+    what it recorded itself, and its only effect is adding into adjoint lists (`w_bar[j] += ...`)."""
+    statements = list(ir.walk(block))
+    pushed = {s.slot for s in statements if isinstance(s, ir.Push)}
+    for stmt in statements:
+        if isinstance(stmt, ir.Pop) and stmt.slot not in pushed:
+            return False
+        if isinstance(stmt, Effect) and not rules[stmt.op].commutes:
+            return False
+        if isinstance(stmt, Assign) and not rules[stmt.op].pure:
+            return False
+    return True
