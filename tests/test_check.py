@@ -61,7 +61,7 @@ def logarithms(x, y):
 
 def powers(x, y):
     a = math.sqrt(x * x + y * y + 1) + math.hypot(x, y) + math.pow(x * x + 1, y) + pow(x * x + 1, 0.5)
-    return a + (x * y) ** 3 + x / (y * y + 1) - y
+    return a + (x * y) ** 3 + x / (y * y + 1) - y + math.ldexp(x * y, 3)
 
 
 def kinks(x, y):

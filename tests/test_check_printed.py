@@ -80,6 +80,8 @@ def _arguments(op: str, rng: random.Random) -> list[Any]:
         values[1] = values[0]  # ties: max, min, step, gate and the comparisons decide them as SymPy does
     if rng.random() < 0.1:
         values[0] = 0.0
+    for i in RULES[op].whole:  # operands the primitive takes as whole numbers only
+        values[i] = rng.randint(-4, 4)
     return values
 
 

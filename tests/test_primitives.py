@@ -261,6 +261,10 @@ def copysign(x: float, y: float) -> float:
     return math.copysign(x, y) * x
 
 
+def ldexp(x: float) -> float:
+    return math.ldexp(x * x, 3) + math.ldexp(x, -2)
+
+
 def cbrt(x: float) -> float:
     return math.cbrt(x)  # Python 3.11+
 
@@ -358,6 +362,7 @@ CASES: tuple[Case, ...] = (
     Case("erf", erf, ONE_SIGNED),
     Case("erfc", erfc, ONE_SIGNED),
     Case("copysign", copysign, TWO_SIGNED),
+    Case("ldexp", ldexp, ONE_SIGNED),
     *([Case("cbrt", cbrt, ONE_SIGNED), Case("exp2", exp2, ONE_SIGNED)] if hasattr(math, "cbrt") else []),
     Case("degrees", degrees, ONE_SIGNED),
     Case("radians", radians, ONE_SIGNED),

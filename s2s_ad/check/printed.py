@@ -47,7 +47,7 @@ from typing import Any
 from .. import codegen, frontend
 from ..errors import S2SError, UnsupportedError
 from ..interpret import NeverEnds, OutOfTime
-from ..rules import Rule
+from ..rules import RULES, Rule
 from .constants import Constants
 from .evaluate import TRIG, in_range
 
@@ -62,21 +62,19 @@ class HighPrecisionMath:
 
         mp = mpmath
         self.mp = mp
-        functions: dict[str, Callable[..., Any]] = {
-            name: getattr(mp, name)
-            for name in (
-                *("sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh"),
-                *("atanh", "exp", "expm1", "log1p", "log10", "sqrt", "hypot", "fabs", "erf", "erfc", "degrees", "radians"),
-            )
-        }
-        functions["log"] = lambda x, base=None: mp.log(x) if base is None else mp.log(x) / mp.log(base)
-        functions["log2"] = lambda x: mp.log(x, 2)
-        functions["exp2"] = lambda x: mp.power(2, x)
-        functions["cbrt"] = lambda x: mp.sign(x) * mp.cbrt(abs(x))  # the real cube root, as Python's
-        functions["copysign"] = lambda x, y: abs(x) if y >= 0 else -abs(x)
-        functions["pow"] = mp.power
-        functions.update(sin=TRIG.sin, cos=TRIG.cos)  # computed once per argument, with the other sides'
-        self.functions = {name: self._real(name, f) for name, f in functions.items()}
+        by_arity: dict[str, dict[int, Callable[..., Any]]] = {}
+        for rule in RULES.values():  # each math function the rules call, as the rule computes it with mpmath
+            for spelling in rule.names:
+                if not spelling.startswith("math.") or rule.result in ("int", "bool"):
+                    continue
+                name = spelling.removeprefix("math.")
+                made = rule.mpmath
+                function = functools.partial(made, mp) if made is not None else getattr(mp, name, None)
+                if function is not None:
+                    by_arity.setdefault(name, {})[rule.arity] = function
+        by_arity["sin"] = {1: TRIG.sin}  # computed once per argument, with the other sides'
+        by_arity["cos"] = {1: TRIG.cos}
+        self.functions = {name: self._real(name, _by_count(forms)) for name, forms in by_arity.items()}
         for name, rounding in (("floor", mp.floor), ("ceil", mp.ceil), ("trunc", lambda x: mp.mpf(int(x)))):
             self.functions[name] = self._whole(name, rounding)
         for name in ("isfinite", "isnan", "isinf"):
@@ -135,6 +133,13 @@ class HighPrecisionMath:
             return self.__dict__["functions"][name]
         except KeyError:
             raise AttributeError(f"the check has no high-precision math.{name}") from None
+
+
+def _by_count(forms: dict[int, Callable[..., Any]]) -> Callable[..., Any]:
+    """One function of several arities (`math.log(x)` and `math.log(x, base)` are two rules)."""
+    if len(forms) == 1:
+        return next(iter(forms.values()))
+    return lambda *args: forms[len(args)](*args)
 
 
 def _high_float(x: Any = 0.0) -> Any:

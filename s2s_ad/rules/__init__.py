@@ -34,6 +34,18 @@ RULES: dict[str, Rule] = {**SCALAR, **LISTS, **EFFECTS}
 
 RULES["mul"] = dataclasses.replace(RULES["mul"], symbol="×")  # the gate of the lecture slides
 
+# How the check computes these in high precision (mpmath's function of the same name differs from Python's).
+for _op, _mpmath in (
+    ("logb", lambda mp, x, b: mp.log(x) / mp.log(b)),
+    ("log2", lambda mp, x: mp.log(x, 2)),
+    ("exp2", lambda mp, x: mp.power(2, x)),
+    ("cbrt", lambda mp, x: mp.sign(x) * mp.cbrt(abs(x))),  # the real cube root, as Python's
+    ("copysign", lambda mp, x, y: abs(x) if y >= 0 else -abs(x)),
+    ("fpow", lambda mp, x, y: mp.power(x, y)),
+):
+    if _op in RULES:
+        RULES[_op] = dataclasses.replace(RULES[_op], mpmath=_mpmath)
+
 # Algebra for the optimizer: exact rewrites, and where signs may move (optimize/peephole.py, signs.py).
 RULES["pow"] = dataclasses.replace(RULES["pow"], simplify=simplify_pow)
 RULES["mul"] = dataclasses.replace(RULES["mul"], simplify=simplify_mul, odd=True, commutative=True)

@@ -26,6 +26,10 @@ class Rule:
     # With a constant operand, the primitive written as a formula of others (`pow_base(x, 3)` is
     # `3 * x ** 2`); the formula gets numbers for the constants and returns None where it has no form.
     expand: Callable[..., object] | None = field(default=None, compare=False)
+    whole: tuple[int, ...] = ()  # operands that must be whole numbers (`math.ldexp(x, i)`: i)
+    # (mp, *args): the primitive in high precision with mpmath, for the check, where mpmath's function of
+    # the same name is not Python's (`math.log2` is `mp.log(x, 2)`); by default `mp.<name>`.
+    mpmath: Callable[..., object] | None = field(default=None, compare=False)
     safe: bool = False  # cannot raise on numbers of the right type (so it may run eagerly, or be dropped unread)
     safe_if: Callable[[tuple[object, ...]], bool] | None = field(default=None, compare=False)  # safe with these operands
     symbol: str | None = None  # how a picture of the computation graph draws it, where not as written (`×`)
@@ -100,6 +104,7 @@ def _math(
     partials: Callable[..., tuple[object, ...]] | None,
     result: str = "float",
     arity: int = 1,
+    whole: tuple[int, ...] = (),
 ) -> Rule:
     operands = ", ".join(f"{{{i}}}" for i in range(arity))
-    return Rule(f"math.{name}({operands})", sympy, partials, result, names=(f"math.{name}",))
+    return Rule(f"math.{name}({operands})", sympy, partials, result, names=(f"math.{name}",), whole=whole)

@@ -146,6 +146,8 @@ SCALAR: dict[str, Rule] = {
     ),
     "cbrt": _math("cbrt", lambda sp, x: sp.sign(x) * sp.Abs(x) ** sp.Rational(1, 3), lambda m, out, x: (1 / (3 * out**2),)),
     "exp2": _math("exp2", lambda sp, x: 2**x, lambda m, out, x: (out * math.log(2),)),
+    # x * 2**i for a whole number i (read as a real number, as x ** n is).
+    "ldexp": _math("ldexp", lambda sp, x, i: x * 2**i, lambda m, out, x, i: (2.0**i, out * math.log(2)), arity=2, whole=(1,)),
     "isfinite": _math("isfinite", lambda sp, x: sp.true, None, "bool"),
     "isnan": _math("isnan", lambda sp, x: sp.false, None, "bool"),
     "isinf": _math("isinf", lambda sp, x: sp.false, None, "bool"),
