@@ -396,7 +396,7 @@ def conditional_in_a_while_test(z):
 
 def conditional_reading_the_counter(x):
     k = 0.0
-    while (k if x > 0.0 else -k) < 3.0:
+    while (k if x > 0.0 else k + 1.0) < 3.0:
         k = k + 1.0
         x = x * 1.5
     return x * k
@@ -440,3 +440,16 @@ def test_a_value_that_may_be_an_int_keeps_its_type_through_names(tmp_path: Path,
     value, _ = value_and_grad(f)(*copy.deepcopy(args))
     expected = f(*copy.deepcopy(args))
     assert value == expected and type(value) is type(expected)
+
+
+def test_an_operation_that_may_overflow_is_not_computed_where_and_would_skip_it(tmp_path: Path) -> None:
+    """`x < 1.0 and math.exp(c) <= y` computes exp(c) only where x < 1.0: exp overflows past 709.78."""
+    source = "import math\n\ndef f(x, y):\n    if x < 1.0 and math.exp(x * 1000.0) <= y:\n"
+    source += "        return x * y\n    return x + y\n"
+    f = import_source(source, tmp_path).f
+    for x, y in ((2.0, 0.5), (0.0005, 3.0), (-1.0, 0.5)):
+        assert grad(f)(x, y) == pytest.approx(numeric_gradient(f, (x, y)), rel=1e-6)
+    with pytest.raises(OverflowError):
+        f(0.9, 1.0)
+    with pytest.raises(OverflowError):
+        grad(f)(0.9, 1.0)

@@ -130,9 +130,8 @@ for _op in (
     "index_of",
 ):
     RULES[_op] = dataclasses.replace(RULES[_op], safe=True)
-# Overflow is no domain error: exp, sinh, cosh and expm1 raise only where their derivatives overflow too.
-for _op in ("exp", "expm1", "sinh", "cosh"):
-    RULES[_op] = dataclasses.replace(RULES[_op], safe=True)
+# exp, expm1, sinh and cosh raise OverflowError past about 709.78: not safe either (`x < 1.0 and
+# math.exp(c) <= y` must not compute exp(c) where x >= 1.0).
 # x ** c with a constant c >= 0 raises only on overflow (0.0 ** -1 divides by zero).
 RULES["pow"] = dataclasses.replace(RULES["pow"], safe_if=_nonnegative_exponent)
 # x / c, x // c and x % c with a constant c != 0 cannot divide by zero.
