@@ -18,116 +18,30 @@ def param_types(
     """Each parameter's type, from how the body uses it: indexed or iterated -> a list (of lists, when
     its elements are indexed too, here or in a helper it is passed to); a range bound or an index -> an
     int; otherwise a float."""
-    params = [a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)]
-    element_of: dict[str, str] = {}  # local name -> the name it is an element of
-    alias_of: dict[str, str] = {}  # local name -> the name it was assigned from
-    depth: dict[str, int] = {}
-    integer: set[str] = set()
-
-    def root_depth(expr: ast.expr) -> tuple[str, int] | None:
-        levels = 0
-        while isinstance(expr, ast.Subscript):
-            expr, levels = expr.value, levels + 1
-        return (expr.id, levels) if isinstance(expr, ast.Name) else None
-
-    def note(name: str, levels: int) -> None:
-        depth[name] = max(depth.get(name, 0), levels)
-
-    def integers(expr: ast.expr) -> None:
-        """Names that are whole numbers because this expression is (no calls: `int(x)` takes a float)."""
-        if isinstance(expr, ast.Name):
-            integer.add(expr.id)
-        elif isinstance(expr, ast.BinOp) and not isinstance(expr.op, ast.Div):
-            integers(expr.left)
-            integers(expr.right)
-        elif isinstance(expr, ast.UnaryOp):
-            integers(expr.operand)
-        elif isinstance(expr, ast.Subscript):  # `B[obs[t]]`: the elements of `obs` are whole numbers
-            found = root_depth(expr)
-            if found:
-                integer.add(found[0])
-
-    def iterated(expr: ast.expr, targets: list[ast.expr]) -> None:
-        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "reversed" and len(expr.args) == 1:
-            iterated(expr.args[0], targets)
-            return
-        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id in ("zip", "enumerate"):
-            lists = expr.args if expr.func.id == "zip" else expr.args[:1]
-            names = targets[0].elts if targets and isinstance(targets[0], ast.Tuple) else []
-            if expr.func.id == "enumerate":
-                names = names[1:]
-            for items, name in zip(lists, names):
-                found = root_depth(items)
-                if found:
-                    note(found[0], found[1] + 1)
-                    if isinstance(name, ast.Name):
-                        element_of[name.id] = found[0]
-            return
-        found = root_depth(expr)
-        if found and not isinstance(expr, ast.Call):
-            unpacked = bool(targets) and isinstance(targets[0], (ast.Tuple, ast.List))  # `for x, y in pts`
-            note(found[0], found[1] + 1 + unpacked)
-            if targets and isinstance(targets[0], ast.Name):
-                element_of[targets[0].id] = found[0]
-
-    def passed_to_helper(call: ast.Call) -> None:
-        """A parameter passed on to the user's own function has the type that function gives it."""
-        if resolve is None or not isinstance(call.func, ast.Name) or call.func.id in _seen:
-            return
-
-        helper = resolve(call.func.id)
-        if not isinstance(helper, Helper):
-            return
-        try:
-            callee = helper.load()
-            types = param_types(callee.node, callee.resolve, _seen | {call.func.id})
-        except S2SError:
-            return
-        names = [a.arg for a in (*callee.node.args.posonlyargs, *callee.node.args.args, *callee.node.args.kwonlyargs)]
-        passed = list(zip(call.args, types)) + [(k.value, types[names.index(k.arg)]) for k in call.keywords if k.arg in names]
-        for arg, type_ in passed:
-            found = root_depth(arg)
-            if found and ir.list_depth(type_) > found[1]:
-                note(found[0], found[1] + ir.list_depth(type_))
-            if type_ == INT and isinstance(arg, ast.Name):  # a whole number there (a range bound, an index)
-                integer.add(arg.id)
-
+    uses = _Uses(resolve, _seen)
     for child in nodes(node):
-        if isinstance(child, ast.BinOp) and isinstance(child.op, ast.Mult):  # `[0.0] * n`: n is a count
-            if isinstance(child.left, ast.List):
-                integers(child.right)
-            elif isinstance(child.right, ast.List):
-                integers(child.left)
-        if isinstance(child, ast.Subscript):
-            found = root_depth(child)
-            if found:
-                note(*found)
-            integers(child.slice)
-        elif isinstance(child, (ast.For, ast.comprehension)):
-            iterated(child.iter, [child.target])
-        elif isinstance(child, ast.Assign) and any(isinstance(t, (ast.Tuple, ast.List)) for t in child.targets):
-            found = root_depth(child.value)  # `w, b = params`, `x1, y1 = pts[i]`: a list is unpacked
-            if found:
-                note(found[0], found[1] + 1)
-        elif isinstance(child, ast.Assign) and len(child.targets) == 1 and isinstance(child.targets[0], ast.Name):
-            if isinstance(child.value, ast.Name):  # `ys = xs`: the same list
-                alias_of[child.targets[0].id] = child.value.id
-            elif isinstance(child.value, ast.Subscript):
-                found = root_depth(child.value)
-                if found and found[1] == 1:
-                    element_of[child.targets[0].id] = found[0]
-        elif isinstance(child, ast.Call) and isinstance(child.func, ast.Name):
-            if child.func.id == "range":
-                for arg in child.args:
-                    integers(arg)
-            elif child.func.id in ("len", "sum") or (child.func.id in ("max", "min") and len(child.args) == 1):
-                if child.args and isinstance(child.args[0], ast.Name):
-                    note(child.args[0].id, 1)
-            else:
-                passed_to_helper(child)
-    # A loop variable that the body also makes a new list of (`v = [0.0] * 2` after `[v * v for v in xs]`,
-    # which Python scopes apart) says nothing about the elements it once held.
-    assigned = {
+        uses.visit(child)
+    uses.settle(_made_anew(node))
+    return tuple(uses.type_of(name) for name in _parameters(node))
+
+
+def _parameters(node: ast.FunctionDef) -> list[str]:
+    return [a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)]
+
+
+def _subscript_root(expr: ast.expr) -> tuple[str, int] | None:
+    """The name under a chain of subscripts, and how many subscripts: `x[i][j]` -> ("x", 2)."""
+    levels = 0
+    while isinstance(expr, ast.Subscript):
+        expr, levels = expr.value, levels + 1
+    return (expr.id, levels) if isinstance(expr, ast.Name) else None
+
+
+def _made_anew(node: ast.FunctionDef) -> set[str]:
+    """Names the body assigns a new list to. A loop variable that the body also makes a new list of
+    (`v = [0.0] * 2` after `[v * v for v in xs]`, which Python scopes apart) says nothing about the
+    elements it once held."""
+    return {
         t.id
         for child in nodes(node)
         if isinstance(child, ast.Assign) and any(isinstance(n, (ast.List, ast.ListComp)) for n in ast.walk(child.value))
@@ -135,27 +49,166 @@ def param_types(
         for t in ast.walk(target)
         if isinstance(t, ast.Name)
     }
-    for _ in range(4):  # an element's own depth adds to its list's; another name for a list has its depth
-        for name, parent in element_of.items():
-            if name in depth and name not in assigned:
-                note(parent, depth[name] + 1)
-        for name, parent in alias_of.items():
-            if name in depth:
-                note(parent, depth[name])
-    types: list[Type] = []
-    for name, parent in element_of.items():  # `for t in obs: B[t]`
-        if name in integer:
-            integer.add(parent)
-    for name in params:
-        levels = depth.get(name, 0)
-        if levels:
-            type_: Type = INT if name in integer else FLOAT
-            for _ in range(levels):
-                type_ = ir.ListOf(type_)
-            types.append(type_)
+
+
+class _Uses:
+    """What the body does with its names, read one node at a time (a method per kind of node, looked up
+    by class name): how deeply each name is indexed (its list depth), which names hold whole numbers, and
+    which local names are an element of, or another name for, a list."""
+
+    def __init__(self, resolve: Callable[[str], Resolved | None] | None, seen: frozenset[str]) -> None:
+        self.resolve = resolve
+        self.seen = seen  # helpers whose parameter types are being found, to stop at recursion
+        self.element_of: dict[str, str] = {}  # local name -> the name it is an element of
+        self.alias_of: dict[str, str] = {}  # local name -> the name it was assigned from
+        self.depth: dict[str, int] = {}
+        self.integer: set[str] = set()
+
+    def visit(self, child: ast.AST) -> None:
+        method = getattr(self, "visit_" + type(child).__name__, None)
+        if method is not None:
+            method(child)
+
+    def indexed(self, name: str, levels: int) -> None:
+        self.depth[name] = max(self.depth.get(name, 0), levels)
+
+    def integers(self, expr: ast.expr) -> None:
+        """Names that are whole numbers because this expression is (no calls: `int(x)` takes a float)."""
+        if isinstance(expr, ast.Name):
+            self.integer.add(expr.id)
+        elif isinstance(expr, ast.BinOp) and not isinstance(expr.op, ast.Div):
+            self.integers(expr.left)
+            self.integers(expr.right)
+        elif isinstance(expr, ast.UnaryOp):
+            self.integers(expr.operand)
+        elif isinstance(expr, ast.Subscript):  # `B[obs[t]]`: the elements of `obs` are whole numbers
+            found = _subscript_root(expr)
+            if found:
+                self.integer.add(found[0])
+
+    # Subscripts and list repetition
+
+    def visit_BinOp(self, node: ast.BinOp) -> None:
+        if isinstance(node.op, ast.Mult):  # `[0.0] * n`: n is a count
+            if isinstance(node.left, ast.List):
+                self.integers(node.right)
+            elif isinstance(node.right, ast.List):
+                self.integers(node.left)
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        found = _subscript_root(node)
+        if found:
+            self.indexed(*found)
+        self.integers(node.slice)
+
+    # Iteration
+
+    def visit_For(self, node: ast.For) -> None:
+        self.iterated(node.iter, node.target)
+
+    def visit_comprehension(self, node: ast.comprehension) -> None:
+        self.iterated(node.iter, node.target)
+
+    def iterated(self, expr: ast.expr, target: ast.expr) -> None:
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name):
+            if expr.func.id == "reversed" and len(expr.args) == 1:
+                self.iterated(expr.args[0], target)
+                return
+            if expr.func.id in ("zip", "enumerate"):
+                self.iterated_together(expr, target)
+                return
+        found = _subscript_root(expr)
+        if found and not isinstance(expr, ast.Call):
+            unpacked = isinstance(target, (ast.Tuple, ast.List))  # `for x, y in pts`
+            self.indexed(found[0], found[1] + 1 + unpacked)
+            if isinstance(target, ast.Name):
+                self.element_of[target.id] = found[0]
+
+    def iterated_together(self, call: ast.Call, target: ast.expr) -> None:
+        """`for x, y in zip(xs, ys)`, `for i, x in enumerate(xs)`: each list, with the name of its element."""
+        assert isinstance(call.func, ast.Name)
+        lists = call.args if call.func.id == "zip" else call.args[:1]
+        names = target.elts if isinstance(target, ast.Tuple) else []
+        if call.func.id == "enumerate":
+            names = names[1:]
+        for items, name in zip(lists, names):
+            found = _subscript_root(items)
+            if found:
+                self.indexed(found[0], found[1] + 1)
+                if isinstance(name, ast.Name):
+                    self.element_of[name.id] = found[0]
+
+    # Assignments: unpacking, other names for a list, its elements
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        if any(isinstance(t, (ast.Tuple, ast.List)) for t in node.targets):
+            found = _subscript_root(node.value)  # `w, b = params`, `x1, y1 = pts[i]`: a list is unpacked
+            if found:
+                self.indexed(found[0], found[1] + 1)
+        elif len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            if isinstance(node.value, ast.Name):  # `ys = xs`: the same list
+                self.alias_of[node.targets[0].id] = node.value.id
+            elif isinstance(node.value, ast.Subscript):
+                found = _subscript_root(node.value)
+                if found and found[1] == 1:
+                    self.element_of[node.targets[0].id] = found[0]
+
+    # Calls: range bounds, builtins that take a list, the user's helpers
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if not isinstance(node.func, ast.Name):
+            return
+        if node.func.id == "range":
+            for arg in node.args:
+                self.integers(arg)
+        elif node.func.id in ("len", "sum") or (node.func.id in ("max", "min") and len(node.args) == 1):
+            if node.args and isinstance(node.args[0], ast.Name):
+                self.indexed(node.args[0].id, 1)
         else:
-            types.append(INT if name in integer else FLOAT)
-    return tuple(types)
+            self.passed_to_helper(node)
+
+    def passed_to_helper(self, call: ast.Call) -> None:
+        """A parameter passed on to the user's own function has the type that function gives it."""
+        if self.resolve is None or not isinstance(call.func, ast.Name) or call.func.id in self.seen:
+            return
+        helper = self.resolve(call.func.id)
+        if not isinstance(helper, Helper):
+            return
+        try:
+            callee = helper.load()
+            types = param_types(callee.node, callee.resolve, self.seen | {call.func.id})
+        except S2SError:
+            return
+        names = _parameters(callee.node)
+        passed = list(zip(call.args, types)) + [(k.value, types[names.index(k.arg)]) for k in call.keywords if k.arg in names]
+        for arg, type_ in passed:
+            found = _subscript_root(arg)
+            if found and ir.list_depth(type_) > found[1]:
+                self.indexed(found[0], found[1] + ir.list_depth(type_))
+            if type_ == INT and isinstance(arg, ast.Name):  # a whole number there (a range bound, an index)
+                self.integer.add(arg.id)
+
+    # After the whole body is read
+
+    def settle(self, made_anew: set[str]) -> None:
+        """An element's own depth adds to its list's; another name for a list has its depth; a list whose
+        elements are whole numbers (`for t in obs: B[t]`) holds ints."""
+        for _ in range(4):
+            for name, parent in self.element_of.items():
+                if name in self.depth and name not in made_anew:
+                    self.indexed(parent, self.depth[name] + 1)
+            for name, parent in self.alias_of.items():
+                if name in self.depth:
+                    self.indexed(parent, self.depth[name])
+        for name, parent in self.element_of.items():
+            if name in self.integer:
+                self.integer.add(parent)
+
+    def type_of(self, name: str) -> Type:
+        type_: Type = INT if name in self.integer else FLOAT
+        for _ in range(self.depth.get(name, 0)):
+            type_ = ir.ListOf(type_)
+        return type_
 
 
 def data_type(value: object) -> Type:
