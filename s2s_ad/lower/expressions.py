@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from .. import ir
 from ..errors import UnsupportedError
@@ -20,66 +20,70 @@ class Expressions(LoweringBase):
     """Expressions: constants, names, operators, comparisons, `and`/`or`, conditional expressions, lists."""
 
     def expr(self, node: ast.expr, scope: Scope) -> Value:
-        if isinstance(node, ast.Constant):
-            if isinstance(node.value, bool | int | float) and not isinstance(node.value, complex):
-                return Value(Const(node.value), ir.const_type(node.value))
-            if isinstance(node.value, str):
-                raise self.error(
-                    UnsupportedError,
-                    "string operations cannot be differentiated",
-                    node,
-                    "keep formatting and printing outside the function",
-                )
-            raise self.error(UnsupportedError, f"the constant {node.value!r} cannot be differentiated", node)
-        if isinstance(node, ast.Name):
-            return self.name(node.id, scope, node)
-        if isinstance(node, ast.BinOp):
-            op = BINARY_OPERATORS.get(type(node.op).__name__)
-            if op is None:
-                raise self.error(UnsupportedError, f"the operator '{spell(node.op)}' cannot be differentiated", node)
-            if isinstance(node.op, ast.Mult) and (isinstance(node.left, ast.List) or isinstance(node.right, ast.List)):
-                return self.repeat(node, scope)
-            return self.apply(op, (self.expr(node.left, scope), self.expr(node.right, scope)), node)
-        if isinstance(node, ast.UnaryOp):
-            operand = self.expr(node.operand, scope)
-            if isinstance(node.op, ast.USub):
-                return self.apply("neg", (operand,), node)
-            if isinstance(node.op, ast.UAdd):
-                return operand
-            if isinstance(node.op, ast.Not):
-                return self.apply("not", (self.truth(operand, node.operand),), node)
-            raise self.error(UnsupportedError, f"the operator '{spell(node.op)}' cannot be differentiated", node)
-        if isinstance(node, ast.Compare):
-            return self.compare(node, scope)
-        if isinstance(node, ast.BoolOp):
-            return self.bool_op(node, scope)
-        if isinstance(node, ast.IfExp):
-            return self.if_expression(node, scope)
-        if isinstance(node, ast.Call):
-            return self.call(node, scope)
-        if isinstance(node, ast.Attribute):
-            return self.attribute(node, scope)
-        if isinstance(node, ast.Subscript):
-            items = self.list_value(self.expr(node.value, scope), node.value)
-            return self.element(items, self.index_value(node.slice, scope), node)
-        if isinstance(node, ast.List):
-            return self.list_literal(node, scope)
-        if isinstance(node, ast.ListComp):
-            return self.comprehension(node, scope, "list")
-        if isinstance(node, ast.GeneratorExp):
-            raise self.error(
-                UnsupportedError,
-                "a generator expression is only supported inside sum(), max() or min()",
-                node,
-                "use a list comprehension [...]",
-            )
-        if isinstance(node, ast.Tuple):
-            raise self.error(UnsupportedError, "tuples can only be unpacked or returned", node)
+        """An expression's value, by a method per kind of expression (`expr_BinOp`, ...), looked up by the
+        node's class name as `ast.NodeVisitor` does; a kind without one is refused."""
         kind = type(node).__name__
+        lower: Callable[[ast.expr, Scope], Value] | None = getattr(self, f"expr_{kind}", None)
+        if lower is not None:
+            return lower(node, scope)
         if kind in REFUSED_EXPRESSIONS:
             message, hint = REFUSED_EXPRESSIONS[kind]
             raise self.error(UnsupportedError, message, node, hint)
         raise self.error(UnsupportedError, f"'{kind}' expressions are not supported", node)
+
+    def expr_Constant(self, node: ast.Constant, scope: Scope) -> Value:
+        if isinstance(node.value, bool | int | float) and not isinstance(node.value, complex):
+            return Value(Const(node.value), ir.const_type(node.value))
+        if isinstance(node.value, str):
+            raise self.error(
+                UnsupportedError,
+                "string operations cannot be differentiated",
+                node,
+                "keep formatting and printing outside the function",
+            )
+        raise self.error(UnsupportedError, f"the constant {node.value!r} cannot be differentiated", node)
+
+    def expr_Name(self, node: ast.Name, scope: Scope) -> Value:
+        return self.name(node.id, scope, node)
+
+    def expr_BinOp(self, node: ast.BinOp, scope: Scope) -> Value:
+        op = BINARY_OPERATORS.get(type(node.op).__name__)
+        if op is None:
+            raise self.error(UnsupportedError, f"the operator '{spell(node.op)}' cannot be differentiated", node)
+        if isinstance(node.op, ast.Mult) and (isinstance(node.left, ast.List) or isinstance(node.right, ast.List)):
+            return self.repeat(node, scope)
+        return self.apply(op, (self.expr(node.left, scope), self.expr(node.right, scope)), node)
+
+    def expr_UnaryOp(self, node: ast.UnaryOp, scope: Scope) -> Value:
+        operand = self.expr(node.operand, scope)
+        if isinstance(node.op, ast.USub):
+            return self.apply("neg", (operand,), node)
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        if isinstance(node.op, ast.Not):
+            return self.apply("not", (self.truth(operand, node.operand),), node)
+        raise self.error(UnsupportedError, f"the operator '{spell(node.op)}' cannot be differentiated", node)
+
+    def expr_Call(self, node: ast.Call, scope: Scope) -> Value:
+        return self.call(node, scope)
+
+    def expr_Subscript(self, node: ast.Subscript, scope: Scope) -> Value:
+        items = self.list_value(self.expr(node.value, scope), node.value)
+        return self.element(items, self.index_value(node.slice, scope), node)
+
+    def expr_ListComp(self, node: ast.ListComp, scope: Scope) -> Value:
+        return self.comprehension(node, scope, "list")
+
+    def expr_GeneratorExp(self, node: ast.GeneratorExp, scope: Scope) -> Value:
+        raise self.error(
+            UnsupportedError,
+            "a generator expression is only supported inside sum(), max() or min()",
+            node,
+            "use a list comprehension [...]",
+        )
+
+    def expr_Tuple(self, node: ast.Tuple, scope: Scope) -> Value:
+        raise self.error(UnsupportedError, "tuples can only be unpacked or returned", node)
 
     def index_value(self, node: ast.expr, scope: Scope) -> Value:
         if isinstance(node, ast.Slice):
@@ -96,7 +100,7 @@ class Expressions(LoweringBase):
             raise self.error(UnsupportedError, "list indices must be whole numbers (int)", node)
         return index
 
-    def list_literal(self, node: ast.List, scope: Scope) -> Value:
+    def expr_List(self, node: ast.List, scope: Scope) -> Value:
         items = [self.expr(e, scope) for e in node.elts]
         elem: Type | None = items[0].type if items else FLOAT
         for item in items[1:]:
@@ -126,7 +130,7 @@ class Expressions(LoweringBase):
         self.out.append(Assign(target, "repeat", (value.operand, n.operand), type_, self.loc))
         return Value(Var(target), type_)
 
-    def compare(self, node: ast.Compare, scope: Scope) -> Value:
+    def expr_Compare(self, node: ast.Compare, scope: Scope) -> Value:
         left = self.expr(node.left, scope)
         result: Value | None = None
         for op_node, right_node in zip(node.ops, node.comparators):
@@ -140,7 +144,7 @@ class Expressions(LoweringBase):
         assert result is not None
         return result
 
-    def bool_op(self, node: ast.BoolOp, scope: Scope) -> Value:
+    def expr_BoolOp(self, node: ast.BoolOp, scope: Scope) -> Value:
         """`a and b`, `a or b`: b is evaluated only when needed, unless it cannot fail."""
         op = "and" if isinstance(node.op, ast.And) else "or"
         result = self.expr(node.values[0], scope)
@@ -185,7 +189,7 @@ class Expressions(LoweringBase):
             return self.apply("gt", (self.apply("len", (value,), node), Value(Const(0), INT)), node)
         return value
 
-    def if_expression(self, node: ast.IfExp, scope: Scope) -> Value:
+    def expr_IfExp(self, node: ast.IfExp, scope: Scope) -> Value:
         cond = self.condition(node.test, scope)
         holder: list[Value] = []
         then_block = self.nested(lambda: holder.append(self.expr(node.body, scope)))
@@ -227,7 +231,7 @@ class Expressions(LoweringBase):
         what = "the math module" if isinstance(resolved, MathModule) else "a function"
         raise self.error(UnsupportedError, f"'{name}' is {what}, not a number", node)
 
-    def attribute(self, node: ast.Attribute, scope: Scope) -> Value:
+    def expr_Attribute(self, node: ast.Attribute, scope: Scope) -> Value:
         if isinstance(node.value, ast.Name) and node.value.id not in scope:
             base = self.parsed.resolve(node.value.id)
             if isinstance(base, MathModule):

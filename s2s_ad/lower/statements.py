@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+from collections.abc import Callable
 
 from .. import ir
 from ..errors import SignatureError, UnsupportedError
@@ -12,6 +13,7 @@ from ..ir import INT, Assign, Const, Loc, Var
 from ..rules import BINARY_OPERATORS
 from .base import LoweringBase
 from .refusals import REFUSED_STATEMENTS
+from .rewrites import assertion_error, kept_after, loop_keeping_target, loop_with_else
 from .scope import (
     BREAK,
     CONTINUE,
@@ -174,74 +176,82 @@ class Statements(LoweringBase):
         return Value(Var(target), type_)
 
     def statement(self, node: ast.stmt, scope: Scope) -> None:
+        """A statement, by a method per kind of statement (`statement_Assign`, ...), looked up by the node's
+        class name as `ast.NodeVisitor` does; a kind without one is refused. (`block` lowers an `if`, and
+        an `assert` as one, itself: the statements after an `if` may join one of its branches.)"""
         kind = type(node).__name__
-        if isinstance(node, ast.Assign):
-            value = self.bound(node.value, scope)
-            if len(node.targets) > 1:  # `a = b = ...`: every target holds the value, none may rename it
-                items = value.items if isinstance(value, TupleValue) else (value,)
-                self.held.update(v.operand.name for v in items if isinstance(v.operand, Var) and ir.is_temp(v.operand.name))
-            for target in node.targets:
-                self.bind(target, value, scope)
-        elif isinstance(node, ast.AnnAssign):
-            if node.value is None:
-                return
-            self.bind(node.target, self.bound(node.value, scope), scope)
-        elif isinstance(node, ast.AugAssign):
-            op = BINARY_OPERATORS.get(type(node.op).__name__)
-            if op is None:
-                raise self.error(UnsupportedError, f"the operator '{spell(node.op)}=' cannot be differentiated", node)
-            if isinstance(node.target, ast.Name):
-                current = self.name(node.target.id, scope, node.target)
-                self.bind(node.target, self.apply(op, (current, self.expr(node.value, scope)), node), scope)
-            elif isinstance(node.target, ast.Subscript):
-                current = self.expr(
-                    ast.Subscript(
-                        node.target.value, node.target.slice, ast.Load(), lineno=node.lineno, col_offset=node.col_offset
-                    ),
-                    scope,
-                )
-                self.bind(node.target, self.apply(op, (current, self.expr(node.value, scope)), node), scope)
-            else:
-                raise self.error(UnsupportedError, "augmented assignment to this target is not supported", node.target)
-        elif isinstance(node, ast.Return):
-            if node.value is None:
-                raise self.error(SignatureError, "'return' without a value: nothing to differentiate", node)
-            scope[RESULT] = self.returned(node.value, scope)
-            scope[RETURNED] = TRUE
-        elif isinstance(node, ast.Break):
-            if BREAK not in scope:
-                raise self.error(UnsupportedError, "'break' outside a loop", node)
-            scope[BREAK] = TRUE
-        elif isinstance(node, ast.Continue):
-            if CONTINUE not in scope:
-                raise self.error(UnsupportedError, "'continue' outside a loop", node)
-            scope[CONTINUE] = TRUE
-        elif isinstance(node, ast.For):
-            self.for_statement(node, scope)
-        elif isinstance(node, ast.While):
-            self.while_statement(node, scope)
-        elif isinstance(node, ast.Raise):
-            self.raise_statement(node, scope)
-        elif isinstance(node, ast.Pass):
-            return
-        elif isinstance(node, ast.Expr):
-            if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
-                return  # a string used as a comment
-            if isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Attribute):
-                self.method_call(node.value, scope)
-                return
-            self.expr(node.value, scope)
-            raise self.error(
-                UnsupportedError,
-                "an expression whose value is discarded cannot be differentiated",
-                node,
-                "assign the value to a name, or remove the statement",
-            )
+        lower: Callable[[ast.stmt, Scope], None] | None = getattr(self, f"statement_{kind}", None)
+        if lower is not None:
+            lower(node, scope)
         elif kind in REFUSED_STATEMENTS:
             message, hint = REFUSED_STATEMENTS[kind]
             raise self.error(UnsupportedError, message, node, hint)
         else:
             raise self.error(UnsupportedError, f"'{kind}' statements cannot be differentiated", node)
+
+    def statement_Assign(self, node: ast.Assign, scope: Scope) -> None:
+        value = self.bound(node.value, scope)
+        if len(node.targets) > 1:  # `a = b = ...`: every target holds the value, none may rename it
+            items = value.items if isinstance(value, TupleValue) else (value,)
+            self.held.update(v.operand.name for v in items if isinstance(v.operand, Var) and ir.is_temp(v.operand.name))
+        for target in node.targets:
+            self.bind(target, value, scope)
+
+    def statement_AnnAssign(self, node: ast.AnnAssign, scope: Scope) -> None:
+        if node.value is not None:
+            self.bind(node.target, self.bound(node.value, scope), scope)
+
+    def statement_AugAssign(self, node: ast.AugAssign, scope: Scope) -> None:
+        op = BINARY_OPERATORS.get(type(node.op).__name__)
+        if op is None:
+            raise self.error(UnsupportedError, f"the operator '{spell(node.op)}=' cannot be differentiated", node)
+        if isinstance(node.target, ast.Name):
+            current = self.name(node.target.id, scope, node.target)
+        elif isinstance(node.target, ast.Subscript):
+            read = ast.Subscript(node.target.value, node.target.slice, ast.Load(), lineno=node.lineno, col_offset=node.col_offset)
+            current = self.expr(read, scope)
+        else:
+            raise self.error(UnsupportedError, "augmented assignment to this target is not supported", node.target)
+        self.bind(node.target, self.apply(op, (current, self.expr(node.value, scope)), node), scope)
+
+    def statement_Return(self, node: ast.Return, scope: Scope) -> None:
+        if node.value is None:
+            raise self.error(SignatureError, "'return' without a value: nothing to differentiate", node)
+        scope[RESULT] = self.returned(node.value, scope)
+        scope[RETURNED] = TRUE
+
+    def statement_Break(self, node: ast.Break, scope: Scope) -> None:
+        if BREAK not in scope:
+            raise self.error(UnsupportedError, "'break' outside a loop", node)
+        scope[BREAK] = TRUE
+
+    def statement_Continue(self, node: ast.Continue, scope: Scope) -> None:
+        if CONTINUE not in scope:
+            raise self.error(UnsupportedError, "'continue' outside a loop", node)
+        scope[CONTINUE] = TRUE
+
+    def statement_For(self, node: ast.For, scope: Scope) -> None:
+        self.for_statement(node, scope)
+
+    def statement_While(self, node: ast.While, scope: Scope) -> None:
+        self.while_statement(node, scope)
+
+    def statement_Pass(self, node: ast.Pass, scope: Scope) -> None:
+        pass
+
+    def statement_Expr(self, node: ast.Expr, scope: Scope) -> None:
+        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            return  # a string used as a comment
+        if isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Attribute):
+            self.method_call(node.value, scope)
+            return
+        self.expr(node.value, scope)
+        raise self.error(
+            UnsupportedError,
+            "an expression whose value is discarded cannot be differentiated",
+            node,
+            "assign the value to a name, or remove the statement",
+        )
 
     def unpack(self, target: ast.Tuple | ast.List, items: Value, scope: Scope) -> None:
         """`a, b = xs` for a list: its elements, after the check Python makes of its length."""
@@ -255,7 +265,7 @@ class Statements(LoweringBase):
         for k, element in enumerate(target.elts):
             self.bind(element, self.element(items, Value(Const(k), INT), target), scope)
 
-    def raise_statement(self, node: ast.Raise, scope: Scope) -> None:
+    def statement_Raise(self, node: ast.Raise, scope: Scope) -> None:
         """`raise ValueError("...")`: kept in the forward sweep as written, where the function raises its
         gradient raises too. The exception is a builtin one, its arguments literals."""
         exc = node.exc
@@ -397,118 +407,3 @@ class Statements(LoweringBase):
         if isinstance(node, ast.Tuple):
             return TupleValue(tuple(self.expr(e, scope) for e in node.elts))
         return self.bound(node, scope)
-
-
-def assertion_error(node: ast.Assert) -> ast.Raise:
-    """The `raise AssertionError(msg)` an `assert` performs when its test fails."""
-    args = [node.msg] if node.msg is not None else []
-    raised = ast.Raise(ast.Call(ast.Name("AssertionError", ast.Load()), args, []), None)
-    for child in ast.walk(raised):
-        if getattr(child, "lineno", None) is None:
-            ast.copy_location(child, node)
-    return raised
-
-
-def loop_with_else(loop: ast.For | ast.While) -> list[ast.stmt]:
-    """`for ...: ... else: rest` as `left = False; for ...: (left = True before each break); if not left: rest`."""
-    flag = "#left"
-
-    def marked(statements: list[ast.stmt]) -> list[ast.stmt]:
-        out: list[ast.stmt] = []
-        for stmt in statements:
-            if isinstance(stmt, ast.Break):
-                out.append(ast.copy_location(ast.Assign([ast.Name(flag, ast.Store())], ast.Constant(True)), stmt))
-            elif isinstance(stmt, ast.If):
-                stmt = ast.copy_location(ast.If(stmt.test, marked(stmt.body), marked(stmt.orelse)), stmt)
-            out.append(stmt)
-        return out
-
-    start = ast.copy_location(ast.Assign([ast.Name(flag, ast.Store())], ast.Constant(False)), loop)
-    body = marked(loop.body)
-    bare = (
-        ast.For(loop.target, loop.iter, body, [], loop.type_comment)
-        if isinstance(loop, ast.For)
-        else ast.While(loop.test, body, [])
-    )
-    test = ast.UnaryOp(ast.Not(), ast.Name(flag, ast.Load()))
-    rest = ast.If(test, loop.orelse, [])
-    for node in (bare, rest):
-        ast.copy_location(node, loop)
-        for child in ast.walk(node):
-            if getattr(child, "lineno", None) is None:
-                ast.copy_location(child, loop)
-    return [start, bare, rest]
-
-
-def kept_after(loop: ast.For, rest: list[ast.stmt]) -> str | None:
-    """A `for` loop's variable (a name the body does not assign) if it is read after the loop."""
-    target = loop.target
-    if not isinstance(target, ast.Name) or loop.orelse:
-        return None
-    if any(isinstance(s, ast.Assign) and getattr(s.targets[0], "id", None) == f"#last_{target.id}" for s in loop.body[:2]):
-        return None  # already keeping it
-    names = [n for s in loop.body for n in ast.walk(s) if isinstance(n, ast.Name) and n.id == target.id]
-    if any(isinstance(n.ctx, ast.Store) for n in names):
-        return None
-    return target.id if read_before_bound(target.id, rest) else None
-
-
-def read_before_bound(name: str, statements: list[ast.stmt]) -> bool:
-    """Whether `name` is read by these statements before one of them binds it again (a statement that
-    both reads and binds it counts as a read; a loop binding it reads only its iterable)."""
-    for stmt in statements:
-        scanned: list[ast.AST] = [stmt.iter] if isinstance(stmt, ast.For) and _binds(stmt.target, name) else [stmt]
-        names = [n for part in scanned for n in _outside_comprehensions(part, name) if isinstance(n, ast.Name) and n.id == name]
-        if any(isinstance(n.ctx, ast.Load) for n in names):
-            return True
-        if scanned != [stmt] or any(isinstance(n.ctx, ast.Store) for n in names):
-            return False
-    return False
-
-
-def _outside_comprehensions(node: ast.AST, name: str) -> list[ast.AST]:
-    """The nodes under `node`, but not those of a comprehension with its own `name` (Python scopes it apart)."""
-    found: list[ast.AST] = []
-    pending = [node]
-    while pending:
-        current = pending.pop()
-        if isinstance(current, (ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp)) and any(
-            _binds(g.target, name) for g in current.generators
-        ):
-            pending.extend(g.iter for g in current.generators[:1])  # the first iterable is evaluated outside
-            continue
-        found.append(current)
-        pending.extend(ast.iter_child_nodes(current))
-    return found
-
-
-def _binds(target: ast.expr, name: str) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(target))
-
-
-def loop_keeping_target(loop: ast.For, bound: bool) -> list[ast.stmt]:
-    """`for i in ...: body` when `i` is read after the loop: Python keeps its last value there (and `i`
-    is unbound after a loop that ran no iteration, unless it had a value before)."""
-    assert isinstance(loop.target, ast.Name)
-    name, last, ran = loop.target.id, f"#last_{loop.target.id}", f"#ran_{loop.target.id}"
-
-    def assign(target: str, value: ast.expr) -> ast.stmt:
-        return ast.Assign([ast.Name(target, ast.Store())], value)
-
-    first = ast.Name(name, ast.Load()) if bound else ast.Constant(0)
-    statements: list[ast.stmt] = [assign(last, first)]
-    body: list[ast.stmt] = [assign(last, ast.Name(name, ast.Load())), *loop.body]
-    if not bound:
-        statements.append(assign(ran, ast.Constant(False)))
-        body.insert(0, assign(ran, ast.Constant(True)))
-    statements.append(ast.For(loop.target, loop.iter, body, [], loop.type_comment))
-    if not bound:
-        error = ast.Call(ast.Name("UnboundLocalError", ast.Load()), [ast.Constant(f"'{name}': the loop ran no iteration")], [])
-        statements.append(ast.If(ast.UnaryOp(ast.Not(), ast.Name(ran, ast.Load())), [ast.Raise(error, None)], []))
-    statements.append(assign(name, ast.Name(last, ast.Load())))
-    for statement in statements:
-        ast.copy_location(statement, loop)
-        for child in ast.walk(statement):
-            if getattr(child, "lineno", None) is None:
-                ast.copy_location(child, loop)
-    return statements
