@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from .. import ir
 from ..errors import UnsupportedError
 from ..frontend import Callee
-from ..ir import FLOAT, INT, Assign, Const, Loc, Operand, Var
+from ..ir import FLOAT, INT, Assign, Const, Loc, Operand, Type, Var
 from .base import LoweringBase
 from .scope import (
     BREAK,
@@ -17,6 +18,7 @@ from .scope import (
     RESULT,
     RETURNED,
     TRUE,
+    Bound,
     Scope,
     TupleValue,
     Undefined,
@@ -26,6 +28,27 @@ from .scope import (
     join,
     nodes,
 )
+
+# A `for` loop as the lowering runs it: range bounds (start, stop, step), what binds the loop target in each
+# iteration (None: the index is the target), and whether it runs backwards.
+Iteration = tuple[Value, Value, Value, Callable[[Scope], None] | None, bool]
+
+_ZERO, _ONE = Value(Const(0), INT), Value(Const(1), INT)
+
+
+@dataclass(frozen=True)
+class _LoweredBody:
+    """A loop's test and body lowered once: the header name of each carried value, the index (a `for`),
+    the test's block and value (a `while`), the body, the flag that leaves the loop early (None: it runs
+    to its end) and each carried value at the end of the body."""
+
+    headers: dict[str, str]
+    index: str | None
+    test: ir.Block
+    cond: Value | None
+    body: ir.Block
+    until: Operand | None
+    updates: dict[str, Bound | Undefined]
 
 
 class Loops(LoweringBase):
@@ -89,6 +112,48 @@ class Loops(LoweringBase):
         """A `for` over a range (`bounds`, run `backwards` for `reversed(...)`) or a `while` (`test`), with its
         carried values."""
         assigned = assigned_names(body) | ({index_key} if index_key else set())
+        carried = self.carried(node, scope, assigned, body)
+        types = {k: scope[k].type for k in carried}  # type: ignore[union-attr]  # carried: Values (no Undefined, tuples refused)
+        snapshot = self.namer.snapshot()
+        for _ in range(3):  # widen int-typed carried values that the body makes floats, and lower again
+            self.namer.restore(snapshot)
+            lowered = self.loop_body(node, scope, carried, types, index_key, lower_body, test)
+            widened = self.widened(node, types, lowered.updates)
+            if widened == types:
+                break
+            types = widened
+        carries = []
+        for key in carried:
+            result = self.fresh(key)
+            self.types[result] = types[key]
+            update = lowered.updates[key]
+            assert isinstance(update, Value)
+            init = scope[key]
+            assert isinstance(init, Value)
+            carries.append(
+                ir.Carry(lowered.headers[key], types[key], init.operand, update.operand, result, self.assignment(body, key))
+            )
+            scope[key] = Value(Var(result), types[key])
+        if backwards and lowered.until is not None:
+            raise self.error(
+                UnsupportedError,
+                "leaving a loop over reversed(...) early (break or return) is not supported",
+                node,
+                "loop forwards, or let the loop run to its end",
+            )
+        self.out.append(
+            self.loop_statement(
+                lowered.index, bounds, tuple(carries), lowered.body, lowered.test, lowered.cond, lowered.until, backwards
+            )
+        )
+        for key in assigned - set(carried):
+            if not key.startswith("#"):
+                scope[key] = Undefined(f"'{key}' is assigned only inside the loop at line {node.lineno}")
+        # A loop that may return leaves a flag in scope[RETURNED]: `block` guards the rest of the enclosing block.
+
+    def carried(self, node: ast.stmt, scope: Scope, assigned: set[str], body: list[ast.stmt]) -> list[str]:
+        """The names a loop carries from one iteration to the next: those it assigns that have a value
+        before it, and whether and what it returned when its body may return."""
         carried = [
             k
             for k in scope
@@ -101,71 +166,58 @@ class Loops(LoweringBase):
         for key in carried:
             if isinstance(scope[key], TupleValue):
                 raise self.error(UnsupportedError, "returning a tuple from inside a loop is not supported", node)
-        types = {k: scope[k].type for k in carried}  # type: ignore[union-attr]  # carried: Values (no Undefined, tuples refused)
-        snapshot = self.namer.snapshot()
-        for _ in range(3):  # widen int-typed carried values that the body makes floats, and lower again
-            self.namer.restore(snapshot)
-            headers = {k: self.fresh(k) for k in carried}
-            body_scope: Scope = dict(scope)
-            for key in carried:
-                body_scope[key] = Value(Var(headers[key]), types[key])
-                self.types[headers[key]] = types[key]
-            body_scope[BREAK] = body_scope[CONTINUE] = FALSE
-            if RETURNED in carried:  # an iteration only starts if nothing has returned yet
-                body_scope[RETURNED] = FALSE
-            index = None
-            if index_key:
-                index = self.fresh(index_key)
-                body_scope[index_key] = Value(Var(index), INT)
-                self.types[index] = INT
-            test_block: ir.Block = ()
-            cond: Value | None = None
-            if test is not None:
-                holder: list[Value] = []
-                test_block = self.nested(lambda: holder.append(self.condition(test, body_scope)))  # noqa: B023
-                cond = holder[0]
-            exits: list[Operand | None] = []
+        return carried
 
-            def lower_iteration(body_scope: Scope = body_scope, exits: list[Operand | None] = exits) -> None:
-                lower_body(body_scope)
-                exits.append(self.loop_exit(body_scope, node))  # computed in the body, at its end
-
-            body_block = self.nested(lower_iteration)
-            self.loc = Loc(self.parsed.source.filename, node.lineno)
-            updates = {k: body_scope[k] for k in carried}
-            for key, value in updates.items():
-                if isinstance(value, Undefined) or isinstance(value, TupleValue):
-                    raise self.error(UnsupportedError, f"'{key}' has no value at the end of some loop iterations", node)
-            widened = {k: join(types[k], v.type) for k, v in updates.items()}  # type: ignore[union-attr]  # Values: checked above
-            if any(t is None for t in widened.values()):
-                raise self.error(UnsupportedError, "a loop variable changes between a list and a number", node)
-            if widened == types:
-                break
-            types = widened
-        exit_flag = exits[0]
-        carries = []
+    def loop_body(
+        self,
+        node: ast.stmt,
+        scope: Scope,
+        carried: list[str],
+        types: dict[str, Type],
+        index_key: str | None,
+        lower_body: Callable[[Scope], None],
+        test: ast.expr | None,
+    ) -> _LoweredBody:
+        """A loop's test and body lowered once, each carried value read from a header name of its type in `types`."""
+        headers = {k: self.fresh(k) for k in carried}
+        body_scope: Scope = dict(scope)
         for key in carried:
-            result = self.fresh(key)
-            self.types[result] = types[key]
-            update = updates[key]
-            assert isinstance(update, Value)
-            init = scope[key]
-            assert isinstance(init, Value)
-            carries.append(ir.Carry(headers[key], types[key], init.operand, update.operand, result, self.assignment(body, key)))
-            scope[key] = Value(Var(result), types[key])
-        if backwards and exit_flag is not None:
-            raise self.error(
-                UnsupportedError,
-                "leaving a loop over reversed(...) early (break or return) is not supported",
-                node,
-                "loop forwards, or let the loop run to its end",
-            )
-        self.out.append(self.loop_statement(index, bounds, tuple(carries), body_block, test_block, cond, exit_flag, backwards))
-        for key in assigned - set(carried):
-            if not key.startswith("#"):
-                scope[key] = Undefined(f"'{key}' is assigned only inside the loop at line {node.lineno}")
-        if RETURNED in carried and scope[RETURNED] != FALSE:
-            pass  # the rest of the enclosing block is guarded by `block`
+            body_scope[key] = Value(Var(headers[key]), types[key])
+            self.types[headers[key]] = types[key]
+        body_scope[BREAK] = body_scope[CONTINUE] = FALSE
+        if RETURNED in carried:  # an iteration only starts if nothing has returned yet
+            body_scope[RETURNED] = FALSE
+        index = None
+        if index_key:
+            index = self.fresh(index_key)
+            body_scope[index_key] = Value(Var(index), INT)
+            self.types[index] = INT
+        test_block: ir.Block = ()
+        cond: Value | None = None
+        if test is not None:
+            holder: list[Value] = []
+            test_block = self.nested(lambda: holder.append(self.condition(test, body_scope)))
+            cond = holder[0]
+        exits: list[Operand | None] = []
+
+        def lower_iteration() -> None:
+            lower_body(body_scope)
+            exits.append(self.loop_exit(body_scope, node))  # computed in the body, at its end
+
+        body_block = self.nested(lower_iteration)
+        self.loc = Loc(self.parsed.source.filename, node.lineno)
+        updates = {k: body_scope[k] for k in carried}
+        return _LoweredBody(headers, index, test_block, cond, body_block, exits[0], updates)
+
+    def widened(self, node: ast.stmt, types: dict[str, Type], updates: dict[str, Bound | Undefined]) -> dict[str, Type]:
+        """The carried values' types joined with those the body gives them (an int the body makes a float is a float)."""
+        for key, value in updates.items():
+            if isinstance(value, Undefined) or isinstance(value, TupleValue):
+                raise self.error(UnsupportedError, f"'{key}' has no value at the end of some loop iterations", node)
+        joined = {k: join(types[k], v.type) for k, v in updates.items()}  # type: ignore[union-attr]  # Values: checked above
+        if any(t is None for t in joined.values()):
+            raise self.error(UnsupportedError, "a loop variable changes between a list and a number", node)
+        return {k: t for k, t in joined.items() if t is not None}
 
     def assignment(self, body: list[ast.stmt], key: str) -> Loc | None:
         """Where a loop body first assigns `key` (for error messages)."""
@@ -203,80 +255,91 @@ class Loops(LoweringBase):
         assert cond is not None
         return ir.While(carries, test, cond.operand, body, until, self.loc)
 
-    def iteration(
-        self, iterable: ast.expr, target: ast.expr, scope: Scope, node: ast.AST
-    ) -> tuple[Value, Value, Value, Callable[[Scope], None] | None, bool]:
+    def iteration(self, iterable: ast.expr, target: ast.expr, scope: Scope, node: ast.AST) -> Iteration:
         """What a `for` iterates over, as range bounds, a binder of the loop target per iteration, and
-        whether it runs backwards."""
-        zero, one = Value(Const(0), INT), Value(Const(1), INT)
+        whether it runs backwards: a call of range, reversed, enumerate or zip, or a list."""
         if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name) and iterable.func.id not in scope:
             spelling, callee = self.callee(iterable, scope)
             kind = callee.spelling if isinstance(callee, Callee) else None
-            if kind == "reversed":
-                inner = iterable.args[0] if len(iterable.args) == 1 and not iterable.keywords else None
-                if inner is None or (
-                    isinstance(inner, ast.Call)
-                    and isinstance(inner.func, ast.Name)
-                    and inner.func.id in ("zip", "enumerate", "reversed")
-                ):
-                    raise self.error(UnsupportedError, "write `reversed(range(...))` or `reversed(xs)` for a list", iterable)
-                start, stop, step, bind, backwards = self.iteration(inner, target, scope, node)
-                return start, stop, step, bind, not backwards
-            if kind == "range":
-                args = [self.integer(self.expr(a, scope), a) for a in iterable.args]
-                if not 1 <= len(args) <= 3:
-                    raise self.error(UnsupportedError, "range() takes 1 to 3 arguments", iterable)
-                if len(args) == 1:
-                    args = [zero, args[0]]
-                if len(args) == 2:
-                    args.append(one)
-                if not isinstance(target, ast.Name):
-                    raise self.error(UnsupportedError, "a range loop needs a single loop variable", target)
-                return args[0], args[1], args[2], None, False
-            if kind == "enumerate":
-                first = self.enumerate_start(iterable, scope)
-                if not (isinstance(target, ast.Tuple) and len(target.elts) == 2):
-                    raise self.error(UnsupportedError, "write `for i, x in enumerate(xs)`", iterable)
-                items = self.list_value(self.expr(iterable.args[0], scope), iterable.args[0])
-                stop = self.apply("len", (items,), iterable)
-
-                def bind_enumerate(body_scope: Scope) -> None:
-                    index = body_scope["#k"]
-                    assert isinstance(index, Value)
-                    count = index if first is None else self.apply("add", (index, first), iterable)
-                    self.bind(target.elts[0], count, body_scope)
-                    self.bind(target.elts[1], self.element(items, index, iterable), body_scope)
-
-                return zero, stop, one, bind_enumerate, False
-            if kind in ("zip", "range") and iterable.keywords:
-                raise self.error(
-                    UnsupportedError,
-                    f"keyword arguments to {kind}() are not supported",
-                    iterable.keywords[0],
-                    "zip(..., strict=True): check the lengths with an `if` before the loop" if kind == "zip" else None,
-                )
-            if kind == "zip":
-                if not (isinstance(target, ast.Tuple) and len(target.elts) == len(iterable.args) >= 1):
-                    raise self.error(UnsupportedError, "write `for a, b in zip(xs, ys)` with one name per list", iterable)
-                lists = [self.list_value(self.expr(a, scope), a) for a in iterable.args]
-                stop = self.apply("len", (lists[0],), iterable)
-                for other in lists[1:]:
-                    stop = self.apply("min", (stop, self.apply("len", (other,), iterable)), iterable)
-
-                def bind_zip(body_scope: Scope) -> None:
-                    index = body_scope["#k"]
-                    assert isinstance(index, Value)
-                    for element, items in zip(target.elts, lists):
-                        self.bind(element, self.element(items, index, iterable), body_scope)
-
-                return zero, stop, one, bind_zip, False
             if kind is not None:
-                raise self.error(
-                    UnsupportedError,
-                    f"loops over {spelling}(...) are not supported",
-                    iterable,
-                    "loop over range(...), a list, zip(...) or enumerate(...)",
-                )
+                over = {
+                    "reversed": self.iterate_reversed,
+                    "range": self.iterate_range,
+                    "enumerate": self.iterate_enumerate,
+                    "zip": self.iterate_zip,
+                }.get(kind)
+                if over is None:
+                    raise self.error(
+                        UnsupportedError,
+                        f"loops over {spelling}(...) are not supported",
+                        iterable,
+                        "loop over range(...), a list, zip(...) or enumerate(...)",
+                    )
+                return over(iterable, target, scope, node)
+        return self.iterate_items(iterable, target, scope)
+
+    def iterate_reversed(self, iterable: ast.Call, target: ast.expr, scope: Scope, node: ast.AST) -> Iteration:
+        inner = iterable.args[0] if len(iterable.args) == 1 and not iterable.keywords else None
+        if inner is None or (
+            isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id in ("zip", "enumerate", "reversed")
+        ):
+            raise self.error(UnsupportedError, "write `reversed(range(...))` or `reversed(xs)` for a list", iterable)
+        start, stop, step, bind, backwards = self.iteration(inner, target, scope, node)
+        return start, stop, step, bind, not backwards
+
+    def iterate_range(self, iterable: ast.Call, target: ast.expr, scope: Scope, node: ast.AST) -> Iteration:
+        args = [self.integer(self.expr(a, scope), a) for a in iterable.args]
+        if not 1 <= len(args) <= 3:
+            raise self.error(UnsupportedError, "range() takes 1 to 3 arguments", iterable)
+        if len(args) == 1:
+            args = [_ZERO, args[0]]
+        if len(args) == 2:
+            args.append(_ONE)
+        if not isinstance(target, ast.Name):
+            raise self.error(UnsupportedError, "a range loop needs a single loop variable", target)
+        return args[0], args[1], args[2], None, False
+
+    def iterate_enumerate(self, iterable: ast.Call, target: ast.expr, scope: Scope, node: ast.AST) -> Iteration:
+        first = self.enumerate_start(iterable, scope)
+        if not (isinstance(target, ast.Tuple) and len(target.elts) == 2):
+            raise self.error(UnsupportedError, "write `for i, x in enumerate(xs)`", iterable)
+        items = self.list_value(self.expr(iterable.args[0], scope), iterable.args[0])
+        stop = self.apply("len", (items,), iterable)
+
+        def bind_enumerate(body_scope: Scope) -> None:
+            index = body_scope["#k"]
+            assert isinstance(index, Value)
+            count = index if first is None else self.apply("add", (index, first), iterable)
+            self.bind(target.elts[0], count, body_scope)
+            self.bind(target.elts[1], self.element(items, index, iterable), body_scope)
+
+        return _ZERO, stop, _ONE, bind_enumerate, False
+
+    def iterate_zip(self, iterable: ast.Call, target: ast.expr, scope: Scope, node: ast.AST) -> Iteration:
+        if iterable.keywords:
+            raise self.error(
+                UnsupportedError,
+                "keyword arguments to zip() are not supported",
+                iterable.keywords[0],
+                "zip(..., strict=True): check the lengths with an `if` before the loop",
+            )
+        if not (isinstance(target, ast.Tuple) and len(target.elts) == len(iterable.args) >= 1):
+            raise self.error(UnsupportedError, "write `for a, b in zip(xs, ys)` with one name per list", iterable)
+        lists = [self.list_value(self.expr(a, scope), a) for a in iterable.args]
+        stop = self.apply("len", (lists[0],), iterable)
+        for other in lists[1:]:
+            stop = self.apply("min", (stop, self.apply("len", (other,), iterable)), iterable)
+
+        def bind_zip(body_scope: Scope) -> None:
+            index = body_scope["#k"]
+            assert isinstance(index, Value)
+            for element, items in zip(target.elts, lists):
+                self.bind(element, self.element(items, index, iterable), body_scope)
+
+        return _ZERO, stop, _ONE, bind_zip, False
+
+    def iterate_items(self, iterable: ast.expr, target: ast.expr, scope: Scope) -> Iteration:
+        """`for x in xs`: the loop runs over the positions of the list, and binds its element at each."""
         items = self.list_value(self.expr(iterable, scope), iterable)
         stop = self.apply("len", (items,), iterable)
 
@@ -285,7 +348,7 @@ class Loops(LoweringBase):
             assert isinstance(index, Value)
             self.bind(target, self.element(items, index, iterable), body_scope)
 
-        return zero, stop, one, bind_element, False
+        return _ZERO, stop, _ONE, bind_element, False
 
     def enumerate_start(self, call: ast.Call, scope: Scope) -> Value | None:
         """The `start` of `enumerate(xs, start)` or `enumerate(xs, start=K)`: a whole number, or None for 0."""
