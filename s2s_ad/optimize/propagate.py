@@ -15,68 +15,90 @@ from .common import map_returns, replaced
 def propagate(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
     """Copy propagation and constant folding: `a = b` disappears and `a` reads `b`; so do merges
     of one value and loop values that the loop never changes."""
-    mapping: dict[str, Operand] = {}
-    types = ir.types_of(function)
+    propagation = _Propagation(function, rules)
+    body = propagation.block(function.body)
+    return replaced(function, body, map_returns(function.returns, propagation.mapping))
 
-    def sub(operand: Operand) -> Operand:
-        return ir.substitute(operand, mapping)
 
-    maybe_int = functools.cache(lambda: ir.maybe_int(function, rules))
-    # What computes a returned value of the user's function: its type must not change (`1.0 * n` is not
-    # `n` when `n` may be an int, nor is anything computed from it).
-    exact = ir.reach(set(function.exact), ir.sources(function)) if function.exact else set()
+class _Propagation:
+    """`mapping`: what each name removed so far reads instead (a name, or a constant)."""
 
-    def type_of(operand: Operand) -> ir.Type:
+    def __init__(self, function: Function, rules: Mapping[str, Rule]) -> None:
+        self.rules = rules
+        self.mapping: dict[str, Operand] = {}
+        self.types = ir.types_of(function)
+        self.maybe_int = functools.cache(lambda: ir.maybe_int(function, rules))
+        # What computes a returned value of the user's function: its type must not change (`1.0 * n` is
+        # not `n` when `n` may be an int, nor is anything computed from it).
+        self.exact = ir.reach(set(function.exact), ir.sources(function)) if function.exact else set()
+
+    def sub(self, operand: Operand) -> Operand:
+        return ir.substitute(operand, self.mapping)
+
+    def type_of(self, operand: Operand) -> ir.Type:
         if isinstance(operand, ir.Const):
             return ir.const_type(operand.value)
-        return operand.type if isinstance(operand, ir.Global) else types.get(operand.name, ir.FLOAT)
+        return operand.type if isinstance(operand, ir.Global) else self.types.get(operand.name, ir.FLOAT)
 
-    def type_at_runtime(operand: Operand) -> ir.Type:
+    def type_at_runtime(self, operand: Operand) -> ir.Type:
         """For a returned value: an int may stand for a float (`1.0 * n` is not `n` when `n` may be an int)."""
-        found = type_of(operand)
-        if isinstance(operand, ir.Global) or (isinstance(operand, Var) and found == ir.FLOAT and operand.name in maybe_int()):
+        found = self.type_of(operand)
+        if isinstance(operand, ir.Global) or (
+            isinstance(operand, Var) and found == ir.FLOAT and operand.name in self.maybe_int()
+        ):
             return INT_OR_FLOAT
         return found
 
-    def block(statements: ir.Block) -> ir.Block:
+    def block(self, statements: ir.Block) -> ir.Block:
         out: list[Stmt] = []
         for stmt in statements:
             if isinstance(stmt, Assign):
-                args = tuple([mapping.get(a.name, a) if type(a) is Var else a for a in stmt.args])
-                if rules[stmt.op].copy:
-                    mapping[stmt.target] = args[0]
-                    continue
-                typing = type_at_runtime if stmt.target in exact else type_of
-                folded = fold(rules, stmt.op, args, typing) if rules[stmt.op].pure else None
-                if folded is not None:
-                    mapping[stmt.target] = folded
-                    continue
-                out.append(stmt if args == stmt.args else Assign(stmt.target, stmt.op, args, stmt.type, stmt.loc))
+                kept = self.assign(stmt)
+                if kept is not None:
+                    out.append(kept)
             elif isinstance(stmt, ir.If):
-                then, orelse = block(stmt.then), block(stmt.orelse)
-                merges = []
-                for m in stmt.merges:
-                    a, b = sub(m.then), sub(m.orelse)
-                    if ir.identity(a) == ir.identity(b):
-                        mapping[m.target] = a
-                    else:
-                        merges.append(ir.Merge(m.target, m.type, a, b))
-                out.append(ir.If(sub(stmt.cond), then, orelse, tuple(merges), stmt.loc))
+                out.append(self.if_statement(stmt))
             elif isinstance(stmt, (ir.For, ir.While)):
-                out.append(loop(stmt))
+                out.append(self.loop(stmt))
             else:
-                out.append(ir.rename_statement(stmt, mapping))
+                out.append(ir.rename_statement(stmt, self.mapping))
         return tuple(out)
 
-    def loop(stmt: ir.For | ir.While) -> ir.For | ir.While:
+    def assign(self, stmt: Assign) -> Assign | None:
+        """The assignment reading what its operands stand for; None when it is a copy or folds away."""
+        args = tuple([self.mapping.get(a.name, a) if type(a) is Var else a for a in stmt.args])
+        rule = self.rules[stmt.op]
+        if rule.copy:
+            self.mapping[stmt.target] = args[0]
+            return None
+        typing = self.type_at_runtime if stmt.target in self.exact else self.type_of
+        folded = fold(self.rules, stmt.op, args, typing) if rule.pure else None
+        if folded is not None:
+            self.mapping[stmt.target] = folded
+            return None
+        return stmt if args == stmt.args else Assign(stmt.target, stmt.op, args, stmt.type, stmt.loc)
+
+    def if_statement(self, stmt: ir.If) -> ir.If:
+        then, orelse = self.block(stmt.then), self.block(stmt.orelse)
+        merges = []
+        for m in stmt.merges:
+            a, b = self.sub(m.then), self.sub(m.orelse)
+            if ir.identity(a) == ir.identity(b):
+                self.mapping[m.target] = a
+            else:
+                merges.append(ir.Merge(m.target, m.type, a, b))
+        return ir.If(self.sub(stmt.cond), then, orelse, tuple(merges), stmt.loc)
+
+    def loop(self, stmt: ir.For | ir.While) -> ir.For | ir.While:
+        sub = self.sub
         carried = []
         for c in stmt.carried:
             if c.update == Var(c.header):  # never changed by the loop
-                mapping[c.header] = mapping[c.result] = sub(c.init)
+                self.mapping[c.header] = self.mapping[c.result] = sub(c.init)
             else:
                 carried.append(c)
-        body = block(stmt.body)
-        test = block(stmt.test) if isinstance(stmt, ir.While) else ()
+        body = self.block(stmt.body)
+        test = self.block(stmt.test) if isinstance(stmt, ir.While) else ()
         carries = tuple(ir.Carry(c.header, c.type, sub(c.init), sub(c.update), c.result) for c in carried)
         until = sub(stmt.until) if stmt.until else None
         if isinstance(stmt, ir.For):
@@ -93,6 +115,3 @@ def propagate(function: Function, rules: Mapping[str, Rule] = RULES) -> Function
                 sub(stmt.limit) if stmt.limit else None,
             )
         return ir.While(carries, test, sub(stmt.cond), body, until, stmt.loc)
-
-    body = block(function.body)
-    return replaced(function, body, map_returns(function.returns, mapping))

@@ -20,12 +20,34 @@ def signs(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
     is `0`, so moving an int's sign can change the sign of a float zero). A statement is changed in place
     only when a single statement reads it, and then only together with that reader.
     """
-    uses = ir.use_counts(function, returned=2)  # a returned value is read by the caller too
-    current: dict[str, Assign] = {}
-    bearing: set[str] = set()  # names that may carry a negation to remove (a superset: a quick first test)
-    namer = namer_for(function)
+    rewriting = _Signs(function, rules)
+    for stmt in ir.walk(function.body):
+        if isinstance(stmt, Assign):
+            rewriting.visit(stmt)
+    return replaced(function, rewriting.block(function.body), function.returns)
 
-    def flipped(operand: Operand, strict: bool) -> tuple[Operand, tuple[tuple[str, Assign], ...]] | None:
+
+class _Signs:
+    """`current`: each assignment as rewritten so far (a later reader may rewrite an earlier one)."""
+
+    def __init__(self, function: Function, rules: Mapping[str, Rule]) -> None:
+        self.rules = rules
+        self.uses = ir.use_counts(function, returned=2)  # a returned value is read by the caller too
+        self.current: dict[str, Assign] = {}
+        self.bearing: set[str] = set()  # names that may carry a negation to remove (a superset: a quick first test)
+        self.namer = namer_for(function)
+
+    def visit(self, stmt: Assign) -> None:
+        self.current[stmt.target] = new = self.rewrite(stmt) if stmt.type == ir.FLOAT else stmt
+        if self.rules[new.op].negation or self.rules[new.op].odd and any(self.carries_sign(a) for a in new.args):
+            self.bearing.add(stmt.target)
+
+    def carries_sign(self, operand: Operand) -> bool:
+        if isinstance(operand, Var):
+            return operand.name in self.bearing
+        return isinstance(operand, ir.Const) and type(operand.value) is float and operand.value < 0
+
+    def flipped(self, operand: Operand, strict: bool) -> tuple[Operand, tuple[tuple[str, Assign], ...]] | None:
         """`-operand` without computing anything, and the statements to rewrite for it. Strict: only
         when the operand carries a negation to remove (so `p + q` is never churned into `p - -q`)."""
         if isinstance(operand, ir.Const):
@@ -33,27 +55,33 @@ def signs(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
             if type(value) is float and (value < 0 or not strict):
                 return ir.Const(-value), ()
             return None
-        if strict and isinstance(operand, Var) and operand.name not in bearing:
+        if strict and isinstance(operand, Var) and operand.name not in self.bearing:
             return None
-        definition = current.get(operand.name) if isinstance(operand, Var) else None
+        definition = self.current.get(operand.name) if isinstance(operand, Var) else None
         if definition is None or definition.type != ir.FLOAT:  # -0 is 0: negating an int flips no sign bit
             return None
-        rule = rules[definition.op]
+        rule = self.rules[definition.op]
         if rule.negation:
             return definition.args[0], ()
-        if rule.odd and uses.get(definition.target) == 1:
-            for i, factor in enumerate(definition.args):
-                found = flipped(factor, strict)
-                if found is not None:
-                    args = definition.args[:i] + (found[0],) + definition.args[i + 1 :]
-                    # `x_bar` negated is no longer x's adjoint: it becomes a temporary.
-                    target = definition.target if ir.is_temp(definition.target) else namer().temp()
-                    change = Assign(target, definition.op, args, definition.type, definition.loc)
-                    return Var(target), (*found[1], (definition.target, change))
+        if rule.odd and self.uses.get(definition.target) == 1:
+            return self.flipped_factor(definition, strict)
         return None
 
-    def rewrite(stmt: Assign) -> Assign:
-        op, args, rule = stmt.op, stmt.args, rules[stmt.op]
+    def flipped_factor(self, definition: Assign, strict: bool) -> tuple[Operand, tuple[tuple[str, Assign], ...]] | None:
+        """A product (or quotient) read once, negated by negating one of its factors."""
+        for i, factor in enumerate(definition.args):
+            found = self.flipped(factor, strict)
+            if found is not None:
+                args = definition.args[:i] + (found[0],) + definition.args[i + 1 :]
+                # `x_bar` negated is no longer x's adjoint: it becomes a temporary.
+                target = definition.target if ir.is_temp(definition.target) else self.namer().temp()
+                change = Assign(target, definition.op, args, definition.type, definition.loc)
+                return Var(target), (*found[1], (definition.target, change))
+        return None
+
+    def rewrite(self, stmt: Assign) -> Assign:
+        op, args, rule = stmt.op, stmt.args, self.rules[stmt.op]
+        flipped, current = self.flipped, self.current
         if rule.negation and (found := flipped(args[0], strict=False)) is not None:
             return _rewritten(stmt, "copy", (found[0],), found[1], current)
         if rule.odd and len(args) == 2:
@@ -70,23 +98,8 @@ def signs(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
                 return _rewritten(stmt, rule.negated_second, (args[1], found[0]), found[1], current)
         return stmt
 
-    for stmt in ir.walk(function.body):
-        if isinstance(stmt, Assign):
-            current[stmt.target] = new = rewrite(stmt) if stmt.type == ir.FLOAT else stmt
-            if (
-                rules[new.op].negation
-                or rules[new.op].odd
-                and any(
-                    isinstance(a, Var) and a.name in bearing or isinstance(a, ir.Const) and type(a.value) is float and a.value < 0
-                    for a in new.args
-                )
-            ):
-                bearing.add(stmt.target)
-
-    def block(statements: ir.Block) -> ir.Block:
-        return tuple(current[s.target] if isinstance(s, Assign) else ir.with_blocks(s, block) for s in statements)
-
-    return replaced(function, block(function.body), function.returns)
+    def block(self, statements: ir.Block) -> ir.Block:
+        return tuple(self.current[s.target] if isinstance(s, Assign) else ir.with_blocks(s, self.block) for s in statements)
 
 
 def _rewritten(
