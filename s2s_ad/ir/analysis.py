@@ -78,48 +78,66 @@ def types_of(function: Function) -> dict[str, Type]:
 
 def dependencies(function: Function, rules: Mapping[str, Any], types: Mapping[str, Type]) -> list[tuple[str, str]]:
     """Edges (a, b): b's value depends differentiably on a. Lists are objects: both directions."""
-    edges: list[tuple[str, str]] = []
-    pushed: dict[int, tuple[Operand, ...]] = {}
-
-    def flow(source: Operand, target: str, both: bool = False) -> None:
-        if isinstance(source, Var):
-            edges.append((source.name, target))
-            if both:
-                edges.append((target, source.name))
-
+    found = _Dependencies(rules, types)
     for stmt in walk(function.body):
+        found.statement(stmt)
+    return found.edges
+
+
+def _float_or_list(type_: Type) -> bool:
+    return type_ == FLOAT or isinstance(type_, ListOf)
+
+
+class _Dependencies:
+    """The edges found so far, and the values pushed to each tape slot (a pop's values flow from there)."""
+
+    def __init__(self, rules: Mapping[str, Any], types: Mapping[str, Type]) -> None:
+        self.rules = rules
+        self.types = types
+        self.edges: list[tuple[str, str]] = []
+        self.pushed: dict[int, tuple[Operand, ...]] = {}
+
+    def flow(self, source: Operand, target: str, both: bool = False) -> None:
+        if isinstance(source, Var):
+            self.edges.append((source.name, target))
+            if both:
+                self.edges.append((target, source.name))
+
+    def statement(self, stmt: Stmt) -> None:
         if isinstance(stmt, Assign):
-            rule: Any = rules[stmt.op]
-            is_list = isinstance(stmt.type, ListOf)
-            if rule.structural:
-                flowing = stmt.args if rule.flows is None else tuple(stmt.args[i] for i in rule.flows)
-                for arg in flowing:
-                    flow(arg, stmt.target, both=is_list and isinstance(types.get(getattr(arg, "name", "")), ListOf))
-            elif rule.partials is not None and (stmt.type == FLOAT or is_list):
-                for arg in stmt.args:
-                    flow(arg, stmt.target, both=is_list)
+            self.assign(stmt)
         elif isinstance(stmt, Effect) and stmt.args and isinstance(stmt.args[0], Var):
-            for i in rules[stmt.op].flows or ():
-                flow(stmt.args[i], stmt.args[0].name)
+            for i in self.rules[stmt.op].flows or ():
+                self.flow(stmt.args[i], stmt.args[0].name)
         elif isinstance(stmt, Push):
-            pushed[stmt.slot] = stmt.values
+            self.pushed[stmt.slot] = stmt.values
         elif isinstance(stmt, Pop):
-            for value, target in zip(pushed.get(stmt.slot, ()), stmt.targets):
-                flow(value, target)
+            for value, target in zip(self.pushed.get(stmt.slot, ()), stmt.targets):
+                self.flow(value, target)
         elif isinstance(stmt, If):
             for m in stmt.merges:
-                if m.type == FLOAT or isinstance(m.type, ListOf):
-                    flow(m.then, m.target, isinstance(m.type, ListOf))
-                    flow(m.orelse, m.target, isinstance(m.type, ListOf))
+                if _float_or_list(m.type):
+                    self.flow(m.then, m.target, isinstance(m.type, ListOf))
+                    self.flow(m.orelse, m.target, isinstance(m.type, ListOf))
         elif isinstance(stmt, (For, While)):
             for c in stmt.carried:
-                if c.type == FLOAT or isinstance(c.type, ListOf):
+                if _float_or_list(c.type):
                     both = isinstance(c.type, ListOf)
-                    flow(c.init, c.header, both)
-                    flow(c.update, c.header, both)
-                    flow(Var(c.header), c.result, both)
-                    flow(c.update, c.result, both)
-    return edges
+                    self.flow(c.init, c.header, both)
+                    self.flow(c.update, c.header, both)
+                    self.flow(Var(c.header), c.result, both)
+                    self.flow(c.update, c.result, both)
+
+    def assign(self, stmt: Assign) -> None:
+        rule: Any = self.rules[stmt.op]
+        is_list = isinstance(stmt.type, ListOf)
+        if rule.structural:
+            flowing = stmt.args if rule.flows is None else tuple(stmt.args[i] for i in rule.flows)
+            for arg in flowing:
+                self.flow(arg, stmt.target, both=is_list and isinstance(self.types.get(getattr(arg, "name", "")), ListOf))
+        elif rule.partials is not None and (stmt.type == FLOAT or is_list):
+            for arg in stmt.args:
+                self.flow(arg, stmt.target, both=is_list)
 
 
 def sources(function: Function) -> dict[str, list[str]]:
@@ -166,43 +184,54 @@ def maybe_int(function: Function, rules: Mapping[str, Any]) -> set[str]:
     (`n // 2`, `x * y`), and an element read from a list parameter or data.
     A gradient is a float, always: these are the values it must convert.
     """
+    search = _MaybeInt(function, rules)
+    size = -1
+    while size != len(search.found):
+        size = len(search.found)
+        for stmt in walk(function.body):
+            search.found.update(search.marked(stmt))
+    return search.found
 
-    def maybe(operand: Operand) -> bool:
+
+class _MaybeInt:
+    """The names found so far that may hold an int, and the values pushed to each tape slot."""
+
+    def __init__(self, function: Function, rules: Mapping[str, Any]) -> None:
+        self.rules = rules
+        self.types = types_of(function)
+        self.found = {p.name for p in function.params if _float_or_list(p.type)}
+        self.pushed: dict[int, tuple[Operand, ...]] = {}
+
+    def maybe(self, operand: Operand) -> bool:
         if isinstance(operand, Const):
             return not isinstance(operand.value, float)
         if isinstance(operand, Global):
             return True
-        return operand.name in found or types.get(operand.name) in (INT, BOOL)
+        return operand.name in self.found or self.types.get(operand.name) in (INT, BOOL)
 
-    types = types_of(function)
-    found = {p.name for p in function.params if p.type == FLOAT or isinstance(p.type, ListOf)}
-    pushed: dict[int, tuple[Operand, ...]] = {}
-    size = -1
-    while size != len(found):
-        size = len(found)
-        for stmt in walk(function.body):
-            marked: list[str] = []
-            if isinstance(stmt, Assign) and (stmt.type == FLOAT or isinstance(stmt.type, ListOf)):
-                rule = rules[stmt.op]
-                if rule.like:  # new zeros: floats
-                    pass
-                elif rule.structural or stmt.type != FLOAT:
-                    if stmt.args and isinstance(stmt.args[0], (Var, Global)) and maybe(stmt.args[0]):
-                        marked.append(stmt.target)
-                elif rule.result == "promote" and all(maybe(a) for a in stmt.args):
-                    marked.append(stmt.target)
-            elif isinstance(stmt, Push):
-                pushed[stmt.slot] = stmt.values
-            elif isinstance(stmt, Pop):
-                marked += [t for v, t in zip(pushed.get(stmt.slot, ()), stmt.targets) if maybe(v)]
-            elif isinstance(stmt, If):
-                marked += [m.target for m in stmt.merges if maybe(m.then) or maybe(m.orelse)]
-            elif isinstance(stmt, (For, While)):
-                for c in stmt.carried:
-                    if maybe(c.init) or maybe(c.update):
-                        marked += [c.header, c.result]
-            found.update(marked)
-    return found
+    def marked(self, stmt: Stmt) -> list[str]:
+        """The names the statement defines that may hold an int, from what is found so far."""
+        maybe = self.maybe
+        if isinstance(stmt, Assign) and _float_or_list(stmt.type):
+            return [stmt.target] if self.assigned(stmt) else []
+        if isinstance(stmt, Push):
+            self.pushed[stmt.slot] = stmt.values
+        elif isinstance(stmt, Pop):
+            return [t for v, t in zip(self.pushed.get(stmt.slot, ()), stmt.targets) if maybe(v)]
+        elif isinstance(stmt, If):
+            return [m.target for m in stmt.merges if maybe(m.then) or maybe(m.orelse)]
+        elif isinstance(stmt, (For, While)):
+            return [name for c in stmt.carried if maybe(c.init) or maybe(c.update) for name in (c.header, c.result)]
+        return []
+
+    def assigned(self, stmt: Assign) -> bool:
+        """Whether an assignment typed float (or a list) may give an int."""
+        rule = self.rules[stmt.op]
+        if rule.like:  # new zeros: floats
+            return False
+        if rule.structural or stmt.type != FLOAT:
+            return bool(stmt.args) and isinstance(stmt.args[0], (Var, Global)) and self.maybe(stmt.args[0])
+        return bool(rule.result == "promote" and all(self.maybe(a) for a in stmt.args))
 
 
 def reach(start: set[str], edges: Mapping[str, list[str]]) -> set[str]:

@@ -79,37 +79,48 @@ def fold(
     if rule.structural or not rule.foldable:
         return None
     if all(type(a) is Const for a in args):
-        if rule.pure:
-            try:
-                value = rule.evaluate(*(a.value for a in args if isinstance(a, Const)))
-            except (ArithmeticError, ValueError, TypeError):
-                return None
-            if isinstance(value, (int, float)) and not isinstance(value, complex):
-                return Const(value)
+        return _evaluated(rule, args)
+    return _identity(op, args, type_of)
+
+
+def _evaluated(rule: Rule, args: tuple[Operand, ...]) -> Operand | None:
+    """Constant operands evaluated as Python would; None when that raises or gives no number."""
+    if not rule.pure:
         return None
+    try:
+        value = rule.evaluate(*(a.value for a in args if isinstance(a, Const)))
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, complex):
+        return Const(value)
+    return None
 
-    def keeps_type(kept: Operand, const: Operand) -> bool:
-        """`1.0 * n` is a float even when `n` is an int: only then is it not `n`."""
-        assert isinstance(const, Const)
-        return not isinstance(const.value, float) or (type_of is not None and type_of(kept) == FLOAT)
 
+def _identity(op: str, args: tuple[Operand, ...], type_of: Callable[[Operand], Type] | None) -> Operand | None:
+    """The operand an exact identity with a constant operand reduces the operation to (see `fold`)."""
     if op == "mul":
         left, right = args
-        if _is(right, 1) and keeps_type(left, right):
+        if _is(right, 1) and _keeps_type(left, right, type_of):
             return left
-        if _is(left, 1) and keeps_type(right, left):
+        if _is(left, 1) and _keeps_type(right, left, type_of):
             return right
     elif op == "pow" and _is(args[1], 1) and (_kind(args[1]) is int or _is_float(args[0], type_of)):
         return args[0]  # n ** 1.0 is a float when n is an int
     elif op == "div" and _is(args[1], 1) and type_of is not None and type_of(args[0]) == FLOAT:
         return args[0]  # n / 1 is a float when n is an int
-    elif op == "sub" and _is(args[1], 0) and math.copysign(1, _number(args[1])) > 0 and keeps_type(args[0], args[1]):
+    elif op == "sub" and _is(args[1], 0) and math.copysign(1, _number(args[1])) > 0 and _keeps_type(args[0], args[1], type_of):
         return args[0]  # not x - -0.0, which is x + 0.0
     elif op == "pow" and _is(args[1], 0) and type_of is not None and type_of(args[0]) != INT_OR_FLOAT:
         # x ** 0 is 1 for every x (nan and inf too); its type follows the operands'.
         kind = FLOAT if FLOAT in (type_of(args[0]), const_type(_number(args[1]))) else INT
         return Const(1.0 if kind == FLOAT else 1)
     return None
+
+
+def _keeps_type(kept: Operand, const: Operand, type_of: Callable[[Operand], Type] | None) -> bool:
+    """`1.0 * n` is a float even when `n` is an int: only then is it not `n`."""
+    assert isinstance(const, Const)
+    return not isinstance(const.value, float) or (type_of is not None and type_of(kept) == FLOAT)
 
 
 def _is_float(operand: Operand, type_of: Callable[[Operand], Type] | None) -> bool:
