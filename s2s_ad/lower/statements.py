@@ -395,7 +395,9 @@ class Statements(LoweringBase):
         self.out.append(Assign(target, "copy", (value.operand,), value.type, self.loc))
         self.types[target] = value.type
         operand = value.operand
-        if value.type == ir.FLOAT and (isinstance(operand, ir.Global) or isinstance(operand, Var) and operand.name in self.maybe_int):
+        if value.type == ir.FLOAT and (
+            isinstance(operand, ir.Global) or isinstance(operand, Var) and operand.name in self.maybe_int
+        ):
             self.maybe_int.add(target)
         if isinstance(value.operand, ir.Global) or (isinstance(value.operand, Var) and value.operand.name in self.callers):
             self.callers.add(target)  # `ys = xs`: the same list
