@@ -453,3 +453,43 @@ def test_an_operation_that_may_overflow_is_not_computed_where_and_would_skip_it(
         f(0.9, 1.0)
     with pytest.raises(OverflowError):
         grad(f)(0.9, 1.0)
+
+
+LOOP_VARIABLES = """
+def bound_again_before_its_read(xs, n):
+    for j in range(n):
+        t = 1.0
+    if n > 5:
+        j = 0
+        while j < 1:
+            j += 1
+    return sum(xs) * 2.0
+
+def read_on_every_path(xs, n):
+    for j in range(n):
+        pass
+    return sum(xs) * j
+
+def read_on_some_paths(xs, n):
+    for j in range(n):
+        pass
+    if n > 2:
+        return sum(xs) * j
+    return sum(xs)
+"""
+
+
+def test_a_loop_variable_is_unbound_after_no_iteration_only_where_python_reads_it(tmp_path: Path) -> None:
+    """After a loop that ran no iteration its variable is unbound: Python raises where it is read, and only there."""
+    module = import_source(LOOP_VARIABLES, tmp_path)
+    f = module.bound_again_before_its_read
+    for n in (0, 7):
+        assert grad(f)([1.0, 2.0], n)[0] == pytest.approx(numeric_gradient(lambda *xs, n=n: f(list(xs), n), (1.0, 2.0)))
+    g = module.read_on_every_path
+    with pytest.raises(UnboundLocalError):
+        g([1.0], 0)
+    with pytest.raises(UnboundLocalError):
+        grad(g)([1.0], 0)
+    assert grad(g)([1.0], 3)[0] == pytest.approx([2.0])
+    with pytest.raises(S2SError, match="read after this loop on some paths only"):
+        grad(module.read_on_some_paths)

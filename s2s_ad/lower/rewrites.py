@@ -5,6 +5,7 @@ is read after the loop as one that keeps its last value in a name of its own."""
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 
 
 def assertion_error(node: ast.Assert) -> ast.Raise:
@@ -48,8 +49,9 @@ def loop_with_else(loop: ast.For | ast.While) -> list[ast.stmt]:
     return [start, bare, rest]
 
 
-def kept_after(loop: ast.For, rest: list[ast.stmt]) -> str | None:
-    """A `for` loop's variable (a name the body does not assign) if it is read after the loop."""
+def kept_after(loop: ast.For, rest: list[ast.stmt]) -> tuple[str, bool] | None:
+    """A `for` loop's variable (a name the body does not assign) if it may be read after the loop, and
+    whether every path after the loop reads it before binding it again."""
     target = loop.target
     if not isinstance(target, ast.Name) or loop.orelse:
         return None
@@ -58,20 +60,60 @@ def kept_after(loop: ast.For, rest: list[ast.stmt]) -> str | None:
     names = [n for s in loop.body for n in ast.walk(s) if isinstance(n, ast.Name) and n.id == target.id]
     if any(isinstance(n.ctx, ast.Store) for n in names):
         return None
-    return target.id if read_before_bound(target.id, rest) else None
+    uses = first_uses(target.id, rest)
+    return (target.id, uses.must_read) if uses.may_read else None
 
 
-def read_before_bound(name: str, statements: list[ast.stmt]) -> bool:
-    """Whether `name` is read by these statements before one of them binds it again (a statement that
-    both reads and binds it counts as a read; a loop binding it reads only its iterable)."""
-    for stmt in statements:
-        scanned: list[ast.AST] = [stmt.iter] if isinstance(stmt, ast.For) and _binds(stmt.target, name) else [stmt]
-        names = [n for part in scanned for n in _outside_comprehensions(part, name) if isinstance(n, ast.Name) and n.id == name]
-        if any(isinstance(n.ctx, ast.Load) for n in names):
-            return True
-        if scanned != [stmt] or any(isinstance(n.ctx, ast.Store) for n in names):
-            return False
-    return False
+@dataclass(frozen=True)
+class Uses:
+    """How statements use a name before they bind it again: read on some path or on every path; bound
+    on some path or on every path (a statement that both reads and binds it reads it)."""
+
+    may_read: bool = False
+    must_read: bool = False
+    may_bind: bool = False
+    must_bind: bool = False
+
+
+def first_uses(name: str, statements: list[ast.stmt]) -> Uses:
+    """`Uses` of a sequence: a later statement's read counts where no earlier one bound the name."""
+    if not statements:
+        return Uses()
+    first, rest = _statement_uses(name, statements[0]), first_uses(name, statements[1:])
+    return Uses(
+        may_read=first.may_read or (not first.must_bind and rest.may_read),
+        must_read=first.must_read or (not first.may_bind and not first.may_read and rest.must_read),
+        may_bind=first.may_bind or rest.may_bind,
+        must_bind=first.must_bind or rest.must_bind,
+    )
+
+
+def _statement_uses(name: str, stmt: ast.stmt) -> Uses:
+    if isinstance(stmt, ast.If) and not _reads(name, stmt.test):
+        then, orelse = first_uses(name, stmt.body), first_uses(name, stmt.orelse)
+        return Uses(
+            then.may_read or orelse.may_read,
+            then.must_read and orelse.must_read,
+            then.may_bind or orelse.may_bind,
+            then.must_bind and orelse.must_bind,
+        )
+    if isinstance(stmt, (ast.For, ast.While)):
+        head = stmt.iter if isinstance(stmt, ast.For) else stmt.test
+        if _reads(name, head):
+            return Uses(True, True)
+        binds_target = isinstance(stmt, ast.For) and _binds(stmt.target, name)
+        body = first_uses(name, [*stmt.body, *stmt.orelse])  # may run no iteration
+        return Uses(may_read=body.may_read and not binds_target, may_bind=binds_target or body.may_bind)
+    names = [n for n in _outside_comprehensions(stmt, name) if isinstance(n, ast.Name) and n.id == name]
+    if any(isinstance(n.ctx, ast.Load) for n in names):
+        return Uses(True, True)
+    bound = any(isinstance(n.ctx, ast.Store) for n in names)
+    return Uses(may_bind=bound, must_bind=bound)
+
+
+def _reads(name: str, node: ast.AST) -> bool:
+    found = _outside_comprehensions(node, name)
+    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) for n in found)
 
 
 def _outside_comprehensions(node: ast.AST, name: str) -> list[ast.AST]:

@@ -53,7 +53,16 @@ class Statements(LoweringBase):
                 return
             kept = kept_after(stmt, statements[i + 1 :]) if isinstance(stmt, ast.For) else None
             if isinstance(stmt, ast.For) and kept is not None:  # the loop variable's last value is read later
-                self.block(loop_keeping_target(stmt, kept in scope) + statements[i + 1 :], scope)
+                name, certain = kept
+                if name not in scope and not certain:  # Python raises at the read, where a loop ran no iteration
+                    raise self.error(
+                        UnsupportedError,
+                        f"'{name}' is read after this loop on some paths only, and is unbound there if the loop runs no"
+                        " iteration",
+                        stmt,
+                        f"give '{name}' a value before the loop",
+                    )
+                self.block(loop_keeping_target(stmt, name in scope) + statements[i + 1 :], scope)
                 return
             if isinstance(stmt, ast.Assert):  # `if not test: raise AssertionError(msg)`
                 stmt = ast.copy_location(ast.If(ast.UnaryOp(ast.Not(), stmt.test), [assertion_error(stmt)], []), stmt)
