@@ -80,6 +80,7 @@ UNARY = {
     "fabs": ["math.fabs({a})"],
     "abs": ["abs({a})"],
     "erf": ["math.erf({a})"],
+    "ldexp": ["math.ldexp({a}, 3)", "math.ldexp({a}, -2)"],
     "erfc": ["math.erfc({a})"],
     "degrees": ["math.degrees({a})"],
     "radians": ["math.radians({a})"],
