@@ -434,6 +434,7 @@ class _SympyMath:
     copysign = staticmethod(lambda x, y: sympy.Abs(x) * sympy.sign(y))
     cbrt = staticmethod(lambda x: sympy.sign(x) * sympy.Abs(x) ** sympy.Rational(1, 3))
     exp2 = staticmethod(lambda x: 2**x)
+    ldexp = staticmethod(lambda x, i: x * 2**i)
 
 
 def sympy_formula(source: str) -> Callable[..., Any]:
