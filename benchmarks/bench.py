@@ -411,7 +411,7 @@ def staged_transform(f: Callable[..., Any], profile: dict[str, cProfile.Profile]
     """Time each stage of the pipeline on `f` separately (optionally under cProfile); and its primitive count.
 
     Also times "naming" on its own: the part of `generate` that gives every
-    SSA name its Python name (`codegen._python_names`), where present. It is
+    SSA name its Python name (`codegen.python_names`), where present. It is
     reported beside the stages and not added to the totals.
     """
     times: dict[str, float] = {}
@@ -432,7 +432,7 @@ def staged_transform(f: Callable[..., Any], profile: dict[str, cProfile.Profile]
     names, single = api.resolve_wrt(primal, None, parsed)
     derived = run("reverse", lambda: ad.gradient(primal, names, bare=single))
     derived = run("optimize", lambda: optimize.optimize(derived))
-    naming = getattr(codegen, "_python_names", None)
+    naming = getattr(codegen, "python_names", None)
     if naming is not None and profile is None:
         run("naming", lambda: naming(derived))
     generated = run("generate", lambda: codegen.generate(derived))
@@ -883,7 +883,7 @@ def report(res: Results) -> str:
         "'transform' is lower + reverse + optimize + generate + compile, the issue's definition; "
         "'grad() total' adds the frontend (reading the source, parsing, resolving names), which a first "
         "`grad(f)` call also pays. 'naming' is the part of generate that picks Python names "
-        "(`codegen._python_names`), timed on its own and not added to the totals. The garbage collector is "
+        "(`codegen.python_names`), timed on its own and not added to the totals. The garbage collector is "
         "paused meanwhile, as `grad` pauses it (the transform frees nothing until it is done); 'gc on' is "
         "one more transform with the collector running throughout.",
         "",

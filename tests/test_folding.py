@@ -765,12 +765,12 @@ def test_folded_gradients_match_finite_differences(program: Callable[..., Any]) 
 
 def copy_folds_a_wider_expression(function: ir.Function) -> bool:
     """Whether a folded `copy` copies a folded expression or a constant that is not a plain number (-2.0, math.inf)."""
-    folded = codegen._folded(function, RULES)
+    folded = codegen.inlined(function, RULES)
     return any(
         s.op == "copy"
         and (
             (isinstance(s.args[0], ir.Var) and s.args[0].name in folded)
-            or (isinstance(s.args[0], ir.Const) and not codegen._plain(s.args[0].value))
+            or (isinstance(s.args[0], ir.Const) and not codegen.spelling.plain(s.args[0].value))
         )
         for s in folded.values()
     )

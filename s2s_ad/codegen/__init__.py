@@ -1,0 +1,55 @@
+"""IR -> Python source text, then compile: what a gradient looks like to the person who reads it.
+
+`generate` runs the pieces in order, one module each:
+
+- `inline`: which temporaries read once are printed inside the expression
+  that reads them (`fold=True`), instead of on lines of their own;
+- `names`: SSA names -> Python names; versions of one family (`x_bar`,
+  `x_bar.1`, ...) share one Python name where their lifetimes do not overlap,
+  which turns a chain of SSA accumulations back into `x_bar += ...`;
+- `printer`: statements, indentation and `# line N:` comments, with
+  expressions built from the rule table's spellings (`spelling`: parentheses
+  exactly where `ast.unparse` puts them);
+- `source`: the `Generated` function, the module text around generated
+  functions, and compiling them into callables registered in `linecache`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .. import ir
+from ..ir import Assign, Function
+from ..rules import RULES, Rule
+from .inline import inlined
+from .names import RESERVED, python_names
+from .printer import Printer
+from .source import Generated, compile_generated, module
+
+__all__ = ["RESERVED", "Generated", "compile_generated", "generate", "inlined", "module", "python_names"]
+
+
+def generate(
+    function: Function,
+    rules: Mapping[str, Rule] = RULES,
+    packed: tuple[tuple[str, tuple[str, ...]], ...] | None = None,
+    fold: bool = True,
+) -> Generated:
+    """Print `function`; with `packed`, its parameters arrive in tuples (`f_jvp(primals, tangents)`).
+
+    With `fold`, a temporary read once is printed inside the expression that
+    reads it (see `inline.inlined`); without, every primitive has its own line.
+    """
+    expressions = inlined(function, rules) if fold else {}
+    names = python_names(function, expressions)
+    printer = Printer(function, names, rules, expressions)
+    printer.function(packed)
+    math_import = "import math" if printer.math == "math" else f"import math as {printer.math}"
+    helpers = sorted({h for s in ir.walk(function.body) if isinstance(s, Assign) and (h := rules[s.op].helper) is not None})
+    return Generated(
+        function.name,
+        "\n".join(printer.lines),
+        (math_import,) if printer.uses_math else (),
+        tuple(sorted(printer.globals)),
+        tuple(helpers),
+    )

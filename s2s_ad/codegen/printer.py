@@ -1,0 +1,282 @@
+"""The printer: one IR function -> the lines of its `def`, statement by statement.
+
+Statements, indentation, loops and `# line N: <source>` comments are printed
+here, line by line; expressions are a rule's spelling filled with operand
+texts (see `spelling` for where parentheses go), and a temporary in
+`inlined` is printed as the expression that computes it wherever it is read.
+Constants are printed so that they read back as the same value (`-0.0`,
+`math.inf`, `math.pi`; never a negative `ast.Constant`). What the function
+needs from outside is recorded as it prints: whether it uses `math` (and
+under which name) and which module-level names it reads.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Mapping, Sequence
+
+from .. import ir
+from ..ir import Assign, Const, Function, Global, Operand, Var
+from ..rules import Rule
+from .spelling import ATOM, level_of, plain, shape
+
+_CONDITIONAL = "{1} if {0} else {2}"  # an `if` that only picks one of two values
+_NEGATION = "not {0}"
+
+
+class Printer:
+    """Prints `function` into `lines`, under the Python `names` chosen for its SSA names."""
+
+    def __init__(
+        self, function: Function, names: Mapping[str, str], rules: Mapping[str, Rule], inlined: Mapping[str, Assign]
+    ) -> None:
+        self.f = function
+        self.names = names
+        self.rules = rules
+        self.inlined = inlined
+        self.lines: list[str] = []
+        self.uses_math = False
+        self.globals: set[str] = set()
+        self.last_loc: ir.Loc | None = None
+        # A parameter called `math` would hide the module: import it under another name then.
+        self.math = "math" if "math" not in names.values() else "_math"
+
+    def function(self, packed: tuple[tuple[str, tuple[str, ...]], ...] | None = None) -> None:
+        """The `def`; with `packed`, parameters arrive in tuples (`f_jvp(primals, tangents)`) and are unpacked."""
+        if packed is None:
+            self.lines.append(f"def {self.f.name}({_signature(self.f.params)}):")
+        else:
+            self.lines.append(f"def {self.f.name}({', '.join(name for name, _ in packed)}):")
+            for name, members in packed:
+                names = ", ".join(self.names.get(m, m) for m in members)
+                self.lines.append(f"    {names}{',' if len(members) == 1 else ''} = {name}")
+        if any(isinstance(s, ir.Push) for s in ir.walk(self.f.body)):
+            self.lines.append("    _tape = []")
+        self.block(self.f.body, 1)
+        self.lines.append(f"    return {self.returns(self.f.returns, top=True)}")
+        self.drop_lone_pass()  # everything inlined into the return
+
+    def returns(self, returns: ir.Returns, top: bool = False) -> str:
+        if isinstance(returns, tuple):
+            inner = ", ".join(self.returns(r) for r in returns)
+            if len(returns) == 1:
+                inner += ","
+            return inner if top else f"({inner})"
+        return self.text(returns)
+
+    def text(self, operand: Operand) -> str:
+        """An operand as it stands where an expression needs no parentheses (`x = ...`, `return ..., ...`)."""
+        return self.operand(operand)[0]
+
+    def block(self, block: ir.Block, depth: int) -> None:
+        pad = "    " * depth
+        start = len(self.lines)
+        for stmt in block:
+            if isinstance(stmt, ir.Note):
+                self.lines.append(f"{pad}# {stmt.text}")
+                self.last_loc = None
+                continue
+            if isinstance(stmt, Assign) and stmt.target in self.inlined:
+                continue
+            self.comment(stmt.loc, pad)
+            if isinstance(stmt, Assign):
+                self.lines.append(pad + self.assign(stmt))
+            elif isinstance(stmt, ir.Effect):
+                self.lines.append(pad + self.effect(stmt))
+            elif isinstance(stmt, ir.Push):
+                values = ", ".join(self.text(v) for v in stmt.values)
+                self.lines.append(f"{pad}_tape.append({values if len(stmt.values) == 1 else f'({values})'})")
+            elif isinstance(stmt, ir.Pop):
+                targets = ", ".join(self.names[t] for t in stmt.targets)
+                self.lines.append(f"{pad}{targets} = _tape.pop()")
+            elif isinstance(stmt, ir.If):
+                self.branch(stmt, depth)
+            elif isinstance(stmt, ir.For):
+                self.for_loop(stmt, depth)
+            elif isinstance(stmt, ir.While):
+                self.while_loop(stmt, depth)
+        if len(self.lines) == start:
+            self.lines.append(pad + "pass")
+
+    def copies(self, pairs: list[tuple[str, Operand]], pad: str) -> None:
+        """`target = value` for each pair whose names differ, as one parallel assignment."""
+        pairs = [(t, v) for t, v in pairs if not (isinstance(v, Var) and self.names[v.name] == self.names[t])]
+        if not pairs:
+            return
+        targets = ", ".join(self.names[t] for t, _ in pairs)
+        values = ", ".join(self.text(v) for _, v in pairs)
+        self.lines.append(f"{pad}{targets} = {values}")
+
+    def branch(self, stmt: ir.If, depth: int) -> None:
+        pad = "    " * depth
+        if not stmt.then and not stmt.orelse and len(stmt.merges) == 1:
+            m = stmt.merges[0]
+            expression = self.render(_CONDITIONAL, (stmt.cond, m.then, m.orelse))[0]
+            self.lines.append(f"{pad}{self.names[m.target]} = {expression}")
+            return
+        self.lines.append(f"{pad}if {self.text(stmt.cond)}:")
+        self.block(stmt.then, depth + 1)
+        self.copies([(m.target, m.then) for m in stmt.merges], pad + "    ")
+        self.drop_lone_pass()
+        else_start = len(self.lines)
+        self.lines.append(f"{pad}else:")
+        self.block(stmt.orelse, depth + 1)
+        self.copies([(m.target, m.orelse) for m in stmt.merges], pad + "    ")
+        self.drop_lone_pass()
+        if self.lines[-1] == pad + "    pass" and len(self.lines) == else_start + 2:
+            del self.lines[else_start:]  # an empty else
+        self.last_loc = None
+
+    def drop_lone_pass(self) -> None:
+        """`pass` followed by copies in the same block is not needed."""
+        if len(self.lines) >= 2 and self.lines[-2].strip() == "pass" and _indent(self.lines[-2]) == _indent(self.lines[-1]):
+            del self.lines[-2]
+
+    def loop_header(self, stmt: ir.For | ir.While, pad: str) -> None:
+        self.copies([(c.header, c.init) for c in stmt.carried], pad)
+
+    def loop_footer(self, stmt: ir.For | ir.While, depth: int) -> None:
+        inner = "    " * (depth + 1)
+        self.copies([(c.header, c.update) for c in stmt.carried], inner)
+        self.drop_lone_pass()
+        if stmt.until is not None:
+            self.lines.append(f"{inner}if {self.text(stmt.until)}:")
+            self.lines.append(f"{inner}    break")
+        self.copies([(c.result, Var(c.header)) for c in stmt.carried], "    " * depth)
+        self.last_loc = None
+
+    def for_loop(self, stmt: ir.For, depth: int) -> None:
+        pad = "    " * depth
+        self.loop_header(stmt, pad)
+        bounds = [stmt.start, stmt.stop, stmt.step]
+        if stmt.step == Const(1):
+            bounds.pop()
+            if stmt.start == Const(0):
+                bounds.pop(0)
+        iterable = f"range({', '.join(self.text(b) for b in bounds)})"
+        if stmt.limit is not None:
+            iterable += f"[:{self.text(stmt.limit)}]"
+        if stmt.reverse:
+            iterable = f"reversed({iterable})"
+        used = any(stmt.index in ir.used_names(s) for s in ir.walk(stmt.body)) or any(
+            c.update == Var(stmt.index) for c in stmt.carried
+        )
+        index = self.names[stmt.index] if used else "_"
+        self.lines.append(f"{pad}for {index} in {iterable}:")
+        self.block(stmt.body, depth + 1)
+        self.loop_footer(stmt, depth)
+
+    def while_loop(self, stmt: ir.While, depth: int) -> None:
+        pad = "    " * depth
+        self.loop_header(stmt, pad)
+        if all(isinstance(s, Assign) and s.target in self.inlined for s in stmt.test):
+            self.lines.append(f"{pad}while {self.text(stmt.cond)}:")
+        else:
+            self.lines.append(f"{pad}while True:")
+            self.block(stmt.test, depth + 1)
+            self.lines.append(f"{pad}    if {self.render(_NEGATION, (stmt.cond,))[0]}:")
+            self.lines.append(f"{pad}        break")
+        self.block(stmt.body, depth + 1)
+        self.loop_footer(stmt, depth)
+
+    def comment(self, loc: ir.Loc, pad: str) -> None:
+        if loc == self.last_loc:
+            return
+        self.last_loc = loc
+        text = self.f.source_line(loc)
+        if text is None:
+            return
+        where = f"line {loc.line}" if loc.file == self.f.loc.file else f"{_basename(loc.file)}, line {loc.line}"
+        self.lines.append(f"{pad}# {where}: {text.strip()}")
+
+    def assign(self, stmt: Assign) -> str:
+        target = self.names[stmt.target]
+        rule = self.rules[stmt.op]
+        if rule.augmented and isinstance(stmt.args[0], Var) and self.names.get(stmt.args[0].name) == target:
+            return f"{target} {rule.augmented} {self.text(stmt.args[1])}"
+        if rule.spell is not None:
+            return f"{target} = {rule.spell(tuple(self.text(a) for a in stmt.args), stmt)}"
+        return f"{target} = {self.render(rule.python, stmt.args)[0]}"
+
+    def effect(self, stmt: ir.Effect) -> str:
+        """A statement printed from its rule's spelling, with its operands as written."""
+        rule = self.rules[stmt.op]
+        texts = tuple(self.text(a) for a in stmt.args)
+        return rule.spell(texts, stmt) if rule.spell is not None else rule.python.format(*texts)
+
+    def render(self, spelling: str, args: tuple[Operand, ...]) -> tuple[str, int]:
+        """A spelling filled with its operands, inlined ones as expressions; and how tightly the result binds.
+
+        Operands are parenthesized exactly where `ast.unparse` would put
+        parentheses, which `shape` works out once per spelling.
+        """
+        if spelling == "{0}":  # a copy binds as tightly as what it copies
+            return self.operand(args[0])
+        form = shape(spelling, self.math)
+        if form.uses_math:
+            self.uses_math = True
+        texts = []
+        for arg, parenthesize in zip(args, form.parenthesize):
+            text, level = self.operand(arg)
+            texts.append(f"({text})" if level in parenthesize else text)
+        return form.text.format(*texts), form.level
+
+    def operand(self, operand: Operand) -> tuple[str, int]:
+        """An operand's text and how tightly it binds; an inlined temporary is the expression that computes it."""
+        if isinstance(operand, Var):
+            definition = self.inlined.get(operand.name)
+            if definition is not None:
+                return self.render(self.rules[definition.op].python, definition.args)
+            return self.names[operand.name], ATOM
+        if isinstance(operand, Global):
+            self.globals.add(operand.name)
+            return operand.name, ATOM
+        if plain(operand.value):
+            return repr(operand.value), ATOM
+        text = ast.unparse(self.constant(operand))
+        return text, level_of(ast.parse(text, mode="eval").body)
+
+    def constant(self, const: Const) -> ast.expr:
+        value = const.value
+        if isinstance(value, float):
+            if math.isnan(value):
+                self.uses_math = True
+                return ast.Attribute(ast.Name(self.math), "nan")
+            if math.isinf(value):
+                self.uses_math = True
+                node: ast.expr = ast.Attribute(ast.Name(self.math), "inf")
+                return ast.UnaryOp(ast.USub(), node) if value < 0 else node
+            if value == math.pi or value == math.e or value == math.tau:
+                self.uses_math = True
+                name = {math.pi: "pi", math.e: "e", math.tau: "tau"}[value]
+                return ast.Attribute(ast.Name(self.math), name)
+            if value < 0 or (value == 0 and math.copysign(1.0, value) < 0):
+                return ast.UnaryOp(ast.USub(), ast.Constant(-value))
+        elif not isinstance(value, bool) and value < 0:
+            return ast.UnaryOp(ast.USub(), ast.Constant(-value))
+        return ast.Constant(value)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _basename(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def _literal(value: float | int | bool) -> str:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "math.nan" if math.isnan(value) else "math.inf" if value > 0 else "-math.inf"
+    return repr(value)
+
+
+def _signature(params: Sequence[ir.Param]) -> str:
+    """`x, n=1000`: a parameter's default is printed where every later parameter has one too."""
+    printed: list[str] = []
+    defaults_allowed = True
+    for param in reversed(params):
+        defaults_allowed = defaults_allowed and param.default is not None
+        printed.append(f"{param.name}={_literal(param.default.value)}" if defaults_allowed and param.default else param.name)
+    return ", ".join(reversed(printed))
