@@ -354,7 +354,7 @@ class Checker:
 
 def _element_kind(type_: ir.Type) -> str:
     """ "float", "int" or "bool": what the numbers of a parameter (or of its list) are."""
-    while isinstance(type_, ir.ListOf):
+    while isinstance(type_, (ir.ListOf, ir.ArrayOf)):
         type_ = type_.elem
     return type_.kind
 

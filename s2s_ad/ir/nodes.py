@@ -28,7 +28,28 @@ class ListOf:
         return f"list[{self.elem}]"
 
 
-Type = Union[Scalar, ListOf]
+Dim = int | str  # a size known when the code is generated, or a symbolic one ("n", "W.shape[0]")
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayOf:
+    """An array of `elem` (a `Scalar`) and `shape`: one size per axis; `()` is a 0-d array.
+
+    Nothing lowers to arrays yet: the type is here so that array operations
+    are new rules and new IR values, not a new IR."""
+
+    elem: Scalar
+    shape: tuple[Dim, ...]
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __str__(self) -> str:
+        return f"array[{self.elem}, ({', '.join(map(str, self.shape))}{',' if len(self.shape) == 1 else ''})]"
+
+
+Type = Union[Scalar, ListOf, ArrayOf]
 
 
 FLOAT = Scalar("float")
