@@ -12,7 +12,9 @@ given stays as it was.
 
 The lowering is one class made of parts, a module each: `statements`, `loops`,
 `expressions`, `calls`, on the state and checks of `base`; `scope` holds the
-values it keeps per name, `types` the parameter types, `refusals` the messages.
+values it keeps per name, `types` the parameter types, `rewrites` the statements
+lowered as others (`assert`, a loop's `else`, a loop variable read after its
+loop), `refusals` the messages.
 """
 
 from __future__ import annotations
