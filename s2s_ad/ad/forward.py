@@ -10,6 +10,7 @@ gradient gives Hessian-vector products: forward over reverse.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Mapping
 
@@ -264,19 +265,6 @@ class _Forward:
                 carries.append(ir.Carry(heads[c.header], c.type, inits[c.header], updates[c.header], result))
                 self.tangent[c.result] = Var(result)
         if isinstance(stmt, ir.For):
-            self.out.append(
-                ir.For(
-                    stmt.index,
-                    stmt.start,
-                    stmt.stop,
-                    stmt.step,
-                    tuple(carries),
-                    body,
-                    stmt.until,
-                    stmt.loc,
-                    stmt.reverse,
-                    stmt.limit,
-                )
-            )
+            self.out.append(dataclasses.replace(stmt, carried=tuple(carries), body=body))
         else:
-            self.out.append(ir.While(tuple(carries), test, stmt.cond, body, stmt.until, stmt.loc))
+            self.out.append(dataclasses.replace(stmt, carried=tuple(carries), test=test, body=body))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 from .. import ir
@@ -46,22 +47,9 @@ def dead_code(function: Function, rules: Mapping[str, Rule] = RULES) -> Function
                 if not _does_something(body) and not carried:
                     continue
                 if isinstance(stmt, ir.For):
-                    out.append(
-                        ir.For(
-                            stmt.index,
-                            stmt.start,
-                            stmt.stop,
-                            stmt.step,
-                            carried,
-                            body,
-                            stmt.until,
-                            stmt.loc,
-                            stmt.reverse,
-                            stmt.limit,
-                        )
-                    )
+                    out.append(dataclasses.replace(stmt, carried=carried, body=body))
                 else:
-                    out.append(ir.While(carried, block(stmt.test), stmt.cond, body, stmt.until, stmt.loc))
+                    out.append(dataclasses.replace(stmt, carried=carried, test=block(stmt.test), body=body))
             else:
                 out.append(stmt)
         return tuple(out)
