@@ -15,7 +15,9 @@ terms), or when the path through the code depends on the point.
 
 Conditions, loop counts and indices are decided by the values, so the
 point's own path is followed. A derivative that does not exist at the
-point is nan: a partial that is not finite there, or a tie of `max`, `min`
+point is nan: a partial that is not finite there (even where its operand
+does not move: `cbrt(x - x)` is constant, but no chain rule gets there
+through the infinite slope of `cbrt` at 0, and the gradient raises), or a tie of `max`, `min`
 or `abs` where the pieces that meet do not move together (`max(x, y)` at
 x = y; but `max(x, x)` and `abs(x - x)` have derivatives).
 """
@@ -144,7 +146,9 @@ class ChainRule:
         tangent: dict[int, Any] = {}
         for i, moves in moving:
             for k, speed in moves.items():
-                if speed:
+                if not self.mp.isfinite(slopes[i]):
+                    tangent[k] = self.mp.nan  # an infinite partial, even at speed 0: the chain rule stops here
+                elif speed:
                     tangent[k] = tangent.get(k, 0) + slopes[i] * speed
         if tie:
             for k in tangent:

@@ -297,6 +297,8 @@ class Numbers:
                 if not _finite(truth):
                     return None
                 if sample.raises:
+                    if not _finite(self.chain_at(sample, digits)[i]):
+                        return None  # it raises where the chain rule meets an infinite partial: not comparable
                     return Outcome(False, math.inf, truth, None)
                 ours = self.printed_at(sample, digits)[i]
                 if not _finite(ours):
