@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import ad, codegen, ir, lower, optimize
-from .errors import S2SError, SignatureError
+from .errors import S2SError, SignatureError, UnsupportedError
 from .frontend import Data, ParsedFunction
 from .rules import RULES, Rule
 
@@ -61,11 +61,15 @@ def build(
     kind: str = "grad",
     has_aux: bool = False,
     rules: Mapping[str, Rule] = RULES,
+    arg_types: Mapping[str, ir.Type] | None = None,
 ) -> Built:
     """Run the pipeline on one function (see `_build`); the garbage collector pauses meanwhile,
-    as the transform makes many small objects and frees none of them until it is done."""
+    as the transform makes many small objects and frees none of them until it is done. `arg_types`
+    types the array parameters (see `argument_types`)."""
     with collector_paused():
-        return _build(parsed, wrt, with_value=with_value, verbose=verbose, kind=kind, has_aux=has_aux, table=rules)
+        return _build(
+            parsed, wrt, with_value=with_value, verbose=verbose, kind=kind, has_aux=has_aux, table=rules, arg_types=arg_types
+        )
 
 
 @contextlib.contextmanager
@@ -82,7 +86,15 @@ def collector_paused() -> Iterator[None]:
 
 
 def _build(
-    parsed: ParsedFunction, wrt: Wrt, *, with_value: bool, verbose: bool, kind: str, has_aux: bool, table: Mapping[str, Rule]
+    parsed: ParsedFunction,
+    wrt: Wrt,
+    *,
+    with_value: bool,
+    verbose: bool,
+    kind: str,
+    has_aux: bool,
+    table: Mapping[str, Rule],
+    arg_types: Mapping[str, ir.Type] | None = None,
 ) -> Built:
     """Run the pipeline on one function.
 
@@ -92,7 +104,7 @@ def _build(
     mode over the gradient: Hessian-vector products).
     """
     show = _printer(verbose)
-    primal, created = lower.lowered(parsed, table)
+    primal, created = lower.lowered(parsed, table, arg_types)
     rules = {**table, **created} if created else table  # this build's table: with the rules of custom derivatives
     show("lowered", primal)
     names, single = resolve_wrt(primal, wrt, parsed)
@@ -155,6 +167,64 @@ def compiled(parsed: ParsedFunction, built: Built, data: Mapping[str, object] | 
     return function
 
 
+def argument_types(parsed: ParsedFunction, args: Sequence[object], kwargs: Mapping[str, object]) -> dict[str, ir.Type]:
+    """The types of the NumPy arrays among a call's arguments, by parameter name: the element kind and
+    the shape, each size 1 where the argument's is 1 and otherwise named after the parameter
+    (`W.shape[0]`), so that code generated for them is right for every size but 1."""
+    node = parsed.node.args
+    names = [a.arg for a in (*node.posonlyargs, *node.args, *node.kwonlyargs)]
+    found: dict[str, ir.Type] = {}
+    for name, value in [*zip(names, args), *kwargs.items()]:
+        if type(value).__name__ != "ndarray" or type(value).__module__ != "numpy":
+            continue
+        array: Any = value
+        kind = {"f": ir.FLOAT, "i": ir.INT, "u": ir.INT, "b": ir.BOOL}.get(array.dtype.kind)
+        if kind is None:
+            raise parsed.source.error(
+                UnsupportedError, f"'{name}' is an array of {array.dtype}, which cannot be differentiated", parsed.node
+            )
+        shape = array.shape
+        found[name] = ir.ArrayOf(kind, tuple(1 if size == 1 else f"{name}.shape[{k}]" for k, size in enumerate(shape)))
+    return found
+
+
+def _argument_key(value: object) -> object:
+    """What a specialised gradient depends on of one argument: an array's element kind and which of its
+    sizes are 1; any other value's type."""
+    if type(value).__name__ == "ndarray" and type(value).__module__ == "numpy":
+        return (value.dtype.kind, tuple(size == 1 for size in value.shape))  # type: ignore[attr-defined]
+    return type(value)
+
+
+def specialized(
+    parsed: ParsedFunction,
+    wrt: Wrt,
+    data: Mapping[str, object] | None = None,
+    **request: Any,
+) -> Callable[..., Any]:
+    """A function on NumPy arrays: its gradient is built when it is first called, for the shapes of the
+    arrays it is given (their number of axes, and which sizes are 1), and built again for other shapes.
+    `inspect.getsource` shows the code built last (`__wrapped__`)."""
+    built: dict[tuple[object, ...], Callable[..., Any]] = {}
+
+    def derived(*args: Any, **kwargs: Any) -> Any:
+        key = (*(_argument_key(a) for a in args), *((k, _argument_key(v)) for k, v in sorted(kwargs.items())))
+        function = built.get(key)
+        if function is None:
+            made = build(parsed, wrt, arg_types=argument_types(parsed, args, kwargs), **request)
+            function = built[key] = compiled(parsed, made, data)
+            derived.__wrapped__ = function  # type: ignore[attr-defined]
+            derived.__s2s_ad__ = made  # type: ignore[attr-defined]
+        return function(*args, **kwargs)
+
+    derived.__name__ = derived.__qualname__ = f"{parsed.name}_{'value_and_grad' if request.get('with_value') else 'grad'}"
+    derived.__doc__ = (
+        f"The gradient of {parsed.name}, generated for the shapes of the arrays it is called with "
+        "(inspect.getsource shows the code generated last)."
+    )
+    return derived
+
+
 def packing(derived: ir.Function, wrt: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """`f_jvp(primals, tangents)`: the parameters, then the tangents, each packed in a tuple."""
     count = len(derived.params) - len(wrt)
@@ -173,7 +243,7 @@ def _check_scalar(parsed: ParsedFunction, primal: ir.Function, has_aux: bool) ->
                 "return the output first, then the auxiliary data",
             )
         returns = returns[0]
-    if isinstance(returns, tuple) or _is_list(primal, returns):
+    if isinstance(returns, tuple) or _is_list(primal, returns) or _is_array(primal, returns):
         raise parsed.source.error(
             NotScalarError,
             "gradient is only defined for scalar-output functions",
@@ -202,6 +272,10 @@ def _printer(verbose: bool) -> Callable[[str, ir.Function], None]:
     if not (verbose or os.environ.get("S2S_AD_VERBOSE")):
         return lambda stage, function: None
     return lambda stage, function: print(f"--- after {stage} ---\n{ir.format_function(function)}", file=sys.stderr)
+
+
+def _is_array(function: ir.Function, operand: ir.Returns) -> bool:
+    return isinstance(operand, ir.Var) and isinstance(ir.types_of(function).get(operand.name), ir.ArrayOf)
 
 
 def _is_list(function: ir.Function, operand: ir.Returns) -> bool:

@@ -85,7 +85,44 @@ def _arguments(op: str, rng: random.Random) -> list[Any]:
     return values
 
 
-SPELLED = sorted(op for op, rule in RULES.items() if not rule.structural and rule.sympy is not None)
+SPELLED = sorted(
+    op for op, rule in RULES.items() if not rule.structural and rule.sympy is not None and not rule.python.startswith("numpy.")
+)
+# NumPy's elementwise rules, each with the scalar rule it is made from (whose domain it has), if any.
+NUMPY_SPELLED = {
+    op: next((scalar for scalar, r in RULES.items() if r.on_arrays == op), op)
+    for op, rule in RULES.items()
+    if not rule.structural and rule.sympy is not None and rule.python.startswith("numpy.") and rule.arity < 3
+}
+
+
+@pytest.mark.parametrize("op", sorted(NUMPY_SPELLED))
+def test_every_numpy_spelling_computes_its_sympy_spelling(op: str) -> None:
+    """The NumPy spellings, on arrays of the sample points, against SymPy (to float precision)."""
+    numpy = pytest.importorskip("numpy")
+    scalar = NUMPY_SPELLED[op]
+    rng = random.Random(op)
+    points = []
+    for _ in range(400):
+        args = [a + 0.0 if isinstance(a, float) else a for a in _arguments(scalar, rng)]  # no -0.0: SymPy has none
+        if scalar in DOMAINS and not DOMAINS[scalar](*args):
+            continue
+        if scalar == "copysign" and args[1] == 0:
+            continue  # the sign of a zero, which SymPy's sign(0) = 0 does not have
+        with mpmath.workdps(50):
+            truth = _sympy_value(op, args)
+        if truth is not None:
+            points.append((args, truth))
+    assert len(points) >= 10, f"{op}: only {len(points)} points inside its domain"
+    columns = [numpy.array([args[i] for args, _ in points]) for i in range(RULES[op].arity)]
+    spelled = RULES[op].python.format(*(f"_{i}" for i in range(len(columns))))
+    with numpy.errstate(all="ignore"):  # a helper's unchosen branch may divide by zero (it is not picked)
+        values = eval(spelled, {"numpy": numpy}, {f"_{i}": c for i, c in enumerate(columns)})  # noqa: S307
+    for (args, truth), value in zip(points, numpy.broadcast_to(values, (len(points),))):
+        if isinstance(truth, bool):
+            assert bool(value) == truth, (op, args)
+        else:
+            assert abs(float(value) - float(truth)) <= 1e-9 * max(1, abs(float(truth))), (op, args, value, truth)
 
 
 @pytest.mark.parametrize("op", SPELLED)

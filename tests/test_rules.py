@@ -19,7 +19,9 @@ from s2s_ad.rules import RULES
 
 sympy = pytest.importorskip("sympy")
 
-DIFFERENTIABLE = sorted(op for op, rule in RULES.items() if rule.partials is not None)
+# `where` (a condition operand) and `clip` (bounds in order) are not functions of free real operands: their
+# partials are compared with finite differences on arrays in tests/test_numpy_programs.py.
+DIFFERENTIABLE = sorted(op for op, rule in RULES.items() if rule.partials is not None and op not in ("where", "clip"))
 PIECEWISE_CONSTANT = sorted(
     op for op, rule in RULES.items() if rule.partials is None and not getattr(rule, "structural", False) and rule.result != "bool"
 )

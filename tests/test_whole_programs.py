@@ -1037,7 +1037,7 @@ def difference(f: Callable[..., Any], args: tuple[Any, ...], where: tuple[int, .
     settled = abs(middle - fine) <= 1e-7 * max(abs(fine), 1e-3) + 10 * noise
     if not (settled or abs(coarse - middle) >= 20 * abs(middle - fine)):
         return None
-    if kinks[1] > 1e-4 * max(abs(fine), 1e-4) + 100 * noise and kinks[1] > 0.5 * kinks[0]:
+    if kinks[1] > 1e-8 * max(abs(fine), 1e-4) + 100 * noise and kinks[1] > 0.5 * kinks[0]:
         return None
     return Difference(fine, 1e-6 * abs(fine) + 3 * abs(middle - fine) + 10 * noise + 1e-12)
 

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 
 from .. import ir
-from ..ir import FLOAT, Function, Var
+from ..ir import Function, Var
 from ..rules import RULES, Rule
 
 
@@ -29,4 +29,4 @@ def activity(
     if outputs is None:
         outputs = tuple(o for o in ir.return_operands(function.returns) if isinstance(o, Var))
     useful = ir.reach({o.name for o in outputs}, backward)
-    return {n for n in varied & useful if types.get(n) == FLOAT or isinstance(types.get(n), ir.ListOf)}
+    return {n for n in varied & useful if ir.carries_derivative(types.get(n))}

@@ -14,11 +14,16 @@ if TYPE_CHECKING:
     from .reverse import Reverse
 
 
+def _value_type(type_: ir.Type | None) -> bool:
+    """A number or an array of numbers: values whose adjoints a loop carries (a list's adjoint is one list)."""
+    return ir.carries_derivative(type_) and not isinstance(type_, ir.ListOf)
+
+
 def reverse_loop(sweep: Reverse, stmt: ir.For | ir.While) -> ir.For | ir.While:
     """Run the loop backwards, carrying the adjoints of its carried values and of the outer scalars it reads."""
     inside = {n for s in ir.walk((stmt,)) for n in ir.defs(s)}
     reads = ir.free_names(stmt.body) | {o.name for c in stmt.carried for o in (c.update,) if isinstance(o, Var)}
-    outer = sorted(n for n in reads if n not in inside and n in sweep.active_names and sweep.types.get(n) == FLOAT)
+    outer = sorted(n for n in reads if n not in inside and n in sweep.active_names and _value_type(sweep.types.get(n)))
     carries = [c for c in stmt.carried if c.header in sweep.active_names]
     before = sweep.adjoint
     incoming = {c.result: before.pop(c.result, None) for c in carries}
@@ -27,11 +32,11 @@ def reverse_loop(sweep: Reverse, stmt: ir.For | ir.While) -> ir.For | ir.While:
     sweep.adjoint = dict(before)
     for name, head in outer_heads.items():
         sweep.adjoint[name] = Var(head)
-        sweep.types[head] = FLOAT
+        sweep.types[head] = sweep.types.get(name, FLOAT)
 
     def flow_into_updates() -> None:
         for c in carries:
-            sweep.types[heads[c.header]] = FLOAT
+            sweep.types[heads[c.header]] = c.type
             if isinstance(c.update, Var) and c.update.name in sweep.active_names:
                 sweep.accumulate(c.update.name, Var(heads[c.header]), Const(1), stmt.loc)
 
@@ -61,9 +66,9 @@ def reverse_loop(sweep: Reverse, stmt: ir.For | ir.While) -> ir.For | ir.While:
     for c in carries:
         result = sweep.namer.fresh(sweep.bar_family(c.header))
         results[c.header] = result
-        reverse_carries.append(
-            ir.Carry(heads[c.header], FLOAT, incoming[c.result] or Const(0.0), after.get(c.header, Const(0.0)), result)
-        )
+        zero = sweep.zero_of(c.result, stmt.loc)
+        reverse_carries.append(ir.Carry(heads[c.header], c.type, incoming[c.result] or zero, after.get(c.header, zero), result))
+        sweep.types[result] = c.type
     sweep.adjoint = {k: v for k, v in after.items() if k not in inside and k not in outer_heads}
     for name, head in outer_heads.items():
         update = after.get(name, Var(head))
@@ -72,10 +77,11 @@ def reverse_loop(sweep: Reverse, stmt: ir.For | ir.While) -> ir.For | ir.While:
                 sweep.adjoint[name] = before[name]
             continue
         result = sweep.namer.fresh(sweep.bar_family(name))
-        reverse_carries.append(ir.Carry(head, FLOAT, before.get(name, Const(0.0)), update, result))
+        reverse_carries.append(
+            ir.Carry(head, sweep.types[head], before.get(name) or sweep.zero_of(name, stmt.loc), update, result)
+        )
+        sweep.types[result] = sweep.types[head]
         sweep.adjoint[name] = Var(result)
-    for result in results.values():
-        sweep.types[result] = FLOAT
 
     count: Operand | None = None
     counter: list[ir.Carry] = []

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from .. import ir
 from ..errors import UnsupportedError
 from ..ir import FLOAT, Assign, Const, Effect, Function, Loc, Namer, Note, Operand, Stmt, Type, Var
-from ..rules import RULES, Rule
+from ..rules import RULES, Rule, shapes
 from ..rules.emit import Emitter, operand_of
 from . import loops, tape
 from .activity import activity
@@ -87,6 +87,7 @@ def gradient(
 
     forward, backward = sweep.block(function.body, in_loop=False, before=allocate_params)
     backward = _unwritten_shaped_like_arguments(backward, {p.name for p in list_params}, sweep.adjoint)
+    backward = _arrays_shaped_like_arguments(sweep, backward, wrt, function.loc)
     grads = tuple(sweep.adjoint.get(p, Const(0.0)) for p in wrt)
     returns: ir.Returns = grads[0] if bare else grads
     where: tuple[int, ...] = ()
@@ -307,11 +308,22 @@ class Reverse:
         return isinstance(items, Var) and items.name in self.rewritten_lists
 
     def accumulate(self, name: str, out_bar: Operand, partial: Operand, loc: Loc, renamable: bool = True) -> None:
-        """`name_bar += out_bar * partial`, where a first contribution is a plain assignment."""
+        """`name_bar += out_bar * partial`, where a first contribution is a plain assignment; summed back
+        to the shape of `name` where the product is broadcast over more axes (an array operand)."""
         emitter = self.emitter(loc)
         bar = self.bar_family(name)
         old = self.adjoint.get(name)
         negate = isinstance(partial, Const) and partial.value == -1
+        target_type = self.types.get(name, FLOAT)
+        product_type = shapes.elementwise((emitter.type_of(out_bar), emitter.type_of(partial)))
+        if product_type is not None and shapes.dims(product_type) != shapes.dims(target_type):
+            product = emitter.op("neg", out_bar) if negate else emitter.op("mul", out_bar, partial)
+            contribution = self.summed_to(product, name, loc)
+            if old is None:
+                self.adjoint[name] = self.rename_last(contribution, bar)
+            else:
+                self.adjoint[name] = emitter.op("add", old, contribution, name=bar)
+            return
         if old is None:
             if negate:
                 contribution = emitter.op("neg", out_bar, name=bar)
@@ -324,6 +336,30 @@ class Reverse:
             self.adjoint[name] = emitter.op("sub", old, out_bar, name=bar)
         else:
             self.adjoint[name] = emitter.op("add", old, emitter.op("mul", out_bar, partial), name=bar)
+
+    def summed_to(self, product: Operand, name: str, loc: Loc) -> Operand:
+        """An adjoint broadcast over more axes than `name` has, summed back to its shape: over the leading
+        axes it lacks, then (keeping them) over the axes where it has size 1. Where a size is known only when
+        the code runs, the generated module's `_unbroadcast` decides."""
+        emitter = self.emitter(loc)
+        target = self.types.get(name, FLOAT)
+        axes = shapes.summed_axes(emitter.type_of(product), target)
+        if axes is None:
+            return emitter.op("unbroadcast", product, Var(name), type_=target)
+        if not shapes.is_array(target):
+            return emitter.op("sum_all", product, type_=target)
+        leading, kept = axes
+        for _ in leading:
+            product = emitter.op("sum_axis", product, Const(0))
+        for axis in kept:
+            product = emitter.op("sum_axis_keep", product, Const(axis))
+        return product
+
+    def zero_of(self, name: str, loc: Loc) -> Operand:
+        """A zero adjoint for `name`: 0.0, or zeros shaped like an array."""
+        if not shapes.is_array(self.types.get(name)):
+            return Const(0.0)
+        return self.emitter(loc).op("numpy.zeros_like", Var(name))
 
     def rename_last(self, operand: Operand, name: str) -> Operand:
         """Give the temporary that was just computed the adjoint's name, for readable code."""
@@ -363,8 +399,9 @@ class Reverse:
                 merged[name] = a  # type: ignore[assignment]
                 continue
             target = self.namer.fresh(self.bar_family(name))
-            self.types[target] = FLOAT
-            merges.append(ir.Merge(target, FLOAT, a or Const(0.0), b or Const(0.0)))
+            type_ = self.types.get(name, FLOAT)
+            self.types[target] = type_
+            merges.append(ir.Merge(target, type_, a or self.zero_of(name, stmt.loc), b or self.zero_of(name, stmt.loc)))
             merged[name] = Var(target)
         self.adjoint = merged
         self.out.append(ir.If(stmt.cond, then_rev, else_rev, tuple(merges), stmt.loc))
@@ -389,6 +426,20 @@ def _unwritten_shaped_like_arguments(backward: ir.Block, params: set[str], adjoi
         Assign(s.target, "zeros_shaped", s.args, s.type, s.loc) if isinstance(s, Assign) and s.target in unwritten else s
         for s in backward
     )
+
+
+def _arrays_shaped_like_arguments(sweep: Reverse, backward: ir.Block, wrt: tuple[str, ...], loc: Loc) -> ir.Block:
+    """An array parameter's gradient is an array shaped like it: zeros where nothing flowed into it (and
+    floats for an array of ints)."""
+    added: list[Stmt] = []
+    for name in wrt:
+        type_ = sweep.types.get(name)
+        if not isinstance(type_, ir.ArrayOf) or (isinstance(sweep.adjoint.get(name), Var) and type_.elem == FLOAT):
+            continue
+        target = sweep.fresh(sweep.bar_family(name), ir.ArrayOf(FLOAT, type_.shape))
+        added.append(Assign(target, "zeros_float_like", (Var(name),), sweep.types[target], loc))
+        sweep.adjoint[name] = Var(target)
+    return (*backward, *added)
 
 
 def _allocates(stmt: Stmt, name: str) -> bool:

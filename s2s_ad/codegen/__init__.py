@@ -45,11 +45,14 @@ def generate(
     printer = Printer(function, names, rules, expressions)
     printer.function(packed)
     math_import = "import math" if printer.math == "math" else f"import math as {printer.math}"
+    imports = ((math_import,) if printer.uses_math else ()) + (
+        (f"import numpy as {printer.numpy}",) if printer.uses_numpy else ()
+    )
     helpers = sorted({h for s in ir.walk(function.body) if isinstance(s, Assign) and (h := rules[s.op].helper) is not None})
     return Generated(
         function.name,
         "\n".join(printer.lines),
-        (math_import,) if printer.uses_math else (),
+        imports,
         tuple(sorted(printer.globals)),
         tuple(helpers),
     )

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from .. import ir
 from ..ir import Assign, Const, Function, Global, Operand, Var
 from ..rules import Rule
-from .spelling import ATOM, level_of, plain, shape
+from .spelling import ATOM, level_of, numpy_named, plain, shape
 
 _CONDITIONAL = "{1} if {0} else {2}"  # an `if` that only picks one of two values
 _NEGATION = "not {0}"
@@ -41,6 +41,8 @@ class Printer:
         self.last_loc: ir.Loc | None = None
         # A parameter called `math` would hide the module: import it under another name then.
         self.math = "math" if "math" not in names.values() else "_math"
+        self.uses_numpy = False
+        self.numpy = "np" if "np" not in names.values() else "_np"
 
     def function(self, packed: tuple[tuple[str, tuple[str, ...]], ...] | None = None) -> None:
         """The `def`; with `packed`, parameters arrive in tuples (`f_jvp(primals, tangents)`) and are unpacked."""
@@ -193,7 +195,12 @@ class Printer:
     def assign(self, stmt: Assign) -> str:
         target = self.names[stmt.target]
         rule = self.rules[stmt.op]
-        if rule.augmented and isinstance(stmt.args[0], Var) and self.names.get(stmt.args[0].name) == target:
+        if (
+            rule.augmented
+            and not isinstance(stmt.type, ir.ArrayOf)  # `a += b` would change the array other names may hold
+            and isinstance(stmt.args[0], Var)
+            and self.names.get(stmt.args[0].name) == target
+        ):
             return f"{target} {rule.augmented} {self.text(stmt.args[1])}"
         if rule.spell is not None:
             return f"{target} = {rule.spell(tuple(self.text(a) for a in stmt.args), stmt)}"
@@ -203,7 +210,10 @@ class Printer:
         """A statement printed from its rule's spelling, with its operands as written."""
         rule = self.rules[stmt.op]
         texts = tuple(self.text(a) for a in stmt.args)
-        return rule.spell(texts, stmt) if rule.spell is not None else rule.python.format(*texts)
+        if rule.spell is not None:
+            return rule.spell(texts, stmt)
+        self.uses_numpy = self.uses_numpy or "numpy." in rule.python
+        return numpy_named(rule.python, self.numpy).format(*texts)
 
     def render(self, spelling: str, args: tuple[Operand, ...]) -> tuple[str, int]:
         """A spelling filled with its operands, inlined ones as expressions; and how tightly the result binds.
@@ -213,9 +223,11 @@ class Printer:
         """
         if spelling == "{0}":  # a copy binds as tightly as what it copies
             return self.operand(args[0])
-        form = shape(spelling, self.math)
+        form = shape(spelling, self.math, self.numpy)
         if form.uses_math:
             self.uses_math = True
+        if form.uses_numpy:
+            self.uses_numpy = True
         texts = []
         for arg, parenthesize in zip(args, form.parenthesize):
             text, level = self.operand(arg)

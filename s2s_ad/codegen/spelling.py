@@ -92,10 +92,11 @@ class Shape:
     level: int
     parenthesize: tuple[frozenset[int], ...]  # per operand: the levels that must be parenthesized there
     uses_math: bool
+    uses_numpy: bool = False
 
 
 @cache
-def shape(spelling: str, math_name: str = "math") -> Shape:
+def shape(spelling: str, math_name: str = "math", numpy_name: str = "np") -> Shape:
     """Found by asking `ast.unparse` itself: an operand of level L needs parentheses in hole i exactly when
     unparsing the spelling with a representative of L in that hole prints the parentheses."""
     text = _format(spelling)
@@ -113,7 +114,14 @@ def shape(spelling: str, math_name: str = "math") -> Shape:
     uses_math = re.search(r"\bmath\.", text) is not None
     if math_name != "math":
         text = re.sub(r"\bmath\.", f"{math_name}.", text)
-    return Shape(text, level_of(template(spelling)), tuple(parenthesize), uses_math)
+    uses_numpy = re.search(r"\bnumpy\.", text) is not None
+    text = numpy_named(text, numpy_name)
+    return Shape(text, level_of(template(spelling)), tuple(parenthesize), uses_math, uses_numpy)
+
+
+def numpy_named(text: str, numpy_name: str) -> str:
+    """A spelling's `numpy.` written under the name the generated module imports NumPy as (`np.`)."""
+    return re.sub(r"\bnumpy\.", f"{numpy_name}.", text)
 
 
 @cache

@@ -34,7 +34,20 @@ import inspect as inspect  # what `from_function` finds sources with (tests repl
 
 from .callables import from_callable, from_function
 from .live import classify
-from .parsed import BUILTIN_CALLEES, Callee, Constant, Custom, Data, Helper, MathModule, ParsedFunction, Resolved, Source
+from .parsed import (
+    BUILTIN_CALLEES,
+    Callee,
+    Constant,
+    Custom,
+    Data,
+    Helper,
+    MathModule,
+    NumpyModule,
+    ParsedFunction,
+    Resolved,
+    Source,
+    uses_arrays,
+)
 from .reads import MISSING, Lookups, Reads, holds, same_number
 from .static import StaticModule, from_file, static_module
 
@@ -48,6 +61,8 @@ __all__ = [
     "Helper",
     "Lookups",
     "MathModule",
+    "NumpyModule",
+    "uses_arrays",
     "ParsedFunction",
     "Reads",
     "Resolved",

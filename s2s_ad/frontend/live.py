@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import UnsupportedError
 from ..rules import CALLS
-from .parsed import BUILTIN_CALLEES, Callee, Constant, Custom, Data, Helper, MathModule, Resolved
+from .parsed import BUILTIN_CALLEES, Callee, Constant, Custom, Data, Helper, MathModule, NumpyModule, Resolved
 from .reads import MISSING, Reads
 
 if TYPE_CHECKING:
@@ -139,6 +139,9 @@ def classify(name: str, value: object, reads: Reads | None = None) -> Resolved |
     """
     if value is math:
         return MathModule()
+    numpy = _numpy_name(value)
+    if numpy is not None:
+        return NumpyModule(numpy) if isinstance(value, types.ModuleType) else Callee(f"numpy.{numpy}")
     if isinstance(value, bool | int | float):
         return Constant(value)
     if isinstance(value, custom_class()):
@@ -163,6 +166,25 @@ def classify(name: str, value: object, reads: Reads | None = None) -> Resolved |
         if reads is not None:
             reads.data.setdefault(name, value)
         return Data(name, value)
+    return None
+
+
+def _numpy_name(value: object) -> str | None:
+    """Where NumPy keeps `value`, if it is NumPy itself ("" for the module), a submodule ("linalg") or one of
+    NumPy's functions ("exp"): found without importing NumPy, which only a program that uses it has loaded."""
+    import sys
+
+    numpy = sys.modules.get("numpy")
+    if numpy is None:
+        return None
+    if value is numpy:
+        return ""
+    if isinstance(value, types.ModuleType):
+        name = getattr(value, "__name__", "")
+        return name[len("numpy.") :] if name.startswith("numpy.") and sys.modules.get(name) is value else None
+    name = getattr(value, "__name__", None)
+    if isinstance(name, str) and not isinstance(value, (int, float, bool)) and getattr(numpy, name, None) is value:
+        return name
     return None
 
 

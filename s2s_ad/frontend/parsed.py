@@ -26,6 +26,13 @@ class MathModule:
 
 
 @dataclass(frozen=True)
+class NumpyModule:
+    """NumPy, or one of its submodules (`path` is "linalg" for `np.linalg`), under whatever name it was imported."""
+
+    path: str = ""
+
+
+@dataclass(frozen=True)
 class Callee:
     """A function the lowering knows: a primitive of the rule table or a structural builtin."""
 
@@ -61,7 +68,7 @@ class Custom:
     rule: object = field(compare=False)
 
 
-Resolved = MathModule | Callee | Constant | Data | Helper | Custom
+Resolved = MathModule | NumpyModule | Callee | Constant | Data | Helper | Custom
 
 BUILTIN_CALLEES = (
     "abs",
@@ -117,3 +124,54 @@ class ParsedFunction:
     resolve: Callable[[str], Resolved | None] = field(compare=False)
     qualname: str = ""
     data_params: tuple[str, ...] = ()  # parameters that are data, never differentiated (`self` of `Model.loss`)
+
+
+# What only an array has: a user's function that reads one of these of a value works on arrays.
+ARRAY_ATTRIBUTES = frozenset(
+    {"T", "shape", "ndim", "size", "sum", "mean", "max", "min", "prod", "reshape", "dot", "transpose", "ravel"}
+    | {"flatten", "astype", "cumsum", "squeeze", "std", "var", "copy"}
+)
+
+
+def uses_arrays(parsed: ParsedFunction, seen: frozenset[str] = frozenset()) -> bool:
+    """Whether the function (or a helper it calls) works on NumPy arrays: it reads NumPy, multiplies with
+    `@`, indexes with a tuple or a slice (`A[i, j]`, `x[1:]`), or reads an attribute only arrays have (`x.T`,
+    `x.sum()`). Its gradient then depends on the shapes
+    of the arrays it is called with."""
+    for node in _code(parsed.node):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
+            return True
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, (ast.Tuple, ast.Slice)):
+            return True  # `A[i, j]`, `x[1:]`: an array's index
+        if isinstance(node, ast.Attribute) and node.attr in ARRAY_ATTRIBUTES:
+            base = node.value
+            if not isinstance(base, ast.Name) or parsed.resolve(base.id) is None:
+                return True
+        if not isinstance(node, ast.Name) or node.id in seen:
+            continue
+        found = parsed.resolve(node.id)
+        if isinstance(found, NumpyModule) or (isinstance(found, Callee) and found.spelling.startswith("numpy.")):
+            return True
+        if isinstance(found, Helper):
+            try:
+                inner = found.load()
+            except S2SError:
+                continue
+            if uses_arrays(inner, seen | {node.id, parsed.name}):
+                return True
+    return False
+
+
+def _code(function: ast.FunctionDef) -> list[ast.AST]:
+    """The nodes of a function's body, without its annotations (`tuple[float, float]` indexes nothing)."""
+    found: list[ast.AST] = []
+    stack: list[ast.AST] = list(reversed(function.body))
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        for name, value in ast.iter_fields(node):
+            if name in ("annotation", "returns"):
+                continue
+            children = value if isinstance(value, list) else [value]
+            stack.extend(c for c in reversed(children) if isinstance(c, ast.AST))
+    return found

@@ -16,7 +16,7 @@ import os
 
 from ..errors import ResolutionError, SourceError
 from .live import classify, is_number_data
-from .parsed import Callee, Constant, Data, Helper, MathModule, ParsedFunction, Resolved, Source
+from .parsed import Callee, Constant, Data, Helper, MathModule, NumpyModule, ParsedFunction, Resolved, Source
 from .parsing import copy_def
 
 
@@ -66,7 +66,12 @@ class StaticModule:
         if isinstance(node, ast.alias):
             if node.name == "math":  # import math [as m]
                 return MathModule()
+            if node.name == "numpy" or node.name.startswith("numpy."):  # import numpy [as np], import numpy.linalg
+                return NumpyModule(node.name[len("numpy.") :] if "." in node.name else "")
             module, _, attr = node.name.partition(":")
+            if module == "numpy" or module.startswith("numpy."):  # from numpy import exp [as e]
+                inside = module[len("numpy.") :] + "." if "." in module else ""
+                return NumpyModule(inside + attr) if attr in ("linalg", "random") else Callee(f"numpy.{inside}{attr}")
             if module == "math":  # from math import sin [as s]
                 value = getattr(math, attr, None)
                 if isinstance(value, float):

@@ -25,6 +25,7 @@ from .nodes import (
     Type,
     Var,
     While,
+    carries_derivative,
 )
 from .walk import defs, return_operands, used_names, walk
 
@@ -85,7 +86,7 @@ def dependencies(function: Function, rules: Mapping[str, Any], types: Mapping[st
 
 
 def _float_or_list(type_: Type) -> bool:
-    return type_ == FLOAT or isinstance(type_, ListOf)
+    return carries_derivative(type_)
 
 
 class _Dependencies:
@@ -135,7 +136,7 @@ class _Dependencies:
             flowing = stmt.args if rule.flows is None else tuple(stmt.args[i] for i in rule.flows)
             for arg in flowing:
                 self.flow(arg, stmt.target, both=is_list and isinstance(self.types.get(getattr(arg, "name", "")), ListOf))
-        elif rule.partials is not None and (stmt.type == FLOAT or is_list):
+        elif rule.partials is not None and (carries_derivative(stmt.type)):
             for arg in stmt.args:
                 self.flow(arg, stmt.target, both=is_list)
 

@@ -61,6 +61,11 @@ INT = Scalar("int")
 BOOL = Scalar("bool")
 
 
+def carries_derivative(type_: Type | None) -> bool:
+    """A float, a list (of floats, at some depth) or an array of floats: what adjoints and tangents are for."""
+    return type_ == FLOAT or isinstance(type_, ListOf) or (isinstance(type_, ArrayOf) and type_.elem == FLOAT)
+
+
 def list_depth(type_: Type) -> int:
     depth = 0
     while isinstance(type_, ListOf):

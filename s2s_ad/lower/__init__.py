@@ -60,8 +60,9 @@ class Lowering(Statements, Loops, Expressions, Calls):
         return body
 
 
-def lowered(parsed: ParsedFunction, rules: Mapping[str, Rule] = RULES) -> Lowered:
-    """Lower a parsed function to IR; the rules of the custom derivatives it calls come with it."""
+def lowered(parsed: ParsedFunction, rules: Mapping[str, Rule] = RULES, arg_types: Mapping[str, ir.Type] | None = None) -> Lowered:
+    """Lower a parsed function to IR; the rules of the custom derivatives it calls (and of the ways it
+    indexes arrays) come with it. `arg_types` types parameters the body alone cannot (arrays)."""
     lowering = Lowering(parsed, rules, Namer(), stack=(parsed.name,))
     node = parsed.node
     if lowering.tape is not None:  # a gradient s2s_ad generated, read back: its stack of tuples is no list of numbers
@@ -71,8 +72,9 @@ def lowered(parsed: ParsedFunction, rules: Mapping[str, Rule] = RULES) -> Lowere
             lowering.tape,
             "use hessian(f) for second derivatives",
         )
-    params = lowering.params(node)
+    params = lowering.params(node, arg_types)
     scope: Scope = {p.name: Value(Var(lowering.namer.fresh(p.name)), p.type) for p in params}
+    lowering.types.update((v.operand.name, v.type) for v in scope.values() if isinstance(v, Value) and isinstance(v.operand, Var))
     lowering.callers.update(p.name for p in params if isinstance(p.type, ir.ListOf))
     lowering.maybe_int.update(p.name for p in params if p.type == FLOAT)
     returned = lowering.body(node, scope)

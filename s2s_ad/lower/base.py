@@ -13,7 +13,7 @@ from ..frontend import Helper, ParsedFunction, Resolved
 from ..ir import BOOL, INT, Const, Loc, Namer, Type
 from ..rules import Rule
 from ..rules.custom import LoweredBody
-from .scope import FALSE, PSEUDO_FAMILIES, RAISED, RESULT, RETURNED, TRUE, Bound, Scope, Undefined, Value, join, nodes
+from .scope import FALSE, PSEUDO_FAMILIES, RAISED, RESULT, RETURNED, TRUE, Bound, Scope, TupleValue, Undefined, Value, join, nodes
 from .types import param_types
 
 
@@ -39,6 +39,13 @@ class LoweringBase:
         def inline(self, name: str, helper: Helper, node: ast.Call, scope: Scope, allow_tuple: bool = False) -> Bound: ...
         def name(self, name: str, scope: Mapping[str, Bound | Undefined], node: ast.AST) -> Value: ...
         def while_statement(self, node: ast.While, scope: Scope) -> None: ...
+        def numpy_path(self, node: ast.expr, scope: Scope) -> str | None: ...
+        def matmul(self, left: Value, right: Value, node: ast.AST) -> Value: ...
+        def attribute(self, x: Value, node: ast.Attribute) -> Value | TupleValue: ...
+        def array_index(self, x: Value, index: ast.expr, scope: Scope, node: ast.AST) -> Value: ...
+        def numpy_constant(self, name: str, node: ast.AST) -> Value: ...
+        def shape_of(self, node: ast.Attribute, scope: Scope) -> TupleValue | None: ...
+        def size_at(self, x: Value, axis: int) -> Value: ...
 
     def __init__(self, parsed: ParsedFunction, rules: Mapping[str, Rule], namer: Namer, stack: tuple[str, ...]) -> None:
         self.parsed = parsed
@@ -80,7 +87,9 @@ class LoweringBase:
             return self.namer.fresh(PSEUDO_FAMILIES.get(key) or "_" + key[1:].split("_")[0].rstrip("0123456789"))
         return self.namer.fresh(key)
 
-    def params(self, node: ast.FunctionDef, arg_types: tuple[Type, ...] | None = None) -> tuple[ir.Param, ...]:
+    def params(self, node: ast.FunctionDef, arg_types: Mapping[str, Type] | None = None) -> tuple[ir.Param, ...]:
+        """The parameters, typed from how the body uses them, except those `arg_types` types (the arrays a
+        gradient is specialised on)."""
         args = node.args
         for star, extra in (("*", args.vararg), ("**", args.kwarg)):
             if extra is not None:
@@ -93,7 +102,9 @@ class LoweringBase:
         names = [*args.posonlyargs, *args.args, *args.kwonlyargs]
         if not names:
             raise self.error(SignatureError, f"function '{node.name}' has no parameters to differentiate", node)
-        types = arg_types or param_types(node, self.parsed.resolve)
+        types = param_types(node, self.parsed.resolve)
+        if arg_types:
+            types = tuple(arg_types.get(a.arg, t) for a, t in zip(names, types))
         defaults = [None] * (len(args.posonlyargs) + len(args.args) - len(args.defaults)) + [*args.defaults, *args.kw_defaults]
         return tuple(ir.Param(a.arg, t, self.default_value(d)) for a, t, d in zip(names, types, defaults))
 

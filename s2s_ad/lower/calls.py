@@ -6,22 +6,27 @@ import ast
 
 from .. import ir
 from ..errors import ResolutionError, SignatureError, UnsupportedError
-from ..frontend import Callee, Custom, Helper, MathModule, Resolved
+from ..frontend import Callee, Custom, Helper, MathModule, NumpyModule, Resolved
 from ..ir import BOOL, FLOAT, INT, Assign, Const, Loc, Operand, Var
 from ..rules import CALLS
 from ..rules.custom import CustomDerivative, custom_rules
 from ..rules.emit import INT_OR_FLOAT, fold
+from ..rules.shapes import dims, is_array
+from .arrays import Arrays
 from .base import LoweringBase
 from .scope import Bound, Scope, TupleValue, Value
 
 
-class Calls(LoweringBase):
+class Calls(Arrays):
     """Calls: the math module and builtins, reductions, custom derivatives, and the user's own functions inlined."""
 
     def callee(self, node: ast.Call, scope: Scope) -> tuple[str, Resolved]:
         func = node.func
         if isinstance(func, ast.Name) and func.id not in scope:
             return func.id, self.resolve(func.id, func)
+        path = self.numpy_path(func, scope)
+        if path is not None:
+            return path, Callee(path)
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id not in scope:
             base = self.parsed.resolve(func.value.id)
             if isinstance(base, MathModule):
@@ -35,8 +40,41 @@ class Calls(LoweringBase):
             "s2s_ad differentiates calls to the math module, abs/max/min/float/int/pow/len/sum, and functions you define",
         )
 
+    def numpy_path(self, node: ast.expr, scope: Scope) -> str | None:
+        """`np.linalg.norm` -> "numpy.linalg.norm": an attribute of NumPy (under any name), else None."""
+        attrs: list[str] = []
+        while isinstance(node, ast.Attribute):
+            attrs.insert(0, node.attr)
+            node = node.value
+        if not attrs or not isinstance(node, ast.Name) or node.id in scope:
+            return None
+        base = self.parsed.resolve(node.id)
+        if not isinstance(base, NumpyModule):
+            return None
+        return ".".join(["numpy", *filter(None, [base.path]), *attrs])
+
+    def array_method(self, node: ast.Call, scope: Scope) -> Value | None:
+        """`x.sum(axis=0)`, `(X @ W).max()`: a method of an array (None where the callee is no array's)."""
+        func = node.func
+        if not isinstance(func, ast.Attribute) or self.numpy_path(func, scope) is not None:
+            return None
+        base = func.value
+        if isinstance(base, ast.Name) and not (base.id in scope and is_array(getattr(scope[base.id], "type", None))):
+            return None
+        value = self.expr(base, scope)
+        return self.method(value, node, scope) if is_array(value.type) else None
+
     def call(self, node: ast.Call, scope: Scope) -> Value:
+        method = self.array_method(node, scope)
+        if method is not None:
+            return method
         spelling, callee = self.callee(node, scope)
+        if isinstance(callee, Callee) and callee.spelling.startswith("numpy."):
+            return self.numpy_call(callee.spelling, node, scope)
+        return self.call_of(spelling, callee, node, scope)
+
+    def call_of(self, spelling: str, callee: Resolved, node: ast.Call, scope: Scope) -> Value:
+        """A call to a helper, a custom derivative, a builtin or the math module."""
         if isinstance(callee, Helper):
             result = self.inline(spelling, callee, node, scope)
             assert isinstance(result, Value)
@@ -58,15 +96,15 @@ class Calls(LoweringBase):
             raise self.error(UnsupportedError, f"{name}(...) is only supported as what a `for` loop iterates over", node)
         args = [self.expr(arg, scope) for arg in node.args]
         if name == "len":
-            if len(args) != 1:
-                raise self.error(UnsupportedError, "len takes one argument", node)
-            return self.apply("len", (self.list_value(args[0], node.args[0]),), node)
+            return self.length(args, node)
         if name in ("max", "min") and len(args) > 2:
             result = self.apply(name, (args[0], args[1]), node)
             for arg in args[2:]:
                 result = self.apply(name, (result, arg), node)
             return result
         op = CALLS.get((name, len(args)))
+        if op is not None and name.startswith("math.") and any(is_array(a.type) for a in args):
+            raise self.error(UnsupportedError, f"'{spelling}' takes a number, not an array", node, f"use np.{name[5:]} on arrays")
         if op is None:
             known = sorted({n for n, _ in CALLS})
             if any(n == name for n, _ in CALLS):
@@ -78,6 +116,14 @@ class Calls(LoweringBase):
                 "supported functions: " + ", ".join(known),
             )
         return self.apply(op, tuple(args), node)
+
+    def length(self, args: list[Value], node: ast.Call) -> Value:
+        """`len(xs)` of a list; of an array, its first size."""
+        if len(args) != 1:
+            raise self.error(UnsupportedError, "len takes one argument", node)
+        if is_array(args[0].type) and dims(args[0].type):
+            return self.size_at(args[0], 0)
+        return self.apply("len", (self.list_value(args[0], node.args[0]),), node)
 
     def custom_call(self, name: str, callee: Custom, node: ast.Call, scope: Scope) -> Value:
         """A function with a user-supplied derivative: one primitive, its rules made by this lowering (`created`)."""
@@ -217,7 +263,7 @@ class Calls(LoweringBase):
                 return Value(folded, ir.const_type(folded.value))
             return next(a for a in args if a.operand == folded)  # `1 * x` is x, of x's type
         rule = self.rules[op]
-        result_type = rule.result_type(tuple(a.type for a in args))
+        result_type = rule.type_for(tuple(a.type for a in args), operands)
         target = self.namer.temp()
         self.types[target] = result_type
         self.out.append(Assign(target, op, operands, result_type, self.loc))

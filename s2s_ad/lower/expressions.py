@@ -10,6 +10,7 @@ from ..errors import UnsupportedError
 from ..frontend import Constant, Data, MathModule
 from ..ir import BOOL, FLOAT, INT, Assign, Const, Type, Var
 from ..rules import BINARY_OPERATORS, COMPARISONS, MATH_CONSTANTS
+from ..rules.shapes import is_array
 from .base import LoweringBase
 from .refusals import REFUSED_EXPRESSIONS
 from .scope import Bound, Scope, TupleValue, Undefined, Value, join, spell
@@ -52,6 +53,8 @@ class Expressions(LoweringBase):
             raise self.error(UnsupportedError, f"the operator '{spell(node.op)}' cannot be differentiated", node)
         if isinstance(node.op, ast.Mult) and (isinstance(node.left, ast.List) or isinstance(node.right, ast.List)):
             return self.repeat(node, scope)
+        if isinstance(node.op, ast.MatMult):
+            return self.matmul(self.expr(node.left, scope), self.expr(node.right, scope), node)
         return self.apply(op, (self.expr(node.left, scope), self.expr(node.right, scope)), node)
 
     def expr_UnaryOp(self, node: ast.UnaryOp, scope: Scope) -> Value:
@@ -68,7 +71,14 @@ class Expressions(LoweringBase):
         return self.call(node, scope)
 
     def expr_Subscript(self, node: ast.Subscript, scope: Scope) -> Value:
-        items = self.list_value(self.expr(node.value, scope), node.value)
+        if isinstance(node.value, ast.Attribute) and node.value.attr == "shape":  # `x.shape[0]`
+            shape = self.shape_of(node.value, scope)
+            if shape is not None:
+                return self.tuple_item(shape, node)
+        value = self.expr(node.value, scope)
+        if is_array(value.type):
+            return self.array_index(value, node.slice, scope, node)
+        items = self.list_value(value, node.value)
         return self.element(items, self.index_value(node.slice, scope), node)
 
     def expr_ListComp(self, node: ast.ListComp, scope: Scope) -> Value:
@@ -231,7 +241,38 @@ class Expressions(LoweringBase):
         what = "the math module" if isinstance(resolved, MathModule) else "a function"
         raise self.error(UnsupportedError, f"'{name}' is {what}, not a number", node)
 
+    def shape_of(self, node: ast.Attribute, scope: Scope) -> TupleValue | None:
+        """`x.shape` of an array: a tuple of its sizes (None where `x` is no array)."""
+        if self.numpy_path(node, scope) is not None:
+            return None
+        value = self.expr(node.value, scope)
+        if not is_array(value.type):
+            return None
+        found = self.attribute(value, node)
+        assert isinstance(found, TupleValue)
+        return found
+
+    def tuple_item(self, items: TupleValue, node: ast.Subscript) -> Value:
+        index = node.slice
+        if not isinstance(index, ast.Constant) or not isinstance(index.value, int) or isinstance(index.value, bool):
+            raise self.error(UnsupportedError, "index a shape with a whole number written in the code", index)
+        if not -len(items.items) <= index.value < len(items.items):
+            raise self.error(UnsupportedError, f"this array has {len(items.items)} axes", node)
+        item = items.items[index.value]
+        assert isinstance(item, Value)
+        return item
+
     def expr_Attribute(self, node: ast.Attribute, scope: Scope) -> Value:
+        path = self.numpy_path(node, scope)
+        if path is not None:
+            return self.numpy_constant(path[len("numpy.") :], node)
+        if not (isinstance(node.value, ast.Name) and node.value.id not in scope):
+            value = self.expr(node.value, scope)
+            if is_array(value.type):
+                found = self.attribute(value, node)
+                if isinstance(found, TupleValue):
+                    raise self.error(UnsupportedError, "a shape is a tuple; index it (`x.shape[0]`) or unpack it", node)
+                return found
         if isinstance(node.value, ast.Name) and node.value.id not in scope:
             base = self.parsed.resolve(node.value.id)
             if isinstance(base, MathModule):

@@ -10,6 +10,7 @@ from .. import ir
 from ..errors import UnsupportedError
 from ..frontend import Callee
 from ..ir import FLOAT, INT, Assign, Const, Loc, Operand, Type, Var
+from ..rules.shapes import dims, is_array
 from .base import LoweringBase
 from .scope import (
     BREAK,
@@ -340,7 +341,17 @@ class Loops(LoweringBase):
 
     def iterate_items(self, iterable: ast.expr, target: ast.expr, scope: Scope) -> Iteration:
         """`for x in xs`: the loop runs over the positions of the list, and binds its element at each."""
-        items = self.list_value(self.expr(iterable, scope), iterable)
+        value = self.expr(iterable, scope)
+        if is_array(value.type) and dims(value.type):  # the rows of an array
+            stop = self.size_at(value, 0)
+
+            def bind_row(body_scope: Scope) -> None:
+                index = body_scope["#k"]
+                assert isinstance(index, Value)
+                self.bind(target, self.array_index(value, ast.Name("_k", ast.Load()), {"_k": index}, iterable), body_scope)
+
+            return _ZERO, stop, _ONE, bind_row, False
+        items = self.list_value(value, iterable)
         stop = self.apply("len", (items,), iterable)
 
         def bind_element(body_scope: Scope) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from .. import ir
 from ..ir import BOOL, FLOAT, INT, Const, Operand, Type
+from ..rules.shapes import UNKNOWN
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,12 @@ def join(a: Type | None, b: Type | None) -> Type | None:
             elem = join(a.elem, b.elem)
             return ir.ListOf(elem) if elem is not None else None
         return None
+    if isinstance(a, ir.ArrayOf) or isinstance(b, ir.ArrayOf):  # arrays of as many axes: sizes that differ are unknown
+        if not isinstance(a, ir.ArrayOf) or not isinstance(b, ir.ArrayOf) or a.ndim != b.ndim:
+            return None
+        elem = join(a.elem, b.elem)
+        sizes = tuple(x if x == y else UNKNOWN for x, y in zip(a.shape, b.shape))
+        return ir.ArrayOf(elem, sizes) if isinstance(elem, ir.Scalar) else None
     if FLOAT in (a, b):
         return FLOAT
     return INT

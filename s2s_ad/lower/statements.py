@@ -11,6 +11,7 @@ from ..errors import SignatureError, UnsupportedError
 from ..frontend import Helper
 from ..ir import INT, Assign, Const, Loc, Var
 from ..rules import BINARY_OPERATORS
+from ..rules.shapes import is_array
 from .base import LoweringBase
 from .refusals import REFUSED_STATEMENTS
 from .rewrites import assertion_error, kept_after, loop_keeping_target, loop_with_else
@@ -345,6 +346,10 @@ class Statements(LoweringBase):
     def bound(self, node: ast.expr, scope: Scope) -> Bound:
         if isinstance(node, ast.Tuple):
             return TupleValue(tuple(self.expr(e, scope) for e in node.elts))
+        if isinstance(node, ast.Attribute) and node.attr == "shape":  # `n, d = X.shape`
+            shape = self.shape_of(node, scope)
+            if shape is not None:
+                return shape
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id not in scope:
             resolved = self.parsed.resolve(node.func.id)
             if isinstance(resolved, Helper):
@@ -366,6 +371,13 @@ class Statements(LoweringBase):
         elif isinstance(target, ast.Subscript):
             if not isinstance(target.value, ast.Name):
                 raise self.error(UnsupportedError, "only `name[index] = value` can assign into a list", target)
+            if is_array(getattr(scope.get(target.value.id), "type", None)):
+                raise self.error(
+                    UnsupportedError,
+                    f"writing into the array '{target.value.id}' cannot be differentiated yet",
+                    target,
+                    "compute the new array as a whole (np.where, arithmetic), or keep the rows in a list",
+                )
             items = self.mutable_list(target.value.id, scope, target.value)
             index = self.index_value(target.slice, scope)
             assert isinstance(value, Value)

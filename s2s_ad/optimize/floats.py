@@ -27,7 +27,11 @@ def float_gradients(function: Function, rules: Mapping[str, Rule] = RULES) -> Fu
             return tuple(convert(r) for r in returns)
         if isinstance(returns, ir.Const) and not isinstance(returns.value, float):
             return ir.Const(float(returns.value))
-        if isinstance(returns, ir.Var) and returns.name in maybe and not isinstance(types.get(returns.name), ir.ListOf):
+        if (
+            isinstance(returns, ir.Var)
+            and returns.name in maybe
+            and not isinstance(types.get(returns.name), (ir.ListOf, ir.ArrayOf))
+        ):
             target = namer().fresh(ir.family(returns.name))
             extra.append(Assign(target, "float", (returns,), ir.FLOAT, function.loc))
             return ir.Var(target)

@@ -26,6 +26,7 @@ import math
 
 from ..ir import Const
 from .algebra import simplify_mul, simplify_neg, simplify_pow
+from .arrays import ARRAYS, numpy_counterparts
 from .core import Rule
 from .lists import EFFECTS, LISTS, copy_reverse_list
 from .scalar import SCALAR
@@ -139,6 +140,14 @@ for _op in ("div", "floordiv", "mod"):
     RULES[_op] = dataclasses.replace(RULES[_op], safe_if=_nonzero_divisor)
 
 
+# NumPy: the scalar rules' elementwise counterparts (with every fact above), and the array operations.
+_numpy, _linked = numpy_counterparts(RULES)
+RULES.update(_linked)
+RULES.update(_numpy)
+RULES.update(ARRAYS)
+ARRAY_OPS = frozenset(_numpy) | frozenset(ARRAYS)  # NumPy's: the scalar rules' counterparts, and array operations
+RULES["numpy.abs"] = dataclasses.replace(RULES["numpy.abs"], names=("numpy.abs", "numpy.absolute"))
+
 # How source code spells a call -> the primitive it is. `math.log` with two
 # arguments is `logb`; `math.pow` is `fpow` (always a float, unlike `**`).
 CALLS: dict[tuple[str, int], str] = {}
@@ -147,7 +156,16 @@ for _op, _rule in RULES.items():
         CALLS[(_spelling, _rule.arity)] = _op
 
 # Python operators -> primitives, by the `ast` node's class name.
-BINARY_OPERATORS = {"Add": "add", "Sub": "sub", "Mult": "mul", "Div": "div", "Pow": "pow", "FloorDiv": "floordiv", "Mod": "mod"}
+BINARY_OPERATORS = {
+    "Add": "add",
+    "Sub": "sub",
+    "Mult": "mul",
+    "Div": "div",
+    "Pow": "pow",
+    "FloorDiv": "floordiv",
+    "Mod": "mod",
+    "MatMult": "matmul",
+}
 COMPARISONS = {"Lt": "lt", "LtE": "le", "Gt": "gt", "GtE": "ge", "Eq": "eq", "NotEq": "ne"}
 
 # Values of the math module that are constants.
@@ -159,4 +177,4 @@ def differentiable(op: str) -> bool:
     return rule is not None and rule.partials is not None
 
 
-__all__ = ["BINARY_OPERATORS", "CALLS", "COMPARISONS", "MATH_CONSTANTS", "RULES", "Rule", "differentiable"]
+__all__ = ["ARRAY_OPS", "BINARY_OPERATORS", "CALLS", "COMPARISONS", "MATH_CONSTANTS", "RULES", "Rule", "differentiable"]

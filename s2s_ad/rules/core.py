@@ -9,7 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from ..ir import BOOL, FLOAT, INT, Scalar, Type
+from ..ir import BOOL, FLOAT, INT, Operand, Scalar, Type
+from . import shapes
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,11 @@ class Rule:
     # A function the spelling calls that the generated module defines itself (its source: `def _name(...)`),
     # for what one expression cannot say; generated code still imports nothing of s2s_ad.
     helper: str | None = field(default=None, compare=False)
+    # Arrays (rules/arrays.py): the NumPy primitive a derivative formula emits instead where an operand is an
+    # array (`cos` -> `numpy.cos`), and a structural array operation's result type from its operands' types
+    # and the operands themselves (constant axes and sizes).
+    on_arrays: str | None = None
+    shape: Callable[[tuple[Type, ...], tuple[Operand, ...]], Type] | None = field(default=None, compare=False)
 
     def cannot_raise(self, args: tuple[object, ...]) -> bool:
         """Whether the primitive cannot raise on these operands (IR operands: names or constants)."""
@@ -87,6 +93,17 @@ class Rule:
         if self.helper is not None:
             exec(self.helper, namespace)  # noqa: S102 - our own table
         return eval(f"lambda {params}: {body}", namespace)  # noqa: S307 - our own table
+
+    def type_for(self, arg_types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
+        """The result's type: an array operation's from its shape rule, an elementwise one's broadcast
+        over its array operands, a number's as `result_type` says."""
+        if self.shape is not None:
+            return self.shape(arg_types, args)
+        if not self.structural:
+            array = shapes.elementwise(arg_types, shapes.elem_of(self.result))
+            if array is not None:
+                return array
+        return self.result_type(arg_types)
 
     def result_type(self, arg_types: tuple[Type, ...]) -> Type:
         if self.structural and self.result not in ("int", "float"):

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 
 from ..ir.names import Namer
 from ..ir.nodes import FLOAT, INT, Assign, Const, Global, Loc, Operand, Scalar, Stmt, Type, Var, const_type
+from . import shapes
 from .core import Rule
 
 
@@ -32,16 +33,21 @@ class Emitter:
         return self.types.get(operand.name, FLOAT)
 
     def op(self, op: str, *args: Operand, name: str | None = None, type_: Type | None = None) -> Operand:
+        rule = self.rules[op]
+        arrays = any(shapes.is_array(self.type_of(a)) for a in args)
+        if arrays and rule.on_arrays is not None:
+            op, rule = rule.on_arrays, self.rules[rule.on_arrays]
         folded = fold(self.rules, op, args, self.type_of)
         if folded is not None:
             return folded
-        rule = self.rules[op]
         if rule.expand is not None and any(type(a) is Const for a in args):
             formula = rule.expand(self.m, *(a.value if type(a) is Const else Expr(self, a) for a in args))
             if formula is not None:
                 return operand_of(formula)
         if type_ is not None:
             result_type = type_
+        elif arrays:
+            result_type = rule.type_for(tuple(self.type_of(a) for a in args), args)
         elif rule.result == "float" or (
             rule.result == "promote" and any(type(a) is Var and self.types.get(a.name, FLOAT) == FLOAT for a in args)
         ):
@@ -110,7 +116,13 @@ def _identity(op: str, args: tuple[Operand, ...], type_of: Callable[[Operand], T
         return args[0]  # n / 1 is a float when n is an int
     elif op == "sub" and _is(args[1], 0) and math.copysign(1, _number(args[1])) > 0 and _keeps_type(args[0], args[1], type_of):
         return args[0]  # not x - -0.0, which is x + 0.0
-    elif op == "pow" and _is(args[1], 0) and type_of is not None and type_of(args[0]) != INT_OR_FLOAT:
+    elif (
+        op == "pow"
+        and _is(args[1], 0)
+        and type_of is not None
+        and isinstance(type_of(args[0]), Scalar)
+        and type_of(args[0]) != INT_OR_FLOAT
+    ):  # (an array's ** 0 is an array of ones)
         # x ** 0 is 1 for every x (nan and inf too); its type follows the operands'.
         kind = FLOAT if FLOAT in (type_of(args[0]), const_type(_number(args[1]))) else INT
         return Const(1.0 if kind == FLOAT else 1)

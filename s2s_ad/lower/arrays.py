@@ -1,0 +1,322 @@
+"""NumPy arrays: calls to NumPy, array methods and attributes, `@`, and indexing.
+
+Each becomes one primitive of `rules/arrays.py` (or of the scalar table, for
+elementwise functions), with constant operands for what NumPy takes as
+parameters (`axis`, `keepdims`, the sizes of a shape). A few functions are
+written here as the primitives they are made of, so that their derivative
+needs no rule of its own: `np.var(x)` is the mean of `(x - x.mean()) ** 2`,
+`np.std` its square root, `np.linalg.norm(x)` the square root of the sum of
+squares. What NumPy offers beyond that is refused by name.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from .. import ir
+from ..errors import UnsupportedError
+from ..ir import FLOAT, INT, ArrayOf, Assign, Const, Operand, Type, Var
+from ..rules import CALLS
+from ..rules.arrays import array_literal, index_rules
+from ..rules.shapes import UNKNOWN, dims, is_array
+from .base import LoweringBase
+from .scope import Scope, TupleValue, Value
+
+_REDUCTIONS = ("sum", "mean", "max", "min")
+_METHODS = (*_REDUCTIONS, "reshape", "transpose", "dot", "copy", "ravel", "flatten", "astype")
+_CONSTANTS = {"pi": 3.141592653589793, "e": 2.718281828459045, "inf": float("inf")}
+
+
+class Arrays(LoweringBase):
+    """NumPy arrays: calls to NumPy, array methods and attributes, `@`, and indexing."""
+
+    # -- making values -----------------------------------------------------------
+
+    def array_op(self, op: str, args: tuple[Operand, ...], type_: Type | None = None) -> Value:
+        rule = self.rules[op]
+        types = tuple(self.operand_type(a) for a in args)
+        result = type_ if type_ is not None else rule.type_for(types, args)
+        target = self.namer.temp()
+        self.types[target] = result
+        self.out.append(Assign(target, op, args, result, self.loc))
+        return Value(Var(target), result)
+
+    def operand_type(self, operand: Operand) -> Type:
+        if isinstance(operand, Const):
+            return ir.const_type(operand.value)
+        if isinstance(operand, ir.Global):
+            return operand.type
+        return self.types.get(operand.name, FLOAT)
+
+    def array(self, value: Value, node: ast.AST, what: str) -> Value:
+        if not is_array(value.type):
+            raise self.error(
+                UnsupportedError, f"{what} needs an array here, not a number", node, "make it an array with np.array(...)"
+            )
+        return value
+
+    def whole(self, node: ast.expr, scope: Scope, what: str) -> int:
+        """A constant whole number the code says (an axis): NumPy's parameters are not differentiated."""
+        value = self.expr(node, scope).operand
+        if not isinstance(value, Const) or not isinstance(value.value, int) or isinstance(value.value, bool):
+            raise self.error(UnsupportedError, f"{what} must be a whole number written in the code", node)
+        return value.value
+
+    # -- operators -----------------------------------------------------------------
+
+    def matmul(self, left: Value, right: Value, node: ast.AST) -> Value:
+        """`a @ b` (and `np.dot`, `np.matmul`, `a.dot(b)`) of vectors and matrices; a number times an array is `*`."""
+        if not is_array(left.type) or not is_array(right.type):
+            if not is_array(left.type) and not is_array(right.type) and isinstance(node, ast.BinOp):
+                raise self.error(UnsupportedError, "the operator '@' multiplies arrays, not numbers", node, "use '*' for numbers")
+            return self.apply("mul", (left, right), node)
+        if len(dims(left.type)) > 2 or len(dims(right.type)) > 2:
+            raise self.error(UnsupportedError, "'@' of arrays with more than two axes cannot be differentiated yet", node)
+        return self.array_op("matmul", (left.operand, right.operand))
+
+    # -- calls ---------------------------------------------------------------------
+
+    def numpy_call(self, spelling: str, node: ast.Call, scope: Scope) -> Value:
+        """A call to a NumPy function, `np.<name>(...)` under any import spelling."""
+        name = spelling[len("numpy.") :]
+        shown = f"np.{name}"
+        if name.startswith("random."):
+            raise self.error(
+                UnsupportedError,
+                f"'{shown}' draws random numbers, which cannot be differentiated",
+                node,
+                "draw the numbers outside the function and pass them in as an argument",
+            )
+        if name in _REDUCTIONS:
+            return self.reduction_call(name, node.args[0] if node.args else None, node.args[1:], node, scope)
+        if name in ("dot", "matmul") and len(node.args) == 2 and not node.keywords:
+            return self.matmul(self.expr(node.args[0], scope), self.expr(node.args[1], scope), node)
+        if name == "linalg.norm" and len(node.args) == 1 and not node.keywords:
+            x = self.expr(node.args[0], scope)
+            return self.apply("numpy.sqrt", (self.reduce("sum", self.apply("mul", (x, x), node), None, False, node),), node)
+        if name in ("var", "std"):
+            return self.spread_of(name, node, scope)
+        made = self.numpy_made(name, node, scope)
+        if made is not None:
+            return made
+        op = CALLS.get((spelling, len(node.args)))
+        if op is None or node.keywords:
+            raise self.error(
+                UnsupportedError,
+                f"'{shown}' is not differentiable yet" if op is None else f"keyword arguments to '{shown}' are not supported",
+                node,
+                "the README lists the NumPy functions s2s_ad differentiates",
+            )
+        return self.apply(op, tuple(self.expr(a, scope) for a in node.args), node)
+
+    def numpy_made(self, name: str, node: ast.Call, scope: Scope) -> Value | None:
+        """Arrays NumPy makes: `np.array([...])` of numbers, zeros and ones, transposes, outer products."""
+        args = node.args
+        if name == "array" and len(args) == 1 and isinstance(args[0], (ast.List, ast.Tuple)) and not node.keywords:
+            items = [self.scalar(self.expr(e, scope), e) for e in args[0].elts]
+            if any(is_array(i.type) or isinstance(i.type, ir.ListOf) for i in items) or not items:
+                raise self.error(UnsupportedError, "np.array(...) of numbers only is supported", node, "use np.stack for arrays")
+            op, rule = array_literal(len(items))
+            self.created.setdefault(op, rule)
+            return self.array_op(op, tuple(self.as_float(i, node).operand for i in items))
+        if name in ("zeros", "ones") and len(args) == 1 and not node.keywords:
+            sizes = args[0].elts if isinstance(args[0], ast.Tuple) else [args[0]]
+            values = [self.integer(self.expr(s, scope), s, f"np.{name}()") for s in sizes]
+            if not 1 <= len(values) <= 3:
+                raise self.error(UnsupportedError, f"np.{name} of up to three axes is supported", node)
+            return self.array_op(f"numpy.{name}{len(values)}", tuple(v.operand for v in values))
+        if name in ("zeros_like", "ones_like") and len(args) == 1 and not node.keywords:
+            x = self.array(self.expr(args[0], scope), node, f"np.{name}")
+            return self.array_op(f"numpy.{name}", (x.operand,), ArrayOf(FLOAT, dims(x.type)))
+        if name == "transpose" and len(args) == 1 and not node.keywords:
+            return self.array_op("transpose", (self.array(self.expr(args[0], scope), node, "np.transpose").operand,))
+        if name == "outer" and len(args) == 2 and not node.keywords:
+            a, b = (self.array(self.expr(a, scope), node, "np.outer") for a in args)
+            return self.array_op("numpy.outer", (a.operand, b.operand))
+        if name == "reshape" and len(args) == 2 and not node.keywords:
+            return self.reshaped(self.expr(args[0], scope), args[1:], node, scope)
+        if name == "expand_dims" and len(args) == 2 and not node.keywords:
+            x = self.array(self.expr(args[0], scope), node, "np.expand_dims")
+            return self.array_op("numpy.expand_dims", (x.operand, Const(self.whole(args[1], scope, "the axis"))))
+        return None
+
+    def as_float(self, value: Value, node: ast.AST) -> Value:
+        return self.apply("float", (value,), node) if value.type != FLOAT else value
+
+    def keywords(self, node: ast.Call, allowed: tuple[str, ...], what: str) -> dict[str, ast.expr]:
+        found = {}
+        for keyword in node.keywords:
+            if keyword.arg not in allowed:
+                raise self.error(UnsupportedError, f"{what} does not take the keyword '{keyword.arg}' here", keyword.value)
+            found[keyword.arg] = keyword.value
+        return found
+
+    def reduction_call(
+        self, name: str, target: ast.expr | None, rest: list[ast.expr], node: ast.Call, scope: Scope, x: Value | None = None
+    ) -> Value:
+        """`np.sum(x, axis=..., keepdims=...)` and `x.sum(...)`: sum, mean, max and min."""
+        options = self.keywords(node, ("axis", "keepdims"), f"{name}()")
+        if rest:
+            options.setdefault("axis", rest[0])
+        if x is None:
+            if target is None:
+                raise self.error(UnsupportedError, f"np.{name} needs an array", node)
+            x = self.expr(target, scope)
+        axis = options.get("axis")
+        keep = options.get("keepdims")
+        keepdims = False
+        if keep is not None:
+            if not isinstance(keep, ast.Constant) or not isinstance(keep.value, bool):
+                raise self.error(UnsupportedError, "keepdims must be True or False, written in the code", keep)
+            keepdims = keep.value
+        if axis is not None and isinstance(axis, ast.Constant) and axis.value is None:
+            axis = None
+        if not is_array(x.type):
+            if axis is not None or keepdims:
+                raise self.error(UnsupportedError, f"{name}() of a number takes no axis", node)
+            return x
+        axis_value = None if axis is None else self.whole(axis, scope, "the axis")
+        return self.reduce(name, x, axis_value, keepdims, node)
+
+    def reduce(self, name: str, x: Value, axis: int | None, keepdims: bool, node: ast.AST) -> Value:
+        if not is_array(x.type):
+            return x
+        if axis is None:
+            if keepdims:
+                raise self.error(UnsupportedError, "keepdims=True without an axis is not supported", node, "give the axis")
+            return self.array_op(f"{name}_all", (x.operand,))
+        if not -len(dims(x.type)) <= axis < len(dims(x.type)):
+            raise self.error(UnsupportedError, f"axis {axis} is out of range for an array of {len(dims(x.type))} axes", node)
+        return self.array_op(f"{name}_axis_keep" if keepdims else f"{name}_axis", (x.operand, Const(axis)))
+
+    def spread_of(self, name: str, node: ast.Call, scope: Scope) -> Value:
+        """`np.var(x, axis=...)` as the mean of the squared deviations; `np.std` as its square root."""
+        options = self.keywords(node, ("axis",), f"np.{name}")
+        if len(node.args) != 1:
+            raise self.error(UnsupportedError, f"write np.{name}(x) or np.{name}(x, axis=k)", node)
+        x = self.array(self.expr(node.args[0], scope), node, f"np.{name}")
+        axis = None if "axis" not in options else self.whole(options["axis"], scope, "the axis")
+        mean = self.reduce("mean", x, axis, axis is not None, node)
+        deviation = self.apply("sub", (x, mean), node)
+        variance = self.reduce("mean", self.apply("mul", (deviation, deviation), node), axis, False, node)
+        return variance if name == "var" else self.apply("numpy.sqrt", (variance,), node)
+
+    def reshaped(self, x: Value, sizes: list[ast.expr], node: ast.AST, scope: Scope) -> Value:
+        x = self.array(x, node, "reshape")
+        if len(sizes) == 1 and isinstance(sizes[0], ast.Tuple):
+            sizes = list(sizes[0].elts)
+        values = [self.integer(self.expr(s, scope), s, "reshape()") for s in sizes]
+        if not 1 <= len(values) <= 4:
+            raise self.error(UnsupportedError, "reshape to up to four axes is supported", node)
+        return self.array_op(f"reshape{len(values)}", (x.operand, *(v.operand for v in values)))
+
+    def method(self, x: Value, node: ast.Call, scope: Scope) -> Value:
+        """`x.sum(axis=1)`, `x.reshape(n, -1)`, `x.dot(y)`, `x.copy()`, ... on an array."""
+        assert isinstance(node.func, ast.Attribute)
+        name = node.func.attr
+        if name not in _METHODS:
+            raise self.error(UnsupportedError, f"the array method '.{name}()' is not differentiable yet", node.func)
+        if name in _REDUCTIONS:
+            return self.reduction_call(name, None, node.args, node, scope, x)
+        if node.keywords:
+            raise self.error(UnsupportedError, f"keyword arguments to '.{name}()' are not supported", node.keywords[0].value)
+        if name == "reshape":
+            return self.reshaped(x, node.args, node, scope)
+        if name in ("ravel", "flatten") and not node.args:
+            return self.array_op("reshape1", (x.operand, Const(-1)), ArrayOf(FLOAT, (UNKNOWN,)))
+        if name == "transpose" and not node.args:
+            return self.array_op("transpose", (x.operand,))
+        if name == "dot" and len(node.args) == 1:
+            return self.matmul(x, self.expr(node.args[0], scope), node)
+        if name == "copy" and not node.args:
+            return x  # a gradient never writes into an array: the same values are the same array
+        if name == "astype" and len(node.args) == 1 and isinstance(node.args[0], ast.Name) and node.args[0].id == "float":
+            return (
+                x
+                if isinstance(x.type, ArrayOf) and x.type.elem == FLOAT
+                else self.apply("mul", (x, Value(Const(1.0), FLOAT)), node)
+            )
+        raise self.error(UnsupportedError, f"this call of '.{name}()' is not supported", node)
+
+    # -- attributes and indexing ------------------------------------------------------
+
+    def attribute(self, x: Value, node: ast.Attribute) -> Value | TupleValue:
+        """`x.T`, `x.shape` (a tuple of ints), `x.ndim`, `x.size`."""
+        if node.attr == "T":
+            return self.array_op("transpose", (x.operand,))
+        if node.attr == "shape":
+            return TupleValue(tuple(self.size_at(x, k) for k in range(len(dims(x.type)))))
+        if node.attr == "ndim":
+            return Value(Const(len(dims(x.type))), INT)
+        if node.attr == "size":
+            return self.array_op("size", (x.operand,), INT)
+        raise self.error(UnsupportedError, f"the array attribute '.{node.attr}' cannot be differentiated", node)
+
+    def size_at(self, x: Value, axis: int) -> Value:
+        size = dims(x.type)[axis]
+        if isinstance(size, int):
+            return Value(Const(size), INT)
+        return self.array_op("shape_at", (x.operand, Const(axis)), INT)
+
+    def numpy_constant(self, name: str, node: ast.AST) -> Value:
+        if name in _CONSTANTS:
+            return Value(Const(_CONSTANTS[name]), FLOAT)
+        raise self.error(UnsupportedError, f"'np.{name}' is not a number", node)
+
+    def array_index(self, x: Value, index: ast.expr, scope: Scope, node: ast.AST) -> Value:
+        """`x[i]`, `x[i, j]`, `x[:, 1]`, `x[1:n:2]`, `x[:, None]`, `E[ids]`: the index written into the rule's
+        spelling, its names and numbers as operands."""
+        parts = list(index.elts) if isinstance(index, ast.Tuple) else [index]
+        shape = list(dims(x.type))
+        texts: list[str] = []
+        operands: list[Operand] = []
+        result: list[ir.Dim] = []
+        advanced = False
+        axis = 0
+
+        def hole(value: Value) -> str:
+            operands.append(value.operand)
+            return f"{{{len(operands)}}}"
+
+        for part in parts:
+            if isinstance(part, ast.Constant) and part.value is None or self.is_newaxis(part, scope):
+                texts.append("None")
+                result.append(1)
+                continue
+            if axis >= len(shape):
+                raise self.error(UnsupportedError, "too many indices for this array", node)
+            if isinstance(part, ast.Slice):
+                bounds = [
+                    b and hole(self.integer(self.expr(b, scope), b, "a slice")) for b in (part.lower, part.upper, part.step)
+                ]
+                text = f"{bounds[0] or ''}:{bounds[1] or ''}" + (f":{bounds[2]}" if bounds[2] else "")
+                texts.append(text)
+                result.append(shape[axis] if text == ":" else UNKNOWN)
+            else:
+                value = self.expr(part, scope)
+                if value.type == INT or value.type == ir.BOOL:
+                    texts.append(hole(value))
+                elif isinstance(value.type, ArrayOf) and value.type.elem == INT and not advanced:
+                    advanced = True
+                    texts.append(hole(value))
+                    result.extend(dims(value.type))
+                else:
+                    raise self.error(UnsupportedError, "an array index must be a whole number, a slice or an array of ints", part)
+            axis += 1
+        result.extend(shape[axis:])
+        pattern = "{0}[" + ", ".join(texts) + "]"
+        for op, rule in index_rules(pattern, advanced).items():
+            self.created.setdefault(op, rule)
+        type_: Type = ArrayOf(FLOAT, tuple(result)) if result else FLOAT
+        return self.array_op(f"getitem {pattern}", (x.operand, *operands), type_)
+
+    def is_newaxis(self, part: ast.expr, scope: Scope) -> bool:
+        from ..frontend import NumpyModule
+
+        return (
+            isinstance(part, ast.Attribute)
+            and part.attr == "newaxis"
+            and isinstance(part.value, ast.Name)
+            and part.value.id not in scope
+            and isinstance(self.parsed.resolve(part.value.id), NumpyModule)
+        )

@@ -1,0 +1,448 @@
+"""NumPy: elementwise functions (from the scalar rules), linear algebra, reductions, shapes and indexing.
+
+Elementwise NumPy functions are the scalar rules with a NumPy spelling: the
+same SymPy meaning and the same partials (`numpy.tanh` reuses `tanh`'s
+`1 - out ** 2`). A scalar rule names its NumPy counterpart in `on_arrays`, so
+that a derivative formula written once (`m.cos(x)`) emits `np.cos` where `x`
+is an array; the reverse sweep sums each adjoint back to its operand's shape
+(`shapes.summed_axes`), which is the adjoint of broadcasting.
+
+The other operations are linear or nearly so, and their adjoints are
+templates, as for lists (`reverse(sweep, stmt, bar)`): `A @ B` sends
+`bar @ B.T` and `A.T @ bar`, a sum sends its adjoint to every element, an
+index adds its adjoint into zeros at the same place. Axes and `keepdims` are
+constant operands (`x.sum(axis=1, keepdims=True)` is `sum_axis_keep(x, 1)`).
+Generated code spells NumPy `numpy.<name>`; the printer writes the module's
+name for it (`np`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from ..ir import FLOAT, INT, ArrayOf, Assign, Const, Effect, Operand, Type, Var
+from . import shapes
+from .core import Rule
+from .lists import ReverseSweep
+
+# The scalar rules' NumPy counterparts: scalar op -> NumPy function.
+ELEMENTWISE = {
+    "exp": "exp",
+    "expm1": "expm1",
+    "exp2": "exp2",
+    "log": "log",
+    "log1p": "log1p",
+    "log2": "log2",
+    "log10": "log10",
+    "sqrt": "sqrt",
+    "cbrt": "cbrt",
+    "sin": "sin",
+    "cos": "cos",
+    "tan": "tan",
+    "asin": "arcsin",
+    "acos": "arccos",
+    "atan": "arctan",
+    "sinh": "sinh",
+    "cosh": "cosh",
+    "tanh": "tanh",
+    "asinh": "arcsinh",
+    "acosh": "arccosh",
+    "atanh": "arctanh",
+    "atan2": "arctan2",
+    "hypot": "hypot",
+    "abs": "abs",
+    "fabs": "fabs",
+    "sign": "sign",
+    "max": "maximum",
+    "min": "minimum",
+    "pow": "power",  # not linked: a formula's `x ** 2` stays `x ** 2` on arrays
+    "copysign": "copysign",
+    "degrees": "degrees",
+    "radians": "radians",
+    "floor": "floor",
+    "ceil": "ceil",
+    "trunc": "trunc",
+    "isfinite": "isfinite",
+    "isnan": "isnan",
+    "isinf": "isinf",
+}
+
+# Scalar helpers of the derivative formulas whose Python spelling is a conditional expression: on arrays,
+# the same choice elementwise.
+HELPERS = {
+    "step": "numpy.heaviside({0} - {1}, 0.5)",
+    "gate": "numpy.where({0} > {1}, {2}, numpy.where({0} == {1}, 0.5 * {2}, {2} * 0.0))",
+    "gate_else": "numpy.where({0} > {1}, {2} * 0.0, numpy.where({0} == {1}, 0.5 * {2}, {2}))",
+    "gate_sign": "numpy.where({0} > 0, {1}, numpy.where({0} < 0, -{1}, {1} * 0.0))",
+    "xlogy": "numpy.where({1} > 0, {0} * numpy.log(numpy.where({1} > 0, {1}, 1.0)), 0.0)",
+    "div_pos": "numpy.where({1} > 0, {0} / numpy.where({1} > 0, {1}, 1.0), 0.0)",
+}
+
+
+def numpy_counterparts(scalar: dict[str, Rule]) -> tuple[dict[str, Rule], dict[str, Rule]]:
+    """The NumPy rules made from the scalar ones, and the scalar rules with `on_arrays` set."""
+    made: dict[str, Rule] = {}
+    linked: dict[str, Rule] = {}
+    for op, name in ELEMENTWISE.items():
+        rule = scalar[op]
+        operands = ", ".join(f"{{{i}}}" for i in range(rule.arity))
+        numpy_op = f"numpy.{name}"
+        made[numpy_op] = dataclasses.replace(
+            rule,
+            python=f"numpy.{name}({operands})",
+            names=(numpy_op,),
+            foldable=False,
+            safe=False,
+            safe_if=None,
+            float_specialized=False,
+            expand=None,
+            cheap="",
+            augmented=None,
+            simplify=None,
+        )
+        if op != "pow":
+            linked[op] = dataclasses.replace(rule, on_arrays=numpy_op)
+    for op, python in HELPERS.items():
+        numpy_op = f"numpy.{op}"
+        made[numpy_op] = dataclasses.replace(scalar[op], python=python, names=(), foldable=False, cheap="")
+        linked[op] = dataclasses.replace(scalar[op], on_arrays=numpy_op)
+    return made, linked
+
+
+# -- types of the structural operations ------------------------------------------
+
+
+def _like_first(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
+    return types[0]
+
+
+def _matmul_type(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
+    return shapes.matmul(types[0], types[1])
+
+
+def _transpose_type(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
+    return shapes.transposed(types[0])
+
+
+def _outer_type(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
+    (m,), (n,) = shapes.dims(types[0]) or (1,), shapes.dims(types[1]) or (1,)
+    return ArrayOf(FLOAT, (m, n))
+
+
+def _axis(args: tuple[Operand, ...]) -> int:
+    axis = args[1]
+    assert isinstance(axis, Const) and isinstance(axis.value, int)
+    return axis.value
+
+
+def _reduced_type(keepdims: bool, whole: bool) -> Callable[[tuple[Type, ...], tuple[Operand, ...]], Type]:
+    def type_(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
+        return shapes.reduced(types[0], None if whole else _axis(args), keepdims)
+
+    return type_
+
+
+def _expanded_type(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
+    shape = list(shapes.dims(types[0]))
+    axis = _axis(args)
+    shape.insert(axis if axis >= 0 else len(shape) + 1 + axis, 1)
+    return ArrayOf(FLOAT, tuple(shape))
+
+
+def _like_second(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
+    return types[1]
+
+
+def _int(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
+    return INT
+
+
+def _reshaped_type(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
+    sizes = [a.value if isinstance(a, Const) and isinstance(a.value, int) and a.value >= 0 else shapes.UNKNOWN for a in args[1:]]
+    return ArrayOf(FLOAT, tuple(sizes))
+
+
+def _made_type(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
+    sizes = [a.value if isinstance(a, Const) and isinstance(a.value, int) else shapes.UNKNOWN for a in args]
+    return ArrayOf(FLOAT, tuple(sizes))
+
+
+def _literal_type(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
+    return ArrayOf(FLOAT, (len(args),))
+
+
+# -- reverse mode -------------------------------------------------------------------
+
+
+def _name(operand: Operand) -> str:
+    assert isinstance(operand, Var)
+    return operand.name
+
+
+def _type(sweep: ReverseSweep, operand: Operand) -> Type:
+    return sweep.types.get(operand.name, FLOAT) if isinstance(operand, Var) else FLOAT
+
+
+def _matmul_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
+    """`C = A @ B`: `A_bar += C_bar @ B.T`, `B_bar += A.T @ C_bar`, as vectors and matrices (a vector
+    operand's adjoint is a matrix-vector product, a matrix's next to a vector an outer product)."""
+    a, b = stmt.args
+    ta, tb = _type(sweep, a), _type(sweep, b)
+    na, nb = len(shapes.dims(ta)), len(shapes.dims(tb))
+    if na > 2 or nb > 2 or na == 0 or nb == 0:
+        raise sweep.refuse(stmt.loc, "'@' of arrays with more than two axes cannot be differentiated yet", "use 2-D arrays")
+    loc = stmt.loc
+    if sweep.active(a):
+        if na == 2 and nb == 2:
+            bt = sweep.emit("transpose", b, type_=shapes.transposed(tb), loc=loc)
+            part = sweep.emit("matmul", bar, bt, type_=ta, loc=loc)
+        elif na == 2:
+            part = sweep.emit("numpy.outer", bar, b, type_=ta, loc=loc)
+        elif nb == 2:
+            part = sweep.emit("matmul", b, bar, type_=ta, loc=loc)
+        else:
+            part = sweep.emit("mul", bar, b, type_=ta, loc=loc)
+        sweep.accumulate(_name(a), part, Const(1), loc)
+    if sweep.active(b):
+        if na == 2:
+            at = sweep.emit("transpose", a, type_=shapes.transposed(ta), loc=loc)
+            part = sweep.emit("matmul", at, bar, type_=tb, loc=loc)
+        elif nb == 2:
+            part = sweep.emit("numpy.outer", a, bar, type_=tb, loc=loc)
+        else:
+            part = sweep.emit("mul", bar, a, type_=tb, loc=loc)
+        sweep.accumulate(_name(b), part, Const(1), loc)
+
+
+def _outer_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
+    """`C = outer(a, b)`: `a_bar += C_bar @ b`, `b_bar += a @ C_bar`."""
+    a, b = stmt.args
+    if sweep.active(a):
+        sweep.accumulate(_name(a), sweep.emit("matmul", bar, b, type_=_type(sweep, a), loc=stmt.loc), Const(1), stmt.loc)
+    if sweep.active(b):
+        sweep.accumulate(_name(b), sweep.emit("matmul", a, bar, type_=_type(sweep, b), loc=stmt.loc), Const(1), stmt.loc)
+
+
+def _transpose_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
+    x = stmt.args[0]
+    if sweep.active(x):
+        sweep.accumulate(_name(x), sweep.emit("transpose", bar, type_=_type(sweep, x), loc=stmt.loc), Const(1), stmt.loc)
+
+
+def _spread(sweep: ReverseSweep, stmt: Assign, bar: Operand, keepdims: bool, whole: bool) -> Operand:
+    """A reduction's adjoint with the reduced axis back (size 1), ready to broadcast over its operand."""
+    if whole or keepdims:
+        return bar
+    x = stmt.args[0]
+    return sweep.emit(
+        "numpy.expand_dims", bar, stmt.args[1], type_=_expanded_type((_type(sweep, bar),), (x, stmt.args[1])), loc=stmt.loc
+    )
+
+
+def _everywhere(sweep: ReverseSweep, stmt: Assign, value: Operand) -> Operand:
+    """`value * np.ones_like(x)`: an adjoint shaped like the operand x, from one that broadcasts over it."""
+    x = stmt.args[0]
+    ones = sweep.emit("numpy.ones_like", x, type_=_type(sweep, x), loc=stmt.loc)
+    return sweep.emit("mul", value, ones, type_=_type(sweep, x), loc=stmt.loc)
+
+
+def _count(sweep: ReverseSweep, stmt: Assign, whole: bool) -> Operand:
+    x = stmt.args[0]
+    if whole:
+        return sweep.emit("size", x, type_=INT, loc=stmt.loc)
+    return sweep.emit("shape_at", x, stmt.args[1], type_=INT, loc=stmt.loc)
+
+
+def _sum_reverse(keepdims: bool, whole: bool) -> Callable[..., None]:
+    def reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
+        """Every element gets the sum's adjoint."""
+        x = stmt.args[0]
+        if sweep.active(x):
+            sweep.accumulate(_name(x), _everywhere(sweep, stmt, _spread(sweep, stmt, bar, keepdims, whole)), Const(1), stmt.loc)
+
+    return reverse
+
+
+def _mean_reverse(keepdims: bool, whole: bool) -> Callable[..., None]:
+    def reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
+        """Every element gets the mean's adjoint over the number of elements averaged."""
+        x = stmt.args[0]
+        if sweep.active(x):
+            spread = _spread(sweep, stmt, bar, keepdims, whole)
+            share = sweep.emit("div", spread, _count(sweep, stmt, whole), type_=_type(sweep, spread), loc=stmt.loc)
+            sweep.accumulate(_name(x), _everywhere(sweep, stmt, share), Const(1), stmt.loc)
+
+    return reverse
+
+
+def _extreme_reverse(keepdims: bool, whole: bool) -> Callable[..., None]:
+    def reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
+        """The elements equal to the maximum share its adjoint equally (as autograd and JAX do)."""
+        x = stmt.args[0]
+        if not sweep.active(x):
+            return
+        loc, tx = stmt.loc, _type(sweep, x)
+        out = _spread(sweep, stmt, Var(stmt.target), keepdims, whole)
+        mask = sweep.emit("ties", x, out, type_=tx, loc=loc)
+        if whole:
+            ties = sweep.emit("sum_all", mask, type_=FLOAT, loc=loc)
+        else:
+            ties = sweep.emit("sum_axis_keep", mask, stmt.args[1], type_=shapes.reduced(tx, _axis(stmt.args), True), loc=loc)
+        spread = _spread(sweep, stmt, bar, keepdims, whole)
+        share = sweep.emit("div", spread, ties, type_=_type(sweep, ties), loc=loc)
+        sweep.accumulate(_name(x), sweep.emit("mul", mask, share, type_=tx, loc=loc), Const(1), loc)
+
+    return reverse
+
+
+def _reshape_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
+    x = stmt.args[0]
+    if sweep.active(x):
+        sweep.accumulate(_name(x), sweep.emit("reshape_like", bar, x, type_=_type(sweep, x), loc=stmt.loc), Const(1), stmt.loc)
+
+
+def _literal_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
+    """`np.array([a, b, c])`: each element gets its entry of the adjoint."""
+    for k, arg in enumerate(stmt.args):
+        if sweep.active(arg):
+            entry = sweep.emit("item", bar, Const(k), type_=FLOAT, loc=stmt.loc)
+            sweep.accumulate(_name(arg), entry, Const(1), stmt.loc)
+
+
+def _item_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
+    """`y = x[i]` (one index, a number or a row): the adjoint added into zeros at the same place."""
+    x = stmt.args[0]
+    if sweep.active(x):
+        zeros = sweep.emit("numpy.zeros_like", x, type_=_type(sweep, x), loc=stmt.loc)
+        sweep.out.append(Effect("add_item", (zeros, stmt.args[1], bar), stmt.loc))
+        sweep.accumulate(_name(x), zeros, Const(1), stmt.loc)
+
+
+def index_rules(pattern: str, advanced: bool) -> dict[str, Rule]:
+    """The rules of one way of indexing an array, `"{0}[{1}, :]"` (its operands the array, then the
+    index's names and numbers), and of adding an adjoint back in at the same place (`np.add.at` where an
+    index is an array of ints, which may repeat)."""
+    get, put = f"getitem {pattern}", f"add_at {pattern}"
+    arity = pattern.count("{")
+    value = f"{{{arity}}}"
+    if advanced:
+        inside = pattern[pattern.index("[") + 1 : -1]
+        adding = f"numpy.add.at({{0}}, ({inside},), {value})"
+    else:
+        adding = f"{pattern} += {value}"
+
+    def reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
+        x = stmt.args[0]
+        if sweep.active(x):
+            zeros = sweep.emit("numpy.zeros_like", x, type_=_type(sweep, x), loc=stmt.loc)
+            sweep.out.append(Effect(put, (zeros, *stmt.args[1:], bar), stmt.loc))
+            sweep.accumulate(_name(x), zeros, Const(1), stmt.loc)
+
+    return {
+        get: Rule(pattern, None, None, "float", structural=True, flows=(0,), reverse=reverse),
+        put: Rule(adding, None, None, "list", pure=False, structural=True, effect=True, flows=(arity,), inline_operands=()),
+    }
+
+
+_UNBROADCAST = '''def _unbroadcast(g, x):
+    """g, the adjoint of a broadcast result, summed back to the shape of x (broadcasting undone)."""
+    shape = getattr(x, "shape", ())
+    while getattr(g, "ndim", 0) > len(shape):
+        g = g.sum(axis=0)
+    for axis, size in enumerate(shape):
+        if size == 1 and g.shape[axis] != 1:
+            g = g.sum(axis=axis, keepdims=True)
+    return g'''
+
+
+# -- the table ------------------------------------------------------------------------
+
+
+def _array_op(python: str, shape: Callable[..., Type], reverse: Callable[..., None] | None = None, **facts: Any) -> Rule:
+    return Rule(python, None, None, "float", structural=True, shape=shape, reverse=reverse, **facts)
+
+
+def _constant(python: str, shape: Callable[..., Type], result: str = "float") -> Rule:
+    """An array that depends on no operand's value (zeros, ones, a shape): no derivative flows through it."""
+    return Rule(python, None, None, result, structural=True, shape=shape, flows=())
+
+
+def _reductions() -> dict[str, Rule]:
+    table: dict[str, Rule] = {}
+    for name, reverse in (("sum", _sum_reverse), ("mean", _mean_reverse), ("max", _extreme_reverse), ("min", _extreme_reverse)):
+        table[f"{name}_all"] = _array_op(f"{{0}}.{name}()", _reduced_type(False, True), reverse(False, True))
+        table[f"{name}_axis"] = _array_op(
+            f"{{0}}.{name}(axis={{1}})", _reduced_type(False, False), reverse(False, False), flows=(0,)
+        )
+        table[f"{name}_axis_keep"] = _array_op(
+            f"{{0}}.{name}(axis={{1}}, keepdims=True)", _reduced_type(True, False), reverse(True, False), flows=(0,)
+        )
+    return table
+
+
+ARRAYS: dict[str, Rule] = {
+    "matmul": _array_op("{0} @ {1}", _matmul_type, _matmul_reverse),
+    "numpy.outer": _array_op("numpy.outer({0}, {1})", _outer_type, _outer_reverse),
+    "transpose": _array_op("{0}.T", _transpose_type, _transpose_reverse),
+    **_reductions(),
+    "numpy.expand_dims": _array_op("numpy.expand_dims({0}, {1})", _expanded_type, _reshape_reverse, flows=(0,)),
+    "reshape_like": _array_op("{0}.reshape({1}.shape)", _like_second, flows=(0,)),
+    **{
+        f"reshape{k}": _array_op(
+            "{0}.reshape(" + ", ".join(f"{{{i}}}" for i in range(1, k + 1)) + ")", _reshaped_type, _reshape_reverse, flows=(0,)
+        )
+        for k in (1, 2, 3, 4)
+    },  # fmt: skip
+    "item": _array_op("{0}[{1}]", _like_first, _item_reverse, flows=(0,)),
+    "square": Rule("numpy.square({0})", lambda sp, x: x**2, lambda m, out, x: (2 * x,), names=("numpy.square",), foldable=False),
+    "where": Rule(
+        "numpy.where({0}, {1}, {2})",
+        lambda sp, c, a, b: sp.Piecewise((a, c), (b, True)),
+        lambda m, out, c, a, b: (0, m.where(c, 1.0, 0.0), m.where(c, 0.0, 1.0)),
+        names=("numpy.where",),
+        foldable=False,
+    ),
+    "clip": Rule(
+        "numpy.clip({0}, {1}, {2})",
+        lambda sp, x, lo, hi: sp.Min(sp.Max(x, lo), hi),
+        lambda m, out, x, lo, hi: (
+            m.where(m.lt(x, lo), 0.0, m.where(m.gt(x, hi), 0.0, 1.0)),
+            m.where(m.lt(x, lo), 1.0, 0.0),
+            m.where(m.gt(x, hi), 1.0, 0.0),
+        ),
+        names=("numpy.clip",),
+        foldable=False,
+    ),
+    "numpy.ones_like": _constant("numpy.ones_like({0})", _like_first),
+    "numpy.zeros_like": _constant("numpy.zeros_like({0})", _like_first),
+    "size": _constant("{0}.size", _int, result="int"),
+    "shape_at": _constant("{0}.shape[{1}]", _int, result="int"),
+    # Where x equals its maximum (`out`, broadcast): 1.0 there, 0.0 elsewhere, in x's own dtype (a float32
+    # gradient stays float32).
+    "ties": _constant("({0} == {1}).astype({0}.dtype)", _like_first),
+    "zeros_float_like": _constant("numpy.zeros_like({0}, dtype=float)", _like_first),
+    "unbroadcast": _array_op("_unbroadcast({0}, {1})", _like_second, flows=(0,), helper=_UNBROADCAST),
+    "add_item": Rule(
+        "{0}[{1}] += {2}", None, None, "list", pure=False, structural=True, effect=True, flows=(2,), inline_operands=()
+    ),
+    **{
+        f"numpy.zeros{k}": _constant(
+            "numpy.zeros((" + ", ".join(f"{{{i}}}" for i in range(k)) + ("," if k == 1 else "") + "))", _made_type
+        )
+        for k in (1, 2, 3)
+    },  # fmt: skip
+    **{
+        f"numpy.ones{k}": _constant(
+            "numpy.ones((" + ", ".join(f"{{{i}}}" for i in range(k)) + ("," if k == 1 else "") + "))", _made_type
+        )
+        for k in (1, 2, 3)
+    },  # fmt: skip
+}
+
+
+def array_literal(arity: int) -> tuple[str, Rule]:
+    """`np.array([a, b, c])` of numbers: one rule per length."""
+    holes = ", ".join(f"{{{i}}}" for i in range(arity))
+    return f"array_literal{arity}", _array_op(f"numpy.array([{holes}])", _literal_type, _literal_reverse)
