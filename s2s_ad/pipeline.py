@@ -175,6 +175,13 @@ def argument_types(parsed: ParsedFunction, args: Sequence[object], kwargs: Mappi
     names = [a.arg for a in (*node.posonlyargs, *node.args, *node.kwonlyargs)]
     found: dict[str, ir.Type] = {}
     for name, value in [*zip(names, args), *kwargs.items()]:
+        if isinstance(value, (list, tuple)) and any(_argument_key(v) != type(v) for v in value):
+            raise parsed.source.error(
+                UnsupportedError,
+                f"'{name}' is a list of arrays, which cannot be differentiated yet",
+                parsed.node,
+                "pass each array as its own parameter, or one array stacked with np.stack",
+            )
         if type(value).__name__ != "ndarray" or type(value).__module__ != "numpy":
             continue
         array: Any = value

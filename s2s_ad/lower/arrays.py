@@ -18,12 +18,13 @@ from ..errors import UnsupportedError
 from ..ir import FLOAT, INT, ArrayOf, Assign, Const, Operand, Type, Var
 from ..rules import CALLS
 from ..rules.arrays import array_literal, index_rules
+from ..rules.joins import joined, permuted, stacked
 from ..rules.shapes import UNKNOWN, dims, is_array
 from .base import LoweringBase
 from .scope import Scope, TupleValue, Value
 
 _REDUCTIONS = ("sum", "mean", "max", "min")
-_METHODS = (*_REDUCTIONS, "reshape", "transpose", "dot", "copy", "ravel", "flatten", "astype")
+_METHODS = (*_REDUCTIONS, "reshape", "transpose", "dot", "copy", "ravel", "flatten", "astype", "cumsum", "squeeze")
 _CONSTANTS = {"pi": 3.141592653589793, "e": 2.718281828459045, "inf": float("inf")}
 
 
@@ -135,10 +136,75 @@ class Arrays(LoweringBase):
             return self.array_op("numpy.outer", (a.operand, b.operand))
         if name == "reshape" and len(args) == 2 and not node.keywords:
             return self.reshaped(self.expr(args[0], scope), args[1:], node, scope)
+        if name in ("concatenate", "stack", "hstack", "vstack"):
+            return self.join(name, node, scope)
+        if name in ("cumsum", "diff", "squeeze", "ravel", "eye", "arange"):
+            return self.rearranged(name, node, scope)
+        if name == "transpose" and len(args) == 2 and isinstance(args[1], (ast.Tuple, ast.List)) and not node.keywords:
+            return self.permute(self.expr(args[0], scope), args[1].elts, node, scope)
         if name == "expand_dims" and len(args) == 2 and not node.keywords:
             x = self.array(self.expr(args[0], scope), node, "np.expand_dims")
             return self.array_op("numpy.expand_dims", (x.operand, Const(self.whole(args[1], scope, "the axis"))))
         return None
+
+    def join(self, name: str, node: ast.Call, scope: Scope) -> Value:
+        """`np.concatenate((a, b), axis=k)`, `np.stack`, `np.hstack`, `np.vstack` of arrays written out."""
+        options = self.keywords(node, ("axis",), f"np.{name}")
+        if len(node.args) != 1 or not isinstance(node.args[0], (ast.Tuple, ast.List)) or not node.args[0].elts:
+            raise self.error(UnsupportedError, f"write np.{name}((a, b, ...)) with the arrays listed", node)
+        pieces = [self.array(self.expr(e, scope), e, f"np.{name}") for e in node.args[0].elts]
+        ndim = len(dims(pieces[0].type))
+        if any(len(dims(p.type)) != ndim for p in pieces):
+            raise self.error(UnsupportedError, f"np.{name} of arrays with different numbers of axes is not supported", node)
+        axis = self.whole(options["axis"], scope, "the axis") if "axis" in options else 0
+        stack = name == "stack" or (name == "vstack" and ndim == 1)
+        if name == "hstack":
+            axis = 0 if ndim == 1 else 1
+        elif name == "vstack":
+            axis = 0
+        axis = axis % (ndim + stack)
+        made = stacked(len(pieces), axis) if stack else joined(len(pieces), axis, ndim)
+        op, rules = made
+        for key, rule in rules.items():
+            self.created.setdefault(key, rule)
+        return self.array_op(op, tuple(p.operand for p in pieces))
+
+    def rearranged(self, name: str, node: ast.Call, scope: Scope, x: Value | None = None) -> Value:
+        """`np.cumsum`, `np.diff`, `np.squeeze`, `np.ravel` of an array; the constants `np.eye(n)`, `np.arange`."""
+        args = node.args if x is None else [node.func, *node.args]  # a method: the array is the first operand
+        options = self.keywords(node, ("axis",) if name == "cumsum" else (), f"np.{name}")
+        if name in ("eye", "arange"):
+            values = [self.expr(a, scope) for a in args]
+            if not 1 <= len(values) <= (1 if name == "eye" else 3) or any(isinstance(v.type, (ArrayOf, ir.ListOf)) for v in values):
+                raise self.error(UnsupportedError, f"this call of np.{name} is not supported", node)
+            return self.array_op(f"numpy.{name}" + ("" if name == "eye" else str(len(values))), tuple(v.operand for v in values))
+        if len(args) != 1:
+            raise self.error(UnsupportedError, f"write np.{name}(x)" + (" or np.cumsum(x, axis=k)" if name == "cumsum" else ""), node)
+        value = x if x is not None else self.array(self.expr(args[0], scope), node, f"np.{name}")
+        ndim = len(dims(value.type))
+        if name == "ravel":
+            return self.array_op("reshape1", (value.operand, Const(-1)), ArrayOf(FLOAT, (UNKNOWN,)))
+        if name == "squeeze":
+            if UNKNOWN in dims(value.type):
+                raise self.error(UnsupportedError, "squeeze of an array whose sizes are known only when it runs", node)
+            return self.array_op("numpy.squeeze", (value.operand,))
+        if name == "diff":
+            return self.array_op("numpy.diff", (value.operand,))
+        if "axis" in options:
+            return self.array_op("cumsum_axis", (value.operand, Const(self.whole(options["axis"], scope, "the axis") % ndim)))
+        if ndim != 1:
+            raise self.error(UnsupportedError, "np.cumsum of an array of several axes needs the axis", node)
+        return self.array_op("cumsum_all", (value.operand,))
+
+    def permute(self, x: Value, order: list[ast.expr], node: ast.AST, scope: Scope) -> Value:
+        x = self.array(x, node, "transpose")
+        axes = tuple(self.whole(a, scope, "an axis") for a in order)
+        if sorted(axes) != list(range(len(dims(x.type)))):
+            raise self.error(UnsupportedError, "the axes of a transpose must be each axis once", node)
+        op, rules = permuted(axes)
+        for key, rule in rules.items():
+            self.created.setdefault(key, rule)
+        return self.array_op(op, (x.operand,))
 
     def as_float(self, value: Value, node: ast.AST) -> Value:
         return self.apply("float", (value,), node) if value.type != FLOAT else value
@@ -218,6 +284,8 @@ class Arrays(LoweringBase):
             raise self.error(UnsupportedError, f"the array method '.{name}()' is not differentiable yet", node.func)
         if name in _REDUCTIONS:
             return self.reduction_call(name, None, node.args, node, scope, x)
+        if name == "cumsum":
+            return self.rearranged(name, node, scope, x)
         if node.keywords:
             raise self.error(UnsupportedError, f"keyword arguments to '.{name}()' are not supported", node.keywords[0].value)
         if name == "reshape":
@@ -226,6 +294,10 @@ class Arrays(LoweringBase):
             return self.array_op("reshape1", (x.operand, Const(-1)), ArrayOf(FLOAT, (UNKNOWN,)))
         if name == "transpose" and not node.args:
             return self.array_op("transpose", (x.operand,))
+        if name == "transpose":
+            return self.permute(x, list(node.args), node, scope)
+        if name in ("cumsum", "squeeze"):
+            return self.rearranged(name, node, scope, x)
         if name == "dot" and len(node.args) == 1:
             return self.matmul(x, self.expr(node.args[0], scope), node)
         if name == "copy" and not node.args:
@@ -296,14 +368,19 @@ class Arrays(LoweringBase):
                 value = self.expr(part, scope)
                 if value.type == INT or value.type == ir.BOOL:
                     texts.append(hole(value))
-                elif isinstance(value.type, ArrayOf) and value.type.elem == INT and not advanced:
-                    advanced = True
+                elif isinstance(value.type, ArrayOf) and value.type.elem == INT:
                     texts.append(hole(value))
-                    result.extend(dims(value.type))
+                    if not advanced:  # arrays of ints index together: the result has their (broadcast) shape
+                        result.extend(dims(value.type))
+                    advanced = True
                 else:
                     raise self.error(UnsupportedError, "an array index must be a whole number, a slice or an array of ints", part)
             axis += 1
         result.extend(shape[axis:])
+        if advanced and any(":" in t or t == "None" for t in texts):
+            raise self.error(
+                UnsupportedError, "an index that mixes arrays of ints with slices is not supported", node, "index in two steps"
+            )
         pattern = "{0}[" + ", ".join(texts) + "]"
         for op, rule in index_rules(pattern, advanced).items():
             self.created.setdefault(op, rule)

@@ -112,6 +112,13 @@ class Expressions(LoweringBase):
 
     def expr_List(self, node: ast.List, scope: Scope) -> Value:
         items = [self.expr(e, scope) for e in node.elts]
+        if any(is_array(i.type) for i in items):
+            raise self.error(
+                UnsupportedError,
+                "a list of arrays cannot be differentiated yet",
+                node,
+                "give each array its own name, or join them with np.stack",
+            )
         elem: Type | None = items[0].type if items else FLOAT
         for item in items[1:]:
             elem = join(elem, item.type) if elem is not None else None

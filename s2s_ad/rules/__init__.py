@@ -27,6 +27,8 @@ import math
 from ..ir import Const
 from .algebra import simplify_mul, simplify_neg, simplify_pow
 from .arrays import ARRAYS, numpy_counterparts
+from .joins import JOINS
+from .linalg import LINALG
 from .core import Rule
 from .lists import EFFECTS, LISTS, copy_reverse_list
 from .scalar import SCALAR
@@ -144,8 +146,8 @@ for _op in ("div", "floordiv", "mod"):
 _numpy, _linked = numpy_counterparts(RULES)
 RULES.update(_linked)
 RULES.update(_numpy)
-RULES.update(ARRAYS)
-ARRAY_OPS = frozenset(_numpy) | frozenset(ARRAYS)  # NumPy's: the scalar rules' counterparts, and array operations
+RULES.update({**ARRAYS, **LINALG, **JOINS})
+ARRAY_OPS = frozenset(_numpy) | frozenset(ARRAYS) | frozenset(LINALG) | frozenset(JOINS)  # NumPy's
 RULES["numpy.abs"] = dataclasses.replace(RULES["numpy.abs"], names=("numpy.abs", "numpy.absolute"))
 
 # How source code spells a call -> the primitive it is. `math.log` with two

@@ -114,7 +114,7 @@ def numpy_counterparts(scalar: dict[str, Rule]) -> tuple[dict[str, Rule], dict[s
 # -- types of the structural operations ------------------------------------------
 
 
-def _like_first(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
+def like_first(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
     return types[0]
 
 
@@ -151,7 +151,7 @@ def _expanded_type(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
     return ArrayOf(FLOAT, tuple(shape))
 
 
-def _like_second(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
+def like_second(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
     return types[1]
 
 
@@ -176,12 +176,12 @@ def _literal_type(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
 # -- reverse mode -------------------------------------------------------------------
 
 
-def _name(operand: Operand) -> str:
+def name_of(operand: Operand) -> str:
     assert isinstance(operand, Var)
     return operand.name
 
 
-def _type(sweep: ReverseSweep, operand: Operand) -> Type:
+def operand_type(sweep: ReverseSweep, operand: Operand) -> Type:
     return sweep.types.get(operand.name, FLOAT) if isinstance(operand, Var) else FLOAT
 
 
@@ -189,7 +189,7 @@ def _matmul_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
     """`C = A @ B`: `A_bar += C_bar @ B.T`, `B_bar += A.T @ C_bar`, as vectors and matrices (a vector
     operand's adjoint is a matrix-vector product, a matrix's next to a vector an outer product)."""
     a, b = stmt.args
-    ta, tb = _type(sweep, a), _type(sweep, b)
+    ta, tb = operand_type(sweep, a), operand_type(sweep, b)
     na, nb = len(shapes.dims(ta)), len(shapes.dims(tb))
     if na > 2 or nb > 2 or na == 0 or nb == 0:
         raise sweep.refuse(stmt.loc, "'@' of arrays with more than two axes cannot be differentiated yet", "use 2-D arrays")
@@ -204,7 +204,7 @@ def _matmul_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
             part = sweep.emit("matmul", b, bar, type_=ta, loc=loc)
         else:
             part = sweep.emit("mul", bar, b, type_=ta, loc=loc)
-        sweep.accumulate(_name(a), part, Const(1), loc)
+        sweep.accumulate(name_of(a), part, Const(1), loc)
     if sweep.active(b):
         if na == 2:
             at = sweep.emit("transpose", a, type_=shapes.transposed(ta), loc=loc)
@@ -213,22 +213,22 @@ def _matmul_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
             part = sweep.emit("numpy.outer", a, bar, type_=tb, loc=loc)
         else:
             part = sweep.emit("mul", bar, a, type_=tb, loc=loc)
-        sweep.accumulate(_name(b), part, Const(1), loc)
+        sweep.accumulate(name_of(b), part, Const(1), loc)
 
 
 def _outer_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
     """`C = outer(a, b)`: `a_bar += C_bar @ b`, `b_bar += a @ C_bar`."""
     a, b = stmt.args
     if sweep.active(a):
-        sweep.accumulate(_name(a), sweep.emit("matmul", bar, b, type_=_type(sweep, a), loc=stmt.loc), Const(1), stmt.loc)
+        sweep.accumulate(name_of(a), sweep.emit("matmul", bar, b, type_=operand_type(sweep, a), loc=stmt.loc), Const(1), stmt.loc)
     if sweep.active(b):
-        sweep.accumulate(_name(b), sweep.emit("matmul", a, bar, type_=_type(sweep, b), loc=stmt.loc), Const(1), stmt.loc)
+        sweep.accumulate(name_of(b), sweep.emit("matmul", a, bar, type_=operand_type(sweep, b), loc=stmt.loc), Const(1), stmt.loc)
 
 
 def _transpose_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
     x = stmt.args[0]
     if sweep.active(x):
-        sweep.accumulate(_name(x), sweep.emit("transpose", bar, type_=_type(sweep, x), loc=stmt.loc), Const(1), stmt.loc)
+        sweep.accumulate(name_of(x), sweep.emit("transpose", bar, type_=operand_type(sweep, x), loc=stmt.loc), Const(1), stmt.loc)
 
 
 def _spread(sweep: ReverseSweep, stmt: Assign, bar: Operand, keepdims: bool, whole: bool) -> Operand:
@@ -237,15 +237,15 @@ def _spread(sweep: ReverseSweep, stmt: Assign, bar: Operand, keepdims: bool, who
         return bar
     x = stmt.args[0]
     return sweep.emit(
-        "numpy.expand_dims", bar, stmt.args[1], type_=_expanded_type((_type(sweep, bar),), (x, stmt.args[1])), loc=stmt.loc
+        "numpy.expand_dims", bar, stmt.args[1], type_=_expanded_type((operand_type(sweep, bar),), (x, stmt.args[1])), loc=stmt.loc
     )
 
 
 def _everywhere(sweep: ReverseSweep, stmt: Assign, value: Operand) -> Operand:
     """`value * np.ones_like(x)`: an adjoint shaped like the operand x, from one that broadcasts over it."""
     x = stmt.args[0]
-    ones = sweep.emit("numpy.ones_like", x, type_=_type(sweep, x), loc=stmt.loc)
-    return sweep.emit("mul", value, ones, type_=_type(sweep, x), loc=stmt.loc)
+    ones = sweep.emit("numpy.ones_like", x, type_=operand_type(sweep, x), loc=stmt.loc)
+    return sweep.emit("mul", value, ones, type_=operand_type(sweep, x), loc=stmt.loc)
 
 
 def _count(sweep: ReverseSweep, stmt: Assign, whole: bool) -> Operand:
@@ -260,7 +260,7 @@ def _sum_reverse(keepdims: bool, whole: bool) -> Callable[..., None]:
         """Every element gets the sum's adjoint."""
         x = stmt.args[0]
         if sweep.active(x):
-            sweep.accumulate(_name(x), _everywhere(sweep, stmt, _spread(sweep, stmt, bar, keepdims, whole)), Const(1), stmt.loc)
+            sweep.accumulate(name_of(x), _everywhere(sweep, stmt, _spread(sweep, stmt, bar, keepdims, whole)), Const(1), stmt.loc)
 
     return reverse
 
@@ -271,8 +271,8 @@ def _mean_reverse(keepdims: bool, whole: bool) -> Callable[..., None]:
         x = stmt.args[0]
         if sweep.active(x):
             spread = _spread(sweep, stmt, bar, keepdims, whole)
-            share = sweep.emit("div", spread, _count(sweep, stmt, whole), type_=_type(sweep, spread), loc=stmt.loc)
-            sweep.accumulate(_name(x), _everywhere(sweep, stmt, share), Const(1), stmt.loc)
+            share = sweep.emit("div", spread, _count(sweep, stmt, whole), type_=operand_type(sweep, spread), loc=stmt.loc)
+            sweep.accumulate(name_of(x), _everywhere(sweep, stmt, share), Const(1), stmt.loc)
 
     return reverse
 
@@ -283,7 +283,7 @@ def _extreme_reverse(keepdims: bool, whole: bool) -> Callable[..., None]:
         x = stmt.args[0]
         if not sweep.active(x):
             return
-        loc, tx = stmt.loc, _type(sweep, x)
+        loc, tx = stmt.loc, operand_type(sweep, x)
         out = _spread(sweep, stmt, Var(stmt.target), keepdims, whole)
         mask = sweep.emit("ties", x, out, type_=tx, loc=loc)
         if whole:
@@ -291,8 +291,8 @@ def _extreme_reverse(keepdims: bool, whole: bool) -> Callable[..., None]:
         else:
             ties = sweep.emit("sum_axis_keep", mask, stmt.args[1], type_=shapes.reduced(tx, _axis(stmt.args), True), loc=loc)
         spread = _spread(sweep, stmt, bar, keepdims, whole)
-        share = sweep.emit("div", spread, ties, type_=_type(sweep, ties), loc=loc)
-        sweep.accumulate(_name(x), sweep.emit("mul", mask, share, type_=tx, loc=loc), Const(1), loc)
+        share = sweep.emit("div", spread, ties, type_=operand_type(sweep, ties), loc=loc)
+        sweep.accumulate(name_of(x), sweep.emit("mul", mask, share, type_=tx, loc=loc), Const(1), loc)
 
     return reverse
 
@@ -300,7 +300,7 @@ def _extreme_reverse(keepdims: bool, whole: bool) -> Callable[..., None]:
 def _reshape_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
     x = stmt.args[0]
     if sweep.active(x):
-        sweep.accumulate(_name(x), sweep.emit("reshape_like", bar, x, type_=_type(sweep, x), loc=stmt.loc), Const(1), stmt.loc)
+        sweep.accumulate(name_of(x), sweep.emit("reshape_like", bar, x, type_=operand_type(sweep, x), loc=stmt.loc), Const(1), stmt.loc)
 
 
 def _literal_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
@@ -308,16 +308,16 @@ def _literal_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
     for k, arg in enumerate(stmt.args):
         if sweep.active(arg):
             entry = sweep.emit("item", bar, Const(k), type_=FLOAT, loc=stmt.loc)
-            sweep.accumulate(_name(arg), entry, Const(1), stmt.loc)
+            sweep.accumulate(name_of(arg), entry, Const(1), stmt.loc)
 
 
 def _item_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
     """`y = x[i]` (one index, a number or a row): the adjoint added into zeros at the same place."""
     x = stmt.args[0]
     if sweep.active(x):
-        zeros = sweep.emit("numpy.zeros_like", x, type_=_type(sweep, x), loc=stmt.loc)
+        zeros = sweep.emit("numpy.zeros_like", x, type_=operand_type(sweep, x), loc=stmt.loc)
         sweep.out.append(Effect("add_item", (zeros, stmt.args[1], bar), stmt.loc))
-        sweep.accumulate(_name(x), zeros, Const(1), stmt.loc)
+        sweep.accumulate(name_of(x), zeros, Const(1), stmt.loc)
 
 
 def index_rules(pattern: str, advanced: bool) -> dict[str, Rule]:
@@ -336,9 +336,9 @@ def index_rules(pattern: str, advanced: bool) -> dict[str, Rule]:
     def reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
         x = stmt.args[0]
         if sweep.active(x):
-            zeros = sweep.emit("numpy.zeros_like", x, type_=_type(sweep, x), loc=stmt.loc)
+            zeros = sweep.emit("numpy.zeros_like", x, type_=operand_type(sweep, x), loc=stmt.loc)
             sweep.out.append(Effect(put, (zeros, *stmt.args[1:], bar), stmt.loc))
-            sweep.accumulate(_name(x), zeros, Const(1), stmt.loc)
+            sweep.accumulate(name_of(x), zeros, Const(1), stmt.loc)
 
     return {
         get: Rule(pattern, None, None, "float", structural=True, flows=(0,), reverse=reverse),
@@ -360,11 +360,11 @@ _UNBROADCAST = '''def _unbroadcast(g, x):
 # -- the table ------------------------------------------------------------------------
 
 
-def _array_op(python: str, shape: Callable[..., Type], reverse: Callable[..., None] | None = None, **facts: Any) -> Rule:
+def array_op(python: str, shape: Callable[..., Type], reverse: Callable[..., None] | None = None, **facts: Any) -> Rule:
     return Rule(python, None, None, "float", structural=True, shape=shape, reverse=reverse, **facts)
 
 
-def _constant(python: str, shape: Callable[..., Type], result: str = "float") -> Rule:
+def constant_op(python: str, shape: Callable[..., Type], result: str = "float") -> Rule:
     """An array that depends on no operand's value (zeros, ones, a shape): no derivative flows through it."""
     return Rule(python, None, None, result, structural=True, shape=shape, flows=())
 
@@ -372,30 +372,30 @@ def _constant(python: str, shape: Callable[..., Type], result: str = "float") ->
 def _reductions() -> dict[str, Rule]:
     table: dict[str, Rule] = {}
     for name, reverse in (("sum", _sum_reverse), ("mean", _mean_reverse), ("max", _extreme_reverse), ("min", _extreme_reverse)):
-        table[f"{name}_all"] = _array_op(f"{{0}}.{name}()", _reduced_type(False, True), reverse(False, True))
-        table[f"{name}_axis"] = _array_op(
+        table[f"{name}_all"] = array_op(f"{{0}}.{name}()", _reduced_type(False, True), reverse(False, True))
+        table[f"{name}_axis"] = array_op(
             f"{{0}}.{name}(axis={{1}})", _reduced_type(False, False), reverse(False, False), flows=(0,)
         )
-        table[f"{name}_axis_keep"] = _array_op(
+        table[f"{name}_axis_keep"] = array_op(
             f"{{0}}.{name}(axis={{1}}, keepdims=True)", _reduced_type(True, False), reverse(True, False), flows=(0,)
         )
     return table
 
 
 ARRAYS: dict[str, Rule] = {
-    "matmul": _array_op("{0} @ {1}", _matmul_type, _matmul_reverse),
-    "numpy.outer": _array_op("numpy.outer({0}, {1})", _outer_type, _outer_reverse),
-    "transpose": _array_op("{0}.T", _transpose_type, _transpose_reverse),
+    "matmul": array_op("{0} @ {1}", _matmul_type, _matmul_reverse),
+    "numpy.outer": array_op("numpy.outer({0}, {1})", _outer_type, _outer_reverse),
+    "transpose": array_op("{0}.T", _transpose_type, _transpose_reverse),
     **_reductions(),
-    "numpy.expand_dims": _array_op("numpy.expand_dims({0}, {1})", _expanded_type, _reshape_reverse, flows=(0,)),
-    "reshape_like": _array_op("{0}.reshape({1}.shape)", _like_second, flows=(0,)),
+    "numpy.expand_dims": array_op("numpy.expand_dims({0}, {1})", _expanded_type, _reshape_reverse, flows=(0,)),
+    "reshape_like": array_op("{0}.reshape({1}.shape)", like_second, flows=(0,)),
     **{
-        f"reshape{k}": _array_op(
+        f"reshape{k}": array_op(
             "{0}.reshape(" + ", ".join(f"{{{i}}}" for i in range(1, k + 1)) + ")", _reshaped_type, _reshape_reverse, flows=(0,)
         )
         for k in (1, 2, 3, 4)
     },  # fmt: skip
-    "item": _array_op("{0}[{1}]", _like_first, _item_reverse, flows=(0,)),
+    "item": array_op("{0}[{1}]", like_first, _item_reverse, flows=(0,)),
     "square": Rule("numpy.square({0})", lambda sp, x: x**2, lambda m, out, x: (2 * x,), names=("numpy.square",), foldable=False),
     "where": Rule(
         "numpy.where({0}, {1}, {2})",
@@ -415,26 +415,26 @@ ARRAYS: dict[str, Rule] = {
         names=("numpy.clip",),
         foldable=False,
     ),
-    "numpy.ones_like": _constant("numpy.ones_like({0})", _like_first),
-    "numpy.zeros_like": _constant("numpy.zeros_like({0})", _like_first),
-    "size": _constant("{0}.size", _int, result="int"),
-    "shape_at": _constant("{0}.shape[{1}]", _int, result="int"),
+    "numpy.ones_like": constant_op("numpy.ones_like({0})", like_first),
+    "numpy.zeros_like": constant_op("numpy.zeros_like({0})", like_first),
+    "size": constant_op("{0}.size", _int, result="int"),
+    "shape_at": constant_op("{0}.shape[{1}]", _int, result="int"),
     # Where x equals its maximum (`out`, broadcast): 1.0 there, 0.0 elsewhere, in x's own dtype (a float32
     # gradient stays float32).
-    "ties": _constant("({0} == {1}).astype({0}.dtype)", _like_first),
-    "zeros_float_like": _constant("numpy.zeros_like({0}, dtype=float)", _like_first),
-    "unbroadcast": _array_op("_unbroadcast({0}, {1})", _like_second, flows=(0,), helper=_UNBROADCAST),
+    "ties": constant_op("({0} == {1}).astype({0}.dtype)", like_first),
+    "zeros_float_like": constant_op("numpy.zeros_like({0}, dtype=float)", like_first),
+    "unbroadcast": array_op("_unbroadcast({0}, {1})", like_second, flows=(0,), helper=_UNBROADCAST),
     "add_item": Rule(
         "{0}[{1}] += {2}", None, None, "list", pure=False, structural=True, effect=True, flows=(2,), inline_operands=()
     ),
     **{
-        f"numpy.zeros{k}": _constant(
+        f"numpy.zeros{k}": constant_op(
             "numpy.zeros((" + ", ".join(f"{{{i}}}" for i in range(k)) + ("," if k == 1 else "") + "))", _made_type
         )
         for k in (1, 2, 3)
     },  # fmt: skip
     **{
-        f"numpy.ones{k}": _constant(
+        f"numpy.ones{k}": constant_op(
             "numpy.ones((" + ", ".join(f"{{{i}}}" for i in range(k)) + ("," if k == 1 else "") + "))", _made_type
         )
         for k in (1, 2, 3)
@@ -445,4 +445,4 @@ ARRAYS: dict[str, Rule] = {
 def array_literal(arity: int) -> tuple[str, Rule]:
     """`np.array([a, b, c])` of numbers: one rule per length."""
     holes = ", ".join(f"{{{i}}}" for i in range(arity))
-    return f"array_literal{arity}", _array_op(f"numpy.array([{holes}])", _literal_type, _literal_reverse)
+    return f"array_literal{arity}", array_op(f"numpy.array([{holes}])", _literal_type, _literal_reverse)

@@ -1,0 +1,149 @@
+"""Arrays joined, split and rearranged: concatenate and stack, cumulative sums and differences, squeeze,
+transposes with axes; and the constant arrays `np.eye` and `np.arange`.
+
+A join's adjoint is the adjoint cut back into the pieces (`a_bar = g[:, 0:n]`);
+a cumulative sum's is the cumulative sum from the other end; a difference's
+is the adjoint shifted against itself. Operations whose spelling depends on
+constants the code writes (how many arrays are joined, along which axis, the
+order of a transpose's axes) are made per use by the lowering (`joined`,
+`stacked`, `permuted`), with the rules their adjoints index with.
+"""
+
+from __future__ import annotations
+
+from ..ir import FLOAT, INT, ArrayOf, Assign, Const, Operand, Type
+from . import shapes
+from .arrays import array_op, constant_op, index_rules, like_first, name_of, operand_type
+from .core import Rule
+from .lists import ReverseSweep
+
+
+def _slice_pattern(axis: int) -> str:
+    return "{0}[" + ":, " * axis + "{1}:{2}]"
+
+
+def _at_pattern(axis: int) -> str:
+    return "{0}[" + ":, " * axis + "{1}]"
+
+
+def joined(count: int, axis: int, ndim: int) -> tuple[str, dict[str, Rule]]:
+    """`np.concatenate((a, b, ...), axis=k)` of `count` arrays: its rule, and the rule of the slices its
+    adjoint is cut into."""
+    holes = ", ".join(f"{{{i}}}" for i in range(count))
+    cut = _slice_pattern(axis)
+
+    def shape(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
+        sizes = list(shapes.dims(types[0]))
+        sizes[axis] = shapes.UNKNOWN
+        return ArrayOf(FLOAT, tuple(sizes))
+
+    def reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
+        start: Operand = Const(0)
+        for piece in stmt.args:
+            size = sweep.emit("shape_at", piece, Const(axis), type_=INT, loc=stmt.loc)
+            stop = sweep.emit("add", start, size, type_=INT, loc=stmt.loc)
+            if sweep.active(piece):
+                part = sweep.emit(f"getitem {cut}", bar, start, stop, type_=operand_type(sweep, piece), loc=stmt.loc)
+                sweep.accumulate(name_of(piece), part, Const(1), stmt.loc)
+            start = stop
+
+    op = f"concatenate{count} axis={axis}"
+    rule = array_op(f"numpy.concatenate(({holes}{',' if count == 1 else ''}), axis={axis})", shape, reverse)
+    return op, {op: rule, **index_rules(cut, False)}
+
+
+def stacked(count: int, axis: int) -> tuple[str, dict[str, Rule]]:
+    """`np.stack((a, b, ...), axis=k)`: a new axis k; each piece's adjoint is the adjoint at its position."""
+    holes = ", ".join(f"{{{i}}}" for i in range(count))
+    at = _at_pattern(axis)
+
+    def shape(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
+        sizes = list(shapes.dims(types[0]))
+        sizes.insert(axis, count)
+        return ArrayOf(FLOAT, tuple(sizes))
+
+    def reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
+        for k, piece in enumerate(stmt.args):
+            if sweep.active(piece):
+                part = sweep.emit(f"getitem {at}", bar, Const(k), type_=operand_type(sweep, piece), loc=stmt.loc)
+                sweep.accumulate(name_of(piece), part, Const(1), stmt.loc)
+
+    op = f"stack{count} axis={axis}"
+    rule = array_op(f"numpy.stack(({holes}{',' if count == 1 else ''}), axis={axis})", shape, reverse)
+    return op, {op: rule, **index_rules(at, False)}
+
+
+def permuted(axes: tuple[int, ...]) -> tuple[str, dict[str, Rule]]:
+    """`x.transpose(1, 0, 2)`: the adjoint transposed back by the inverse permutation."""
+    inverse = tuple(sorted(range(len(axes)), key=axes.__getitem__))
+    ops = {order: f"transpose{order}" for order in (axes, inverse)}
+
+    def rule_of(order: tuple[int, ...], back: tuple[int, ...]) -> Rule:
+        def shape(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
+            sizes = shapes.dims(types[0])
+            return ArrayOf(FLOAT, tuple(sizes[k] for k in order))
+
+        def reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
+            x = stmt.args[0]
+            if sweep.active(x):
+                part = sweep.emit(ops[back], bar, type_=operand_type(sweep, x), loc=stmt.loc)
+                sweep.accumulate(name_of(x), part, Const(1), stmt.loc)
+
+        return array_op("{0}.transpose(" + ", ".join(map(str, order)) + ")", shape, reverse)
+
+    return ops[axes], {ops[axes]: rule_of(axes, inverse), ops[inverse]: rule_of(inverse, axes)}
+
+
+def _cumsum_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
+    x = stmt.args[0]
+    if sweep.active(x):
+        axis = stmt.args[1] if len(stmt.args) > 1 else Const(0)
+        part = sweep.emit("cumsum_back", bar, axis, type_=operand_type(sweep, x), loc=stmt.loc)
+        sweep.accumulate(name_of(x), part, Const(1), stmt.loc)
+
+
+def _diff_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
+    x = stmt.args[0]
+    if sweep.active(x):
+        sweep.accumulate(name_of(x), sweep.emit("diff_back", bar, type_=operand_type(sweep, x), loc=stmt.loc), Const(1), stmt.loc)
+
+
+def _squeeze_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
+    x = stmt.args[0]
+    if sweep.active(x):
+        part = sweep.emit("reshape_like", bar, x, type_=operand_type(sweep, x), loc=stmt.loc)
+        sweep.accumulate(name_of(x), part, Const(1), stmt.loc)
+
+
+def _one_shorter(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
+    sizes = shapes.dims(types[0])
+    return ArrayOf(FLOAT, (*sizes[:-1], shapes.UNKNOWN))
+
+
+def _squeezed(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
+    sizes = tuple(s for s in shapes.dims(types[0]) if s != 1)
+    return ArrayOf(FLOAT, sizes) if sizes else FLOAT
+
+
+def _square(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
+    size = args[0].value if isinstance(args[0], Const) and isinstance(args[0].value, int) else shapes.UNKNOWN
+    return ArrayOf(FLOAT, (size, size))
+
+
+def _range(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
+    return ArrayOf(INT if all(t == INT for t in types) else FLOAT, (shapes.UNKNOWN,))
+
+
+JOINS: dict[str, Rule] = {
+    "cumsum_all": array_op("numpy.cumsum({0})", like_first, _cumsum_reverse),
+    "cumsum_axis": array_op("numpy.cumsum({0}, axis={1})", like_first, _cumsum_reverse, flows=(0,)),
+    "cumsum_back": array_op("numpy.flip(numpy.cumsum(numpy.flip({0}, {1}), axis={1}), {1})", like_first, flows=(0,)),
+    "numpy.diff": array_op("numpy.diff({0})", _one_shorter, _diff_reverse, names=("numpy.diff",)),
+    "diff_back": array_op(
+        "numpy.pad({0}, [(0, 0)] * ({0}.ndim - 1) + [(1, 0)]) - numpy.pad({0}, [(0, 0)] * ({0}.ndim - 1) + [(0, 1)])",
+        _one_shorter,
+    ),
+    "numpy.squeeze": array_op("numpy.squeeze({0})", _squeezed, _squeeze_reverse, names=("numpy.squeeze",)),
+    **{f"numpy.arange{k}": constant_op("numpy.arange(" + ", ".join(f"{{{i}}}" for i in range(k)) + ")", _range) for k in (1, 2, 3)},
+    "numpy.eye": constant_op("numpy.eye({0})", _square),
+}
