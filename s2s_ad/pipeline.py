@@ -175,14 +175,14 @@ def argument_types(parsed: ParsedFunction, args: Sequence[object], kwargs: Mappi
     names = [a.arg for a in (*node.posonlyargs, *node.args, *node.kwonlyargs)]
     found: dict[str, ir.Type] = {}
     for name, value in [*zip(names, args), *kwargs.items()]:
-        if isinstance(value, (list, tuple)) and any(_argument_key(v) != type(v) for v in value):
+        if isinstance(value, (list, tuple)) and any(_is_ndarray(v) for v in value):
             raise parsed.source.error(
                 UnsupportedError,
                 f"'{name}' is a list of arrays, which cannot be differentiated yet",
                 parsed.node,
                 "pass each array as its own parameter, or one array stacked with np.stack",
             )
-        if type(value).__name__ != "ndarray" or type(value).__module__ != "numpy":
+        if not _is_ndarray(value):
             continue
         array: Any = value
         kind = {"f": ir.FLOAT, "i": ir.INT, "u": ir.INT, "b": ir.BOOL}.get(array.dtype.kind)
@@ -195,10 +195,15 @@ def argument_types(parsed: ParsedFunction, args: Sequence[object], kwargs: Mappi
     return found
 
 
+def _is_ndarray(value: object) -> bool:
+    """A NumPy array (told without importing NumPy: only a program that made one has it loaded)."""
+    return type(value).__name__ == "ndarray" and type(value).__module__ == "numpy"
+
+
 def _argument_key(value: object) -> object:
     """What a specialised gradient depends on of one argument: an array's element kind and which of its
     sizes are 1; any other value's type."""
-    if type(value).__name__ == "ndarray" and type(value).__module__ == "numpy":
+    if _is_ndarray(value):
         return (value.dtype.kind, tuple(size == 1 for size in value.shape))  # type: ignore[attr-defined]
     return type(value)
 

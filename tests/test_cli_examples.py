@@ -113,8 +113,9 @@ def test_written_module_runs_alone_and_agrees_with_finite_differences(stem: str,
 
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.py")), ids=lambda p: p.name)
 def test_whole_example_file_writes_every_differentiable_function(path: Path, tmp_path: Path, capsys: Any) -> None:
-    """`s2s-ad grad examples/X.py -o DIR/`: helpers and drivers are left out (notes under -v), exit status 0."""
-    status = main(["grad", str(path), "-o", f"{tmp_path}/", "-v"])
+    """`s2s-ad grad examples/X.py -o DIR/`: helpers and drivers are left out (notes under -v), exit status 0.
+    The NumPy examples' arrays are given shapes (the command line never runs the file to see them)."""
+    status = main(["grad", str(path), "-o", f"{tmp_path}/", "-v", *NUMPY_SHAPES.get(path.name, ())])
     err = capsys.readouterr().err
     assert status == 0, err
     assert ": error: " not in err
@@ -124,6 +125,14 @@ def test_whole_example_file_writes_every_differentiable_function(path: Path, tmp
             assert f"{stem}_{name}_grad.py" in written
     notes = [line for line in err.splitlines() if line.startswith("s2s-ad: note: left out")]
     assert len(notes) + len(written) == len(_top_level(path))  # every function is written or has its note
+
+
+NUMPY_SHAPES = {
+    "numpy_rnn.py": ("--shapes", "Wx=8x1,Wh=8x8,b=8x1,v=1x8,xs=5x1x20,y=1x20"),
+    "numpy_softmax_digits.py": ("--shapes", "W=64x10,b=10,X=50x64,Y=50x10,labels=50:int"),
+    "numpy_two_layer.py": ("--shapes", "W1=2x16,b1=16,W2=16x3,b2=3,X=50x2,Y=50x3"),
+    "numpy_window_ner.py": ("--shapes", "E=40x4,W=6x12,b=6,u=6,ids=30x3:int,y=30"),
+}
 
 
 def _top_level(path: Path) -> list[str]:

@@ -349,10 +349,9 @@ class Reverse:
         if not shapes.is_array(target):
             return emitter.op("sum_all", product, type_=target)
         leading, kept = axes
-        for _ in leading:
-            product = emitter.op("sum_axis", product, Const(0))
-        for axis in kept:
-            product = emitter.op("sum_axis_keep", product, Const(axis))
+        steps = [("sum_axis", 0) for _ in leading] + [("sum_axis_keep", axis) for axis in kept]
+        for k, (op, axis) in enumerate(steps):  # the last has the target's type (a 0-d array is no float)
+            product = emitter.op(op, product, Const(axis), type_=target if k == len(steps) - 1 else None)
         return product
 
     def zero_of(self, name: str, loc: Loc) -> Operand:

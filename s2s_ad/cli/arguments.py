@@ -130,6 +130,13 @@ def build_parser(prog: str) -> tuple[argparse.ArgumentParser, dict[str, argparse
         "place j and 0.0 elsewhere (as s2s_ad.hessian); written to <stem>_<function>_hvp.py "
         "with -o DIR",
     )
+    grad.add_argument(
+        "--shapes",
+        metavar="NAME=AxB,...",
+        help="the parameters that are NumPy arrays, with example shapes: W=3x4,b=4 (a size 1 is taken as 1, "
+        "any other as a size the code works for whatever it is; x=0d for a 0-d array; ids=5:int for an "
+        "array of ints)",
+    )
     grad.add_argument("--force", action="store_true", help="overwrite an existing output file even if s2s-ad did not generate it")
     check = commands.add_parser(
         "check",
@@ -207,6 +214,7 @@ class Request:
     force: bool = False
     verbose: bool = False
     kind: str = "grad"  # what `pipeline.build` derives: "grad", "jvp" (--forward) or "hvp" (--hessian)
+    shapes: tuple[tuple[str, tuple[int, ...], str], ...] = ()  # --shapes: (name, sizes, "float" or "int")
 
 
 def parse_request(args: argparse.Namespace) -> Request:
@@ -239,7 +247,27 @@ def parse_request(args: argparse.Namespace) -> Request:
         force=args.force,
         verbose=args.verbose,
         kind=kind,
+        shapes=parse_shapes(args.shapes),
     )
+
+
+def parse_shapes(text: str | None) -> tuple[tuple[str, tuple[int, ...], str], ...]:
+    """`W=3x4,b=4,ids=5:int,s=0d` -> (("W", (3, 4), "float"), ("b", (4,), "float"), ...)."""
+    if not text:
+        return ()
+    found = []
+    for item in text.split(","):
+        name, equals, shape = item.strip().partition("=")
+        shape, _, kind = shape.partition(":")
+        kind = kind or "float"
+        try:
+            sizes = () if shape == "0d" else tuple(int(s) for s in shape.split("x"))
+        except ValueError:
+            sizes = (-1,)
+        if not equals or not name.isidentifier() or kind not in ("float", "int") or any(s < 1 for s in sizes):
+            raise UsageError(f"--shapes takes NAME=AxB[:int] items separated by commas (W=3x4,b=4), not {item.strip()!r}")
+        found.append((name, sizes, kind))
+    return tuple(found)
 
 
 def split_target(target: str) -> tuple[str, str | None]:

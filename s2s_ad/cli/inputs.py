@@ -14,9 +14,9 @@ import ast
 import traceback
 from typing import TYPE_CHECKING
 
-from .. import cli, frontend
+from .. import cli, frontend, ir
 from ..errors import ResolutionError, S2SError, SourceError, UnsupportedError
-from ..frontend import Data, StaticModule
+from ..frontend import Data, ParsedFunction, StaticModule, uses_arrays
 from .output import Output
 
 if TYPE_CHECKING:
@@ -59,15 +59,11 @@ def built_functions(request: Request, out: Output) -> list[tuple[str, Built, dic
             refused = defined[name]
             if refused is not None:
                 raise refused
-            if whole_file:
-                reason = _left_out(nodes[name], request.kind)
-                if reason is not None:
-                    out.note(f"left out '{name}': {reason}")
-                    left_out += 1
-                    continue
-            parsed = module.function(name)
-            built = cli.pipeline.build(parsed, request.wrt, with_value=request.value, verbose=request.verbose, kind=request.kind)
-            data = _data(parsed, built)
+            built, data = _built(module, name, nodes[name], request, whole_file)
+        except _LeftOut as reason:
+            out.note(f"left out '{name}': {reason}")
+            left_out += 1
+            continue
         except cli.pipeline.NotScalarError as exc:
             if not whole_file:
                 out.error(exc)
@@ -235,3 +231,48 @@ def _data(parsed: frontend.ParsedFunction, built: Built) -> dict[str, object]:
         if isinstance(found, Data):
             data[name] = found.value
     return data
+
+
+class _LeftOut(Exception):
+    """A function of a whole file that is not one to differentiate, and why."""
+
+
+def _built(
+    module: StaticModule, name: str, node: ast.FunctionDef, request: Request, whole_file: bool
+) -> tuple[Built, dict[str, object]]:
+    """One function through the pipeline; in a whole file, `_LeftOut` for what is not meant to be differentiated."""
+    if whole_file:
+        reason = _left_out(node, request.kind)
+        if reason is not None:
+            raise _LeftOut(reason)
+    parsed = module.function(name)
+    arg_types = _array_types(parsed, request)
+    if arg_types is None and whole_file:
+        raise _LeftOut("it works on NumPy arrays; give their shapes with --shapes to write its gradient")
+    if arg_types is None:
+        raise _needs_shapes(parsed)
+    built = cli.pipeline.build(
+        parsed, request.wrt, with_value=request.value, verbose=request.verbose, kind=request.kind, arg_types=arg_types
+    )
+    return built, _data(parsed, built)
+
+
+def _array_types(parsed: ParsedFunction, request: Request) -> dict[str, ir.Type] | None:
+    """The array parameters' types from `--shapes`; None for a function on arrays without them."""
+    params = [a.arg for a in (*parsed.node.args.posonlyargs, *parsed.node.args.args, *parsed.node.args.kwonlyargs)]
+    found: dict[str, ir.Type] = {}
+    for name, sizes, kind in request.shapes:
+        if name in params:
+            elem = ir.INT if kind == "int" else ir.FLOAT
+            found[name] = ir.ArrayOf(elem, tuple(1 if s == 1 else f"{name}.shape[{k}]" for k, s in enumerate(sizes)))
+    return None if not found and uses_arrays(parsed) else found
+
+
+def _needs_shapes(parsed: ParsedFunction) -> S2SError:
+    params = [a.arg for a in (*parsed.node.args.posonlyargs, *parsed.node.args.args)]
+    return parsed.source.error(
+        UnsupportedError,
+        f"'{parsed.name}' works on NumPy arrays: their shapes are needed to write its gradient",
+        parsed.node,
+        f"give them with --shapes, e.g. --shapes {','.join(f'{p}=3x4' for p in params[:2])}",
+    )

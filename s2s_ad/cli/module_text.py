@@ -67,6 +67,12 @@ def _header(results: list[Result], request: Request, command_target: str, data_n
         command.append("--forward")
     elif request.kind == "hvp":
         command.append("--hessian")
+    if request.shapes:
+        shapes = ("x".join(map(str, sizes)) or "0d" for _, sizes, _ in request.shapes)
+        command += [
+            "--shapes",
+            ",".join(f"{n}={s}" + (":int" if k == "int" else "") for (n, _, k), s in zip(request.shapes, shapes)),
+        ]
     if request.output is not None:
         command += ["-o", request.output]
     lines = [f"{MARKER} {__version__} from {request.file}; do not edit by hand.", ""]

@@ -182,8 +182,8 @@ def _numpy_name(value: object) -> str | None:
     if isinstance(value, types.ModuleType):
         name = getattr(value, "__name__", "")
         return name[len("numpy.") :] if name.startswith("numpy.") and sys.modules.get(name) is value else None
-    name = getattr(value, "__name__", None)
-    if isinstance(name, str) and not isinstance(value, (int, float, bool)) and getattr(numpy, name, None) is value:
+    name = getattr(value, "__name__", None)  # NumPy's own namespace, read without its deprecation hooks (`np.str`)
+    if isinstance(name, str) and not isinstance(value, (int, float, bool)) and vars(numpy).get(name) is value:
         return name
     return None
 

@@ -24,7 +24,20 @@ from .base import LoweringBase
 from .scope import Scope, TupleValue, Value
 
 _REDUCTIONS = ("sum", "mean", "max", "min")
-_METHODS = (*_REDUCTIONS, "reshape", "transpose", "dot", "copy", "ravel", "flatten", "astype", "cumsum", "squeeze")
+_METHODS = (
+    *_REDUCTIONS,
+    "argmax",
+    "argmin",
+    "reshape",
+    "transpose",
+    "dot",
+    "copy",
+    "ravel",
+    "flatten",
+    "astype",
+    "cumsum",
+    "squeeze",
+)
 _CONSTANTS = {"pi": 3.141592653589793, "e": 2.718281828459045, "inf": float("inf")}
 
 
@@ -90,6 +103,8 @@ class Arrays(LoweringBase):
             )
         if name in _REDUCTIONS:
             return self.reduction_call(name, node.args[0] if node.args else None, node.args[1:], node, scope)
+        if name in ("argmax", "argmin"):
+            return self.position(name, node.args[0] if node.args else None, node.args[1:], node, scope)
         if name in ("dot", "matmul") and len(node.args) == 2 and not node.keywords:
             return self.matmul(self.expr(node.args[0], scope), self.expr(node.args[1], scope), node)
         if name == "linalg.norm" and len(node.args) == 1 and not node.keywords:
@@ -125,7 +140,8 @@ class Arrays(LoweringBase):
             values = [self.integer(self.expr(s, scope), s, f"np.{name}()") for s in sizes]
             if not 1 <= len(values) <= 3:
                 raise self.error(UnsupportedError, f"np.{name} of up to three axes is supported", node)
-            return self.array_op(f"numpy.{name}{len(values)}", tuple(v.operand for v in values))
+            shape = tuple(self.size_of(v.operand) for v in values)
+            return self.array_op(f"numpy.{name}{len(values)}", tuple(v.operand for v in values), ArrayOf(FLOAT, shape))
         if name in ("zeros_like", "ones_like") and len(args) == 1 and not node.keywords:
             x = self.array(self.expr(args[0], scope), node, f"np.{name}")
             return self.array_op(f"numpy.{name}", (x.operand,), ArrayOf(FLOAT, dims(x.type)))
@@ -175,11 +191,15 @@ class Arrays(LoweringBase):
         options = self.keywords(node, ("axis",) if name == "cumsum" else (), f"np.{name}")
         if name in ("eye", "arange"):
             values = [self.expr(a, scope) for a in args]
-            if not 1 <= len(values) <= (1 if name == "eye" else 3) or any(isinstance(v.type, (ArrayOf, ir.ListOf)) for v in values):
+            if not 1 <= len(values) <= (1 if name == "eye" else 3) or any(
+                isinstance(v.type, (ArrayOf, ir.ListOf)) for v in values
+            ):
                 raise self.error(UnsupportedError, f"this call of np.{name} is not supported", node)
             return self.array_op(f"numpy.{name}" + ("" if name == "eye" else str(len(values))), tuple(v.operand for v in values))
         if len(args) != 1:
-            raise self.error(UnsupportedError, f"write np.{name}(x)" + (" or np.cumsum(x, axis=k)" if name == "cumsum" else ""), node)
+            raise self.error(
+                UnsupportedError, f"write np.{name}(x)" + (" or np.cumsum(x, axis=k)" if name == "cumsum" else ""), node
+            )
         value = x if x is not None else self.array(self.expr(args[0], scope), node, f"np.{name}")
         ndim = len(dims(value.type))
         if name == "ravel":
@@ -244,6 +264,22 @@ class Arrays(LoweringBase):
         axis_value = None if axis is None else self.whole(axis, scope, "the axis")
         return self.reduce(name, x, axis_value, keepdims, node)
 
+    def position(
+        self, name: str, target: ast.expr | None, rest: list[ast.expr], node: ast.Call, scope: Scope, x: Value | None = None
+    ) -> Value:
+        """`np.argmax(x, axis=k)`, `x.argmin()`: where the extreme is, a whole number (no derivative)."""
+        options = self.keywords(node, ("axis",), f"{name}()")
+        if rest:
+            options.setdefault("axis", rest[0])
+        if x is None:
+            if target is None:
+                raise self.error(UnsupportedError, f"np.{name} needs an array", node)
+            x = self.array(self.expr(target, scope), node, f"np.{name}")
+        if "axis" not in options:
+            return self.array_op(f"{name}_all", (x.operand,))
+        axis = self.whole(options["axis"], scope, "the axis") % max(1, len(dims(x.type)))
+        return self.array_op(f"{name}_axis", (x.operand, Const(axis)))
+
     def reduce(self, name: str, x: Value, axis: int | None, keepdims: bool, node: ast.AST) -> Value:
         if not is_array(x.type):
             return x
@@ -284,6 +320,8 @@ class Arrays(LoweringBase):
             raise self.error(UnsupportedError, f"the array method '.{name}()' is not differentiable yet", node.func)
         if name in _REDUCTIONS:
             return self.reduction_call(name, None, node.args, node, scope, x)
+        if name in ("argmax", "argmin"):
+            return self.position(name, None, node.args, node, scope, x)
         if name == "cumsum":
             return self.rearranged(name, node, scope, x)
         if node.keywords:
@@ -328,7 +366,19 @@ class Arrays(LoweringBase):
         size = dims(x.type)[axis]
         if isinstance(size, int):
             return Value(Const(size), INT)
-        return self.array_op("shape_at", (x.operand, Const(axis)), INT)
+        value = self.array_op("shape_at", (x.operand, Const(axis)), INT)
+        assert isinstance(value.operand, Var)
+        self.sizes[value.operand.name] = size
+        return value
+
+    def size_of(self, operand: Operand) -> ir.Dim:
+        """The size an int operand is, as a shape says it: a constant, a size read off an array (`H =
+        b.shape[0]` is b's first size, whatever it is), or one known only when the code runs."""
+        if isinstance(operand, Const) and isinstance(operand.value, int):
+            return operand.value
+        if isinstance(operand, Var):
+            return self.sizes.get(operand.name, UNKNOWN)
+        return UNKNOWN
 
     def numpy_constant(self, name: str, node: ast.AST) -> Value:
         if name in _CONSTANTS:

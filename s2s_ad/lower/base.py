@@ -62,6 +62,7 @@ class LoweringBase:
         self.held: set[str] = set()  # temporaries a scope holds besides the expression that made them
         self.callers: set[str] = set()  # SSA names of lists that are the caller's (parameters, and names for them)
         self.maybe_int: set[str] = set()  # names typed float that may hold an int (see ir.maybe_int)
+        self.sizes: dict[str, ir.Dim] = {}  # int names that are an array's size (`H = b.shape[0]`): which one
         self.tape: ast.Name | None = None  # where a generated gradient's `_tape` first appears
         self.reserve(parsed.node)
 

@@ -411,11 +411,15 @@ class Statements(LoweringBase):
                 self.mutated.add(target)
             if last.target in self.maybe_int:
                 self.maybe_int.add(target)
+            if last.target in self.sizes:
+                self.sizes[target] = self.sizes[last.target]
             return Value(Var(target), value.type)
         target = self.fresh(name)
         self.out.append(Assign(target, "copy", (value.operand,), value.type, self.loc))
         self.types[target] = value.type
         operand = value.operand
+        if isinstance(operand, Var) and operand.name in self.sizes:
+            self.sizes[target] = self.sizes[operand.name]
         if value.type == ir.FLOAT and (
             isinstance(operand, ir.Global) or isinstance(operand, Var) and operand.name in self.maybe_int
         ):

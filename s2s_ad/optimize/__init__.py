@@ -21,11 +21,13 @@ from .hoist import hoist
 from .peephole import peephole
 from .propagate import propagate
 from .signs import signs
+from .spreads import spreads
 from .tape import tape_arrays, tape_slots
 
 PASSES: tuple[Pass, ...] = (
     propagate,
     peephole,
+    spreads,
     signs,
     propagate,
     hoist,
@@ -55,6 +57,7 @@ __all__ = [
     "peephole",
     "propagate",
     "signs",
+    "spreads",
     "tape_arrays",
     "tape_slots",
 ]

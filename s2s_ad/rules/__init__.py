@@ -27,9 +27,9 @@ import math
 from ..ir import Const
 from .algebra import simplify_mul, simplify_neg, simplify_pow
 from .arrays import ARRAYS, numpy_counterparts
+from .core import Rule
 from .joins import JOINS
 from .linalg import LINALG
-from .core import Rule
 from .lists import EFFECTS, LISTS, copy_reverse_list
 from .scalar import SCALAR
 

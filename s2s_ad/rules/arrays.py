@@ -300,7 +300,9 @@ def _extreme_reverse(keepdims: bool, whole: bool) -> Callable[..., None]:
 def _reshape_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
     x = stmt.args[0]
     if sweep.active(x):
-        sweep.accumulate(name_of(x), sweep.emit("reshape_like", bar, x, type_=operand_type(sweep, x), loc=stmt.loc), Const(1), stmt.loc)
+        sweep.accumulate(
+            name_of(x), sweep.emit("reshape_like", bar, x, type_=operand_type(sweep, x), loc=stmt.loc), Const(1), stmt.loc
+        )
 
 
 def _literal_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
@@ -364,9 +366,10 @@ def array_op(python: str, shape: Callable[..., Type], reverse: Callable[..., Non
     return Rule(python, None, None, "float", structural=True, shape=shape, reverse=reverse, **facts)
 
 
-def constant_op(python: str, shape: Callable[..., Type], result: str = "float") -> Rule:
-    """An array that depends on no operand's value (zeros, ones, a shape): no derivative flows through it."""
-    return Rule(python, None, None, result, structural=True, shape=shape, flows=())
+def constant_op(python: str, shape: Callable[..., Type], result: str = "float", safe: bool = False) -> Rule:
+    """An array that depends on no operand's value (zeros, ones, a shape): no derivative flows through it.
+    `safe`: it cannot fail on the arrays the reverse sweep gives it (ones shaped like an array it has)."""
+    return Rule(python, None, None, result, structural=True, shape=shape, flows=(), safe=safe)
 
 
 def _reductions() -> dict[str, Rule]:
@@ -385,7 +388,7 @@ def _reductions() -> dict[str, Rule]:
 ARRAYS: dict[str, Rule] = {
     "matmul": array_op("{0} @ {1}", _matmul_type, _matmul_reverse),
     "numpy.outer": array_op("numpy.outer({0}, {1})", _outer_type, _outer_reverse),
-    "transpose": array_op("{0}.T", _transpose_type, _transpose_reverse),
+    "transpose": array_op("{0}.T", _transpose_type, _transpose_reverse, safe=True),
     **_reductions(),
     "numpy.expand_dims": array_op("numpy.expand_dims({0}, {1})", _expanded_type, _reshape_reverse, flows=(0,)),
     "reshape_like": array_op("{0}.reshape({1}.shape)", like_second, flows=(0,)),
@@ -415,14 +418,14 @@ ARRAYS: dict[str, Rule] = {
         names=("numpy.clip",),
         foldable=False,
     ),
-    "numpy.ones_like": constant_op("numpy.ones_like({0})", like_first),
-    "numpy.zeros_like": constant_op("numpy.zeros_like({0})", like_first),
-    "size": constant_op("{0}.size", _int, result="int"),
-    "shape_at": constant_op("{0}.shape[{1}]", _int, result="int"),
+    "numpy.ones_like": dataclasses.replace(constant_op("numpy.ones_like({0})", like_first, safe=True), ones=True),
+    "numpy.zeros_like": constant_op("numpy.zeros_like({0})", like_first, safe=True),
+    "size": constant_op("{0}.size", _int, result="int", safe=True),
+    "shape_at": constant_op("{0}.shape[{1}]", _int, result="int", safe=True),  # axes the array is known to have
     # Where x equals its maximum (`out`, broadcast): 1.0 there, 0.0 elsewhere, in x's own dtype (a float32
     # gradient stays float32).
-    "ties": constant_op("({0} == {1}).astype({0}.dtype)", like_first),
-    "zeros_float_like": constant_op("numpy.zeros_like({0}, dtype=float)", like_first),
+    "ties": constant_op("({0} == {1}).astype({0}.dtype)", like_first, safe=True),
+    "zeros_float_like": constant_op("numpy.zeros_like({0}, dtype=float)", like_first, safe=True),
     "unbroadcast": array_op("_unbroadcast({0}, {1})", like_second, flows=(0,), helper=_UNBROADCAST),
     "add_item": Rule(
         "{0}[{1}] += {2}", None, None, "list", pure=False, structural=True, effect=True, flows=(2,), inline_operands=()

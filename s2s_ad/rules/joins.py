@@ -134,7 +134,20 @@ def _range(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
     return ArrayOf(INT if all(t == INT for t in types) else FLOAT, (shapes.UNKNOWN,))
 
 
+def _position(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
+    """Where the maximum is: an int, or along an axis an array of ints."""
+    if len(args) == 1:
+        return INT
+    axis = args[1]
+    assert isinstance(axis, Const) and isinstance(axis.value, int)
+    reduced = shapes.reduced(types[0], axis.value, False)
+    return ArrayOf(INT, shapes.dims(reduced)) if isinstance(reduced, ArrayOf) else INT
+
+
 JOINS: dict[str, Rule] = {
+    # positions are whole numbers: no derivative flows through them
+    **{f"{name}_all": constant_op(f"numpy.{name}({{0}})", _position, result="int") for name in ("argmax", "argmin")},
+    **{f"{name}_axis": constant_op(f"numpy.{name}({{0}}, axis={{1}})", _position) for name in ("argmax", "argmin")},
     "cumsum_all": array_op("numpy.cumsum({0})", like_first, _cumsum_reverse),
     "cumsum_axis": array_op("numpy.cumsum({0}, axis={1})", like_first, _cumsum_reverse, flows=(0,)),
     "cumsum_back": array_op("numpy.flip(numpy.cumsum(numpy.flip({0}, {1}), axis={1}), {1})", like_first, flows=(0,)),
@@ -144,6 +157,9 @@ JOINS: dict[str, Rule] = {
         _one_shorter,
     ),
     "numpy.squeeze": array_op("numpy.squeeze({0})", _squeezed, _squeeze_reverse, names=("numpy.squeeze",)),
-    **{f"numpy.arange{k}": constant_op("numpy.arange(" + ", ".join(f"{{{i}}}" for i in range(k)) + ")", _range) for k in (1, 2, 3)},
+    **{
+        f"numpy.arange{k}": constant_op("numpy.arange(" + ", ".join(f"{{{i}}}" for i in range(k)) + ")", _range)
+        for k in (1, 2, 3)
+    },
     "numpy.eye": constant_op("numpy.eye({0})", _square),
 }

@@ -59,7 +59,9 @@ def _solve_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
         if len(shapes.dims(tb)) == 1:
             product = sweep.emit("numpy.outer", b_bar, x, type_=ta, loc=loc)
         else:
-            product = sweep.emit("matmul", b_bar, sweep.emit("transpose", x, type_=shapes.transposed(tb), loc=loc), type_=ta, loc=loc)
+            product = sweep.emit(
+                "matmul", b_bar, sweep.emit("transpose", x, type_=shapes.transposed(tb), loc=loc), type_=ta, loc=loc
+            )
         sweep.accumulate(name_of(a), sweep.emit("neg", product, type_=ta, loc=loc), Const(1), loc)
     if sweep.active(b):
         sweep.accumulate(name_of(b), b_bar, Const(1), loc)

@@ -1,0 +1,69 @@
+"""An adjoint spread over an array, then multiplied by an array of that whole shape: no spreading needed.
+
+A sum's reverse sweep spreads its adjoint over the summed array `x` as
+`s = g * np.ones_like(x)` (rules/arrays.py), so that the adjoint has `x`'s
+shape wherever it goes (a matrix product, a reshape, a returned gradient).
+Where `s` only meets another array `p` of `x`'s whole shape in a product
+`u = s * p`, broadcasting does the spreading: `u = g * p` is the same numbers
+(multiplying by 1.0 is exact) of the same shape, without the array of ones
+and one product over it. `1.0 * p` of an array of floats is `p`. What is then
+unread, dead code drops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .. import ir
+from ..ir import Assign, Const, Function, Operand, Stmt, Var
+from ..rules import RULES, Rule, shapes
+from .common import replaced
+
+
+def spreads(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
+    types = ir.types_of(function)
+    spread: dict[str, tuple[Operand, Operand]] = {}  # s -> (g, x) for `s = g * ones_like(x)`
+    ones: dict[str, Operand] = {}  # o -> x for `o = ones_like(x)`
+    for stmt in ir.walk(function.body):
+        if not isinstance(stmt, Assign):
+            continue
+        if rules[stmt.op].ones:
+            ones[stmt.target] = stmt.args[0]
+        elif _product(rules[stmt.op]) and len(stmt.args) == 2:
+            for k in (0, 1):
+                other = stmt.args[1 - k]
+                if isinstance(other, Var) and other.name in ones:
+                    spread[stmt.target] = (stmt.args[k], ones[other.name])
+    if not spread:
+        return function
+
+    def whole(p: Operand, x: Operand) -> bool:
+        tp, tx = _type(types, p), _type(types, x)
+        return isinstance(tp, ir.ArrayOf) and tp.elem == ir.FLOAT and shapes.dims(tp) == shapes.dims(tx)
+
+    def rewritten(stmt: Stmt) -> Stmt:
+        if not (isinstance(stmt, Assign) and _product(rules[stmt.op]) and len(stmt.args) == 2):
+            return stmt
+        for k in (0, 1):
+            s, p = stmt.args[k], stmt.args[1 - k]
+            if isinstance(s, Var) and s.name in spread and whole(p, spread[s.name][1]):
+                g = spread[s.name][0]
+                if isinstance(g, Const) and g.value == 1.0 and isinstance(g.value, float):
+                    return Assign(stmt.target, "copy", (p,), stmt.type, stmt.loc)
+                args = (g, p) if k == 0 else (p, g)
+                return Assign(stmt.target, stmt.op, args, stmt.type, stmt.loc)
+        return stmt
+
+    def block(statements: ir.Block) -> ir.Block:
+        return tuple(ir.with_blocks(rewritten(s), block) for s in statements)
+
+    return replaced(function, block(function.body), function.returns)
+
+
+def _product(rule: Rule) -> bool:
+    """Multiplication, as the rule table describes it: commutative, and odd in each operand."""
+    return rule.commutative and rule.odd
+
+
+def _type(types: Mapping[str, ir.Type], operand: Operand) -> ir.Type:
+    return types.get(operand.name, ir.FLOAT) if isinstance(operand, Var) else ir.FLOAT

@@ -1,0 +1,140 @@
+"""The generated NumPy code: what a person reads (the lecture's `W_bar = X.T @ logits_bar`), what it imports,
+its types, and the optimizer pass that only arrays meet (`optimize.spreads`)."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+from conftest import import_source
+
+from s2s_ad import frontend, grad, optimize, pipeline
+
+SOURCE = """
+import numpy as np
+
+
+def softmax_loss(W, b, X, Y):
+    logits = X @ W + b
+    logits = logits - logits.max(axis=1, keepdims=True)
+    logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    return -np.mean(np.sum(Y * logp, axis=1))
+
+
+def squares(x):
+    return np.sum(np.tanh(x) * x)
+"""
+
+
+@pytest.fixture(scope="module")
+def module(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
+    return import_source(SOURCE, Path(tmp_path_factory.mktemp("numpy_codegen")))
+
+
+def batch(dtype: type = np.float64) -> tuple[np.ndarray, ...]:
+    rng = np.random.default_rng(3)
+    W, b, X = rng.normal(size=(5, 3)), rng.normal(size=3), rng.normal(size=(8, 5))
+    Y = np.eye(3)[rng.integers(0, 3, size=8)]
+    return tuple(a.astype(dtype) for a in (W, b, X, Y))
+
+
+def softmax(Z: np.ndarray) -> np.ndarray:
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def test_the_softmax_gradient_reads_as_the_lecture_writes_it(module: ModuleType) -> None:
+    W, b, X, Y = batch()
+    derivative = grad(module.softmax_loss, wrt=("W", "b"))
+    dW, db = derivative(W, b, X, Y)
+    P = softmax(X @ W + b)  # the closed form: the logits' gradient is (P - Y) / N
+    np.testing.assert_allclose(dW, X.T @ (P - Y) / len(X), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(db, (P - Y).sum(axis=0) / len(X), rtol=1e-12, atol=1e-15)
+    source = inspect.getsource(derivative)
+    assert "W_bar = X.T @ logits_bar" in source
+    assert "b_bar = logits_bar.sum(axis=0)" in source
+    assert "X_bar" not in source and "Y_bar" not in source  # data: no adjoint work
+    assert source.count("np.ones_like") <= 1  # the sums' adjoints spread by broadcasting (optimize.spreads)
+    assert "s2s_ad" not in source
+
+
+def test_the_module_imports_numpy_as_np(module: ModuleType) -> None:
+    parsed = frontend.from_function(module.squares)
+    built = pipeline.build(parsed, None, arg_types=pipeline.argument_types(parsed, (np.ones(3),), {}))
+    assert built.generated.source.startswith("import numpy as np\n")
+    assert "import math" not in built.generated.source
+
+
+def test_float32_in_float32_out(module: ModuleType) -> None:
+    W, b, X, Y = batch(np.float32)
+    dW, db = grad(module.softmax_loss, wrt=("W", "b"))(W, b, X, Y)
+    assert dW.dtype == np.float32 and db.dtype == np.float32
+    P = softmax((X @ W + b).astype(np.float64))
+    np.testing.assert_allclose(dW, X.T.astype(np.float64) @ (P - Y) / len(X), rtol=1e-4, atol=1e-6)
+
+
+def test_a_new_shape_gets_code_of_its_own(module: ModuleType) -> None:
+    derivative = grad(module.squares)
+    for shape in ((3,), (2, 4), (1, 5)):
+        x = np.linspace(-1.0, 1.0, int(np.prod(shape))).reshape(shape)
+        expected = np.tanh(x) + x * (1 - np.tanh(x) ** 2)
+        np.testing.assert_allclose(derivative(x), expected, rtol=1e-13)
+        assert derivative(x).shape == shape
+
+
+def test_spreads_changes_no_number_and_drops_the_ones(module: ModuleType) -> None:
+    """`g * np.ones_like(x)` multiplied by an array of x's shape is `g` times that array: the same numbers."""
+    args = batch()
+    parsed = frontend.from_function(module.softmax_loss)
+    built = pipeline.build(parsed, ("W", "b"), arg_types=pipeline.argument_types(parsed, args, {}))
+    without = tuple(p for p in optimize.PASSES if p is not optimize.spreads)
+    derived = built.derived
+    results = {}
+    for name, passes in (("with", optimize.PASSES), ("without", without)):
+        function = pipeline.ad.gradient(built.primal, ("W", "b"), rules=built.rules)
+        for step in passes:
+            function = step(function, built.rules)
+        generated = pipeline.codegen.generate(function, built.rules)
+        results[name] = (
+            generated.source,
+            pipeline.compiled(parsed, pipeline.Built(built.primal, function, generated, ("W", "b")))(*args),
+        )
+    assert derived is not None
+    assert results["with"][0].count("ones_like") < results["without"][0].count("ones_like")
+    for a, b in zip(results["with"][1], results["without"][1]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_the_command_line_writes_numpy_gradients_given_the_shapes(tmp_path: Path) -> None:
+    """`s2s-ad grad` never imports the file it reads: the shapes of the arrays come from --shapes, and
+    the module it writes runs with NumPy alone."""
+    import subprocess
+    import sys
+
+    (tmp_path / "model.py").write_text(SOURCE)
+    run = [sys.executable, "-m", "s2s_ad", "grad", "model.py:softmax_loss", "--wrt", "W,b"]
+    refused = subprocess.run(run, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert refused.returncode == 1
+    assert "works on NumPy arrays" in refused.stderr and "--shapes" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    written = subprocess.run(
+        [*run, "--shapes", "W=5x3,b=3,X=8x5,Y=8x3", "-o", "g.py"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert written.returncode == 0, written.stderr
+    text = (tmp_path / "g.py").read_text()
+    assert "import numpy as np" in text and "s2s_ad" not in text.split('"""', 2)[2]
+    namespace: dict[str, object] = {}
+    exec(compile(text, str(tmp_path / "g.py"), "exec"), namespace)  # noqa: S102 - the code under test
+    W, b, X, Y = batch()
+    dW, db = namespace["softmax_loss_grad"](W, b, X, Y)  # type: ignore[operator]
+    P = softmax(X @ W + b)
+    np.testing.assert_allclose(dW, X.T @ (P - Y) / len(X), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(db, (P - Y).sum(axis=0) / len(X), rtol=1e-12, atol=1e-15)
+    # sizes other than the example's: the code is right for every size but 1
+    W2, X2, Y2 = np.ones((2, 3)) * 0.1, np.arange(14.0).reshape(7, 2) / 10, np.eye(3)[[0, 1, 2, 0, 1, 2, 0]]
+    dW2, _ = namespace["softmax_loss_grad"](W2, b, X2, Y2)  # type: ignore[operator]
+    P2 = softmax(X2 @ W2 + b)
+    np.testing.assert_allclose(dW2, X2.T @ (P2 - Y2) / 7, rtol=1e-12, atol=1e-15)
