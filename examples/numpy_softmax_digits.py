@@ -126,7 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import sklearn  # noqa: F401  (only its bundled data set is used)
     except ImportError:
-        print("This example needs scikit-learn for its data set: pip install \"s2s_ad[examples]\" (or pip install scikit-learn)", file=sys.stderr)
+        print(
+            "This example needs scikit-learn for its data set: pip install \"s2s_ad[examples]\" (or pip install scikit-learn)",
+            file=sys.stderr,
+        )
         return 0 if options.skip_missing else 2
 
     rng = np.random.default_rng(0)

@@ -232,6 +232,8 @@ class _MaybeInt:
             return False
         if rule.structural or stmt.type != FLOAT:
             return bool(stmt.args) and isinstance(stmt.args[0], (Var, Global)) and self.maybe(stmt.args[0])
+        if any(self.maybe(stmt.args[i]) for i in rule.chooses):
+            return True
         return bool(rule.result == "promote" and all(self.maybe(a) for a in stmt.args))
 
 

@@ -49,6 +49,10 @@ for _op, _mpmath in (
     if _op in RULES:
         RULES[_op] = dataclasses.replace(RULES[_op], mpmath=_mpmath)
 
+# The gates pass their adjoint operand on as it is on some paths: an int adjoint gives an int there.
+for _op, _chosen in (("gate", (2,)), ("gate_else", (2,)), ("gate_sign", (1,))):
+    RULES[_op] = dataclasses.replace(RULES[_op], chooses=_chosen)
+
 # Algebra for the optimizer: exact rewrites, and where signs may move (optimize/peephole.py, signs.py).
 RULES["pow"] = dataclasses.replace(RULES["pow"], simplify=simplify_pow)
 RULES["mul"] = dataclasses.replace(RULES["mul"], simplify=simplify_mul, odd=True, commutative=True)

@@ -46,6 +46,7 @@ class Rule:
     odd: bool = False  # negating any one operand negates the result, exactly (`*`, `/`)
     negated_second: str | None = None  # `op(a, -b)` is this primitive of (a, b): `a + -b` is `a - b`
     commutative: bool = False
+    chooses: tuple[int, ...] = ()  # operands the result may be, as they are (`gate` passes g on): an int stays an int
     # Structural operations (on lists): what no formula of partials says, as templates written once in
     # rules/lists.py and called by the transforms (`reverse`, `tangent`), the interpreter (`run`) and
     # the printer (`spell`); the flags tell the analyses how values flow through them.

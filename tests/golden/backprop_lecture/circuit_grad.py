@@ -7,4 +7,8 @@ def circuit_grad(x, y, z):
     y_bar = _t1 if y > z else 0.5 * _t1 if y == z else _t1 * 0.0
     z_bar = _t1 * 0.0 if y > z else 0.5 * _t1 if y == z else _t1
     y_bar += _t2
-    return float(_t2), y_bar, z_bar
+    # line 25: def circuit(x: float, y: float, z: float) -> float:
+    _t2 = float(_t2)
+    y_bar = float(y_bar)
+    z_bar = float(z_bar)
+    return _t2, y_bar, z_bar

@@ -18,4 +18,6 @@ def huber_grad(r, delta):
         # line 39: return delta * (abs(r) - 0.5 * delta)
         delta_bar = _t4 - delta * 0.5
         r_bar = delta if r > 0 else -delta if r < 0 else delta * 0.0
+    # line 34: def huber(r: float, delta: float) -> float:
+    r_bar = float(r_bar)
     return r_bar, delta_bar
