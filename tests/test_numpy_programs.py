@@ -191,6 +191,7 @@ ELEMENTWISE = [
     Case("minimum_const", _x(lambda r: away_from(r, 1.0, 3, 4))),
     Case("minimum_pair", lambda r: pair_apart(r, 3, 4), wrt=("x", "y")),
     Case("maximum_pair", lambda r: pair_apart(r, 3, 4), wrt=("x", "y")),
+    Case("logaddexp_pair", lambda r: pair_apart(r, 3, 4), wrt=("x", "y")),
     Case("clip_squares", _x(lambda r: clip_inputs(r, 3, 4))),
     Case("leaky_relu", _x(lambda r: away_from(r, 0.0, 3, 4, hi=1.5))),
     Case("power_cube", _x(lambda r: normal(r, 3, 4))),
@@ -487,6 +488,8 @@ CLOSED_FORMS: dict[str, Callable[..., tuple[Any, ...]]] = {
     "minimum_const": _elementwise(lambda x: (x < 1.0).astype(float)),
     "minimum_pair": lambda x, y: ((x < y).astype(float), (y < x).astype(float)),
     "maximum_pair": lambda x, y: (2 * np.maximum(x, y) * (x > y), 2 * np.maximum(x, y) * (y > x)),
+    # the softmax weights of the two: 1 / (1 + e^(b - a))
+    "logaddexp_pair": lambda x, y: (1 / (1 + np.exp(3 * y - x)), 3 / (1 + np.exp(x - 3 * y))),
     "clip_squares": _elementwise(lambda x: 2 * x * (np.abs(x) < 1)),
     "leaky_relu": _elementwise(lambda x: np.where(x > 0, 1.0, 0.1)),
     "power_cube": _elementwise(lambda x: 3 * x**2),

@@ -129,7 +129,7 @@ class ParsedFunction:
 # What only an array has: a user's function that reads one of these of a value works on arrays.
 ARRAY_ATTRIBUTES = frozenset(
     {"T", "shape", "ndim", "size", "sum", "mean", "max", "min", "prod", "reshape", "dot", "transpose", "ravel"}
-    | {"flatten", "astype", "cumsum", "squeeze", "std", "var", "copy", "argmax", "argmin"}
+    | {"flatten", "astype", "cumsum", "squeeze", "std", "var", "copy", "argmax", "argmin", "swapaxes"}
 )
 
 

@@ -28,6 +28,7 @@ _METHODS = (
     *_REDUCTIONS,
     "argmax",
     "argmin",
+    "swapaxes",
     "reshape",
     "transpose",
     "dot",
@@ -84,8 +85,8 @@ class Arrays(LoweringBase):
             if not is_array(left.type) and not is_array(right.type) and isinstance(node, ast.BinOp):
                 raise self.error(UnsupportedError, "the operator '@' multiplies arrays, not numbers", node, "use '*' for numbers")
             return self.apply("mul", (left, right), node)
-        if len(dims(left.type)) > 2 or len(dims(right.type)) > 2:
-            raise self.error(UnsupportedError, "'@' of arrays with more than two axes cannot be differentiated yet", node)
+        if max(len(dims(left.type)), len(dims(right.type))) > 2 and min(len(dims(left.type)), len(dims(right.type))) < 2:
+            raise self.error(UnsupportedError, "'@' of a vector and a stack of matrices cannot be differentiated yet", node)
         return self.array_op("matmul", (left.operand, right.operand))
 
     # -- calls ---------------------------------------------------------------------
@@ -156,6 +157,8 @@ class Arrays(LoweringBase):
             return self.join(name, node, scope)
         if name in ("cumsum", "diff", "squeeze", "ravel", "eye", "arange"):
             return self.rearranged(name, node, scope)
+        if name == "swapaxes" and len(args) == 3 and not node.keywords:
+            return self.swapped(self.expr(args[0], scope), list(args[1:]), node, scope)
         if name == "transpose" and len(args) == 2 and isinstance(args[1], (ast.Tuple, ast.List)) and not node.keywords:
             return self.permute(self.expr(args[0], scope), args[1].elts, node, scope)
         if name == "expand_dims" and len(args) == 2 and not node.keywords:
@@ -215,6 +218,14 @@ class Arrays(LoweringBase):
         if ndim != 1:
             raise self.error(UnsupportedError, "np.cumsum of an array of several axes needs the axis", node)
         return self.array_op("cumsum_all", (value.operand,))
+
+    def swapped(self, x: Value, pair: list[ast.expr], node: ast.AST, scope: Scope) -> Value:
+        """`x.swapaxes(i, j)`, `np.swapaxes(x, i, j)`: the transpose that exchanges two axes."""
+        ndim = len(dims(self.array(x, node, "swapaxes").type))
+        i, j = (self.whole(a, scope, "an axis") % max(ndim, 1) for a in pair)
+        order = list(range(ndim))
+        order[i], order[j] = order[j], order[i]
+        return self.permute(x, [ast.Constant(k) for k in order], node, scope)
 
     def permute(self, x: Value, order: list[ast.expr], node: ast.AST, scope: Scope) -> Value:
         x = self.array(x, node, "transpose")
@@ -334,6 +345,8 @@ class Arrays(LoweringBase):
             return self.array_op("transpose", (x.operand,))
         if name == "transpose":
             return self.permute(x, list(node.args), node, scope)
+        if name == "swapaxes" and len(node.args) == 2:
+            return self.swapped(x, node.args, node, scope)
         if name in ("cumsum", "squeeze"):
             return self.rearranged(name, node, scope, x)
         if name == "dot" and len(node.args) == 1:

@@ -6,8 +6,9 @@ shape wherever it goes (a matrix product, a reshape, a returned gradient).
 Where `s` only meets another array `p` of `x`'s whole shape in a product
 `u = s * p`, broadcasting does the spreading: `u = g * p` is the same numbers
 (multiplying by 1.0 is exact) of the same shape, without the array of ones
-and one product over it. `1.0 * p` of an array of floats is `p`. What is then
-unread, dead code drops.
+and one product over it; so for `-(c * np.ones_like(x))` with a constant c,
+which is `(-c) * np.ones_like(x)`. `1.0 * p` of an array of floats is `p`.
+What is then unread, dead code drops.
 """
 
 from __future__ import annotations
@@ -34,12 +35,20 @@ def spreads(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
                 other = stmt.args[1 - k]
                 if isinstance(other, Var) and other.name in ones:
                     spread[stmt.target] = (stmt.args[k], ones[other.name])
+        elif rules[stmt.op].negation and isinstance(stmt.args[0], Var) and stmt.args[0].name in spread:
+            g, x = spread[stmt.args[0].name]  # -(c * ones) with a constant c is (-c) * ones
+            if isinstance(g, Const) and isinstance(g.value, float):
+                spread[stmt.target] = (Const(-g.value), x)
     if not spread:
         return function
 
     def whole(p: Operand, x: Operand) -> bool:
+        """Whether p has every size x has: the same, or both more than 1 (then the product, which the
+        code computes either way, needs them equal)."""
         tp, tx = _type(types, p), _type(types, x)
-        return isinstance(tp, ir.ArrayOf) and tp.elem == ir.FLOAT and shapes.dims(tp) == shapes.dims(tx)
+        if not isinstance(tp, ir.ArrayOf) or tp.elem != ir.FLOAT or len(shapes.dims(tp)) != len(shapes.dims(tx)):
+            return False
+        return all(a == b or (_more_than_one(a) and _more_than_one(b)) for a, b in zip(shapes.dims(tp), shapes.dims(tx)))
 
     def rewritten(stmt: Stmt) -> Stmt:
         if not (isinstance(stmt, Assign) and _product(rules[stmt.op]) and len(stmt.args) == 2):
@@ -58,6 +67,10 @@ def spreads(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
         return tuple(ir.with_blocks(rewritten(s), block) for s in statements)
 
     return replaced(function, block(function.body), function.returns)
+
+
+def _more_than_one(size: ir.Dim) -> bool:
+    return (isinstance(size, int) and size > 1) or (isinstance(size, str) and size != shapes.UNKNOWN)
 
 
 def _product(rule: Rule) -> bool:

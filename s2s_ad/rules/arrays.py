@@ -191,9 +191,19 @@ def _matmul_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
     a, b = stmt.args
     ta, tb = operand_type(sweep, a), operand_type(sweep, b)
     na, nb = len(shapes.dims(ta)), len(shapes.dims(tb))
-    if na > 2 or nb > 2 or na == 0 or nb == 0:
-        raise sweep.refuse(stmt.loc, "'@' of arrays with more than two axes cannot be differentiated yet", "use 2-D arrays")
+    if na == 0 or nb == 0 or (max(na, nb) > 2 and min(na, nb) < 2):
+        raise sweep.refuse(stmt.loc, "'@' of a vector and a stack of matrices cannot be differentiated yet", None)
     loc = stmt.loc
+    if max(na, nb) > 2:  # stacks of matrices: the same adjoints, matrix by matrix, summed over broadcast stacks
+        if sweep.active(a):
+            bt = sweep.emit("swap_last", b, type_=_swapped(tb), loc=loc)
+            part = sweep.emit("matmul", bar, bt, type_=shapes.matmul(operand_type(sweep, bar), _swapped(tb)), loc=loc)
+            sweep.accumulate(name_of(a), part, Const(1), loc)
+        if sweep.active(b):
+            at = sweep.emit("swap_last", a, type_=_swapped(ta), loc=loc)
+            part = sweep.emit("matmul", at, bar, type_=shapes.matmul(_swapped(ta), operand_type(sweep, bar)), loc=loc)
+            sweep.accumulate(name_of(b), part, Const(1), loc)
+        return
     if sweep.active(a):
         if na == 2 and nb == 2:
             bt = sweep.emit("transpose", b, type_=shapes.transposed(tb), loc=loc)
@@ -214,6 +224,22 @@ def _matmul_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
         else:
             part = sweep.emit("mul", bar, a, type_=tb, loc=loc)
         sweep.accumulate(name_of(b), part, Const(1), loc)
+
+
+def _swapped(type_: Type) -> Type:
+    sizes = shapes.dims(type_)
+    return ArrayOf(FLOAT, (*sizes[:-2], sizes[-1], sizes[-2]))
+
+
+def _swapped_type(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
+    return _swapped(types[0])
+
+
+def _swap_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
+    x = stmt.args[0]
+    if sweep.active(x):
+        part = sweep.emit("swap_last", bar, type_=operand_type(sweep, x), loc=stmt.loc)
+        sweep.accumulate(name_of(x), part, Const(1), stmt.loc)
 
 
 def _outer_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
@@ -389,6 +415,7 @@ ARRAYS: dict[str, Rule] = {
     "matmul": array_op("{0} @ {1}", _matmul_type, _matmul_reverse),
     "numpy.outer": array_op("numpy.outer({0}, {1})", _outer_type, _outer_reverse),
     "transpose": array_op("{0}.T", _transpose_type, _transpose_reverse, safe=True),
+    "swap_last": array_op("numpy.swapaxes({0}, -1, -2)", _swapped_type, _swap_reverse, safe=True),
     **_reductions(),
     "numpy.expand_dims": array_op("numpy.expand_dims({0}, {1})", _expanded_type, _reshape_reverse, flows=(0,)),
     "reshape_like": array_op("{0}.reshape({1}.shape)", like_second, flows=(0,)),
@@ -400,6 +427,13 @@ ARRAYS: dict[str, Rule] = {
     },  # fmt: skip
     "item": array_op("{0}[{1}]", like_first, _item_reverse, flows=(0,)),
     "square": Rule("numpy.square({0})", lambda sp, x: x**2, lambda m, out, x: (2 * x,), names=("numpy.square",), foldable=False),
+    "logaddexp": Rule(
+        "numpy.logaddexp({0}, {1})",
+        lambda sp, x, y: sp.log(sp.exp(x) + sp.exp(y)),
+        lambda m, out, x, y: (m.exp(x - out), m.exp(y - out)),  # softmax weights: never overflow
+        names=("numpy.logaddexp",),
+        foldable=False,
+    ),
     "where": Rule(
         "numpy.where({0}, {1}, {2})",
         lambda sp, c, a, b: sp.Piecewise((a, c), (b, True)),
