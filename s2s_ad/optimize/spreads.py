@@ -23,39 +23,16 @@ from .common import replaced
 
 def spreads(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
     types = ir.types_of(function)
-    spread: dict[str, tuple[Operand, Operand]] = {}  # s -> (g, x) for `s = g * ones_like(x)`
-    ones: dict[str, Operand] = {}  # o -> x for `o = ones_like(x)`
-    for stmt in ir.walk(function.body):
-        if not isinstance(stmt, Assign):
-            continue
-        if rules[stmt.op].ones:
-            ones[stmt.target] = stmt.args[0]
-        elif _product(rules[stmt.op]) and len(stmt.args) == 2:
-            for k in (0, 1):
-                other = stmt.args[1 - k]
-                if isinstance(other, Var) and other.name in ones:
-                    spread[stmt.target] = (stmt.args[k], ones[other.name])
-        elif rules[stmt.op].negation and isinstance(stmt.args[0], Var) and stmt.args[0].name in spread:
-            g, x = spread[stmt.args[0].name]  # -(c * ones) with a constant c is (-c) * ones
-            if isinstance(g, Const) and isinstance(g.value, float):
-                spread[stmt.target] = (Const(-g.value), x)
+    spread = _spreads(function, rules)
     if not spread:
         return function
-
-    def whole(p: Operand, x: Operand) -> bool:
-        """Whether p has every size x has: the same, or both more than 1 (then the product, which the
-        code computes either way, needs them equal)."""
-        tp, tx = _type(types, p), _type(types, x)
-        if not isinstance(tp, ir.ArrayOf) or tp.elem != ir.FLOAT or len(shapes.dims(tp)) != len(shapes.dims(tx)):
-            return False
-        return all(a == b or (_more_than_one(a) and _more_than_one(b)) for a, b in zip(shapes.dims(tp), shapes.dims(tx)))
 
     def rewritten(stmt: Stmt) -> Stmt:
         if not (isinstance(stmt, Assign) and _product(rules[stmt.op]) and len(stmt.args) == 2):
             return stmt
         for k in (0, 1):
             s, p = stmt.args[k], stmt.args[1 - k]
-            if isinstance(s, Var) and s.name in spread and whole(p, spread[s.name][1]):
+            if isinstance(s, Var) and s.name in spread and _whole(types, p, spread[s.name][1]):
                 g = spread[s.name][0]
                 if isinstance(g, Const) and g.value == 1.0 and isinstance(g.value, float):
                     return Assign(stmt.target, "copy", (p,), stmt.type, stmt.loc)
@@ -67,6 +44,37 @@ def spreads(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
         return tuple(ir.with_blocks(rewritten(s), block) for s in statements)
 
     return replaced(function, block(function.body), function.returns)
+
+
+def _spreads(function: Function, rules: Mapping[str, Rule]) -> dict[str, tuple[Operand, Operand]]:
+    """s -> (g, x) for each `s = g * np.ones_like(x)` (and `s = -(c * np.ones_like(x))`, as (-c, x))."""
+    spread: dict[str, tuple[Operand, Operand]] = {}
+    ones: dict[str, Operand] = {}  # o -> x for `o = ones_like(x)`
+    for stmt in ir.walk(function.body):
+        if not isinstance(stmt, Assign):
+            continue
+        rule = rules[stmt.op]
+        if rule.ones:
+            ones[stmt.target] = stmt.args[0]
+        elif _product(rule) and len(stmt.args) == 2:
+            for k in (0, 1):
+                other = stmt.args[1 - k]
+                if isinstance(other, Var) and other.name in ones:
+                    spread[stmt.target] = (stmt.args[k], ones[other.name])
+        elif rule.negation and isinstance(stmt.args[0], Var) and stmt.args[0].name in spread:
+            g, x = spread[stmt.args[0].name]
+            if isinstance(g, Const) and isinstance(g.value, float):
+                spread[stmt.target] = (Const(-g.value), x)
+    return spread
+
+
+def _whole(types: Mapping[str, ir.Type], p: Operand, x: Operand) -> bool:
+    """Whether p has every size x has: the same, or both more than 1 (then the product, which the code
+    computes either way, needs them equal)."""
+    tp, tx = _type(types, p), _type(types, x)
+    if not isinstance(tp, ir.ArrayOf) or tp.elem != ir.FLOAT or len(shapes.dims(tp)) != len(shapes.dims(tx)):
+        return False
+    return all(a == b or (_more_than_one(a) and _more_than_one(b)) for a, b in zip(shapes.dims(tp), shapes.dims(tx)))
 
 
 def _more_than_one(size: ir.Dim) -> bool:
