@@ -25,6 +25,12 @@ backpropagation you would write by hand: the softmax residual, then
     python examples/numpy_two_layer.py --show-code   # also print the generated gradient
     python examples/numpy_two_layer.py --quick       # a few steps only (the tests run this)
 
+or with the gradient module the command line writes (it imports NumPy, not s2s_ad):
+
+    s2s-ad grad examples/numpy_two_layer.py:two_layer_loss --wrt W1,b1,W2,b2 \\
+        --shapes W1=2x32,b1=32,W2=32x3,b2=3,X=300x2,Y=300x3 -o build/
+    python examples/numpy_two_layer.py --gradient build/numpy_two_layer_two_layer_loss_grad.py
+
 Exit status 1: the gradient disagrees with finite differences, or training
 does not reach 95% training and 90% held-out accuracy (with `--quick`: the
 loss does not go down).
@@ -33,8 +39,10 @@ loss does not go down).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import inspect
 import sys
+from collections.abc import Callable
 
 import numpy as np
 
@@ -99,10 +107,21 @@ def check_gradient(loss, gradient_of_loss, params, names, data, rng, per_paramet
     return ok
 
 
+def load_written_gradient(path: str) -> Callable[..., tuple[np.ndarray, ...]]:
+    """`two_layer_loss_grad` from the module `s2s-ad grad examples/numpy_two_layer.py:two_layer_loss ... -o build/` wrote."""
+    spec = importlib.util.spec_from_file_location("written_two_layer_loss_grad", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.two_layer_loss_grad
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=f"train {QUICK_STEPS} steps only (still checks the gradient)")
     parser.add_argument("--show-code", action="store_true", help="print the generated gradient code at the end")
+    parser.add_argument("--gradient", metavar="FILE", help="train with two_layer_loss_grad from the module s2s-ad grad wrote")
     options = parser.parse_args(argv)
 
     rng = np.random.default_rng(0)
@@ -119,13 +138,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{CLASSES} spirals of {POINTS_PER_CLASS} points each (and as many held out), {HIDDEN} hidden tanh units")
 
     print("Generated gradient against finite differences, at the initial parameters:")
-    gradient = grad(two_layer_loss, wrt=names)  # generated at its first call, for these shapes
+    if options.gradient:
+        gradient = load_written_gradient(options.gradient)
+        print(f"Using two_layer_loss_grad written to {options.gradient}")
+
+        def loss_and_gradient(*args: np.ndarray) -> tuple[float, tuple[np.ndarray, ...]]:
+            return two_layer_loss(*args), gradient(*args)
+    else:
+        gradient = grad(two_layer_loss, wrt=names)  # generated at its first call, for these shapes
+        loss_and_gradient = value_and_grad(two_layer_loss, wrt=names)
     if not check_gradient(two_layer_loss, gradient, params, names, (X, Y), rng):
         return 1
 
     steps = QUICK_STEPS if options.quick else STEPS
     print(f"Full-batch gradient descent, learning rate {LEARNING_RATE}, {steps} steps:")
-    loss_and_gradient = value_and_grad(two_layer_loss, wrt=names)
     losses = []
     for step in range(steps + 1):
         loss, gradients = loss_and_gradient(*params, X, Y)
