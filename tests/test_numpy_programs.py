@@ -15,9 +15,7 @@ changed; where the function raises, its gradient raises.
 from __future__ import annotations
 
 import copy
-import importlib.util
 import inspect
-import sys
 import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,24 +24,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import import_source
 
 from s2s_ad import S2SError, grad, value_and_grad
-
-try:
-    from conftest import import_source
-except ImportError:  # run outside the repository's tests directory
-
-    def import_source(source: str, directory: Path, prefix: str = "s2s_test_") -> types.ModuleType:
-        name = prefix + "numpy_programs"
-        path = directory / f"{name}.py"
-        path.write_text(source)
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-        return module
-
 
 PROGRAMS_FILE = Path(__file__).resolve().parent / "numpy_programs.py"
 
