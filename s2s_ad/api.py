@@ -72,7 +72,7 @@ def _build_entry(target: Callable[..., Any], wrt: Wrt, request: tuple[Any, ...],
     reads = frontend.Reads()
     parsed = frontend.from_callable(target, reads)
     if frontend.uses_arrays(parsed):  # built for the shapes of the arrays it is called with
-        function = _on_arrays(parsed, wrt, request, check, verbose, reads.data)
+        function = pipeline.on_arrays(parsed, wrt, request, check, verbose, reads.data)
         cache.remember(target, wrt, request, function, reads)
         _lookup = cache.lookup
         return function
@@ -86,25 +86,6 @@ def _build_entry(target: Callable[..., Any], wrt: Wrt, request: tuple[Any, ...],
     cache.remember(target, wrt, request, function, reads)
     _lookup = cache.lookup
     return function
-
-
-def _on_arrays(
-    parsed: ParsedFunction, wrt: Wrt, request: tuple[Any, ...], check: bool, verbose: bool, data: Any
-) -> Callable[..., Any]:
-    """The gradient of a NumPy function, specialised on the shapes it is called with (`pipeline.specialized`)."""
-    from . import pipeline
-    from .errors import UnsupportedError
-
-    kind, with_value, has_aux, finish = request
-    if kind != "grad" or finish is not None or check:
-        what = "the SymPy cross-check" if check else "this derivative"
-        raise parsed.source.error(
-            UnsupportedError,
-            f"{what} of a function using NumPy is not supported yet",
-            parsed.node,
-            "grad and value_and_grad work on NumPy functions",
-        )
-    return pipeline.specialized(parsed, wrt, data, with_value=with_value, has_aux=has_aux, verbose=verbose)
 
 
 def _pipeline_wrt(wrt: Wrt, finish: str | None) -> Wrt:

@@ -237,6 +237,23 @@ def specialized(
     return derived
 
 
+def on_arrays(
+    parsed: ParsedFunction, wrt: Wrt, request: tuple[Any, ...], check: bool, verbose: bool, data: Mapping[str, object]
+) -> Callable[..., Any]:
+    """What `api` returns for a function on NumPy arrays: its gradient, specialised on the shapes it is called
+    with (`specialized`); the derivatives not written for arrays yet are refused, saying so."""
+    kind, with_value, has_aux, finish = request
+    if kind != "grad" or finish is not None or check:
+        what = "the SymPy cross-check" if check else "this derivative"
+        raise parsed.source.error(
+            UnsupportedError,
+            f"{what} of a function using NumPy is not supported yet",
+            parsed.node,
+            "grad and value_and_grad work on NumPy functions",
+        )
+    return specialized(parsed, wrt, data, with_value=with_value, has_aux=has_aux, verbose=verbose)
+
+
 def packing(derived: ir.Function, wrt: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """`f_jvp(primals, tangents)`: the parameters, then the tangents, each packed in a tuple."""
     count = len(derived.params) - len(wrt)
