@@ -26,6 +26,32 @@ def softmax_loss(W, b, X, Y):
 
 def squares(x):
     return np.sum(np.tanh(x) * x)
+
+
+def alias_param(W):
+    A = W
+    A += 1.0  # changes the caller's W too: sum((W + 1) ** 2)
+    return np.sum(A * W)
+
+
+def view_row(X):
+    r = X[0]
+    r += 1.0  # changes X's first row
+    return np.sum(X * X)
+
+
+def loop_alias(W):
+    acc = W
+    for k in range(2):
+        acc += 1.0
+    return np.sum(acc * W)
+
+
+def fresh_accumulator(X, w):
+    acc = np.zeros_like(w)
+    for x in X:
+        acc += np.tanh(x * w)  # a new array no other name holds: the same as acc = acc + ...
+    return np.sum(acc**2)
 """
 
 
@@ -138,3 +164,21 @@ def test_the_command_line_writes_numpy_gradients_given_the_shapes(tmp_path: Path
     dW2, _ = namespace["softmax_loss_grad"](W2, b, X2, Y2)  # type: ignore[operator]
     P2 = softmax(X2 @ W2 + b)
     np.testing.assert_allclose(dW2, X2.T @ (P2 - Y2) / 7, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["alias_param", "view_row", "loop_alias"])
+def test_an_in_place_change_of_an_array_another_name_holds_is_refused(module: ModuleType, name: str) -> None:
+    """`a += b` changes the array itself, and with it every name that holds it (the caller's argument, a
+    view); the gradient's `a = a + b` would not: refused, never a wrong number."""
+    from s2s_ad import S2SError
+
+    with pytest.raises(S2SError, match="in place"):
+        grad(getattr(module, name))(np.ones((2, 3)))
+
+
+def test_an_in_place_sum_into_a_fresh_array_is_differentiated(module: ModuleType) -> None:
+    X, w = np.linspace(-1, 1, 12).reshape(4, 3), np.array([0.3, -0.2, 0.5])
+    derivative = grad(module.fresh_accumulator, wrt="w")(X, w)
+    h = 1e-6
+    truth = [(module.fresh_accumulator(X, w + h * e) - module.fresh_accumulator(X, w - h * e)) / (2 * h) for e in np.eye(3)]
+    np.testing.assert_allclose(derivative, truth, rtol=1e-7, atol=1e-9)

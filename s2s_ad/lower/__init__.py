@@ -77,6 +77,7 @@ def lowered(parsed: ParsedFunction, rules: Mapping[str, Rule] = RULES, arg_types
     lowering.types.update((v.operand.name, v.type) for v in scope.values() if isinstance(v, Value) and isinstance(v.operand, Var))
     lowering.callers.update(p.name for p in params if isinstance(p.type, ir.ListOf))
     lowering.maybe_int.update(p.name for p in params if p.type == FLOAT)
+    lowering.shared.update(p.name for p in params if isinstance(p.type, ir.ArrayOf))  # the caller holds them too
     returned = lowering.body(node, scope)
     if isinstance(returned, TupleValue):
         returns: ir.Returns = tuple(v.operand for v in returned.items)

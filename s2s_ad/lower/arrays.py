@@ -54,6 +54,8 @@ class Arrays(LoweringBase):
         target = self.namer.temp()
         self.types[target] = result
         self.out.append(Assign(target, op, args, result, self.loc))
+        if rule.view and args and isinstance(args[0], Var):  # one array's memory under two names
+            self.shared.update((target, args[0].name))
         return Value(Var(target), result)
 
     def operand_type(self, operand: Operand) -> Type:

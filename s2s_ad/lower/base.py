@@ -63,6 +63,10 @@ class LoweringBase:
         self.callers: set[str] = set()  # SSA names of lists that are the caller's (parameters, and names for them)
         self.maybe_int: set[str] = set()  # names typed float that may hold an int (see ir.maybe_int)
         self.sizes: dict[str, ir.Dim] = {}  # int names that are an array's size (`H = b.shape[0]`): which one
+        # Arrays that may be one object with another name's (a parameter, `B = A`, a view `A.T`): a `+=` on
+        # one of them would change the other too, which the gradient's `a = a + b` would not.
+        self.shared: set[str] = set()
+        self.augmented: set[str] = set()  # arrays a `+=` was applied to
         self.tape: ast.Name | None = None  # where a generated gradient's `_tape` first appears
         self.reserve(parsed.node)
 

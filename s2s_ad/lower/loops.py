@@ -131,6 +131,7 @@ class Loops(LoweringBase):
             assert isinstance(update, Value)
             init = scope[key]
             assert isinstance(init, Value)
+            self.carried_in_place(node, key, lowered.headers[key], update)
             carries.append(
                 ir.Carry(lowered.headers[key], types[key], init.operand, update.operand, result, self.assignment(body, key))
             )
@@ -151,6 +152,16 @@ class Loops(LoweringBase):
             if not key.startswith("#"):
                 scope[key] = Undefined(f"'{key}' is assigned only inside the loop at line {node.lineno}")
         # A loop that may return leaves a flag in scope[RETURNED]: `block` guards the rest of the enclosing block.
+
+    def carried_in_place(self, node: ast.stmt, key: str, header: str, update: Value) -> None:
+        """An array a `+=` changes in the loop must not be one another name holds at the next iteration."""
+        if header in self.augmented and isinstance(update.operand, Var) and update.operand.name in self.shared:
+            raise self.error(
+                UnsupportedError,
+                f"'{key} += ...' in this loop changes an array in place that another name may hold",
+                node,
+                f"write {key} = {key} + ..., which makes a new array",
+            )
 
     def carried(self, node: ast.stmt, scope: Scope, assigned: set[str], body: list[ast.stmt]) -> list[str]:
         """The names a loop carries from one iteration to the next: those it assigns that have a value
@@ -185,6 +196,9 @@ class Loops(LoweringBase):
         for key in carried:
             body_scope[key] = Value(Var(headers[key]), types[key])
             self.types[headers[key]] = types[key]
+            init = scope[key]
+            if isinstance(init, Value) and isinstance(init.operand, Var) and init.operand.name in self.shared:
+                self.shared.add(headers[key])
         body_scope[BREAK] = body_scope[CONTINUE] = FALSE
         if RETURNED in carried:  # an iteration only starts if nothing has returned yet
             body_scope[RETURNED] = FALSE

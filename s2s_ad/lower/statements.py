@@ -217,12 +217,27 @@ class Statements(LoweringBase):
             raise self.error(UnsupportedError, f"the operator '{spell(node.op)}=' cannot be differentiated", node)
         if isinstance(node.target, ast.Name):
             current = self.name(node.target.id, scope, node.target)
+            if isinstance(current.type, ir.ArrayOf) and isinstance(current.operand, Var):
+                self.in_place(node, current.operand.name)
         elif isinstance(node.target, ast.Subscript):
             read = ast.Subscript(node.target.value, node.target.slice, ast.Load(), lineno=node.lineno, col_offset=node.col_offset)
             current = self.expr(read, scope)
         else:
             raise self.error(UnsupportedError, "augmented assignment to this target is not supported", node.target)
         self.bind(node.target, self.apply(op, (current, self.expr(node.value, scope)), node), scope)
+
+    def in_place(self, node: ast.AugAssign, array: str) -> None:
+        """`a += b` on an array changes it in place; the gradient computes `a = a + b`, the same numbers only
+        where no other name holds that array."""
+        if array in self.shared:
+            raise self.error(
+                UnsupportedError,
+                f"'{ast.unparse(node.target)} {spell(node.op)}= ...' changes an array in place that another name "
+                "(a parameter, a copy of a name, a view such as x.T or x[i]) may hold too",
+                node,
+                f"write {ast.unparse(node.target)} = {ast.unparse(node.target)} {spell(node.op)} ..., which makes a new array",
+            )
+        self.augmented.add(array)
 
     def statement_Return(self, node: ast.Return, scope: Scope) -> None:
         if node.value is None:
@@ -413,6 +428,8 @@ class Statements(LoweringBase):
                 self.maybe_int.add(target)
             if last.target in self.sizes:
                 self.sizes[target] = self.sizes[last.target]
+            if last.target in self.shared:
+                self.shared.add(target)
             return Value(Var(target), value.type)
         target = self.fresh(name)
         self.out.append(Assign(target, "copy", (value.operand,), value.type, self.loc))
@@ -420,6 +437,8 @@ class Statements(LoweringBase):
         operand = value.operand
         if isinstance(operand, Var) and operand.name in self.sizes:
             self.sizes[target] = self.sizes[operand.name]
+        if isinstance(operand, Var) and isinstance(value.type, ir.ArrayOf):  # `B = A`: one array, two names
+            self.shared.update((target, operand.name))
         if value.type == ir.FLOAT and (
             isinstance(operand, ir.Global) or isinstance(operand, Var) and operand.name in self.maybe_int
         ):

@@ -369,7 +369,7 @@ def index_rules(pattern: str, advanced: bool) -> dict[str, Rule]:
             sweep.accumulate(name_of(x), zeros, Const(1), stmt.loc)
 
     return {
-        get: Rule(pattern, None, None, "float", structural=True, flows=(0,), reverse=reverse),
+        get: Rule(pattern, None, None, "float", structural=True, flows=(0,), reverse=reverse, view=not advanced),
         put: Rule(adding, None, None, "list", pure=False, structural=True, effect=True, flows=(arity,), inline_operands=()),
     }
 
@@ -414,18 +414,22 @@ def _reductions() -> dict[str, Rule]:
 ARRAYS: dict[str, Rule] = {
     "matmul": array_op("{0} @ {1}", _matmul_type, _matmul_reverse),
     "numpy.outer": array_op("numpy.outer({0}, {1})", _outer_type, _outer_reverse),
-    "transpose": array_op("{0}.T", _transpose_type, _transpose_reverse, safe=True),
-    "swap_last": array_op("numpy.swapaxes({0}, -1, -2)", _swapped_type, _swap_reverse, safe=True),
+    "transpose": array_op("{0}.T", _transpose_type, _transpose_reverse, safe=True, view=True),
+    "swap_last": array_op("numpy.swapaxes({0}, -1, -2)", _swapped_type, _swap_reverse, safe=True, view=True),
     **_reductions(),
-    "numpy.expand_dims": array_op("numpy.expand_dims({0}, {1})", _expanded_type, _reshape_reverse, flows=(0,)),
-    "reshape_like": array_op("{0}.reshape({1}.shape)", like_second, flows=(0,)),
+    "numpy.expand_dims": array_op("numpy.expand_dims({0}, {1})", _expanded_type, _reshape_reverse, flows=(0,), view=True),
+    "reshape_like": array_op("{0}.reshape({1}.shape)", like_second, flows=(0,), view=True),
     **{
         f"reshape{k}": array_op(
-            "{0}.reshape(" + ", ".join(f"{{{i}}}" for i in range(1, k + 1)) + ")", _reshaped_type, _reshape_reverse, flows=(0,)
+            "{0}.reshape(" + ", ".join(f"{{{i}}}" for i in range(1, k + 1)) + ")",
+            _reshaped_type,
+            _reshape_reverse,
+            flows=(0,),
+            view=True,
         )
         for k in (1, 2, 3, 4)
     },  # fmt: skip
-    "item": array_op("{0}[{1}]", like_first, _item_reverse, flows=(0,)),
+    "item": array_op("{0}[{1}]", like_first, _item_reverse, flows=(0,), view=True),
     "square": Rule("numpy.square({0})", lambda sp, x: x**2, lambda m, out, x: (2 * x,), names=("numpy.square",), foldable=False),
     "logaddexp": Rule(
         "numpy.logaddexp({0}, {1})",

@@ -70,6 +70,7 @@ class Rule:
     # array (`cos` -> `numpy.cos`), and a structural array operation's result type from its operands' types
     # and the operands themselves (constant axes and sizes).
     on_arrays: str | None = None
+    view: bool = False  # an array that may share its first operand's memory (`x.T`, `x[i]`, `x.reshape(...)`)
     ones: bool = False  # an array of ones shaped like its operand (`np.ones_like`): what spreads an adjoint
     shape: Callable[[tuple[Type, ...], tuple[Operand, ...]], Type] | None = field(default=None, compare=False)
 

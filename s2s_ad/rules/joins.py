@@ -89,7 +89,7 @@ def permuted(axes: tuple[int, ...]) -> tuple[str, dict[str, Rule]]:
                 part = sweep.emit(ops[back], bar, type_=operand_type(sweep, x), loc=stmt.loc)
                 sweep.accumulate(name_of(x), part, Const(1), stmt.loc)
 
-        return array_op("{0}.transpose(" + ", ".join(map(str, order)) + ")", shape, reverse)
+        return array_op("{0}.transpose(" + ", ".join(map(str, order)) + ")", shape, reverse, view=True)
 
     return ops[axes], {ops[axes]: rule_of(axes, inverse), ops[inverse]: rule_of(inverse, axes)}
 
@@ -156,7 +156,7 @@ JOINS: dict[str, Rule] = {
         "numpy.pad({0}, [(0, 0)] * ({0}.ndim - 1) + [(1, 0)]) - numpy.pad({0}, [(0, 0)] * ({0}.ndim - 1) + [(0, 1)])",
         _one_shorter,
     ),
-    "numpy.squeeze": array_op("numpy.squeeze({0})", _squeezed, _squeeze_reverse, names=("numpy.squeeze",)),
+    "numpy.squeeze": array_op("numpy.squeeze({0})", _squeezed, _squeeze_reverse, names=("numpy.squeeze",), view=True),
     **{
         f"numpy.arange{k}": constant_op("numpy.arange(" + ", ".join(f"{{{i}}}" for i in range(k)) + ")", _range)
         for k in (1, 2, 3)
