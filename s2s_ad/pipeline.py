@@ -244,12 +244,14 @@ def on_arrays(
     with (`specialized`); the derivatives not written for arrays yet are refused, saying so."""
     kind, with_value, has_aux, finish = request
     if kind != "grad" or finish is not None or check:
-        what = "the SymPy cross-check" if check else "this derivative"
+        what = "grad(..., check=True)" if check else "this derivative"
         raise parsed.source.error(
             UnsupportedError,
             f"{what} of a function using NumPy is not supported yet",
             parsed.node,
-            "grad and value_and_grad work on NumPy functions",
+            "grad and value_and_grad work on NumPy functions; check one with s2s_ad.check(f, args=(...))"
+            if check
+            else "grad and value_and_grad work on NumPy functions",
         )
     return specialized(parsed, wrt, data, with_value=with_value, has_aux=has_aux, verbose=verbose)
 

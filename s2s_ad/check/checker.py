@@ -57,6 +57,7 @@ def check(
     rules: Mapping[str, Rule] = RULES,
     symbolic: bool = True,
     lengths: Mapping[str, int] | None = None,
+    args: Sequence[object] | None = None,
 ) -> Report:
     """Cross-check the gradient s2s_ad generates for `f` against SymPy's derivative.
 
@@ -70,9 +71,13 @@ def check(
     skips the symbolic proof and compares at points only (for property tests
     that check thousands of functions). A list parameter gets one symbol per
     element; `lengths` gives its length (default 3, at every level of a list
-    of lists).
+    of lists). A function on NumPy arrays is checked at the shapes of
+    example arguments `args` (see `check.arrays`: element by element, against
+    the printed primal's derivative in high precision).
     """
     parsed = frontend.from_function(f)
+    if frontend.uses_arrays(parsed):
+        return _check_on_arrays(parsed, wrt, args, rules, budget=budget, seed=seed, user=f)
     built = pipeline.build(parsed, wrt, with_value=False, rules=rules)
     return check_built(
         built.primal,
@@ -86,6 +91,33 @@ def check(
         symbolic=symbolic,
         lengths=lengths,
         generated=built.generated,
+    )
+
+
+def _check_on_arrays(
+    parsed: frontend.ParsedFunction,
+    wrt: pipeline.Wrt,
+    args: Sequence[object] | None,
+    rules: Mapping[str, Rule],
+    *,
+    budget: float,
+    seed: int | None,
+    user: Callable[..., Any],
+) -> Report:
+    """A function on NumPy arrays, at the shapes of example arguments (`check.arrays`)."""
+    from .arrays import check_arrays
+
+    if args is None:
+        raise parsed.source.error(
+            UnsupportedError,
+            f"'{parsed.name}' works on NumPy arrays: the check needs example arguments for their shapes",
+            parsed.node,
+            f"check({parsed.name}, args=(...)) with arrays of the shapes to check at (small ones are quick)",
+        )
+    types = pipeline.argument_types(parsed, args, {})
+    built = pipeline.build(parsed, wrt, with_value=False, rules=rules, arg_types=types)
+    return check_arrays(
+        parsed.name, built.primal, built.derived, built.wrt, args, built.rules, budget=budget, seed=seed, user=user
     )
 
 

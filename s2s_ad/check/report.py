@@ -62,6 +62,7 @@ class Report:
     entries: tuple[Entry, ...]
     notes: tuple[str, ...] = ()
     coordinates: tuple[str, ...] = ()  # what each value of a sample point is: `x`, or `xs[0]` of a list
+    truth: str = "SymPy's"  # what the derivatives were compared with (arrays: the high-precision derivative)
 
     @property
     def ok(self) -> bool:
@@ -98,8 +99,8 @@ class Report:
         for note in self.notes:
             lines.append(f"  note: {note}")
         summary = {
-            "pass": "every derivative agrees with SymPy's",
-            "fail": "a generated derivative DISAGREES with SymPy's",
+            "pass": f"every derivative agrees with {self.truth}",
+            "fail": f"a generated derivative DISAGREES with {self.truth}",
             "undecided": "the check could not decide every derivative",
         }[self.verdict]
         lines.append(f"  => {summary}")
