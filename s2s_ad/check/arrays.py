@@ -222,8 +222,8 @@ def _recompiled(user: Callable[..., Any], shim: HighPrecisionNumpy) -> Callable[
             namespace[key] = shim
         elif value is numpy.linalg:
             namespace[key] = shim.linalg
-        elif callable(value) and getattr(numpy, getattr(value, "__name__", ""), None) is value:
-            namespace[key] = getattr(shim, value.__name__)
+        elif callable(value) and vars(numpy).get(name := str(getattr(value, "__name__", ""))) is value:
+            namespace[key] = getattr(shim, name)
     try:
         import inspect
 
