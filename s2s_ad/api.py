@@ -72,7 +72,9 @@ def _build_entry(target: Callable[..., Any], wrt: Wrt, request: tuple[Any, ...],
     reads = frontend.Reads()
     parsed = frontend.from_callable(target, reads)
     if frontend.uses_arrays(parsed):  # built for the shapes of the arrays it is called with
-        function = pipeline.on_arrays(parsed, wrt, request, check, verbose, reads.data)
+        from .specialize import on_arrays
+
+        function = on_arrays(parsed, target, wrt, request, check, verbose, reads.data)
         cache.remember(target, wrt, request, function, reads)
         _lookup = cache.lookup
         return function

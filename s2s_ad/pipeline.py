@@ -200,60 +200,12 @@ def _is_ndarray(value: object) -> bool:
     return type(value).__name__ == "ndarray" and type(value).__module__ == "numpy"
 
 
-def _argument_key(value: object) -> object:
+def argument_key(value: object) -> object:
     """What a specialised gradient depends on of one argument: an array's element kind and which of its
     sizes are 1; any other value's type."""
     if _is_ndarray(value):
         return (value.dtype.kind, tuple(size == 1 for size in value.shape))  # type: ignore[attr-defined]
     return type(value)
-
-
-def specialized(
-    parsed: ParsedFunction,
-    wrt: Wrt,
-    data: Mapping[str, object] | None = None,
-    **request: Any,
-) -> Callable[..., Any]:
-    """A function on NumPy arrays: its gradient is built when it is first called, for the shapes of the
-    arrays it is given (their number of axes, and which sizes are 1), and built again for other shapes.
-    `inspect.getsource` shows the code built last (`__wrapped__`)."""
-    built: dict[tuple[object, ...], Callable[..., Any]] = {}
-
-    def derived(*args: Any, **kwargs: Any) -> Any:
-        key = (*(_argument_key(a) for a in args), *((k, _argument_key(v)) for k, v in sorted(kwargs.items())))
-        function = built.get(key)
-        if function is None:
-            made = build(parsed, wrt, arg_types=argument_types(parsed, args, kwargs), **request)
-            function = built[key] = compiled(parsed, made, data)
-            derived.__wrapped__ = function  # type: ignore[attr-defined]
-            derived.__s2s_ad__ = made  # type: ignore[attr-defined]
-        return function(*args, **kwargs)
-
-    derived.__name__ = derived.__qualname__ = f"{parsed.name}_{'value_and_grad' if request.get('with_value') else 'grad'}"
-    derived.__doc__ = (
-        f"The gradient of {parsed.name}, generated for the shapes of the arrays it is called with "
-        "(inspect.getsource shows the code generated last)."
-    )
-    return derived
-
-
-def on_arrays(
-    parsed: ParsedFunction, wrt: Wrt, request: tuple[Any, ...], check: bool, verbose: bool, data: Mapping[str, object]
-) -> Callable[..., Any]:
-    """What `api` returns for a function on NumPy arrays: its gradient, specialised on the shapes it is called
-    with (`specialized`); the derivatives not written for arrays yet are refused, saying so."""
-    kind, with_value, has_aux, finish = request
-    if kind != "grad" or finish is not None or check:
-        what = "grad(..., check=True)" if check else "this derivative"
-        raise parsed.source.error(
-            UnsupportedError,
-            f"{what} of a function using NumPy is not supported yet",
-            parsed.node,
-            "grad and value_and_grad work on NumPy functions; check one with s2s_ad.check(f, args=(...))"
-            if check
-            else "grad and value_and_grad work on NumPy functions",
-        )
-    return specialized(parsed, wrt, data, with_value=with_value, has_aux=has_aux, verbose=verbose)
 
 
 def packing(derived: ir.Function, wrt: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:

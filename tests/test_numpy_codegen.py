@@ -182,3 +182,31 @@ def test_an_in_place_sum_into_a_fresh_array_is_differentiated(module: ModuleType
     h = 1e-6
     truth = [(module.fresh_accumulator(X, w + h * e) - module.fresh_accumulator(X, w - h * e)) / (2 * h) for e in np.eye(3)]
     np.testing.assert_allclose(derivative, truth, rtol=1e-7, atol=1e-9)
+
+
+def test_jvp_and_hessian_on_arrays(module: ModuleType) -> None:
+    """Forward mode on arrays (the rules' tangent templates), and forward over reverse: the Hessian of the
+    softmax loss in b against finite differences of the gradient, and its blocks' shapes."""
+    from s2s_ad import hessian, jvp
+
+    W, b, X, Y = batch()
+    direction = (np.ones_like(W) * 0.1, np.linspace(-1, 1, 3))
+    value, derivative = jvp(module.softmax_loss, (W, b, X, Y), direction, wrt=("W", "b"))
+    dW, db = grad(module.softmax_loss, wrt=("W", "b"))(W, b, X, Y)
+    assert value == pytest.approx(module.softmax_loss(W, b, X, Y), rel=1e-14)
+    assert derivative == pytest.approx(np.sum(dW * direction[0]) + np.sum(db * direction[1]), rel=1e-12)
+    H = hessian(module.softmax_loss, wrt="b")(W, b, X, Y)
+    assert H.shape == (3, 3)
+    h = 1e-5
+    gradient_b = grad(module.softmax_loss, wrt="b")
+    columns = [(gradient_b(W, b + h * e, X, Y) - gradient_b(W, b - h * e, X, Y)) / (2 * h) for e in np.eye(3)]
+    np.testing.assert_allclose(H, np.array(columns).T, atol=1e-8)
+    blocks = hessian(module.softmax_loss, wrt=("W", "b"))(W, b, X, Y)
+    assert [[block.shape for block in row] for row in blocks] == [[(5, 3, 5, 3), (5, 3, 3)], [(3, 5, 3), (3, 3)]]
+    np.testing.assert_allclose(blocks[0][1], blocks[1][0].transpose(1, 2, 0), atol=1e-12)  # symmetric
+
+
+def test_grad_with_check_on_arrays_checks_at_the_first_call(module: ModuleType) -> None:
+    W, b, X, Y = batch()
+    dW, _ = grad(module.softmax_loss, wrt=("W", "b"), check=True)(W, b, X, Y)
+    assert dW.shape == W.shape

@@ -15,8 +15,9 @@ from collections import defaultdict
 from collections.abc import Mapping
 
 from .. import ir
+from ..errors import UnsupportedError
 from ..ir import FLOAT, Assign, Const, Effect, Function, Loc, Namer, Operand, Stmt, Type, Var
-from ..rules import RULES, Rule
+from ..rules import RULES, Rule, shapes
 from ..rules.emit import Emitter, operand_of
 
 
@@ -61,9 +62,7 @@ class _Forward:
         edges: dict[str, list[str]] = defaultdict(list)
         for a, b in ir.dependencies(function, rules, self.types):
             edges[a].append(b)
-        self.varied = {
-            n for n in ir.reach(set(wrt), edges) if self.types.get(n) == FLOAT or isinstance(self.types.get(n), ir.ListOf)
-        }
+        self.varied = {n for n in ir.reach(set(wrt), edges) if ir.carries_derivative(self.types.get(n))}
         self.namer = Namer(ir.all_names(function))
         self.tangent: dict[str, Operand] = {}
         self.families: dict[str, str] = {}
@@ -80,7 +79,7 @@ class _Forward:
     def tangent_of(self, operand: Operand) -> Operand:
         if isinstance(operand, Var) and operand.name in self.tangent:
             return self.tangent[operand.name]
-        if isinstance(self.type_of(operand), ir.ListOf):
+        if isinstance(self.type_of(operand), (ir.ListOf, ir.ArrayOf)):
             return self.zeros_like(operand, self.function.loc)
         return Const(0.0)
 
@@ -106,7 +105,8 @@ class _Forward:
 
     def zeros_like(self, operand: Operand, loc: Loc) -> Operand:
         name = operand.name if isinstance(operand, (Var, ir.Global)) else "_zeros"
-        return self.emit(name, "zeros_like", (operand,), self.type_of(operand), loc)
+        op = "zeros_float_like" if isinstance(self.type_of(operand), ir.ArrayOf) else "zeros_like"
+        return self.emit(name, op, (operand,), self.type_of(operand), loc)
 
     # -- blocks --------------------------------------------------------------
 
@@ -179,6 +179,8 @@ class _Forward:
             term = emitter.op("mul", partial, dot)
             total = term if total is None else emitter.op("add", total, term)
         assert total is not None
+        if shapes.dims(emitter.type_of(total)) != shapes.dims(stmt.type):  # `x + c` with c an array, x not
+            total = emitter.op("mul", total, emitter.op("numpy.ones_like", Var(stmt.target)))
         self.tangent[stmt.target] = self.named(total, stmt.target, stmt.loc)
 
     def named(self, operand: Operand, name: str, loc: Loc) -> Operand:
@@ -195,6 +197,14 @@ class _Forward:
         template = self.rules[stmt.op].tangent
         if template is not None:
             template(self, stmt)
+        elif self.rules[stmt.op].flows != () and any(self.has_tangent(a) for a in stmt.args):  # else a wrong number
+            raise UnsupportedError(
+                f"forward mode (jvp, hessian) of the operation '{stmt.op}' is not supported yet",
+                filename=stmt.loc.file,
+                lineno=stmt.loc.line,
+                source_line=self.function.source_line(stmt.loc),
+                hint="use grad or vjp (reverse mode)",
+            )
 
     def emit_temp(self, op: str, *args: Operand, type_: Type, loc: Loc) -> Operand:
         return Emitter(self.rules, self.namer, self.out, loc, self.types).op(op, *args, type_=type_)

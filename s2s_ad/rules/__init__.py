@@ -31,6 +31,7 @@ from .core import Rule
 from .joins import JOINS
 from .linalg import LINALG
 from .lists import EFFECTS, LISTS, copy_reverse_list
+from .reductions import REDUCTIONS
 from .scalar import SCALAR
 
 RULES: dict[str, Rule] = {**SCALAR, **LISTS, **EFFECTS}
@@ -150,8 +151,8 @@ for _op in ("div", "floordiv", "mod"):
 _numpy, _linked = numpy_counterparts(RULES)
 RULES.update(_linked)
 RULES.update(_numpy)
-RULES.update({**ARRAYS, **LINALG, **JOINS})
-ARRAY_OPS = frozenset(_numpy) | frozenset(ARRAYS) | frozenset(LINALG) | frozenset(JOINS)  # NumPy's
+RULES.update({**ARRAYS, **REDUCTIONS, **LINALG, **JOINS})
+ARRAY_OPS = frozenset(_numpy) | frozenset(ARRAYS) | frozenset(REDUCTIONS) | frozenset(LINALG) | frozenset(JOINS)  # NumPy's
 RULES["numpy.abs"] = dataclasses.replace(RULES["numpy.abs"], names=("numpy.abs", "numpy.absolute"))
 
 # How source code spells a call -> the primitive it is. `math.log` with two

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..ir import FLOAT, INT, ArrayOf, Assign, Const, Effect, Operand, Type, Var
+from . import array_tangents as tangents
 from . import shapes
 from .core import Rule
 from .lists import ReverseSweep
@@ -131,22 +132,15 @@ def _outer_type(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
     return ArrayOf(FLOAT, (m, n))
 
 
-def _axis(args: tuple[Operand, ...]) -> int:
+def axis_of(args: tuple[Operand, ...]) -> int:
     axis = args[1]
     assert isinstance(axis, Const) and isinstance(axis.value, int)
     return axis.value
 
 
-def _reduced_type(keepdims: bool, whole: bool) -> Callable[[tuple[Type, ...], tuple[Operand, ...]], Type]:
-    def type_(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
-        return shapes.reduced(types[0], None if whole else _axis(args), keepdims)
-
-    return type_
-
-
-def _expanded_type(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
+def expanded_type(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
     shape = list(shapes.dims(types[0]))
-    axis = _axis(args)
+    axis = axis_of(args)
     shape.insert(axis if axis >= 0 else len(shape) + 1 + axis, 1)
     return ArrayOf(FLOAT, tuple(shape))
 
@@ -257,72 +251,6 @@ def _transpose_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
         sweep.accumulate(name_of(x), sweep.emit("transpose", bar, type_=operand_type(sweep, x), loc=stmt.loc), Const(1), stmt.loc)
 
 
-def _spread(sweep: ReverseSweep, stmt: Assign, bar: Operand, keepdims: bool, whole: bool) -> Operand:
-    """A reduction's adjoint with the reduced axis back (size 1), ready to broadcast over its operand."""
-    if whole or keepdims:
-        return bar
-    x = stmt.args[0]
-    return sweep.emit(
-        "numpy.expand_dims", bar, stmt.args[1], type_=_expanded_type((operand_type(sweep, bar),), (x, stmt.args[1])), loc=stmt.loc
-    )
-
-
-def _everywhere(sweep: ReverseSweep, stmt: Assign, value: Operand) -> Operand:
-    """`value * np.ones_like(x)`: an adjoint shaped like the operand x, from one that broadcasts over it."""
-    x = stmt.args[0]
-    ones = sweep.emit("numpy.ones_like", x, type_=operand_type(sweep, x), loc=stmt.loc)
-    return sweep.emit("mul", value, ones, type_=operand_type(sweep, x), loc=stmt.loc)
-
-
-def _count(sweep: ReverseSweep, stmt: Assign, whole: bool) -> Operand:
-    x = stmt.args[0]
-    if whole:
-        return sweep.emit("size", x, type_=INT, loc=stmt.loc)
-    return sweep.emit("shape_at", x, stmt.args[1], type_=INT, loc=stmt.loc)
-
-
-def _sum_reverse(keepdims: bool, whole: bool) -> Callable[..., None]:
-    def reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
-        """Every element gets the sum's adjoint."""
-        x = stmt.args[0]
-        if sweep.active(x):
-            sweep.accumulate(name_of(x), _everywhere(sweep, stmt, _spread(sweep, stmt, bar, keepdims, whole)), Const(1), stmt.loc)
-
-    return reverse
-
-
-def _mean_reverse(keepdims: bool, whole: bool) -> Callable[..., None]:
-    def reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
-        """Every element gets the mean's adjoint over the number of elements averaged."""
-        x = stmt.args[0]
-        if sweep.active(x):
-            spread = _spread(sweep, stmt, bar, keepdims, whole)
-            share = sweep.emit("div", spread, _count(sweep, stmt, whole), type_=operand_type(sweep, spread), loc=stmt.loc)
-            sweep.accumulate(name_of(x), _everywhere(sweep, stmt, share), Const(1), stmt.loc)
-
-    return reverse
-
-
-def _extreme_reverse(keepdims: bool, whole: bool) -> Callable[..., None]:
-    def reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
-        """The elements equal to the maximum share its adjoint equally (as autograd and JAX do)."""
-        x = stmt.args[0]
-        if not sweep.active(x):
-            return
-        loc, tx = stmt.loc, operand_type(sweep, x)
-        out = _spread(sweep, stmt, Var(stmt.target), keepdims, whole)
-        mask = sweep.emit("ties", x, out, type_=tx, loc=loc)
-        if whole:
-            ties = sweep.emit("sum_all", mask, type_=FLOAT, loc=loc)
-        else:
-            ties = sweep.emit("sum_axis_keep", mask, stmt.args[1], type_=shapes.reduced(tx, _axis(stmt.args), True), loc=loc)
-        spread = _spread(sweep, stmt, bar, keepdims, whole)
-        share = sweep.emit("div", spread, ties, type_=operand_type(sweep, ties), loc=loc)
-        sweep.accumulate(name_of(x), sweep.emit("mul", mask, share, type_=tx, loc=loc), Const(1), loc)
-
-    return reverse
-
-
 def _reshape_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
     x = stmt.args[0]
     if sweep.active(x):
@@ -369,8 +297,21 @@ def index_rules(pattern: str, advanced: bool) -> dict[str, Rule]:
             sweep.accumulate(name_of(x), zeros, Const(1), stmt.loc)
 
     return {
-        get: Rule(pattern, None, None, "float", structural=True, flows=(0,), reverse=reverse, view=not advanced),
-        put: Rule(adding, None, None, "list", pure=False, structural=True, effect=True, flows=(arity,), inline_operands=()),
+        get: Rule(
+            pattern, None, None, "float", structural=True, flows=(0,), reverse=reverse, view=not advanced, tangent=tangents.linear
+        ),
+        put: Rule(
+            adding,
+            None,
+            None,
+            "list",
+            pure=False,
+            structural=True,
+            effect=True,
+            flows=(arity,),
+            inline_operands=(),
+            tangent=tangents.put,
+        ),
     }
 
 
@@ -389,6 +330,9 @@ _UNBROADCAST = '''def _unbroadcast(g, x):
 
 
 def array_op(python: str, shape: Callable[..., Type], reverse: Callable[..., None] | None = None, **facts: Any) -> Rule:
+    """A structural array operation; its tangent is the operation on its first operand's tangent unless
+    `tangent=` says otherwise (most are linear in it: array_tangents.py)."""
+    facts.setdefault("tangent", tangents.linear)
     return Rule(python, None, None, "float", structural=True, shape=shape, reverse=reverse, **facts)
 
 
@@ -398,26 +342,12 @@ def constant_op(python: str, shape: Callable[..., Type], result: str = "float", 
     return Rule(python, None, None, result, structural=True, shape=shape, flows=(), safe=safe)
 
 
-def _reductions() -> dict[str, Rule]:
-    table: dict[str, Rule] = {}
-    for name, reverse in (("sum", _sum_reverse), ("mean", _mean_reverse), ("max", _extreme_reverse), ("min", _extreme_reverse)):
-        table[f"{name}_all"] = array_op(f"{{0}}.{name}()", _reduced_type(False, True), reverse(False, True))
-        table[f"{name}_axis"] = array_op(
-            f"{{0}}.{name}(axis={{1}})", _reduced_type(False, False), reverse(False, False), flows=(0,)
-        )
-        table[f"{name}_axis_keep"] = array_op(
-            f"{{0}}.{name}(axis={{1}}, keepdims=True)", _reduced_type(True, False), reverse(True, False), flows=(0,)
-        )
-    return table
-
-
 ARRAYS: dict[str, Rule] = {
-    "matmul": array_op("{0} @ {1}", _matmul_type, _matmul_reverse),
-    "numpy.outer": array_op("numpy.outer({0}, {1})", _outer_type, _outer_reverse),
+    "matmul": array_op("{0} @ {1}", _matmul_type, _matmul_reverse, tangent=tangents.bilinear),
+    "numpy.outer": array_op("numpy.outer({0}, {1})", _outer_type, _outer_reverse, tangent=tangents.bilinear),
     "transpose": array_op("{0}.T", _transpose_type, _transpose_reverse, safe=True, view=True),
     "swap_last": array_op("numpy.swapaxes({0}, -1, -2)", _swapped_type, _swap_reverse, safe=True, view=True),
-    **_reductions(),
-    "numpy.expand_dims": array_op("numpy.expand_dims({0}, {1})", _expanded_type, _reshape_reverse, flows=(0,), view=True),
+    "numpy.expand_dims": array_op("numpy.expand_dims({0}, {1})", expanded_type, _reshape_reverse, flows=(0,), view=True),
     "reshape_like": array_op("{0}.reshape({1}.shape)", like_second, flows=(0,), view=True),
     **{
         f"reshape{k}": array_op(
@@ -466,7 +396,16 @@ ARRAYS: dict[str, Rule] = {
     "zeros_float_like": constant_op("numpy.zeros_like({0}, dtype=float)", like_first, safe=True),
     "unbroadcast": array_op("_unbroadcast({0}, {1})", like_second, flows=(0,), helper=_UNBROADCAST),
     "add_item": Rule(
-        "{0}[{1}] += {2}", None, None, "list", pure=False, structural=True, effect=True, flows=(2,), inline_operands=()
+        "{0}[{1}] += {2}",
+        None,
+        None,
+        "list",
+        pure=False,
+        structural=True,
+        effect=True,
+        flows=(2,),
+        inline_operands=(),
+        tangent=tangents.put,
     ),
     **{
         f"numpy.zeros{k}": constant_op(
@@ -486,4 +425,4 @@ ARRAYS: dict[str, Rule] = {
 def array_literal(arity: int) -> tuple[str, Rule]:
     """`np.array([a, b, c])` of numbers: one rule per length."""
     holes = ", ".join(f"{{{i}}}" for i in range(arity))
-    return f"array_literal{arity}", array_op(f"numpy.array([{holes}])", _literal_type, _literal_reverse)
+    return f"array_literal{arity}", array_op(f"numpy.array([{holes}])", _literal_type, _literal_reverse, tangent=tangents.pieces)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ..ir import FLOAT, INT, ArrayOf, Assign, Const, Operand, Type
 from . import shapes
+from .array_tangents import pieces
 from .arrays import array_op, constant_op, index_rules, like_first, name_of, operand_type
 from .core import Rule
 from .lists import ReverseSweep
@@ -48,7 +49,7 @@ def joined(count: int, axis: int, ndim: int) -> tuple[str, dict[str, Rule]]:
             start = stop
 
     op = f"concatenate{count} axis={axis}"
-    rule = array_op(f"numpy.concatenate(({holes}{',' if count == 1 else ''}), axis={axis})", shape, reverse)
+    rule = array_op(f"numpy.concatenate(({holes}{',' if count == 1 else ''}), axis={axis})", shape, reverse, tangent=pieces)
     return op, {op: rule, **index_rules(cut, False)}
 
 
@@ -69,7 +70,7 @@ def stacked(count: int, axis: int) -> tuple[str, dict[str, Rule]]:
                 sweep.accumulate(name_of(piece), part, Const(1), stmt.loc)
 
     op = f"stack{count} axis={axis}"
-    rule = array_op(f"numpy.stack(({holes}{',' if count == 1 else ''}), axis={axis})", shape, reverse)
+    rule = array_op(f"numpy.stack(({holes}{',' if count == 1 else ''}), axis={axis})", shape, reverse, tangent=pieces)
     return op, {op: rule, **index_rules(at, False)}
 
 

@@ -11,7 +11,7 @@ in the gradient as in the function.
 from __future__ import annotations
 
 from ..ir import FLOAT, Assign, Const, Operand, Type, Var
-from . import shapes
+from . import array_tangents, shapes
 from .arrays import array_op, like_first, like_second, name_of, operand_type
 from .core import Rule
 from .lists import ReverseSweep
@@ -69,8 +69,14 @@ def _solve_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
 
 LINALG: dict[str, Rule] = {
     "numpy.trace": array_op("numpy.trace({0})", _number, _trace_reverse, names=("numpy.trace",)),
-    "numpy.linalg.det": array_op("numpy.linalg.det({0})", _number, _det_reverse, names=("numpy.linalg.det",)),
-    "numpy.linalg.inv": array_op("numpy.linalg.inv({0})", like_first, _inv_reverse, names=("numpy.linalg.inv",)),
-    "numpy.linalg.solve": array_op("numpy.linalg.solve({0}, {1})", like_second, _solve_reverse, names=("numpy.linalg.solve",)),
+    "numpy.linalg.det": array_op(
+        "numpy.linalg.det({0})", _number, _det_reverse, names=("numpy.linalg.det",), tangent=array_tangents.det
+    ),
+    "numpy.linalg.inv": array_op(
+        "numpy.linalg.inv({0})", like_first, _inv_reverse, names=("numpy.linalg.inv",), tangent=array_tangents.inv
+    ),
+    "numpy.linalg.solve": array_op(
+        "numpy.linalg.solve({0}, {1})", like_second, _solve_reverse, names=("numpy.linalg.solve",), tangent=array_tangents.solve
+    ),
     "eye_like": Rule("numpy.eye(*{0}.shape)", None, None, "float", structural=True, shape=like_first, flows=()),
 }

@@ -52,6 +52,7 @@ class TangentSweep(Protocol):
 
     tangent: dict[str, Operand]
     out: list[Stmt]
+    types: dict[str, Type]
 
     def has_tangent(self, operand: Operand) -> bool: ...
     def tangent_of(self, operand: Operand) -> Operand: ...

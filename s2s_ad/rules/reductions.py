@@ -1,0 +1,124 @@
+"""Reductions of arrays: sum, mean, max and min, of the whole array or along an axis (with `keepdims`).
+
+A sum's adjoint goes to every element it added (spread over the operand with
+`np.ones_like`; `optimize.spreads` drops that where broadcasting does it), a
+mean's shared among them, a maximum's to the elements tied at it, in equal
+shares (as autograd and JAX do). The axis is a constant operand:
+`x.sum(axis=1, keepdims=True)` is `sum_axis_keep(x, 1)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..ir import FLOAT, INT, Assign, Const, Operand, Type, Var
+from . import array_tangents as tangents
+from . import shapes
+from .arrays import array_op, axis_of, expanded_type, name_of, operand_type
+from .core import Rule
+from .lists import ReverseSweep
+
+
+def _reduced_type(keepdims: bool, whole: bool) -> Callable[[tuple[Type, ...], tuple[Operand, ...]], Type]:
+    def type_(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
+        return shapes.reduced(types[0], None if whole else axis_of(args), keepdims)
+
+    return type_
+
+
+def _spread(sweep: ReverseSweep, stmt: Assign, bar: Operand, keepdims: bool, whole: bool) -> Operand:
+    """A reduction's adjoint with the reduced axis back (size 1), ready to broadcast over its operand."""
+    if whole or keepdims:
+        return bar
+    x = stmt.args[0]
+    return sweep.emit(
+        "numpy.expand_dims", bar, stmt.args[1], type_=expanded_type((operand_type(sweep, bar),), (x, stmt.args[1])), loc=stmt.loc
+    )
+
+
+def _everywhere(sweep: ReverseSweep, stmt: Assign, value: Operand) -> Operand:
+    """`value * np.ones_like(x)`: an adjoint shaped like the operand x, from one that broadcasts over it."""
+    x = stmt.args[0]
+    ones = sweep.emit("numpy.ones_like", x, type_=operand_type(sweep, x), loc=stmt.loc)
+    return sweep.emit("mul", value, ones, type_=operand_type(sweep, x), loc=stmt.loc)
+
+
+def _count(sweep: ReverseSweep, stmt: Assign, whole: bool) -> Operand:
+    x = stmt.args[0]
+    if whole:
+        return sweep.emit("size", x, type_=INT, loc=stmt.loc)
+    return sweep.emit("shape_at", x, stmt.args[1], type_=INT, loc=stmt.loc)
+
+
+def _sum_reverse(keepdims: bool, whole: bool) -> Callable[..., None]:
+    def reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
+        """Every element gets the sum's adjoint."""
+        x = stmt.args[0]
+        if sweep.active(x):
+            sweep.accumulate(name_of(x), _everywhere(sweep, stmt, _spread(sweep, stmt, bar, keepdims, whole)), Const(1), stmt.loc)
+
+    return reverse
+
+
+def _mean_reverse(keepdims: bool, whole: bool) -> Callable[..., None]:
+    def reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
+        """Every element gets the mean's adjoint over the number of elements averaged."""
+        x = stmt.args[0]
+        if sweep.active(x):
+            spread = _spread(sweep, stmt, bar, keepdims, whole)
+            share = sweep.emit("div", spread, _count(sweep, stmt, whole), type_=operand_type(sweep, spread), loc=stmt.loc)
+            sweep.accumulate(name_of(x), _everywhere(sweep, stmt, share), Const(1), stmt.loc)
+
+    return reverse
+
+
+def _extreme_reverse(keepdims: bool, whole: bool) -> Callable[..., None]:
+    def reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
+        """The elements equal to the maximum share its adjoint equally (as autograd and JAX do)."""
+        x = stmt.args[0]
+        if not sweep.active(x):
+            return
+        loc, tx = stmt.loc, operand_type(sweep, x)
+        out = _spread(sweep, stmt, Var(stmt.target), keepdims, whole)
+        mask = sweep.emit("ties", x, out, type_=tx, loc=loc)
+        if whole:
+            ties = sweep.emit("sum_all", mask, type_=FLOAT, loc=loc)
+        else:
+            ties = sweep.emit("sum_axis_keep", mask, stmt.args[1], type_=shapes.reduced(tx, axis_of(stmt.args), True), loc=loc)
+        spread = _spread(sweep, stmt, bar, keepdims, whole)
+        share = sweep.emit("div", spread, ties, type_=operand_type(sweep, ties), loc=loc)
+        sweep.accumulate(name_of(x), sweep.emit("mul", mask, share, type_=tx, loc=loc), Const(1), loc)
+
+    return reverse
+
+
+def _reductions() -> dict[str, Rule]:
+    table: dict[str, Rule] = {}
+    for name, reverse in (("sum", _sum_reverse), ("mean", _mean_reverse), ("max", _extreme_reverse), ("min", _extreme_reverse)):
+        extreme = name in ("max", "min")
+        forms = (
+            ("all", f"{{0}}.{name}()", _reduced_type(False, True), reverse(False, True), "sum_all", tangents.kept),
+            (
+                "axis",
+                f"{{0}}.{name}(axis={{1}})",
+                _reduced_type(False, False),
+                reverse(False, False),
+                "sum_axis",
+                tangents.expanded(),
+            ),
+            (
+                "axis_keep",
+                f"{{0}}.{name}(axis={{1}}, keepdims=True)",
+                _reduced_type(True, False),
+                reverse(True, False),
+                "sum_axis_keep",
+                tangents.kept,
+            ),
+        )
+        for form, python, shape, backwards, total, spread in forms:
+            tangent = tangents.extreme(total, spread) if extreme else tangents.linear
+            table[f"{name}_{form}"] = array_op(python, shape, backwards, tangent=tangent, flows=(0,) if form != "all" else None)
+    return table
+
+
+REDUCTIONS = _reductions()

@@ -1,0 +1,154 @@
+"""Derivatives of functions on NumPy arrays, generated at the first call for the shapes of the arrays given.
+
+What the code for an array needs to know is how many axes it has and which of
+its sizes are 1 (`pipeline.argument_types`); every other size is named, so one
+generated function serves every batch size. Each function here builds the
+request once per such key and keeps what it built: `grad` and
+`value_and_grad` (`gradient`), `jvp` (`tangents`), `hessian` (`second`,
+assembled from one Hessian-vector product per element). `inspect.getsource`
+shows the code generated last (`__wrapped__`). With `check`, each new build
+is cross-checked at the arguments of the call that made it (`check.arrays`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from .errors import CheckError, UnsupportedError
+from .frontend import ParsedFunction
+from .pipeline import Built, Wrt, argument_key, argument_types, build, compiled
+
+
+class _Builds:
+    """What one request built, by the key of the arguments it was built for."""
+
+    def __init__(
+        self,
+        parsed: ParsedFunction,
+        wrt: Wrt,
+        data: Mapping[str, object] | None,
+        check: Callable[..., Any] | None,
+        **request: Any,
+    ) -> None:
+        self.parsed, self.wrt, self.data, self.check, self.request = parsed, wrt, data, check, request
+        self.built: dict[tuple[object, ...], tuple[Built, Callable[..., Any]]] = {}
+
+    def get(
+        self, owner: Callable[..., Any], args: Sequence[object], kwargs: Mapping[str, object]
+    ) -> tuple[Built, Callable[..., Any]]:
+        key = (*(argument_key(a) for a in args), *((k, argument_key(v)) for k, v in sorted(kwargs.items())))
+        found = self.built.get(key)
+        if found is None:
+            made = build(self.parsed, self.wrt, arg_types=argument_types(self.parsed, args, kwargs), **self.request)
+            if self.check is not None:
+                self.cross_check(self.check, args)
+            found = self.built[key] = (made, compiled(self.parsed, made, self.data))
+            owner.__wrapped__ = found[1]  # type: ignore[attr-defined]
+            owner.__s2s_ad__ = made  # type: ignore[attr-defined]
+        return found
+
+    def cross_check(self, function: Callable[..., Any], args: Sequence[object]) -> None:
+        from .check import check
+
+        report = check(function, self.wrt, args=tuple(args))
+        if not report.ok:
+            raise self.parsed.source.error(
+                CheckError,
+                f"the generated gradient of '{self.parsed.name}' does not pass the cross-check:\n{report}",
+                self.parsed.node,
+                "this is a bug in s2s_ad; please report it",
+            )
+
+
+def gradient(
+    parsed: ParsedFunction, wrt: Wrt, data: Mapping[str, object] | None, check: Callable[..., Any] | None, **request: Any
+) -> Callable[..., Any]:
+    """`grad` and `value_and_grad` of a function on arrays; with `check` (the user's function), each build is
+    cross-checked at the call's arguments."""
+    builds = _Builds(parsed, wrt, data, check, **request)
+
+    def derived(*args: Any, **kwargs: Any) -> Any:
+        return builds.get(derived, args, kwargs)[1](*args, **kwargs)
+
+    return _named(derived, parsed, "value_and_grad" if request.get("with_value") else "grad")
+
+
+def tangents(parsed: ParsedFunction, wrt: Wrt, data: Mapping[str, object] | None) -> Callable[..., Any]:
+    """`jvp(f)(primals, tangents)` of a function on arrays: `(f(*primals), directional derivative)`."""
+    builds = _Builds(parsed, wrt, data, None, kind="jvp")
+
+    def derived(primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
+        return builds.get(derived, tuple(primals), {})[1](tuple(primals), tuple(tangents))
+
+    return _named(derived, parsed, "jvp")
+
+
+def second(parsed: ParsedFunction, wrt: Wrt, data: Mapping[str, object] | None, bare: bool) -> Callable[..., Any]:
+    """`hessian(f)(*args)` of a function on arrays: the block of parameters i and j has the shape of i's
+    argument then j's (an array's Hessian in itself is `x.shape + x.shape`), from one Hessian-vector product
+    per element of each parameter."""
+    import numpy
+
+    builds = _Builds(parsed, wrt, data, None, kind="hvp")
+
+    def derived(*args: Any) -> Any:
+        made, products = builds.get(derived, args, {})
+        names = [p.name for p in made.primal.params]
+        shapes = [numpy.shape(args[names.index(name)]) for name in made.wrt]
+        rows: list[list[Any]] = [[] for _ in made.wrt]
+        for j, shape in enumerate(shapes):
+            columns = []
+            for k in range(int(numpy.prod(shape, dtype=int))):
+                basis = [numpy.zeros(s) if s else 0.0 for s in shapes]
+                if shape:
+                    basis[j].flat[k] = 1.0  # type: ignore[union-attr]
+                else:
+                    basis[j] = 1.0
+                columns.append(products(tuple(args), tuple(basis))[1])
+            for i, shape_i in enumerate(shapes):
+                block = numpy.stack([numpy.asarray(c[i], dtype=float) for c in columns], axis=-1)
+                rows[i].append(block.reshape(shape_i + shape))
+        if bare:
+            return rows[0][0]
+        return tuple(tuple(row) for row in rows)
+
+    return _named(derived, parsed, "hessian")
+
+
+def _named(derived: Callable[..., Any], parsed: ParsedFunction, what: str) -> Callable[..., Any]:
+    derived.__name__ = derived.__qualname__ = f"{parsed.name}_{what}"
+    derived.__doc__ = (
+        f"The {what} of {parsed.name}, generated for the shapes of the arrays it is called with "
+        "(inspect.getsource shows the code generated last)."
+    )
+    return derived
+
+
+def on_arrays(
+    parsed: ParsedFunction,
+    target: Callable[..., Any],
+    wrt: Wrt,
+    request: tuple[Any, ...],
+    check: bool,
+    verbose: bool,
+    data: Mapping[str, object],
+) -> Callable[..., Any]:
+    """What `api` returns for `target`, a function on NumPy arrays; the derivatives not written for arrays
+    yet are refused, saying so."""
+    kind, with_value, has_aux, finish = request
+    if kind == "grad" and finish is None:
+        checked = target if check else None
+        return gradient(parsed, wrt, data, checked, with_value=with_value, has_aux=has_aux, verbose=verbose)
+    if kind == "jvp" and finish == "jvp":
+        return tangents(parsed, wrt, data)
+    if kind == "hvp" and finish == "hessian":
+        if isinstance(wrt, (str, int)) and not isinstance(wrt, bool):
+            return second(parsed, (wrt,), data, True)
+        return second(parsed, wrt, data, False)
+    raise parsed.source.error(
+        UnsupportedError,
+        "this derivative of a function using NumPy is not supported yet",
+        parsed.node,
+        "grad, value_and_grad, jvp and hessian work on NumPy functions",
+    )
