@@ -4,8 +4,9 @@ What the code for an array needs to know is how many axes it has and which of
 its sizes are 1 (`pipeline.argument_types`); every other size is named, so one
 generated function serves every batch size. Each function here builds the
 request once per such key and keeps what it built: `grad` and
-`value_and_grad` (`gradient`), `jvp` (`tangents`), `hessian` (`second`,
-assembled from one Hessian-vector product per element). `inspect.getsource`
+`value_and_grad` (`gradient`), `jvp` (`tangents`), `vjp` (`pullbacks`),
+`jacobian` (`jacobians`, one pullback per element of the output), `hessian`
+(`second`, assembled from one Hessian-vector product per element). `inspect.getsource`
 shows the code generated last (`__wrapped__`). With `check`, each new build
 is cross-checked at the arguments of the call that made it (`check.arrays`).
 """
@@ -116,6 +117,54 @@ def second(parsed: ParsedFunction, wrt: Wrt, data: Mapping[str, object] | None, 
     return _named(derived, parsed, "hessian")
 
 
+def pullbacks(
+    parsed: ParsedFunction, target: Callable[..., Any], wrt: Wrt, data: Mapping[str, object] | None
+) -> Callable[..., Any]:
+    """`vjp(f)(*args)` of a function on arrays: `(f(*args), pullback)`, `pullback(out_bar)` the adjoints of the
+    `wrt` parameters for an output adjoint `out_bar` shaped like the output."""
+    builds = _Builds(parsed, wrt, data, None, kind="vjp")
+
+    def derived(*args: Any) -> Any:
+        function = builds.get(derived, args, {})[1]
+
+        def pullback(out_bar: Any) -> Any:
+            return function(*args, out_bar)[1]
+
+        return target(*args), pullback
+
+    return _named(derived, parsed, "vjp")
+
+
+def jacobians(
+    parsed: ParsedFunction, target: Callable[..., Any], wrt: Wrt, data: Mapping[str, object] | None, bare: bool
+) -> Callable[..., Any]:
+    """`jacobian(f)(*args)` of a function on arrays, by reverse mode (one pullback per element of the output):
+    d output / d parameter shaped `output.shape + parameter.shape`, as JAX's; one per `wrt` parameter (the
+    array itself for one parameter named)."""
+    import numpy
+
+    builds = _Builds(parsed, wrt, data, None, kind="vjp")
+
+    def derived(*args: Any) -> Any:
+        function = builds.get(derived, args, {})[1]
+        shape = numpy.shape(target(*args))
+        rows = []
+        for k in range(int(numpy.prod(shape, dtype=int))):
+            seed: Any = 1.0
+            if shape:
+                seed = numpy.zeros(shape)
+                seed.flat[k] = 1.0
+            found = function(*args, seed)[1]
+            rows.append(found if isinstance(found, tuple) else (found,))
+        blocks = tuple(
+            numpy.stack([numpy.asarray(row[j], dtype=float) for row in rows]).reshape(shape + numpy.shape(rows[0][j]))
+            for j in range(len(rows[0]))
+        )
+        return blocks[0] if bare else blocks
+
+    return _named(derived, parsed, "jacobian")
+
+
 def _named(derived: Callable[..., Any], parsed: ParsedFunction, what: str) -> Callable[..., Any]:
     derived.__name__ = derived.__qualname__ = f"{parsed.name}_{what}"
     derived.__doc__ = (
@@ -142,6 +191,12 @@ def on_arrays(
         return gradient(parsed, wrt, data, checked, with_value=with_value, has_aux=has_aux, verbose=verbose)
     if kind == "jvp" and finish == "jvp":
         return tangents(parsed, wrt, data)
+    if kind == "vjp" and finish == "vjp":
+        return pullbacks(parsed, target, wrt, data)
+    if finish in ("jacobian:auto", "jacobian:rev", "jacobian:fwd", "jacfwd", "jacrev"):
+        if isinstance(wrt, (str, int)) and not isinstance(wrt, bool):
+            return jacobians(parsed, target, (wrt,), data, True)
+        return jacobians(parsed, target, wrt, data, False)
     if kind == "hvp" and finish == "hessian":
         if isinstance(wrt, (str, int)) and not isinstance(wrt, bool):
             return second(parsed, (wrt,), data, True)
@@ -150,5 +205,5 @@ def on_arrays(
         UnsupportedError,
         "this derivative of a function using NumPy is not supported yet",
         parsed.node,
-        "grad, value_and_grad, jvp and hessian work on NumPy functions",
+        "grad, value_and_grad, jvp, vjp, jacobian and hessian work on NumPy functions",
     )

@@ -210,3 +210,34 @@ def test_grad_with_check_on_arrays_checks_at_the_first_call(module: ModuleType) 
     W, b, X, Y = batch()
     dW, _ = grad(module.softmax_loss, wrt=("W", "b"), check=True)(W, b, X, Y)
     assert dW.shape == W.shape
+
+
+LAYER = """
+import numpy as np
+
+
+def layer(W, x):
+    return np.tanh(W @ x)
+"""
+
+
+def test_vjp_and_jacobian_of_an_array_valued_function(tmp_path: Path) -> None:
+    """As JAX shapes them: a pullback takes an adjoint shaped like the output; the Jacobian of the output in a
+    parameter is `output.shape + parameter.shape`."""
+    from s2s_ad import jacfwd, jacobian, jacrev, vjp
+
+    layer = import_source(LAYER, tmp_path).layer
+    W, x = np.arange(6.0).reshape(2, 3) / 10, np.array([0.5, -0.3, 0.2])
+    value, pullback = vjp(layer)(W, x)
+    np.testing.assert_allclose(value, np.tanh(W @ x))
+    seed = np.array([1.0, 2.0])
+    dW, dx = pullback(seed)
+    delta = seed * (1 - np.tanh(W @ x) ** 2)  # the lecture's delta: dW = outer(delta, x), dx = W.T @ delta
+    np.testing.assert_allclose(dW, np.outer(delta, x), rtol=1e-13)
+    np.testing.assert_allclose(dx, W.T @ delta, rtol=1e-13)
+    J = jacobian(layer, wrt="x")(W, x)
+    assert J.shape == (2, 3)
+    np.testing.assert_allclose(J, np.diag(1 - np.tanh(W @ x) ** 2) @ W, rtol=1e-13)
+    assert jacobian(layer, wrt="W")(W, x).shape == (2, 2, 3)
+    assert jacrev(layer)(W, x).shape == (2, 2, 3) and jacfwd(layer, argnums=1)(W, x).shape == (2, 3)
+    assert [j.shape for j in jacobian(layer)(W, x)] == [(2, 2, 3), (2, 3)]

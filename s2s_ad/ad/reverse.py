@@ -67,8 +67,9 @@ def gradient(
     for k, output in enumerate(outputs):
         if seeded:
             seed = sweep.namer.new_family("out_bar" if len(outputs) == 1 else f"out{k}_bar")
-            seeds.append(ir.Param(seed, FLOAT))
-            sweep.types[seed] = FLOAT
+            seed_type = sweep.types.get(output.name, FLOAT) if isinstance(output, Var) else FLOAT  # an array's: an array
+            seeds.append(ir.Param(seed, seed_type))
+            sweep.types[seed] = seed_type
         if isinstance(output, Var) and output.name in sweep.active_names:
             sweep.accumulate(output.name, Var(seeds[-1].name) if seeded else Const(1.0), Const(1), function.loc)
     seed_statements, sweep.out = sweep.out, []
