@@ -26,6 +26,10 @@ def softmax_loss(W, b, X, Y):
     return -np.mean(np.sum(Y * logp, axis=1))
 
 
+def lossy(x):
+    return np.sum(np.tanh(x).astype(float) ** 2)  # floats on the way: the high-precision run loses its digits
+
+
 def rnn(Wx, Wh, b, xs):
     h = np.zeros(b.shape[0])
     for t in range(xs.shape[0]):
@@ -86,3 +90,11 @@ def test_the_budget_is_kept(module: ModuleType) -> None:
     report = check(module.rnn, ("Wx", "Wh", "b"), args=big, budget=1.0)
     assert time.monotonic() - started < 1.5 + 2.0  # the budget, and one element's evaluation past it at most
     assert report.verdict in ("pass", "undecided")
+
+
+def test_a_function_that_drops_to_floats_is_undecided_not_passed(module: ModuleType) -> None:
+    """The truth is the function run in high precision; where it is not (`.astype(float)`), its derivative
+    disagrees with the function's own differences in floats, and the check says undecided, never pass."""
+    report = check(module.lossy, args=(np.array([0.3, -0.2]),))
+    assert report.verdict == "undecided"
+    assert "does not agree with its own differences" in str(report)

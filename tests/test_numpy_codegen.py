@@ -241,3 +241,55 @@ def test_vjp_and_jacobian_of_an_array_valued_function(tmp_path: Path) -> None:
     assert jacobian(layer, wrt="W")(W, x).shape == (2, 2, 3)
     assert jacrev(layer)(W, x).shape == (2, 2, 3) and jacfwd(layer, argnums=1)(W, x).shape == (2, 3)
     assert [j.shape for j in jacobian(layer)(W, x)] == [(2, 2, 3), (2, 3)]
+
+
+WRITES = """
+import numpy as np
+
+
+def into_parameter(x):
+    x[0] = 1.0  # the caller's array
+    return np.sum(x**2)
+
+
+def through_a_view(A):
+    B = A * 1.0
+    row = B[0]
+    B[0] = 2.0 * row  # row sees the write in NumPy
+    return np.sum(row * B)
+
+
+def column(A):
+    B = A * 1.0
+    B[:, 0] = 2.0 * A[:, 1]
+    return np.sum(B**3)
+
+
+def tail(A):
+    B = np.zeros_like(A)
+    B[1:] = A[:-1] ** 2  # rows 1.. from rows ..-1
+    B[:1, ::2] = 3.0 * A[-1:, ::2]
+    return np.sum(B * A)
+"""
+
+
+def test_writes_into_arrays(tmp_path: Path) -> None:
+    """`B[:, 0] = ...` into the function's own array is a new value (`_put`); into a parameter or an array a
+    named view shares, it is refused (the write would show through the other name)."""
+    from s2s_ad import S2SError
+
+    programs = import_source(WRITES, tmp_path)
+    with pytest.raises(S2SError, match="another name"):
+        grad(programs.into_parameter)(np.ones(3))
+    with pytest.raises(S2SError, match="another name"):
+        grad(programs.through_a_view)(np.ones((2, 2)))
+    A = np.array([[0.3, -0.5], [0.8, 0.1], [-0.4, 0.6]])
+    h = 1e-6
+    for f in (programs.column, programs.tail):
+        truth = np.zeros_like(A)
+        for index in np.ndindex(A.shape):
+            step = np.zeros_like(A)
+            step[index] = h
+            truth[index] = (f(A + step) - f(A - step)) / (2 * h)
+        np.testing.assert_allclose(grad(f)(A), truth, rtol=1e-7, atol=1e-9)
+    assert "B = _put(B, (slice(None), 0), " in inspect.getsource(grad(programs.column))

@@ -556,8 +556,6 @@ def wrt_names(case: Case, f: Callable[..., Any]) -> tuple[str, ...]:
 NOT_YET = {
     "prod_axis1": "prod",
     "vstack_mixed": "different numbers of axes",
-    "local_slice_write": "writing into the array",
-    "rnn_buffer": "writing into the array",
     "layer_list": "list of arrays",
     "layer_list_local": "list of arrays",
 }

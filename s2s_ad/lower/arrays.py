@@ -15,12 +15,12 @@ import ast
 
 from .. import ir
 from ..errors import UnsupportedError
-from ..ir import FLOAT, INT, ArrayOf, Assign, Const, Operand, Type, Var
+from ..ir import FLOAT, INT, ArrayOf, Const, Operand, Var
 from ..rules import CALLS
-from ..rules.arrays import array_literal, index_rules
+from ..rules.arrays import array_literal
 from ..rules.joins import joined, permuted, stacked
 from ..rules.shapes import UNKNOWN, dims, is_array
-from .base import LoweringBase
+from .indexing import Indexing
 from .scope import Scope, TupleValue, Value
 
 _REDUCTIONS = ("sum", "mean", "max", "min")
@@ -42,28 +42,8 @@ _METHODS = (
 _CONSTANTS = {"pi": 3.141592653589793, "e": 2.718281828459045, "inf": float("inf")}
 
 
-class Arrays(LoweringBase):
+class Arrays(Indexing):
     """NumPy arrays: calls to NumPy, array methods and attributes, `@`, and indexing."""
-
-    # -- making values -----------------------------------------------------------
-
-    def array_op(self, op: str, args: tuple[Operand, ...], type_: Type | None = None) -> Value:
-        rule = self.rules[op]
-        types = tuple(self.operand_type(a) for a in args)
-        result = type_ if type_ is not None else rule.type_for(types, args)
-        target = self.namer.temp()
-        self.types[target] = result
-        self.out.append(Assign(target, op, args, result, self.loc))
-        if rule.view and args and isinstance(args[0], Var):  # one array's memory under two names
-            self.shared.update((target, args[0].name))
-        return Value(Var(target), result)
-
-    def operand_type(self, operand: Operand) -> Type:
-        if isinstance(operand, Const):
-            return ir.const_type(operand.value)
-        if isinstance(operand, ir.Global):
-            return operand.type
-        return self.types.get(operand.name, FLOAT)
 
     def array(self, value: Value, node: ast.AST, what: str) -> Value:
         if not is_array(value.type):
@@ -399,66 +379,3 @@ class Arrays(LoweringBase):
         if name in _CONSTANTS:
             return Value(Const(_CONSTANTS[name]), FLOAT)
         raise self.error(UnsupportedError, f"'np.{name}' is not a number", node)
-
-    def array_index(self, x: Value, index: ast.expr, scope: Scope, node: ast.AST) -> Value:
-        """`x[i]`, `x[i, j]`, `x[:, 1]`, `x[1:n:2]`, `x[:, None]`, `E[ids]`: the index written into the rule's
-        spelling, its names and numbers as operands."""
-        parts = list(index.elts) if isinstance(index, ast.Tuple) else [index]
-        shape = list(dims(x.type))
-        texts: list[str] = []
-        operands: list[Operand] = []
-        result: list[ir.Dim] = []
-        advanced = False
-        axis = 0
-
-        def hole(value: Value) -> str:
-            operands.append(value.operand)
-            return f"{{{len(operands)}}}"
-
-        for part in parts:
-            if isinstance(part, ast.Constant) and part.value is None or self.is_newaxis(part, scope):
-                texts.append("None")
-                result.append(1)
-                continue
-            if axis >= len(shape):
-                raise self.error(UnsupportedError, "too many indices for this array", node)
-            if isinstance(part, ast.Slice):
-                bounds = [
-                    b and hole(self.integer(self.expr(b, scope), b, "a slice")) for b in (part.lower, part.upper, part.step)
-                ]
-                text = f"{bounds[0] or ''}:{bounds[1] or ''}" + (f":{bounds[2]}" if bounds[2] else "")
-                texts.append(text)
-                result.append(shape[axis] if text == ":" else UNKNOWN)
-            else:
-                value = self.expr(part, scope)
-                if value.type == INT or value.type == ir.BOOL:
-                    texts.append(hole(value))
-                elif isinstance(value.type, ArrayOf) and value.type.elem == INT:
-                    texts.append(hole(value))
-                    if not advanced:  # arrays of ints index together: the result has their (broadcast) shape
-                        result.extend(dims(value.type))
-                    advanced = True
-                else:
-                    raise self.error(UnsupportedError, "an array index must be a whole number, a slice or an array of ints", part)
-            axis += 1
-        result.extend(shape[axis:])
-        if advanced and any(":" in t or t == "None" for t in texts):
-            raise self.error(
-                UnsupportedError, "an index that mixes arrays of ints with slices is not supported", node, "index in two steps"
-            )
-        pattern = "{0}[" + ", ".join(texts) + "]"
-        for op, rule in index_rules(pattern, advanced).items():
-            self.created.setdefault(op, rule)
-        type_: Type = ArrayOf(FLOAT, tuple(result)) if result else FLOAT
-        return self.array_op(f"getitem {pattern}", (x.operand, *operands), type_)
-
-    def is_newaxis(self, part: ast.expr, scope: Scope) -> bool:
-        from ..frontend import NumpyModule
-
-        return (
-            isinstance(part, ast.Attribute)
-            and part.attr == "newaxis"
-            and isinstance(part.value, ast.Name)
-            and part.value.id not in scope
-            and isinstance(self.parsed.resolve(part.value.id), NumpyModule)
-        )

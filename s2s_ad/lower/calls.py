@@ -196,7 +196,7 @@ class Calls(Arrays):
         inner = type(self)(parsed, self.rules, self.namer, self.stack + (name,))
         inner.out, inner.types, inner.sources, inner.mutated = self.out, self.types, self.sources, self.mutated
         inner.held, inner.callers, inner.maybe_int, inner.sizes = self.held, self.callers, self.maybe_int, self.sizes
-        inner.shared, inner.augmented = self.shared, self.augmented
+        inner.shared, inner.augmented, inner.views = self.shared, self.augmented, self.views
         inner.created, inner.rules = self.created, self.rules
         inner_scope = self.arguments(name, parsed.node.args, node, scope, inner)
         self.held.update(

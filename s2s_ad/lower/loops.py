@@ -28,6 +28,7 @@ from .scope import (
     contains,
     join,
     nodes,
+    stored_into,
 )
 
 # A `for` loop as the lowering runs it: range bounds (start, stop, step), what binds the loop target in each
@@ -113,6 +114,7 @@ class Loops(LoweringBase):
         """A `for` over a range (`bounds`, run `backwards` for `reversed(...)`) or a `while` (`test`), with its
         carried values."""
         assigned = assigned_names(body) | ({index_key} if index_key else set())
+        assigned |= {k for k in stored_into(body) if isinstance(getattr(scope.get(k), "type", None), ir.ArrayOf)}
         carried = self.carried(node, scope, assigned, body)
         types = {k: scope[k].type for k in carried}  # type: ignore[union-attr]  # carried: Values (no Undefined, tuples refused)
         snapshot = self.namer.snapshot()

@@ -120,6 +120,16 @@ def assigned_names(statements: list[ast.stmt]) -> set[str]:
     return names
 
 
+def stored_into(statements: list[ast.stmt]) -> set[str]:
+    """The names written into at an index (`h[t] = ...`, `h[t] += ...`): an array so written is a new value."""
+    return {
+        node.value.id
+        for stmt in statements
+        for node in ast.walk(stmt)
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) and isinstance(node.value, ast.Name)
+    }
+
+
 def contains(statements: list[ast.stmt], kind: type) -> bool:
     return any(isinstance(node, kind) for stmt in statements for node in ast.walk(stmt))
 

@@ -229,7 +229,7 @@ class Statements(LoweringBase):
     def in_place(self, node: ast.AugAssign, array: str) -> None:
         """`a += b` on an array changes it in place; the gradient computes `a = a + b`, the same numbers only
         where no other name holds that array."""
-        if array in self.shared:
+        if array in self.shared or array in self.views:
             raise self.error(
                 UnsupportedError,
                 f"'{ast.unparse(node.target)} {spell(node.op)}= ...' changes an array in place that another name "
@@ -387,12 +387,9 @@ class Statements(LoweringBase):
             if not isinstance(target.value, ast.Name):
                 raise self.error(UnsupportedError, "only `name[index] = value` can assign into a list", target)
             if is_array(getattr(scope.get(target.value.id), "type", None)):
-                raise self.error(
-                    UnsupportedError,
-                    f"writing into the array '{target.value.id}' cannot be differentiated yet",
-                    target,
-                    "compute the new array as a whole (np.where, arithmetic), or keep the rows in a list",
-                )
+                assert isinstance(value, Value)
+                self.array_store(target.value.id, target.slice, value, scope, target)
+                return
             items = self.mutable_list(target.value.id, scope, target.value)
             index = self.index_value(target.slice, scope)
             assert isinstance(value, Value)
@@ -430,6 +427,8 @@ class Statements(LoweringBase):
                 self.sizes[target] = self.sizes[last.target]
             if last.target in self.shared:
                 self.shared.add(target)
+            if last.target in self.views:  # `r = X[0]`: r and X hold one memory
+                self.shared.update((target, self.views[last.target]))
             return Value(Var(target), value.type)
         target = self.fresh(name)
         self.out.append(Assign(target, "copy", (value.operand,), value.type, self.loc))
@@ -438,7 +437,7 @@ class Statements(LoweringBase):
         if isinstance(operand, Var) and operand.name in self.sizes:
             self.sizes[target] = self.sizes[operand.name]
         if isinstance(operand, Var) and isinstance(value.type, ir.ArrayOf):  # `B = A`: one array, two names
-            self.shared.update((target, operand.name))
+            self.shared.update((target, operand.name, *([self.views[operand.name]] if operand.name in self.views else [])))
         if value.type == ir.FLOAT and (
             isinstance(operand, ir.Global) or isinstance(operand, Var) and operand.name in self.maybe_int
         ):

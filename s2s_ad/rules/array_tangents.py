@@ -23,7 +23,7 @@ def _type(sweep: TangentSweep, operand: Operand) -> Type:
     return sweep.types.get(operand.name, FLOAT) if isinstance(operand, Var) else FLOAT
 
 
-def _zero(sweep: TangentSweep, operand: Operand, stmt: Assign) -> Operand:
+def zero(sweep: TangentSweep, operand: Operand, stmt: Assign) -> Operand:
     """The tangent of what does not vary: zeros shaped like it (0.0 for a number)."""
     if sweep.has_tangent(operand):
         return sweep.tangent_of(operand)
@@ -62,7 +62,7 @@ def bilinear(sweep: TangentSweep, stmt: Assign) -> None:
 def pieces(sweep: TangentSweep, stmt: Assign) -> None:
     """A join of its operands (concatenate, stack, an array literal): the join of their tangents."""
     if any(sweep.has_tangent(a) for a in stmt.args):
-        dots = tuple(_zero(sweep, a, stmt) for a in stmt.args)
+        dots = tuple(zero(sweep, a, stmt) for a in stmt.args)
         sweep.tangent[stmt.target] = sweep.emit(stmt.target, stmt.op, dots, stmt.type, stmt.loc)
 
 
@@ -108,7 +108,7 @@ def solve(sweep: TangentSweep, stmt: Assign) -> None:
     if not (sweep.has_tangent(a) or sweep.has_tangent(b)):
         return
     loc, tb = stmt.loc, _type(sweep, b)
-    right = _zero(sweep, b, stmt)
+    right = zero(sweep, b, stmt)
     if sweep.has_tangent(a):
         moved = sweep.emit_temp("matmul", sweep.tangent_of(a), Var(stmt.target), type_=tb, loc=loc)
         right = sweep.emit_temp("sub", right, moved, type_=tb, loc=loc)

@@ -26,7 +26,7 @@ from ..ir import FLOAT, INT, ArrayOf, Assign, Const, Effect, Operand, Type, Var
 from . import array_tangents as tangents
 from . import shapes
 from .core import Rule
-from .lists import ReverseSweep
+from .lists import ReverseSweep, TangentSweep
 
 # The scalar rules' NumPy counterparts: scalar op -> NumPy function.
 ELEMENTWISE = {
@@ -313,6 +313,63 @@ def index_rules(pattern: str, advanced: bool) -> dict[str, Rule]:
             tangent=tangents.put,
         ),
     }
+
+
+_PUT = '''def _put(a, key, value):
+    """a with a[key] = value, as a new array: a itself is left as it was (the reverse sweep reads it)."""
+    a = a.copy()
+    a[key] = value
+    return a'''
+
+
+def _key(text: str) -> str:
+    """One part of an index as a value: `:` is `slice(None)`, `{1}:{2}` is `slice({1}, {2})`."""
+    if ":" not in text:
+        return text
+    bounds = [b or "None" for b in text.split(":")]  # start, stop[, step]
+    if len(bounds) == 3 and bounds[2] == "None":
+        bounds.pop()
+    return "slice(None)" if bounds == ["None", "None"] else "slice(" + ", ".join(bounds) + ")"
+
+
+def put_rules(texts: list[str], slot: Type) -> tuple[str, dict[str, Rule]]:
+    """`h[key] = v` as a value, `h_1 = _put(h, key, v)`, for one way of indexing (`texts`, as `index_rules`
+    writes them) and the type of the place written (`slot`): v gets the adjoint at that place, h the adjoint
+    with that place zeroed."""
+    pattern = "{0}[" + ", ".join(texts) + "]"
+    value = f"{{{pattern.count('{')}}}"
+    keys = [_key(t) for t in texts]
+    key = "(" + ", ".join(keys) + ("," if len(keys) == 1 else "") + ")"
+    op = f"put {pattern} {slot}"
+    get = f"getitem {pattern}"
+
+    def reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
+        a, index, v = stmt.args[0], stmt.args[1:-1], stmt.args[-1]
+        if sweep.active(v):
+            sweep.accumulate(name_of(v), sweep.emit(get, bar, *index, type_=slot, loc=stmt.loc), Const(1), stmt.loc)
+        if sweep.active(a):
+            cleared = sweep.emit(op, bar, *index, Const(0.0), type_=operand_type(sweep, a), loc=stmt.loc)
+            sweep.accumulate(name_of(a), cleared, Const(1), stmt.loc)
+
+    def tangent(sweep: TangentSweep, stmt: Assign) -> None:
+        a, index, v = stmt.args[0], stmt.args[1:-1], stmt.args[-1]
+        if sweep.has_tangent(a) or sweep.has_tangent(v):
+            a_dot = tangents.zero(sweep, a, stmt)
+            v_dot = sweep.tangent_of(v) if sweep.has_tangent(v) else Const(0.0)
+            sweep.tangent[stmt.target] = sweep.emit(stmt.target, op, (a_dot, *index, v_dot), stmt.type, stmt.loc)
+
+    rule = Rule(
+        f"_put({{0}}, {key}, {value})",
+        None,
+        None,
+        "float",
+        structural=True,
+        shape=like_first,
+        reverse=reverse,
+        tangent=tangent,
+        helper=_PUT,
+    )
+    return op, {op: rule}
 
 
 _UNBROADCAST = '''def _unbroadcast(g, x):
