@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import import_source
 
-from s2s_ad import frontend, grad, optimize, pipeline
+from s2s_ad import check, frontend, grad, optimize, pipeline
 
 SOURCE = """
 import numpy as np
@@ -293,3 +293,31 @@ def test_writes_into_arrays(tmp_path: Path) -> None:
             truth[index] = (f(A + step) - f(A - step)) / (2 * h)
         np.testing.assert_allclose(grad(f)(A), truth, rtol=1e-7, atol=1e-9)
     assert "B = _put(B, (slice(None), 0), " in inspect.getsource(grad(programs.column))
+
+
+PRODUCTS = """
+import numpy as np
+
+
+def products(x):
+    return np.prod(x) + x.prod(axis=1).sum() + np.sum(np.prod(x, axis=0, keepdims=True) ** 2)
+"""
+
+
+def test_a_product_with_a_zero_element(tmp_path: Path) -> None:
+    """A product's adjoint is the product of the other elements, computed without dividing by the element:
+    exact where an element is 0 (out / x would be nan there)."""
+    from s2s_ad import S2SError, hessian
+
+    products = import_source(PRODUCTS, tmp_path).products
+    x = np.array([[0.5, 0.0, 2.0], [1.5, -1.0, 0.7]])
+    h = 1e-6
+    truth = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[index] = h
+        truth[index] = (products(x + step) - products(x - step)) / (2 * h)
+    np.testing.assert_allclose(grad(products)(x), truth, rtol=1e-7, atol=1e-9)
+    assert check(products, args=(x,)).ok
+    with pytest.raises(S2SError, match="not supported yet"):
+        hessian(products, wrt="x")(x)

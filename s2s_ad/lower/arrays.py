@@ -23,7 +23,7 @@ from ..rules.shapes import UNKNOWN, dims, is_array
 from .indexing import Indexing
 from .scope import Scope, TupleValue, Value
 
-_REDUCTIONS = ("sum", "mean", "max", "min")
+_REDUCTIONS = ("sum", "mean", "max", "min", "prod")
 _METHODS = (
     *_REDUCTIONS,
     "argmax",

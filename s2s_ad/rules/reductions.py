@@ -1,9 +1,11 @@
-"""Reductions of arrays: sum, mean, max and min, of the whole array or along an axis (with `keepdims`).
+"""Reductions of arrays: sum, mean, max, min and prod, of the whole array or along an axis (with `keepdims`).
 
 A sum's adjoint goes to every element it added (spread over the operand with
 `np.ones_like`; `optimize.spreads` drops that where broadcasting does it), a
 mean's shared among them, a maximum's to the elements tied at it, in equal
-shares (as autograd and JAX do). The axis is a constant operand:
+shares (as autograd and JAX do), a product's to each element times the
+product of the others (`_others`: no division, so a zero element is no
+trouble). The axis is a constant operand:
 `x.sum(axis=1, keepdims=True)` is `sum_axis_keep(x, 1)`.
 """
 
@@ -14,9 +16,9 @@ from collections.abc import Callable
 from ..ir import FLOAT, INT, Assign, Const, Operand, Type, Var
 from . import array_tangents as tangents
 from . import shapes
-from .arrays import array_op, axis_of, expanded_type, name_of, operand_type
+from .arrays import array_op, axis_of, expanded_type, like_first, name_of, operand_type
 from .core import Rule
-from .lists import ReverseSweep
+from .lists import ReverseSweep, TangentSweep
 
 
 def _reduced_type(keepdims: bool, whole: bool) -> Callable[[tuple[Type, ...], tuple[Operand, ...]], Type]:
@@ -92,9 +94,64 @@ def _extreme_reverse(keepdims: bool, whole: bool) -> Callable[..., None]:
     return reverse
 
 
+_OTHERS = '''def _others(x, axis=None):
+    """For each element of x, the product of the others along axis (all of them for None), without a
+    division: a zero among them is no trouble."""
+    import numpy
+
+    if axis is None:
+        return _others(x.ravel(), 0).reshape(x.shape)
+    x = numpy.moveaxis(x, axis, -1)
+    ones = numpy.ones_like(x[..., :1])
+    left = numpy.cumprod(numpy.concatenate([ones, x[..., :-1]], axis=-1), axis=-1)
+    right = numpy.cumprod(numpy.concatenate([ones, x[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    return numpy.moveaxis(left * right, -1, axis)'''
+
+
+def _others(sweep: ReverseSweep, stmt: Assign, whole: bool) -> Operand:
+    """`_others(x, axis)`: the partial of a product in each element, the product of the others."""
+    x = stmt.args[0]
+    if whole:
+        return sweep.emit("others_all", x, type_=operand_type(sweep, x), loc=stmt.loc)
+    return sweep.emit("others_axis", x, stmt.args[1], type_=operand_type(sweep, x), loc=stmt.loc)
+
+
+def _prod_reverse(keepdims: bool, whole: bool) -> Callable[..., None]:
+    def reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
+        """Each element gets the product's adjoint times the product of the other elements."""
+        x = stmt.args[0]
+        if sweep.active(x):
+            spread = _spread(sweep, stmt, bar, keepdims, whole)
+            part = sweep.emit("mul", spread, _others(sweep, stmt, whole), type_=operand_type(sweep, x), loc=stmt.loc)
+            sweep.accumulate(name_of(x), part, Const(1), stmt.loc)
+
+    return reverse
+
+
+def _prod_tangent(total: str, whole: bool) -> Callable[..., None]:
+    def tangent(sweep: TangentSweep, stmt: Assign) -> None:
+        """The sum of each element's tangent times the product of the others."""
+        x = stmt.args[0]
+        if not sweep.has_tangent(x):
+            return
+        op = "others_all" if whole else "others_axis"
+        others = sweep.emit_temp(op, *stmt.args, type_=sweep.types.get(getattr(x, "name", ""), FLOAT), loc=stmt.loc)
+        moved = sweep.emit_temp(
+            "mul", others, sweep.tangent_of(x), type_=sweep.types.get(getattr(x, "name", ""), FLOAT), loc=stmt.loc
+        )
+        sweep.tangent[stmt.target] = sweep.emit(stmt.target, total, (moved, *stmt.args[1:]), stmt.type, stmt.loc)
+
+    return tangent
+
+
 def _reductions() -> dict[str, Rule]:
-    table: dict[str, Rule] = {}
-    for name, reverse in (("sum", _sum_reverse), ("mean", _mean_reverse), ("max", _extreme_reverse), ("min", _extreme_reverse)):
+    table: dict[str, Rule] = {
+        # not linear in x: no tangent (a Hessian through a product is refused, not wrong)
+        "others_all": array_op("_others({0})", like_first, helper=_OTHERS, tangent=None),
+        "others_axis": array_op("_others({0}, {1})", like_first, helper=_OTHERS, flows=(0,), tangent=None),
+    }
+    kinds = (("sum", _sum_reverse), ("mean", _mean_reverse), ("max", _extreme_reverse), ("min", _extreme_reverse))
+    for name, reverse in (*kinds, ("prod", _prod_reverse)):
         extreme = name in ("max", "min")
         forms = (
             ("all", f"{{0}}.{name}()", _reduced_type(False, True), reverse(False, True), "sum_all", tangents.kept),
@@ -117,6 +174,8 @@ def _reductions() -> dict[str, Rule]:
         )
         for form, python, shape, backwards, total, spread in forms:
             tangent = tangents.extreme(total, spread) if extreme else tangents.linear
+            if name == "prod":
+                tangent = _prod_tangent(total, form == "all")
             table[f"{name}_{form}"] = array_op(python, shape, backwards, tangent=tangent, flows=(0,) if form != "all" else None)
     return table
 
