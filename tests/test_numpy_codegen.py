@@ -321,3 +321,34 @@ def test_a_product_with_a_zero_element(tmp_path: Path) -> None:
     assert check(products, args=(x,)).ok
     with pytest.raises(S2SError, match="not supported yet"):
         hessian(products, wrt="x")(x)
+
+
+# The NumPy examples' gradients as the command line writes them (golden files, refreshed as tests/test_golden.py's
+# are: S2S_AD_REFRESH_GOLDEN=1 python -m pytest tests/test_numpy_codegen.py).
+NUMPY_GOLDEN = {
+    "numpy_softmax_digits": ("softmax_loss", "W,b", "W=64x10,b=10,X=50x64,Y=50x10"),
+    "numpy_two_layer": ("two_layer_loss", "W1,b1,W2,b2", "W1=2x32,b1=32,W2=32x3,b2=3,X=300x2,Y=300x3"),
+    "numpy_window_ner": ("window_loss", "E,W,b,u", "E=40x4,W=6x12,b=6,u=6,ids=30x3:int,y=30"),
+    "numpy_rnn": ("rnn_loss", "Wx,Wh,b,v", "Wx=8x1,Wh=8x8,b=8x1,v=1x8,xs=5x1x20,y=1x20"),
+}
+
+
+@pytest.mark.parametrize("stem", sorted(NUMPY_GOLDEN))
+def test_numpy_example_gradients_match_their_golden_files(stem: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from s2s_ad.cli import main
+
+    root = Path(__file__).resolve().parent.parent
+    function, wrt, shapes = NUMPY_GOLDEN[stem]
+    monkeypatch.chdir(root)
+    written = tmp_path / f"{stem}_{function}_grad.py"
+    status = main(["grad", f"examples/{stem}.py:{function}", "--wrt", wrt, "--shapes", shapes, "-o", str(written), "-q"])
+    assert status == 0
+    text = written.read_text().replace(str(written), f"build/{written.name}")  # the header's -o, as the README writes it
+    golden = root / "tests" / "golden" / "numpy" / written.name
+    if os.environ.get("S2S_AD_REFRESH_GOLDEN") == "1":
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text)
+    assert golden.exists(), f"no golden file {golden}; create it with S2S_AD_REFRESH_GOLDEN=1"
+    assert text == golden.read_text(), f"generated code of {stem}.{function} differs from {golden}"
