@@ -352,3 +352,30 @@ def test_numpy_example_gradients_match_their_golden_files(stem: str, tmp_path: P
         golden.write_text(text)
     assert golden.exists(), f"no golden file {golden}; create it with S2S_AD_REFRESH_GOLDEN=1"
     assert text == golden.read_text(), f"generated code of {stem}.{function} differs from {golden}"
+
+
+MORE_INDEXING = """
+import numpy as np
+
+
+def ellipsis_column(A):
+    return np.sum(A[..., 0] ** 2)
+
+
+def through_an_int_element(x, ids):
+    return np.sum(x[ids] ** 2) + np.sum(x[ids[0]])
+
+
+def amax_of(x):
+    return np.amax(x) + np.amin(x)
+"""
+
+
+def test_ellipsis_int_elements_and_amax(tmp_path: Path) -> None:
+    programs = import_source(MORE_INDEXING, tmp_path)
+    A = np.array([[0.3, -0.5, 0.2], [0.8, 0.1, -0.7]])
+    np.testing.assert_allclose(grad(programs.ellipsis_column)(A), [[0.6, 0, 0], [1.6, 0, 0]], rtol=1e-14)
+    x, ids = np.array([0.5, -1.0, 2.0, 0.25]), np.array([0, 2, 2, 3])
+    expected = np.array([2 * 0.5 + 1.0, 0.0, 2 * 2 * 2.0, 2 * 0.25])  # x[0] also read once through ids[0]
+    np.testing.assert_allclose(grad(programs.through_an_int_element, wrt="x")(x, ids), expected, rtol=1e-14)
+    np.testing.assert_allclose(grad(programs.amax_of)(x), [0.0, 1.0, 1.0, 0.0], rtol=1e-14)

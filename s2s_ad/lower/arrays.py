@@ -84,6 +84,7 @@ class Arrays(Indexing):
                 node,
                 "draw the numbers outside the function and pass them in as an argument",
             )
+        name = {"amax": "max", "amin": "min"}.get(name, name)
         if name in _REDUCTIONS:
             return self.reduction_call(name, node.args[0] if node.args else None, node.args[1:], node, scope)
         if name in ("argmax", "argmin"):
@@ -242,6 +243,10 @@ class Arrays(Indexing):
                 raise self.error(UnsupportedError, f"np.{name} needs an array", node)
             x = self.expr(target, scope)
         axis = options.get("axis")
+        if isinstance(axis, ast.Tuple):
+            raise self.error(
+                UnsupportedError, f"{name}() over a tuple of axes is not supported yet", axis, "reduce one axis at a time"
+            )
         keep = options.get("keepdims")
         keepdims = False
         if keep is not None:

@@ -62,7 +62,8 @@ class Indexing(LoweringBase):
         found = self.index_of(x, index, scope, node)
         for op, rule in index_rules(found.pattern, found.advanced).items():
             self.created.setdefault(op, rule)
-        type_: Type = ArrayOf(FLOAT, found.shape) if found.shape else FLOAT
+        elem = x.type.elem if isinstance(x.type, ArrayOf) else FLOAT  # an array of ints gives ints
+        type_: Type = ArrayOf(elem, found.shape) if found.shape else elem
         return self.array_op(f"getitem {found.pattern}", (x.operand, *found.operands), type_)
 
     def array_store(self, name: str, index: ast.expr, value: Value, scope: Scope, node: ast.AST) -> None:
@@ -107,6 +108,11 @@ class Indexing(LoweringBase):
             operands.append(value.operand)
             return f"{{{len(operands)}}}"
 
+        if any(isinstance(p, ast.Constant) and p.value is Ellipsis for p in parts):  # `x[..., 0]`: as many `:` as it takes
+            at = next(k for k, p in enumerate(parts) if isinstance(p, ast.Constant) and p.value is Ellipsis)
+            named = [p for p in parts if not (isinstance(p, ast.Constant) and p.value in (None, Ellipsis))]
+            full = ast.Slice(None, None, None)
+            parts = parts[:at] + [full] * max(0, len(shape) - len(named)) + parts[at + 1 :]
         for part in parts:
             if isinstance(part, ast.Constant) and part.value is None or self.is_newaxis(part, scope):
                 texts.append("None")
