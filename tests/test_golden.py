@@ -103,6 +103,7 @@ def test_no_stale_golden_files() -> None:
     """Every golden file belongs to a function some example still lists in GOLDEN."""
     wanted = {golden_path(stem, name) for stem, name in golden_functions()}
     present = set(GOLDEN.glob("*/*_grad.py")) if GOLDEN.exists() else set()
+    present = {p for p in present if p.parent.name != "numpy"}  # the NumPy examples': tests/test_numpy_codegen.py
     stale = present - wanted
     if REFRESH:
         for path in stale:
