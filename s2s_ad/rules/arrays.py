@@ -179,6 +179,23 @@ def operand_type(sweep: ReverseSweep, operand: Operand) -> Type:
     return sweep.types.get(operand.name, FLOAT) if isinstance(operand, Var) else FLOAT
 
 
+def adjoint_by(op: str, *operands: Callable[[Assign], Operand]) -> Callable[..., None]:
+    """The reverse of an operation linear in its first operand x: `x_bar += op(bar, *operands(stmt))` (the
+    transpose of a transpose, the reshape back of a reshape)."""
+
+    def reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
+        x = stmt.args[0]
+        if sweep.active(x):
+            part = sweep.emit(op, bar, *(pick(stmt) for pick in operands), type_=operand_type(sweep, x), loc=stmt.loc)
+            sweep.accumulate(name_of(x), part, Const(1), stmt.loc)
+
+    return reverse
+
+
+def first_operand(stmt: Assign) -> Operand:
+    return stmt.args[0]
+
+
 def _matmul_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
     """`C = A @ B`: `A_bar += C_bar @ B.T`, `B_bar += A.T @ C_bar`, as vectors and matrices (a vector
     operand's adjoint is a matrix-vector product, a matrix's next to a vector an outer product)."""
@@ -229,13 +246,6 @@ def _swapped_type(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
     return _swapped(types[0])
 
 
-def _swap_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
-    x = stmt.args[0]
-    if sweep.active(x):
-        part = sweep.emit("swap_last", bar, type_=operand_type(sweep, x), loc=stmt.loc)
-        sweep.accumulate(name_of(x), part, Const(1), stmt.loc)
-
-
 def _outer_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
     """`C = outer(a, b)`: `a_bar += C_bar @ b`, `b_bar += a @ C_bar`."""
     a, b = stmt.args
@@ -243,20 +253,6 @@ def _outer_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
         sweep.accumulate(name_of(a), sweep.emit("matmul", bar, b, type_=operand_type(sweep, a), loc=stmt.loc), Const(1), stmt.loc)
     if sweep.active(b):
         sweep.accumulate(name_of(b), sweep.emit("matmul", a, bar, type_=operand_type(sweep, b), loc=stmt.loc), Const(1), stmt.loc)
-
-
-def _transpose_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
-    x = stmt.args[0]
-    if sweep.active(x):
-        sweep.accumulate(name_of(x), sweep.emit("transpose", bar, type_=operand_type(sweep, x), loc=stmt.loc), Const(1), stmt.loc)
-
-
-def _reshape_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
-    x = stmt.args[0]
-    if sweep.active(x):
-        sweep.accumulate(
-            name_of(x), sweep.emit("reshape_like", bar, x, type_=operand_type(sweep, x), loc=stmt.loc), Const(1), stmt.loc
-        )
 
 
 def _literal_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
@@ -402,15 +398,17 @@ def constant_op(python: str, shape: Callable[..., Type], result: str = "float", 
 ARRAYS: dict[str, Rule] = {
     "matmul": array_op("{0} @ {1}", _matmul_type, _matmul_reverse, tangent=tangents.bilinear),
     "numpy.outer": array_op("numpy.outer({0}, {1})", _outer_type, _outer_reverse, tangent=tangents.bilinear),
-    "transpose": array_op("{0}.T", _transpose_type, _transpose_reverse, safe=True, view=True),
-    "swap_last": array_op("numpy.swapaxes({0}, -1, -2)", _swapped_type, _swap_reverse, safe=True, view=True),
-    "numpy.expand_dims": array_op("numpy.expand_dims({0}, {1})", expanded_type, _reshape_reverse, flows=(0,), view=True),
+    "transpose": array_op("{0}.T", _transpose_type, adjoint_by("transpose"), safe=True, view=True),
+    "swap_last": array_op("numpy.swapaxes({0}, -1, -2)", _swapped_type, adjoint_by("swap_last"), safe=True, view=True),
+    "numpy.expand_dims": array_op(
+        "numpy.expand_dims({0}, {1})", expanded_type, adjoint_by("reshape_like", first_operand), flows=(0,), view=True
+    ),
     "reshape_like": array_op("{0}.reshape({1}.shape)", like_second, flows=(0,), view=True),
     **{
         f"reshape{k}": array_op(
             "{0}.reshape(" + ", ".join(f"{{{i}}}" for i in range(1, k + 1)) + ")",
             _reshaped_type,
-            _reshape_reverse,
+            adjoint_by("reshape_like", first_operand),
             flows=(0,),
             view=True,
         )

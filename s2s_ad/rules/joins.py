@@ -14,7 +14,7 @@ from __future__ import annotations
 from ..ir import FLOAT, INT, ArrayOf, Assign, Const, Operand, Type
 from . import shapes
 from .array_tangents import pieces
-from .arrays import array_op, constant_op, index_rules, like_first, name_of, operand_type
+from .arrays import adjoint_by, array_op, constant_op, first_operand, index_rules, like_first, name_of, operand_type
 from .core import Rule
 from .lists import ReverseSweep
 
@@ -95,25 +95,8 @@ def permuted(axes: tuple[int, ...]) -> tuple[str, dict[str, Rule]]:
     return ops[axes], {ops[axes]: rule_of(axes, inverse), ops[inverse]: rule_of(inverse, axes)}
 
 
-def _cumsum_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
-    x = stmt.args[0]
-    if sweep.active(x):
-        axis = stmt.args[1] if len(stmt.args) > 1 else Const(0)
-        part = sweep.emit("cumsum_back", bar, axis, type_=operand_type(sweep, x), loc=stmt.loc)
-        sweep.accumulate(name_of(x), part, Const(1), stmt.loc)
-
-
-def _diff_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
-    x = stmt.args[0]
-    if sweep.active(x):
-        sweep.accumulate(name_of(x), sweep.emit("diff_back", bar, type_=operand_type(sweep, x), loc=stmt.loc), Const(1), stmt.loc)
-
-
-def _squeeze_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
-    x = stmt.args[0]
-    if sweep.active(x):
-        part = sweep.emit("reshape_like", bar, x, type_=operand_type(sweep, x), loc=stmt.loc)
-        sweep.accumulate(name_of(x), part, Const(1), stmt.loc)
+def _axis_or_0(stmt: Assign) -> Operand:
+    return stmt.args[1] if len(stmt.args) > 1 else Const(0)
 
 
 def _one_shorter(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
@@ -149,15 +132,17 @@ JOINS: dict[str, Rule] = {
     # positions are whole numbers: no derivative flows through them
     **{f"{name}_all": constant_op(f"numpy.{name}({{0}})", _position, result="int") for name in ("argmax", "argmin")},
     **{f"{name}_axis": constant_op(f"numpy.{name}({{0}}, axis={{1}})", _position) for name in ("argmax", "argmin")},
-    "cumsum_all": array_op("numpy.cumsum({0})", like_first, _cumsum_reverse),
-    "cumsum_axis": array_op("numpy.cumsum({0}, axis={1})", like_first, _cumsum_reverse, flows=(0,)),
+    "cumsum_all": array_op("numpy.cumsum({0})", like_first, adjoint_by("cumsum_back", _axis_or_0)),
+    "cumsum_axis": array_op("numpy.cumsum({0}, axis={1})", like_first, adjoint_by("cumsum_back", _axis_or_0), flows=(0,)),
     "cumsum_back": array_op("numpy.flip(numpy.cumsum(numpy.flip({0}, {1}), axis={1}), {1})", like_first, flows=(0,)),
-    "numpy.diff": array_op("numpy.diff({0})", _one_shorter, _diff_reverse, names=("numpy.diff",)),
+    "numpy.diff": array_op("numpy.diff({0})", _one_shorter, adjoint_by("diff_back"), names=("numpy.diff",)),
     "diff_back": array_op(
         "numpy.pad({0}, [(0, 0)] * ({0}.ndim - 1) + [(1, 0)]) - numpy.pad({0}, [(0, 0)] * ({0}.ndim - 1) + [(0, 1)])",
         _one_shorter,
     ),
-    "numpy.squeeze": array_op("numpy.squeeze({0})", _squeezed, _squeeze_reverse, names=("numpy.squeeze",), view=True),
+    "numpy.squeeze": array_op(
+        "numpy.squeeze({0})", _squeezed, adjoint_by("reshape_like", first_operand), names=("numpy.squeeze",), view=True
+    ),
     **{
         f"numpy.arange{k}": constant_op("numpy.arange(" + ", ".join(f"{{{i}}}" for i in range(k)) + ")", _range)
         for k in (1, 2, 3)
