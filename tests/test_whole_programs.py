@@ -1060,7 +1060,7 @@ def at_a_convention(f: Callable[..., Any], args: tuple[Any, ...], where: tuple[i
     for sign in (1, -1):
         try:
             near = components(grad(f)(*moved(args, where, sign * step)), len(args))[where[0]]
-        except (ArithmeticError, ValueError, S2SError):
+        except (ArithmeticError, ValueError, TypeError, S2SError):  # TypeError: an int moved, made a complex power
             return False
         for k in where[1:]:
             near = near[k]
