@@ -1032,6 +1032,8 @@ def difference(f: Callable[..., Any], args: tuple[Any, ...], where: tuple[int, .
     noise = max(rounding / steps[2], abs(finest - fine))
     if fine == 0.0 and coarse != 0.0:
         return None  # the third step changes f by less than its rounding: f's slope is not resolved there
+    if coarse == middle == fine == finest == 0.0 and not _flat_further(f, args, where, value, scale):
+        return None  # no step moved f at all, yet f moves further out: a slope below its intermediates' rounding
     if 10 * noise > 1e-2 * max(abs(fine), 1e-3):
         return None  # rounding, or a wave shorter than the steps, swamps the differences
     settled = abs(middle - fine) <= 1e-7 * max(abs(fine), 1e-3) + 10 * noise
@@ -1040,6 +1042,17 @@ def difference(f: Callable[..., Any], args: tuple[Any, ...], where: tuple[int, .
     if kinks[1] > 1e-8 * max(abs(fine), 1e-4) + 100 * noise and kinks[1] > 0.5 * kinks[0]:
         return None
     return Difference(fine, 1e-6 * abs(fine) + 3 * abs(middle - fine) + 10 * noise + 1e-12)
+
+
+def _flat_further(f: Callable[..., Any], args: tuple[Any, ...], where: tuple[int, ...], value: float, scale: float) -> bool:
+    """Whether f stays exactly `value` at steps far larger than the differences' (a hundredth of the scale and
+    at least 0.01): flat indeed, rather than a slope too small for the steps to show (1 - s / sqrt(s**2 + c) at
+    s = -1234.5 is 8e-8, under the rounding of s itself)."""
+    step = 1e-2 * max(1.0, scale)
+    try:
+        return all(f(*moved(args, where, sign * step)) == value for sign in (1, -1))
+    except (ArithmeticError, ValueError, TypeError):
+        return False
 
 
 def expect(condition: bool, message: str) -> None:
