@@ -167,6 +167,12 @@ def compiled(parsed: ParsedFunction, built: Built, data: Mapping[str, object] | 
     return function
 
 
+def array_type(name: str, shape: Sequence[int], elem: ir.Scalar) -> ir.ArrayOf:
+    """The type a parameter's array is generated for: each size 1 as 1, any other named after the parameter
+    (`W.shape[0]`), so that the code is right for every size but 1."""
+    return ir.ArrayOf(elem, tuple(1 if size == 1 else f"{name}.shape[{k}]" for k, size in enumerate(shape)))
+
+
 def argument_types(parsed: ParsedFunction, args: Sequence[object], kwargs: Mapping[str, object]) -> dict[str, ir.Type]:
     """The types of the NumPy arrays among a call's arguments, by parameter name: the element kind and
     the shape, each size 1 where the argument's is 1 and otherwise named after the parameter
@@ -191,7 +197,7 @@ def argument_types(parsed: ParsedFunction, args: Sequence[object], kwargs: Mappi
                 UnsupportedError, f"'{name}' is an array of {array.dtype}, which cannot be differentiated", parsed.node
             )
         shape = array.shape
-        found[name] = ir.ArrayOf(kind, tuple(1 if size == 1 else f"{name}.shape[{k}]" for k, size in enumerate(shape)))
+        found[name] = array_type(name, shape, kind)
     return found
 
 

@@ -140,7 +140,8 @@ def check_arrays(
     deadline = time.monotonic() + budget
     shim = HighPrecisionNumpy(rules)
     gradient = _compiled(derived, rules, shim)
-    function = (user and _recompiled(user, shim)) or _compiled(primal, rules, shim)
+    recompiled = _recompiled(user, shim) if user is not None else None
+    function = recompiled or _compiled(primal, rules, shim)
     params = [p.name for p in primal.params]
     rng = random.Random(seed)
     worst: dict[str, float] = dict.fromkeys(wrt, 0.0)
@@ -171,7 +172,7 @@ def check_arrays(
                         notes.append("out of time: fewer elements compared")
                         break
                     truth = _truth(function, point, index, cell, numpy, mpmath)
-                    if user is not None and not _plausible(user, floats, index, cell, truth, numpy):
+                    if recompiled is not None and user is not None and not _plausible(user, floats, index, cell, truth, numpy):
                         lost.add(param)  # the function lost its digits in high precision (`.astype(float)`)
                         continue
                     value = numpy.asarray(part, dtype=object)[cell] if cells != [()] else part
@@ -204,7 +205,7 @@ def check_arrays(
                 missing="an array, element by element",
             )
         )
-    truth = "the high-precision derivative of " + ("the function" if user and _recompiled(user, shim) else "the printed primal")
+    truth = "the high-precision derivative of " + ("the function" if recompiled else "the printed primal")
     return Report(name, tuple(params), None, tuple(entries), tuple(dict.fromkeys(notes)), truth=truth)
 
 

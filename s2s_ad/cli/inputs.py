@@ -264,7 +264,7 @@ def _array_types(parsed: ParsedFunction, request: Request) -> dict[str, ir.Type]
     for name, sizes, kind in request.shapes:
         if name in params:
             elem = ir.INT if kind == "int" else ir.FLOAT
-            found[name] = ir.ArrayOf(elem, tuple(1 if s == 1 else f"{name}.shape[{k}]" for k, s in enumerate(sizes)))
+            found[name] = cli.pipeline.array_type(name, sizes, elem)
     return None if not found and uses_arrays(parsed) else found
 
 

@@ -16,7 +16,7 @@ import ast
 from .. import ir
 from ..errors import UnsupportedError
 from ..ir import FLOAT, INT, ArrayOf, Const, Operand, Var
-from ..rules import CALLS
+from ..rules import CALLS, MATH_CONSTANTS
 from ..rules.arrays import array_literal
 from ..rules.joins import joined, permuted, stacked
 from ..rules.shapes import UNKNOWN, dims, is_array
@@ -39,7 +39,6 @@ _METHODS = (
     "cumsum",
     "squeeze",
 )
-_CONSTANTS = {"pi": 3.141592653589793, "e": 2.718281828459045, "inf": float("inf")}
 
 
 class Arrays(Indexing):
@@ -381,6 +380,6 @@ class Arrays(Indexing):
         return UNKNOWN
 
     def numpy_constant(self, name: str, node: ast.AST) -> Value:
-        if name in _CONSTANTS:
-            return Value(Const(_CONSTANTS[name]), FLOAT)
+        if name in MATH_CONSTANTS:  # np.pi is math.pi, and so on
+            return Value(Const(MATH_CONSTANTS[name]), FLOAT)
         raise self.error(UnsupportedError, f"'np.{name}' is not a number", node)
