@@ -1014,6 +1014,11 @@ def root_of_nothing(x):
     return math.sqrt(x - x)  # constant 0, but the chain rule passes through sqrt's infinite slope at 0
 
 
+def angle_of_nothing(x):
+    x = abs(abs(x - x))  # 0, standing still through two ties of abs
+    return math.atan2(x, x)  # whose partials are 0 / 0 there
+
+
 def root_of_a_square(x):
     return math.sqrt(x * x) * 0.0 + x
 
@@ -1027,4 +1032,5 @@ def test_an_infinite_partial_at_a_standing_operand_is_undecided_not_a_failure() 
         api.grad(root_of_nothing)(1.0)
     report = check.check(root_of_nothing)
     assert report.verdict == "undecided", str(report)
+    assert check.check(angle_of_nothing).verdict == "undecided"  # found by the thorough property run
     assert check.check(root_of_a_square).ok  # an infinite slope only at x = 0, which no sample hits

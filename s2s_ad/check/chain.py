@@ -148,8 +148,8 @@ class ChainRule:
             for k, speed in moves.items():
                 if not self.mp.isfinite(slopes[i]):
                     tangent[k] = self.mp.nan  # an infinite partial, even at speed 0: the chain rule stops here
-                elif speed:
-                    tangent[k] = tangent.get(k, 0) + slopes[i] * speed
+                else:  # a speed 0 is kept, so that an infinite partial further on is still seen
+                    tangent[k] = tangent.get(k, 0) + (slopes[i] * speed if speed else 0)
         if tie:
             for k in tangent:
                 if not _together([moves.get(k, 0) for _, moves in moving], len(args)):
