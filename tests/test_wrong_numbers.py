@@ -20,6 +20,15 @@ from s2s_ad import S2SError, grad, value_and_grad
 PROGRAMS = """
 import math
 
+def nested_loops_share_underscore(xs, w):
+    total = 0.0
+    for _ in range(3):
+        y = w * total + xs[0]
+        for _ in range(2):
+            y = y * w
+        total += y * y
+    return total
+
 def _copy_then_add(u):
     x = u
     return x + u
@@ -199,6 +208,7 @@ CASES = [
     ("return_and_break", (0.5,)),
     ("return_and_break", (1.5,)),
     ("comprehension_variable_shadows", (1.5, [3.0, -2.0])),
+    ("nested_loops_share_underscore", ([0.5], 0.7)),
 ]
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from .. import ir
 from ..ir import FLOAT, INT, Assign, Const, Effect, Operand, Var
 from ..rules import Rule
+from . import rebinding
 
 if TYPE_CHECKING:
     from .reverse import Reverse
@@ -37,8 +38,7 @@ def reverse_loop(sweep: Reverse, stmt: ir.For | ir.While) -> ir.For | ir.While:
     def flow_into_updates() -> None:
         for c in carries:
             sweep.types[heads[c.header]] = c.type
-            if isinstance(c.update, Var) and c.update.name in sweep.active_names:
-                sweep.accumulate(c.update.name, Var(heads[c.header]), Const(1), stmt.loc)
+            _into_update(sweep, c, Var(heads[c.header]), stmt)
 
     index = stmt.index if isinstance(stmt, ir.For) else None
     reverse_index = sweep.namer.fresh(index or "_")
@@ -66,6 +66,8 @@ def reverse_loop(sweep: Reverse, stmt: ir.For | ir.While) -> ir.For | ir.While:
     for c in carries:
         result = sweep.namer.fresh(sweep.bar_family(c.header))
         results[c.header] = result
+        if isinstance(c.type, ir.ListOf) and incoming[c.result] is None:
+            incoming[c.result] = sweep.zeros_like(c.result, c.type, stmt.loc)
         zero = sweep.zero_of(c.result, stmt.loc)
         reverse_carries.append(ir.Carry(heads[c.header], c.type, incoming[c.result] or zero, after.get(c.header, zero), result))
         sweep.types[result] = c.type
@@ -127,9 +129,26 @@ def reverse_loop(sweep: Reverse, stmt: ir.For | ir.While) -> ir.For | ir.While:
         sweep.out.append(ir.For(reverse_index, Const(0), count, Const(1), tuple(reverse_carries), reverse_body, None, stmt.loc))
         forward = ir.While((*stmt.carried, *counter), stmt.test, stmt.cond, forward_body, stmt.until, stmt.loc)
     for c in carries:
-        if isinstance(c.init, Var) and c.init.name in sweep.active_names:
-            sweep.accumulate(c.init.name, Var(results[c.header]), Const(1), stmt.loc)
+        _into_init(sweep, c, Var(results[c.header]), stmt)
     return forward
+
+
+def _into_update(sweep: Reverse, c: ir.Carry, head: Var, stmt: ir.For | ir.While) -> None:
+    """At the start of a reverse iteration, the carried adjoint `head` flows into what the iteration
+    computed; a carried list's header gets an adjoint list of its own (`rebinding`)."""
+    if isinstance(c.type, ir.ListOf):
+        sweep.adjoint[c.header] = sweep.zeros_like(c.header, c.type, c.loc or stmt.loc)
+        rebinding.pass_on(sweep, c.update, head, stmt.body, c.loc or stmt.loc)
+    elif isinstance(c.update, Var) and c.update.name in sweep.active_names:
+        sweep.accumulate(c.update.name, head, Const(1), stmt.loc)
+
+
+def _into_init(sweep: Reverse, c: ir.Carry, result: Var, stmt: ir.For | ir.While) -> None:
+    """After the reverse loop, the carried adjoint `result` flows into the value the loop started from."""
+    if isinstance(c.type, ir.ListOf):
+        rebinding.pass_on(sweep, c.init, result, (), stmt.loc)
+    elif isinstance(c.init, Var) and c.init.name in sweep.active_names:
+        sweep.accumulate(c.init.name, result, Const(1), stmt.loc)
 
 
 def needed_later(sweep: Reverse, names: set[str]) -> bool:

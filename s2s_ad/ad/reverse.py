@@ -26,7 +26,7 @@ from ..errors import UnsupportedError
 from ..ir import FLOAT, Assign, Const, Effect, Function, Loc, Namer, Note, Operand, Stmt, Type, Var
 from ..rules import RULES, Rule, shapes
 from ..rules.emit import Emitter, operand_of
-from . import loops, tape
+from . import loops, rebinding, tape
 from .activity import activity
 
 
@@ -139,6 +139,16 @@ class Reverse:
         self.appended_only = self.mutated - rewritten  # existing elements never change
         self.rewritten_lists = rewritten
         self.also_forward: list[Stmt] = []  # what the forward sweep must compute for the statement at hand
+        self.preset: dict[str, Operand] = {}  # adjoints a rebinding hands to lists about to be allocated
+        changed = rebinding.refusal(function, rules, self.active_names)
+        if changed is not None:
+            where, source = changed
+            raise self.refuse(
+                where,
+                f"the list '{source}' is changed in place after it was rebound in a branch or a loop (or "
+                "another list was rebound to it); that cannot be differentiated yet",
+                f"build a new list instead of changing '{source}' in place",
+            )
 
     # -- names ---------------------------------------------------------------
 
@@ -206,23 +216,15 @@ class Reverse:
         return Var(target)
 
     def allocate_lists(self, block: ir.Block) -> None:
-        """Adjoints of the active lists a block defines, at the start of its reverse sweep."""
+        """Adjoints of the active lists a block defines (and merges, and carries out of its loops), at the
+        start of its reverse sweep; a list that a rebinding handed an adjoint takes that one."""
         for stmt in block:
             if isinstance(stmt, Assign) and isinstance(stmt.type, ir.ListOf) and stmt.target in self.active_names:
-                self.adjoint[stmt.target] = self.list_adjoint(stmt)
-            elif isinstance(stmt, (ir.If, ir.For, ir.While)):
-                lists = [(m.target, stmt.loc) for m in getattr(stmt, "merges", ())] + [
-                    (c.result, c.loc or stmt.loc) for c in getattr(stmt, "carried", ())
-                ]
-                for name, loc in lists:
-                    if isinstance(self.types.get(name), ir.ListOf) and name in self.active_names:
-                        source = ir.family(name)
-                        raise self.refuse(
-                            loc,
-                            f"the list '{source}' is assigned a different list in a branch or "
-                            "a loop; that cannot be differentiated yet",
-                            f"give each list its own name, or update the elements of '{source}' instead",
-                        )
+                self.adjoint[stmt.target] = rebinding.allocated(self, self.list_adjoint(stmt), stmt.target, stmt.loc)
+            for name, loc in rebinding.rebound_lists(stmt):
+                if name in self.active_names:
+                    made = self.zeros_like(name, self.types[name], loc or self.function.loc)
+                    self.adjoint[name] = rebinding.allocated(self, made, name, loc or self.function.loc)
 
     def list_adjoint(self, stmt: Assign) -> Operand:
         make = self.rules[stmt.op].reverse_list
@@ -382,11 +384,15 @@ class Reverse:
         for block, pick in ((stmt.then, lambda m: m.then), (stmt.orelse, lambda m: m.orelse)):
             self.adjoint = dict(before)
 
-            def merged_adjoints(pick: Callable[[ir.Merge], Operand] = pick) -> None:
+            def merged_adjoints(pick: Callable[[ir.Merge], Operand] = pick, block: ir.Block = block) -> None:
                 for m in stmt.merges:
                     source = pick(m)
-                    if m.target in incoming and isinstance(source, Var) and source.name in self.active_names:
-                        self.accumulate(source.name, incoming[m.target], Const(1), stmt.loc)
+                    if m.target not in incoming or not self.active(source):
+                        continue
+                    if isinstance(m.type, ir.ListOf):
+                        rebinding.pass_on(self, source, incoming[m.target], block, stmt.loc)
+                    else:
+                        self.accumulate(source.name, incoming[m.target], Const(1), stmt.loc)  # type: ignore[union-attr]
 
             forward, backward = self.block(block, in_loop, before=merged_adjoints)
             sides.append((forward, backward, {k: v for k, v in self.adjoint.items() if k not in inside}))

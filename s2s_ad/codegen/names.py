@@ -144,6 +144,9 @@ class _Lifetimes:
         for name in used:
             if self.start.get(name, start) < start:
                 self.end[name] = max(self.end[name], end)
+        if isinstance(stmt, ir.For):  # every iteration writes the index: it lives as long as the loop runs
+            self.used.add(stmt.index)
+            self.end[stmt.index] = max(self.end[stmt.index], end)
         for c in stmt.carried:
             self.define(c.result)
 

@@ -164,7 +164,7 @@ class Printer:
         used = any(stmt.index in ir.used_names(s) for s in ir.walk(stmt.body)) or any(
             c.update == Var(stmt.index) for c in stmt.carried
         )
-        index = self.names[stmt.index] if used else "_"
+        index = self.names[stmt.index] if used or "_" in self.names.values() else "_"  # `_` may be a live name
         self.lines.append(f"{pad}for {index} in {iterable}:")
         self.block(stmt.body, depth + 1)
         self.loop_footer(stmt, depth)

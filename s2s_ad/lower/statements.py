@@ -48,7 +48,7 @@ class Statements(LoweringBase):
             if exited != FALSE:
                 self.guarded(statements[i:], scope, exited, stmt)
                 return
-            self.loc = Loc(self.parsed.source.filename, stmt.lineno)
+            self.loc = Loc(self.parsed.source.filename, stmt.lineno, stmt.col_offset)
             if isinstance(stmt, (ast.For, ast.While)) and stmt.orelse:  # `else` runs when no `break` left the loop
                 self.block(loop_with_else(stmt) + statements[i + 1 :], scope)
                 return
