@@ -218,8 +218,11 @@ class Reverse:
     def allocate_lists(self, block: ir.Block) -> None:
         """Adjoints of the active lists a block defines (and merges, and carries out of its loops), at the
         start of its reverse sweep; a list that a rebinding handed an adjoint takes that one."""
+        rows = _rows_appended_last(block, self.rules)
         for stmt in block:
             if isinstance(stmt, Assign) and isinstance(stmt.type, ir.ListOf) and stmt.target in self.active_names:
+                if stmt.target in rows:
+                    continue  # its adjoint is the row that undoing the append takes off its list's adjoint
                 self.adjoint[stmt.target] = rebinding.allocated(self, self.list_adjoint(stmt), stmt.target, stmt.loc)
             for name, loc in rebinding.rebound_lists(stmt):
                 if name in self.active_names:
@@ -305,6 +308,29 @@ class Reverse:
         if type_ is not None:
             self.types[target] = type_
         return target
+
+    def take_row(self, name: str, row_bar: Operand, loc: Loc) -> None:
+        """The adjoint of the row `name`, appended to a list: the row taken back off that list's adjoint."""
+        if name in self.adjoint:
+            raise self.refuse(
+                loc,
+                f"the list '{ir.family(name)}' is used again after it was appended to another list; "
+                "that cannot be differentiated yet",
+                f"append '{ir.family(name)}' once it is complete, or append a copy: list({ir.family(name)})",
+            )
+        self.adjoint[name] = row_bar
+
+    def grown(self, name: str) -> bool:
+        """Whether something appends to this list, or pops from it, under any of its names."""
+        changed = {
+            s.args[0].name
+            for s in ir.walk(self.function.body)
+            if isinstance(s, (Assign, Effect))
+            and s.args
+            and isinstance(s.args[0], Var)
+            and self.rules[s.op].overwrites == isinstance(s, Assign)  # an append (an effect), or a pop
+        }
+        return name in ir.aliases(self.function, changed, self.rules, rows=False)
 
     def rewritten(self, items: Operand) -> bool:
         """Whether something changes the elements of this list after they are written."""
@@ -446,6 +472,19 @@ def _arrays_shaped_like_arguments(sweep: Reverse, backward: ir.Block, wrt: tuple
         added.append(Assign(target, "zeros_float_like", (Var(name),), sweep.types[target], loc))
         sweep.adjoint[name] = Var(target)
     return (*backward, *added)
+
+
+def _rows_appended_last(block: ir.Block, rules: Mapping[str, Rule]) -> set[str]:
+    """Lists this block makes and appends to another list, and never uses after that (`row = []`, ...,
+    `table.append(row)`): the adjoint of each is the row that undoing the append takes back."""
+    made = {s.target for s in block if isinstance(s, Assign) and isinstance(s.type, ir.ListOf)}
+    rows: set[str] = set()
+    for k, stmt in enumerate(block):
+        if isinstance(stmt, Effect) and rules[stmt.op].effect and not rules[stmt.op].overwrites and len(stmt.args) == 2:
+            value = stmt.args[1]
+            if isinstance(value, Var) and value.name in made and value.name not in ir.free_names(block[k + 1 :]):
+                rows.add(value.name)
+    return rows
 
 
 def _allocates(stmt: Stmt, name: str) -> bool:

@@ -157,13 +157,21 @@ def sources(function: Function) -> dict[str, list[str]]:
     return edges
 
 
-def aliases(function: Function, names: set[str], rules: Mapping[str, Any]) -> set[str]:
-    """`names` and every list that may be the same object as one of them (copies, merges, carries)."""
+def aliases(function: Function, names: set[str], rules: Mapping[str, Any], rows: bool = True) -> set[str]:
+    """`names` and every list that may be the same object as one of them (copies, merges, carries), and
+    (with `rows`) every list that holds one of them as a row, or is a row of one (a change to a row
+    changes its table)."""
     links: dict[str, list[str]] = {}
+    types = types_of(function)
     for stmt in walk(function.body):
         pairs: list[tuple[Operand, str]] = []
         if isinstance(stmt, Assign) and rules[stmt.op].copy:
             pairs = [(stmt.args[0], stmt.target)]
+        elif rows and isinstance(stmt, Assign) and rules[stmt.op].shares and isinstance(stmt.type, ListOf):
+            pairs = [(a, stmt.target) for a in stmt.args if isinstance(a, Var) and isinstance(types.get(a.name), ListOf)]
+        elif rows and isinstance(stmt, Effect) and len(stmt.args) > 1 and isinstance(stmt.args[0], Var):
+            rows_put = [a for a in stmt.args[1:] if isinstance(a, Var) and isinstance(types.get(a.name), ListOf)]
+            pairs = [(a, stmt.args[0].name) for a in rows_put]
         elif isinstance(stmt, If):
             pairs = [(m.then, m.target) for m in stmt.merges] + [(m.orelse, m.target) for m in stmt.merges]
         elif isinstance(stmt, (For, While)):

@@ -13,6 +13,7 @@ from ..frontend import Helper, ParsedFunction, Resolved
 from ..ir import BOOL, INT, Const, Loc, Namer, Type
 from ..rules import Rule
 from ..rules.custom import LoweredBody
+from . import rows
 from .scope import FALSE, PSEUDO_FAMILIES, RAISED, RESULT, RETURNED, TRUE, Bound, Scope, TupleValue, Undefined, Value, join, nodes
 from .types import param_types
 
@@ -71,6 +72,7 @@ class LoweringBase:
         self.augmented: set[str] = set()  # arrays a `+=` was applied to
         self.views: dict[str, str] = {}  # a view (`x.T`, `x[i]`) -> the array it views: both shared once it is named
         self.tape: ast.Name | None = None  # where a generated gradient's `_tape` first appears
+        self.nesting = rows.nesting(parsed.node)  # empty list literals that become lists of lists: their depth
         self.reserve(parsed.node)
 
     def error(self, cls: type[S2SError], message: str, node: ast.AST | None, hint: str | None = None) -> S2SError:

@@ -120,6 +120,8 @@ class Expressions(LoweringBase):
                 "give each array its own name, or join them with np.stack",
             )
         elem: Type | None = items[0].type if items else FLOAT
+        for _ in range(self.nesting.get(id(node), 1) - 1):  # `table = []` that is filled with rows
+            elem = ir.ListOf(elem)  # type: ignore[arg-type]
         for item in items[1:]:
             elem = join(elem, item.type) if elem is not None else None
         if elem is None:

@@ -11,6 +11,7 @@ from ..errors import UnsupportedError
 from ..frontend import Callee
 from ..ir import FLOAT, INT, Assign, Const, Loc, Operand, Type, Var
 from ..rules.shapes import dims, is_array
+from . import rows
 from .base import LoweringBase
 from .scope import (
     BREAK,
@@ -395,6 +396,8 @@ class Loops(LoweringBase):
         self.out.append(Assign(target, "index", (items.operand, index.operand), items.type.elem, self.loc))
         if isinstance(items.operand, ir.Global) or (isinstance(items.operand, Var) and items.operand.name in self.callers):
             self.maybe_int.add(target)  # the caller's list may hold ints
+            if isinstance(items.type.elem, ir.ListOf):
+                self.callers.add(target)  # a row of the caller's list is the caller's too
         return Value(Var(target), items.type.elem)
 
     def comprehension(
@@ -413,6 +416,9 @@ class Loops(LoweringBase):
             update = ast.Assign([ast.Name(accumulator, ast.Store())], joined)
         else:
             init = ast.List([], ast.Load())
+            rows_deep = rows.depth(node.elt, lambda name: _depth_in(scope, name))
+            if rows_deep:  # `[[0.0] * m for _ in range(n)]`: a list of rows
+                self.nesting[id(init)] = 1 + rows_deep
             update = ast.Expr(ast.Call(ast.Attribute(ast.Name(accumulator, ast.Load()), "append", ast.Load()), [node.elt], []))
         inner: ast.stmt = update
         for generator in reversed(node.generators):
@@ -438,6 +444,11 @@ class Loops(LoweringBase):
             if key in scope and not key.startswith("#") and key not in own:
                 scope[key] = value
         return result
+
+
+def _depth_in(scope: Scope, name: str) -> int:
+    value = scope.get(name)
+    return ir.list_depth(value.type) if isinstance(value, Value) else 0
 
 
 def breaks(statements: list[ast.stmt]) -> bool:

@@ -323,7 +323,8 @@ class Statements(LoweringBase):
     def method_call(self, node: ast.Call, scope: Scope) -> None:
         func = node.func
         assert isinstance(func, ast.Attribute)
-        if func.attr != "append" or not isinstance(func.value, ast.Name) or func.value.id not in scope:
+        known = isinstance(func.value, ast.Name) and func.value.id in scope or isinstance(func.value, ast.Subscript)
+        if func.attr != "append" or not known:
             raise self.error(
                 UnsupportedError,
                 f"the method call '{ast.unparse(func)}(...)' cannot be differentiated",
@@ -332,17 +333,33 @@ class Statements(LoweringBase):
             )
         if len(node.args) != 1 or node.keywords:
             raise self.error(UnsupportedError, "append takes one argument", node)
-        items = self.mutable_list(func.value.id, scope, func.value)
+        items = self.mutable(func.value, scope)
         value = self.expr(node.args[0], scope)
-        if isinstance(value.type, ir.ListOf):
+        if is_array(value.type):
             raise self.error(
                 UnsupportedError,
-                "appending a list to a list is not supported",
+                "a list of arrays cannot be differentiated yet",
                 node.args[0],
-                "build nested lists with a list literal or a comprehension of literals",
+                "give each array its own name, or join them with np.stack",
             )
         self.check_element(items, value, node.args[0])
         self.out.append(ir.Effect("append", (items.operand, value.operand), self.loc))
+
+    def mutable(self, node: ast.expr, scope: Scope) -> Value:
+        """The list that `node[...] = v` or `node.append(v)` changes: a local list, or a row of one (`D[i]`)."""
+        if isinstance(node, ast.Name):
+            return self.mutable_list(node.id, scope, node)
+        if not isinstance(node, ast.Subscript):
+            raise self.error(UnsupportedError, "only a list or a row of a list (`D[i][j] = ...`) can be changed", node)
+        base = node
+        while isinstance(base, ast.Subscript):
+            base = base.value  # type: ignore[assignment]
+        if isinstance(base, ast.Name):
+            self.mutable_list(base.id, scope, base)  # refuses the caller's list, and its rows
+        row = self.list_value(self.expr(node, scope), node)
+        assert isinstance(row.operand, Var)
+        self.mutated.add(row.operand.name)
+        return row
 
     def mutable_list(self, name: str, scope: Scope, node: ast.AST) -> Value:
         items = self.list_value(self.name(name, scope, node), node)
@@ -384,13 +401,13 @@ class Statements(LoweringBase):
             for element, item in zip(target.elts, value.items):
                 self.bind(element, item, scope)
         elif isinstance(target, ast.Subscript):
-            if not isinstance(target.value, ast.Name):
+            if not isinstance(target.value, (ast.Name, ast.Subscript)):
                 raise self.error(UnsupportedError, "only `name[index] = value` can assign into a list", target)
-            if is_array(getattr(scope.get(target.value.id), "type", None)):
+            if isinstance(target.value, ast.Name) and is_array(getattr(scope.get(target.value.id), "type", None)):
                 assert isinstance(value, Value)
                 self.array_store(target.value.id, target.slice, value, scope, target)
                 return
-            items = self.mutable_list(target.value.id, scope, target.value)
+            items = self.mutable(target.value, scope)
             index = self.index_value(target.slice, scope)
             assert isinstance(value, Value)
             if isinstance(value.type, ir.ListOf):

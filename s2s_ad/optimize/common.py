@@ -44,30 +44,11 @@ def has_effect(block: ir.Block, rules: Mapping[str, Rule]) -> bool:
 def mutated_lists(function: Function, rules: Mapping[str, Rule]) -> set[str]:
     """Lists something mutates, and every list that may be the same object or hold it as a row."""
     mutated: set[str] = set()
-    links: dict[str, list[str]] = {}
-
-    def link(a: Operand, b: str) -> None:
-        if isinstance(a, Var):
-            links.setdefault(a.name, []).append(b)
-            links.setdefault(b, []).append(a.name)
-
     for stmt in ir.walk(function.body):
         if isinstance(stmt, ir.Effect) and stmt.args and isinstance(stmt.args[0], Var):
             mutated.add(stmt.args[0].name)
         elif isinstance(stmt, Assign) and rules[stmt.op].overwrites and isinstance(stmt.args[0], Var):
             mutated.add(stmt.args[0].name)
-        elif isinstance(stmt, Assign) and isinstance(stmt.type, ir.ListOf) and (rules[stmt.op].copy or rules[stmt.op].shares):
-            for arg in stmt.args:
-                link(arg, stmt.target)
-        elif isinstance(stmt, ir.If):
-            for m in stmt.merges:
-                link(m.then, m.target)
-                link(m.orelse, m.target)
-        elif isinstance(stmt, (ir.For, ir.While)):
-            for c in stmt.carried:
-                link(c.init, c.header)
-                link(c.update, c.header)
-                link(Var(c.header), c.result)
         elif isinstance(stmt, ir.Pop):
             mutated.update(t for t, ty in zip(stmt.targets, stmt.types) if isinstance(ty, ir.ListOf))
-    return ir.reach(mutated, links)
+    return ir.aliases(function, mutated, rules)

@@ -101,4 +101,4 @@ def _directly_mutated(function: Function, rules: Mapping[str, Rule]) -> set[str]
         and isinstance(s.args[0], Var)
     }
     changed |= {t for s in ir.walk(function.body) if isinstance(s, ir.Pop) for t in s.targets}
-    return ir.aliases(function, changed, rules)
+    return ir.aliases(function, changed, rules, rows=False)

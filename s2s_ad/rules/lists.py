@@ -44,6 +44,8 @@ class ReverseSweep(Protocol):
     def zeros_like(self, name: str, type_: Type, loc: Loc) -> Operand: ...
     def fresh(self, name: str, type_: Type | None = None) -> str: ...
     def rewritten(self, items: Operand) -> bool: ...
+    def take_row(self, name: str, row_bar: Operand, loc: Loc) -> None: ...
+    def grown(self, name: str) -> bool: ...
     def refuse(self, loc: Loc, message: str, hint: str | None) -> Exception: ...
 
 
@@ -126,7 +128,13 @@ def _literal_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
 
 
 def _literal_reverse_list(sweep: ReverseSweep, stmt: Assign) -> Operand:
-    if list_depth(stmt.type) > 1:  # a list of rows: its adjoint is the list of the rows' adjoints
+    if list_depth(stmt.type) > 1 and stmt.args:  # a list of rows: its adjoint is the list of the rows' adjoints
+        if sweep.grown(stmt.target):
+            raise sweep.refuse(
+                stmt.loc,
+                "a list of rows written out as a literal and then appended to cannot be differentiated yet",
+                "start from an empty list and append every row: table = []; table.append(row)",
+            )
         return sweep.new_adjoint(stmt, "list", tuple(sweep.adjoint_of_list(a, stmt.loc) for a in stmt.args))
     return sweep.zeros_like(stmt.target, stmt.type, stmt.loc)
 
@@ -156,9 +164,12 @@ def copy_reverse_list(sweep: ReverseSweep, stmt: Assign) -> Operand:
 
 
 def _append_reverse(sweep: ReverseSweep, stmt: Effect, bar: Operand) -> None:
-    """Undo the append on the adjoint list; what it held is the appended value's adjoint."""
+    """Undo the append on the adjoint list; what it held is the appended value's adjoint (a row's: the
+    row's adjoint list itself)."""
     value = stmt.args[1]
-    if sweep.active(value):
+    if sweep.active(value) and _operand_depth(sweep, value) > 0:
+        sweep.take_row(_name(value), sweep.emit("pop", bar, type_=sweep.types[_name(value)], loc=stmt.loc), stmt.loc)
+    elif sweep.active(value):
         popped = sweep.emit("pop", bar, type_=FLOAT, loc=stmt.loc)
         sweep.accumulate(_name(value), popped, Const(1), stmt.loc)
     else:

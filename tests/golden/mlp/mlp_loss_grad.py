@@ -7,6 +7,9 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
     _t1 = len(X)
     _t2 = len(Y)
     _t3 = _t2 if _t2 < _t1 else _t1
+    # line 43: hidden = [math.tanh(b1[j] + sum(W1[j][k] * x[k] for k in range(len(x)))) for j in range(len(W1))]
+    _t4 = len(W1)
+    # line 42: for x, y in zip(X, Y):
     _acc_tape = [0.0] * _t3
     _acc_tape_1 = [0.0] * _t3
     _t9_tape = [0.0] * _t3
@@ -16,16 +19,15 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
         y = Y[_k]
         # line 43: hidden = [math.tanh(b1[j] + sum(W1[j][k] * x[k] for k in range(len(x)))) for j in range(len(W1))]
         _acc = []
-        _t4 = len(W1)
+        _t5 = len(x)
         for j in range(_t4):
-            _t5 = b1[j]
-            _t6 = len(x)
+            _t6 = b1[j]
             _t7 = W1[j]
             _acc_2 = 0
-            for k in range(_t6):
+            for k in range(_t5):
                 _acc_2 += _t7[k] * x[k]
             # line 43: hidden = [math.tanh(b1[j] + sum(W1[j][k] * x[k] for k in range(len(x)))) for j in range(len(W1))]
-            _t8 = math.tanh(_t5 + _acc_2)
+            _t8 = math.tanh(_t6 + _acc_2)
             _acc.append(_t8)
             _tape.append(_t8)
         # line 45: for j in range(len(hidden)):
@@ -41,8 +43,6 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
         _acc_tape_1[_k] = _acc
         _t9_tape[_k] = _t9
         _t10_tape[_k] = _t10
-    # line 48: return total / len(X)
-    _t11 = len(X)
     # reverse sweep
     # line 38: def mlp_loss(W1: list[list[float]], b1: list[float], W2: list[float], b2: float,
     W1_bar = [[0.0] * len(_row2) for _row2 in W1]
@@ -51,7 +51,7 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
     X_bar = [[0.0] * len(_row2) for _row2 in X]
     Y_bar = [0.0] * len(Y)
     # line 48: return total / len(X)
-    total_bar = 1 / _t11
+    total_bar = 1 / _t1
     # line 42: for x, y in zip(X, Y):
     b2_bar = 0.0
     for _k in reversed(range(_t3)):
@@ -60,9 +60,6 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
         _t9 = _t9_tape[_k]
         _t10 = _t10_tape[_k]
         x = X[_k]
-        # line 43: hidden = [math.tanh(b1[j] + sum(W1[j][k] * x[k] for k in range(len(x)))) for j in range(len(W1))]
-        _t4 = len(W1)
-        # line 42: for x, y in zip(X, Y):
         x_bar = X_bar[_k]
         # line 43: hidden = [math.tanh(b1[j] + sum(W1[j][k] * x[k] for k in range(len(x)))) for j in range(len(W1))]
         _acc_bar = [0.0] * len(_acc)
@@ -72,27 +69,27 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
         # line 45: for j in range(len(hidden)):
         for j in range(_t9):
             # line 46: out += W2[j] * hidden[j]
-            _t12 = W2[j]
-            _t12_bar = _t10_bar * hidden[j]
-            _acc_bar[j] += _t10_bar * _t12
-            W2_bar[j] += _t12_bar
+            _t11 = W2[j]
+            _t11_bar = _t10_bar * hidden[j]
+            _acc_bar[j] += _t10_bar * _t11
+            W2_bar[j] += _t11_bar
         # line 44: out = b2
         b2_bar += _t10_bar
         # line 43: hidden = [math.tanh(b1[j] + sum(W1[j][k] * x[k] for k in range(len(x)))) for j in range(len(W1))]
+        _t5 = len(x)
         for j in reversed(range(_t4)):
             _t8 = _tape.pop()
-            _t6 = len(x)
             _t8_bar = _acc_bar.pop()
-            _t13_bar = _t8_bar * (1.0 - _t8 * _t8)
+            _t12_bar = _t8_bar * (1.0 - _t8 * _t8)
             _t7 = W1[j]
             _t7_bar = W1_bar[j]
-            for k in range(_t6):
-                _t14 = _t7[k]
-                _t14_bar = _t13_bar * x[k]
-                x_bar[k] += _t13_bar * _t14
-                _t7_bar[k] += _t14_bar
+            for k in range(_t5):
+                _t13 = _t7[k]
+                _t13_bar = _t12_bar * x[k]
+                x_bar[k] += _t12_bar * _t13
+                _t7_bar[k] += _t13_bar
             # line 43: hidden = [math.tanh(b1[j] + sum(W1[j][k] * x[k] for k in range(len(x)))) for j in range(len(W1))]
-            b1_bar[j] += _t13_bar
+            b1_bar[j] += _t12_bar
         # line 42: for x, y in zip(X, Y):
         Y_bar[_k] += y_bar
     return W1_bar, b1_bar, W2_bar, b2_bar, X_bar, Y_bar
