@@ -186,7 +186,7 @@ def graph_of(parsed: frontend.ParsedFunction, args: Sequence[Any] = (), kwargs: 
     kwargs = kwargs or {}
     if not (frontend.uses_arrays(parsed) or any(is_array(v) for v in (*args, *kwargs.values()))):
         primal = lower.lower(parsed)
-        return evaluate(primal, _point(primal, args, kwargs), data_of(parsed, primal))
+        return evaluate(primal, _point(primal, args, kwargs), data_of(parsed, primal), arrays=False)
     types = pipeline.argument_types(parsed, args, kwargs)
     made = lower.lowered(parsed, RULES, types)
     primal = made.function

@@ -24,18 +24,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .. import ir
-from ..interpret import FollowPaths as _FollowPaths
-from ..interpret import Interpreter as _Interpreter
-from ..interpret import NeverEnds as _NeverEnds
-from ..interpret import Rejected as _Rejected
+from ..interpret import FollowPaths, Interpreter, NeverEnds, Rejected
 from ..rules import RULES, Rule
 from .labels import fmt, infix, shape_text
 from .nodes import GraphError, Loop, Node
 from .numeric import evaluator, is_array
 
-__all__ = ["Arrays", "ArrayTracer", "FollowPaths", "Floats", "NeverEnds", "Rejected", "Tracer", "Tracked", "plain"]
-
-FollowPaths, NeverEnds, Rejected = _FollowPaths, _NeverEnds, _Rejected
+__all__ = ["ArrayTracer", "Arrays", "FollowPaths", "Floats", "NeverEnds", "Rejected", "Tracer", "Tracked", "plain"]
 
 
 class Tracked:
@@ -93,7 +88,7 @@ class Floats:
         return then if self.truth(cond, "a condition") else orelse
 
 
-class Tracer(_Interpreter):
+class Tracer(Interpreter):
     """The check's interpreter, recording each primitive evaluated as a node, with its loop iteration."""
 
     def __init__(self, domain: Floats, data: Mapping[str, object], limit: int, rules: Mapping[str, Rule] = RULES) -> None:
@@ -140,7 +135,7 @@ class Tracer(_Interpreter):
             self.loc, start = stmt.loc, len(self.nodes)
             try:
                 super().statement(stmt)
-            except _Rejected as exc:
+            except Rejected as exc:
                 raise GraphError(f"the function cannot be evaluated at this point{self.where()}: {exc}") from None
             made = self.env[stmt.target]
             if isinstance(made, Tracked) and made.node.id > start and made.node.name is None:
@@ -151,12 +146,12 @@ class Tracer(_Interpreter):
             self.frames.append([self.loops_started, 1])
             try:
                 super().statement(stmt)
-            except _NeverEnds as exc:
+            except NeverEnds as exc:
                 raise GraphError(
                     f"the function did not finish at this point{self.where()}: {exc}",
                     hint="a loop may never end here; choose another point",
                 ) from None
-            except _Rejected as exc:
+            except Rejected as exc:
                 raise GraphError(f"the function cannot be evaluated at this point{self.where()}: {exc}") from None
             frame = self.frames.pop()
             kind = "for" if isinstance(stmt, ir.For) else "while"
