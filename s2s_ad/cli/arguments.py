@@ -157,7 +157,8 @@ def build_parser(prog: str) -> tuple[argparse.ArgumentParser, dict[str, argparse
         "--at",
         metavar="POINT",
         required=True,
-        help="the point: name=value,... or value,... in parameter order; a list is written [1,2,3]",
+        help="the point: name=value,... or value,... in parameter order; a list is written [1,2,3] "
+        "(a NumPy array for a function that uses NumPy: W=[[1,2],[3,4]])",
     )
     point.add_argument("-v", "--verbose", action="store_true", help="show the traceback of an internal error")
     graph = commands.add_parser(

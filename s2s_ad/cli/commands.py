@@ -104,7 +104,9 @@ def point_command(args: argparse.Namespace, out: Output) -> int:
     try:
         module = frontend.static_module(file)
         selector = _evaluated_function(module, file, selector)
-        drawn = graph_of(module.function(selector), positional, named)
+        parsed = module.function(selector)
+        positional, named = _arrays_at(parsed, positional, named)
+        drawn = graph_of(parsed, positional, named)
         if args.command == "trace":
             print_module(drawn.trace(), out)
             return out.status
@@ -115,6 +117,8 @@ def point_command(args: argparse.Namespace, out: Output) -> int:
     except S2SError as exc:
         out.error(exc)
         return 1
+    except UsageError:
+        raise
     except OSError as exc:
         out.error(f"cannot write {output}: {exc.strerror or exc}")
         return 1
@@ -127,6 +131,28 @@ def point_command(args: argparse.Namespace, out: Output) -> int:
             traceback.print_exc(file=out.stderr)
         return 1
     return _show_picture(picture, output, out)
+
+
+def _arrays_at(parsed: frontend.ParsedFunction, positional: list[Any], named: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+    """The point for a function that uses NumPy: each list of --at is an array of floats (`W=[[1,2],[3,4]]`)."""
+    if not frontend.uses_arrays(parsed):
+        return positional, named
+    try:
+        import numpy
+    except ImportError:
+        raise UsageError(f"'{parsed.name}' uses NumPy, which is not installed here") from None
+
+    def array(value: Any, name: str) -> Any:
+        if not isinstance(value, list):
+            return value
+        try:
+            return numpy.array(value, dtype=float)
+        except ValueError:
+            raise UsageError(f"--at: the array {name}={value!r} is not rectangular (its rows differ in length)") from None
+
+    names = [a.arg for a in (*parsed.node.args.posonlyargs, *parsed.node.args.args)]
+    shown = [*names, *(f"argument {k + 1}" for k in range(len(names), len(positional)))]
+    return [array(v, shown[k]) for k, v in enumerate(positional)], {k: array(v, k) for k, v in named.items()}
 
 
 def _picture_format(args: argparse.Namespace, file: str, output: str | None, out: Output) -> str | None:

@@ -26,6 +26,19 @@ How it is made:
   adds `partial * adjoint` to each of its operands. That is what the
   generated gradient computes, so the inputs' adjoints are `grad(f)` at the point.
 
+A function on NumPy arrays is drawn the same way, with one node per array:
+
+    g = graph(layer, W, b, x)   # def layer(W, b, x): return np.sum(np.tanh(W @ x + b))
+
+It is lowered for the types of the arrays given (as `grad` lowers it) and run
+on NumPy values; each array node is labelled with its shape (`tanh  (2,)`) and,
+when it has at most six elements, its values (a larger one by the range of
+its values). An array's adjoint is an array of its shape, pushed back through
+the rule table's partials and reverse templates evaluated on the arrays
+(`array_adjoints`); an adjoint no rule gives is not shown, and the inputs'
+adjoints are those of the gradient generated for the function, run at the
+point.
+
 The picture reads left to right (`rankdir=LR`): inputs, primitives, output.
 Each node shows its forward value (black) and its adjoint (red), the gradient
 of the output with respect to that node; each edge is labelled (red) with what
@@ -33,10 +46,13 @@ flows back along it, `partial * adjoint of the consumer`. Past `max_nodes`
 nodes, loops are drawn with their first iteration only, and a note says so.
 
 The package: `evaluation` (running the function at the point, the
-adjoints: `graph`, `graph_of`, `evaluate`), `nodes` (`Node`, `Loop`, the
-errors), `result` (`Graph` and its outputs), `dot` (the DOT text),
-`trace` (the sweeps as a table), `labels` (how numbers and primitives are
-written in all of them). No module here is named after a name the
+adjoints: `graph`, `graph_of`, `evaluate`), `tracing` (the interpreter's
+value domains that record nodes, on numbers and on NumPy arrays), `numeric`
+(primitives and their adjoints evaluated on NumPy values), `array_adjoints`
+(reverse accumulation on arrays, and the generated gradient at the point),
+`nodes` (`Node`, `Loop`, the errors), `result` (`Graph` and its outputs),
+`dot` (the DOT text), `trace` (the sweeps as a table), `labels` (how numbers,
+arrays and primitives are written in all of them). No module here is named after a name the
 package exports: importing a submodule sets the package attribute of its
 name, and `s2s_ad.graph.graph` (like `s2s_ad.graph`, see
 `s2s_ad/__init__.py`) must stay the function.

@@ -12,8 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .. import ir
-from ..rules import RULES
-from .labels import expression, fmt, gradient_text, html, infix, operand_text, point_text, quoted
+from .labels import cell, expression, fmt, gradient_text, html, infix, operand_text, point_text, quoted, shape_text
 from .nodes import Loop, Node
 
 if TYPE_CHECKING:
@@ -93,28 +92,33 @@ class Dot:
 
     def node_attributes(self, node: Node) -> str:
         graph = self.graph
+        rules = graph.rules
         if node.op is None:
             head = f"<b>{html(node.label)}</b>"
         else:
-            operator = infix(node.op, drawn=True)
+            operator = infix(node.op, drawn=True, rules=rules)
             if all(isinstance(a, Node) for a in node.args) and operator is not None:
                 symbol = operator  # `+`, `×`: the gate of the lecture slides
-            elif all(isinstance(a, Node) for a in node.args) and node.op in RULES and RULES[node.op].names:
-                symbol = RULES[node.op].names[0]  # `max`, `math.sin`
+            elif all(isinstance(a, Node) for a in node.args) and node.op in rules and rules[node.op].names:
+                symbol = rules[node.op].names[0]  # `max`, `math.sin`
+                if node.shape is not None:
+                    symbol = symbol.removeprefix("numpy.")  # `tanh`, beside the shape of the array it made
             else:
-                symbol = expression(node, lambda a: "·" if isinstance(a, Node) else fmt(a), drawn=True)
+                symbol = expression(node, lambda a: "·" if isinstance(a, Node) else cell(a), drawn=True, rules=rules)
             named = node.name is not None and not ir.is_temp(node.name)
             head = f"<b>{html(symbol)}</b>" + (f"  <i>{html(ir.family(node.name))}</i>" if named else "")  # type: ignore[arg-type]
-        rows = [head, f'<font color="{_VALUE_COLOR}">{html(fmt(node.value))}</font>']
+        if node.shape is not None:
+            head += f'  <font color="{_MUTED_COLOR}">{html(shape_text(node.value))}</font>'
+        rows = [head, f'<font color="{_VALUE_COLOR}">{_matrix(node.value)}</font>']
         if node.adjoint is not None:
-            rows.append(f'<font color="{_ADJOINT_COLOR}">{html(fmt(node.adjoint))}</font>')
+            rows.append(f'<font color="{_ADJOINT_COLOR}">{_matrix(node.adjoint)}</font>')
         if node.iteration:
             where = f"line {node.line}, " if node.line else ""
             rows.append(
                 f'<font point-size="9" color="{_MUTED_COLOR}">{where}iteration {".".join(map(str, node.iteration))}</font>'
             )
         attributes = [f"label=<{'<br/>'.join(rows)}>"]
-        tooltip = node.label if node.op is None else f"{node.label} = {expression(node, operand_text)}"
+        tooltip = node.label if node.op is None else f"{node.label} = {expression(node, operand_text, rules=rules)}"
         if node.line:
             tooltip += f" (line {node.line})"
         attributes.append(f"tooltip={quoted(tooltip)}")
@@ -130,4 +134,12 @@ class Dot:
         flow = node.contribution(position)
         if flow is None:
             return f'style=dashed, color="{_MUTED_COLOR}"'
-        return f'label=<<font color="{_ADJOINT_COLOR}">{html(fmt(flow))}</font>>, color="#57606a"'
+        return f'label=<<font color="{_ADJOINT_COLOR}">{html(cell(flow))}</font>>, color="#57606a"'
+
+
+def _matrix(value: object) -> str:
+    """A value as a node shows it: a small matrix one row to a line, as it is written on a slide."""
+    text = cell(value)
+    if shape_text(value) and getattr(value, "ndim", 0) == 2 and text.startswith("[["):
+        return "<br/>".join(html(fmt(row)) for row in value)  # type: ignore[attr-defined]
+    return html(text)

@@ -2,10 +2,16 @@
 
 The primal IR is run by the IR interpreter (`interpret.Interpreter`) in a
 domain of plain Python numbers in which every number computed from an input
-is a `_Tracked` value that knows the node that made it. The adjoints come
-from the rule table's partial derivatives evaluated with floats, pushed from
-the output back to the inputs, so the inputs' adjoints are `grad(f)` at the
-point.
+is a `Tracked` value that knows the node that made it (`tracing`). The
+adjoints come from the rule table's partial derivatives evaluated with
+floats, pushed from the output back to the inputs, so the inputs' adjoints
+are `grad(f)` at the point.
+
+A function on NumPy arrays (one that uses NumPy, or is given an array) is
+lowered for the types of the arrays it is given, as `grad` lowers it
+(`pipeline.argument_types`), and run in the domain of NumPy values; its
+adjoints come from the rules evaluated on arrays (`array_adjoints`), and its
+inputs' adjoints are those of the gradient s2s_ad generates for it.
 """
 
 from __future__ import annotations
@@ -14,29 +20,15 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .. import frontend, ir, lower
-from ..interpret import FollowPaths as _FollowPaths
-from ..interpret import Interpreter as _Interpreter
-from ..interpret import NeverEnds as _NeverEnds
-from ..interpret import Rejected as _Rejected
+from .. import frontend, ir, lower, pipeline
 from ..interpret import data_of
-from ..rules import RULES, Rule
-from .labels import fmt
-from .nodes import GraphError, Loop, Node, plain_arg
+from ..rules import ARRAY_OPS, RULES, Rule
+from .array_adjoints import backward_arrays, with_gradient
+from .labels import shape_text
+from .nodes import GraphError, Node, plain_arg
+from .numeric import is_array
 from .result import Graph
-
-
-class _Tracked:
-    """A number computed from the inputs, and the node that holds it."""
-
-    __slots__ = ("node",)
-
-    def __init__(self, node: Node) -> None:
-        self.node = node
-
-
-def _plain(value: Any) -> Any:
-    return value.node.value if isinstance(value, _Tracked) else value
+from .tracing import Arrays, ArrayTracer, Floats, FollowPaths, NeverEnds, Rejected, Tracer, Tracked, plain
 
 
 class _FloatMath:
@@ -59,122 +51,19 @@ class _FloatMath:
         return safe
 
 
-class _Floats:
-    """The interpreter's value domain: Python numbers; numbers made from inputs are `_Tracked`."""
-
-    def __init__(self) -> None:
-        self.tracer: _Tracer | None = None
-
-    def const(self, value: object) -> Any:
-        return value
-
-    def apply(self, op: str, rule: Rule, args: Sequence[Any]) -> Any:
-        values = [_plain(a) for a in args]
-        try:
-            value = rule.evaluate(*values)
-        except (ArithmeticError, ValueError, TypeError) as exc:
-            where = self.tracer.where() if self.tracer else ""
-            shown = ", ".join(fmt(v) for v in values)
-            raise GraphError(
-                f"the function cannot be evaluated at this point: {op}({shown}) fails{where}: {exc}",
-                hint="choose a point inside the function's domain",
-            ) from exc
-        if self.tracer is None or not any(isinstance(a, _Tracked) for a in args):
-            return value  # computed from constants alone: a constant
-        return _Tracked(self.tracer.record(op, tuple(a.node if isinstance(a, _Tracked) else a for a in args), value))
-
-    def truth(self, value: Any, what: str) -> bool:
-        return bool(_plain(value))
-
-    def integer(self, value: Any, what: str) -> int:
-        number = _plain(value)
-        if isinstance(number, bool | int):
-            return int(number)
-        if isinstance(number, float) and number.is_integer():
-            return int(number)
-        raise GraphError(f"{what} is {fmt(number)} at this point, not a whole number")
-
-    def select(self, cond: Any, then: Any, orelse: Any) -> Any:  # conditions are always decided
-        return then if self.truth(cond, "a condition") else orelse
-
-
-class _Tracer(_Interpreter):
-    """The check's interpreter, recording each primitive evaluated as a node, with its loop iteration."""
-
-    def __init__(self, domain: _Floats, data: Mapping[str, object], limit: int) -> None:
-        super().__init__(domain, RULES, data, limit=limit)  # type: ignore[arg-type]
-        domain.tracer = self
-        self.nodes: list[Node] = []
-        self.frames: list[list[int]] = []  # [loop id, iteration] of the loops being run, outermost first
-        self.loop_records: list[Loop] = []
-        self.loops_started = 0
-        self.loc: ir.Loc | None = None
-
-    def where(self) -> str:
-        return f" (line {self.loc.line})" if self.loc else ""
-
-    def record(self, op: str, args: tuple[Any, ...], value: Any) -> Node:
-        node = Node(
-            len(self.nodes) + 1,
-            None,
-            op,
-            args,
-            value,
-            self.loc.line if self.loc else None,
-            tuple(frame[1] for frame in self.frames),
-            tuple(frame[0] for frame in self.frames),
-        )
-        self.nodes.append(node)
-        return node
-
-    def input(self, name: str, value: Any) -> Any:
-        """An argument: a node (or, for a list, one node per element)."""
-        if isinstance(value, list | tuple):
-            return [self.input(f"{name}[{i}]", v) for i, v in enumerate(value)]
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise GraphError(f"the argument {name}={value!r} is not a number")
-        node = Node(len(self.nodes) + 1, name, None, (), value)
-        self.nodes.append(node)
-        return _Tracked(node)
-
-    def statement(self, stmt: ir.Stmt) -> None:
-        if isinstance(stmt, ir.Assign):
-            self.loc, start = stmt.loc, len(self.nodes)
-            try:
-                super().statement(stmt)
-            except _Rejected as exc:
-                raise GraphError(f"the function cannot be evaluated at this point{self.where()}: {exc}") from None
-            made = self.env[stmt.target]
-            if isinstance(made, _Tracked) and made.node.id > start and made.node.name is None:
-                made.node.name = stmt.target
-        elif isinstance(stmt, ir.For | ir.While):
-            self.loc = stmt.loc
-            self.loops_started += 1
-            self.frames.append([self.loops_started, 1])
-            try:
-                super().statement(stmt)
-            except _NeverEnds as exc:
-                raise GraphError(
-                    f"the function did not finish at this point{self.where()}: {exc}",
-                    hint="a loop may never end here; choose another point",
-                ) from None
-            except _Rejected as exc:
-                raise GraphError(f"the function cannot be evaluated at this point{self.where()}: {exc}") from None
-            frame = self.frames.pop()
-            kind = "for" if isinstance(stmt, ir.For) else "while"
-            self.loop_records.append(Loop(frame[0], stmt.loc.line, kind, frame[1] - 1))
-        else:
-            super().statement(stmt)
-
-    def iterate(self, carried: tuple[ir.Carry, ...], until: ir.Operand | None, what: str) -> bool:
-        self.frames[-1][1] += 1
-        return super().iterate(carried, until, what)
-
-
 def evaluate(
-    primal: ir.Function, point: Mapping[str, Any], data: Mapping[str, object] | None = None, *, limit: int = 50_000
+    primal: ir.Function,
+    point: Mapping[str, Any],
+    data: Mapping[str, object] | None = None,
+    *,
+    limit: int = 50_000,
+    rules: Mapping[str, Rule] | None = None,
+    arrays: bool | None = None,
 ) -> Graph:
-    """The graph of `primal` (lowered IR) at `point` (parameter name -> number or list of numbers)."""
+    """The graph of `primal` (lowered IR) at `point` (parameter name -> number, list of numbers or NumPy array).
+
+    `rules` is the table the IR was lowered with (with the rules lowering created: `lower.lowered`);
+    `arrays` runs it on NumPy values (by default, where the point or the IR has arrays)."""
     missing = [p.name for p in primal.params if p.name not in point]
     extra = [name for name in point if name not in {p.name for p in primal.params}]
     if missing or extra:
@@ -184,37 +73,48 @@ def evaluate(
         raise GraphError(
             f"{primal.name}: {'; '.join(problems)}", hint="parameters are: " + ", ".join(p.name for p in primal.params)
         )
-    tracer = _Tracer(_Floats(), data or {}, limit)
+    table = RULES if rules is None else rules
+    if arrays is None:
+        arrays = _on_arrays(primal, point)
+    tracer = ArrayTracer(Arrays(), data or {}, limit, table) if arrays else Tracer(Floats(), data or {}, limit, table)
     args = {p.name: tracer.input(p.name, _as_param(p, point[p.name])) for p in primal.params}
     try:
         result = tracer.run(primal, args)
-    except _NeverEnds as exc:
+    except NeverEnds as exc:
         raise GraphError(
             f"{primal.name} did not finish at this point: {exc}", hint="a loop may never end here; choose another point"
         ) from None
-    except _Rejected as exc:
+    except Rejected as exc:
         raise GraphError(f"the function cannot be evaluated at this point: {exc}") from None
-    except _FollowPaths:
+    except FollowPaths:
         raise GraphError(
             f"{primal.name} did not finish within {limit} steps at this point",
             hint="a loop may never end here; choose another point",
         ) from None
     if isinstance(result, tuple | list):
         raise GraphError(f"{primal.name} returns several values: a graph with adjoints needs a single number")
-    output = result.node if isinstance(result, _Tracked) else None
-    _backward(tracer.nodes, output)
+    if is_array(plain(result)) and plain(result).ndim > 0:
+        raise GraphError(
+            f"{primal.name} returns an array of shape {shape_text(plain(result))}: a graph with adjoints needs a single number",
+            hint="return a number: the sum of the array (np.sum), or one of its elements",
+        )
+    output = result.node if isinstance(result, Tracked) else None
+    trimmed = backward_arrays(tracer.nodes, output, table) if arrays else _backward(tracer.nodes, output)
     gradient = {name: _adjoints(value) for name, value in args.items()}
     notes = [] if output is not None else [f"{primal.name} does not depend on its inputs at this point"]
+    if trimmed:
+        notes.append("what flows back along the edges is not shown where it would take too many numbers to keep")
     return Graph(
         primal.name,
         tuple(p.name for p in primal.params),
         dict(point),
         tuple(tracer.nodes),
         output,
-        _plain(result),
+        plain(result),
         gradient,
         tuple(sorted(tracer.loop_records, key=lambda loop: loop.id)),
         notes,
+        table,
     )
 
 
@@ -228,16 +128,27 @@ def _as_param(param: ir.Param, value: Any) -> Any:
 def _adjoints(value: Any) -> Any:
     if isinstance(value, list):
         return [_adjoints(v) for v in value]
-    return value.node.adjoint if isinstance(value, _Tracked) else 0.0
+    return value.node.adjoint if isinstance(value, Tracked) else 0.0
 
 
-def _backward(nodes: Sequence[Node], output: Node | None) -> None:
-    """Reverse accumulation: seed the output's adjoint with 1, push `partial * adjoint` to each operand."""
+def _on_arrays(primal: ir.Function, point: Mapping[str, Any]) -> bool:
+    """Whether a function is run on NumPy values: an argument, a parameter or an operation is an array."""
+    if any(is_array(v) for v in point.values()) or any(isinstance(p.type, ir.ArrayOf) for p in primal.params):
+        return True
+    return any(
+        isinstance(s, ir.Assign) and (s.op in ARRAY_OPS or s.op not in RULES or isinstance(s.type, ir.ArrayOf))
+        for s in ir.walk(primal.body)
+    )
+
+
+def _backward(nodes: Sequence[Node], output: Node | None) -> bool:
+    """Reverse accumulation: seed the output's adjoint with 1, push `partial * adjoint` to each operand.
+    (False: every edge keeps what flows back along it, as `backward_arrays` says.)"""
     m = _FloatMath()
     for node in nodes:
         node.adjoint = 0.0 if node.differentiable else None
     if output is None or not output.differentiable:
-        return
+        return False
     output.adjoint = 1.0
     for node in reversed(nodes):
         if node.op is None:
@@ -254,6 +165,7 @@ def _backward(nodes: Sequence[Node], output: Node | None) -> None:
         for position, arg in enumerate(node.args):
             if isinstance(arg, Node) and arg.adjoint is not None:
                 arg.adjoint = arg.adjoint + node.contribution(position)  # type: ignore[operator]
+    return False
 
 
 def graph(f: Callable[..., Any], *args: Any, **kwargs: Any) -> Graph:
@@ -267,14 +179,30 @@ def graph(f: Callable[..., Any], *args: Any, **kwargs: Any) -> Graph:
 
 
 def graph_of(parsed: frontend.ParsedFunction, args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None) -> Graph:
-    """The graph of a parsed function (from a function object, or from a file as the command line reads it)."""
-    primal = lower.lower(parsed)
+    """The graph of a parsed function (from a function object, or from a file as the command line reads it).
+
+    A function on NumPy arrays is lowered for the types of its array arguments, as `grad` lowers it; its
+    inputs' adjoints are those of the gradient generated for it (`array_adjoints.with_gradient`)."""
+    kwargs = kwargs or {}
+    if not (frontend.uses_arrays(parsed) or any(is_array(v) for v in (*args, *kwargs.values()))):
+        primal = lower.lower(parsed)
+        return evaluate(primal, _point(primal, args, kwargs), data_of(parsed, primal), arrays=False)
+    types = pipeline.argument_types(parsed, args, kwargs)
+    made = lower.lowered(parsed, RULES, types)
+    primal = made.function
+    data = data_of(parsed, primal)
+    drawn = evaluate(primal, _point(primal, args, kwargs), data, rules={**RULES, **made.rules}, arrays=True)
+    with_gradient(drawn, parsed, types, data)
+    return drawn
+
+
+def _point(primal: ir.Function, args: Sequence[Any], kwargs: Mapping[str, Any]) -> dict[str, Any]:
     names = [p.name for p in primal.params]
     if len(args) > len(names):
         raise GraphError(f"{primal.name} takes {len(names)} argument(s), {len(args)} given")
     point = dict(zip(names, args))
-    for name, value in (kwargs or {}).items():
+    for name, value in kwargs.items():
         if name in point:
             raise GraphError(f"{primal.name}: two values for the argument {name!r}")
         point[name] = value
-    return evaluate(primal, point, data_of(parsed, primal))
+    return point

@@ -4,7 +4,10 @@ A node is one value of the function evaluated at a point: an input, or one
 primitive applied once (loops are unrolled, so a primitive in a loop gives
 one node per iteration). It carries its forward value, its adjoint and the
 partial derivatives with respect to its operands; everything that draws or
-prints a graph reads these fields.
+prints a graph reads these fields. On NumPy arrays the value and the adjoint
+are arrays of the same shape, and what flows back to each operand is kept
+as it is (`flows`: an array shaped like the operand), since no one number
+is "the partial" of `W @ x`.
 """
 
 from __future__ import annotations
@@ -31,13 +34,14 @@ class Node:
     id: int
     name: str | None  # SSA name (`x`, `_t1`, `s.1`), `xs[0]` for a list input's element; None: a reduction step
     op: str | None  # the primitive; None for an input
-    args: tuple[Any, ...]  # operands: a `Node`, or a constant (a number)
-    value: Any
+    args: tuple[Any, ...]  # operands: a `Node`, or a constant (a number, an array)
+    value: Any  # a number, or a NumPy array
     line: int | None = None
     iteration: tuple[int, ...] = ()  # iteration numbers of the enclosing loops, outermost first, from 1
     loops: tuple[int, ...] = ()  # which executions of loops it is in (ids of `Graph.loops`)
-    adjoint: float | None = None  # d output / d this node; None for a truth value
+    adjoint: Any = None  # d output / d this node (an array shaped like an array's value); None: none shown
     partials: tuple[float | None, ...] = ()  # d this / d each operand (None: not differentiable)
+    flows: tuple[Any, ...] | None = None  # on arrays: what flows back to each operand (None: nothing shown)
 
     @property
     def label(self) -> str:
@@ -47,10 +51,21 @@ class Node:
 
     @property
     def differentiable(self) -> bool:
-        return not isinstance(self.value, bool)
+        dtype = getattr(self.value, "dtype", None)  # a NumPy array or number
+        return not isinstance(self.value, bool) and (dtype is None or dtype.kind != "b")
 
-    def contribution(self, position: int) -> float | None:
-        """What flows back to operand `position`: partial times this node's adjoint."""
+    @property
+    def shape(self) -> tuple[int, ...] | None:
+        """The shape of an array's value; None for a number."""
+        value = self.value
+        if type(value).__name__ == "ndarray" and type(value).__module__ == "numpy":
+            return tuple(value.shape)
+        return None
+
+    def contribution(self, position: int) -> Any:
+        """What flows back to operand `position`: partial times this node's adjoint (on arrays, `flows`)."""
+        if self.flows is not None:
+            return self.flows[position] if position < len(self.flows) and self.adjoint is not None else None
         if self.adjoint is None or position >= len(self.partials) or self.partials[position] is None:
             return None
         return times(self.partials[position], self.adjoint)  # type: ignore[arg-type]

@@ -8,10 +8,12 @@ installed, else as text).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..rules import RULES, Rule
 from .dot import Dot
 from .labels import fmt, gradient_text, point_text
 from .nodes import GraphError, GraphvizNotFound, Loop, Node
@@ -40,9 +42,10 @@ class Graph:
     nodes: tuple[Node, ...]
     output: Node | None
     value: Any
-    gradient: dict[str, Any]  # param -> d output / d param (a list for a list parameter)
+    gradient: dict[str, Any]  # param -> d output / d param (a list for a list parameter, an array for an array)
     loops: tuple[Loop, ...] = ()
     notes: list[str] = field(default_factory=list)
+    rules: Mapping[str, Rule] = field(default_factory=lambda: RULES)  # the table the function was lowered with
 
     def __repr__(self) -> str:
         return (
