@@ -842,7 +842,7 @@ CONSTANTS: tuple[tuple[float | int | bool, str], ...] = (
     (math.e, "math.e"),
     (math.tau, "math.tau"),
 )
-PARAMS = ("a", "b", "c", "d", "e", "f")  # the inner expression reads a, b, c; the other holes of the outer d, e, f
+PARAMS = ("a", "b", "c", "d", "e", "f", "g")  # the inner expression reads a, b, c (d); the other holes of the outer d, e, f, g
 
 
 # Trees are compared as `ast.dump` strings: a parsed text has no parentheses left, only its structure.

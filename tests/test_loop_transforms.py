@@ -878,7 +878,7 @@ def refuse_reversed_zip(cs, x):
     return s
 
 
-def refuse_enumerate_of_reversed(cs, x):
+def enumerate_of_reversed(cs, x):
     s = 0.0
     for k, v in enumerate(reversed(cs)):
         s = s * x + v * k
@@ -944,6 +944,20 @@ def test_reversed_list_loop_hessian() -> None:
     assert H[0][0] == pytest.approx(numeric(lambda x: d(CS, x), (0.8,), (0,)), rel=1e-6)
 
 
+def test_enumerate_of_reversed_counts_from_the_last_element() -> None:
+    """`enumerate(reversed(cs))` pairs 0 with the last element: the gradient is that of the loop written out."""
+
+    def written_out(cs: list[float], x: float) -> float:
+        s = 0.0
+        for k in range(len(cs)):
+            s = s * x + cs[len(cs) - 1 - k] * k
+        return s
+
+    gradient = grad(enumerate_of_reversed)(CS, 0.8)
+    assert enumerate_of_reversed(CS, 0.8) == written_out(CS, 0.8)
+    assert_close(list(gradient), list(numeric_grad(written_out, [list(CS), 0.8], (0, 1))))
+
+
 @pytest.mark.parametrize(
     "f, word",
     [
@@ -953,7 +967,6 @@ def test_reversed_list_loop_hessian() -> None:
         (refuse_break_in_branch_of_reversed, "break"),
         (refuse_reversed_of_reversed, None),
         (refuse_reversed_zip, None),
-        (refuse_enumerate_of_reversed, None),
     ],
     ids=lambda v: getattr(v, "__name__", v),
 )

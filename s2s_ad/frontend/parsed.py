@@ -84,6 +84,7 @@ BUILTIN_CALLEES = (
     "zip",
     "enumerate",
     "reversed",
+    "list",
     "all",
     "any",
 )
@@ -135,14 +136,14 @@ ARRAY_ATTRIBUTES = frozenset(
 
 def uses_arrays(parsed: ParsedFunction, seen: frozenset[str] = frozenset()) -> bool:
     """Whether the function (or a helper it calls) works on NumPy arrays: it reads NumPy, multiplies with
-    `@`, indexes with a tuple or a slice (`A[i, j]`, `x[1:]`), or reads an attribute only arrays have (`x.T`,
+    `@`, indexes with a tuple (`A[i, j]`), or reads an attribute only arrays have (`x.T`,
     `x.sum()`). Its gradient then depends on the shapes
     of the arrays it is called with."""
     for node in _code(parsed.node):
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
             return True
-        if isinstance(node, ast.Subscript) and isinstance(node.slice, (ast.Tuple, ast.Slice)):
-            return True  # `A[i, j]`, `x[1:]`: an array's index
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Tuple):
+            return True  # `A[i, j]`: an array's index (a slice `x[1:]` may be a list's too)
         if isinstance(node, ast.Attribute) and node.attr in ARRAY_ATTRIBUTES:
             base = node.value
             if not isinstance(base, ast.Name) or parsed.resolve(base.id) is None:

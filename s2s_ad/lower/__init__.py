@@ -33,6 +33,7 @@ from .calls import Calls
 from .expressions import Expressions
 from .loops import Loops
 from .scope import Scope, TupleValue, Value
+from .sequences import Sequences
 from .statements import Statements
 from .types import param_types
 
@@ -45,7 +46,7 @@ class Lowered(NamedTuple):
     rules: dict[str, Rule]
 
 
-class Lowering(Statements, Loops, Expressions, Calls):
+class Lowering(Statements, Loops, Sequences, Expressions, Calls):
     """The lowering of one function (and, sharing its output and names, of the helpers it calls)."""
 
     def custom_body(self, function: Callable[..., object]) -> LoweredBody:
@@ -79,13 +80,14 @@ def lowered(parsed: ParsedFunction, rules: Mapping[str, Rule] = RULES, arg_types
     lowering.maybe_int.update(p.name for p in params if p.type == FLOAT)
     lowering.shared.update(p.name for p in params if isinstance(p.type, ir.ArrayOf))  # the caller holds them too
     returned = lowering.body(node, scope)
-    if isinstance(returned, TupleValue):
-        returns: ir.Returns = tuple(v.operand for v in returned.items)
-    else:
-        returns = returned.operand
+    returns = _returns(returned)
     sources = tuple((src.filename, src.lines) for src in lowering.sources.values())
     function = ir.Function(parsed.name, params, tuple(lowering.out), returns, Loc(parsed.source.filename, node.lineno), sources)
     return Lowered(function, lowering.created)
+
+
+def _returns(returned: Value | TupleValue) -> ir.Returns:
+    return tuple(_returns(v) for v in returned.items) if isinstance(returned, TupleValue) else returned.operand
 
 
 def lower(parsed: ParsedFunction, rules: Mapping[str, Rule] = RULES) -> ir.Function:

@@ -92,6 +92,8 @@ class Calls(Arrays):
         name = callee.spelling
         if name in ("sum", "max", "min", "all", "any") and len(node.args) == 1:
             return self.reduction(name, node.args[0], scope, node)
+        if name == "list":
+            return self.new_list(node, scope)
         if name in ("range", "zip", "enumerate", "reversed"):
             raise self.error(UnsupportedError, f"{name}(...) is only supported as what a `for` loop iterates over", node)
         args = [self.expr(arg, scope) for arg in node.args]

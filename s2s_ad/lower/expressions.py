@@ -55,7 +55,10 @@ class Expressions(LoweringBase):
             return self.repeat(node, scope)
         if isinstance(node.op, ast.MatMult):
             return self.matmul(self.expr(node.left, scope), self.expr(node.right, scope), node)
-        return self.apply(op, (self.expr(node.left, scope), self.expr(node.right, scope)), node)
+        left, right = self.expr(node.left, scope), self.expr(node.right, scope)
+        if isinstance(node.op, ast.Add) and isinstance(left.type, ir.ListOf) and isinstance(right.type, ir.ListOf):
+            return self.concatenated(left, right, node, scope)
+        return self.apply(op, (left, right), node)
 
     def expr_UnaryOp(self, node: ast.UnaryOp, scope: Scope) -> Value:
         operand = self.expr(node.operand, scope)
@@ -79,6 +82,8 @@ class Expressions(LoweringBase):
         if is_array(value.type):
             return self.array_index(value, node.slice, scope, node)
         items = self.list_value(value, node.value)
+        if isinstance(node.slice, ast.Slice):
+            return self.slice_of(items, node.slice, node, scope)
         return self.element(items, self.index_value(node.slice, scope), node)
 
     def expr_ListComp(self, node: ast.ListComp, scope: Scope) -> Value:

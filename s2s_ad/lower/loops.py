@@ -276,6 +276,15 @@ class Loops(LoweringBase):
     def iteration(self, iterable: ast.expr, target: ast.expr, scope: Scope, node: ast.AST) -> Iteration:
         """What a `for` iterates over, as range bounds, a binder of the loop target per iteration, and
         whether it runs backwards: a call of range, reversed, enumerate or zip, or a list."""
+        if self.composed(iterable, scope):  # `enumerate(zip(xs, ys))`, `xs[1:]`, `list(...)`: over positions
+            sequence = self.sequence(iterable, scope)
+
+            def bind_element(body_scope: Scope) -> None:
+                index = body_scope["#k"]
+                assert isinstance(index, Value)
+                self.bind(target, sequence.at(index), body_scope)
+
+            return _ZERO, sequence.length, _ONE, bind_element, False
         if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name) and iterable.func.id not in scope:
             spelling, callee = self.callee(iterable, scope)
             kind = callee.spelling if isinstance(callee, Callee) else None
@@ -295,6 +304,22 @@ class Loops(LoweringBase):
                     )
                 return over(iterable, target, scope, node)
         return self.iterate_items(iterable, target, scope)
+
+    def composed(self, iterable: ast.expr, scope: Scope) -> bool:
+        """Whether a loop's iterable nests sequences (or slices, or copies a list), beyond the plain
+        `range`, `reversed(range(...))`, `reversed(xs)`, `zip(xs, ys)` and `enumerate(xs)`."""
+        kind = self.iterator_call(iterable, scope)
+        if kind is None:
+            return isinstance(iterable, ast.Subscript) and isinstance(iterable.slice, ast.Slice)
+        if kind == "list":
+            return True
+        arguments = iterable.args if isinstance(iterable, ast.Call) else []
+        nested = any(
+            self.iterator_call(a, scope) not in (None, "range" if kind == "reversed" else None)
+            or (isinstance(a, ast.Subscript) and isinstance(a.slice, ast.Slice))
+            for a in arguments
+        )
+        return kind in ("zip", "enumerate", "reversed") and nested
 
     def iterate_reversed(self, iterable: ast.Call, target: ast.expr, scope: Scope, node: ast.AST) -> Iteration:
         inner = iterable.args[0] if len(iterable.args) == 1 and not iterable.keywords else None

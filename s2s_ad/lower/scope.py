@@ -18,7 +18,7 @@ class Value:
 
 @dataclass(frozen=True)
 class TupleValue:
-    items: tuple[Value, ...]
+    items: tuple[Value | TupleValue, ...]  # a tuple of tuples: `for i, (a, b) in enumerate(zip(xs, ys))`
 
 
 Bound = Value | TupleValue
@@ -59,7 +59,7 @@ TRUE = Value(Const(True), BOOL)
 def placeholder(value: Bound | Undefined | None) -> Bound:
     """The result on a path that did not return: never read, but typed like the real one."""
     if isinstance(value, TupleValue):
-        return TupleValue(tuple(placeholder(v) for v in value.items))  # type: ignore[misc]  # items may be tuples: Bound, not Value
+        return TupleValue(tuple(placeholder(v) for v in value.items))
     if isinstance(value, Value) and isinstance(value.type, ir.ListOf):
         return value
     return Value(Const(0.0), FLOAT)

@@ -203,7 +203,11 @@ class Statements(LoweringBase):
         value = self.bound(node.value, scope)
         if len(node.targets) > 1:  # `a = b = ...`: every target holds the value, none may rename it
             items = value.items if isinstance(value, TupleValue) else (value,)
-            self.held.update(v.operand.name for v in items if isinstance(v.operand, Var) and ir.is_temp(v.operand.name))
+            self.held.update(
+                v.operand.name
+                for v in items
+                if isinstance(v, Value) and isinstance(v.operand, Var) and ir.is_temp(v.operand.name)
+            )
         for target in node.targets:
             self.bind(target, value, scope)
 

@@ -30,11 +30,28 @@ def _parameters(node: ast.FunctionDef) -> list[str]:
 
 
 def _subscript_root(expr: ast.expr) -> tuple[str, int] | None:
-    """The name under a chain of subscripts, and how many subscripts: `x[i][j]` -> ("x", 2)."""
+    """The name under a chain of subscripts, and how many subscripts take an element (a slice, a
+    copy by `list(...)` or `sorted(...)` take none): `x[i][j]` -> ("x", 2), `x[1:][0]` -> ("x", 1)."""
     levels = 0
-    while isinstance(expr, ast.Subscript):
-        expr, levels = expr.value, levels + 1
+    while True:
+        if isinstance(expr, ast.Subscript):
+            levels += not isinstance(expr.slice, ast.Slice)
+            expr = expr.value
+        elif _is_copy(expr):
+            assert isinstance(expr, ast.Call)
+            expr = expr.args[0]
+        else:
+            break
     return (expr.id, levels) if isinstance(expr, ast.Name) else None
+
+
+def _is_copy(expr: ast.expr) -> bool:
+    return (
+        isinstance(expr, ast.Call)
+        and isinstance(expr.func, ast.Name)
+        and expr.func.id in ("list", "sorted", "reversed")
+        and len(expr.args) == 1
+    )
 
 
 def _made_anew(node: ast.FunctionDef) -> set[str]:
@@ -81,6 +98,10 @@ class _Uses:
             self.integers(expr.right)
         elif isinstance(expr, ast.UnaryOp):
             self.integers(expr.operand)
+        elif isinstance(expr, ast.Slice):  # `xs[a:b]`: slice bounds are whole numbers
+            for bound in (expr.lower, expr.upper, expr.step):
+                if bound is not None:
+                    self.integers(bound)
         elif isinstance(expr, ast.Subscript):  # `B[obs[t]]`: the elements of `obs` are whole numbers
             found = _subscript_root(expr)
             if found:
@@ -99,6 +120,8 @@ class _Uses:
         found = _subscript_root(node)
         if found:
             self.indexed(*found)
+        if isinstance(node.slice, ast.Slice) and (inner := _subscript_root(node.value)):  # `xs[1:]`: a list
+            self.indexed(inner[0], inner[1] + 1)
         self.integers(node.slice)
 
     # Iteration
@@ -111,14 +134,13 @@ class _Uses:
 
     def iterated(self, expr: ast.expr, target: ast.expr) -> None:
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name):
-            if expr.func.id == "reversed" and len(expr.args) == 1:
-                self.iterated(expr.args[0], target)
-                return
             if expr.func.id in ("zip", "enumerate"):
                 self.iterated_together(expr, target)
                 return
+            if expr.func.id == "range":
+                return
         found = _subscript_root(expr)
-        if found and not isinstance(expr, ast.Call):
+        if found and (not isinstance(expr, ast.Call) or _is_copy(expr)):
             unpacked = isinstance(target, (ast.Tuple, ast.List))  # `for x, y in pts`
             self.indexed(found[0], found[1] + 1 + unpacked)
             if isinstance(target, ast.Name):
@@ -132,11 +154,11 @@ class _Uses:
         if call.func.id == "enumerate":
             names = names[1:]
         for items, name in zip(lists, names):
+            self.iterated(items, name)
+        for items in lists[len(names) :]:  # `for pair in zip(xs, ys)`: lists, at least
             found = _subscript_root(items)
             if found:
                 self.indexed(found[0], found[1] + 1)
-                if isinstance(name, ast.Name):
-                    self.element_of[name.id] = found[0]
 
     # Assignments: unpacking, other names for a list, its elements
 
@@ -148,10 +170,12 @@ class _Uses:
         elif len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             if isinstance(node.value, ast.Name):  # `ys = xs`: the same list
                 self.alias_of[node.targets[0].id] = node.value.id
-            elif isinstance(node.value, ast.Subscript):
+            elif isinstance(node.value, ast.Subscript) or _is_copy(node.value):
                 found = _subscript_root(node.value)
                 if found and found[1] == 1:
                     self.element_of[node.targets[0].id] = found[0]
+                elif found and found[1] == 0:  # `ys = xs[1:]`, `ys = list(xs)`: a list like it
+                    self.alias_of[node.targets[0].id] = found[0]
 
     # Calls: range bounds, builtins that take a list, the user's helpers
 
@@ -161,9 +185,10 @@ class _Uses:
         if node.func.id == "range":
             for arg in node.args:
                 self.integers(arg)
-        elif node.func.id in ("len", "sum") or (node.func.id in ("max", "min") and len(node.args) == 1):
-            if node.args and isinstance(node.args[0], ast.Name):
-                self.indexed(node.args[0].id, 1)
+        elif node.func.id in ("len", "sum", "list", "sorted") or (node.func.id in ("max", "min") and len(node.args) == 1):
+            found = _subscript_root(node.args[0]) if node.args else None
+            if found:
+                self.indexed(found[0], found[1] + 1)
         else:
             self.passed_to_helper(node)
 

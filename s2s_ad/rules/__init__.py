@@ -33,8 +33,9 @@ from .linalg import LINALG
 from .lists import EFFECTS, LISTS, copy_reverse_list
 from .reductions import REDUCTIONS
 from .scalar import SCALAR
+from .slices import SLICES
 
-RULES: dict[str, Rule] = {**SCALAR, **LISTS, **EFFECTS}
+RULES: dict[str, Rule] = {**SCALAR, **LISTS, **SLICES, **EFFECTS}
 
 RULES["mul"] = dataclasses.replace(RULES["mul"], symbol="×")  # the gate of the lecture slides
 
