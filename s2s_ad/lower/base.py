@@ -70,6 +70,8 @@ class LoweringBase:
         def new_list(self, call: ast.Call, scope: Scope) -> Value: ...
         def concatenated(self, left: Value, right: Value, node: ast.AST, scope: Scope) -> Value: ...
         def iterator_call(self, node: ast.expr, scope: Scope) -> str | None: ...
+        def element_expr(self, node: ast.expr, scope: Scope) -> Value: ...
+        def new_list_of(self, items: Value) -> Value: ...
 
     def __init__(self, parsed: ParsedFunction, rules: Mapping[str, Rule], namer: Namer, stack: tuple[str, ...]) -> None:
         self.parsed = parsed
@@ -93,7 +95,11 @@ class LoweringBase:
         self.augmented: set[str] = set()  # arrays a `+=` was applied to
         self.views: dict[str, str] = {}  # a view (`x.T`, `x[i]`) -> the array it views: both shared once it is named
         self.tape: ast.Name | None = None  # where a generated gradient's `_tape` first appears
+        self.frozen: set[str] = set()  # lists made of tuples (`[(x, y), ...]`): changing one raises in Python
+        self.tuples_in: set[str] = set()  # lists that hold such tuples: their elements are frozen
+        self.seeded: set[str] = set()  # names a `while True` loop assigns first: their value before it is never read
         self.nesting = rows.nesting(parsed.node)  # empty list literals that become lists of lists: their depth
+        self.grown = rows.grown(parsed.node)  # list literals that are appended to later
         self.reserve(parsed.node)
 
     def error(self, cls: type[S2SError], message: str, node: ast.AST | None, hint: str | None = None) -> S2SError:

@@ -98,7 +98,21 @@ class Expressions(LoweringBase):
         )
 
     def expr_Tuple(self, node: ast.Tuple, scope: Scope) -> Value:
-        raise self.error(UnsupportedError, "tuples can only be unpacked or returned", node)
+        raise self.error(
+            UnsupportedError,
+            "tuples can only be unpacked, returned, or held in a list",
+            node,
+            "write a, b = ... or [(a, b), ...]",
+        )
+
+    def element_expr(self, node: ast.expr, scope: Scope) -> Value:
+        """An element of a list: a tuple there (`[(x, y), ...]`) is held as a list that nothing may change."""
+        if not isinstance(node, ast.Tuple):
+            return self.expr(node, scope)
+        held = self.expr_List(ast.copy_location(ast.List(node.elts, ast.Load()), node), scope)
+        assert isinstance(held.operand, Var)
+        self.frozen.add(held.operand.name)
+        return held
 
     def index_value(self, node: ast.expr, scope: Scope) -> Value:
         if isinstance(node, ast.Slice):
@@ -116,7 +130,7 @@ class Expressions(LoweringBase):
         return index
 
     def expr_List(self, node: ast.List, scope: Scope) -> Value:
-        items = [self.expr(e, scope) for e in node.elts]
+        items = [self.element_expr(e, scope) for e in node.elts]
         if any(is_array(i.type) for i in items):
             raise self.error(
                 UnsupportedError,
@@ -136,7 +150,14 @@ class Expressions(LoweringBase):
         type_ = ir.ListOf(elem)
         target = self.namer.temp()
         self.types[target] = type_
-        self.out.append(Assign(target, "list", tuple(i.operand for i in items), type_, self.loc))
+        if isinstance(elem, ir.ListOf) and id(node) in self.grown:  # rows, then more rows: all appended
+            self.out.append(Assign(target, "list", (), type_, self.loc))
+            self.out.extend(ir.Effect("append", (Var(target), i.operand), self.loc) for i in items)
+            self.mutated.add(target)
+        else:
+            self.out.append(Assign(target, "list", tuple(i.operand for i in items), type_, self.loc))
+        if any(isinstance(e, ast.Tuple) for e in node.elts):
+            self.tuples_in.add(target)
         return Value(Var(target), type_)
 
     def repeat(self, node: ast.BinOp, scope: Scope) -> Value:

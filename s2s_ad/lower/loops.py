@@ -97,6 +97,12 @@ class Loops(LoweringBase):
                 )
 
     def while_statement(self, node: ast.While, scope: Scope) -> None:
+        forever = isinstance(node.test, ast.Constant) and node.test.value is True
+        if forever:  # `while True:` runs its body once at least: what it assigns before it can leave is set after it
+            for key in _assigned_before_leaving(node.body):
+                if not isinstance(scope.get(key), Value):
+                    scope[key] = Value(Const(0), INT)  # never read: the first iteration assigns it first
+                    self.seeded.add(key)
         self.loop(node, scope, None, None, lambda body_scope: self.block(node.body, body_scope), node.test, node.body)
         if isinstance(node.test, ast.Constant) and node.test.value is True and not breaks(node.body):
             scope[RETURNED] = TRUE  # `while True:` without a break is left only by `return`
@@ -232,6 +238,14 @@ class Loops(LoweringBase):
         for key, value in updates.items():
             if isinstance(value, Undefined) or isinstance(value, TupleValue):
                 raise self.error(UnsupportedError, f"'{key}' has no value at the end of some loop iterations", node)
+        for key, value in updates.items():
+            if key in self.seeded and not isinstance(value.type, ir.Scalar):  # type: ignore[union-attr]
+                raise self.error(
+                    UnsupportedError,
+                    f"'{key}' is assigned only inside this `while True` loop; only a number assigned there can be read after it",
+                    node,
+                    f"give '{key}' a value before the loop",
+                )
         joined = {k: join(types[k], v.type) for k, v in updates.items()}  # type: ignore[union-attr]  # Values: checked above
         if any(t is None for t in joined.values()):
             raise self.error(UnsupportedError, "a loop variable changes between a list and a number", node)
@@ -423,6 +437,8 @@ class Loops(LoweringBase):
             self.maybe_int.add(target)  # the caller's list may hold ints
             if isinstance(items.type.elem, ir.ListOf):
                 self.callers.add(target)  # a row of the caller's list is the caller's too
+        if isinstance(items.operand, Var) and items.operand.name in self.tuples_in:
+            self.frozen.add(target)  # a tuple held in a list (the list itself may change; the tuple may not)
         return Value(Var(target), items.type.elem)
 
     def comprehension(
@@ -469,6 +485,22 @@ class Loops(LoweringBase):
             if key in scope and not key.startswith("#") and key not in own:
                 scope[key] = value
         return result
+
+
+def _assigned_before_leaving(body: list[ast.stmt]) -> list[str]:
+    """Names the body assigns (`y = ...`) before anything that may leave the loop or skip the rest, and
+    that it does not read before: each iteration, the first one too, gives them a value."""
+    names: list[str] = []
+    read: set[str] = set()
+    for stmt in body:
+        if any(isinstance(n, (ast.Break, ast.Continue, ast.Return, ast.Raise)) for n in ast.walk(stmt)):
+            break
+        if not isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr)):
+            break  # a branch or a loop: what it assigns may not be assigned
+        read.update(n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
+        if isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets):
+            names += [t.id for t in stmt.targets if isinstance(t, ast.Name) and t.id not in read]  # type: ignore[union-attr]
+    return names
 
 
 def _depth_in(scope: Scope, name: str) -> int:

@@ -16,6 +16,26 @@ import functools
 from collections.abc import Callable
 
 
+def grown(function: ast.AST) -> set[int]:
+    """`id` of each list literal assigned to a name that the function appends to (`pts = [(x, y)]`, then
+    `pts.append(...)`): a list of rows so made is built by appending its rows, so that its adjoint is too."""
+    appended = {
+        node.func.value.id
+        for node in ast.walk(function)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "append"
+        and isinstance(node.func.value, ast.Name)
+    }
+    return {
+        id(node.value)
+        for node in ast.walk(function)
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.List)
+        and any(isinstance(t, ast.Name) and t.id in appended for t in node.targets)
+    }
+
+
 def nesting(function: ast.AST) -> dict[int, int]:
     """`id` of each empty list literal assigned to a name that the function fills with lists -> its depth."""
     assigned: dict[str, list[ast.expr]] = {}
@@ -66,5 +86,5 @@ def depth(node: ast.expr, of_name: Callable[[str], int]) -> int:
         return depth(node.args[0], of_name)
     if isinstance(node, ast.Subscript):
         inner = depth(node.value, of_name)
-        return inner if isinstance(node.slice, ast.Slice) else max(inner - 1, 0)
+        return max(inner, 1) if isinstance(node.slice, ast.Slice) else max(inner - 1, 0)
     return 0

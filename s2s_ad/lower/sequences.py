@@ -176,6 +176,10 @@ class Sequences(LoweringBase):
             return self.made("list_copy", (items,), items.type)
         return self.made(f"slice_{pattern}", (items, *bounds), items.type)
 
+    def new_list_of(self, items: Value) -> Value:
+        """A copy of a list (`list(xs)`)."""
+        return self.made("list_copy", (items,), items.type)
+
     def made(self, op: str, args: tuple[Value, ...], type_: ir.Type) -> Value:
         target = self.namer.temp()
         self.types[target] = type_

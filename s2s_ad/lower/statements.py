@@ -338,7 +338,9 @@ class Statements(LoweringBase):
         if len(node.args) != 1 or node.keywords:
             raise self.error(UnsupportedError, "append takes one argument", node)
         items = self.mutable(func.value, scope)
-        value = self.expr(node.args[0], scope)
+        value = self.element_expr(node.args[0], scope)
+        if isinstance(node.args[0], ast.Tuple) and isinstance(items.operand, Var):
+            self.tuples_in.add(items.operand.name)
         if is_array(value.type):
             raise self.error(
                 UnsupportedError,
@@ -362,6 +364,7 @@ class Statements(LoweringBase):
             self.mutable_list(base.id, scope, base)  # refuses the caller's list, and its rows
         row = self.list_value(self.expr(node, scope), node)
         assert isinstance(row.operand, Var)
+        self.refuse_frozen(row.operand, node)
         self.mutated.add(row.operand.name)
         return row
 
@@ -376,12 +379,42 @@ class Statements(LoweringBase):
                 "copy it into a new local list first (`ys = [v for v in xs]`) and change the copy",
             )
         assert isinstance(operand, Var)
+        self.refuse_frozen(operand, node)
         self.mutated.add(operand.name)
         return items
 
+    def replace_all(self, items: Value, part: ast.Slice, value: Value, target: ast.AST) -> None:
+        """`xs[:] = ys`: each element of xs becomes ys's (a copy of ys first: ys may be xs itself), after a
+        check that the lengths agree (a slice assignment that resizes the list is not differentiated)."""
+        if part.lower is not None or part.upper is not None or part.step is not None:
+            raise self.error(UnsupportedError, "only `xs[:] = ...` can assign to a slice", part, "assign element by element")
+        new = self.list_value(value, target)
+        if ir.list_depth(new.type) != 1 or ir.list_depth(items.type) != 1:
+            raise self.error(UnsupportedError, "`xs[:] = ...` is supported for lists of numbers", target)
+        copied = self.new_list_of(new)
+        length = self.apply("len", (items,), target)
+        wrong = self.apply("ne", (length, self.apply("len", (copied,), target)), target)
+        error = "ValueError('xs[:] = ys with ys of another length cannot be differentiated')"
+        self.out.append(ir.If(wrong.operand, (ir.Effect("raise", (), self.loc, error),), (), (), self.loc))
+        loop = ast.copy_location(ast.For(ast.Name("#k", ast.Store()), ast.Constant(0), [], [], None), target)
+
+        def lower_body(body_scope: Scope) -> None:
+            index = body_scope["#k"]
+            assert isinstance(index, Value)
+            element = self.element(copied, index, target)
+            self.out.append(ir.Effect("setitem", (items.operand, index.operand, element.operand), self.loc))
+
+        self.loop(loop, {}, "#k", (Value(Const(0), INT), length, Value(Const(1), INT)), lower_body, None, [])
+
+    def refuse_frozen(self, operand: ir.Operand, node: ast.AST) -> None:
+        if isinstance(operand, Var) and operand.name in self.frozen:
+            raise self.error(
+                UnsupportedError, "a tuple cannot be changed (Python raises TypeError)", node, "hold the values in a list"
+            )
+
     def bound(self, node: ast.expr, scope: Scope) -> Bound:
-        if isinstance(node, ast.Tuple):
-            return TupleValue(tuple(self.expr(e, scope) for e in node.elts))
+        if isinstance(node, ast.Tuple):  # `c, (d, e) = x, (y, z)`
+            return TupleValue(tuple(self.bound(e, scope) for e in node.elts))
         if isinstance(node, ast.Attribute) and node.attr == "shape":  # `n, d = X.shape`
             shape = self.shape_of(node, scope)
             if shape is not None:
@@ -412,8 +445,11 @@ class Statements(LoweringBase):
                 self.array_store(target.value.id, target.slice, value, scope, target)
                 return
             items = self.mutable(target.value, scope)
-            index = self.index_value(target.slice, scope)
             assert isinstance(value, Value)
+            if isinstance(target.slice, ast.Slice):
+                self.replace_all(items, target.slice, value, target)
+                return
+            index = self.index_value(target.slice, scope)
             if isinstance(value.type, ir.ListOf):
                 raise self.error(UnsupportedError, "assigning a list into a list is not supported", target)
             self.check_element(items, value, target)
@@ -442,6 +478,9 @@ class Statements(LoweringBase):
             self.namer.issued.discard(last.target)
             if last.target in self.mutated:
                 self.mutated.add(target)
+            for held in (self.frozen, self.tuples_in):
+                if last.target in held:
+                    held.add(target)
             if last.target in self.maybe_int:
                 self.maybe_int.add(target)
             if last.target in self.sizes:
@@ -471,5 +510,5 @@ class Statements(LoweringBase):
         """A returned value: a number, a list, or a tuple of them (what may be differentiated is
         decided by the caller: `grad` wants one number, `has_aux` passes the rest through)."""
         if isinstance(node, ast.Tuple):
-            return TupleValue(tuple(self.expr(e, scope) for e in node.elts))
+            return TupleValue(tuple(self.returned(e, scope) for e in node.elts))
         return self.bound(node, scope)

@@ -9,6 +9,7 @@ from .. import ir
 from ..errors import S2SError
 from ..frontend import Helper, Resolved
 from ..ir import FLOAT, INT, Type
+from . import rows
 from .scope import nodes
 
 
@@ -43,6 +44,13 @@ def _subscript_root(expr: ast.expr) -> tuple[str, int] | None:
         else:
             break
     return (expr.id, levels) if isinstance(expr, ast.Name) else None
+
+
+def _added_terms(node: ast.expr) -> list[ast.expr]:
+    """The terms of `a + b + c`."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _added_terms(node.left) + _added_terms(node.right)
+    return [node]
 
 
 def _is_copy(expr: ast.expr) -> bool:
@@ -115,6 +123,13 @@ class _Uses:
                 self.integers(node.right)
             elif isinstance(node.right, ast.List):
                 self.integers(node.left)
+        elif isinstance(node.op, ast.Add):  # `xs + ys + [1.0]`: a list added to lists
+            terms = _added_terms(node)
+            deepest = max((rows.depth(t, lambda name: 0) for t in terms), default=0)
+            for term in terms:
+                found = _subscript_root(term) if deepest else None
+                if found:
+                    self.indexed(found[0], found[1] + deepest)
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
         found = _subscript_root(node)
@@ -163,6 +178,10 @@ class _Uses:
     # Assignments: unpacking, other names for a list, its elements
 
     def visit_Assign(self, node: ast.Assign) -> None:
+        if any(isinstance(t, ast.Subscript) and isinstance(t.slice, ast.Slice) for t in node.targets):
+            found = _subscript_root(node.value)  # `ys[:] = xs`: a list
+            if found:
+                self.indexed(found[0], found[1] + 1)
         if any(isinstance(t, (ast.Tuple, ast.List)) for t in node.targets):
             found = _subscript_root(node.value)  # `w, b = params`, `x1, y1 = pts[i]`: a list is unpacked
             if found:

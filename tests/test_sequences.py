@@ -1,0 +1,205 @@
+"""Slices, copies, concatenation, nested iteration (`enumerate(zip(...))`, `enumerate(reversed(...))`),
+tuples held in lists and unpacked, `xs[:] = ...`, and names a `while True` loop assigns.
+
+Gradients are compared with central finite differences; values with the
+function itself. Slices are swept over every bound from -7 to 7 and several
+steps, against Python's own slicing.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from typing import Any
+
+import pytest
+from test_lists import assert_gradient, numeric_gradient_of
+
+from s2s_ad import S2SError, check, grad, jvp, value_and_grad
+
+XS = [0.3, -1.2, 0.5, 2.0, 1.1]
+
+
+def slice_by_bounds(xs: list[float], a: int, b: int) -> float:
+    total = 0.0
+    for k, y in enumerate(xs[a:b]):
+        total += (k + 1) * math.sin(y)
+    return total + len(xs[a:b])
+
+
+def slice_by_bounds_stepping_back(xs: list[float], a: int, b: int) -> float:
+    total = 0.0
+    for k, y in enumerate(xs[a:b:-2]):
+        total += (k + 1) * math.sin(y)
+    return total + len(xs[a:b:-2])
+
+
+@pytest.mark.parametrize("function", [slice_by_bounds, slice_by_bounds_stepping_back])
+def test_every_slice_bound_against_python(function: Any) -> None:
+    derived = value_and_grad(function, wrt="xs")
+    for a in range(-7, 8):
+        for b in range(-7, 8):
+            value, gradient = derived(list(XS), a, b)
+            assert value == function(list(XS), a, b)
+            expected = numeric_gradient_of(lambda x, a=a, b=b: function(x, a, b), [list(XS)], 0)
+            assert gradient == pytest.approx(expected, abs=1e-7)
+
+
+def written_slices(xs: list[float]) -> float:
+    return sum(xs[1:]) * xs[:-1][0] + sum(xs[::-1][:2]) * 2.0 + sum(xs[1:4:2]) ** 2 + sum(xs[:]) + xs[-3:][0]
+
+
+def differences(xs: list[float]) -> float:
+    total = 0.0
+    for a, b in zip(xs, xs[1:]):
+        total += (b - a) ** 2
+    return total
+
+
+def concatenated(xs: list[float], ys: list[float]) -> float:
+    zs = xs + ys + [1.0]
+    return sum(k * z * z for k, z in enumerate(zs))
+
+
+def copied(xs: list[float]) -> float:
+    ys = list(xs)
+    ys[0] = ys[0] * 3.0
+    return sum(ys) * xs[0]
+
+
+def enumerate_of_zip(xs: list[float], ys: list[float]) -> float:
+    s = 0.0
+    for i, (a, b) in enumerate(zip(xs, ys), 1):
+        s += i * a * b
+    return s
+
+
+def zip_of_reversed(xs: list[float]) -> float:
+    s = 0.0
+    for a, b in zip(xs, reversed(xs)):
+        s += a * b * b
+    return s
+
+
+def zip_of_range(xs: list[float]) -> float:
+    return sum(k * x for k, x in zip(range(1, 10, 2), xs))
+
+
+def list_of_enumerate(xs: list[float]) -> float:
+    return sum(x * x for x in list(reversed(xs))[1:])
+
+
+def tuples_in_a_list(x: float, y: float) -> float:
+    pts = [(x, y), (y, 1.0), (2.0, x)]
+    pts.append((x * y, 3.0))
+    s = 0.0
+    for a, b in pts:
+        s += a * b
+    x1, y1 = pts[1]
+    return s + x1 * y1
+
+
+def nested_unpacking(x: float, y: float) -> float:
+    c, (d, e) = x * 2, (y, x + y)
+    return c * d + e
+
+
+def assigned_whole(xs: list[float]) -> float:
+    ys = [0.0] * len(xs)
+    ys[:] = [x * x for x in xs]
+    return sum(y * k for k, y in enumerate(ys))
+
+
+def read_after_while_true(x: float) -> float:
+    k = 0
+    while True:
+        y = x * k + math.sin(x)
+        k += 1
+        if k > 3:
+            break
+    return y * y
+
+
+CASES: list[tuple[Any, tuple[Any, ...]]] = [
+    (written_slices, (list(XS),)),
+    (differences, (list(XS),)),
+    (concatenated, ([1.0, 2.0], [0.5])),
+    (copied, (list(XS),)),
+    (enumerate_of_zip, ([1.0, 2.0, 3.0], [0.5, -1.0])),
+    (zip_of_reversed, (list(XS),)),
+    (zip_of_range, (list(XS),)),
+    (list_of_enumerate, (list(XS),)),
+    (tuples_in_a_list, (1.5, -0.5)),
+    (nested_unpacking, (1.0, 2.0)),
+    (assigned_whole, (list(XS),)),
+    (read_after_while_true, (0.7,)),
+]
+
+
+@pytest.mark.parametrize("function, args", CASES, ids=[c[0].__name__ for c in CASES])
+def test_gradient_agrees_with_finite_differences(function: Any, args: tuple[Any, ...]) -> None:
+    assert_gradient(function, *args, rel=1e-6, abs_=1e-7)
+    value, _ = value_and_grad(function)(*args)
+    assert value == function(*args)
+
+
+@pytest.mark.parametrize("function, args", CASES[:8], ids=[c[0].__name__ for c in CASES[:8]])
+def test_the_check_agrees(function: Any, args: tuple[Any, ...]) -> None:
+    assert check(function, args=args).ok
+
+
+def test_forward_mode_through_slices() -> None:
+    direction = [0.1 * k for k in range(len(XS))]
+    _, derivative = jvp(written_slices)((list(XS),), (direction,))
+    gradient = grad(written_slices)(list(XS))
+    assert derivative == pytest.approx(sum(g * d for g, d in zip(gradient, direction)), rel=1e-12)
+
+
+def test_slices_are_printed_as_written() -> None:
+    source = inspect.getsource(grad(differences))
+    assert "xs[1:]" in source
+    source = inspect.getsource(grad(written_slices))
+    assert "xs[::-1]" in source and "xs[1:4:2]" in source
+
+
+def changes_a_tuple(x: float) -> float:
+    pts = [(x, 1.0)]
+    pts[0][0] = 2.0
+    return pts[0][0]
+
+
+def slice_assignment_with_bounds(xs: list[float]) -> float:
+    ys = [0.0, 0.0, 0.0]
+    ys[1:] = xs
+    return sum(ys)
+
+
+def reversed_of_zip(xs: list[float]) -> float:
+    return sum(a * b for a, b in reversed(zip(xs, xs)))
+
+
+@pytest.mark.parametrize(
+    "function, words",
+    [
+        (changes_a_tuple, ("tuple cannot be changed",)),
+        (slice_assignment_with_bounds, ("xs[:] =",)),
+        (reversed_of_zip, ("cannot be reversed",)),
+    ],
+)
+def test_what_python_refuses_or_we_do_not_support_is_refused(function: Any, words: tuple[str, ...]) -> None:
+    with pytest.raises(S2SError) as info:
+        grad(function)
+    for word in words:
+        assert word in info.value.message
+    assert info.value.filename == __file__
+
+
+def test_assigning_a_list_of_another_length_to_all_of_a_list_raises() -> None:
+    with pytest.raises(ValueError, match="another length"):
+        grad(assigned_whole_other_length)([1.0, 2.0])
+
+
+def assigned_whole_other_length(xs: list[float]) -> float:
+    ys = [0.0]
+    ys[:] = xs
+    return sum(ys)
