@@ -165,6 +165,12 @@ def test_prod_of_ints_is_an_int_and_of_nothing_is_one() -> None:
     assert gradient == [12.0, 8.0, 6.0] and all(isinstance(g, float) for g in gradient)
     value, gradient = value_and_grad(prod_plain)([])
     assert value == 1 and isinstance(value, int) and gradient == []
+    value, _ = value_and_grad(prod_times_one)([2, 3])
+    assert value == 6.0 and isinstance(value, float)  # `* 1.0` is kept: the product of the caller's ints is an int
+
+
+def prod_times_one(xs):
+    return math.prod(xs) * 1.0
 
 
 def test_prod_forward_mode_and_its_hessian_refused() -> None:
@@ -219,6 +225,52 @@ def test_dist_of_equal_points_is_zero_and_of_different_lengths_raises() -> None:
         dist_plain([1.0, 2.0], [1.0])
     with pytest.raises(ValueError):
         grad(dist_plain)([1.0, 2.0], [1.0])
+
+
+# -- lists that change after the call ---------------------------------------------------------------------
+
+
+def changed_after(x, y):
+    xs = [x, y]
+    s = sorted(xs)
+    p = math.prod(xs)
+    d = math.dist(xs, [1.0, 0.5])
+    xs.append(-5.0 * x)
+    return s[0] * 2.0 + s[1] + p + d * 3.0 + xs[2]
+
+
+def overwritten_after(x, y):
+    xs = [x, y, x * y]
+    s = sorted(xs, reverse=True)
+    p = math.prod(xs)
+    xs[0] = xs[2] * y
+    xs[2] = 4.0
+    return s[0] * 2.0 + s[1] * s[2] + p * xs[0]
+
+
+def built_then_used(x, y):
+    q = []
+    for k in range(3):
+        q.append(x * k + y)
+    d = math.dist(q, [0.5, 1.0, 2.0]) + math.fsum(q) * sorted(q, reverse=True)[1] * math.prod(q)
+    q.append(x)
+    return d + q[3]
+
+
+def dist_then_overwritten(x, y):
+    p = [x, y]
+    r = math.dist(p, [0.0, 0.0])
+    p[0] = 2.0
+    return r + p[0]
+
+
+def test_lists_that_change_after_the_call() -> None:
+    """Where the list grows or changes later, the reverse sweep still reads it as it was at the call."""
+    matches_differences(changed_after, 1.5, -0.5)
+    matches_differences(overwritten_after, 1.5, -0.5)
+    matches_differences(built_then_used, 0.3, -1.2)
+    with pytest.raises(S2SError, match="math.dist of the list 'p', whose elements are assigned again later"):
+        grad(dist_then_overwritten)
 
 
 # -- math.lgamma and math.gamma -----------------------------------------------------------------------

@@ -70,8 +70,7 @@ class StaticModule:
     def __call__(self, name: str) -> Resolved | None:
         base, dot, attr = name.partition(".")
         if dot:  # `helpers.sq` of `import helpers`: a name of that module
-            node = self.names.get(base)
-            module = self.sibling(node) if isinstance(node, ast.alias) and ":" not in node.name else None
+            module = self.sibling(self.names.get(base)) if isinstance(self.resolved(base), UserModule) else None
             return module(attr) if module is not None else None
         found = self.resolved(name)
         if self.imported and isinstance(found, Data) and found.foreign is None:

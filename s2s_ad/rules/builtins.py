@@ -25,10 +25,11 @@ there):
   minimal element). There the derivative does not exist; this is the
   one-sided derivative in the direction that keeps the order.
 
-Where the reverse sweep reads the list's values (`order`, the products of
-the others, `p[j] - q[j]`) and something overwrites its elements later, it
-takes them in the forward sweep instead (`also_forward`); `math.dist` of
-such a list is refused.
+Where the reverse sweep would read a list that changes (`order` and the
+products of the others are of the list as it was), they are computed in
+the forward sweep instead (`also_forward`); `math.dist` reads `p[j] - q[j]`
+in the reverse sweep, over as many coordinates as there were then, and is
+refused for a list whose elements are assigned again later.
 """
 
 from __future__ import annotations
@@ -38,13 +39,18 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from ..errors import UnsupportedError
-from ..ir import FLOAT, INT, Assign, Carry, Const, Effect, For, ListOf, Loc, Namer, Operand, Stmt, Type, Var
+from ..ir import FLOAT, INT, Assign, Carry, Const, Effect, For, Function, ListOf, Loc, Namer, Operand, Stmt, Type, Var
 from .core import Rule
 from .lists import ListRunner, ReverseSweep, TangentSweep
 
 
+class _Reverse(ReverseSweep, Protocol):
+    mutated: set[str]  # lists some effect changes (appends too), and the other names for them
+
+
 class _Tangents(TangentSweep, Protocol):
     namer: Namer
+    function: Function
 
 
 class _Runner(ListRunner, Protocol):
@@ -71,10 +77,12 @@ def _loop(sweep: ReverseSweep, count: Operand, loc: Loc, body: Callable[[Var], N
     return [For(index.name, Const(0), count, Const(1), (), statements, None, loc)]
 
 
-def _taken_now(sweep: ReverseSweep, stmt: Assign, op: str, type_: Type, *args: Operand) -> Operand:
-    """`op(*args)` of the list the statement read, computed in the reverse sweep, or, where something
-    overwrites that list's elements later, in the forward sweep next to the statement."""
-    if sweep.rewritten(args[0]):
+def _taken_now(sweep: _Reverse, stmt: Assign, op: str, type_: Type, *args: Operand) -> Operand:
+    """`op(*args)` of the list the statement read, computed in the reverse sweep, or, where something changes
+    that list (overwrites an element, or appends one: the reverse sweep would see it), in the forward sweep
+    next to the statement."""
+    items = args[0]
+    if sweep.rewritten(items) or (isinstance(items, Var) and items.name in sweep.mutated):
         target = sweep.fresh("_order" if type_ == ListOf(INT) else "_others", type_)
         sweep.also_forward.append(Assign(target, op, args, type_, stmt.loc))
         return Var(target)
@@ -93,7 +101,7 @@ def _fsum_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
     )
 
 
-def _prod_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
+def _prod_reverse(sweep: _Reverse, stmt: Assign, bar: Operand) -> None:
     """`xs_bar[_j] += p_bar * others[_j]`, with `others = _prod_others(xs)`."""
     items = stmt.args[0]
     if not sweep.active(items):
@@ -124,7 +132,9 @@ def _dist_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
             )
     loc = stmt.loc
     scale = sweep.emit("div_pos", bar, Var(stmt.target), type_=FLOAT, loc=loc)
-    count = sweep.emit("len", p, type_=INT, loc=loc)
+    # As many coordinates as there were: an adjoint list has the length its list had here (a later append to
+    # the list is undone on its adjoint by now), the list itself may have grown since.
+    count = sweep.emit("len", sweep.adjoint[_name(p if sweep.active(p) else q)], type_=INT, loc=loc)
 
     def body(j: Var) -> None:
         gap = sweep.emit(
@@ -146,7 +156,7 @@ def _dist_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
 
 
 def _sorted_reverse(order_op: str) -> Callable[..., None]:
-    def reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
+    def reverse(sweep: _Reverse, stmt: Assign, bar: Operand) -> None:
         """The adjoint of each position goes back to where its element came from: `xs_bar[order[_j]] += s_bar[_j]`."""
         items = stmt.args[0]
         if not sweep.active(items):
@@ -255,6 +265,7 @@ def _no_second_order(sweep: _Tangents, stmt: Assign) -> None:
             "the Hessian through math.prod (forward mode over its gradient) is not supported yet",
             filename=stmt.loc.file,
             lineno=stmt.loc.line,
+            source_line=sweep.function.source_line(stmt.loc),
             hint="write the product with `*` (in a loop: p = p * x) to get its Hessian",
         )
 
@@ -262,10 +273,15 @@ def _no_second_order(sweep: _Tangents, stmt: Assign) -> None:
 # -- evaluation --------------------------------------------------------------------
 
 
-def _run_fold(step: str, start: int) -> Callable[..., Any]:
+def _run_fold(step: str, empty: int) -> Callable[..., Any]:
+    """The elements added (multiplied) in order; `empty` for no elements."""
+
     def run(runner: ListRunner, stmt: Assign, values: list[Any]) -> Any:
-        total = runner.domain.const(start)
-        for item in runner.items(values[0], stmt.op):
+        items = runner.items(values[0], stmt.op)
+        if not items:
+            return runner.domain.const(empty)
+        total = items[0]
+        for item in items[1:]:
             total = runner.apply(step, total, item)
         return total
 
@@ -276,11 +292,12 @@ def _run_dist(runner: ListRunner, stmt: Assign, values: list[Any]) -> Any:
     p, q = (runner.items(v, "math.dist") for v in values)
     if len(p) != len(q):
         runner.reject("math.dist of points with different numbers of coordinates")
-    total = runner.domain.const(0)
+    total = None
     for a, b in zip(p, q):
         gap = runner.apply("sub", a, b)
-        total = runner.apply("add", total, runner.apply("mul", gap, gap))
-    return runner.apply("sqrt", total)
+        square = runner.apply("mul", gap, gap)
+        total = square if total is None else runner.apply("add", total, square)
+    return runner.apply("sqrt", runner.domain.const(0) if total is None else total)
 
 
 def _run_prod_others(runner: ListRunner, stmt: Assign, values: list[Any]) -> Any:
@@ -370,7 +387,7 @@ BUILTIN_LISTS: dict[str, Rule] = {
     "prod": _list_op(
         "math.prod({0})",
         lambda sp, xs: sp.Mul(*xs),
-        "float",  # of ints an int: the lowering types it
+        "promote",  # of ints an int (the lowering types it: a list operation's type comes from its operands)
         names=("math.prod",),
         flows=(0,),
         reverse=_prod_reverse,
