@@ -98,7 +98,8 @@ class HighPrecisionMath:
             if any(isinstance(a, mp.mpc) for a in numbers):
                 raise TypeError(f"math.{name}() takes real numbers")
             result = function(*numbers)
-            if isinstance(result, mp.mpc) or (not mp.isfinite(result) and all(mp.isfinite(a) for a in numbers)):
+            finite = all(mp.isfinite(a) for a in numbers if not isinstance(a, list))  # (math.fsum takes a list)
+            if isinstance(result, mp.mpc) or (not mp.isfinite(result) and finite):
                 raise ValueError("math domain error")
             return in_range(result)
 

@@ -405,6 +405,7 @@ BUILTIN_LISTS: dict[str, Rule] = {
         run=_run_dist,
         mpmath=_dist_mpmath,
     ),
+    # (no SymPy expression: the order depends on the values, which the check's interpreter decides at each point)
     "sorted": _list_op(
         "sorted({0})",
         None,
@@ -431,13 +432,18 @@ BUILTIN_LISTS: dict[str, Rule] = {
     # xs in the order given by a list of positions; its operands are names (the comprehension reads {0} repeatedly)
     "gather": _list_op(
         "[{0}[_i] for _i in {1}]",
-        None,
+        lambda sp, xs, order: [xs[int(i)] for i in order],
         flows=(0,),
         inline_operands=(),
         run=_run_gather,
         spell=lambda texts, stmt: f"[{texts[0]}[_i] for _i in {texts[1]}]",
     ),
     "prod_others": _list_op(
-        "_prod_others({0})", None, flows=(0,), helper=_PROD_OTHERS, tangent=_no_second_order, run=_run_prod_others
+        "_prod_others({0})",
+        lambda sp, xs: [sp.Mul(*(v for i, v in enumerate(xs) if i != j)) for j in range(len(xs))],
+        flows=(0,),
+        helper=_PROD_OTHERS,
+        tangent=_no_second_order,
+        run=_run_prod_others,
     ),
 }
