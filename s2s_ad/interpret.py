@@ -262,6 +262,13 @@ class Interpreter:
                 return position
         raise Rejected("a list search found nothing")
 
+    def decide(self, value: Any, what: str) -> bool:
+        """A condition a list operation's result depends on (the order `sorted` finds), decided by the domain."""
+        decided = self.domain.truth(value, what)
+        if decided is None:
+            raise FollowPaths(f"{what} depends on the parameters")
+        return decided
+
     def pop_last(self, items: list[Any]) -> Any:
         if not items:
             raise Rejected("pop from an empty list")

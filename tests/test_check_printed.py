@@ -39,6 +39,7 @@ check = importlib.import_module("s2s_ad.check").check
 # says 0 elsewhere, where the derivative they stand for does not exist, so the check never reads them there).
 DOMAINS = {
     "div_pos": lambda x, y: y > 0,  # x / y where y > 0
+    "polygamma": lambda n, x: n >= 1,  # psi_n(x) of an order n >= 1 (n = 0 is `digamma`)
 }
 
 

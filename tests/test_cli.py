@@ -1112,3 +1112,63 @@ def test_hessian_option_through_loops_with_list_parameters(work: Path, capsys: p
     assert [*result[0][0], result[0][1]] == pytest.approx(
         [*gradient(w, b, model.DATA_X, model.DATA_Y)[0], gradient(w, b, model.DATA_X, model.DATA_Y)[1]], rel=1e-12
     )
+
+
+# -- names the command line computes without running the file ------------------------------------------
+
+
+def test_constant_expressions_are_numbers(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`SCALE = 2.0 * 3`, `-1.5`, `2 ** 10`, `1e-3 * 4`, `math.pi / 2` and expressions of those: the values
+    Python gives them, compiled in (a list of them is data the module reads)."""
+    status, _, err = run(capsys, "grad", "constant_expressions.py", "-o", "g.py")
+    assert status == 0, err
+    assert "cannot be resolved" not in err
+    source = (work / "g.py").read_text()
+    assert imported_modules(source) <= {"math", "constant_expressions"}
+    model = load_module(work / "constant_expressions.py")
+    point = {"scaled": (0.7,), "angles": (0.3, -1.1), "weighted": (1.3,)}
+    names = ", ".join(f"'{n}': g.{n}_grad{p!r}" for n, p in point.items())
+    result = fresh_python(f"import json, g\nprint(json.dumps({{{names}}}))", cwd=work)
+    assert isinstance(result, dict)
+    for name, args in point.items():
+        function = getattr(model, name)
+        numeric = [central_difference(function, args, i) for i in range(len(args))]
+        got = result[name] if len(args) > 1 else [result[name]]
+        assert got == pytest.approx(numeric, rel=1e-6)
+        assert got == pytest.approx(list(s2s_ad.grad(function)(*args)) if len(args) > 1 else [s2s_ad.grad(function)(*args)])
+
+
+def test_names_that_need_running_the_file_are_still_refused(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "grad", "not_constant.py")
+    assert status == 1
+    assert "not_constant.py:10:12: error: name 'LIMIT' cannot be resolved" in err  # int(input()): not computed
+    assert "not_constant.py:14:12: error: name 'HUGE' cannot be resolved" in err  # 2**10**9: not computed either
+    assert "def fine_grad(x):" in out
+
+
+def test_helpers_through_a_module_attribute(
+    work: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`import module_helpers_lib` then `module_helpers_lib.square(x)` (and `lib.cube`, `lib.GAIN` under another
+    name) works as `from module_helpers_lib import softsign` does: the module next to the file is read too."""
+    status, _, err = run(capsys, "grad", "module_helpers.py:through_module,by_name", "-o", "g.py")
+    assert status == 0, err
+    source = (work / "g.py").read_text()
+    assert imported_modules(source) <= {"math"}  # the helpers are inlined: neither module is imported
+    monkeypatch.syspath_prepend(str(work))  # the input imports its helpers' module, as it does where it sits
+    model = load_module(work / "module_helpers.py")
+    result = fresh_python("import json, g\nprint(json.dumps([g.through_module_grad(0.6, -1.3), g.by_name_grad(0.8)]))", cwd=work)
+    assert isinstance(result, list)
+    assert result[0] == pytest.approx([central_difference(model.through_module, (0.6, -1.3), i) for i in range(2)], rel=1e-6)
+    assert result[1] == pytest.approx(central_difference(model.by_name, (0.8,), 0), rel=1e-6)
+    assert result[0] == pytest.approx(list(s2s_ad.grad(model.through_module)(0.6, -1.3)), rel=1e-12)  # the decorator too
+
+
+def test_module_attribute_refusals_say_what_to_do(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(capsys, "grad", "module_helpers.py:module_list,reads_its_own_list,unknown_member")
+    assert status == 1
+    assert "module_helpers.py:17:12: error: the list 'lib.TABLE' is read through its module" in err
+    assert "hint: import it by name, `from module_helpers_lib import TABLE`, or pass it as a parameter" in err
+    assert "\nmodule_helpers_lib.py:21:12: error: the list 'TABLE' of module_helpers_lib.py is read by a function defined" in err
+    assert "module_helpers.py:25:12: error: call to unknown function 'lib.missing'" in err
+    assert "Traceback" not in err

@@ -435,6 +435,8 @@ class _SympyMath:
     cbrt = staticmethod(lambda x: sympy.sign(x) * sympy.Abs(x) ** sympy.Rational(1, 3))
     exp2 = staticmethod(lambda x: 2**x)
     ldexp = staticmethod(lambda x, i: x * 2**i)
+    gamma = staticmethod(sympy.gamma)
+    lgamma = staticmethod(lambda x: sympy.log(sympy.Abs(sympy.gamma(x))))  # log|gamma(x)|, for x < 0 too
 
 
 def sympy_formula(source: str) -> Callable[..., Any]:

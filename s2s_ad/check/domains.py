@@ -239,6 +239,9 @@ _MPMATH_FUNCTIONS = frozenset(
         "sqrt",
         "erf",
         "erfc",
+        "gamma",
+        "loggamma",
+        "polygamma",
     }
 )
 

@@ -8,7 +8,8 @@ changes what a line computes, only the numbers it computes with:
   is `HighPrecisionMath`: each function of the math module as its mpmath
   counterpart at the working precision, raising where Python's raises
   (`math.log(0)`, `math.sqrt(-1)`), returning ints where Python's does
-  (`math.floor`);
+  (`math.floor`); so are the special functions the module defines for
+  itself (`_digamma`: mpmath's digamma, not its float series);
 - each float literal is a name bound to the exact number it stands for
   (`Constants`: `57.29577951308232` is 180/pi), as the other side reads it;
 - `a / b`, `a ** b`, `a // b` and `a % b` are calls that compute as Python
@@ -79,6 +80,15 @@ class HighPrecisionMath:
             self.functions[name] = self._whole(name, rounding)
         for name in ("isfinite", "isnan", "isinf"):
             self.functions[name] = getattr(mp, name)
+        # Functions a generated module defines for itself that compute a special function in floats (`_digamma`,
+        # a series good to about 1e-15): to the check, the function they approximate, as `math.gamma` is mpmath's
+        # gamma here and not C's. (Their own accuracy is tested against mpmath in tests/test_builtins_math.py.)
+        self.helpers = {
+            spelling: self._real(spelling, functools.partial(rule.mpmath, mp))
+            for rule in RULES.values()
+            if rule.helper is not None and rule.mpmath is not None
+            for spelling in rule.names
+        }
 
     def _real(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
         mp = self.mp
@@ -88,7 +98,8 @@ class HighPrecisionMath:
             if any(isinstance(a, mp.mpc) for a in numbers):
                 raise TypeError(f"math.{name}() takes real numbers")
             result = function(*numbers)
-            if isinstance(result, mp.mpc) or (not mp.isfinite(result) and all(mp.isfinite(a) for a in numbers)):
+            finite = all(mp.isfinite(a) for a in numbers if not isinstance(a, list))  # (math.fsum takes a list)
+            if isinstance(result, mp.mpc) or (not mp.isfinite(result) and finite):
                 raise ValueError("math domain error")
             return in_range(result)
 
@@ -154,9 +165,19 @@ def _high_float(x: Any = 0.0) -> Any:
 
 
 def _high_round(x: Any, ndigits: Any = None) -> Any:
-    """`round(x)`: to the nearest int, ties to even, as Python rounds."""
+    """`round(x)`: to the nearest int, ties to even, as Python rounds; `round(x, n)` to n decimal places,
+    keeping an mpmath number's digits (the nearest multiple of 10**-n, ties to even)."""
     import mpmath
 
+    if isinstance(x, mpmath.mpf) and ndigits is not None:
+        if isinstance(ndigits, mpmath.mpf) and ndigits == mpmath.floor(ndigits):  # an int read as a real number
+            ndigits = int(ndigits)
+        if not isinstance(ndigits, int):
+            raise TypeError(f"'{type(ndigits).__name__}' object cannot be interpreted as an integer")
+        if not mpmath.isfinite(x):
+            return x  # round(inf, 2) is inf, as in Python
+        scale = mpmath.mpf(10) ** ndigits
+        return mpmath.nint(x * scale) / scale
     if ndigits is None and isinstance(x, mpmath.mpf):
         if not mpmath.isfinite(x):
             raise ValueError(f"cannot round {x}") if mpmath.isnan(x) else OverflowError("cannot round an infinity")
@@ -333,6 +354,8 @@ class PrintedCode:
         """
         namespace = self.namespace(deadline, perturbed, floats)
         exec(self.code, namespace)  # noqa: S102 - generated code, read back
+        if not floats:  # the special functions the module defines (`_digamma`), as mpmath computes them
+            namespace.update(high_precision_math().helpers)
         return namespace[self.name](*args)
 
     def namespace(self, deadline: float, perturbed: frozenset[float], floats: bool) -> dict[str, Any]:

@@ -46,6 +46,7 @@ from .parsed import (
     ParsedFunction,
     Resolved,
     Source,
+    UserModule,
     uses_arrays,
 )
 from .reads import MISSING, Lookups, Reads, holds, same_number
@@ -68,6 +69,7 @@ __all__ = [
     "Resolved",
     "Source",
     "StaticModule",
+    "UserModule",
     "classify",
     "from_callable",
     "from_file",

@@ -97,8 +97,9 @@ def from_function(func: object, reads: Reads | None = None, *, owner: object = M
     file_lines = linecache_lines(filename) or ("",) * (start - 1) + tuple(line.rstrip("\n") for line in lines)
     node = parse_def(lines, start, filename, file_lines, name)
     source = Source(filename, file_lines)
-    if reads is not None:
-        reads.note(func, "__code__", func.__code__)
+    if reads is None:  # the lookups are still noted: two different lists under one name are refused (`classify`)
+        reads = Reads()
+    reads.note(func, "__code__", func.__code__)
     static = StaticModule.for_file(filename)
     resolver = RuntimeResolver(func, static, reads)
     data_params: tuple[str, ...] = ()

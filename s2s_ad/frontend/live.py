@@ -1,8 +1,8 @@
 """The free names of a live function: closure, globals, builtins, a bound object's attributes.
 
 `classify` says what a live object is to the lowering (a number, a list of
-numbers, the `math` module, a primitive, a helper to differentiate too, a
-custom derivative). `RuntimeResolver` finds the object a name is bound to,
+numbers, the `math` module, a module of the user's, a primitive, a helper
+to differentiate too, a custom derivative). `RuntimeResolver` finds the object a name is bound to,
 noting each lookup in `Reads` so that a cache can later tell whether the
 names still hold what they held.
 """
@@ -12,12 +12,13 @@ from __future__ import annotations
 import builtins
 import functools
 import math
+import sys
 import types
 from typing import TYPE_CHECKING
 
 from ..errors import UnsupportedError
 from ..rules import CALLS
-from .parsed import BUILTIN_CALLEES, Callee, Constant, Custom, Data, Helper, MathModule, NumpyModule, Resolved
+from .parsed import BUILTIN_CALLEES, Callee, Constant, Custom, Data, Helper, MathModule, NumpyModule, Resolved, UserModule
 from .reads import MISSING, Reads
 
 if TYPE_CHECKING:
@@ -58,6 +59,9 @@ class RuntimeResolver:
         reads = self.reads
         if self.owner is not MISSING and name.startswith(self.owner_name + "."):
             return self.attribute(name, name[len(self.owner_name) + 1 :])
+        base, dot, attr = name.partition(".")
+        if dot:  # `helpers.sq` of `import helpers`: the module's own attribute
+            return self.module_attribute(name, base, attr)
         if name in code.co_freevars and func.__closure__:
             cell = func.__closure__[code.co_freevars.index(name)]
             try:
@@ -85,6 +89,25 @@ class RuntimeResolver:
         if reads is not None:
             reads.note(builtins.__dict__, name, value)
         return None if value is MISSING else classify(name, value, reads)
+
+    def module_attribute(self, name: str, base: str, attr: str) -> Resolved | None:
+        """`module.attr` where `module` is a module of the user's: what the attribute holds (a helper, a number)."""
+        if not isinstance(self(base), UserModule):
+            return None
+        module = self.value_of(base)
+        namespace = vars(module)
+        value = namespace.get(attr, MISSING)
+        if self.reads is not None:
+            self.reads.note(namespace, attr, value)
+        return None if value is MISSING else classify(name, value, self.reads)
+
+    def value_of(self, name: str) -> object:
+        """What a free name of the function holds (its closure's, else its globals'), as `__call__` finds it."""
+        func = self.func
+        code = func.__code__
+        if name in code.co_freevars and func.__closure__:
+            return func.__closure__[code.co_freevars.index(name)].cell_contents
+        return func.__globals__[name]
 
     def attribute(self, name: str, attr: str) -> Resolved | None:
         """`self.attr` of a bound method: the object's own attribute, else its class's (no properties)."""
@@ -151,6 +174,8 @@ def classify(name: str, value: object, reads: Reads | None = None) -> Resolved |
             return Callee(spelling)
     if isinstance(value, types.BuiltinFunctionType) and getattr(value, "__module__", None) == "math":
         return Callee(f"math.{value.__name__}")
+    if isinstance(value, types.ModuleType) and value.__name__ not in sys.builtin_module_names and value is not builtins:
+        return UserModule(value.__name__)
     if isinstance(value, types.FunctionType) and _generated_helper(value):
         return Callee(value.__name__)
     if isinstance(value, types.FunctionType):
@@ -164,7 +189,12 @@ def classify(name: str, value: object, reads: Reads | None = None) -> Resolved |
         return Helper(name, lambda: from_callable(value, reads))
     if is_number_data(value):
         if reads is not None:
-            reads.data.setdefault(name, value)
+            known = reads.data.setdefault(name, value)
+            if known is not value and known != value:  # generated code reads both by one name: refuse, not mix them
+                raise UnsupportedError(
+                    f"two different lists of numbers are both called '{name}' here (in different modules or objects)",
+                    hint="give one of them another name, or pass it as a parameter",
+                )
         return Data(name, value)
     return None
 
@@ -191,7 +221,7 @@ def _numpy_name(value: object) -> str | None:
 def _generated_helper(value: types.FunctionType) -> bool:
     """A function a generated module defines for a rule's spelling (`_zeros_like`): that rule's primitive,
     so that generated code can be differentiated again."""
-    return value.__module__.startswith("s2s_ad.generated.") and (value.__name__, 1) in CALLS
+    return value.__module__.startswith("s2s_ad.generated.") and any(spelling == value.__name__ for spelling, _ in CALLS)
 
 
 def is_number_data(value: object) -> bool:

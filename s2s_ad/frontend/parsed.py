@@ -2,9 +2,9 @@
 
 These are the frontend's contract with the lowering. A `ParsedFunction`'s
 `resolve` answers "what is this name?" with one of the `Resolved` kinds
-(the `math` module, a primitive or structural builtin, a number, a list of
-numbers, a helper to differentiate too, a function with a custom
-derivative), or None for anything else. They live apart from the code that
+(the `math` module, a module of the user's, a primitive or structural
+builtin, a number, a list of numbers, a helper to differentiate too, a
+function with a custom derivative), or None for anything else. They live apart from the code that
 finds them so that the lowering can read them without the machinery of
 looking names up.
 """
@@ -33,6 +33,14 @@ class NumpyModule:
 
 
 @dataclass(frozen=True)
+class UserModule:
+    """A module of the user's own (not `math` nor NumPy), under whatever name it was imported: what
+    `module.name` is, a helper or a number, the resolver says when asked for "module.name"."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class Callee:
     """A function the lowering knows: a primitive of the rule table or a structural builtin."""
 
@@ -50,6 +58,9 @@ class Data:
 
     name: str
     value: object = field(compare=False, default=None)
+    # The file a list is defined in, where generated code cannot read it by `name` (a list of another module
+    # read by a function of that module, when the command line reads the modules without running them).
+    foreign: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,7 +79,7 @@ class Custom:
     rule: object = field(compare=False)
 
 
-Resolved = MathModule | NumpyModule | Callee | Constant | Data | Helper | Custom
+Resolved = MathModule | NumpyModule | UserModule | Callee | Constant | Data | Helper | Custom
 
 BUILTIN_CALLEES = (
     "abs",
@@ -87,6 +98,9 @@ BUILTIN_CALLEES = (
     "list",
     "all",
     "any",
+    "sorted",
+    "map",
+    "list",
 )
 
 
@@ -150,7 +164,10 @@ def uses_arrays(parsed: ParsedFunction, seen: frozenset[str] = frozenset()) -> b
                 return True
         if not isinstance(node, ast.Name) or node.id in seen:
             continue
-        found = parsed.resolve(node.id)
+        try:
+            found = parsed.resolve(node.id)
+        except S2SError:  # a name the lowering refuses, pointing at it
+            continue
         if isinstance(found, NumpyModule) or (isinstance(found, Callee) and found.spelling.startswith("numpy.")):
             return True
         if isinstance(found, Helper):

@@ -11,7 +11,8 @@ makes: `lowered` returns them with the IR (`Lowered`), and the table it was
 given stays as it was.
 
 The lowering is one class made of parts, a module each: `statements`, `loops`,
-`expressions`, `calls`, on the state and checks of `base`; `scope` holds the
+`expressions`, `calls`, `builtins` (`sorted`, `list`, `map`, the `math`
+functions of lists), on the state and checks of `base`; `scope` holds the
 values it keeps per name, `types` the parameter types, `rewrites` the statements
 lowered as others (`assert`, a loop's `else`, a loop variable read after its
 loop), `refusals` the messages.
@@ -29,6 +30,7 @@ from ..frontend import ParsedFunction
 from ..ir import FLOAT, Loc, Namer, Var
 from ..rules import RULES, Rule
 from ..rules.custom import LoweredBody
+from .builtins import Builtins
 from .calls import Calls
 from .expressions import Expressions
 from .loops import Loops
@@ -46,7 +48,7 @@ class Lowered(NamedTuple):
     rules: dict[str, Rule]
 
 
-class Lowering(Statements, Loops, Sequences, Expressions, Calls):
+class Lowering(Statements, Builtins, Loops, Sequences, Expressions, Calls):
     """The lowering of one function (and, sharing its output and names, of the helpers it calls)."""
 
     def custom_body(self, function: Callable[..., object]) -> LoweredBody:

@@ -72,6 +72,11 @@ class LoweringBase:
         def iterator_call(self, node: ast.expr, scope: Scope) -> str | None: ...
         def element_expr(self, node: ast.expr, scope: Scope) -> Value: ...
         def new_list_of(self, items: Value) -> Value: ...
+        def listed_call(self, node: ast.Call, scope: Scope) -> Value: ...
+        def truth(self, value: Value, node: ast.AST) -> Value: ...
+        def mapped(self, node: ast.expr, scope: Scope) -> ast.expr: ...
+        def builtin_call(self, name: str, spelling: str, node: ast.Call, scope: Scope) -> Value | None: ...
+        def all_or_any(self, name: str, arg: ast.expr, scope: Scope) -> Value: ...
 
     def __init__(self, parsed: ParsedFunction, rules: Mapping[str, Rule], namer: Namer, stack: tuple[str, ...]) -> None:
         self.parsed = parsed
@@ -190,8 +195,17 @@ class LoweringBase:
         finally:
             self.out = saved
 
+    def resolve_or_none(self, name: str, node: ast.AST) -> Resolved | None:
+        """What a name is (None: nothing differentiable); a refusal of the lookup itself points at `node`."""
+        try:
+            return self.parsed.resolve(name)
+        except S2SError as exc:
+            if exc.filename is not None:
+                raise
+            raise self.error(type(exc), exc.message, node, exc.hint) from None
+
     def resolve(self, name: str, node: ast.AST) -> Resolved:
-        resolved = self.parsed.resolve(name)
+        resolved = self.resolve_or_none(name, node)
         if resolved is None:
             raise self.error(
                 ResolutionError,

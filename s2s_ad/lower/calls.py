@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ast
+import math
 
 from .. import ir
 from ..errors import ResolutionError, SignatureError, UnsupportedError
-from ..frontend import Callee, Custom, Helper, MathModule, NumpyModule, Resolved
+from ..frontend import Callee, Custom, Helper, MathModule, NumpyModule, Resolved, UserModule
 from ..ir import BOOL, FLOAT, INT, Assign, Const, Loc, Operand, Var
 from ..rules import CALLS
 from ..rules.custom import CustomDerivative, custom_rules
@@ -28,16 +29,29 @@ class Calls(Arrays):
         if path is not None:
             return path, Callee(path)
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id not in scope:
-            base = self.parsed.resolve(func.value.id)
+            base = self.resolve_or_none(func.value.id, func.value)
             if isinstance(base, MathModule):
                 return f"math.{func.attr}", Callee(f"math.{func.attr}")
+            if isinstance(base, UserModule):  # `import helpers` ... `helpers.sq(x)`
+                dotted = f"{func.value.id}.{func.attr}"
+                found = self.resolve_or_none(dotted, func)
+                if isinstance(found, Custom):
+                    raise self.error(
+                        UnsupportedError,
+                        f"'{dotted}' has a custom derivative: call it by its own name",
+                        func,
+                        f"from {base.name} import {func.attr}",
+                    )
+                if found is not None:
+                    return dotted, found
         if isinstance(func, ast.Attribute) and func.attr == "append":
             raise self.error(UnsupportedError, "append(...) returns nothing; call it as a statement", node)
         raise self.error(
             ResolutionError,
             f"call to unknown function '{ast.unparse(func)}'",
             func,
-            "s2s_ad differentiates calls to the math module, abs/max/min/float/int/pow/len/sum, and functions you define",
+            "s2s_ad differentiates calls to the math module, abs/max/min/float/int/round/pow/len/sum/sorted, "
+            "and functions you define",
         )
 
     def numpy_path(self, node: ast.expr, scope: Scope) -> str | None:
@@ -81,6 +95,10 @@ class Calls(Arrays):
             return result
         if isinstance(callee, Callee) and callee.spelling == "sum" and (len(node.args) == 2 or node.keywords):
             return self.sum_from(node, scope)
+        if isinstance(callee, Callee):  # sorted, list, map, round(x, n), math.fsum, ...
+            listed = self.builtin_call(callee.spelling, spelling, node, scope)
+            if listed is not None:
+                return listed
         if node.keywords:
             raise self.error(
                 UnsupportedError, f"keyword arguments in a call to '{spelling}' are not supported", node.keywords[0].value
@@ -92,10 +110,6 @@ class Calls(Arrays):
         name = callee.spelling
         if name in ("sum", "max", "min", "all", "any") and len(node.args) == 1:
             return self.reduction(name, node.args[0], scope, node)
-        if name == "list":
-            return self.new_list(node, scope)
-        if name in ("range", "zip", "enumerate", "reversed"):
-            raise self.error(UnsupportedError, f"{name}(...) is only supported as what a `for` loop iterates over", node)
         args = [self.expr(arg, scope) for arg in node.args]
         if name == "len":
             return self.length(args, node)
@@ -108,7 +122,7 @@ class Calls(Arrays):
         if op is not None and name.startswith("math.") and any(is_array(a.type) for a in args):
             raise self.error(UnsupportedError, f"'{spelling}' takes a number, not an array", node, f"use np.{name[5:]} on arrays")
         if op is None:
-            known = sorted({n for n, _ in CALLS})
+            known = known_calls("math." if name.startswith("math.") else "")
             if any(n == name for n, _ in CALLS):
                 raise self.error(UnsupportedError, f"'{spelling}' does not take {len(args)} argument(s) here", node)
             raise self.error(
@@ -149,7 +163,7 @@ class Calls(Arrays):
         starts = [k.value for k in node.keywords if k.arg == "start"] + node.args[1:]
         if len(node.args) + len(node.keywords) != 2 or len(starts) != 1:
             raise self.error(UnsupportedError, "write sum(xs) or sum(xs, start)", node)
-        arg = node.args[0]
+        arg = self.mapped(node.args[0], scope)
         if not isinstance(arg, (ast.GeneratorExp, ast.ListComp)):  # sum(xs, s) is sum(x for x in xs) from s
             element = ast.Name("_s2s_element", ast.Load())
             arg = ast.copy_location(
@@ -161,18 +175,12 @@ class Calls(Arrays):
         return self.comprehension(arg, scope, "sum", starts[0])
 
     def reduction(self, name: str, arg: ast.expr, scope: Scope, node: ast.AST) -> Value:
-        """`sum(xs)`, `max(xs)`, `min(xs)`, `all(...)`, `any(...)` of a list or a generator expression."""
+        """`sum(xs)`, `max(xs)`, `min(xs)`, `all(...)`, `any(...)` of a list, a generator expression or `map(...)`."""
+        arg = self.mapped(arg, scope)
         if isinstance(arg, ast.GeneratorExp) and name == "sum":
             return self.comprehension(arg, scope, "sum")
         if name in ("all", "any"):
-            if not isinstance(arg, (ast.GeneratorExp, ast.ListComp)):
-                raise self.error(
-                    UnsupportedError,
-                    f"{name}() of a list is not supported",
-                    arg,
-                    f"write {name}(x > 0 for x in xs) with the test you mean",
-                )
-            return self.comprehension(arg, scope, name)
+            return self.all_or_any(name, arg, scope)
         if isinstance(arg, (ast.GeneratorExp, ast.ListComp)):
             items = self.comprehension(arg, scope, "list")
         else:
@@ -280,3 +288,10 @@ class Calls(Arrays):
         if isinstance(operand, Const):
             return not isinstance(operand.value, float)
         return isinstance(operand, Var) and (operand.name in self.maybe_int or self.types.get(operand.name) in (INT, BOOL))
+
+
+def known_calls(prefix: str = "") -> list[str]:
+    """The functions a user can call (starting with `prefix`), as a hint lists them: not the helpers that
+    generated modules define for themselves (`_zeros_like`), nor what this Python's math module lacks."""
+    names = {n for n, _ in CALLS if n.startswith(prefix) and not n.startswith(("_", "numpy."))}
+    return sorted(n for n in names if not n.startswith("math.") or hasattr(math, n[len("math.") :]))

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 
 from .. import ir
 from ..errors import UnsupportedError
-from ..frontend import Constant, Data, MathModule
+from ..frontend import Constant, Data, MathModule, UserModule
 from ..ir import BOOL, FLOAT, INT, Assign, Const, Type, Var
 from ..rules import BINARY_OPERATORS, COMPARISONS, MATH_CONSTANTS
 from ..rules.shapes import is_array
@@ -271,9 +271,23 @@ class Expressions(LoweringBase):
         if isinstance(resolved, Constant):
             return Value(Const(resolved.value), ir.const_type(resolved.value))
         if isinstance(resolved, Data):
+            if resolved.foreign is not None:
+                raise self.error(
+                    UnsupportedError,
+                    f"the list '{name}' of {resolved.foreign} is read by a function defined there; the command line "
+                    "reads module-level lists only from the file it differentiates",
+                    node,
+                    "pass the list to the function as a parameter",
+                )
             type_ = data_type(resolved.value)
             return Value(ir.Global(name, type_), type_)
-        what = "the math module" if isinstance(resolved, MathModule) else "a function"
+        what = (
+            "the math module"
+            if isinstance(resolved, MathModule)
+            else "a module"
+            if isinstance(resolved, UserModule)
+            else "a function"
+        )
         raise self.error(UnsupportedError, f"'{name}' is {what}, not a number", node)
 
     def shape_of(self, node: ast.Attribute, scope: Scope) -> TupleValue | None:
@@ -309,11 +323,22 @@ class Expressions(LoweringBase):
                     raise self.error(UnsupportedError, "a shape is a tuple; index it (`x.shape[0]`) or unpack it", node)
                 return found
         if isinstance(node.value, ast.Name) and node.value.id not in scope:
-            base = self.parsed.resolve(node.value.id)
+            base = self.resolve_or_none(node.value.id, node.value)
             if isinstance(base, MathModule):
                 if node.attr in MATH_CONSTANTS:
                     return Value(Const(MATH_CONSTANTS[node.attr]), FLOAT)
                 raise self.error(UnsupportedError, f"'math.{node.attr}' is not a number", node)
+            if isinstance(base, UserModule):  # `helpers.SCALE`: a number of a module of the user's
+                member = self.resolve_or_none(f"{node.value.id}.{node.attr}", node)
+                if isinstance(member, Constant):
+                    return Value(Const(member.value), ir.const_type(member.value))
+                if isinstance(member, Data):
+                    raise self.error(
+                        UnsupportedError,
+                        f"the list '{ast.unparse(node)}' is read through its module",
+                        node,
+                        f"import it by name, `from {base.name} import {node.attr}`, or pass it as a parameter",
+                    )
         raise self.error(
             UnsupportedError,
             f"attribute access '{ast.unparse(node)}' cannot be differentiated",

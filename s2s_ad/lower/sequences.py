@@ -59,7 +59,7 @@ class Sequences(LoweringBase):
                 "zip": self.zipped,
                 "enumerate": self.enumerated,
                 "range": self.range_sequence,
-                "list": lambda call, s: self.of_list(self.new_list(call, s), call),
+                "list": lambda call, s: self.of_list(self.listed_call(call, s), call),
             }
             return makers[kind](node, scope)
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from .. import ir
 from ..errors import S2SError
-from ..frontend import Helper, Resolved
+from ..frontend import Callee, Helper, MathModule, Resolved
 from ..ir import FLOAT, INT, Type
 from . import rows
 from .scope import nodes
@@ -199,6 +199,18 @@ class _Uses:
     # Calls: range bounds, builtins that take a list, the user's helpers
 
     def visit_Call(self, node: ast.Call) -> None:
+        called = self.called(node.func)
+        if called in _OF_LISTS:  # math.fsum(xs), math.dist(p, q), sorted(xs): each argument is a list
+            for arg in node.args:
+                if isinstance(arg, ast.Name):
+                    self.indexed(arg.id, 1)
+            return
+        if called == "round" and len(node.args) == 2:  # round(x, n): n digits
+            self.integers(node.args[1])
+        if called == "map" and len(node.args) >= 2:
+            self.mapped(node)
+        if isinstance(node.func, ast.Attribute):
+            self.passed_to_helper(node)
         if not isinstance(node.func, ast.Name):
             return
         if node.func.id == "range":
@@ -211,16 +223,59 @@ class _Uses:
         else:
             self.passed_to_helper(node)
 
+    def called(self, func: ast.expr) -> str | None:
+        """What a call calls, spelled as the lowering knows it (`math.fsum`, `sorted`), when the name says so."""
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            base = self.resolved(func.value.id)
+            if isinstance(base, MathModule) or (base is None and func.value.id == "math"):
+                return f"math.{func.attr}"
+            return None
+        if not isinstance(func, ast.Name):
+            return None
+        found = self.resolved(func.id)
+        return found.spelling if isinstance(found, Callee) else func.id
+
+    def resolved(self, name: str) -> Resolved | None:
+        """What a name is, where the lookup says (a refusal of it is the lowering's to report, where it points)."""
+        try:
+            return self.resolve(name) if self.resolve is not None else None
+        except S2SError:
+            return None
+
+    def mapped(self, call: ast.Call) -> None:
+        """`map(f, xs, ...)`: each iterable is iterated, and its elements are f's parameters."""
+        types: tuple[Type, ...] = ()
+        func = call.args[0]
+        if isinstance(func, ast.Name) and self.resolve is not None and func.id not in self.seen:
+            try:
+                helper = self.resolve(func.id)
+                if isinstance(helper, Helper):
+                    callee = helper.load()
+                    types = param_types(callee.node, callee.resolve, self.seen | {func.id})
+            except S2SError:
+                types = ()
+        for k, items in enumerate(call.args[1:]):
+            found = _subscript_root(items)
+            if found:
+                self.indexed(found[0], found[1] + 1 + (ir.list_depth(types[k]) if k < len(types) else 0))
+
     def passed_to_helper(self, call: ast.Call) -> None:
         """A parameter passed on to the user's own function has the type that function gives it."""
-        if self.resolve is None or not isinstance(call.func, ast.Name) or call.func.id in self.seen:
+        func = call.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):  # `helpers.sq(x)`
+            name = f"{func.value.id}.{func.attr}"
+        elif isinstance(func, ast.Name):
+            name = func.id
+        else:
             return
-        helper = self.resolve(call.func.id)
-        if not isinstance(helper, Helper):
+        if self.resolve is None or name in self.seen:
             return
         try:
+            helper = self.resolve(name)
+            if not isinstance(helper, Helper):
+                return
             callee = helper.load()
-            types = param_types(callee.node, callee.resolve, self.seen | {call.func.id})
+            types = param_types(callee.node, callee.resolve, self.seen | {name})
         except S2SError:
             return
         names = _parameters(callee.node)
@@ -253,6 +308,10 @@ class _Uses:
         for _ in range(self.depth.get(name, 0)):
             type_ = ir.ListOf(type_)
         return type_
+
+
+# Functions whose arguments are lists (of numbers).
+_OF_LISTS = frozenset({"math.fsum", "math.prod", "math.dist", "sorted", "list", "all", "any"})
 
 
 def data_type(value: object) -> Type:

@@ -14,8 +14,10 @@ Conventions at the points where a derivative does not exist, chosen to agree
 with SymPy's: d|x|/dx at 0 is 0 (`sign(0) = 0`); at a tie `max(x, y)` and
 `min(x, y)` send half the gradient to each argument (`Heaviside(0) = 1/2`).
 
-The table is assembled here from `scalar` and `lists` (list operations and
-effects, with their structural templates); `core` has the Rule
+The table is assembled here from `scalar` (with `special`, the gamma
+function's family), `lists` (list operations and effects, with their
+structural templates) and `builtins` (`math.fsum`, `math.prod`, `math.dist`,
+`sorted`); `core` has the Rule
 dataclass, `emit` builds IR from the derivative formulas.
 """
 
@@ -27,6 +29,7 @@ import math
 from ..ir import Const
 from .algebra import simplify_mul, simplify_neg, simplify_pow
 from .arrays import ARRAYS, numpy_counterparts
+from .builtins import BUILTIN_LISTS
 from .core import Rule
 from .joins import JOINS
 from .linalg import LINALG
@@ -35,7 +38,7 @@ from .reductions import REDUCTIONS
 from .scalar import SCALAR
 from .slices import SLICES
 
-RULES: dict[str, Rule] = {**SCALAR, **LISTS, **SLICES, **EFFECTS}
+RULES: dict[str, Rule] = {**SCALAR, **LISTS, **SLICES, **BUILTIN_LISTS, **EFFECTS}
 
 RULES["mul"] = dataclasses.replace(RULES["mul"], symbol="×")  # the gate of the lecture slides
 

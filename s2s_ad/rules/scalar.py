@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from .core import Rule, _math
+from .special import DIGAMMA, POLYGAMMA, lgamma_mpmath, log_abs_gamma, polygamma_mpmath
 
 SCALAR: dict[str, Rule] = {
     # arithmetic
@@ -98,6 +99,15 @@ SCALAR: dict[str, Rule] = {
     "float": Rule("float({0})", lambda sp, x: x, lambda m, out, x: (1,), names=("float",)),
     "int": Rule("int({0})", lambda sp, x: sp.sign(x) * sp.floor(sp.Abs(x)), None, "int", names=("int",)),
     "round": Rule("round({0})", lambda sp, x: sp.floor(x + sp.Rational(1, 2)), None, "int", names=("round",)),
+    # round(x, n): to n decimal places (n whole, maybe negative); an int stays an int, as in Python
+    "round_digits": Rule(
+        "round({0}, {1})",
+        lambda sp, x, n: sp.floor(x * 10**n + sp.Rational(1, 2)) / 10**n,
+        None,
+        "promote",
+        names=("round",),
+        whole=(1,),
+    ),
     "fpow_builtin": Rule(
         "pow({0}, {1})",
         lambda sp, x, y: x**y,
@@ -148,6 +158,30 @@ SCALAR: dict[str, Rule] = {
     "exp2": _math("exp2", lambda sp, x: 2**x, lambda m, out, x: (out * math.log(2),)),
     # x * 2**i for a whole number i (read as a real number, as x ** n is).
     "ldexp": _math("ldexp", lambda sp, x, i: x * 2**i, lambda m, out, x, i: (2.0**i, out * math.log(2)), arity=2, whole=(1,)),
+    # the gamma function and log|gamma| (rules/special.py); their derivatives need digamma and polygamma,
+    # which generated modules define themselves (`helper`), as math has neither
+    "gamma": _math("gamma", lambda sp, x: sp.gamma(x), lambda m, out, x: (out * m.digamma(x),)),
+    "lgamma": Rule(
+        "math.lgamma({0})", log_abs_gamma, lambda m, out, x: (m.digamma(x),), names=("math.lgamma",), mpmath=lgamma_mpmath
+    ),
+    "digamma": Rule(
+        "_digamma({0})",
+        lambda sp, x: sp.polygamma(0, x),
+        lambda m, out, x: (m.polygamma(1, x),),
+        names=("_digamma",),
+        helper=DIGAMMA,
+        mpmath=lambda mp, x: polygamma_mpmath(mp, 0, x),
+    ),
+    # psi_n(x) for a whole order n >= 1 (a constant of the derivative formulas): no derivative in n
+    "polygamma": Rule(
+        "_polygamma({0}, {1})",
+        lambda sp, n, x: sp.polygamma(n, x),
+        lambda m, out, n, x: (0, m.polygamma(n + 1, x)),
+        names=("_polygamma",),
+        whole=(0,),
+        helper=POLYGAMMA,
+        mpmath=polygamma_mpmath,
+    ),
     "isfinite": _math("isfinite", lambda sp, x: sp.true, None, "bool"),
     "isnan": _math("isnan", lambda sp, x: sp.false, None, "bool"),
     "isinf": _math("isinf", lambda sp, x: sp.false, None, "bool"),
