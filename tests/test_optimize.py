@@ -278,6 +278,7 @@ SINGLE_PASSES = [
     optimize.float_gradients,
     optimize.tape_slots,
     optimize.tape_arrays,
+    optimize.gradient_names,
 ]
 
 
@@ -875,8 +876,26 @@ def test_tape_slots_keeps_every_slot_that_is_read() -> None:
     assert_same_numbers(before, after)
 
 
+def test_gradient_names_return_each_gradient_under_its_parameters_name() -> None:
+    """`_t2_bar`, the adjoint of `y - x * x`, is y's gradient: it is renamed `y_bar`, every version of it; a
+    forward value returned as a gradient is copied into `x_bar`."""
+
+    def rosenbrock(x: float, y: float) -> float:
+        return (1 - x) ** 2 + 100 * (y - x * x) ** 2
+
+    def circuit(x: float, y: float, z: float) -> float:
+        return (x + y) * max(y, z)
+
+    for function, params in ((rosenbrock, ("x", "y")), (circuit, ("x", "y", "z"))):
+        optimized = optimize.optimize(gradient_ir(function, with_value=False))
+        assert isinstance(optimized.returns, tuple)
+        assert [ir.family(r.name) for r in optimized.returns if isinstance(r, ir.Var)] == [f"{p}_bar" for p in params]
+        defined = {ir.family(n) for n in ir.all_names(optimized)}
+        assert not any(f.endswith("_bar") and f[: -len("_bar")] not in defined | set(params) for f in defined)
+
+
 def test_tape_slots_returns_the_function_itself_when_every_value_is_read() -> None:
-    optimized = apply(gradient_ir(signed_sum), *optimize.PASSES[:-1])
+    optimized = apply(gradient_ir(signed_sum), *optimize.PASSES[: optimize.PASSES.index(optimize.tape_arrays)])
     assert any(isinstance(s, ir.Push) for s in ir.walk(optimized.body))
     assert optimize.tape_slots(optimized) is optimized
 
@@ -999,7 +1018,7 @@ def early_exit(x, n):
 
 
 def test_tape_arrays_turn_a_counted_loops_tape_into_arrays() -> None:
-    before = apply(gradient_ir(negated_carry), *optimize.PASSES[:-1])
+    before = apply(gradient_ir(negated_carry), *optimize.PASSES[: optimize.PASSES.index(optimize.tape_arrays)])
     assert tape_ops(before.body) == ["Push", "Pop"]
     after = optimize.tape_arrays(before)
     assert tape_ops(after.body) == []
@@ -1013,7 +1032,7 @@ def test_tape_arrays_turn_a_counted_loops_tape_into_arrays() -> None:
 def test_tape_arrays_leave_loops_whose_iterations_are_not_items(f: Callable[..., float]) -> None:
     """An inner loop whose reverse runs in another block (the outer loop tapes), or a loop that may stop
     early, keeps its stack: item i would not be iteration i of this run."""
-    before = apply(gradient_ir(f), *optimize.PASSES[:-1])
+    before = apply(gradient_ir(f), *optimize.PASSES[: optimize.PASSES.index(optimize.tape_arrays)])
     after = optimize.tape_arrays(before)
     assert "Push" in tape_ops(after.body)
     assert_same_numbers(before, after, domain=f)

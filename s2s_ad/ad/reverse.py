@@ -100,7 +100,7 @@ def gradient(
     body = (*forward, Note("reverse sweep"), *backward)
     name = name or (f"{function.name}_value_and_grad" if with_value else f"{function.name}_grad")
     exact = (*function.exact, *values)
-    return Function(name, (*function.params, *seeds), body, returns, function.loc, function.sources, exact, where)
+    return Function(name, (*function.params, *seeds), body, returns, function.loc, function.sources, exact, where, wrt)
 
 
 class Reverse:

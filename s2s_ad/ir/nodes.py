@@ -270,6 +270,7 @@ class Function:
     sources: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (file, its lines) for comments
     exact: tuple[str, ...] = ()  # returned values that must be bit-for-bit what the source computes
     gradient: tuple[int, ...] | None = None  # where in `returns` a gradient sits (a path of tuple positions)
+    wrt: tuple[str, ...] = ()  # the parameters whose gradients sit there, in order (one, returned bare, or a tuple)
 
     def source_line(self, loc: Loc) -> str | None:
         for file, lines in self.sources:

@@ -18,6 +18,7 @@ from .cse import common_subexpressions
 from .dead_code import dead_code
 from .floats import float_gradients
 from .hoist import hoist
+from .names import gradient_names
 from .peephole import peephole
 from .propagate import propagate
 from .signs import signs
@@ -36,6 +37,7 @@ PASSES: tuple[Pass, ...] = (
     float_gradients,
     tape_slots,
     tape_arrays,
+    gradient_names,
 )
 
 
@@ -52,6 +54,7 @@ __all__ = [
     "common_subexpressions",
     "dead_code",
     "float_gradients",
+    "gradient_names",
     "hoist",
     "optimize",
     "peephole",

@@ -22,9 +22,11 @@ def float_gradients(function: Function, rules: Mapping[str, Rule] = RULES) -> Fu
     extra: list[Stmt] = []
     namer = namer_for(function)
 
-    def convert(returns: ir.Returns) -> ir.Returns:
+    taken = {ir.family(n) for n in ir.all_names(function)}
+
+    def convert(returns: ir.Returns, param: str | None) -> ir.Returns:
         if isinstance(returns, tuple):
-            return tuple(convert(r) for r in returns)
+            return tuple(convert(r, None) for r in returns)
         if isinstance(returns, ir.Const) and not isinstance(returns.value, float):
             return ir.Const(float(returns.value))
         if (
@@ -32,14 +34,22 @@ def float_gradients(function: Function, rules: Mapping[str, Rule] = RULES) -> Fu
             and returns.name in maybe
             and not isinstance(types.get(returns.name), (ir.ListOf, ir.ArrayOf))
         ):
-            target = namer().fresh(ir.family(returns.name))
+            wanted = f"{param}_bar" if param is not None else None  # `x_bar = float(_t2)`: under its parameter's name
+            family = wanted if wanted is not None and wanted not in taken else ir.family(returns.name)
+            taken.add(family)
+            target = namer().fresh(family)
             extra.append(Assign(target, "float", (returns,), ir.FLOAT, function.loc))
             return ir.Var(target)
         return returns
 
+    def gradients(returns: ir.Returns) -> ir.Returns:
+        if isinstance(returns, tuple) and len(returns) == len(function.wrt):
+            return tuple(convert(r, p) for r, p in zip(returns, function.wrt))
+        return convert(returns, function.wrt[0] if len(function.wrt) == 1 else None)
+
     def at(returns: ir.Returns, path: tuple[int, ...]) -> ir.Returns:
         if not path:
-            return convert(returns)
+            return gradients(returns)
         assert isinstance(returns, tuple)
         head, rest = path[0], path[1:]
         return tuple(at(r, rest) if k == head else r for k, r in enumerate(returns))

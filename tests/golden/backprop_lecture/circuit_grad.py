@@ -8,7 +8,7 @@ def circuit_grad(x, y, z):
     z_bar = _t1 * 0.0 if y > z else 0.5 * _t1 if y == z else _t1
     y_bar += _t2
     # line 25: def circuit(x: float, y: float, z: float) -> float:
-    _t2 = float(_t2)
+    x_bar = float(_t2)
     y_bar = float(y_bar)
     z_bar = float(z_bar)
-    return _t2, y_bar, z_bar
+    return x_bar, y_bar, z_bar

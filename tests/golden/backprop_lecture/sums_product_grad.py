@@ -6,4 +6,6 @@ def sums_product_grad(a, b):
     # reverse sweep
     # line 32: c = a + b
     b_bar = c + d
-    return d, b_bar
+    # line 30: def sums_product(a: float, b: float) -> float:
+    a_bar = d
+    return a_bar, b_bar

@@ -30,5 +30,5 @@ def scaled_root_grad(a, c):
     else:
         a_bar_3 = a_bar
     # line 39: def scaled_root(a: float, c: float) -> float:
-    x = float(x)
-    return a_bar_3, x
+    c_bar = float(x)
+    return a_bar_3, c_bar

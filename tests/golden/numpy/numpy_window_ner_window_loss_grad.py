@@ -49,6 +49,6 @@ def window_loss_grad(E, W, b, u, ids, y):
     W_bar = (X.T @ _t8_bar).T
     # line 103: X = E[ids].reshape(ids.shape[0], -1)  # row i: the vectors of window i's words, end to end
     _t1_bar = X_bar.reshape(_t1.shape)
-    _t9 = np.zeros_like(E)
-    np.add.at(_t9, (ids,), _t1_bar)
-    return _t9, W_bar, b_bar, u_bar
+    E_bar = np.zeros_like(E)
+    np.add.at(E_bar, (ids,), _t1_bar)
+    return E_bar, W_bar, b_bar, u_bar

@@ -17,8 +17,8 @@ def lennard_jones_grad(x1, y1, x2, y2):
     # line 45: r = math.hypot(x2 - x1, y2 - y1)
     _t4 = _t1 / r if r > 0 else 0.0
     _t5 = _t2 / r if r > 0 else 0.0
-    _t1_bar = r_bar * _t4
-    _t2_bar = r_bar * _t5
-    y1_bar = -_t2_bar
-    x1_bar = -_t1_bar
-    return x1_bar, y1_bar, _t1_bar, _t2_bar
+    x2_bar = r_bar * _t4
+    y2_bar = r_bar * _t5
+    y1_bar = -y2_bar
+    x1_bar = -x2_bar
+    return x1_bar, y1_bar, x2_bar, y2_bar

@@ -3,7 +3,7 @@ def rosenbrock_grad(x, y):
     _t1 = 1.0 - x
     # reverse sweep
     # line 31: return (A - x) ** 2 + B * (y - x**2) ** 2
-    _t2_bar = 200.0 * (y - x * x)
-    x_bar = _t2_bar * (-2.0 * x)
+    y_bar = 200.0 * (y - x * x)
+    x_bar = y_bar * (-2.0 * x)
     x_bar -= 2.0 * _t1
-    return x_bar, _t2_bar
+    return x_bar, y_bar
