@@ -28,6 +28,16 @@ _COMPILER_MADE = re.compile(r"^_t\d+(_bar|_dot)?(\.\d+)?$")
 
 
 def inlined(function: Function, rules: Mapping[str, Rule]) -> dict[str, Assign]:
+    """Temporaries printed inside the one expression that reads them (see `_inlined`), except a temporary whose
+    adjoint is printed on a line of its own (`_t3_bar = math.cos(_t3)` goes with `_t3 = ...`), unless it only
+    reads a list (`xs[k]` stays inline)."""
+    first = _inlined(function, rules, frozenset())
+    printed = {ir.family(n) for n in ir.all_names(function) if n not in first}
+    adjointed = frozenset(f[: -len("_bar")] for f in printed if f.endswith("_bar"))
+    return _inlined(function, rules, adjointed) if adjointed else first
+
+
+def _inlined(function: Function, rules: Mapping[str, Rule], adjointed: frozenset[str]) -> dict[str, Assign]:
     """Temporaries printed inside the one expression that reads them (`w_bar[j] += _t4 * X[i][j]`), by name.
 
     A temporary (or a temporary's adjoint) that is read once is inlined into
@@ -41,7 +51,13 @@ def inlined(function: Function, rules: Mapping[str, Rule]) -> dict[str, Assign]:
 
     def inlinable(stmt: Assign) -> bool:
         rule = rules[stmt.op]
-        return uses.get(stmt.target) == 1 and rule.inline and _COMPILER_MADE.match(stmt.target) is not None and rule.pure
+        return (
+            uses.get(stmt.target) == 1
+            and rule.inline
+            and _COMPILER_MADE.match(stmt.target) is not None
+            and rule.pure
+            and (ir.family(stmt.target) not in adjointed or rule.reads_list)  # `xs[k]` may stay inline
+        )
 
     def block(statements: ir.Block, last_reads: tuple[Operand, ...] = ()) -> None:
         pending: list[Assign] = []  # inlinable, not yet read, in the order they were computed

@@ -174,12 +174,18 @@ def python_names(function: Function, inlined: Collection[str] = ()) -> dict[str,
     everything = set(printed)
     colours = _colours(webs, printed, param_set)
 
+    computed = {c.family for c in colours if c.temporary}
+    for colour in colours:  # the adjoint of a temporary that is not printed is a temporary itself: no `_t3_bar` alone
+        match = _ADJOINT_OF_TEMP.match(colour.preferred)
+        if match and not colour.temporary and not colour.has_param and match.group(1) not in computed:
+            colour.temporary, colour.family = True, ir.family(colour.preferred)
     taken = set(RESERVED) | param_set
     user_names = {family for n in everything if not ir.is_temp(family := ir.family(n))}
     renumbered, numbered = _number_temporaries(colours, user_names | taken)
 
-    # Parameters first, then named values, then temporaries.
-    colours.sort(key=lambda c: (not c.has_param, c.temporary, c.start))
+    # Parameters first, then the returned values (a gradient is `x_bar`, not `x_bar_3`), named values, temporaries.
+    returned = {o.name for o in ir.return_operands(function.returns) if isinstance(o, Var)}
+    colours.sort(key=lambda c: (not c.has_param, returned.isdisjoint(c.names()), c.temporary, c.start))
     result: dict[str, str] = {}
     for colour in colours:
         names = colour.names()
@@ -189,7 +195,7 @@ def python_names(function: Function, inlined: Collection[str] = ()) -> dict[str,
             chosen = numbered[id(colour)]
             taken.add(chosen)
         else:
-            chosen = _user_name(colour, renumbered, taken, everything)
+            chosen = _user_name(colour, renumbered, taken, everything, claim=not returned.isdisjoint(colour.names()))
         for name in names:
             result[name] = chosen
     return result
@@ -294,14 +300,17 @@ def _number_temporaries(colours: list[_Colour], unavailable: Collection[str]) ->
     return renumbered, numbered
 
 
-def _user_name(colour: _Colour, renumbered: Mapping[str, str], taken: set[str], everything: Collection[str]) -> str:
+def _user_name(
+    colour: _Colour, renumbered: Mapping[str, str], taken: set[str], everything: Collection[str], claim: bool = False
+) -> str:
     """The name of a colour of named values (or of a temporary's adjoint): its family's, else its SSA name spelled
-    with `_`, else that with a number; added to `taken`."""
+    with `_`, else that with a number; added to `taken`. A returned value `claim`s its family's name even from
+    the SSA name spelled so (which then takes a number)."""
     names = colour.names()
     preferred = _renumber_adjoint(colour.preferred, renumbered)
     base = preferred.replace(".", "_")
     chosen, n = ir.family(preferred), 1
-    if chosen in taken or (chosen in everything and chosen not in names):
+    if chosen in taken or (chosen in everything and chosen not in names and not claim):
         chosen = base  # an SSA name spelled exactly like the family keeps it
     while chosen in taken:
         chosen, n = f"{base}_{n}", n + 1
@@ -346,8 +355,11 @@ class _Webs:
         a, b = self.find(name), self.find(operand.name)
         if a == b:
             return
-        if sum(n in self.params for n in self.members[a] + self.members[b]) > 1:
+        joined = self.members[a] + self.members[b]
+        if sum(n in self.params for n in joined) > 1:
             return
+        if any(n in self.params for n in joined) and len({ir.family(n) for n in joined if not ir.is_temp(n)}) > 1:
+            return  # a parameter keeps its name, and so does the loop variable that starts from it (`y = x`)
         ours = sorted(self.life.interval(n) for n in self.members[a])
         theirs = sorted(self.life.interval(n) for n in self.members[b])
         if _overlap(ours, theirs):

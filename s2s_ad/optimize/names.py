@@ -2,11 +2,12 @@
 
 After the other passes a returned gradient may be any value: the adjoint of
 a temporary equal to it (`_t2_bar`, where `y - x * x` passes its adjoint to
-`y` unchanged), a forward value (`max(y, z)` is the gradient of `x` in
-`(x + y) * max(y, z)`), a parameter, a constant. An adjoint or a temporary
-of the reverse sweep that nothing else returns is renamed, every version of
-it (the accumulation `_t2_bar += ...` reads `y_bar += ...`); anything else is
-copied into a new `x_bar` just before the return. Exact: only names change,
+`y` unchanged), the adjoint of a named value (`y_bar`, where `y = x`), a
+forward value (`max(y, z)` is the gradient of `x` in `(x + y) * max(y, z)`),
+a parameter, a constant. The adjoint of a temporary that nothing else
+returns is renamed, every version of it (the accumulation `_t2_bar += ...`
+reads `y_bar += ...`); anything else is copied into a new `x_bar` just
+before the return. Exact: only names change,
 and a copy is the value itself.
 """
 
@@ -52,6 +53,8 @@ def gradient_names(function: Function, rules: Mapping[str, Rule] = RULES) -> Fun
             and counts[ir.identity(gradient)] == 1
             and gradient.name not in params  # type: ignore[union-attr]
             and family in reverse_only
+            and family.endswith("_bar")
+            and ir.is_temp(family[: -len("_bar")])  # `_t2_bar`; `y_bar`, a named value's, keeps its name
             and family not in renamed
         ):
             renamed[family] = wanted

@@ -34,11 +34,11 @@ def bce_loss_grad(w, b, X, y):
         _t8 = 1.0 - _t6
         _t9 = 1.0 - s
         _t10 = math.log(_t9)
-        _t11_bar = -total_bar
+        _t11 = -total_bar
         _t12 = total_bar * _t10
         _t13 = total_bar * _t8 * (1.0 / _t9)
         y_bar[i] += _t12
-        _t6_bar = _t11_bar * _t7
+        _t6_bar = _t11 * _t7
         s_bar = _t13 + total_bar * _t6 * (-1.0 / s)
         y_bar[i] += _t6_bar
         # line 42: s = 1.0 / (1.0 + math.exp(-z))

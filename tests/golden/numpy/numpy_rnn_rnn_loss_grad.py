@@ -21,21 +21,22 @@ def rnn_loss_grad(Wx, Wh, b, v, xs, y):
     for t in range(_t1):
         # line 62: h = np.tanh(Wx @ xs[t] + Wh @ h + b)
         _t2 = xs[t]
-        h_2 = np.tanh(Wx @ _t2 + Wh @ h + b)
+        _t3 = Wx @ _t2 + Wh @ h + b
+        h_2 = np.tanh(_t3)
         # line 61: for t in range(xs.shape[0]):
         h_tape[t] = h
         _t2_tape[t] = _t2
         h_tape_1[t] = h_2
         h = h_2
     # line 63: return np.mean((v @ h - y) ** 2)
-    _t3 = v @ h - y
-    _t4 = _t3 * _t3
-    _t5 = _t4.mean()
+    _t4 = v @ h - y
+    _t5 = _t4 * _t4
+    _t6 = _t5.mean()
     # reverse sweep
     # line 63: return np.mean((v @ h - y) ** 2)
-    _t3_bar = 1.0 / _t4.size * (2 * _t3)
-    v_bar = _t3_bar @ h.T
-    h_bar = v.T @ _t3_bar
+    _t4_bar = 1.0 / _t5.size * (2 * _t4)
+    v_bar = _t4_bar @ h.T
+    h_bar = v.T @ _t4_bar
     # line 61: for t in range(xs.shape[0]):
     Wh_bar = np.zeros_like(Wh)
     Wx_bar = np.zeros_like(Wx)
@@ -45,9 +46,9 @@ def rnn_loss_grad(Wx, Wh, b, v, xs, y):
         _t2 = _t2_tape[t]
         h_2 = h_tape_1[t]
         # line 62: h = np.tanh(Wx @ xs[t] + Wh @ h + b)
-        _t6_bar = h_bar * (1 - h_2 * h_2)
-        b_bar = b_bar + _t6_bar.sum(axis=1, keepdims=True)
-        Wh_bar = Wh_bar + _t6_bar @ h.T
-        h_bar = Wh.T @ _t6_bar
-        Wx_bar = Wx_bar + _t6_bar @ _t2.T
+        _t3_bar = h_bar * (1 - h_2 * h_2)
+        b_bar = b_bar + _t3_bar.sum(axis=1, keepdims=True)
+        Wh_bar = Wh_bar + _t3_bar @ h.T
+        h_bar = Wh.T @ _t3_bar
+        Wx_bar = Wx_bar + _t3_bar @ _t2.T
     return Wx_bar, Wh_bar, b_bar, v_bar

@@ -27,28 +27,31 @@ def window_loss_grad(E, W, b, u, ids, y):
     X = _t1.reshape(ids.shape[0], -1)
     # line 104: H = np.tanh(X @ W.T + b)  # row i: tanh(W @ x_i + b)
     _t2 = W.T
-    H = np.tanh(X @ _t2 + b)
+    _t3 = X @ _t2 + b
+    H = np.tanh(_t3)
     # line 105: s = H @ u  # the windows' scores
     s = H @ u
     # line 106: return np.mean(np.log(1 + np.exp(-y * s)))
-    _t3 = -y
-    _t4 = np.exp(_t3 * s)
-    _t5 = 1 + _t4
-    _t6 = np.log(_t5)
-    _t7 = _t6.mean()
+    _t4 = -y
+    _t5 = np.exp(_t4 * s)
+    _t6 = 1 + _t5
+    _t7 = np.log(_t6)
+    _t8 = _t7.mean()
     # reverse sweep
     # line 106: return np.mean(np.log(1 + np.exp(-y * s)))
-    s_bar = _unbroadcast(1.0 / _t6.size * (1 / _t5) * _t4 * _t3, s)
+    s_bar = _unbroadcast(1.0 / _t7.size * (1 / _t6) * _t5 * _t4, s)
     # line 105: s = H @ u  # the windows' scores
     H_bar = np.outer(s_bar, u)
     u_bar = H.T @ s_bar
     # line 104: H = np.tanh(X @ W.T + b)  # row i: tanh(W @ x_i + b)
-    _t8_bar = H_bar * (1 - H * H)
-    b_bar = _t8_bar.sum(axis=0)
-    X_bar = _t8_bar @ _t2.T
-    W_bar = (X.T @ _t8_bar).T
+    _t3_bar = H_bar * (1 - H * H)
+    b_bar = _t3_bar.sum(axis=0)
+    X_bar = _t3_bar @ _t2.T
+    W_bar = (X.T @ _t3_bar).T
     # line 103: X = E[ids].reshape(ids.shape[0], -1)  # row i: the vectors of window i's words, end to end
     _t1_bar = X_bar.reshape(_t1.shape)
-    E_bar = np.zeros_like(E)
-    np.add.at(E_bar, (ids,), _t1_bar)
+    _t9 = np.zeros_like(E)
+    np.add.at(_t9, (ids,), _t1_bar)
+    # line 101: def window_loss(E, W, b, u, ids, y):
+    E_bar = _t9
     return E_bar, W_bar, b_bar, u_bar

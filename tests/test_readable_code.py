@@ -1,0 +1,68 @@
+"""What a student reads in the generated code of the examples: each gradient under its parameter's name, no
+adjoint of a temporary that is not there itself, and every `# line N:` comment quoting line N of the source.
+
+These are properties of the golden examples' generated code (tests/test_golden.py compares it byte for
+byte); each is checked on its own here, so that a change that breaks one says which.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+
+import pytest
+from test_golden import generated_module, golden_functions, load_example
+
+from s2s_ad import grad
+
+FUNCTIONS = golden_functions()
+_COMMENT = re.compile(r"^\s*# line (\d+): (.*)$")
+
+
+def _function_source(stem: str, name: str) -> tuple[ast.FunctionDef, str]:
+    text = generated_module(getattr(load_example(stem), name))
+    tree = ast.parse(text)
+    found = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == f"{name}_grad")
+    return found, text
+
+
+@pytest.mark.parametrize("stem, name", FUNCTIONS, ids=lambda v: v)
+def test_each_gradient_is_returned_under_its_parameters_name(stem: str, name: str) -> None:
+    function = getattr(load_example(stem), name)
+    derived, _ = _function_source(stem, name)
+    returned = derived.body[-1]
+    assert isinstance(returned, ast.Return) and returned.value is not None
+    values = returned.value.elts if isinstance(returned.value, ast.Tuple) else [returned.value]
+    params = list(inspect.signature(function).parameters)
+    assert [ast.unparse(v) for v in values] == [f"{p}_bar" for p in params]
+
+
+@pytest.mark.parametrize("stem, name", FUNCTIONS, ids=lambda v: v)
+def test_no_adjoint_of_a_temporary_without_the_temporary(stem: str, name: str) -> None:
+    derived, _ = _function_source(stem, name)
+    assigned = {n.id for n in ast.walk(derived) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    orphans = {a for a in assigned if (m := re.fullmatch(r"(_t\d+)_bar(_\d+)?", a)) and m.group(1) not in assigned}
+    assert not orphans
+
+
+@pytest.mark.parametrize("stem, name", FUNCTIONS, ids=lambda v: v)
+def test_each_comment_quotes_its_line_of_the_source(stem: str, name: str) -> None:
+    function = getattr(load_example(stem), name)
+    lines = inspect.getsourcefile(function)
+    assert lines is not None
+    with open(lines, encoding="utf-8") as file:
+        source = file.read().splitlines()
+    _, text = _function_source(stem, name)
+    quoted = [(int(m.group(1)), m.group(2)) for line in text.splitlines() if (m := _COMMENT.match(line))]
+    assert quoted, "the generated code has line comments"
+    for number, shown in quoted:
+        written = source[number - 1].strip()
+        assert shown == written or (shown.endswith("...") and written.startswith(shown[:-3].rstrip())), (number, shown)
+
+
+def test_the_lecture_sentence_is_true() -> None:
+    """The README: in `z + sin(x**2 + y*exp(z))`, `_t3` is the argument of `sin` and `_t3_bar` its adjoint."""
+    lecture = load_example("backprop_lecture")
+    text = inspect.getsource(grad(lecture.chain))
+    assert re.search(r"_t3 = .*\n", text) and "_t3_bar = math.cos(_t3)" in text
