@@ -150,13 +150,15 @@ def reuse(sweep: Reverse, forward: ir.Block, backward: ir.Block) -> ir.Block:
 def cheap(sweep: Reverse, stmt: Assign, changing: set[str], indices: set[str]) -> bool:
     """Whether the reverse sweep should recompute this value rather than record it.
 
-    Cheap are: reading a list that cannot have changed since (never mutated,
+    Cheap are: a copy (another name for its operand), reading a list that cannot have changed since (never mutated,
     or only appended to outside this loop and read at a loop index or a
     constant position), integer arithmetic, and one arithmetic operation
     on a value and a constant. `changing` are the lists this loop mutates,
     `indices` the loop indices.
     """
     items = stmt.args[0] if stmt.args else None
+    if sweep.rules[stmt.op].copy and isinstance(items, Var):
+        return True  # another name for a value: read it under that name (one list is taped once)
     cheap = sweep.rules[stmt.op].cheap
     if cheap in ("element", "length"):
         if not (isinstance(items, Var) and items.name in sweep.mutated):

@@ -11,7 +11,6 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
     _t4 = len(W1)
     # line 42: for x, y in zip(X, Y):
     _acc_tape = [0.0] * _t3
-    _acc_tape_1 = [0.0] * _t3
     _t10_tape = [0.0] * _t3
     _t11_tape = [0.0] * _t3
     for _k in range(_t3):
@@ -41,7 +40,6 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
         _t11 = out - y
         # line 42: for x, y in zip(X, Y):
         _acc_tape[_k] = _acc
-        _acc_tape_1[_k] = _acc
         _t10_tape[_k] = _t10
         _t11_tape[_k] = _t11
     # reverse sweep
@@ -57,7 +55,6 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
     b2_bar = 0.0
     for _k in reversed(range(_t3)):
         _acc = _acc_tape[_k]
-        hidden = _acc_tape_1[_k]
         _t10 = _t10_tape[_k]
         _t11 = _t11_tape[_k]
         x = X[_k]
@@ -71,7 +68,7 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
         for j in range(_t10):
             # line 46: out += W2[j] * hidden[j]
             _t12 = W2[j]
-            _t12_bar = _t11_bar * hidden[j]
+            _t12_bar = _t11_bar * _acc[j]
             _acc_bar[j] += _t11_bar * _t12
             W2_bar[j] += _t12_bar
         # line 44: out = b2
