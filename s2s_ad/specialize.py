@@ -1,4 +1,5 @@
-"""Derivatives of functions on NumPy arrays, generated at the first call for the shapes of the arrays given.
+"""Derivatives of functions on NumPy arrays, generated at the first call for the shapes of the arrays given
+(and of functions taking structured parameters, for the structures given: `frontend.structures`).
 
 What the code for an array needs to know is how many axes it has and which of
 its sizes are 1 (`pipeline.argument_types`); every other size is named, so one
@@ -9,6 +10,11 @@ request once per such key and keeps what it built: `grad` and
 (`second`, assembled from one Hessian-vector product per element). `inspect.getsource`
 shows the code generated last (`__wrapped__`). With `check`, each new build
 is cross-checked at the arguments of the call that made it (`check.arrays`).
+
+A dict, tuple, NamedTuple or dataclass argument is described the same way
+(`pipeline.argument_key`: its keys, classes and leaves), and its gradient
+is built for that structure: the generated code takes the structure and
+returns a gradient shaped like it.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .errors import CheckError, UnsupportedError
-from .frontend import ParsedFunction
+from .frontend import ParsedFunction, structures_of
 from .pipeline import Built, Wrt, argument_key, argument_types, build, compiled
 
 
@@ -41,7 +47,8 @@ class _Builds:
         key = (*(argument_key(a) for a in args), *((k, argument_key(v)) for k, v in sorted(kwargs.items())))
         found = self.built.get(key)
         if found is None:
-            made = build(self.parsed, self.wrt, arg_types=argument_types(self.parsed, args, kwargs), **self.request)
+            types, structures = argument_types(self.parsed, args, kwargs), structures_of(self.parsed, args, kwargs)
+            made = build(self.parsed, self.wrt, arg_types=types, structures=structures, **self.request)
             if self.check is not None:
                 self.cross_check(self.check, args)
             found = self.built[key] = (made, compiled(self.parsed, made, self.data))
@@ -168,8 +175,8 @@ def jacobians(
 def _named(derived: Callable[..., Any], parsed: ParsedFunction, what: str) -> Callable[..., Any]:
     derived.__name__ = derived.__qualname__ = f"{parsed.name}_{what}"
     derived.__doc__ = (
-        f"The {what} of {parsed.name}, generated for the shapes of the arrays it is called with "
-        "(inspect.getsource shows the code generated last)."
+        f"The {what} of {parsed.name}, generated for the shapes of the arrays (and the structures) it is called "
+        "with (inspect.getsource shows the code generated last)."
     )
     return derived
 

@@ -50,6 +50,7 @@ from .parsed import (
 )
 from .reads import MISSING, Lookups, Reads, holds, same_number
 from .static import StaticModule, from_file, static_module
+from .structures import may_be_structured, reads_structures, structure_read, structures_of
 
 __all__ = [
     "BUILTIN_CALLEES",
@@ -63,6 +64,10 @@ __all__ = [
     "MathModule",
     "NumpyModule",
     "uses_arrays",
+    "may_be_structured",
+    "reads_structures",
+    "structure_read",
+    "structures_of",
     "ParsedFunction",
     "Reads",
     "Resolved",

@@ -34,6 +34,7 @@ from .expressions import Expressions
 from .loops import Loops
 from .scope import Scope, TupleValue, Value
 from .statements import Statements
+from .structures import Flattened, flatten
 from .types import param_types
 
 
@@ -94,4 +95,4 @@ def lower(parsed: ParsedFunction, rules: Mapping[str, Rule] = RULES) -> ir.Funct
     return lowered(parsed, rules).function
 
 
-__all__ = ["Lowered", "Lowering", "lower", "lowered", "param_types"]
+__all__ = ["Flattened", "Lowered", "Lowering", "flatten", "lower", "lowered", "param_types"]
