@@ -7,6 +7,11 @@
 so the command line writes exactly the code `@grad` compiles. `compiled`
 turns what was built into a live function. This module imports the stages
 and nothing above them (never `api`, `check`, `graph` or `cli`).
+
+A function some of whose parameters arrive as structures (`structures=`)
+takes one more step first: `lower.flatten` reads it with a parameter per
+leaf, and `codegen` prints it with the frame that takes the structures and
+returns gradients shaped like them.
 """
 
 from __future__ import annotations
@@ -113,7 +118,7 @@ def _build(
     has_aux: bool,
     table: Mapping[str, Rule],
     arg_types: Mapping[str, ir.Type] | None = None,
-    frame: Callable[[ir.Function], codegen.Frame] | None = None,
+    frame: Callable[[ir.Function, ir.Function], codegen.Frame] | None = None,
 ) -> Built:
     """Run the pipeline on one function.
 
@@ -147,7 +152,7 @@ def _build(
     derived = optimize.optimize(derived, rules)
     show("optimized", derived)
     packed = packing(derived, names) if kind in ("jvp", "hvp") else None
-    generated = codegen.generate(derived, rules, packed=packed, frame=frame(primal) if frame is not None else None)
+    generated = codegen.generate(derived, rules, packed=packed, frame=frame(primal, derived) if frame is not None else None)
     if verbose:
         print(f"--- generated code for {parsed.name} (wrt {', '.join(names)}) ---\n{generated.source}", file=sys.stderr)
     return Built(primal, derived, generated, names, with_value, rules, single)
@@ -167,13 +172,13 @@ def _build_structured(
     """The pipeline on a function some of whose parameters arrive as structures: lowered with a parameter per
     leaf it reads (`lower.flatten`), printed taking the structures and returning gradients shaped like them
     (`codegen.structured_frame`)."""
-    if kind != "grad":
+    if kind not in ("grad", "vjp", "jvp"):
         raise parsed.source.error(
             UnsupportedError,
-            f"'{parsed.name}' takes a structured parameter ('{next(iter(structures))}'); only grad and value_and_grad "
-            "are supported for those yet",
+            f"'{parsed.name}' takes a structured parameter ('{next(iter(structures))}'); grad, value_and_grad, jvp and "
+            "vjp are supported for those, not yet jacobian and hessian",
             parsed.node,
-            "pass the numbers it holds as parameters of their own for forward mode, vjp, jacobian and hessian",
+            "pass the numbers it holds as parameters of their own for jacobian and hessian",
         )
     node = parsed.node.args
     params = [a.arg for a in (*node.posonlyargs, *node.args, *node.kwonlyargs)]
@@ -206,8 +211,13 @@ def _build_structured(
                 made = ir.ListOf(made)
             types[leaf.name] = made
 
-    def frame(primal: ir.Function) -> codegen.Frame:
-        return codegen.structured_frame(flat, primal, chosen, single, with_value=with_value, aux=has_aux)
+    def frame(primal: ir.Function, derived: ir.Function) -> codegen.Frame:
+        if kind == "jvp":
+            return codegen.forward_frame(flat, primal, derived, chosen)
+        seeds = derived.params[len(primal.params) :]  # a pullback's output adjoints
+        return codegen.structured_frame(
+            flat, primal, chosen, single, with_value=with_value or kind == "vjp", aux=has_aux, seeds=seeds
+        )
 
     built = _build(
         flat.parsed, flattened, kind=kind, arg_types=types, with_value=with_value, has_aux=has_aux, frame=frame, **request

@@ -132,10 +132,16 @@ def pullbacks(
     builds = _Builds(parsed, wrt, data, None, kind="vjp")
 
     def derived(*args: Any) -> Any:
-        function = builds.get(derived, args, {})[1]
+        made, function = builds.get(derived, args, {})
+        outputs = made.primal.returns
+        count = len(outputs) if isinstance(outputs, tuple) else None  # a function returning a tuple: one adjoint each
 
         def pullback(out_bar: Any) -> Any:
-            return function(*args, out_bar)[1]
+            if count is None:
+                return function(*args, out_bar)[1]
+            if not isinstance(out_bar, (tuple, list)) or len(out_bar) != count:
+                raise TypeError(f"the pullback of {parsed.name} takes one adjoint per output: a tuple of {count}")
+            return function(*args, *out_bar)[1]
 
         return target(*args), pullback
 
@@ -153,7 +159,15 @@ def jacobians(
     builds = _Builds(parsed, wrt, data, None, kind="vjp")
 
     def derived(*args: Any) -> Any:
-        function = builds.get(derived, args, {})[1]
+        made, function = builds.get(derived, args, {})
+        if made.flat is not None:
+            raise parsed.source.error(
+                UnsupportedError,
+                f"'{parsed.name}' takes a structured parameter: grad, value_and_grad, jvp and vjp are supported for those, "
+                "not yet jacobian and hessian",
+                parsed.node,
+                "pass the numbers it holds as parameters of their own for jacobian and hessian",
+            )
         shape = numpy.shape(target(*args))
         rows = []
         for k in range(int(numpy.prod(shape, dtype=int))):

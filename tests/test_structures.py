@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pytest
 
-from s2s_ad import S2SError, check, grad, hessian, jvp, value_and_grad
+from s2s_ad import S2SError, check, grad, hessian, jacobian, jvp, value_and_grad, vjp
 from s2s_ad.cli import main
 
 H = 1e-6
@@ -616,11 +616,56 @@ def test_a_dataclass_field_not_set_by_init_is_refused() -> None:
         grad(self_like)(Derived(1.0), 2.0)
 
 
-def test_forward_mode_and_hessians_are_refused_for_structures() -> None:
-    with pytest.raises(S2SError, match="only grad and value_and_grad"):
-        jvp(linear)(({"w": 2.0, "b": 1.0}, 3.0), ({"w": 1.0, "b": 0.0}, 0.0))
-    with pytest.raises(S2SError, match="only grad and value_and_grad"):
+def test_jacobians_and_hessians_are_refused_for_structures() -> None:
+    with pytest.raises(S2SError, match="not yet jacobian and hessian"):
         hessian(linear)({"w": 2.0, "b": 1.0}, 3.0)
+    with pytest.raises(S2SError, match="not yet jacobian and hessian"):
+        jacobian(linear)({"w": 2.0, "b": 1.0}, 3.0)
+
+
+def _dot(a: Any, b: Any) -> float:
+    return sum(float(_get(a, slot)) * float(_get(b, slot)) for slot in _slots(a))
+
+
+def test_jvp_takes_tangents_shaped_like_the_structures() -> None:
+    p, x = {"w": 2.0, "b": 1.0}, 3.0
+    tp, tx = {"w": 1.0, "b": 0.5}, 2.0
+    value, tangent = jvp(linear, (p, x), (tp, tx))
+    assert value == 7.0 and tangent == 3.0 * 1.0 + 0.5 + 2.0 * 2.0  # x w' + b' + w x'
+    assert jvp(linear, wrt="p")((p, x), (tp,)) == (7.0, 3.5)
+    rng = np.random.default_rng(6)
+    layers = [(rng.normal(size=(4, 3)), rng.normal(size=4)), (rng.normal(size=(2, 4)), rng.normal(size=2))]
+    xs = rng.normal(size=3)
+    directions = (
+        [(rng.normal(size=(4, 3)), rng.normal(size=4)), (rng.normal(size=(2, 4)), rng.normal(size=2))],
+        rng.normal(size=3),
+    )
+    value, tangent = jvp(looped, (layers, xs), directions)
+    expected = _dot(numeric(looped, (layers, xs), 0), directions[0]) + _dot(numeric(looped, (layers, xs), 1), directions[1])
+    assert value == pytest.approx(looped(layers, xs)) and tangent == pytest.approx(expected, rel=1e-6)
+    g = jvp(linear)
+    g((p, x), (tp, tx))
+    assert 'p_w_dot = tangents[0]["w"]' in source(g)
+
+
+def two_outputs(p, x):
+    return p["w"] * x, math.sin(p["b"] * x)
+
+
+def test_vjp_pulls_back_into_the_structure() -> None:
+    value, pullback = vjp(linear)({"w": 2.0, "b": 1.0}, 3.0)
+    assert value == 7.0 and pullback(2.0) == ({"w": 6.0, "b": 2.0}, 4.0)  # 2 * (x, 1, w)
+    rng = np.random.default_rng(5)
+    p, x, seed = {"W": rng.normal(size=(2, 3)), "b": rng.normal(size=2)}, rng.normal(size=3), np.array([1.0, -2.0])
+    value, pullback = vjp(_layer)(p, x)
+    np.testing.assert_allclose(value, _layer(p, x))
+    gp, gx = pullback(seed)
+    assert_like(gp, p, numeric(lambda q, y: float(seed @ _layer(q, y)), (p, x), 0))
+    assert_like(gx, x, numeric(lambda q, y: float(seed @ _layer(q, y)), (p, x), 1))
+    (a, b), pullback = vjp(two_outputs, wrt="p")({"w": 2.0, "b": 0.5}, 3.0)
+    assert (a, b) == (6.0, math.sin(1.5))
+    (gp,) = pullback((1.0, 2.0))
+    assert gp == {"w": 3.0, "b": pytest.approx(2.0 * 3.0 * math.cos(1.5))}
 
 
 def test_the_command_line_refuses_and_says_how_to_call_it_from_python(
@@ -686,3 +731,16 @@ def test_a_comprehension_over_a_structure_with_a_condition_is_refused() -> None:
     with pytest.raises(S2SError, match="with a condition") as info:
         grad(filtered)([{"w": 1.0}], 2.0)
     assert info.value.lineno == _line(filtered, "if layer")
+
+
+def unpacked_part(layers, x):
+    W, b = layers[0]
+    first = layers[1]
+    return np.sum(np.tanh(W @ x + b)) * np.sum(first[0] * x) + len(layers)
+
+
+def test_a_part_unpacked_and_a_part_named() -> None:
+    rng = np.random.default_rng(4)
+    layers = ((rng.normal(size=(2, 3)), rng.normal(size=2)), (rng.normal(size=3), rng.normal(size=4)))
+    g, _ = assert_gradient(unpacked_part, (layers, rng.normal(size=3)))
+    assert not g[1][1].any()  # never read

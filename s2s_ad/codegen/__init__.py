@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from .. import ir
 from ..ir import Assign, Function
 from ..rules import RULES, Rule
-from .frame import Frame, structured_frame
+from .frame import Frame, forward_frame, structured_frame
 from .inline import inlined
 from .names import RESERVED, python_names
 from .printer import Printer
@@ -32,6 +32,7 @@ __all__ = [
     "Frame",
     "Generated",
     "compile_generated",
+    "forward_frame",
     "generate",
     "inlined",
     "module",

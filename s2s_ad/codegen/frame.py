@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from .. import ir
 from ..frontend.structures import Leaf, Spec, access, literal
-from ..lower.structures import Flattened
+from ..lower.structures import Flattened, reading
 
 Text = Callable[[ir.Returns], str]  # prints a returned value (a tuple in parentheses)
 
@@ -33,22 +33,31 @@ class Frame:
 
     params: tuple[ir.Param, ...]  # the signature the caller sees
     unpack: tuple[tuple[str, str], ...]  # (IR parameter, Python reading it from the arguments), printed where used
-    result: Callable[[ir.Returns, Text, str], str]  # the return expression, from the IR's returns (and NumPy's name)
+    result: Callable[[ir.Returns, Text, str], str] | None  # the return, from the IR's returns and NumPy's name (None: as is)
     avoid: frozenset[str]  # names no variable may take: the arguments, read until the return
     numpy: bool = False  # the return needs NumPy (zeros of an array never read)
     imports: tuple[str, ...] = ()  # `import dataclasses`
+    head: tuple[str, ...] = ()  # statements before the unpacking: `p, x = primals`
 
 
 def structured_frame(
-    flat: Flattened, primal: ir.Function, wrt: Sequence[str], bare: bool, *, with_value: bool, aux: bool
+    flat: Flattened,
+    primal: ir.Function,
+    wrt: Sequence[str],
+    bare: bool,
+    *,
+    with_value: bool,
+    aux: bool,
+    seeds: Sequence[ir.Param] = (),
 ) -> Frame:
     """The frame of the gradient of `flat` with respect to the original parameters `wrt` (a structure's
     gradient is built whole), returned bare or as a tuple; the IR's returns are laid out as `ad.gradient`
-    lays them out (the value first with `with_value`, the auxiliary data after with `aux`)."""
+    lays them out (the value first with `with_value`, the auxiliary data after with `aux`). A pullback
+    takes its output adjoints, `seeds`, after the parameters."""
     original = flat.original.node.args
     names = [a.arg for a in (*original.posonlyargs, *original.args, *original.kwonlyargs)]
     plain = {p.name: p for p in primal.params}
-    params = tuple(plain.get(name) or ir.Param(name, ir.FLOAT) for name in names)
+    params = tuple(plain.get(name) or ir.Param(name, ir.FLOAT) for name in names) + tuple(seeds)
     flattened = [n for name in wrt for n in flat.names_of(name)]
     position = {name: k for k, name in enumerate(flattened)}
     uses: dict[str, bool] = {"numpy": False, "dataclasses": False}
@@ -138,3 +147,25 @@ def _zeros(base: str, leaf: Leaf, numpy: str, uses: dict[str, bool]) -> str:
         source = base if level == leaf.depth - 1 else rows[level]
         text = f"[{text} for {rows[level - 1]} in {source}]"
     return text
+
+
+def forward_frame(flat: Flattened, primal: ir.Function, derived: ir.Function, wrt: Sequence[str]) -> Frame:
+    """The frame of forward mode, `f_jvp(primals, tangents)`, for `flat` with respect to the original parameters
+    `wrt`: the primals are the arguments, the tangents one per `wrt` parameter, a structure for a structure
+    (`tangents[0]["w"]` is the tangent of `p["w"]`)."""
+    original = flat.original.node.args
+    names = [a.arg for a in (*original.posonlyargs, *original.args, *original.kwonlyargs)]
+    flattened = [n for name in wrt for n in flat.names_of(name)]
+    dots = dict(zip(flattened, (p.name for p in derived.params[len(primal.params) :])))
+    unpack = [(leaf.name, leaf.reading) for leaf in flat.leaves]
+    for k, name in enumerate(wrt):
+        structure = flat.structures.get(name)
+        if structure is None:
+            unpack.append((dots[name], f"tangents[{k}]"))
+            continue
+        unpack += [
+            (dots[leaf.name], reading(f"tangents[{k}]", structure, leaf.path)) for leaf in flat.leaves if leaf.param == name
+        ]
+    head = f"{', '.join(names)}{',' if len(names) == 1 else ''} = primals"
+    params = (ir.Param("primals", ir.FLOAT), ir.Param("tangents", ir.FLOAT))
+    return Frame(params, tuple(unpack), None, frozenset(names) | {"primals", "tangents"}, head=(head,))

@@ -71,11 +71,13 @@ class Printer:
         if "np" in frame.avoid:
             self.numpy = "_np"
         self.lines.append(f"def {self.f.name}({_signature(frame.params)}):")
+        self.lines += [f"    {line}" for line in frame.head]
         head = len(self.lines)
         if any(isinstance(s, ir.Push) for s in ir.walk(self.f.body)):
             self.lines.append("    _tape = []")
         self.block(self.f.body, 1)
-        returned = frame.result(self.f.returns, self.returns, self.numpy)
+        returns = self.f.returns
+        returned = self.returns(returns, top=True) if frame.result is None else frame.result(returns, self.returns, self.numpy)
         self.uses_numpy = self.uses_numpy or frame.numpy
         self.lines.append(f"    return {returned}")
         self.drop_lone_pass()

@@ -25,7 +25,10 @@ The package, one module per question:
 - `callables`: from a live callable (`from_callable`, `from_function`);
 - `live`: the names of a live function (`classify`, `RuntimeResolver`);
 - `static`: the names of a source file read without running it
-  (`static_module`, `from_file`).
+  (`static_module`, `from_file`);
+- `structures`: what a structured argument (a dict, tuple, NamedTuple,
+  dataclass) holds (`structures_of`), and which functions read a parameter
+  as one (`reads_structures`).
 """
 
 from __future__ import annotations

@@ -265,11 +265,14 @@ def may_be_structured(parsed: ParsedFunction) -> bool:
         constant = (
             isinstance(parent, ast.Subscript)
             and parent.value is node
-            and isinstance(parent.ctx, ast.Load)
             and isinstance(parent.slice, ast.Constant)
             and type(parent.slice.value) is int
         )
-        as_tuple[node.id] = as_tuple.get(node.id, True) and (unpacked or constant)
+        top: ast.AST = node  # what the chain of reads `params[0][1].x` ends in: read, not written or called
+        while isinstance(above := parents.get(id(top)), (ast.Subscript, ast.Attribute)) and above.value is top:
+            top = above
+        read = isinstance(getattr(top, "ctx", None), ast.Load) and not isinstance(top, ast.Attribute)
+        as_tuple[node.id] = as_tuple.get(node.id, True) and (unpacked or (constant and read))
     return any(as_tuple.values())
 
 

@@ -14,7 +14,9 @@ The lowering is one class made of parts, a module each: `statements`, `loops`,
 `expressions`, `calls`, on the state and checks of `base`; `scope` holds the
 values it keeps per name, `types` the parameter types, `rewrites` the statements
 lowered as others (`assert`, a loop's `else`, a loop variable read after its
-loop), `refusals` the messages.
+loop), `refusals` the messages. Before all that, `structures` (with `parts`)
+reads a parameter that arrives as a structure as one parameter per leaf it
+reads (`flatten`).
 """
 
 from __future__ import annotations
