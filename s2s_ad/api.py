@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .errors import CheckError, S2SError, SignatureError
+from .errors import CheckError, SignatureError
 
 if TYPE_CHECKING:
     from .frontend import ParsedFunction
@@ -71,23 +71,16 @@ def _build_entry(target: Callable[..., Any], wrt: Wrt, request: tuple[Any, ...],
     kind, with_value, has_aux, finish = request
     reads = frontend.Reads()
     parsed = frontend.from_callable(target, reads)
-    specialised = frontend.uses_arrays(parsed) or frontend.reads_structures(parsed)
-    if not specialised:
-        try:
-            built = pipeline.build(
-                parsed, _pipeline_wrt(wrt, finish), with_value=with_value, verbose=verbose, kind=kind, has_aux=has_aux
-            )
-        except S2SError:
-            if not frontend.may_be_structured(parsed):
-                raise
-            specialised = True  # `w, b = params` of a tuple holding a list: the arguments say (or refuse the same way)
-    if specialised:  # built for the arrays and structures it is called with
+    # `w, b = params` may unpack a NamedTuple: a gradient waits for the arguments (a list of numbers gets the same code)
+    structured = frontend.reads_structures(parsed) or (finish is None and frontend.may_be_structured(parsed))
+    if frontend.uses_arrays(parsed) or structured:  # built for the arrays and structures it is called with
         from .specialize import on_arrays
 
         function = on_arrays(parsed, target, wrt, request, check, verbose, reads.data)
         cache.remember(target, wrt, request, function, reads)
         _lookup = cache.lookup
         return function
+    built = pipeline.build(parsed, _pipeline_wrt(wrt, finish), with_value=with_value, verbose=verbose, kind=kind, has_aux=has_aux)
     if check:
         _cross_check(parsed, built)
     function = pipeline.compiled(parsed, built, reads.data)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .errors import CheckError, UnsupportedError
-from .frontend import ParsedFunction, structures_of
+from .frontend import ParsedFunction, structures_of, uses_arrays
 from .pipeline import Built, Wrt, argument_key, argument_types, build, compiled
 
 
@@ -39,6 +39,7 @@ class _Builds:
         **request: Any,
     ) -> None:
         self.parsed, self.wrt, self.data, self.check, self.request = parsed, wrt, data, check, request
+        self.arrays = uses_arrays(parsed)  # else built here for its structures only: its arrays are typed as before
         self.built: dict[tuple[object, ...], tuple[Built, Callable[..., Any]]] = {}
 
     def get(
@@ -47,7 +48,8 @@ class _Builds:
         key = (*(argument_key(a) for a in args), *((k, argument_key(v)) for k, v in sorted(kwargs.items())))
         found = self.built.get(key)
         if found is None:
-            types, structures = argument_types(self.parsed, args, kwargs), structures_of(self.parsed, args, kwargs)
+            types = argument_types(self.parsed, args, kwargs) if self.arrays else {}
+            structures = structures_of(self.parsed, args, kwargs)
             made = build(self.parsed, self.wrt, arg_types=types, structures=structures, **self.request)
             if self.check is not None:
                 self.cross_check(self.check, args)

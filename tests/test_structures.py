@@ -744,3 +744,22 @@ def test_a_part_unpacked_and_a_part_named() -> None:
     layers = ((rng.normal(size=(2, 3)), rng.normal(size=2)), (rng.normal(size=3), rng.normal(size=4)))
     g, _ = assert_gradient(unpacked_part, (layers, rng.normal(size=3)))
     assert not g[1][1].any()  # never read
+
+
+def indexed(p, x):
+    return p[0] * x + p[1] ** 2
+
+
+def unpacks(p, x):
+    w, b = p
+    return (w * x + b) ** 2 + p[-1]
+
+
+def test_a_namedtuple_unpacked_a_dict_with_int_keys_and_a_tuple_of_numbers() -> None:
+    gp, gx = assert_gradient(unpacks, (Line(2.0, 1.0), 3.0))
+    assert type(gp) is Line and gp == Line(2 * 7.0 * 3.0, 2 * 7.0 + 1.0)
+    gp, gx = assert_gradient(indexed, ({1: 1.0, 0: 2.0}, 3.0))
+    assert list(gp) == [1, 0]
+    with pytest.raises(S2SError, match="unpacking a dict"):  # Python would unpack its keys
+        grad(unpacks)({0: 2.0, 1: 1.0}, 3.0)
+    assert grad(unpacks)((2.0, 1.0), 3.0) == ([42.0, 15.0], 14.0 * 2.0)  # numbers: a list parameter, as always

@@ -70,7 +70,7 @@ def structured_frame(
             if structure is None:
                 items.append(text(grads[position[name]]))
             else:
-                items.append(_built(name, structure, (), flat, grads, position, text, numpy, uses))
+                items.append(_built(name, structure, flat, grads, position, text, numpy, uses))
         if bare:
             return items[0]
         inner = ", ".join(items) + ("," if len(items) == 1 else "")
@@ -103,7 +103,6 @@ def structured_frame(
 def _built(
     base: str,
     spec: Spec,
-    path: tuple[object, ...],
     flat: Flattened,
     grads: tuple[ir.Returns, ...],
     position: dict[str, int],
@@ -118,7 +117,7 @@ def _built(
             return text(grads[position[found.name]])
         return _zeros(base, spec, numpy, uses)
     parts = [
-        _built(access(base, spec, key), child, (*path, key), flat, grads, position, text, numpy, uses)
+        _built(access(base, spec, key), child, flat, grads, position, text, numpy, uses)
         for key, child in zip(spec.keys, spec.children)
     ]
     if spec.kind == "dict":

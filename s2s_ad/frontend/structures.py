@@ -249,8 +249,9 @@ def _parts_of_parameters(parsed: ParsedFunction) -> set[str]:
 
 def may_be_structured(parsed: ParsedFunction) -> bool:
     """Whether a parameter is read the way a tuple is, and only so: unpacked (`w, b = params`) or read at constant
-    positions (`params[0]`), never written, iterated or indexed otherwise. Such a parameter may be a tuple of a list
-    and a number, which only the argument tells from a list of numbers."""
+    positions (`params[0]`, `params[-1]`), never written, iterated or indexed otherwise. Such a parameter may be a
+    NamedTuple, a dict with int keys or a tuple of a list and a number, which only the argument tells from a list of
+    numbers: its gradient waits for the first call (a list of numbers then gets the code it always got)."""
     params = {a.arg for a in (*parsed.node.args.posonlyargs, *parsed.node.args.args, *parsed.node.args.kwonlyargs)}
     params -= set(parsed.data_params)
     as_tuple: dict[str, bool] = {}
@@ -262,12 +263,11 @@ def may_be_structured(parsed: ParsedFunction) -> bool:
         unpacked = (
             isinstance(parent, ast.Assign) and parent.value is node and isinstance(parent.targets[0], (ast.Tuple, ast.List))
         )
-        constant = (
-            isinstance(parent, ast.Subscript)
-            and parent.value is node
-            and isinstance(parent.slice, ast.Constant)
-            and type(parent.slice.value) is int
-        )
+        index = parent.slice if isinstance(parent, ast.Subscript) else None
+        if isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub):  # `params[-1]`
+            index = index.operand
+        constant = isinstance(parent, ast.Subscript) and parent.value is node and isinstance(index, ast.Constant)
+        constant = constant and type(getattr(index, "value", None)) is int
         top: ast.AST = node  # what the chain of reads `params[0][1].x` ends in: read, not written or called
         while isinstance(above := parents.get(id(top)), (ast.Subscript, ast.Attribute)) and above.value is top:
             top = above
