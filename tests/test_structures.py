@@ -763,3 +763,10 @@ def test_a_namedtuple_unpacked_a_dict_with_int_keys_and_a_tuple_of_numbers() -> 
     with pytest.raises(S2SError, match="unpacking a dict"):  # Python would unpack its keys
         grad(unpacks)({0: 2.0, 1: 1.0}, 3.0)
     assert grad(unpacks)((2.0, 1.0), 3.0) == ([42.0, 15.0], 14.0 * 2.0)  # numbers: a list parameter, as always
+
+
+def test_the_graph_of_a_function_taking_a_structure_draws_its_leaves() -> None:
+    from s2s_ad import graph
+
+    trace = graph(linear, {"w": 2.0, "b": 1.0}, 3.0).trace()
+    assert "gradient: p_w_bar = 3, p_b_bar = 1, x_bar = 2" in trace  # d/dw = x, d/db = 1, d/dx = w

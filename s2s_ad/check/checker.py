@@ -149,7 +149,10 @@ def _check_structured(
     if frontend.uses_arrays(flat.parsed):
         from .arrays import check_arrays
 
-        flat_args = flat.arguments(args)
+        node = parsed.node.args
+        names = [a.arg for a in (*node.posonlyargs, *node.args, *node.kwonlyargs)]
+        values = flat.arguments(dict(zip(names, args)))
+        flat_args = [values[p.name] for p in built.primal.params if p.name in values]
         return check_arrays(
             parsed.name,
             built.primal,

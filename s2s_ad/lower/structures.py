@@ -26,7 +26,7 @@ import ast
 import copy
 import dataclasses
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from ..errors import S2SError, UnsupportedError
@@ -55,22 +55,19 @@ class Flattened:
     structures: Mapping[str, Node]  # the structured parameters
     leaves: tuple[LeafParam, ...]  # the parameters standing for leaves, in order
 
-    def arguments(self, args: Sequence[object]) -> list[object]:
-        """The flattened function's arguments for the original's positional `args`: each leaf read out."""
-        node = self.original.node.args
-        names = [a.arg for a in (*node.posonlyargs, *node.args, *node.kwonlyargs)]
-        given = dict(zip(names, args))
-        out: list[object] = []
-        for name in names[: len(args)]:
+    def arguments(self, values: Mapping[str, object]) -> dict[str, object]:
+        """The flattened function's arguments, by parameter name, for the original's (by name): each leaf read out."""
+        out: dict[str, object] = {}
+        for name, value in values.items():
             if name not in self.structures:
-                out.append(given[name])
+                out[name] = value
                 continue
             for leaf in self.leaves:
                 if leaf.param == name:
-                    value = given[name]
+                    part = value
                     for key in leaf.path:
-                        value = getattr(value, key) if isinstance(key, str) and not isinstance(value, dict) else value[key]  # type: ignore[index]
-                    out.append(value)
+                        part = getattr(part, key) if isinstance(key, str) and not isinstance(part, dict) else part[key]  # type: ignore[index]
+                    out[leaf.name] = part
         return out
 
     def names_of(self, param: str) -> tuple[str, ...]:
