@@ -770,3 +770,16 @@ def test_the_graph_of_a_function_taking_a_structure_draws_its_leaves() -> None:
 
     trace = graph(linear, {"w": 2.0, "b": 1.0}, 3.0).trace()
     assert "gradient: p_w_bar = 3, p_b_bar = 1, x_bar = 2" in trace  # d/dw = x, d/db = 1, d/dx = w
+
+
+def ranged(layers, x):
+    total = 0.0
+    for i in range(len(layers)):
+        total += layers[i]["w"] * x ** (i + 1)
+    for i, layer in enumerate(layers):
+        total += layer["w"] * layers[-1 - i]["w"]
+    return total + i
+
+
+def test_a_range_over_a_structure_s_positions_is_unrolled() -> None:
+    assert_gradient(ranged, ([{"w": 0.5}, {"w": -1.0}, {"w": 2.0}], 0.7))

@@ -7,7 +7,9 @@ remembered as another name for that part, and its reads are read through it.
 A loop over a tuple or list of structures is unrolled, one copy of its body
 per element, so each copy reads the parts of its own element; `enumerate`
 gives each copy its position as a constant, `zip` several structures side by
-side, `reversed` the elements in reverse.
+side, `reversed` the elements in reverse. So is `for i in range(len(layers))`
+whose body reads `layers[i]`: in each copy `i` is a constant, and so is a
+key computed from it (`layers[-1 - i]`).
 """
 
 from __future__ import annotations
@@ -15,15 +17,16 @@ from __future__ import annotations
 import ast
 import copy
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from ..errors import S2SError
-from ..frontend.structures import Key, Leaf, Node, Spec
+from ..frontend.structures import Key, Leaf, Node, Spec, leaves
 
 Path = tuple[Key, ...]
 Part = tuple[str, Path, Spec]  # a parameter, a path in it, what is there
 Element = Part | ast.expr | list["Element"]  # what a loop over structures binds: a part, a position, several side by side
+POSITIONS = 256  # the longest `for i in range(...)` unrolled to read a structure at `i`
 
 
 def quoted(text: str) -> str:
@@ -122,6 +125,8 @@ class PartNames(ast.NodeTransformer):
     def visit_For(self, node: ast.For) -> ast.AST | list[ast.stmt]:
         elements = self.elements(node.iter)
         if elements is None:
+            elements = self.positions(node)
+        if elements is None:
             return self.generic_visit(node)
         for child in _own_statements(node.body):
             if isinstance(child, (ast.Break, ast.Continue)):
@@ -132,6 +137,7 @@ class PartNames(ast.NodeTransformer):
                     "use an `if` around the rest of the body instead",
                 )
         straight = id(node) in self.straight
+        assigned = _assigned(node.body)  # a position is a constant in its copy of the body unless the body assigns it
         out: list[ast.stmt] = []
         for element in elements:
             bound = self.bind(node.target, element, node, loop=True)
@@ -142,12 +148,52 @@ class PartNames(ast.NodeTransformer):
                         self.parents[id(child)] = inner
             if straight:
                 self.straight |= {id(stmt) for stmt in body}
+            saved = dict(self.constants)
+            self.constants.update((n, c) for n, c in _constants(node.target, element) if n not in assigned)
             out += bound + self.statements(body)
+            self.constants = saved
         if not straight:
             for name in _names(node.target):
                 self.aliases.pop(name, None)
         out += self.statements(node.orelse)
         return out or [ast.copy_location(ast.Pass(), node)]
+
+    def positions(self, node: ast.For) -> list[Element] | None:
+        """`for i in range(len(layers))` whose body reads a structure at `i` (`layers[i]`): the positions, each a
+        constant in its copy of the body, where the bounds are constants; None for any other loop."""
+        call, target = node.iter, node.target
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "range"):
+            return None
+        if call.keywords or not 1 <= len(call.args) <= 3 or not self.builtin("range", "range"):
+            return None
+        if not isinstance(target, ast.Name) or target.id in _assigned(node.body):
+            return None
+        indexed = [
+            n.value
+            for stmt in node.body
+            for n in ast.walk(stmt)
+            if isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Name) and n.slice.id == target.id
+        ]
+        if not any((part := self.part(v)) is not None and isinstance(part[2], Node) for v in indexed):
+            return None
+        bounds = [self.whole_number(a) for a in call.args]
+        if any(b is None for b in bounds):
+            return None
+        found = range(*(b for b in bounds if b is not None))
+        return [ast.Constant(k) for k in found] if len(found) <= POSITIONS else None
+
+    def whole_number(self, expr: ast.expr) -> int | None:
+        """A range bound known from the source: a constant, or `len` of a structure."""
+        if isinstance(expr, ast.Constant) and type(expr.value) is int:
+            return expr.value
+        if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub):
+            inner = self.whole_number(expr.operand)
+            return None if inner is None else -inner
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and len(expr.args) == 1 and not expr.keywords:
+            part = self.part(expr.args[0]) if self.builtin(expr.func.id, "len") else None
+            if part is not None and isinstance(part[2], Node) and part[2].kind != "dataclass":
+                return len(part[2].keys)
+        return None
 
     def elements(self, expr: ast.expr) -> list[Element] | None:
         """What a loop over a structure binds in turn: its parts (`for layer in layers`), with their positions
@@ -255,5 +301,43 @@ def _own_statements(body: list[ast.stmt]) -> list[ast.AST]:
     return found
 
 
+def _constants(target: ast.expr, element: Element) -> list[tuple[str, ast.expr]]:
+    """The names a loop binds to positions (`i` of `enumerate`, of `range`), with them."""
+    if isinstance(target, ast.Name):
+        return [(target.id, element)] if isinstance(element, ast.Constant) else []
+    if isinstance(target, (ast.Tuple, ast.List)) and isinstance(element, list):
+        return [found for t, e in zip(target.elts, element) for found in _constants(t, e)]
+    return []
+
+
+def _assigned(body: list[ast.stmt]) -> set[str]:
+    return {n.id for stmt in body for n in ast.walk(stmt) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+
+
 def _names(target: ast.expr) -> list[str]:
     return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+
+
+def leaf_names(structures: Mapping[str, Node], taken: set[str]) -> dict[tuple[str, Path], str]:
+    """A parameter name for every leaf: the parameter and the path, `params_layer1_W`; new in the function."""
+    used = set(taken) | set(structures)
+    names: dict[tuple[str, Path], str] = {}
+    for param, structure in structures.items():
+        for path, _ in leaves(structure):
+            base = "_".join([param, *(_identifier(k) for k in path)])
+            name = unused(base, lambda n: n in used)
+            used.add(name)
+            names[(param, path)] = name
+    return names
+
+
+def _identifier(key: Key) -> str:
+    text = "".join(c if (c.isascii() and c.isalnum()) or c == "_" else "_" for c in str(key))
+    return text or "_"
+
+
+def unused(base: str, taken: Callable[[str], bool]) -> str:
+    name, n = base, 1
+    while taken(name):
+        name, n = f"{base}_{n}", n + 1
+    return name

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from ..errors import S2SError, UnsupportedError
 from ..frontend import Callee, Helper, ParsedFunction, Resolved
 from ..frontend.structures import Key, Leaf, Node, access, leaves, literal
-from .parts import Part, PartNames, Path, quoted
+from .parts import Part, PartNames, Path, leaf_names, quoted, unused
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class Flattened:
 def flatten(parsed: ParsedFunction, structures: Mapping[str, Node], keep: Iterable[tuple[str, Path]] = ()) -> Flattened:
     """`parsed` with each structured parameter replaced by the leaves the body reads of it (and those in
     `keep`, read or not), in the structure's order."""
-    flattener = _Flattener(parsed, structures, (parsed.name,), {})
+    flattener = _Flattener(parsed, structures, (parsed.name,))
     rewritten, read = flattener.run(set(keep))
     made = tuple(leaf for leaf in flattener.all_leaves() if (leaf.param, leaf.path) in read)
     return Flattened(rewritten, parsed, dict(structures), made)
@@ -99,25 +99,20 @@ def reading(param: str, structure: Node, path: Path) -> str:
 
 
 class _Flattener(PartNames):
-    """The pre-pass over one function (and, through `helper_variant`, over the helpers it passes parts to)."""
+    """The pre-pass over one function (and, through `helper_call`, over the helpers it passes parts to)."""
 
-    def __init__(
-        self,
-        parsed: ParsedFunction,
-        structures: Mapping[str, Node],
-        stack: tuple[str, ...],
-        variants: dict[tuple[object, ...], tuple[str, ParsedFunction, tuple[LeafParam, ...]]],
-    ) -> None:
+    def __init__(self, parsed: ParsedFunction, structures: Mapping[str, Node], stack: tuple[str, ...]) -> None:
         self.parsed = parsed
         self.structures = structures
         self.stack = stack  # helpers being read, to refuse recursion
-        self.variants = variants  # helper and parts -> (name, helper read for them, its leaf parameters)
+        # A helper and the kinds of parts passed to it -> (its name, the helper read for them, its leaf parameters).
+        self.variants: dict[tuple[object, ...], tuple[str, ParsedFunction, tuple[LeafParam, ...]]] = {}
         node = parsed.node
         self.stores = Counter(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load))
-        identifiers = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | {
+        self.identifiers = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | {
             a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)
         }
-        self.names = _leaf_names(structures, identifiers)
+        self.names = leaf_names(structures, self.identifiers)
         self.aliases: dict[str, Part] = {}  # local names for parts: `layer = p["layer1"]`
         self.constants: dict[str, ast.expr] = {}  # a position in a comprehension unrolled over a structure (enumerate)
         self.read: set[tuple[str, Path]] = set()
@@ -207,8 +202,8 @@ class _Flattener(PartNames):
                 if keys == [key]:
                     variant = name
                 else:
-                    variant = _unused(
-                        f"{name}_{keys.index(key)}", lambda n: n in self.stores or self.parsed.resolve(n) is not None
+                    variant = unused(
+                        f"{name}_{keys.index(key)}", lambda n: n in self.identifiers or self.parsed.resolve(n) is not None
                     )
                 given[variant] = Helper(variant, (lambda h: lambda: h)(helper))
                 for call, called in calls:
@@ -243,12 +238,7 @@ class _Flattener(PartNames):
         """The key a subscript of a structure reads: a constant, which the structure has."""
         written = ast.unparse(expr.value)
         index = expr.slice
-        constant: object = None
-        if isinstance(index, ast.Constant):
-            constant = index.value
-        elif isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub) and isinstance(index.operand, ast.Constant):
-            value = index.operand.value
-            constant = -value if isinstance(value, int) and not isinstance(value, bool) else None
+        constant = self.constant(index)
         if isinstance(index, ast.Slice):
             raise self.error(f"{quoted(ast.unparse(expr))} slices {node.what}: a structure is read one entry at a time", expr)
         if type(constant) not in (str, int):
@@ -275,6 +265,31 @@ class _Flattener(PartNames):
                 f"{quoted(ast.unparse(expr))}: index {constant} is out of range ({quoted(written)} holds {len(node.keys)})", expr
             )
         return node.keys[constant]
+
+    def constant(self, expr: ast.expr) -> object:
+        """The value of a key known from the source: a constant, a position of an unrolled loop (`i`), whole-number
+        arithmetic on them (`-1 - i`); None for anything else."""
+        if isinstance(expr, ast.Constant):
+            return expr.value
+        if isinstance(expr, ast.Name) and expr.id in self.constants:
+            return self.constant(self.constants[expr.id])
+        if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, (ast.USub, ast.UAdd)):
+            value = self.constant(expr.operand)
+            return (-value if isinstance(expr.op, ast.USub) else value) if type(value) is int else None
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod)):
+            left, right = self.constant(expr.left), self.constant(expr.right)
+            if type(left) is not int or type(right) is not int or (isinstance(expr.op, (ast.FloorDiv, ast.Mod)) and not right):
+                return None
+            assert isinstance(left, int) and isinstance(right, int)
+            operations: dict[type, Callable[[int, int], int]] = {
+                ast.Add: lambda a, b: a + b,
+                ast.Sub: lambda a, b: a - b,
+                ast.Mult: lambda a, b: a * b,
+                ast.FloorDiv: lambda a, b: a // b,
+                ast.Mod: lambda a, b: a % b,
+            }
+            return operations[type(expr.op)](left, right)
+        return None
 
     def field(self, expr: ast.Attribute, node: Node) -> Key:
         written = ast.unparse(expr.value)
@@ -398,7 +413,7 @@ class _Flattener(PartNames):
         structures = {name: part[2] for name, part in given.items() if isinstance(part[2], Node)}
         key = (func.id, tuple(sorted(structures.items(), key=lambda item: item[0])))
         if key not in self.variants:
-            sub = _Flattener(inner, structures, (*self.stack, func.id), {})
+            sub = _Flattener(inner, structures, (*self.stack, func.id))
             rewritten, read = sub.run(set())
             made = tuple(leaf for leaf in sub.all_leaves() if (leaf.param, leaf.path) in read)
             self.variants[key] = (func.id, rewritten, made)
@@ -472,28 +487,3 @@ class _Flattener(PartNames):
 
     def error(self, message: str, node: ast.AST | None, hint: str | None = None) -> S2SError:
         return self.parsed.source.error(UnsupportedError, message, node, hint)
-
-
-def _leaf_names(structures: Mapping[str, Node], taken: set[str]) -> dict[tuple[str, Path], str]:
-    """A parameter name for every leaf: the parameter and the path, `params_layer1_W`; new in the function."""
-    used = set(taken) | set(structures)
-    names: dict[tuple[str, Path], str] = {}
-    for param, structure in structures.items():
-        for path, _ in leaves(structure):
-            base = "_".join([param, *(_identifier(k) for k in path)])
-            name = _unused(base, lambda n: n in used)
-            used.add(name)
-            names[(param, path)] = name
-    return names
-
-
-def _identifier(key: Key) -> str:
-    text = "".join(c if c.isalnum() or c == "_" else "_" for c in str(key))
-    return text or "_"
-
-
-def _unused(base: str, taken: Callable[[str], bool]) -> str:
-    name, n = base, 1
-    while taken(name):
-        name, n = f"{base}_{n}", n + 1
-    return name
