@@ -587,7 +587,8 @@ REFUSALS = [
     (recursive, ({"w": 1.0}, 2.0), "return _recursive(p, n - 1)", "recursive call"),
     (dict_method, ({"w": 1.0, "b": 2.0}, 2.0), "p.get", "dict methods are not supported"),
     (linear, ({"w": "heavy", "b": 1.0}, 2.0), "def linear", "'p\\[\"w\"\\]' is a str"),
-    (linear, ({"w": None, "b": 1.0}, 2.0), "def linear", "is a NoneType"),
+    (linear, ({"w": None, "b": 1.0}, 2.0), 'p["w"] * x', "is None in the argument"),
+    (linear, ({"w": object(), "b": 1.0}, 2.0), "def linear", "'p\\[\"w\"\\]' is a object"),
 ]
 
 
@@ -783,3 +784,8 @@ def ranged(layers, x):
 
 def test_a_range_over_a_structure_s_positions_is_unrolled() -> None:
     assert_gradient(ranged, ([{"w": 0.5}, {"w": -1.0}, {"w": 2.0}], 0.7))
+
+
+def test_an_entry_left_none_gets_none() -> None:
+    gp, gx = grad(linear)({"w": 2.0, "b": 1.0, "extra": None, "more": (None, 1.0)}, 3.0)
+    assert gp == {"w": 3.0, "b": 1.0, "extra": None, "more": (None, 0.0)} and gx == 2.0

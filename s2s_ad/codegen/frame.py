@@ -120,6 +120,8 @@ def _built(
         _built(access(base, spec, key), child, flat, grads, position, text, numpy, uses)
         for key, child in zip(spec.keys, spec.children)
     ]
+    if spec.kind == "none":
+        return "None"
     if spec.kind == "dict":
         return "{" + ", ".join(f"{literal(key)}: {part}" for key, part in zip(spec.keys, parts)) + "}"
     if spec.kind == "tuple":

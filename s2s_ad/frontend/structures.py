@@ -45,7 +45,7 @@ class Leaf:
 class Node:
     """A structure: a dict, tuple, list, NamedTuple or dataclass, with its keys (positions, field names) in order."""
 
-    kind: str  # "dict", "tuple", "list", "namedtuple" or "dataclass"
+    kind: str  # "dict", "tuple", "list", "namedtuple", "dataclass", or "none" (None: nothing in it, as in JAX)
     keys: tuple[Key, ...]
     children: tuple[Spec, ...]
     cls: type | None = field(default=None)  # the NamedTuple or dataclass
@@ -58,7 +58,7 @@ class Node:
         """How a message names it: "a dict", "a NamedTuple P", "a dataclass P"."""
         if self.cls is not None:
             return f"{'a NamedTuple' if self.kind == 'namedtuple' else 'a dataclass'} {self.cls.__name__}"
-        return {"dict": "a dict", "tuple": "a tuple", "list": "a list"}[self.kind]
+        return {"dict": "a dict", "tuple": "a tuple", "list": "a list", "none": "None"}[self.kind]
 
 
 Spec = Leaf | Node
@@ -83,8 +83,9 @@ def is_structure(value: object) -> bool:
 def describe(value: object, where: str) -> Spec:
     """The structure of `value` (`where` is how a message names it: `params`, `params["W1"]`).
 
-    Raises `NotAStructure` for a part that is none of the kinds above (a string,
-    None, an object, a dict subclass, a key that is not a str or an int).
+    None is a structure with nothing in it (its gradient is None, as in JAX).
+    Raises `NotAStructure` for a part that is none of these kinds (a string, an
+    object, a dict subclass, a key that is not a str or an int).
     """
     if _is_ndarray(value):
         kind = value.dtype.kind  # type: ignore[attr-defined]  # a NumPy array
@@ -93,6 +94,8 @@ def describe(value: object, where: str) -> Spec:
         return Leaf("array", dtype=kind, shape=tuple(1 if size == 1 else 2 for size in value.shape))  # type: ignore[attr-defined]
     if isinstance(value, numbers.Real):
         return Leaf("number")
+    if value is None:  # an entry left empty (`{"W": W, "b": None}`): its gradient is None
+        return Node("none", (), ())
     if type(value) is list:
         depth = _list_depth(value)
         if depth is not None:
@@ -111,16 +114,7 @@ def describe(value: object, where: str) -> Spec:
                 raise NotAStructure(f"{where}[{key!r}]", f"a key of type {type(key).__name__}", "use str or int keys")
         return Node("dict", tuple(value), tuple(describe(v, f"{where}[{literal(k)}]") for k, v in value.items()))
     if _is_dataclass(value):
-        fields = dataclasses.fields(value)  # type: ignore[arg-type]  # an instance, not the class
-        for f in fields:
-            if not f.init:
-                raise NotAStructure(
-                    f"{where}.{f.name}",
-                    f"a field with init=False of the dataclass {type(value).__name__}",
-                    "a gradient shaped like the argument is built with dataclasses.replace, which sets only init fields",
-                )
-        children = tuple(describe(getattr(value, f.name), f"{where}.{f.name}") for f in fields)
-        return Node("dataclass", tuple(f.name for f in fields), children, type(value))
+        return _dataclass(value, where)
     if isinstance(value, dict):
         raise NotAStructure(where, f"a {type(value).__name__} (a dict subclass)", "pass a plain dict")
     raise NotAStructure(
@@ -129,6 +123,19 @@ def describe(value: object, where: str) -> Spec:
         "a structured parameter holds numbers, lists of numbers and NumPy arrays (in dicts, tuples, lists, "
         "NamedTuples and dataclasses); pass anything else outside it",
     )
+
+
+def _dataclass(value: object, where: str) -> Node:
+    fields = dataclasses.fields(value)  # type: ignore[arg-type]  # an instance, not the class
+    for f in fields:
+        if not f.init:
+            raise NotAStructure(
+                f"{where}.{f.name}",
+                f"a field with init=False of the dataclass {type(value).__name__}",
+                "a gradient shaped like the argument is built with dataclasses.replace, which sets only init fields",
+            )
+    children = tuple(describe(getattr(value, f.name), f"{where}.{f.name}") for f in fields)
+    return Node("dataclass", tuple(f.name for f in fields), children, type(value))
 
 
 def structures_of(parsed: ParsedFunction, args: Sequence[object], kwargs: Mapping[str, object]) -> dict[str, Node]:

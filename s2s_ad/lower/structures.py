@@ -330,6 +330,12 @@ class _Flattener(PartNames):
     def whole(self, expr: ast.expr, node: Node) -> S2SError:
         """The refusal of a structure used whole, saying in what."""
         written = ast.unparse(expr)
+        if node.kind == "none":
+            return self.error(
+                f"{quoted(written)} is None in the argument: it holds no number to differentiate",
+                expr,
+                "decide on None outside the function, or pass a number there",
+            )
         parent = self.parents.get(id(expr))
         key = (
             f"[{literal(node.keys[0])}]" if node.keys and node.kind != "dataclass" else (f".{node.keys[0]}" if node.keys else "")
