@@ -678,8 +678,11 @@ def test_the_command_line_refuses_and_says_how_to_call_it_from_python(
     err = capsys.readouterr().err
     assert "model.py:2:12: error: 'loss' reads a parameter as a structure (p['w'])" in err
     assert "s2s_ad.grad(loss)" in err and "Traceback" not in err
-    assert main(["grad", "model.py", "-o", "out/"]) == 0  # the whole file: left out, saying why
+    assert main(["grad", "model.py", "-o", "out/", "-v"]) == 0  # the whole file: left out, saying why (-v)
     assert (tmp_path / "out" / "model_other_grad.py").exists() and not (tmp_path / "out" / "model_loss_grad.py").exists()
+    assert "left out 'loss': it reads a parameter as a structure" in capsys.readouterr().err
+    assert main(["trace", "model.py:loss", "--at", "x=1"]) == 1
+    assert "which --at cannot give" in capsys.readouterr().err
 
 
 def comprehended(layers, x):

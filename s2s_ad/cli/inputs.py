@@ -286,6 +286,19 @@ def _needs_example(parsed: ParsedFunction, where: ParsedFunction, read: ast.expr
     )
 
 
+def no_structures_at(parsed: ParsedFunction) -> None:
+    """`graph` and `trace` of a function that reads a parameter as a structure: --at gives numbers and lists."""
+    read = frontend.structure_read(parsed)
+    if read is not None:
+        where, node = read
+        raise where.source.error(
+            UnsupportedError,
+            f"'{parsed.name}' reads a parameter as a structure ({ast.unparse(node)}), which --at cannot give",
+            node,
+            f"draw it from Python: s2s_ad.graph({parsed.name}, <arguments>) takes the structure itself",
+        )
+
+
 def _needs_shapes(parsed: ParsedFunction) -> S2SError:
     params = [a.arg for a in (*parsed.node.args.posonlyargs, *parsed.node.args.args)]
     return parsed.source.error(
