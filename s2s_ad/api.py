@@ -71,7 +71,9 @@ def _build_entry(target: Callable[..., Any], wrt: Wrt, request: tuple[Any, ...],
     kind, with_value, has_aux, finish = request
     reads = frontend.Reads()
     parsed = frontend.from_callable(target, reads)
-    if frontend.uses_arrays(parsed):  # built for the shapes of the arrays it is called with
+    # `w, b = params` may unpack a NamedTuple: a gradient waits for the arguments (a list of numbers gets the same code)
+    structured = frontend.reads_structures(parsed) or (finish is None and frontend.may_be_structured(parsed))
+    if frontend.uses_arrays(parsed) or structured:  # built for the arrays and structures it is called with
         from .specialize import on_arrays
 
         function = on_arrays(parsed, target, wrt, request, check, verbose, reads.data)

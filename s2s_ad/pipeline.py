@@ -7,12 +7,18 @@
 so the command line writes exactly the code `@grad` compiles. `compiled`
 turns what was built into a live function. This module imports the stages
 and nothing above them (never `api`, `check`, `graph` or `cli`).
+
+A function some of whose parameters arrive as structures (`structures=`)
+takes one more step first: `lower.flatten` reads it with a parameter per
+leaf, and `codegen` prints it with the frame that takes the structures and
+returns gradients shaped like them.
 """
 
 from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 import gc
 import os
 import sys
@@ -24,6 +30,8 @@ from typing import Any
 from . import ad, codegen, ir, lower, optimize
 from .errors import S2SError, SignatureError, UnsupportedError
 from .frontend import Data, ParsedFunction
+from .frontend.structures import Node, is_structure, structure_key
+from .frontend.structures import leaves as structures_leaves
 from .rules import RULES, Rule
 
 Wrt = str | int | Sequence[str | int] | None
@@ -50,6 +58,7 @@ class Built:
     with_value: bool = False
     rules: Mapping[str, Rule] = field(default_factory=lambda: RULES)
     bare: bool = False  # the caller asked for one parameter (a bare gradient), not a tuple of them
+    flat: lower.Flattened | None = None  # for structured parameters: the function as lowered, a parameter per leaf
 
 
 def build(
@@ -62,11 +71,25 @@ def build(
     has_aux: bool = False,
     rules: Mapping[str, Rule] = RULES,
     arg_types: Mapping[str, ir.Type] | None = None,
+    structures: Mapping[str, Node] | None = None,
 ) -> Built:
     """Run the pipeline on one function (see `_build`); the garbage collector pauses meanwhile,
     as the transform makes many small objects and frees none of them until it is done. `arg_types`
-    types the array parameters (see `argument_types`)."""
+    types the array parameters (see `argument_types`); `structures` describes the parameters that arrive
+    as structures (`frontend.structures_of`)."""
     with collector_paused():
+        if structures:
+            return _build_structured(
+                parsed,
+                wrt,
+                structures,
+                with_value=with_value,
+                verbose=verbose,
+                kind=kind,
+                has_aux=has_aux,
+                table=rules,
+                arg_types=arg_types,
+            )
         return _build(
             parsed, wrt, with_value=with_value, verbose=verbose, kind=kind, has_aux=has_aux, table=rules, arg_types=arg_types
         )
@@ -95,6 +118,7 @@ def _build(
     has_aux: bool,
     table: Mapping[str, Rule],
     arg_types: Mapping[str, ir.Type] | None = None,
+    frame: Callable[[ir.Function, ir.Function], codegen.Frame] | None = None,
 ) -> Built:
     """Run the pipeline on one function.
 
@@ -128,10 +152,77 @@ def _build(
     derived = optimize.optimize(derived, rules)
     show("optimized", derived)
     packed = packing(derived, names) if kind in ("jvp", "hvp") else None
-    generated = codegen.generate(derived, rules, packed=packed)
+    generated = codegen.generate(derived, rules, packed=packed, frame=frame(primal, derived) if frame is not None else None)
     if verbose:
         print(f"--- generated code for {parsed.name} (wrt {', '.join(names)}) ---\n{generated.source}", file=sys.stderr)
     return Built(primal, derived, generated, names, with_value, rules, single)
+
+
+def _build_structured(
+    parsed: ParsedFunction,
+    wrt: Wrt,
+    structures: Mapping[str, Node],
+    *,
+    kind: str,
+    arg_types: Mapping[str, ir.Type] | None,
+    with_value: bool,
+    has_aux: bool,
+    **request: Any,
+) -> Built:
+    """The pipeline on a function some of whose parameters arrive as structures: lowered with a parameter per
+    leaf it reads (`lower.flatten`), printed taking the structures and returning gradients shaped like them
+    (`codegen.structured_frame`)."""
+    if kind not in ("grad", "vjp", "jvp"):
+        raise parsed.source.error(
+            UnsupportedError,
+            f"'{parsed.name}' takes a structured parameter ('{next(iter(structures))}'); grad, value_and_grad, jvp and "
+            "vjp are supported for those, not yet jacobian and hessian",
+            parsed.node,
+            "pass the numbers it holds as parameters of their own for jacobian and hessian",
+        )
+    node = parsed.node.args
+    params = [a.arg for a in (*node.posonlyargs, *node.args, *node.kwonlyargs)]
+    chosen, single = _wrt_names(params, parsed.name, wrt, parsed)
+    flat = lower.flatten(parsed, structures)
+    flattened = tuple(n for name in chosen for n in flat.names_of(name))
+    if not flattened:  # the function reads nothing of the structures asked for: one leaf, read or not, for the zeros
+        first = next(((name, found[0][0]) for name in chosen if (found := structures_leaves(structures[name]))), None)
+        if first is None:
+            raise parsed.source.error(
+                SignatureError, f"'{chosen[0]}' holds no numbers: there is nothing to differentiate", parsed.node
+            )
+        flat = lower.flatten(parsed, structures, keep=(first,))
+        flattened = tuple(n for name in chosen for n in flat.names_of(name))
+    types = dict(arg_types or {})
+    node = flat.parsed.node.args
+    inferred = dict(
+        zip(
+            [a.arg for a in (*node.posonlyargs, *node.args, *node.kwonlyargs)],
+            lower.param_types(flat.parsed.node, flat.parsed.resolve),
+        )
+    )
+    for leaf in flat.leaves:
+        if leaf.spec.kind == "array":
+            kind_of = {"f": ir.FLOAT, "b": ir.BOOL}.get(leaf.spec.dtype, ir.INT)
+            types[leaf.name] = array_type(leaf.name, leaf.spec.shape, kind_of)
+        elif leaf.spec.kind == "list" and ir.list_depth(inferred[leaf.name]) != leaf.spec.depth:  # the argument says
+            made: ir.Type = ir.FLOAT
+            for _ in range(leaf.spec.depth):
+                made = ir.ListOf(made)
+            types[leaf.name] = made
+
+    def frame(primal: ir.Function, derived: ir.Function) -> codegen.Frame:
+        if kind == "jvp":
+            return codegen.forward_frame(flat, primal, derived, chosen)
+        seeds = derived.params[len(primal.params) :]  # a pullback's output adjoints
+        return codegen.structured_frame(
+            flat, primal, chosen, single, with_value=with_value or kind == "vjp", aux=has_aux, seeds=seeds
+        )
+
+    built = _build(
+        flat.parsed, flattened, kind=kind, arg_types=types, with_value=with_value, has_aux=has_aux, frame=frame, **request
+    )
+    return dataclasses.replace(built, flat=flat)
 
 
 def compiled(parsed: ParsedFunction, built: Built, data: Mapping[str, object] | None = None) -> Callable[..., Any]:
@@ -181,14 +272,7 @@ def argument_types(parsed: ParsedFunction, args: Sequence[object], kwargs: Mappi
     names = [a.arg for a in (*node.posonlyargs, *node.args, *node.kwonlyargs)]
     found: dict[str, ir.Type] = {}
     for name, value in [*zip(names, args), *kwargs.items()]:
-        if isinstance(value, (list, tuple)) and any(_is_ndarray(v) for v in value):
-            raise parsed.source.error(
-                UnsupportedError,
-                f"'{name}' is a list of arrays, which cannot be differentiated yet",
-                parsed.node,
-                "pass each array as its own parameter, or one array stacked with np.stack",
-            )
-        if not _is_ndarray(value):
+        if not _is_ndarray(value):  # a structure holding arrays: see `frontend.structures_of`
             continue
         array: Any = value
         kind = {"f": ir.FLOAT, "i": ir.INT, "u": ir.INT, "b": ir.BOOL}.get(array.dtype.kind)
@@ -211,6 +295,8 @@ def argument_key(value: object) -> object:
     sizes are 1; any other value's type."""
     if _is_ndarray(value):
         return (value.dtype.kind, tuple(size == 1 for size in value.shape))  # type: ignore[attr-defined]
+    if is_structure(value):
+        return structure_key(value)
     return type(value)
 
 
@@ -282,7 +368,11 @@ def resolve_wrt(function: ir.Function, wrt: Wrt, parsed: ParsedFunction) -> tupl
     read off its class), bare if that leaves one; naming one of those is an
     error.
     """
-    params = [p.name for p in function.params]
+    return _wrt_names([p.name for p in function.params], function.name, wrt, parsed)
+
+
+def _wrt_names(params: Sequence[str], fname: str, wrt: Wrt, parsed: ParsedFunction) -> tuple[tuple[str, ...], bool]:
+    """`resolve_wrt` over the parameter names `params` of the function `fname`."""
     if wrt is None:
         chosen = tuple(name for name in params if name not in parsed.data_params)
         return chosen, len(chosen) == 1
@@ -306,14 +396,12 @@ def resolve_wrt(function: ir.Function, wrt: Wrt, parsed: ParsedFunction) -> tupl
             raise refuse(f"wrt takes parameter names or indices, not {item!r}")
         if isinstance(item, int):
             if not -len(params) <= item < len(params):
-                raise parsed.source.error(
-                    SignatureError, f"wrt={item}: '{function.name}' has {len(params)} parameter(s)", parsed.node
-                )
+                raise parsed.source.error(SignatureError, f"wrt={item}: '{fname}' has {len(params)} parameter(s)", parsed.node)
             names.append(params[item])
         elif item not in params:
             raise parsed.source.error(
                 SignatureError,
-                f"wrt={item!r}: '{function.name}' has no parameter '{item}'",
+                f"wrt={item!r}: '{fname}' has no parameter '{item}'",
                 parsed.node,
                 "parameters are: " + ", ".join(params),
             )

@@ -1,4 +1,5 @@
-"""Derivatives of functions on NumPy arrays, generated at the first call for the shapes of the arrays given.
+"""Derivatives of functions on NumPy arrays, generated at the first call for the shapes of the arrays given
+(and of functions taking structured parameters, for the structures given: `frontend.structures`).
 
 What the code for an array needs to know is how many axes it has and which of
 its sizes are 1 (`pipeline.argument_types`); every other size is named, so one
@@ -9,6 +10,11 @@ request once per such key and keeps what it built: `grad` and
 (`second`, assembled from one Hessian-vector product per element). `inspect.getsource`
 shows the code generated last (`__wrapped__`). With `check`, each new build
 is cross-checked at the arguments of the call that made it (`check.arrays`).
+
+A dict, tuple, NamedTuple or dataclass argument is described the same way
+(`pipeline.argument_key`: its keys, classes and leaves), and its gradient
+is built for that structure: the generated code takes the structure and
+returns a gradient shaped like it.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .errors import CheckError, UnsupportedError
-from .frontend import ParsedFunction
+from .frontend import ParsedFunction, structures_of, uses_arrays
 from .pipeline import Built, Wrt, argument_key, argument_types, build, compiled
 
 
@@ -33,6 +39,7 @@ class _Builds:
         **request: Any,
     ) -> None:
         self.parsed, self.wrt, self.data, self.check, self.request = parsed, wrt, data, check, request
+        self.arrays = uses_arrays(parsed)  # else built here for its structures only: its arrays are typed as before
         self.built: dict[tuple[object, ...], tuple[Built, Callable[..., Any]]] = {}
 
     def get(
@@ -41,7 +48,9 @@ class _Builds:
         key = (*(argument_key(a) for a in args), *((k, argument_key(v)) for k, v in sorted(kwargs.items())))
         found = self.built.get(key)
         if found is None:
-            made = build(self.parsed, self.wrt, arg_types=argument_types(self.parsed, args, kwargs), **self.request)
+            types = argument_types(self.parsed, args, kwargs) if self.arrays else {}
+            structures = structures_of(self.parsed, args, kwargs)
+            made = build(self.parsed, self.wrt, arg_types=types, structures=structures, **self.request)
             if self.check is not None:
                 self.cross_check(self.check, args)
             found = self.built[key] = (made, compiled(self.parsed, made, self.data))
@@ -125,10 +134,16 @@ def pullbacks(
     builds = _Builds(parsed, wrt, data, None, kind="vjp")
 
     def derived(*args: Any) -> Any:
-        function = builds.get(derived, args, {})[1]
+        made, function = builds.get(derived, args, {})
+        outputs = made.primal.returns
+        count = len(outputs) if isinstance(outputs, tuple) else None  # a function returning a tuple: one adjoint each
 
         def pullback(out_bar: Any) -> Any:
-            return function(*args, out_bar)[1]
+            if count is None:
+                return function(*args, out_bar)[1]
+            if not isinstance(out_bar, (tuple, list)) or len(out_bar) != count:
+                raise TypeError(f"the pullback of {parsed.name} takes one adjoint per output: a tuple of {count}")
+            return function(*args, *out_bar)[1]
 
         return target(*args), pullback
 
@@ -146,7 +161,15 @@ def jacobians(
     builds = _Builds(parsed, wrt, data, None, kind="vjp")
 
     def derived(*args: Any) -> Any:
-        function = builds.get(derived, args, {})[1]
+        made, function = builds.get(derived, args, {})
+        if made.flat is not None:
+            raise parsed.source.error(
+                UnsupportedError,
+                f"'{parsed.name}' takes a structured parameter: grad, value_and_grad, jvp and vjp are supported for those, "
+                "not yet jacobian and hessian",
+                parsed.node,
+                "pass the numbers it holds as parameters of their own for jacobian and hessian",
+            )
         shape = numpy.shape(target(*args))
         rows = []
         for k in range(int(numpy.prod(shape, dtype=int))):
@@ -168,8 +191,8 @@ def jacobians(
 def _named(derived: Callable[..., Any], parsed: ParsedFunction, what: str) -> Callable[..., Any]:
     derived.__name__ = derived.__qualname__ = f"{parsed.name}_{what}"
     derived.__doc__ = (
-        f"The {what} of {parsed.name}, generated for the shapes of the arrays it is called with "
-        "(inspect.getsource shows the code generated last)."
+        f"The {what} of {parsed.name}, generated for the shapes of the arrays (and the structures) it is called "
+        "with (inspect.getsource shows the code generated last)."
     )
     return derived
 

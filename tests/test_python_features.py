@@ -417,9 +417,11 @@ def test_names_python_scopes_apart_are_kept_apart(tmp_path: Path) -> None:
     assert grad(module.a_local_called_tape)(1.5) == pytest.approx(numeric_gradient(module.a_local_called_tape, (1.5,))[0])
 
 
-def test_a_dict_parameter_is_refused_as_such(tmp_path: Path) -> None:
+def test_a_dict_parameter_is_read_by_key_and_a_list_refused_as_such(tmp_path: Path) -> None:
+    f = import_source(MESSAGES, tmp_path).dict_parameter
+    assert grad(f)({"w": 2.0}, 3.0) == ({"w": 3.0}, 2.0)  # a structured parameter: tests/test_structures.py
     with pytest.raises(S2SError, match="a dict"):
-        grad(import_source(MESSAGES, tmp_path).dict_parameter)
+        grad(f)([2.0], 3.0)  # a list indexed with a string
 
 
 COUNTS = """

@@ -30,6 +30,7 @@ from typing import Any
 
 from .. import codegen, frontend, ir, pipeline
 from ..errors import UnsupportedError
+from ..frontend.structures import Node
 from ..interpret import Interpreter, data_of
 from ..rules import RULES, Rule
 from ..rules.custom import Body
@@ -76,6 +77,9 @@ def check(
     the printed primal's derivative in high precision).
     """
     parsed = frontend.from_function(f)
+    structures = frontend.structures_of(parsed, args, {}) if args is not None else {}
+    if structures or (args is None and frontend.reads_structures(parsed)):
+        return _check_structured(parsed, wrt, args, structures, rules, budget=budget, points=points, seed=seed, symbolic=symbolic)
     if frontend.uses_arrays(parsed):
         return _check_on_arrays(parsed, wrt, args, rules, budget=budget, seed=seed, user=f)
     built = pipeline.build(parsed, wrt, with_value=False, rules=rules)
@@ -118,6 +122,49 @@ def _check_on_arrays(
     built = pipeline.build(parsed, wrt, with_value=False, rules=rules, arg_types=types)
     return check_arrays(
         parsed.name, built.primal, built.derived, built.wrt, args, built.rules, budget=budget, seed=seed, user=user
+    )
+
+
+def _check_structured(
+    parsed: frontend.ParsedFunction,
+    wrt: pipeline.Wrt,
+    args: Sequence[object] | None,
+    structures: Mapping[str, Node],
+    rules: Mapping[str, Rule],
+    **options: Any,
+) -> Report:
+    """A function taking structured parameters, at the structures of example arguments: the gradient as lowered,
+    with a parameter per leaf read (`p_w` for `p["w"]`), checked as any function of those is."""
+    if args is None:
+        raise parsed.source.error(
+            UnsupportedError,
+            f"'{parsed.name}' reads a parameter as a structure: the check needs example arguments for its keys",
+            parsed.node,
+            f"check({parsed.name}, args=(...)) with arguments of the structure to check at",
+        )
+    types = pipeline.argument_types(parsed, args, {})
+    built = pipeline.build(parsed, wrt, with_value=False, rules=rules, arg_types=types, structures=structures)
+    flat = built.flat
+    assert flat is not None  # built for structures
+    if frontend.uses_arrays(flat.parsed):
+        from .arrays import check_arrays
+
+        node = parsed.node.args
+        names = [a.arg for a in (*node.posonlyargs, *node.args, *node.kwonlyargs)]
+        values = flat.arguments(dict(zip(names, args)))
+        flat_args = [values[p.name] for p in built.primal.params if p.name in values]
+        return check_arrays(
+            parsed.name,
+            built.primal,
+            built.derived,
+            built.wrt,
+            flat_args,
+            built.rules,
+            budget=options["budget"],
+            seed=options["seed"],
+        )
+    return check_built(
+        built.primal, built.derived, built.wrt, data_of(flat.parsed, built.primal, built.derived), built.rules, **options
     )
 
 

@@ -20,7 +20,7 @@ from .. import frontend
 from ..errors import S2SError, SourceError
 from ..frontend import StaticModule
 from .arguments import Request, UsageError, parse_point, split_target
-from .inputs import built_functions, top_level_functions, unknown_function
+from .inputs import built_functions, no_structures_at, top_level_functions, unknown_function
 from .module_text import Result, module_source, target_text
 from .output import PROG, Output, print_module
 from .writing import Directory, File, may_write, output_name, same_file, sink_of, write_module
@@ -105,6 +105,7 @@ def point_command(args: argparse.Namespace, out: Output) -> int:
         module = frontend.static_module(file)
         selector = _evaluated_function(module, file, selector)
         parsed = module.function(selector)
+        no_structures_at(parsed)
         positional, named = _arrays_at(parsed, positional, named)
         drawn = graph_of(parsed, positional, named)
         if args.command == "trace":

@@ -246,6 +246,11 @@ def _built(
         if reason is not None:
             raise _LeftOut(reason)
     parsed = module.function(name)
+    read = frontend.structure_read(parsed)
+    if read is not None:
+        if whole_file:
+            raise _LeftOut(f"it reads a parameter as a structure ({ast.unparse(read[1])}), whose keys only an argument gives")
+        raise _needs_example(parsed, *read)
     arg_types = _array_types(parsed, request)
     if arg_types is None and whole_file:
         raise _LeftOut("it works on NumPy arrays; give their shapes with --shapes to write its gradient")
@@ -266,6 +271,32 @@ def _array_types(parsed: ParsedFunction, request: Request) -> dict[str, ir.Type]
             elem = ir.INT if kind == "int" else ir.FLOAT
             found[name] = cli.pipeline.array_type(name, sizes, elem)
     return None if not found and uses_arrays(parsed) else found
+
+
+def _needs_example(parsed: ParsedFunction, where: ParsedFunction, read: ast.expr) -> S2SError:
+    """The refusal of a function that reads a parameter as a structure: its keys and the kinds of its entries
+    are only known from an argument, which the command line, running nothing, does not have."""
+    return where.source.error(
+        UnsupportedError,
+        f"'{parsed.name}' reads a parameter as a structure ({ast.unparse(read)}): its keys and the kinds of its "
+        "entries are needed to write its gradient, and the command line has no argument to read them from",
+        read,
+        f"write it from Python, where the first call gives the structure: g = s2s_ad.grad({parsed.name}); "
+        f"g(<arguments>); then inspect.getsource(g) is the generated function (it imports nothing of s2s_ad)",
+    )
+
+
+def no_structures_at(parsed: ParsedFunction) -> None:
+    """`graph` and `trace` of a function that reads a parameter as a structure: --at gives numbers and lists."""
+    read = frontend.structure_read(parsed)
+    if read is not None:
+        where, node = read
+        raise where.source.error(
+            UnsupportedError,
+            f"'{parsed.name}' reads a parameter as a structure ({ast.unparse(node)}), which --at cannot give",
+            node,
+            f"draw it from Python: s2s_ad.graph({parsed.name}, <arguments>) takes the structure itself",
+        )
 
 
 def _needs_shapes(parsed: ParsedFunction) -> S2SError:

@@ -21,12 +21,24 @@ from collections.abc import Mapping
 from .. import ir
 from ..ir import Assign, Function
 from ..rules import RULES, Rule
+from .frame import Frame, forward_frame, structured_frame
 from .inline import inlined
 from .names import RESERVED, python_names
 from .printer import Printer
 from .source import Generated, compile_generated, module
 
-__all__ = ["RESERVED", "Generated", "compile_generated", "generate", "inlined", "module", "python_names"]
+__all__ = [
+    "RESERVED",
+    "Frame",
+    "Generated",
+    "compile_generated",
+    "forward_frame",
+    "generate",
+    "inlined",
+    "module",
+    "python_names",
+    "structured_frame",
+]
 
 
 def generate(
@@ -34,6 +46,7 @@ def generate(
     rules: Mapping[str, Rule] = RULES,
     packed: tuple[tuple[str, tuple[str, ...]], ...] | None = None,
     fold: bool = True,
+    frame: Frame | None = None,
 ) -> Generated:
     """Print `function`; with `packed`, its parameters arrive in tuples (`f_jvp(primals, tangents)`).
 
@@ -41,13 +54,15 @@ def generate(
     reads it (see `inline.inlined`); without, every primitive has its own line.
     """
     expressions = inlined(function, rules) if fold else {}
-    names = python_names(function, expressions)
+    names = python_names(function, expressions, frame.avoid if frame is not None else ())
     printer = Printer(function, names, rules, expressions)
-    printer.function(packed)
+    printer.function(packed, frame)
     math_import = "import math" if printer.math == "math" else f"import math as {printer.math}"
     imports = ((math_import,) if printer.uses_math else ()) + (
         (f"import numpy as {printer.numpy}",) if printer.uses_numpy else ()
     )
+    if frame is not None:
+        imports = frame.imports + imports
     helpers = sorted({h for s in ir.walk(function.body) if isinstance(s, Assign) and (h := rules[s.op].helper) is not None})
     return Generated(
         function.name,

@@ -158,8 +158,9 @@ class _Lifetimes:
         return start, self.end.get(name, start)
 
 
-def python_names(function: Function, inlined: Collection[str] = ()) -> dict[str, str]:
-    """A Python name for every SSA name, except the `inlined` ones (printed inside the expression that reads them).
+def python_names(function: Function, inlined: Collection[str] = (), avoid: Collection[str] = ()) -> dict[str, str]:
+    """A Python name for every SSA name, except the `inlined` ones (printed inside the expression that reads them);
+    none is one of the names to `avoid`.
 
     Values joined by an `if` or carried by a loop share a name where their
     lifetimes allow (a "web"); otherwise the printer copies. Webs of one
@@ -179,7 +180,7 @@ def python_names(function: Function, inlined: Collection[str] = ()) -> dict[str,
         match = _ADJOINT_OF_TEMP.match(colour.preferred)
         if match and not colour.temporary and not colour.has_param and match.group(1) not in computed:
             colour.temporary, colour.family = True, ir.family(colour.preferred)
-    taken = set(RESERVED) | param_set
+    taken = set(RESERVED) | param_set | set(avoid)
     user_names = {family for n in everything if not ir.is_temp(family := ir.family(n))}
     renumbered, numbered = _number_temporaries(colours, user_names | taken)
 

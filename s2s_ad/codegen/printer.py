@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 from collections.abc import Mapping, Sequence
 
 from .. import ir
 from ..ir import Assign, Const, Function, Global, Operand, Var
 from ..rules import Rule
+from .frame import Frame
 from .spelling import ATOM, level_of, numpy_named, plain, shape
 
 _CONDITIONAL = "{1} if {0} else {2}"  # an `if` that only picks one of two values
@@ -44,8 +46,12 @@ class Printer:
         self.uses_numpy = False
         self.numpy = "np" if "np" not in names.values() else "_np"
 
-    def function(self, packed: tuple[tuple[str, tuple[str, ...]], ...] | None = None) -> None:
-        """The `def`; with `packed`, parameters arrive in tuples (`f_jvp(primals, tangents)`) and are unpacked."""
+    def function(self, packed: tuple[tuple[str, tuple[str, ...]], ...] | None = None, frame: Frame | None = None) -> None:
+        """The `def`; with `packed`, parameters arrive in tuples (`f_jvp(primals, tangents)`) and are unpacked;
+        with a `frame`, they arrive as structures (`frame.Frame`): read in a prologue, the gradient built back."""
+        if frame is not None:
+            self.framed(frame)
+            return
         if packed is None:
             self.lines.append(f"def {self.f.name}({_signature(self.f.params)}):")
         else:
@@ -58,6 +64,30 @@ class Printer:
         self.block(self.f.body, 1)
         self.lines.append(f"    return {self.returns(self.f.returns, top=True)}")
         self.drop_lone_pass()  # everything inlined into the return
+
+    def framed(self, frame: Frame) -> None:
+        """The `def` of a function whose parameters arrive as structures: each leaf the code uses read from its
+        argument first, the gradient built as the arguments are at the end."""
+        if "np" in frame.avoid:
+            self.numpy = "_np"
+        self.lines.append(f"def {self.f.name}({_signature(frame.params)}):")
+        self.lines += [f"    {line}" for line in frame.head]
+        head = len(self.lines)
+        if any(isinstance(s, ir.Push) for s in ir.walk(self.f.body)):
+            self.lines.append("    _tape = []")
+        self.block(self.f.body, 1)
+        returns = self.f.returns
+        returned = self.returns(returns, top=True) if frame.result is None else frame.result(returns, self.returns, self.numpy)
+        self.uses_numpy = self.uses_numpy or frame.numpy
+        self.lines.append(f"    return {returned}")
+        self.drop_lone_pass()
+        code = "\n".join(line for line in self.lines[head:] if not line.lstrip().startswith("#"))
+        read = [
+            f"    {self.names.get(leaf, leaf)} = {reading}"
+            for leaf, reading in frame.unpack
+            if re.search(rf"(?<![\w.]){re.escape(self.names.get(leaf, leaf))}(?!\w)", code)
+        ]
+        self.lines[head:head] = read
 
     def returns(self, returns: ir.Returns, top: bool = False) -> str:
         if isinstance(returns, tuple):

@@ -25,7 +25,10 @@ The package, one module per question:
 - `callables`: from a live callable (`from_callable`, `from_function`);
 - `live`: the names of a live function (`classify`, `RuntimeResolver`);
 - `static`: the names of a source file read without running it
-  (`static_module`, `from_file`).
+  (`static_module`, `from_file`);
+- `structures`: what a structured argument (a dict, tuple, NamedTuple,
+  dataclass) holds (`structures_of`), and which functions read a parameter
+  as one (`reads_structures`).
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ from .parsed import (
 )
 from .reads import MISSING, Lookups, Reads, holds, same_number
 from .static import StaticModule, from_file, static_module
+from .structures import may_be_structured, reads_structures, structure_read, structures_of
 
 __all__ = [
     "BUILTIN_CALLEES",
@@ -64,6 +68,10 @@ __all__ = [
     "MathModule",
     "NumpyModule",
     "uses_arrays",
+    "may_be_structured",
+    "reads_structures",
+    "structure_read",
+    "structures_of",
     "ParsedFunction",
     "Reads",
     "Resolved",

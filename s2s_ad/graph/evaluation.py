@@ -184,6 +184,13 @@ def graph_of(parsed: frontend.ParsedFunction, args: Sequence[Any] = (), kwargs: 
     A function on NumPy arrays is lowered for the types of its array arguments, as `grad` lowers it; its
     inputs' adjoints are those of the gradient generated for it (`array_adjoints.with_gradient`)."""
     kwargs = kwargs or {}
+    structures = frontend.structures_of(parsed, args, kwargs)
+    if structures:  # drawn as the function lowered with a parameter per leaf it reads (`p_w` for `p["w"]`)
+        flat = lower.flatten(parsed, structures)
+        node = parsed.node.args
+        names = [a.arg for a in (*node.posonlyargs, *node.args, *node.kwonlyargs)]
+        values = flat.arguments({**dict(zip(names, args)), **kwargs})
+        return graph_of(flat.parsed, (), values)
     if not (frontend.uses_arrays(parsed) or any(is_array(v) for v in (*args, *kwargs.values()))):
         primal = lower.lower(parsed)
         return evaluate(primal, _point(primal, args, kwargs), data_of(parsed, primal), arrays=False)

@@ -15,7 +15,9 @@ The lowering is one class made of parts, a module each: `statements`, `loops`,
 functions of lists), on the state and checks of `base`; `scope` holds the
 values it keeps per name, `types` the parameter types, `rewrites` the statements
 lowered as others (`assert`, a loop's `else`, a loop variable read after its
-loop), `refusals` the messages.
+loop), `refusals` the messages. Before all that, `structures` (with `parts`)
+reads a parameter that arrives as a structure as one parameter per leaf it
+reads (`flatten`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from .loops import Loops
 from .scope import Scope, TupleValue, Value
 from .sequences import Sequences
 from .statements import Statements
+from .structures import Flattened, flatten
 from .types import param_types
 
 
@@ -98,4 +101,4 @@ def lower(parsed: ParsedFunction, rules: Mapping[str, Rule] = RULES) -> ir.Funct
     return lowered(parsed, rules).function
 
 
-__all__ = ["Lowered", "Lowering", "lower", "lowered", "param_types"]
+__all__ = ["Flattened", "Lowered", "Lowering", "flatten", "lower", "lowered", "param_types"]
