@@ -102,6 +102,8 @@ class LoweringBase:
         self.tape: ast.Name | None = None  # where a generated gradient's `_tape` first appears
         self.frozen: set[str] = set()  # lists made of tuples (`[(x, y), ...]`): changing one raises in Python
         self.tuples_in: set[str] = set()  # lists that hold such tuples: their elements are frozen
+        self.named_after: dict[str, str] = {}  # a comprehension's accumulator -> the name it is assigned to
+        self.assigned_to: str | None = None  # the name the expression being lowered is assigned to, if one
         self.seeded: set[str] = set()  # names a `while True` loop assigns first: their value before it is never read
         self.nesting = rows.nesting(parsed.node)  # empty list literals that become lists of lists: their depth
         self.grown = rows.grown(parsed.node)  # list literals that are appended to later
@@ -125,6 +127,8 @@ class LoweringBase:
 
     def fresh(self, key: str) -> str:
         """A new SSA name for a scope entry (a source variable or a pseudo entry)."""
+        if key in self.named_after:  # `hidden = [...]`: the list the comprehension builds is `hidden`
+            return self.namer.fresh(self.named_after[key])
         if key.startswith("#"):
             return self.namer.fresh(PSEUDO_FAMILIES.get(key) or "_" + key[1:].split("_")[0].rstrip("0123456789"))
         return self.namer.fresh(key)

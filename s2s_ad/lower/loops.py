@@ -447,6 +447,9 @@ class Loops(LoweringBase):
         """`[e for ...]` builds a list with append; `sum(e for ...)` accumulates (from `start`);
         `all(...)`/`any(...)` accumulate with `and`/`or`; max/min build a list."""
         accumulator = f"#acc{len(self.out)}_{node.col_offset}"
+        if into == "list" and self.assigned_to is not None:
+            self.named_after[accumulator] = self.assigned_to
+        self.assigned_to = None  # for this comprehension only, not those inside it
         if into == "sum":
             init: ast.expr = start or ast.Constant(0)
             update: ast.stmt = ast.AugAssign(ast.Name(accumulator, ast.Store()), ast.Add(), node.elt)

@@ -200,7 +200,11 @@ class Statements(LoweringBase):
             raise self.error(UnsupportedError, f"'{kind}' statements cannot be differentiated", node)
 
     def statement_Assign(self, node: ast.Assign, scope: Scope) -> None:
+        target = node.targets[0]
+        if len(node.targets) == 1 and isinstance(target, ast.Name) and isinstance(node.value, ast.ListComp):
+            self.assigned_to = target.id
         value = self.bound(node.value, scope)
+        self.assigned_to = None
         if len(node.targets) > 1:  # `a = b = ...`: every target holds the value, none may rename it
             items = value.items if isinstance(value, TupleValue) else (value,)
             self.held.update(

@@ -10,36 +10,36 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
     # line 43: hidden = [math.tanh(b1[j] + sum(W1[j][k] * x[k] for k in range(len(x)))) for j in range(len(W1))]
     _t4 = len(W1)
     # line 42: for x, y in zip(X, Y):
-    _acc_tape = [0.0] * _t3
+    hidden_tape = [0.0] * _t3
     _t10_tape = [0.0] * _t3
     _t11_tape = [0.0] * _t3
     for _k in range(_t3):
         x = X[_k]
         y = Y[_k]
         # line 43: hidden = [math.tanh(b1[j] + sum(W1[j][k] * x[k] for k in range(len(x)))) for j in range(len(W1))]
-        _acc = []
+        hidden = []
         _t5 = len(x)
         for j in range(_t4):
             _t6 = b1[j]
             _t7 = W1[j]
-            _acc_2 = 0
+            _acc = 0
             for k in range(_t5):
-                _acc_2 += _t7[k] * x[k]
+                _acc += _t7[k] * x[k]
             # line 43: hidden = [math.tanh(b1[j] + sum(W1[j][k] * x[k] for k in range(len(x)))) for j in range(len(W1))]
-            _t8 = _t6 + _acc_2
+            _t8 = _t6 + _acc
             _t9 = math.tanh(_t8)
-            _acc.append(_t9)
+            hidden.append(_t9)
             _tape.append(_t9)
         # line 45: for j in range(len(hidden)):
-        _t10 = len(_acc)
+        _t10 = len(hidden)
         out = b2
         for j in range(_t10):
             # line 46: out += W2[j] * hidden[j]
-            out += W2[j] * _acc[j]
+            out += W2[j] * hidden[j]
         # line 47: total += (out - y) ** 2
         _t11 = out - y
         # line 42: for x, y in zip(X, Y):
-        _acc_tape[_k] = _acc
+        hidden_tape[_k] = hidden
         _t10_tape[_k] = _t10
         _t11_tape[_k] = _t11
     # reverse sweep
@@ -54,13 +54,13 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
     # line 42: for x, y in zip(X, Y):
     b2_bar = 0.0
     for _k in reversed(range(_t3)):
-        _acc = _acc_tape[_k]
+        hidden = hidden_tape[_k]
         _t10 = _t10_tape[_k]
         _t11 = _t11_tape[_k]
         x = X[_k]
         x_bar = X_bar[_k]
         # line 43: hidden = [math.tanh(b1[j] + sum(W1[j][k] * x[k] for k in range(len(x)))) for j in range(len(W1))]
-        _acc_bar = [0.0] * len(_acc)
+        hidden_bar = [0.0] * len(hidden)
         # line 47: total += (out - y) ** 2
         _t11_bar = total_bar * (2.0 * _t11)
         y_bar = -_t11_bar
@@ -68,8 +68,8 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
         for j in range(_t10):
             # line 46: out += W2[j] * hidden[j]
             _t12 = W2[j]
-            _t12_bar = _t11_bar * _acc[j]
-            _acc_bar[j] += _t11_bar * _t12
+            _t12_bar = _t11_bar * hidden[j]
+            hidden_bar[j] += _t11_bar * _t12
             W2_bar[j] += _t12_bar
         # line 44: out = b2
         b2_bar += _t11_bar
@@ -77,7 +77,7 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
         _t5 = len(x)
         for j in reversed(range(_t4)):
             _t9 = _tape.pop()
-            _t9_bar = _acc_bar.pop()
+            _t9_bar = hidden_bar.pop()
             _t8_bar = _t9_bar * (1.0 - _t9 * _t9)
             _t7 = W1[j]
             _t7_bar = W1_bar[j]
