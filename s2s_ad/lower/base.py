@@ -105,6 +105,7 @@ class LoweringBase:
         self.named_after: dict[str, str] = {}  # a comprehension's accumulator -> the name it is assigned to
         self.assigned_to: str | None = None  # the name the expression being lowered is assigned to, if one
         self.seeded: set[str] = set()  # names a `while True` loop assigns first: their value before it is never read
+        self.made_nodes: list[ast.AST] = []  # nodes the lowering writes itself whose ids `nesting` holds
         self.nesting = rows.nesting(parsed.node)  # empty list literals that become lists of lists: their depth
         self.grown = rows.grown(parsed.node)  # list literals that are appended to later
         self.reserve(parsed.node)

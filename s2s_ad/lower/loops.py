@@ -463,6 +463,7 @@ class Loops(LoweringBase):
             rows_deep = rows.depth(node.elt, lambda name: _depth_in(scope, name))
             if rows_deep:  # `[[0.0] * m for _ in range(n)]`: a list of rows
                 self.nesting[id(init)] = 1 + rows_deep
+                self.made_nodes.append(init)  # kept alive: a freed node's id could be another list's
             update = ast.Expr(ast.Call(ast.Attribute(ast.Name(accumulator, ast.Load()), "append", ast.Load()), [node.elt], []))
         inner: ast.stmt = update
         for generator in reversed(node.generators):
