@@ -126,7 +126,7 @@ class Reverse:
                 self.definition[stmt.target] = stmt
             elif isinstance(stmt, Effect) and stmt.args and isinstance(stmt.args[0], Var):
                 self.mutated.add(stmt.args[0].name)
-        self.mutated = ir.aliases(self.function, self.mutated, rules)
+        self.mutated = ir.aliases(self.function, self.mutated, rules, types=self.types)
         rewritten = ir.aliases(
             self.function,
             {

@@ -44,6 +44,7 @@ def record(
         sweep.function,
         {s.args[0].name for s in ir.walk(forward) if isinstance(s, Effect) and s.args and isinstance(s.args[0], Var)},
         sweep.rules,
+        types=sweep.types,
     )
     wanted = (ir.free_names(backward) & here) - set(keep)
     recompute: dict[str, Assign] = {}

@@ -16,7 +16,6 @@ so): a picture never shows an adjoint that the gradient contradicts.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +24,7 @@ from ..errors import S2SError
 from ..frontend import ParsedFunction
 from ..rules import Rule
 from .nodes import Node, plain_arg
-from .numeric import NoAdjoint, NumpyMath, floating, is_array, pullback
+from .numeric import NoAdjoint, NumpyMath, floating, is_array, nan_where_undefined, pullback
 
 if TYPE_CHECKING:
     from .result import Graph
@@ -102,15 +101,7 @@ class _SafeMath(NumpyMath):
     partial that cannot be computed, a constant exponent's, does not spoil the others)."""
 
     def __getattr__(self, op: str) -> Any:
-        evaluate = super().__getattr__(op)
-
-        def safe(*args: Any) -> Any:
-            try:
-                return evaluate(*args)
-            except (ArithmeticError, ValueError, TypeError):
-                return math.nan
-
-        return safe
+        return nan_where_undefined(super().__getattr__(op))
 
 
 def with_gradient(drawn: Graph, parsed: ParsedFunction, types: Mapping[str, ir.Type], data: Mapping[str, object]) -> None:

@@ -26,7 +26,7 @@ from ..rules import ARRAY_OPS, RULES, Rule
 from .array_adjoints import backward_arrays, with_gradient
 from .labels import shape_text
 from .nodes import GraphError, Node, plain_arg
-from .numeric import is_array
+from .numeric import is_array, nan_where_undefined
 from .result import Graph
 from .tracing import Arrays, ArrayTracer, Floats, FollowPaths, NeverEnds, Rejected, Tracer, Tracked, plain
 
@@ -40,15 +40,7 @@ class _FloatMath:
     """
 
     def __getattr__(self, op: str) -> Callable[..., Any]:
-        evaluate = RULES[op].evaluate
-
-        def safe(*args: Any) -> Any:
-            try:
-                return evaluate(*args)
-            except (ArithmeticError, ValueError, TypeError):
-                return math.nan
-
-        return safe
+        return nan_where_undefined(RULES[op].evaluate)
 
 
 def evaluate(

@@ -271,3 +271,15 @@ class _Sweep:
 
     def rewritten(self, items: Operand) -> bool:
         return False
+
+
+def nan_where_undefined(evaluate: Callable[..., Any]) -> Callable[..., Any]:
+    """`evaluate`, giving nan where the primitive is undefined at its operands instead of raising."""
+
+    def safe(*args: Any) -> Any:
+        try:
+            return evaluate(*args)
+        except (ArithmeticError, ValueError, TypeError):
+            return math.nan
+
+    return safe

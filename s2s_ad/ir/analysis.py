@@ -157,12 +157,14 @@ def sources(function: Function) -> dict[str, list[str]]:
     return edges
 
 
-def aliases(function: Function, names: set[str], rules: Mapping[str, Any], rows: bool = True) -> set[str]:
+def aliases(
+    function: Function, names: set[str], rules: Mapping[str, Any], rows: bool = True, types: Mapping[str, Type] | None = None
+) -> set[str]:
     """`names` and every list that may be the same object as one of them (copies, merges, carries), and
     (with `rows`) every list that holds one of them as a row, or is a row of one (a change to a row
     changes its table)."""
     links: dict[str, list[str]] = {}
-    types = types_of(function)
+    types = types_of(function) if types is None and rows else types or {}
     for stmt in walk(function.body):
         pairs: list[tuple[Operand, str]] = []
         if isinstance(stmt, Assign) and rules[stmt.op].copy:

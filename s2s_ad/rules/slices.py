@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .. import ir
 from ..ir import INT, Assign, Const, Effect, For, ListOf, Operand, Var, list_depth
 from .core import Rule
 from .lists import ListRunner, ReverseSweep, TangentSweep
@@ -55,16 +56,25 @@ def _slice_reverse(pattern: str) -> Callable[..., None]:
 
 def _scatter(sweep: ReverseSweep, target: Operand, bar: Operand, position: Callable[[Operand], Operand], stmt: Assign) -> None:
     """`target[position(k)] += bar[k]` for every position k of `bar`."""
-    count = sweep.emit("len", bar, type_=INT, loc=stmt.loc)
+    _adding_loop(sweep, bar, stmt, lambda k: (position(k), sweep.emit("index", bar, k, type_=_elem(stmt), loc=stmt.loc)), target)
+
+
+def _adding_loop(
+    sweep: ReverseSweep, counted: Operand, stmt: Assign, at: Callable[[Operand], tuple[Operand, Operand]], target: Operand
+) -> None:
+    """`for k in range(len(counted)): target[where] += value`, with `(where, value) = at(k)` written in the loop."""
+    count = sweep.emit("len", counted, type_=INT, loc=stmt.loc)
     k = sweep.fresh("_k", INT)
-    saved = sweep.out
-    sweep.out = []
-    where = position(Var(k))
-    value = sweep.emit("index", bar, Var(k), type_=stmt.type.elem, loc=stmt.loc)  # type: ignore[union-attr]
+    saved, sweep.out = sweep.out, []
+    where, value = at(Var(k))
     sweep.out.append(Effect("accum_item", (target, where, value), stmt.loc))
-    body = tuple(sweep.out)
-    sweep.out = saved
+    body, sweep.out = tuple(sweep.out), saved
     sweep.out.append(For(k, Const(0), count, Const(1), (), body, None, stmt.loc))
+
+
+def _elem(stmt: Assign) -> ir.Type:
+    assert isinstance(stmt.type, ListOf)
+    return stmt.type.elem
 
 
 def _rows_adjoint(op: str) -> Callable[..., Operand]:
@@ -98,14 +108,12 @@ def _concat_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
         if not sweep.active(items):
             continue
         target = sweep.adjoint_of_list(items, stmt.loc)
-        count = sweep.emit("len", target, type_=INT, loc=stmt.loc)
-        k = sweep.fresh("_k", INT)
-        saved, sweep.out = sweep.out, []
-        at: Operand = Var(k) if shift is None else sweep.emit("add", shift, Var(k), type_=INT, loc=stmt.loc)
-        value = sweep.emit("index", bar, at, type_=stmt.type.elem, loc=stmt.loc)  # type: ignore[union-attr]
-        sweep.out.append(Effect("accum_item", (target, Var(k), value), stmt.loc))
-        body, sweep.out = tuple(sweep.out), saved
-        sweep.out.append(For(k, Const(0), count, Const(1), (), body, None, stmt.loc))
+
+        def at(k: Operand, shift: Operand | None = shift) -> tuple[Operand, Operand]:
+            read = k if shift is None else sweep.emit("add", shift, k, type_=INT, loc=stmt.loc)
+            return k, sweep.emit("index", bar, read, type_=_elem(stmt), loc=stmt.loc)
+
+        _adding_loop(sweep, target, stmt, at, target)
 
 
 def _copy_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
