@@ -100,7 +100,8 @@ def gradient(
     body = (*forward, Note("reverse sweep"), *backward)
     name = name or (f"{function.name}_value_and_grad" if with_value else f"{function.name}_grad")
     exact = (*function.exact, *values)
-    return Function(name, (*function.params, *seeds), body, returns, function.loc, function.sources, exact, where, wrt)
+    params = (*function.params, *seeds)
+    return Function(name, params, body, returns, function.loc, function.sources, exact, where, wrt, tuple(sweep.checks))
 
 
 class Reverse:
@@ -120,6 +121,8 @@ class Reverse:
         self.slots = 0  # tape slots handed out: each Push and its Pop share a number
         self.returned: set[str] = set()  # forward values the derived function returns
         self.later: list[list[Stmt]] = []  # reverse code of the enclosing blocks, written so far
+        # What may raise where the function raises: the forward sweep's own, or a replayed copy (see `tape.replay`).
+        self.checks = ir.may_raise(function.body, rules)
         self.sources = ir.sources(function)
         for stmt in ir.walk(function.body):
             if isinstance(stmt, Assign):

@@ -100,10 +100,15 @@ def replay(
     needed = (ir.free_names(backward) & defined) - set(keep)
     if not needed.isdisjoint(starts):  # the reverse reads a carried value as this iteration saw it
         return None
+    raising = _raising_apart_from(sweep, forward, starts)
     chosen: list[Stmt] = []
-    for stmt in reversed(forward):  # what computes `needed`, and whatever records on the tape
+    for stmt in reversed(forward):  # what computes `needed`, whatever records on the tape, and what may raise
         inner = list(ir.walk((stmt,)))
-        if any(isinstance(s, ir.Push) for s in inner) or any(n in needed for s in inner for n in ir.defs(s)):
+        if (
+            any(isinstance(s, ir.Push) for s in inner)
+            or any(n in needed for s in inner for n in ir.defs(s))
+            or any(isinstance(s, Assign) and s.target in raising for s in inner)
+        ):
             chosen.append(stmt)
             needed.update(ir.free_names((stmt,)))
     if not chosen:
@@ -124,9 +129,31 @@ def replay(
         return new
 
     copy, mapping = ir.renamed_copy(again, fresh)
+    for name in [n for s in ir.walk(again) for n in ir.defs(s) if n in sweep.checks]:  # the copy raises instead
+        del sweep.checks[name]
+        sweep.checks[mapping[name].name] = None  # type: ignore[union-attr]
     mapping.update(keep)
     note = Note("this iteration again (the loop only accumulates: nothing is taped)")
     return ir.without_pushes(forward), (note, *ir.rename(copy, keep), *ir.rename(backward, mapping))
+
+
+def _raising_apart_from(sweep: Reverse, forward: ir.Block, starts: tuple[str, ...]) -> set[str]:
+    """The checks of a forward iteration that a replay can compute again: pure statements that depend
+    on no carried value (a dead `t = math.exp(x * i)` raises in the reverse iteration instead)."""
+    carried = set(starts)
+    movable: set[str] = set()
+    for stmt in forward:
+        inner = list(ir.walk((stmt,)))
+        if ir.free_names((stmt,)) & carried or any(
+            isinstance(s, (Effect, ir.Pop))
+            or (isinstance(s, Assign) and not sweep.rules[s.op].pure)
+            or not sweep.mutated.isdisjoint((*ir.defs(s), *ir.used_names(s)))
+            for s in inner
+        ):
+            carried.update(n for s in inner for n in ir.defs(s))
+        else:
+            movable.update(s.target for s in inner if isinstance(s, Assign) and s.target in sweep.checks)
+    return movable
 
 
 def reuse(sweep: Reverse, forward: ir.Block, backward: ir.Block) -> ir.Block:

@@ -7,7 +7,19 @@ rebuilding), `analysis` (what depends on what), `names` (families and the Namer)
 
 from __future__ import annotations
 
-from .analysis import aliases, all_names, dependencies, free_names, maybe_int, needed_only, reach, sources, types_of, use_counts
+from .analysis import (
+    aliases,
+    all_names,
+    dependencies,
+    free_names,
+    may_raise,
+    maybe_int,
+    needed_only,
+    reach,
+    sources,
+    types_of,
+    use_counts,
+)
 from .names import Namer, family, is_temp
 from .nodes import (
     BOOL,
@@ -104,6 +116,7 @@ __all__ = [
     "independent",
     "is_temp",
     "list_depth",
+    "may_raise",
     "maybe_int",
     "needed_only",
     "operands",

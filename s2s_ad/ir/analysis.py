@@ -247,6 +247,14 @@ class _MaybeInt:
         return bool(rule.result == "promote" and all(self.maybe(a) for a in stmt.args))
 
 
+def may_raise(block: Block, rules: Mapping[str, Any]) -> dict[str, None]:
+    """The pure assignments of `block` (nested ones too) that may raise on their operands, in order: where
+    one raises the function raises, and so must what is derived from it."""
+    return {
+        s.target: None for s in walk(block) if isinstance(s, Assign) and rules[s.op].pure and not rules[s.op].cannot_raise(s.args)
+    }
+
+
 def reach(start: set[str], edges: Mapping[str, list[str]]) -> set[str]:
     """Every name reachable from `start` along `edges`."""
     seen = set(start)

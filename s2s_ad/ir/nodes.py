@@ -271,6 +271,9 @@ class Function:
     exact: tuple[str, ...] = ()  # returned values that must be bit-for-bit what the source computes
     gradient: tuple[int, ...] | None = None  # where in `returns` a gradient sits (a path of tuple positions)
     wrt: tuple[str, ...] = ()  # the parameters whose gradients sit there, in order (one, returned bare, or a tuple)
+    # Values computed although nothing may read them: computing them may raise where the function raises
+    # (`t = math.log(x - 10.0)` with `t` unused), and its derivatives raise there too (optimize's dead code).
+    checks: tuple[str, ...] = ()
 
     def source_line(self, loc: Loc) -> str | None:
         for file, lines in self.sources:

@@ -14,20 +14,16 @@ from .common import drop_trailing_notes, has_effect, replaced
 def dead_code(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
     """Drop what nobody reads: pure assignments, merges, carried values, empty branches and loops.
 
-    An operation that may raise stays, read or not, where what it reads is computed anyway (outside
-    loops): where the function raises (`math.log(x)` at x < 0, whose gradient reads only `1 / x`),
-    its gradient raises the same error, for the cost of one operation.
+    The function's checks stay, with what they read, unless another operation that stays raises where
+    one does (`total / n` where the reverse sweep computes `1 / n` anyway): where the function raises
+    (`t = math.log(x - 10.0)` with `t` unused), its gradient raises the same error.
     """
-    live = {o.name for o in ir.return_operands(function.returns) if isinstance(o, Var)}
     statements = list(ir.walk(function.body))
-    # One backward sweep finds everything live in straight-line code; branches and loops need more.
-    changed = True
-    while changed:
-        size = len(live)
-        for stmt in reversed(statements):
-            live.update(_needs(stmt, live, rules))
-        changed = len(live) != size and any(isinstance(s, (ir.If, ir.For, ir.While)) for s in function.body)
-    _keep_raising(function, live, rules)
+    returned = {o.name for o in ir.return_operands(function.returns) if isinstance(o, Var)}
+    live = _closure(function, statements, returned, rules)
+    if function.checks:
+        checks = set(function.checks) - live
+        live = _closure(function, statements, live | (checks - _covered(function, checks, live, rules)), rules)
 
     def block(statements: ir.Block) -> ir.Block:
         out: list[Stmt] = []
@@ -57,39 +53,52 @@ def dead_code(function: Function, rules: Mapping[str, Rule] = RULES) -> Function
     return replaced(function, drop_trailing_notes(list(block(function.body))), function.returns)
 
 
-def _keep_raising(function: Function, live: set[str], rules: Mapping[str, Rule]) -> None:
-    """Make live every operation outside loops that may raise and reads only what is live already
-    (or parameters and constants), under conditions that are live too: keeping it costs that one
-    operation."""
-    known = live | {p.name for p in function.params}
-    candidates = _may_raise(function.body, rules, ())
-    grown = True
-    while grown:
-        grown = False
-        for stmt, conditions in candidates:
-            reads = [a for a in (*stmt.args, *conditions) if isinstance(a, Var)]
-            if stmt.target not in known and all(a.name in known for a in reads):
-                known.add(stmt.target)
-                live.add(stmt.target)
-                grown = True
+def _closure(function: Function, statements: list[Stmt], live: set[str], rules: Mapping[str, Rule]) -> set[str]:
+    """`live` and everything it needs."""
+    live = set(live)
+    # One backward sweep finds everything live in straight-line code; branches and loops need more.
+    changed = True
+    while changed:
+        size = len(live)
+        for stmt in reversed(statements):
+            live.update(_needs(stmt, live, rules))
+        changed = len(live) != size and any(isinstance(s, (ir.If, ir.For, ir.While)) for s in function.body)
+    return live
 
 
-def _may_raise(
-    block: ir.Block, rules: Mapping[str, Rule], conditions: tuple[ir.Operand, ...]
-) -> list[tuple[Assign, tuple[ir.Operand, ...]]]:
-    """The operations outside loops that may raise, each with the conditions of the branches it is in."""
-    found: list[tuple[Assign, tuple[ir.Operand, ...]]] = []
-    for stmt in block:
-        if isinstance(stmt, Assign) and not rules[stmt.op].cannot_raise(stmt.args):
-            found.append((stmt, conditions))
-        elif isinstance(stmt, ir.If):
-            inner = (*conditions, stmt.cond)
-            found += _may_raise(stmt.then, rules, inner) + _may_raise(stmt.orelse, rules, inner)
-    return found
+def _covered(function: Function, checks: set[str], live: set[str], rules: Mapping[str, Rule]) -> set[str]:
+    """The checks that a live operation of the same kind, on the same operands where it matters, raises for:
+    one that always runs (outside branches and loops) or that runs beside the check, in its block."""
+    covered: set[str] = set()
+
+    def key(stmt: Assign) -> tuple[object, ...]:
+        positions = rules[stmt.op].raises_by
+        return (stmt.op, *(stmt.args if positions is None else (stmt.args[i] for i in positions)))
+
+    def visit(block: ir.Block, always: set[tuple[object, ...]]) -> None:
+        here = always | {key(s) for s in block if isinstance(s, Assign) and s.target in live}
+        for stmt in block:
+            if isinstance(stmt, Assign) and stmt.target in checks and key(stmt) in here:
+                covered.add(stmt.target)
+            for inner in ir.blocks_of(stmt):
+                visit(inner, always)
+
+    top = {key(s) for s in function.body if isinstance(s, Assign) and s.target in live}
+    for stmt in function.body:
+        if isinstance(stmt, Assign) and stmt.target in checks and key(stmt) in top:
+            covered.add(stmt.target)
+        for inner in ir.blocks_of(stmt):
+            visit(inner, top)
+    return covered
 
 
 def _does_something(block: ir.Block) -> bool:
     return any(not isinstance(stmt, ir.Note) for stmt in block)
+
+
+def _does_something_live(block: ir.Block, live: set[str], rules: Mapping[str, Rule]) -> bool:
+    """Whether the block has an effect or computes something live (a check) that stays inside it."""
+    return has_effect(block, rules) or any(isinstance(s, Assign) and s.target in live for s in ir.walk(block))
 
 
 def _needs(stmt: Stmt, live: set[str], rules: Mapping[str, Rule]) -> list[str]:
@@ -102,12 +111,12 @@ def _needs(stmt: Stmt, live: set[str], rules: Mapping[str, Rule]) -> list[str]:
         return ir.used_names(stmt)
     if isinstance(stmt, ir.If):
         needed = [o for m in stmt.merges if m.target in live for o in (m.then, m.orelse)]
-        if needed or has_effect(stmt.then, rules) or has_effect(stmt.orelse, rules):
+        if needed or any(_does_something_live(b, live, rules) for b in (stmt.then, stmt.orelse)):
             needed.append(stmt.cond)
         return [o.name for o in needed if isinstance(o, Var)]
     if isinstance(stmt, (ir.For, ir.While)):
         needed = [o for c in stmt.carried if c.header in live or c.result in live for o in (c.init, c.update)]
-        if needed or has_effect(stmt.body, rules):  # the loop runs: what decides how often is live
+        if needed or _does_something_live(stmt.body, live, rules):  # the loop runs: what decides how often is live
             if isinstance(stmt, ir.For):
                 needed += [stmt.start, stmt.stop, stmt.step, *([stmt.limit] if stmt.limit else [])]
             else:

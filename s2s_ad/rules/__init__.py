@@ -148,7 +148,7 @@ for _op in (
 RULES["pow"] = dataclasses.replace(RULES["pow"], safe_if=_nonnegative_exponent)
 # x / c, x // c and x % c with a constant c != 0 cannot divide by zero.
 for _op in ("div", "floordiv", "mod"):
-    RULES[_op] = dataclasses.replace(RULES[_op], safe_if=_nonzero_divisor)
+    RULES[_op] = dataclasses.replace(RULES[_op], safe_if=_nonzero_divisor, raises_by=(1,))
 
 
 # NumPy: the scalar rules' elementwise counterparts (with every fact above), and the array operations.

@@ -33,6 +33,9 @@ class Rule:
     mpmath: Callable[..., object] | None = field(default=None, compare=False)
     safe: bool = False  # cannot raise on numbers of the right type (so it may run eagerly, or be dropped unread)
     safe_if: Callable[[tuple[object, ...]], bool] | None = field(default=None, compare=False)  # safe with these operands
+    # The operands whose values decide whether it raises (None: all): `a / b` raises where b is zero, whatever a is,
+    # so another `c / b` that runs anyway raises where it does.
+    raises_by: tuple[int, ...] | None = None
     symbol: str | None = None  # how a picture of the computation graph draws it, where not as written (`×`)
     # Flags the passes read instead of op names.
     copy: bool = False  # the result is its operand itself (for a list: the same object)
