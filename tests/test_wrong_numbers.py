@@ -445,16 +445,66 @@ def chained_scaled_sum(x, xs):
 def scaled_count(n, x):
     m = n
     return 1.0 * m + 0.0 * x
+
+def conditional_expression(x, n):
+    y = x if n > 0 else 2
+    return y * 1.0
+
+def branches(x, n):
+    if n > 0:
+        y = x
+    else:
+        y = 2
+    return 1.0 * y
+
+def loop_that_may_not_run(x, n):
+    y = 2
+    for i in range(n):
+        y = x
+    return y * 1.0
+
+def while_loop_that_may_not_run(x, n):
+    y = 2
+    while n > 0:
+        y = y + x
+        n -= 1
+    return y - 0.0
+
+def power_of_a_join(x, n):
+    return (x if n else 2) ** 1.0
+
+def _counter(a):
+    j = 0
+    while True:
+        if j >= 2:
+            return j
+        j += 1
+
+def counter_returned_from_a_loop(x, n):
+    r = x = pow(_counter(x), n)
+    return 1.0 * r
 """
 
 
 @pytest.mark.parametrize(
     "name, args",
-    [("scaled_sum", ([],)), ("scaled_sum", ([1, 2],)), ("chained_scaled_sum", (0.5, [])), ("scaled_count", (3, 0.5))],
+    [
+        ("scaled_sum", ([],)),
+        ("scaled_sum", ([1, 2],)),
+        ("chained_scaled_sum", (0.5, [])),
+        ("scaled_count", (3, 0.5)),
+        ("conditional_expression", (3.0, 0)),
+        ("branches", (3.0, 0)),
+        ("loop_that_may_not_run", (3.0, 0)),
+        ("while_loop_that_may_not_run", (1.0, 0)),
+        ("power_of_a_join", (1.0, 0)),
+        ("counter_returned_from_a_loop", (1.0, 2)),
+    ],
 )
 def test_a_value_that_may_be_an_int_keeps_its_type_through_names(tmp_path: Path, name: str, args: tuple[object, ...]) -> None:
-    """`1.0 * t` is not `t` where t may be an int (sum of an empty list, of ints; an int argument), also when
-    t is a name given to the value, or what a returned value is computed from."""
+    """`1.0 * t` is not `t` where t may be an int (sum of an empty list, of ints; an int argument; an int on
+    one path of a branch, a conditional expression or a loop that may not run), also when t is a name given
+    to the value, or what a returned value is computed from."""
     f = getattr(import_source(INT_OR_FLOAT, tmp_path), name)
     value, _ = value_and_grad(f)(*copy.deepcopy(args))
     expected = f(*copy.deepcopy(args))

@@ -8,7 +8,7 @@ import math
 from .. import ir
 from ..errors import ResolutionError, SignatureError, UnsupportedError
 from ..frontend import Callee, Custom, Helper, MathModule, NumpyModule, Resolved, UserModule
-from ..ir import BOOL, FLOAT, INT, Assign, Const, Loc, Operand, Var
+from ..ir import FLOAT, Assign, Const, Loc, Var
 from ..rules import CALLS
 from ..rules.custom import CustomDerivative, custom_rules
 from ..rules.emit import INT_OR_FLOAT, fold
@@ -281,13 +281,6 @@ class Calls(Arrays):
         if result_type == FLOAT and rule.result == "promote" and all(self.may_be_int(o) for o in operands):
             self.maybe_int.add(target)
         return Value(Var(target), result_type)
-
-    def may_be_int(self, operand: Operand) -> bool:
-        """Whether a value may be an int when the function runs (a float parameter passed an int, and
-        what int-keeping operations compute from it): `1.0 * n` is then not `n`."""
-        if isinstance(operand, Const):
-            return not isinstance(operand.value, float)
-        return isinstance(operand, Var) and (operand.name in self.maybe_int or self.types.get(operand.name) in (INT, BOOL))
 
 
 def known_calls(prefix: str = "") -> list[str]:

@@ -218,7 +218,7 @@ class Expressions(LoweringBase):
                     result.operand,
                     then_block,
                     else_block,
-                    (ir.Merge(target, type_, then_value.operand, else_value.operand),),
+                    (self.merge_of(target, type_, then_value.operand, else_value.operand),),
                     self.loc,
                 )
             )
@@ -249,7 +249,11 @@ class Expressions(LoweringBase):
         self.types[target] = type_
         self.out.append(
             ir.If(
-                cond.operand, then_block, else_block, (ir.Merge(target, type_, then_value.operand, else_value.operand),), self.loc
+                cond.operand,
+                then_block,
+                else_block,
+                (self.merge_of(target, type_, then_value.operand, else_value.operand),),
+                self.loc,
             )
         )
         return Value(Var(target), type_)

@@ -125,17 +125,21 @@ class Loops(LoweringBase):
         carried = self.carried(node, scope, assigned, body)
         types = {k: scope[k].type for k in carried}  # type: ignore[union-attr]  # carried: Values (no Undefined, tuples refused)
         snapshot = self.namer.snapshot()
-        for _ in range(3):  # widen int-typed carried values that the body makes floats, and lower again
+        ints = {k for k in carried if self.may_be_int(scope[k].operand)}  # type: ignore[union-attr]  # floats that may be ints
+        for _ in range(4):  # widen int-typed carried values that the body makes floats (or may), and lower again
             self.namer.restore(snapshot)
-            lowered = self.loop_body(node, scope, carried, types, index_key, lower_body, test)
+            lowered = self.loop_body(node, scope, carried, types, index_key, lower_body, test, ints)
             widened = self.widened(node, types, lowered.updates)
-            if widened == types:
+            more = {k for k, v in lowered.updates.items() if isinstance(v, Value) and self.may_be_int(v.operand)} - ints
+            if widened == types and not more:
                 break
-            types = widened
+            types, ints = widened, ints | more
         carries = []
         for key in carried:
             result = self.fresh(key)
             self.types[result] = types[key]
+            if key in ints and types[key] == FLOAT:
+                self.maybe_int.add(result)
             update = lowered.updates[key]
             assert isinstance(update, Value)
             init = scope[key]
@@ -198,13 +202,17 @@ class Loops(LoweringBase):
         index_key: str | None,
         lower_body: Callable[[Scope], None],
         test: ast.expr | None,
+        ints: set[str],
     ) -> _LoweredBody:
-        """A loop's test and body lowered once, each carried value read from a header name of its type in `types`."""
+        """A loop's test and body lowered once, each carried value read from a header name of its type in `types`
+        (of those in `ints`, a float that may hold an int)."""
         headers = {k: self.fresh(k) for k in carried}
         body_scope: Scope = dict(scope)
         for key in carried:
             body_scope[key] = Value(Var(headers[key]), types[key])
             self.types[headers[key]] = types[key]
+            if key in ints and types[key] == FLOAT:
+                self.maybe_int.add(headers[key])
             init = scope[key]
             if isinstance(init, Value) and isinstance(init.operand, Var) and init.operand.name in self.shared:
                 self.shared.add(headers[key])

@@ -180,7 +180,7 @@ class Statements(LoweringBase):
             raise self.error(UnsupportedError, f"'{key.lstrip('#')}' is a list on one path and a number on another", node)
         target = self.fresh(key)
         self.types[target] = type_
-        merges.append(ir.Merge(target, type_, a.operand, b.operand))
+        merges.append(self.merge_of(target, type_, a.operand, b.operand))
         if any(isinstance(o, ir.Global) or (isinstance(o, Var) and o.name in self.callers) for o in (a.operand, b.operand)):
             self.callers.add(target)
         return Value(Var(target), type_)
