@@ -142,6 +142,18 @@ def loop_element_after(xs):
         pass
     return x * x
 
+def tuple_elements_after(pts):
+    s = 0.0
+    for a, b in pts:
+        s += a * b
+    return s + a * b
+
+def enumerated_pair_after(xs):
+    s = 0.0
+    for i, (u, v) in enumerate(zip(xs, reversed(xs))):
+        s += u * v
+    return s * v + i
+
 def _positional_only(a, b, /, c=1.0):
     return a * b - c
 
@@ -187,16 +199,27 @@ LIST_CASES = [
     ("loop_index_after", ([1.0, 2.0],)),
     ("loop_index_after", ([1.0, 7.0, 3.0],)),
     ("loop_element_after", ([1.0, 3.0],)),
+    ("enumerated_pair_after", ([1.0, 2.0, 3.5],)),
 ]
 
 
-@pytest.mark.parametrize("name", ["loop_index_after", "loop_element_after"])
+@pytest.mark.parametrize("name", ["loop_index_after", "loop_element_after", "tuple_elements_after", "enumerated_pair_after"])
 def test_a_loop_variable_after_a_loop_that_never_ran_is_unbound(programs: object, name: str) -> None:
     f = getattr(programs, name)
     with pytest.raises(UnboundLocalError):
         f([])
     with pytest.raises(UnboundLocalError):
         grad(f)([])
+
+
+def test_the_last_pair_of_a_loop_over_tuples_is_read_after_it(programs: object) -> None:
+    f = programs.tuple_elements_after  # type: ignore[attr-defined]
+    pts = [(1.0, 2.0), (3.0, 4.0), (-0.5, 1.5)]
+    flat = [v for p in pts for v in p]
+    truth = numeric_gradient(lambda *v: f([(v[k], v[k + 1]) for k in range(0, len(v), 2)]), flat)
+    gradient = grad(f)(pts)
+    assert [v for g in gradient for v in g] == pytest.approx(truth, rel=1e-6, abs=1e-8)
+    assert value_and_grad(f)(pts)[0] == f(pts)
 
 
 @pytest.mark.parametrize("name, args", [("path_length", ([[0.0, 0.0, 1.0], [3.0, 4.0]],)), ("unpacked_parameters", ([1.0], 2.0))])

@@ -125,6 +125,13 @@ def assigned_only_in_loop(xs: list[float]) -> float:
     return last  # refused
 
 
+def replaces_a_row(x: float) -> float:
+    D = [[0.0, 0.0] for _ in range(3)]
+    for i in range(3):
+        D[i] = [x * i, x + i]  # refused
+    return D[2][0] * D[1][1]
+
+
 # (function, words the message must contain, the text at the reported column)
 CASES: list[tuple[Callable[..., float], tuple[str, ...], str]] = [
     (append_to_parameter, ("xs",), "xs"),
@@ -143,6 +150,7 @@ CASES: list[tuple[Callable[..., float], tuple[str, ...], str]] = [
     (calls_ping, ("ping", "recursi"), "ping("),
     (one_branch_only, ("y", "branch"), "y"),
     (assigned_only_in_loop, ("last", "loop"), "last"),
+    (replaces_a_row, ("row", "D[i] = [...]"), "D[i]"),
 ]
 
 

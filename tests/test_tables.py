@@ -132,7 +132,15 @@ def literal_table_grown(x: float) -> float:
     return D[2][0] * D[0][0] + D[1][1]
 
 
+def rows_replaced_in_place(x: float, n: int) -> float:
+    D = [[0.0] * 2 for _ in range(n)]
+    for i in range(n):
+        D[i][:] = [x * i, x + i]  # what the refusal of D[i] = [...] says to write
+    return sum(D[i][0] * D[i][1] for i in range(n))
+
+
 CASES.append((literal_table_grown, (1.5,), (0,)))
+CASES.append((rows_replaced_in_place, (1.5, 3), (0,)))
 
 
 @pytest.mark.parametrize("function, args, wrt", CASES, ids=[c[0].__name__ for c in CASES])

@@ -49,19 +49,22 @@ def loop_with_else(loop: ast.For | ast.While) -> list[ast.stmt]:
     return [start, bare, rest]
 
 
-def kept_after(loop: ast.For, rest: list[ast.stmt]) -> tuple[str, bool] | None:
-    """A `for` loop's variable (a name the body does not assign) if it may be read after the loop, and
-    whether every path after the loop reads it before binding it again."""
-    target = loop.target
-    if not isinstance(target, ast.Name) or loop.orelse:
-        return None
-    if any(isinstance(s, ast.Assign) and getattr(s.targets[0], "id", None) == f"#last_{target.id}" for s in loop.body[:2]):
-        return None  # already keeping it
-    names = [n for s in loop.body for n in ast.walk(s) if isinstance(n, ast.Name) and n.id == target.id]
-    if any(isinstance(n.ctx, ast.Store) for n in names):
-        return None
-    uses = first_uses(target.id, rest)
-    return (target.id, uses.must_read) if uses.may_read else None
+def kept_after(loop: ast.For, rest: list[ast.stmt]) -> list[tuple[str, bool]]:
+    """A `for` loop's variables (the names its target binds that the body does not assign) that may be read
+    after the loop, each with whether every path after the loop reads it before binding it again."""
+    if loop.orelse:
+        return []
+    if any(isinstance(s, ast.Assign) and getattr(s.targets[0], "id", "").startswith(("#last_", "#ran_")) for s in loop.body[:1]):
+        return []  # already keeping them
+    kept = []
+    for target in [n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)]:
+        names = [n for s in loop.body for n in ast.walk(s) if isinstance(n, ast.Name) and n.id == target]
+        if any(isinstance(n.ctx, ast.Store) for n in names):
+            continue
+        uses = first_uses(target, rest)
+        if uses.may_read:
+            kept.append((target, uses.must_read))
+    return kept
 
 
 @dataclass(frozen=True)
@@ -136,26 +139,29 @@ def _binds(target: ast.expr, name: str) -> bool:
     return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(target))
 
 
-def loop_keeping_target(loop: ast.For, bound: bool) -> list[ast.stmt]:
+def loop_keeping_target(loop: ast.For, kept: dict[str, bool]) -> list[ast.stmt]:
     """`for i in ...: body` when `i` is read after the loop: Python keeps its last value there (and `i`
-    is unbound after a loop that ran no iteration, unless it had a value before)."""
-    assert isinstance(loop.target, ast.Name)
-    name, last, ran = loop.target.id, f"#last_{loop.target.id}", f"#ran_{loop.target.id}"
+    is unbound after a loop that ran no iteration, unless it had a value before). `kept` holds each such
+    name of the loop's target (`for a, b in pts`) with whether it had a value before the loop."""
+    ran = f"#ran_{next(iter(kept))}"
 
     def assign(target: str, value: ast.expr) -> ast.stmt:
         return ast.Assign([ast.Name(target, ast.Store())], value)
 
-    first = ast.Name(name, ast.Load()) if bound else ast.Constant(0)
-    statements: list[ast.stmt] = [assign(last, first)]
-    body: list[ast.stmt] = [assign(last, ast.Name(name, ast.Load())), *loop.body]
-    if not bound:
+    statements: list[ast.stmt] = [
+        assign(f"#last_{n}", ast.Name(n, ast.Load()) if bound else ast.Constant(0)) for n, bound in kept.items()
+    ]
+    body: list[ast.stmt] = [*(assign(f"#last_{n}", ast.Name(n, ast.Load())) for n in kept), *loop.body]
+    unbound = [n for n, bound in kept.items() if not bound]
+    if unbound:
         statements.append(assign(ran, ast.Constant(False)))
         body.insert(0, assign(ran, ast.Constant(True)))
     statements.append(ast.For(loop.target, loop.iter, body, [], loop.type_comment))
-    if not bound:
-        error = ast.Call(ast.Name("UnboundLocalError", ast.Load()), [ast.Constant(f"'{name}': the loop ran no iteration")], [])
+    if unbound:
+        message = f"'{unbound[0]}': the loop ran no iteration"
+        error = ast.Call(ast.Name("UnboundLocalError", ast.Load()), [ast.Constant(message)], [])
         statements.append(ast.If(ast.UnaryOp(ast.Not(), ast.Name(ran, ast.Load())), [ast.Raise(error, None)], []))
-    statements.append(assign(name, ast.Name(last, ast.Load())))
+    statements += [assign(n, ast.Name(f"#last_{n}", ast.Load())) for n in kept]
     for statement in statements:
         ast.copy_location(statement, loop)
         for child in ast.walk(statement):

@@ -52,18 +52,18 @@ class Statements(LoweringBase):
             if isinstance(stmt, (ast.For, ast.While)) and stmt.orelse:  # `else` runs when no `break` left the loop
                 self.block(loop_with_else(stmt) + statements[i + 1 :], scope)
                 return
-            kept = kept_after(stmt, statements[i + 1 :]) if isinstance(stmt, ast.For) else None
-            if isinstance(stmt, ast.For) and kept is not None:  # the loop variable's last value is read later
-                name, certain = kept
-                if name not in scope and not certain:  # Python raises at the read, where a loop ran no iteration
-                    raise self.error(
-                        UnsupportedError,
-                        f"'{name}' is read after this loop on some paths only, and is unbound there if the loop runs no"
-                        " iteration",
-                        stmt,
-                        f"give '{name}' a value before the loop",
-                    )
-                self.block(loop_keeping_target(stmt, name in scope) + statements[i + 1 :], scope)
+            kept = kept_after(stmt, statements[i + 1 :]) if isinstance(stmt, ast.For) else []
+            if isinstance(stmt, ast.For) and kept:  # the loop variables' last values are read later
+                for name, certain in kept:
+                    if name not in scope and not certain:  # Python raises at the read, where a loop ran no iteration
+                        raise self.error(
+                            UnsupportedError,
+                            f"'{name}' is read after this loop on some paths only, and is unbound there if the loop runs"
+                            " no iteration",
+                            stmt,
+                            f"give '{name}' a value before the loop",
+                        )
+                self.block(loop_keeping_target(stmt, {n: n in scope for n, _ in kept}) + statements[i + 1 :], scope)
                 return
             if isinstance(stmt, ast.Assert):  # `if not test: raise AssertionError(msg)`
                 stmt = ast.copy_location(ast.If(ast.UnaryOp(ast.Not(), stmt.test), [assertion_error(stmt)], []), stmt)
@@ -455,7 +455,12 @@ class Statements(LoweringBase):
                 return
             index = self.index_value(target.slice, scope)
             if isinstance(value.type, ir.ListOf):
-                raise self.error(UnsupportedError, "assigning a list into a list is not supported", target)
+                raise self.error(
+                    UnsupportedError,
+                    "putting a new list in place of a row (D[i] = [...]) is not supported",
+                    target,
+                    "change the row in place, D[i][:] = [...], or build the rows in order with append",
+                )
             self.check_element(items, value, target)
             self.out.append(ir.Effect("setitem", (items.operand, index.operand, value.operand), self.loc))
         elif isinstance(target, ast.Starred):
