@@ -371,7 +371,7 @@ def test_negative_constants_print_with_parentheses() -> None:
     derivative = grad(negative_base, wrt="x")
     for n in (2.0, 3.0):
         assert derivative(1.5, n) == (-2.0) ** n
-    namespace: dict[str, object] = {}
+    namespace: dict[str, object] = {"OFFSET": OFFSET}  # a module-level number is read by name
     exec("import math\n" + inspect.getsource(derivative), namespace)  # noqa: S102 - the code under test
     assert namespace["negative_base_grad"](1.5, 2.0) == 4.0  # type: ignore[operator]
 

@@ -724,51 +724,14 @@ def test_write_atomic_keeps_the_mode_of_an_existing_file(tmp_path: Path) -> None
 # -- module-level data: `from <stem> import <names>` --------------------------
 
 
-def _reading_global(function: ir.Function, value: float, name: str) -> ir.Function:
-    """`function` with the constant `value` replaced by a read of module-level `name`."""
-
-    def swap(operand: ir.Operand) -> ir.Operand:
-        if isinstance(operand, ir.Const) and operand.value == value:
-            return ir.Global(name, ir.FLOAT)
-        return operand
-
-    body = tuple(
-        dataclasses.replace(s, args=tuple(swap(a) for a in s.args)) if isinstance(s, ir.Assign) else s for s in function.body
-    )
-    return dataclasses.replace(function, body=body)
-
-
-@pytest.fixture
-def scale_as_data(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make generated code read `SCALE` from the input module instead of inlining 2.5.
-
-    Stands in for data the lowering reads by name (lists of numbers), so the
-    import the command writes is exercised end to end.
-    """
-    real_build: Callable[..., pipeline.Built] = pipeline.build
-
-    def build(*args: object, **kwargs: object) -> pipeline.Built:
-        built = real_build(*args, **kwargs)
-        derived = _reading_global(built.derived, 2.5, "SCALE")
-        return dataclasses.replace(built, derived=derived, generated=codegen.generate(derived))
-
-    monkeypatch.setattr(
-        cli,
-        "pipeline",
-        types.SimpleNamespace(
-            build=build, packing=pipeline.packing, NotScalarError=pipeline.NotScalarError, Built=pipeline.Built
-        ),
-    )  # the decorator keeps the real one
-
-
-def test_data_import_next_to_input_and_on_sys_path(work: Path, capsys: pytest.CaptureFixture[str], scale_as_data: None) -> None:
-    status, out, err = run(capsys, "grad", "model.py:loss", "-o", "g.py")
+def test_data_import_next_to_input_and_on_sys_path(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "grad", "data_model.py:loss", "-o", "g.py")
     assert status == 0, err
     source = (work / "g.py").read_text()
-    assert imported_modules(source) == {"math", "model"}
-    assert "from model import SCALE\n" in source
-    assert "Reads SCALE from the module model (model.py)" in source
-    model = load_module(work / "model.py")
+    assert imported_modules(source) == {"math", "data_model"}
+    assert "from data_model import WEIGHTS\n" in source
+    assert "Reads WEIGHTS from the module data_model (data_model.py)" in source
+    model = load_module(work / "data_model.py")
     expected = s2s_ad.grad(model.loss)(0.2, 0.9)
     # next to the input
     result = fresh_python("import json, g\nprint(json.dumps(g.loss_grad(0.2, 0.9)))", cwd=work)
@@ -780,11 +743,11 @@ def test_data_import_next_to_input_and_on_sys_path(work: Path, capsys: pytest.Ca
     assert tuple(result) == pytest.approx(expected, rel=1e-12)  # type: ignore[arg-type]
 
 
-def test_data_import_needs_a_module_name(work: Path, capsys: pytest.CaptureFixture[str], scale_as_data: None) -> None:
-    shutil.copy(work / "model.py", work / "my-model.py")
+def test_data_import_needs_a_module_name(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copy(work / "data_model.py", work / "my-model.py")
     status, out, err = run(capsys, "grad", "my-model.py:loss,energy")
     assert status == 1
-    assert "reads SCALE from my-model.py, but 'my-model' is not a module name" in err
+    assert "reads WEIGHTS from my-model.py, but 'my-model' is not a module name" in err
     assert out == ""
 
 
@@ -838,7 +801,7 @@ def test_grad_check_prints_report_and_writes(
     status, out, err = run(capsys, "grad", "model.py:loss", "--check", "-o", "g.py")
     assert status == 0, err
     assert "cross-check of loss: ok" in err
-    assert fake_check == [("loss", "loss_grad", ("w", "b"), {})]
+    assert fake_check == [("loss", "loss_grad", ("w", "b"), {"OFFSET": -0.25, "SCALE": 2.5})]  # the numbers it reads
     assert (work / "g.py").exists()
     assert "--check" not in header_command((work / "g.py").read_text())  # it does not change the output
 
@@ -933,22 +896,34 @@ def test_refuses_an_output_that_would_import_itself(work: Path, capsys: pytest.C
     assert not (work / "math.py").exists()
 
 
-def test_refuses_an_output_named_like_the_data_module(
-    work: Path, capsys: pytest.CaptureFixture[str], scale_as_data: None
-) -> None:
+def test_refuses_an_output_named_like_the_data_module(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (work / "out").mkdir()
-    status, _, err = run(capsys, "grad", "model.py:loss", "-o", "out/model.py")
+    status, _, err = run(capsys, "grad", "data_model.py:loss", "-o", "out/data_model.py")
     assert status == 1
-    assert "the generated code imports 'model'" in err
-    assert not (work / "out" / "model.py").exists()
+    assert "the generated code imports 'data_model'" in err
+    assert not (work / "out" / "data_model.py").exists()
 
 
-def test_combined_module_imports_data_once(work: Path, capsys: pytest.CaptureFixture[str], scale_as_data: None) -> None:
-    status, out, err = run(capsys, "grad", "model.py:loss,square,energy")
+def test_combined_module_imports_data_once(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "grad", "data_model.py:loss,square,energy")
     assert status == 0, err
-    assert out.count("from model import SCALE\n") == 1
+    assert out.count("from data_model import WEIGHTS\n") == 1
     assert out.count("import math\n") == 1
-    assert out.index("import math") < out.index("from model import SCALE") < out.index("def loss_grad(")
+    assert out.index("import math") < out.index("from data_model import WEIGHTS") < out.index("def loss_grad(")
+
+
+def test_module_level_numbers_are_written_out_by_name(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`SCALE = 2.5` in the input: the written module reads `SCALE`, which it defines itself (it imports nothing of
+    the input), and agrees with the decorator."""
+    status, out, err = run(capsys, "grad", "model.py:loss", "-o", "g.py")
+    assert status == 0, err
+    source = (work / "g.py").read_text()
+    assert imported_modules(source) == {"math"}
+    assert "SCALE = 2.5\n" in source and "OFFSET = -0.25\n" in source
+    assert "SCALE" in source.split("def loss_grad")[1]
+    model = load_module(work / "model.py")
+    result = fresh_python("import json, g\nprint(json.dumps(g.loss_grad(0.2, 0.9)))", cwd=work)
+    assert tuple(result) == pytest.approx(s2s_ad.grad(model.loss)(0.2, 0.9), rel=1e-12)  # type: ignore[arg-type]
 
 
 def test_closed_standard_output_is_not_a_traceback(

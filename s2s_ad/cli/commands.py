@@ -56,7 +56,7 @@ def grad_command(request: Request, out: Output) -> int:
                 why = "it disagrees with SymPy" if agrees is False else "the cross-check failed"
                 out.error(f"not writing the gradient of '{name}': {why}")
                 continue
-        results.append(Result(name, built))
+        results.append(Result(name, built, data))
     if isinstance(sink, Directory):
         _write_each(results, sink, request, out)
     elif results:

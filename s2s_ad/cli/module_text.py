@@ -1,5 +1,5 @@
 """The text of a written module: its docstring (the marker, what each function returns, how to regenerate it),
-its imports (the input's module-level data) and the generated functions.
+its imports (the input's module-level lists), the numbers it reads by name, and the generated functions.
 
 Deterministic: the same input and options give the same bytes.
 """
@@ -7,8 +7,10 @@ Deterministic: the same input and options give the same bytes.
 from __future__ import annotations
 
 import keyword
+import math
 import shlex
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,11 +31,14 @@ class Result:
 
     name: str
     built: Built
+    data: Mapping[str, object] = field(default_factory=dict)  # the module-level values it reads, by name
 
 
 def module_source(results: list[Result], request: Request, command_target: str, out: Output) -> str | None:
     """The text of one standalone module holding the generated functions of `results` (None: refused)."""
-    data_names = sorted({name for result in results for name in result.built.generated.globals})
+    read = {name for result in results for name in result.built.generated.globals}
+    numbers = {name: value for result in results for name, value in result.data.items() if name in read and _number(value)}
+    data_names = sorted(read - set(numbers))
     imports: tuple[str, ...] = ()
     if data_names:
         stem = Path(request.file).stem
@@ -49,7 +54,13 @@ def module_source(results: list[Result], request: Request, command_target: str, 
             return None
         imports = (f"from {stem} import {', '.join(data_names)}",)
     header = _header(results, request, command_target, data_names)
-    return codegen.module([r.built.generated for r in results], header, imports)
+    # The numbers it reads are written out under their names, as the file defines them: the module stays standalone.
+    defined = tuple(f"{name} = {value!r}" for name, value in sorted(numbers.items()))
+    return codegen.module([r.built.generated for r in results], header, (*imports, *defined))
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, float) and math.isfinite(value)
 
 
 def target_text(file: str, selector: str | None) -> str:

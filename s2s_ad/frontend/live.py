@@ -165,6 +165,8 @@ def classify(name: str, value: object, reads: Reads | None = None) -> Resolved |
     numpy = _numpy_name(value)
     if numpy is not None:
         return NumpyModule(numpy) if isinstance(value, types.ModuleType) else Callee(f"numpy.{numpy}")
+    if isinstance(value, float) and reads is not None and reads.data.setdefault(name, value) == value:
+        return Data(name, value)  # generated code reads it by name (`4 * EPSILON`, not `479.2`)
     if isinstance(value, bool | int | float):
         return Constant(value)
     if isinstance(value, custom_class()):

@@ -54,7 +54,7 @@ class Constant:
 
 @dataclass(frozen=True)
 class Data:
-    """A module-level list of numbers, read by generated code under `name`."""
+    """A module-level float or list of numbers, read by generated code under `name`."""
 
     name: str
     value: object = field(compare=False, default=None)

@@ -89,7 +89,9 @@ class StaticModule:
             return Helper(name, lambda: self.function(name))
         if isinstance(node, ast.expr):
             value = self.constant(node, frozenset({name}))
-            if isinstance(value, bool | int | float):
+            if isinstance(value, float):
+                return Data(name, value)  # generated code reads it by name (`4 * EPSILON`, not `479.2`)
+            if isinstance(value, bool | int):
                 return Constant(value)
             if value is not None and is_number_data(value):
                 return Data(name, value)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, cast
 
 from .. import ir
 from ..errors import ResolutionError, S2SError, SignatureError, UnsupportedError
-from ..frontend import Helper, ParsedFunction, Resolved
+from ..frontend import Data, Helper, ParsedFunction, Resolved
 from ..ir import BOOL, INT, Const, Loc, Namer, Type
 from ..rules import Rule
 from ..rules.custom import LoweredBody
@@ -174,6 +174,10 @@ class LoweringBase:
         if default is None:
             return None
         value = self.expr(default, {})
+        if isinstance(value.operand, ir.Global):  # a module-level number (`eps=EPSILON`): its value now, as Python's
+            found = self.resolve(value.operand.name, default)
+            if isinstance(found, Data) and isinstance(found.value, float):
+                return Const(found.value)
         if not isinstance(value.operand, Const):
             raise self.error(
                 UnsupportedError, "a parameter's default value must be a number", default, "pass other values as arguments"

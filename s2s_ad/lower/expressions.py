@@ -336,6 +336,8 @@ class Expressions(LoweringBase):
                 member = self.resolve_or_none(f"{node.value.id}.{node.attr}", node)
                 if isinstance(member, Constant):
                     return Value(Const(member.value), ir.const_type(member.value))
+                if isinstance(member, Data) and isinstance(member.value, float):  # its value now, as Python reads it
+                    return Value(Const(member.value), FLOAT)
                 if isinstance(member, Data):
                     raise self.error(
                         UnsupportedError,

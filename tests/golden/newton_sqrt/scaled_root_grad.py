@@ -5,7 +5,7 @@ def scaled_root_grad(a, c):
     x = a if _t1 else 1.0
     # line 34: while abs(x * x - a) > TOLERANCE * a:
     _n = 0
-    while abs(x * x - a) > 1e-12 * a:
+    while abs(x * x - a) > TOLERANCE * a:
         # line 35: x = 0.5 * (x + a / x)
         _t2 = a / x
         _t3 = x + _t2

@@ -7,18 +7,20 @@ def lennard_jones_grad(x1, y1, x2, y2):
     _t2 = y2 - y1
     r = math.hypot(_t1, _t2)
     # line 46: s6 = (SIGMA / r) ** 6
-    _t3 = 3.405 / r
+    _t3 = SIGMA / r
     s6 = _t3 ** 6
+    # line 47: return 4 * EPSILON * (s6**2 - s6)
+    _t4 = 4.0 * EPSILON
     # reverse sweep
     # line 47: return 4 * EPSILON * (s6**2 - s6)
-    s6_bar = 958.4 * s6 - 479.2
+    s6_bar = _t4 * (2.0 * s6) - _t4
     # line 46: s6 = (SIGMA / r) ** 6
     r_bar = s6_bar * (-6.0 * _t3 ** 5) * (_t3 / r)
     # line 45: r = math.hypot(x2 - x1, y2 - y1)
-    _t4 = _t1 / r if r > 0 else 0.0
-    _t5 = _t2 / r if r > 0 else 0.0
-    x2_bar = r_bar * _t4
-    y2_bar = r_bar * _t5
+    _t5 = _t1 / r if r > 0 else 0.0
+    _t6 = _t2 / r if r > 0 else 0.0
+    x2_bar = r_bar * _t5
+    y2_bar = r_bar * _t6
     y1_bar = -y2_bar
     x1_bar = -x2_bar
     return x1_bar, y1_bar, x2_bar, y2_bar
