@@ -17,14 +17,14 @@ import shutil
 import subprocess
 import sys
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import central_difference, import_file
 
 import s2s_ad
-from s2s_ad import cli, codegen, ir, pipeline
+from s2s_ad import cli, ir, pipeline
 from s2s_ad.cli import MARKER, main
 
 INPUTS = Path(__file__).parent / "cli_inputs"

@@ -165,10 +165,8 @@ def classify(name: str, value: object, reads: Reads | None = None) -> Resolved |
     numpy = _numpy_name(value)
     if numpy is not None:
         return NumpyModule(numpy) if isinstance(value, types.ModuleType) else Callee(f"numpy.{numpy}")
-    if isinstance(value, float) and reads is not None and reads.data.setdefault(name, value) == value:
-        return Data(name, value)  # generated code reads it by name (`4 * EPSILON`, not `479.2`)
     if isinstance(value, bool | int | float):
-        return Constant(value)
+        return _number(name, value, reads)
     if isinstance(value, custom_class()):
         return Custom(name, value)
     for spelling in BUILTIN_CALLEES:
@@ -224,6 +222,14 @@ def _generated_helper(value: types.FunctionType) -> bool:
     """A function a generated module defines for a rule's spelling (`_zeros_like`): that rule's primitive,
     so that generated code can be differentiated again."""
     return value.__module__.startswith("s2s_ad.generated.") and any(spelling == value.__name__ for spelling, _ in CALLS)
+
+
+def _number(name: str, value: bool | int | float, reads: Reads | None) -> Resolved:
+    """A float is data generated code reads by name (`4 * EPSILON`, not `479.2`), unless another float of
+    that name was read already; a whole number is a constant (it may decide loop counts and indices)."""
+    if isinstance(value, float) and reads is not None and reads.data.setdefault(name, value) == value:
+        return Data(name, value)
+    return Constant(value)
 
 
 def is_number_data(value: object) -> bool:
