@@ -8,7 +8,6 @@ backend is one class here, not tests of a backend's name through the printer.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-
 from typing import Any
 
 from ..ir import Assign, Effect, Function

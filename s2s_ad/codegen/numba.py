@@ -123,7 +123,7 @@ def refuse(function: Function, rules: Mapping[str, Rule], frame: Frame | None) -
         if isinstance(stmt, (Assign, Effect)):
             rule = rules[stmt.op]
             if rule.numba_refused:
-                raise _error(function, stmt.loc, rule.numba_refused, "write it as a loop, or use the default backend")
+                raise _error(function, stmt.loc, rule.numba_refused, "write it with what numba compiles, or use the default backend")
             calls = [name for name, called in rule.callables if not hasattr(called, "py_func")]
             if calls:
                 raise _error(
@@ -191,17 +191,23 @@ def _as_array(value: object) -> object:
 
 
 def _compile_error(function: Function, dispatcher: Any, error: Exception) -> BackendError:
-    """numba's compile error as a `BackendError` at the user's line: the `# line N:` comment above the
-    generated line numba names."""
-    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))
-    reason = next((line.strip() for line in text.splitlines()[1:] if line.strip()), text.strip())
-    found = re.findall(r'File "([^"]+)", line (\d+)', text)
-    loc = function.loc
-    if found:
-        import linecache
+    """numba's compile error as a `BackendError` at the user's line (the `# line N:` comment above the generated
+    line numba names), saying which generated statement numba could not compile and why."""
+    import linecache
+    import os
 
-        generated = linecache.getlines(dispatcher.py_func.__code__.co_filename)
-        for line in reversed(generated[: int(found[-1][1])]):
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))
+    filename = dispatcher.py_func.__code__.co_filename
+    generated = linecache.getlines(filename)
+    places = [
+        int(n)
+        for path, n in re.findall(r'File "([^"]+)", line (\d+)', text)
+        if os.path.basename(path) == os.path.basename(filename)
+    ]
+    loc, statement = function.loc, ""
+    if places and 1 <= places[-1] <= len(generated):
+        statement = f" `{generated[places[-1] - 1].strip()}`"
+        for line in reversed(generated[: places[-1]]):
             comment = re.match(r"\s*# line (\d+):", line)
             if comment:
                 loc = ir.Loc(function.loc.file, int(comment.group(1)))
@@ -209,6 +215,26 @@ def _compile_error(function: Function, dispatcher: Any, error: Exception) -> Bac
     return _error(
         function,
         loc,
-        f"numba cannot compile the generated code of '{function.name}' for these arguments: {reason}",
-        "use the default backend for this function, or write this line with numbers, lists and arrays of one type",
+        f"numba cannot compile{statement or ' the generated code'} of '{function.name}' for these arguments: {_reason(text)}",
+        "use the default backend for this function, or write this line with what numba compiles (numbers, arrays, "
+        "lists of one type)",
     )
+
+
+_REASONS = (
+    "Unknown attribute",
+    "Use of unsupported",
+    "Untyped global name",
+    "Cannot unify",
+    "Invalid use of",
+    "No implementation",
+)
+
+
+def _reason(text: str) -> str:
+    """The line of numba's message that says why: the specific error it raised, else the first that names one."""
+    specific = re.findall(r"TypingError: (.+)", text)
+    if specific:
+        return specific[-1].strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return next((line for line in lines if line.startswith(_REASONS)), lines[1] if len(lines) > 1 else text.strip())

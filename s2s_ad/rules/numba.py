@@ -50,6 +50,11 @@ REFUSED: Mapping[str, str] = {
     "argsort": _SORTED_KEY,
     "argsort_reverse": _SORTED_KEY,
     **{f"positions_{p}": _RANGE_SLICE for p in ("l", "u", "s", "lu", "ls", "us", "lus")},
+    **{
+        f"{r}_axis_keep": f"numba's NumPy has no keepdims= ({r}(axis=..., keepdims=True))"
+        for r in ("sum", "mean", "max", "min", "prod")
+    },
+    **{f"{r}_axis": f"numba's NumPy has no axis= for {r}" for r in ("mean", "max", "min", "prod")},
 }
 SPELLED = {"tape_array": _tape_array}
 
