@@ -61,7 +61,7 @@ def stepped(x: float, y: float) -> float:
     total = 0.0
     for i in range(2, 23, 3):
         total = total * math.cos(x * i) + y
-    for j in range(50):
+    for _ in range(50):
         total = math.sin(total) + x
         if total > 1.2:
             break

@@ -123,7 +123,8 @@ def refuse(function: Function, rules: Mapping[str, Rule], frame: Frame | None) -
         if isinstance(stmt, (Assign, Effect)):
             rule = rules[stmt.op]
             if rule.numba_refused:
-                raise _error(function, stmt.loc, rule.numba_refused, "write it with what numba compiles, or use the default backend")
+                hint = "write it with what numba compiles, or use the default backend"
+                raise _error(function, stmt.loc, rule.numba_refused, hint)
             calls = [name for name, called in rule.callables if not hasattr(called, "py_func")]
             if calls:
                 raise _error(
