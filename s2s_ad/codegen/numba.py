@@ -161,13 +161,16 @@ def data(namespace: Mapping[str, object]) -> dict[str, object]:
 
 def jitted(dispatcher: Any, function: Function) -> Callable[..., Any]:
     """What `grad(..., backend="numba")` returns: the njit `dispatcher`, called with list arguments as NumPy
-    arrays; a type numba cannot compile it for becomes a `BackendError` at the line it names."""
+    arrays (of the element kind the parameter is typed with: converting to a known dtype is the faster);
+    a type numba cannot compile it for becomes a `BackendError` at the line it names."""
     from numba.core.errors import NumbaError
+
+    kinds = tuple(_leaf_kind(p.type) for p in function.params)
 
     @functools.wraps(dispatcher.py_func)
     def call(*args: Any) -> Any:
         try:
-            return dispatcher(*map(_as_array, args))
+            return dispatcher(*(_as_array(a, kind) for a, kind in zip(args, kinds)), *map(_as_array, args[len(kinds) :]))
         except NumbaError as error:  # raised while compiling, before the generated code runs
             raise _compile_error(function, dispatcher, error) from None
 
@@ -176,9 +179,21 @@ def jitted(dispatcher: Any, function: Function) -> Callable[..., Any]:
     return call
 
 
-def _as_array(value: object) -> object:
-    """A list (of lists) as a NumPy array, a tuple of them as a tuple (`f_jvp(primals, tangents)`); anything
-    else as it is."""
+def _leaf_kind(type_: ir.Type) -> str | None:
+    """The kind of number a list parameter holds ("float", "int", "bool"), however deep; None for others."""
+    if not isinstance(type_, ir.ListOf):
+        return None
+    while isinstance(type_, ir.ListOf):
+        type_ = type_.elem
+    return type_.kind if isinstance(type_, ir.Scalar) else None
+
+
+_NUMPY_TYPES = {"float": "float64", "int": "int64", "bool": "bool_"}
+
+
+def _as_array(value: object, kind: str | None = None) -> object:
+    """A list (of lists) as a NumPy array (of `kind`, where the parameter's type says), a tuple of them as a
+    tuple (`f_jvp(primals, tangents)`); anything else as it is."""
     if isinstance(value, tuple):
         return tuple(_as_array(v) for v in value)
     if not isinstance(value, list):
@@ -186,9 +201,11 @@ def _as_array(value: object) -> object:
     import numpy
 
     try:
-        return numpy.asarray(value)
-    except ValueError:
-        raise TypeError("the numba backend takes lists of lists of one length each (they are passed as arrays)") from None
+        return numpy.array(value, dtype=getattr(numpy, _NUMPY_TYPES[kind]) if kind is not None else None)
+    except (ValueError, TypeError):
+        raise TypeError(
+            "the numba backend takes lists of numbers, or lists of lists of one length each (it passes them as arrays)"
+        ) from None
 
 
 def _compile_error(function: Function, dispatcher: Any, error: Exception) -> BackendError:
