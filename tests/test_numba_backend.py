@@ -29,6 +29,11 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "examples"))
 
 import functions  # noqa: E402  (benchmarks/functions.py)
+
+try:
+    import numpy as np
+except ImportError:  # the tests that need it skip
+    np = None
 import mlp  # noqa: E402  (examples/mlp.py)
 
 
@@ -221,3 +226,21 @@ def test_command_line_module_imports_and_runs(tmp_path: Path, capsys: pytest.Cap
     w, X, y = functions.logistic_data(samples=6, features=3)
     got = module.logistic_loss_grad(np.asarray(w), np.asarray(X), np.asarray(y))
     assert got == grad(functions.logistic_loss, wrt="w")(w, X, y)
+
+
+def layer(W: Any, x: Any, v: Any) -> Any:
+    h = np.tanh(W @ x)
+    return np.sum(h * v) + 0.5 * np.sum(W * W)
+
+
+def test_numpy_gradient() -> None:
+    """A NumPy gradient (matrix products, elementwise functions, np.outer) compiles unchanged."""
+    pytest.importorskip("numba")
+    W = np.arange(6.0).reshape(2, 3) / 10
+    x, v = np.array([0.1, -0.2, 0.3]), np.array([1.0, -1.0])
+    got = grad(layer, backend="numba")(W, x, v)
+    for a, b in zip(got, grad(layer)(W, x, v)):
+        assert type(a) is np.ndarray and np.array_equal(a, b)
+    step = np.zeros_like(W)
+    step[1, 2] = 1e-6
+    assert got[0][1, 2] == pytest.approx((layer(W + step, x, v) - layer(W - step, x, v)) / 2e-6, rel=1e-6)

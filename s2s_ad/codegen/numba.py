@@ -166,11 +166,14 @@ def jitted(dispatcher: Any, function: Function) -> Callable[..., Any]:
     from numba.core.errors import NumbaError
 
     kinds = tuple(_leaf_kind(p.type) for p in function.params)
+    by_name = {p.name: kind for p, kind in zip(function.params, kinds)}
 
     @functools.wraps(dispatcher.py_func)
-    def call(*args: Any) -> Any:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        arrays = (*(_as_array(a, kind) for a, kind in zip(args, kinds)), *map(_as_array, args[len(kinds) :]))
+        named = {name: _as_array(value, by_name.get(name)) for name, value in kwargs.items()}
         try:
-            return dispatcher(*(_as_array(a, kind) for a, kind in zip(args, kinds)), *map(_as_array, args[len(kinds) :]))
+            return dispatcher(*arrays, **named)
         except NumbaError as error:  # raised while compiling, before the generated code runs
             raise _compile_error(function, dispatcher, error) from None
 
