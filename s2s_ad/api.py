@@ -7,10 +7,8 @@ costs; the forward-mode, pullback and matrix functions are small wrappers
 that check their arguments first, so that a wrong call fails with a message
 that says what was expected, before any generated code runs.
 
-`backend="numba"` prints code that `numba.njit` compiles and returns it
-compiled (lazily, at the first call per argument types), called with list
-arguments as NumPy arrays (`codegen.numba`); what numba cannot compile is
-refused with an `S2SError` saying why. Default `"python"`.
+`backend="numba"` returns the code compiled by `numba.njit` (`codegen.numba`:
+what it prints, refuses and wraps).
 
 A gradient is built once per callable and request and kept in the cache
 (`s2s_ad.cache`) for as long as everything the build read still holds, so
@@ -62,12 +60,10 @@ def _derive(target: Callable[..., Any], wrt: Wrt, request: tuple[Any, ...], chec
     into what the caller gets (None: the generated function itself), and the
     backend it is printed for.
     """
-    if request[4] != "python":
-        from .codegen import BACKENDS
+    if request[4] != "python":  # an unknown backend, or numba not installed: say so now, not at the first call
+        from .codegen import backend
 
-        if request[4] not in BACKENDS:
-            raise SignatureError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, not {request[4]!r}")
-        BACKENDS[request[4]].require()  # numba not installed: say what to install, now
+        backend(request[4]).require()
     if _lookup is not None and not (check or verbose):
         found = _lookup(target, wrt, request)
         if found is not None:
@@ -225,7 +221,7 @@ def jvp(
     Spelled as JAX does, `jvp(f, primals, tangents)`, or curried,
     `jvp(f)(primals, tangents)`. `primals` holds every argument of `f`;
     `tangents` one tangent per `wrt` parameter (all parameters by default).
-    For a function returning a tuple, both results are tuples.
+    For a function returning a tuple, both results are tuples. `backend` as for `grad`.
     """
     if f is None:
         return lambda func: jvp(func, wrt=wrt, argnums=argnums, verbose=verbose, backend=backend)
@@ -269,7 +265,7 @@ def jacobian(
     is bare, as with `grad`: the derivative itself for a function returning a
     number, a tuple of one derivative per output otherwise. `mode="fwd"` runs
     forward mode once per parameter, `"rev"` reverse mode once per output;
-    `"auto"` picks the one with fewer runs.
+    `"auto"` picks the one with fewer runs. `backend` as for `grad`.
     """
     if mode not in ("auto", "fwd", "rev"):
         raise SignatureError(f"mode must be 'auto', 'fwd' or 'rev', not {mode!r}")
@@ -311,7 +307,7 @@ def hessian(
     (the second derivative itself for one parameter named, `wrt="x"`, as with `grad`).
 
     It is computed exactly by forward mode over the generated gradient (one
-    Hessian-vector product per parameter), never by finite differences.
+    Hessian-vector product per parameter), never by finite differences. `backend` as for `grad`.
     """
     if f is None:
         return lambda func: hessian(func, wrt=wrt, argnums=argnums, verbose=verbose, backend=backend)

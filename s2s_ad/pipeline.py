@@ -80,8 +80,7 @@ def build(
     types the array parameters (see `argument_types`); `structures` describes the parameters that arrive
     as structures (`frontend.structures_of`). `backend` is what the code is printed for: "python", or "numba"
     (code `numba.njit` compiles; what it cannot compile is refused here, saying why)."""
-    if backend not in codegen.BACKENDS:
-        raise SignatureError(f"backend must be one of {', '.join(map(repr, codegen.BACKENDS))}, not {backend!r}")
+    codegen.backend(backend)  # a backend there is, or a SignatureError
     with collector_paused():
         if structures:
             return _build_structured(
@@ -168,7 +167,7 @@ def _build(
     show("optimized", derived)
     packed = packing(derived, names) if kind in ("jvp", "hvp") else None
     framed = frame(primal, derived) if frame is not None else None
-    dialect = codegen.BACKENDS[backend]
+    dialect = codegen.backend(backend)
     dialect.refuse(derived, rules, framed)
     generated = codegen.generate(derived, rules, packed=packed, frame=framed, dialect=dialect)
     if verbose:
@@ -252,7 +251,7 @@ def compiled(parsed: ParsedFunction, built: Built, data: Mapping[str, object] | 
     A method's data is read as `self.ws`: the namespace then holds a `self`
     whose attributes are the values the build read.
     """
-    dialect = codegen.BACKENDS[built.backend]
+    dialect = codegen.backend(built.backend)
     dialect.require()
     namespace: dict[str, object] = {}
     for name in built.generated.globals:

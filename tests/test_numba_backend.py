@@ -81,6 +81,7 @@ def test_chain_is_the_python_gradient_bit_for_bit() -> None:
     assert "reversed(" not in source and "range(40 - 1, -1, -1)" in source
     assert "np.empty(40)" in source  # the tape: NumPy arrays allocated at loop entry
     assert isinstance(gradient.dispatcher, numba.core.registry.CPUDispatcher)
+    assert grad(chain, backend="numba") is gradient and grad(chain) is not gradient  # the backend is part of the key
     for x in (0.3, 0.5, 1.1):
         got = gradient(x)
         assert got == grad(chain)(x)

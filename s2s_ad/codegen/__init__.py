@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .. import ir
+from ..errors import SignatureError
 from ..ir import Assign, Function
 from ..rules import RULES, Rule
 from .dialect import PYTHON, Dialect
@@ -33,6 +34,15 @@ from .source import Generated, compile_generated, module
 
 BACKENDS: dict[str, Dialect] = {"python": PYTHON, "numba": NUMBA}  # `backend=` -> the dialect printed
 
+
+def backend(name: str) -> Dialect:
+    """The dialect of `backend=name`; a `SignatureError` naming the backends there are for any other name."""
+    found = BACKENDS.get(name)
+    if found is None:
+        raise SignatureError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, not {name!r}")
+    return found
+
+
 __all__ = [
     "BACKENDS",
     "PYTHON",
@@ -40,6 +50,7 @@ __all__ = [
     "Dialect",
     "Frame",
     "Generated",
+    "backend",
     "compile_generated",
     "forward_frame",
     "generate",
