@@ -17,7 +17,7 @@ import types
 from typing import TYPE_CHECKING, Any
 
 from .api import custom_derivative, grad, hessian, jacfwd, jacobian, jacrev, jvp, value_and_grad, vjp
-from .errors import CheckError, ResolutionError, S2SError, SignatureError, SourceError, UnsupportedError
+from .errors import BackendError, CheckError, ResolutionError, S2SError, SignatureError, SourceError, UnsupportedError
 
 if TYPE_CHECKING:
     from .check import check
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "BackendError",
     "CheckError",
     "ResolutionError",
     "S2SError",

@@ -7,6 +7,9 @@ costs; the forward-mode, pullback and matrix functions are small wrappers
 that check their arguments first, so that a wrong call fails with a message
 that says what was expected, before any generated code runs.
 
+`backend="numba"` returns the code compiled by `numba.njit` (`codegen.numba`:
+what it prints, refuses and wraps).
+
 A gradient is built once per callable and request and kept in the cache
 (`s2s_ad.cache`) for as long as everything the build read still holds, so
 `grad(f)(x)` written inline in a loop costs about a microsecond more than
@@ -52,10 +55,15 @@ _lookup: Callable[[object, Wrt, tuple[Any, ...]], Callable[..., Any] | None] | N
 def _derive(target: Callable[..., Any], wrt: Wrt, request: tuple[Any, ...], check: bool = False, verbose: bool = False) -> Any:
     """The function `request` asks for, from the cache when everything it was built from still holds.
 
-    `request` is (kind, with_value, has_aux, finish): what the pipeline
-    derives, and which wrapper (`_FINISH`) turns the generated function into
-    what the caller gets (None: the generated function itself).
+    `request` is (kind, with_value, has_aux, finish, backend): what the
+    pipeline derives, which wrapper (`_FINISH`) turns the generated function
+    into what the caller gets (None: the generated function itself), and the
+    backend it is printed for.
     """
+    if request[4] != "python":  # an unknown backend, or numba not installed: say so now, not at the first call
+        from .codegen import backend
+
+        backend(request[4]).require()
     if _lookup is not None and not (check or verbose):
         found = _lookup(target, wrt, request)
         if found is not None:
@@ -68,7 +76,7 @@ def _build_entry(target: Callable[..., Any], wrt: Wrt, request: tuple[Any, ...],
     global _lookup
     from . import cache, frontend, pipeline
 
-    kind, with_value, has_aux, finish = request
+    kind, with_value, has_aux, finish, backend = request
     reads = frontend.Reads()
     parsed = frontend.from_callable(target, reads)
     # `w, b = params` may unpack a NamedTuple: a gradient waits for the arguments (a list of numbers gets the same code)
@@ -80,7 +88,9 @@ def _build_entry(target: Callable[..., Any], wrt: Wrt, request: tuple[Any, ...],
         cache.remember(target, wrt, request, function, reads)
         _lookup = cache.lookup
         return function
-    built = pipeline.build(parsed, _pipeline_wrt(wrt, finish), with_value=with_value, verbose=verbose, kind=kind, has_aux=has_aux)
+    built = pipeline.build(
+        parsed, _pipeline_wrt(wrt, finish), with_value=with_value, verbose=verbose, kind=kind, has_aux=has_aux, backend=backend
+    )
     if check:
         _cross_check(parsed, built)
     function = pipeline.compiled(parsed, built, reads.data)
@@ -104,9 +114,8 @@ def _cross_check(parsed: ParsedFunction, built: Built) -> None:
 
     derived = built.derived  # the code compared is the code the caller gets: `built.generated`
     data = data_of(parsed, built.primal, derived)
-    report = check_built(
-        built.primal, derived, built.wrt, data, built.rules, generated=built.generated, with_value=built.with_value
-    )
+    generated = built.generated if built.backend == "python" else None  # numba's is the same IR printed otherwise
+    report = check_built(built.primal, derived, built.wrt, data, built.rules, generated=generated, with_value=built.with_value)
     if not report.ok:
         raise parsed.source.error(
             CheckError,
@@ -150,6 +159,7 @@ def grad(
     has_aux: bool = False,
     check: bool = False,
     verbose: bool = False,
+    backend: str = "python",
 ) -> Any:
     """The gradient of a scalar function, as generated Python.
 
@@ -160,7 +170,8 @@ def grad(
     `has_aux=True`, `f` returns `(output, aux)` and the gradient function
     returns `(gradient, aux)`, as in JAX. `check=True` proves the generated
     gradient against SymPy first and raises `CheckError` if they disagree.
-    `verbose=True` prints the IR after each stage.
+    `verbose=True` prints the IR after each stage. `backend="numba"` returns it
+    compiled with `numba.njit` (see the module's docstring).
 
     `f` may be a function, a bound method (`self` is data), a function read
     off a class (`Model.loss`: `self` stays its first parameter, as data), a
@@ -168,10 +179,10 @@ def grad(
     are differentiated) or a `custom_derivative` function.
     """
     if f is None:
-        return lambda func: grad(func, wrt=wrt, argnums=argnums, has_aux=has_aux, check=check, verbose=verbose)
+        return lambda func: grad(func, wrt=wrt, argnums=argnums, has_aux=has_aux, check=check, verbose=verbose, backend=backend)
     if argnums is not None:
         wrt = _choose(wrt, argnums)
-    return _derive(f, wrt, ("grad", False, has_aux, None), check, verbose)
+    return _derive(f, wrt, ("grad", False, has_aux, None, backend), check, verbose)
 
 
 def value_and_grad(
@@ -182,14 +193,17 @@ def value_and_grad(
     has_aux: bool = False,
     check: bool = False,
     verbose: bool = False,
+    backend: str = "python",
 ) -> Any:
     """Like `grad`, but the generated function returns `(value, gradient)` (`((value, aux), gradient)`
     with `has_aux`)."""
     if f is None:
-        return lambda func: value_and_grad(func, wrt=wrt, argnums=argnums, has_aux=has_aux, check=check, verbose=verbose)
+        return lambda func: value_and_grad(
+            func, wrt=wrt, argnums=argnums, has_aux=has_aux, check=check, verbose=verbose, backend=backend
+        )
     if argnums is not None:
         wrt = _choose(wrt, argnums)
-    return _derive(f, wrt, ("grad", True, has_aux, None), check, verbose)
+    return _derive(f, wrt, ("grad", True, has_aux, None, backend), check, verbose)
 
 
 def jvp(
@@ -200,17 +214,18 @@ def jvp(
     wrt: Wrt = None,
     argnums: int | Sequence[int] | None = None,
     verbose: bool = False,
+    backend: str = "python",
 ) -> Any:
     """Forward mode: `(f(*primals), directional derivative)`.
 
     Spelled as JAX does, `jvp(f, primals, tangents)`, or curried,
     `jvp(f)(primals, tangents)`. `primals` holds every argument of `f`;
     `tangents` one tangent per `wrt` parameter (all parameters by default).
-    For a function returning a tuple, both results are tuples.
+    For a function returning a tuple, both results are tuples. `backend` as for `grad`.
     """
     if f is None:
-        return lambda func: jvp(func, wrt=wrt, argnums=argnums, verbose=verbose)
-    function = _derive(f, _as_tuple(_choose(wrt, argnums)), ("jvp", False, False, "jvp"), verbose=verbose)
+        return lambda func: jvp(func, wrt=wrt, argnums=argnums, verbose=verbose, backend=backend)
+    function = _derive(f, _as_tuple(_choose(wrt, argnums)), ("jvp", False, False, "jvp", backend), verbose=verbose)
     if primals is None and tangents is None:
         return function
     if primals is None or tangents is None:
@@ -231,12 +246,17 @@ def vjp(
     generated forward and reverse sweeps once."""
     if f is None:
         return lambda func: vjp(func, wrt=wrt, argnums=argnums, verbose=verbose)
-    function = _derive(f, _as_tuple(_choose(wrt, argnums)), ("vjp", False, False, "vjp"), verbose=verbose)
+    function = _derive(f, _as_tuple(_choose(wrt, argnums)), ("vjp", False, False, "vjp", "python"), verbose=verbose)
     return function(*primals) if primals else function
 
 
 def jacobian(
-    f: Callable[..., Any] | None = None, *, wrt: Wrt = None, argnums: int | Sequence[int] | None = None, mode: str = "auto"
+    f: Callable[..., Any] | None = None,
+    *,
+    wrt: Wrt = None,
+    argnums: int | Sequence[int] | None = None,
+    mode: str = "auto",
+    backend: str = "python",
 ) -> Any:
     """`jacobian(f)(*args)`: d output_i / d parameter_j as a tuple of rows, one row per output
     (a function returning one number has one row).
@@ -245,13 +265,13 @@ def jacobian(
     is bare, as with `grad`: the derivative itself for a function returning a
     number, a tuple of one derivative per output otherwise. `mode="fwd"` runs
     forward mode once per parameter, `"rev"` reverse mode once per output;
-    `"auto"` picks the one with fewer runs.
+    `"auto"` picks the one with fewer runs. `backend` as for `grad`.
     """
     if mode not in ("auto", "fwd", "rev"):
         raise SignatureError(f"mode must be 'auto', 'fwd' or 'rev', not {mode!r}")
     if f is None:
-        return lambda func: jacobian(func, wrt=wrt, argnums=argnums, mode=mode)
-    return _derive(f, _choose(wrt, argnums), ("jvp", False, False, f"jacobian:{mode}"))
+        return lambda func: jacobian(func, wrt=wrt, argnums=argnums, mode=mode, backend=backend)
+    return _derive(f, _choose(wrt, argnums), ("jvp", False, False, f"jacobian:{mode}", backend))
 
 
 def jacfwd(f: Callable[..., Any] | None = None, argnums: int | Sequence[int] = 0, *, wrt: Wrt = None) -> Any:
@@ -264,7 +284,7 @@ def jacfwd(f: Callable[..., Any] | None = None, argnums: int | Sequence[int] = 0
     if f is None:
         return lambda func: jacfwd(func, argnums, wrt=wrt)
     chosen = wrt if wrt is not None else _choose(None, argnums)
-    return _derive(f, chosen, ("jvp", False, False, "jacfwd"))
+    return _derive(f, chosen, ("jvp", False, False, "jacfwd", "python"))
 
 
 def jacrev(f: Callable[..., Any] | None = None, argnums: int | Sequence[int] = 0, *, wrt: Wrt = None) -> Any:
@@ -272,21 +292,26 @@ def jacrev(f: Callable[..., Any] | None = None, argnums: int | Sequence[int] = 0
     if f is None:
         return lambda func: jacrev(func, argnums, wrt=wrt)
     chosen = wrt if wrt is not None else _choose(None, argnums)
-    return _derive(f, chosen, ("jvp", False, False, "jacrev"))
+    return _derive(f, chosen, ("jvp", False, False, "jacrev", "python"))
 
 
 def hessian(
-    f: Callable[..., Any] | None = None, *, wrt: Wrt = None, argnums: int | Sequence[int] | None = None, verbose: bool = False
+    f: Callable[..., Any] | None = None,
+    *,
+    wrt: Wrt = None,
+    argnums: int | Sequence[int] | None = None,
+    verbose: bool = False,
+    backend: str = "python",
 ) -> Any:
     """`hessian(f)(*args)`: the matrix of second derivatives of a scalar function, as a tuple of rows
     (the second derivative itself for one parameter named, `wrt="x"`, as with `grad`).
 
     It is computed exactly by forward mode over the generated gradient (one
-    Hessian-vector product per parameter), never by finite differences.
+    Hessian-vector product per parameter), never by finite differences. `backend` as for `grad`.
     """
     if f is None:
-        return lambda func: hessian(func, wrt=wrt, argnums=argnums, verbose=verbose)
-    return _derive(f, _choose(wrt, argnums), ("hvp", False, False, "hessian"), verbose=verbose)
+        return lambda func: hessian(func, wrt=wrt, argnums=argnums, verbose=verbose, backend=backend)
+    return _derive(f, _choose(wrt, argnums), ("hvp", False, False, "hessian", backend), verbose=verbose)
 
 
 # -- the wrappers: argument checks, then the generated code -----------------------
@@ -352,7 +377,7 @@ def _jacobian_finisher(mode: str, jax_shape: bool) -> Callable[..., Any]:
         reverse_mode = (
             None
             if use_forward
-            else _derive(target, _as_tuple(wrt) if wrt is not None else built.wrt, ("vjp", False, False, None))
+            else _derive(target, _as_tuple(wrt) if wrt is not None else built.wrt, ("vjp", False, False, None, built.backend))
         )
         name = parsed.name
 

@@ -53,6 +53,10 @@ class UnsupportedError(S2SError):
     """A construct outside the language s2s_ad differentiates."""
 
 
+class BackendError(UnsupportedError):
+    """What a backend other than plain Python cannot compile, or a backend that is not installed."""
+
+
 class ResolutionError(S2SError):
     """A name that cannot be resolved to something differentiable."""
 

@@ -59,6 +59,7 @@ class Built:
     rules: Mapping[str, Rule] = field(default_factory=lambda: RULES)
     bare: bool = False  # the caller asked for one parameter (a bare gradient), not a tuple of them
     flat: lower.Flattened | None = None  # for structured parameters: the function as lowered, a parameter per leaf
+    backend: str = "python"  # what the code is printed for and run by: "python", or "numba" (`codegen.BACKENDS`)
 
 
 def build(
@@ -72,11 +73,14 @@ def build(
     rules: Mapping[str, Rule] = RULES,
     arg_types: Mapping[str, ir.Type] | None = None,
     structures: Mapping[str, Node] | None = None,
+    backend: str = "python",
 ) -> Built:
     """Run the pipeline on one function (see `_build`); the garbage collector pauses meanwhile,
     as the transform makes many small objects and frees none of them until it is done. `arg_types`
     types the array parameters (see `argument_types`); `structures` describes the parameters that arrive
-    as structures (`frontend.structures_of`)."""
+    as structures (`frontend.structures_of`). `backend` is what the code is printed for: "python", or "numba"
+    (code `numba.njit` compiles; what it cannot compile is refused here, saying why)."""
+    codegen.backend(backend)  # a backend there is, or a SignatureError
     with collector_paused():
         if structures:
             return _build_structured(
@@ -89,9 +93,18 @@ def build(
                 has_aux=has_aux,
                 table=rules,
                 arg_types=arg_types,
+                backend=backend,
             )
         return _build(
-            parsed, wrt, with_value=with_value, verbose=verbose, kind=kind, has_aux=has_aux, table=rules, arg_types=arg_types
+            parsed,
+            wrt,
+            with_value=with_value,
+            verbose=verbose,
+            kind=kind,
+            has_aux=has_aux,
+            table=rules,
+            arg_types=arg_types,
+            backend=backend,
         )
 
 
@@ -119,6 +132,7 @@ def _build(
     table: Mapping[str, Rule],
     arg_types: Mapping[str, ir.Type] | None = None,
     frame: Callable[[ir.Function, ir.Function], codegen.Frame] | None = None,
+    backend: str = "python",
 ) -> Built:
     """Run the pipeline on one function.
 
@@ -152,10 +166,13 @@ def _build(
     derived = optimize.optimize(derived, rules)
     show("optimized", derived)
     packed = packing(derived, names) if kind in ("jvp", "hvp") else None
-    generated = codegen.generate(derived, rules, packed=packed, frame=frame(primal, derived) if frame is not None else None)
+    framed = frame(primal, derived) if frame is not None else None
+    dialect = codegen.backend(backend)
+    dialect.refuse(derived, rules, framed)
+    generated = codegen.generate(derived, rules, packed=packed, frame=framed, dialect=dialect)
     if verbose:
         print(f"--- generated code for {parsed.name} (wrt {', '.join(names)}) ---\n{generated.source}", file=sys.stderr)
-    return Built(primal, derived, generated, names, with_value, rules, single)
+    return Built(primal, derived, generated, names, with_value, rules, single, backend=backend)
 
 
 def _build_structured(
@@ -234,6 +251,8 @@ def compiled(parsed: ParsedFunction, built: Built, data: Mapping[str, object] | 
     A method's data is read as `self.ws`: the namespace then holds a `self`
     whose attributes are the values the build read.
     """
+    dialect = codegen.backend(built.backend)
+    dialect.require()
     namespace: dict[str, object] = {}
     for name in built.generated.globals:
         if data is not None and name in data:
@@ -252,7 +271,8 @@ def compiled(parsed: ParsedFunction, built: Built, data: Mapping[str, object] | 
     for rule in built.rules.values():
         namespace.update(rule.callables)  # the functions custom derivatives call
     with collector_paused():
-        function = codegen.compile_generated(built.generated, namespace, label=f"{parsed.qualname or parsed.name}")
+        function = codegen.compile_generated(built.generated, dialect.data(namespace), label=f"{parsed.qualname or parsed.name}")
+    function = dialect.wrapped(function, built.derived)  # numba's: the njit function, called with lists as arrays
     assert callable(function)  # compile_generated gives the generated function
     function.__s2s_ad__ = built  # type: ignore[attr-defined]  # a function's own attribute: what was built
     return function

@@ -84,9 +84,9 @@ def gradient(
     return _named(derived, parsed, "value_and_grad" if request.get("with_value") else "grad")
 
 
-def tangents(parsed: ParsedFunction, wrt: Wrt, data: Mapping[str, object] | None) -> Callable[..., Any]:
+def tangents(parsed: ParsedFunction, wrt: Wrt, data: Mapping[str, object] | None, backend: str = "python") -> Callable[..., Any]:
     """`jvp(f)(primals, tangents)` of a function on arrays: `(f(*primals), directional derivative)`."""
-    builds = _Builds(parsed, wrt, data, None, kind="jvp")
+    builds = _Builds(parsed, wrt, data, None, kind="jvp", backend=backend)
 
     def derived(primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
         return builds.get(derived, tuple(primals), {})[1](tuple(primals), tuple(tangents))
@@ -94,13 +94,15 @@ def tangents(parsed: ParsedFunction, wrt: Wrt, data: Mapping[str, object] | None
     return _named(derived, parsed, "jvp")
 
 
-def second(parsed: ParsedFunction, wrt: Wrt, data: Mapping[str, object] | None, bare: bool) -> Callable[..., Any]:
+def second(
+    parsed: ParsedFunction, wrt: Wrt, data: Mapping[str, object] | None, bare: bool, backend: str = "python"
+) -> Callable[..., Any]:
     """`hessian(f)(*args)` of a function on arrays: the block of parameters i and j has the shape of i's
     argument then j's (an array's Hessian in itself is `x.shape + x.shape`), from one Hessian-vector product
     per element of each parameter."""
     import numpy
 
-    builds = _Builds(parsed, wrt, data, None, kind="hvp")
+    builds = _Builds(parsed, wrt, data, None, kind="hvp", backend=backend)
 
     def derived(*args: Any) -> Any:
         made, products = builds.get(derived, args, {})
@@ -151,14 +153,19 @@ def pullbacks(
 
 
 def jacobians(
-    parsed: ParsedFunction, target: Callable[..., Any], wrt: Wrt, data: Mapping[str, object] | None, bare: bool
+    parsed: ParsedFunction,
+    target: Callable[..., Any],
+    wrt: Wrt,
+    data: Mapping[str, object] | None,
+    bare: bool,
+    backend: str = "python",
 ) -> Callable[..., Any]:
     """`jacobian(f)(*args)` of a function on arrays, by reverse mode (one pullback per element of the output):
     d output / d parameter shaped `output.shape + parameter.shape`, as JAX's; one per `wrt` parameter (the
     array itself for one parameter named)."""
     import numpy
 
-    builds = _Builds(parsed, wrt, data, None, kind="vjp")
+    builds = _Builds(parsed, wrt, data, None, kind="vjp", backend=backend)
 
     def derived(*args: Any) -> Any:
         made, function = builds.get(derived, args, {})
@@ -208,22 +215,22 @@ def on_arrays(
 ) -> Callable[..., Any]:
     """What `api` returns for `target`, a function on NumPy arrays; the derivatives not written for arrays
     yet are refused, saying so."""
-    kind, with_value, has_aux, finish = request
+    kind, with_value, has_aux, finish, backend = request
     if kind == "grad" and finish is None:
         checked = target if check else None
-        return gradient(parsed, wrt, data, checked, with_value=with_value, has_aux=has_aux, verbose=verbose)
+        return gradient(parsed, wrt, data, checked, with_value=with_value, has_aux=has_aux, verbose=verbose, backend=backend)
     if kind == "jvp" and finish == "jvp":
-        return tangents(parsed, wrt, data)
+        return tangents(parsed, wrt, data, backend)
     if kind == "vjp" and finish == "vjp":
         return pullbacks(parsed, target, wrt, data)
     if finish in ("jacobian:auto", "jacobian:rev", "jacobian:fwd", "jacfwd", "jacrev"):
         if isinstance(wrt, (str, int)) and not isinstance(wrt, bool):
-            return jacobians(parsed, target, (wrt,), data, True)
-        return jacobians(parsed, target, wrt, data, False)
+            return jacobians(parsed, target, (wrt,), data, True, backend)
+        return jacobians(parsed, target, wrt, data, False, backend)
     if kind == "hvp" and finish == "hessian":
         if isinstance(wrt, (str, int)) and not isinstance(wrt, bool):
-            return second(parsed, (wrt,), data, True)
-        return second(parsed, wrt, data, False)
+            return second(parsed, (wrt,), data, True, backend)
+        return second(parsed, wrt, data, False, backend)
     raise parsed.source.error(
         UnsupportedError,
         "this derivative of a function using NumPy is not supported yet",

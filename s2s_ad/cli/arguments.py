@@ -34,6 +34,8 @@ examples:
   s2s-ad grad model.py:loss --hessian -o loss_hvp.py
       Hessian-vector products: loss_hvp((w, b), (w_dot, b_dot)) -> (gradient, H @ (w_dot, b_dot));
       column j of the Hessian is the second result for the j-th basis vector as tangents
+  s2s-ad grad model.py:loss --backend numba -o grad_model.py
+      the gradient decorated with @numba.njit, in code numba compiles
   s2s-ad grad model.py:loss --check -o grad_model.py
       also cross-check the derivative against SymPy (report on standard error)
   s2s-ad check model.py:loss
@@ -137,6 +139,13 @@ def build_parser(prog: str) -> tuple[argparse.ArgumentParser, dict[str, argparse
         "any other as a size the code works for whatever it is; x=0d for a 0-d array; ids=5:int for an "
         "array of ints)",
     )
+    grad.add_argument(
+        "--backend",
+        choices=("python", "numba"),
+        default="python",
+        help="numba: write code numba compiles, the gradient decorated with @numba.njit (the module then imports "
+        "numba; pass lists to it as NumPy arrays); what numba cannot compile is refused, saying why (default: python)",
+    )
     grad.add_argument("--force", action="store_true", help="overwrite an existing output file even if s2s-ad did not generate it")
     check = commands.add_parser(
         "check",
@@ -216,6 +225,7 @@ class Request:
     verbose: bool = False
     kind: str = "grad"  # what `pipeline.build` derives: "grad", "jvp" (--forward) or "hvp" (--hessian)
     shapes: tuple[tuple[str, tuple[int, ...], str], ...] = ()  # --shapes: (name, sizes, "float" or "int")
+    backend: str = "python"  # --backend: what the code is written for, "python" or "numba"
 
 
 def parse_request(args: argparse.Namespace) -> Request:
@@ -249,6 +259,7 @@ def parse_request(args: argparse.Namespace) -> Request:
         verbose=args.verbose,
         kind=kind,
         shapes=parse_shapes(args.shapes),
+        backend=args.backend,
     )
 
 

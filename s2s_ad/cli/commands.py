@@ -248,7 +248,13 @@ def run_check(
 
     try:
         report = check_built(
-            built.primal, built.derived, built.wrt, data, built.rules, generated=built.generated, with_value=built.with_value
+            built.primal,
+            built.derived,
+            built.wrt,
+            data,
+            built.rules,
+            generated=built.generated if built.backend == "python" else None,  # numba's: the same IR, printed otherwise
+            with_value=built.with_value,
         )
     except S2SError as exc:
         out.error(exc)

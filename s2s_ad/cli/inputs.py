@@ -257,7 +257,13 @@ def _built(
     if arg_types is None:
         raise _needs_shapes(parsed)
     built = cli.pipeline.build(
-        parsed, request.wrt, with_value=request.value, verbose=request.verbose, kind=request.kind, arg_types=arg_types
+        parsed,
+        request.wrt,
+        with_value=request.value,
+        verbose=request.verbose,
+        kind=request.kind,
+        arg_types=arg_types,
+        backend=request.backend,
     )
     return built, _data(parsed, built)
 

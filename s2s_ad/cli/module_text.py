@@ -84,6 +84,8 @@ def _header(results: list[Result], request: Request, command_target: str, data_n
             "--shapes",
             ",".join(f"{n}={s}" + (":int" if k == "int" else "") for (n, _, k), s in zip(request.shapes, shapes)),
         ]
+    if request.backend != "python":
+        command += ["--backend", request.backend]
     if request.output is not None:
         command += ["-o", request.output]
     lines = [f"{MARKER} {__version__} from {request.file}; do not edit by hand.", ""]
@@ -95,6 +97,8 @@ def _header(results: list[Result], request: Request, command_target: str, data_n
             "The Hessian is one call per basis vector: its column j is the second result for",
             "tangents holding 1.0 in place j and 0.0 elsewhere.",
         ]
+    if request.backend == "numba":
+        lines += ["", "Compiled by numba at the first call: pass lists to it as NumPy arrays (np.asarray(xs))."]
     lines += ["", "Regenerate with:", "", "    " + shlex.join(command), ""]
     if data_names:
         stem = Path(request.file).stem

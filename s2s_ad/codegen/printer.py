@@ -7,7 +7,9 @@ texts (see `spelling` for where parentheses go), and a temporary in
 Constants are printed so that they read back as the same value (`-0.0`,
 `math.inf`, `math.pi`; never a negative `ast.Constant`). What the function
 needs from outside is recorded as it prints: whether it uses `math` (and
-under which name) and which module-level names it reads.
+under which name) and which module-level names it reads. The few spellings a
+backend chooses (backward loops, the tape, a decorator) come from its
+`dialect`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from .. import ir
 from ..ir import Assign, Const, Function, Global, Operand, Var
 from ..rules import Rule
+from .dialect import PYTHON, Dialect
 from .frame import Frame
 from .spelling import ATOM, level_of, numpy_named, plain, shape
 
@@ -31,9 +34,15 @@ class Printer:
     """Prints `function` into `lines`, under the Python `names` chosen for its SSA names."""
 
     def __init__(
-        self, function: Function, names: Mapping[str, str], rules: Mapping[str, Rule], inlined: Mapping[str, Assign]
+        self,
+        function: Function,
+        names: Mapping[str, str],
+        rules: Mapping[str, Rule],
+        inlined: Mapping[str, Assign],
+        dialect: Dialect = PYTHON,
     ) -> None:
         self.f = function
+        self.dialect = dialect
         self.names = names
         self.rules = rules
         self.inlined = inlined
@@ -52,6 +61,8 @@ class Printer:
         if frame is not None:
             self.framed(frame)
             return
+        if self.dialect.decorator is not None:
+            self.lines.append(self.dialect.decorator)
         if packed is None:
             self.lines.append(f"def {self.f.name}({_signature(self.f.params)}):")
         else:
@@ -59,8 +70,7 @@ class Printer:
             for name, members in packed:
                 names = ", ".join(self.names.get(m, m) for m in members)
                 self.lines.append(f"    {names}{',' if len(members) == 1 else ''} = {name}")
-        if any(isinstance(s, ir.Push) for s in ir.walk(self.f.body)):
-            self.lines.append("    _tape = []")
+        self.lines += [f"    {line}" for line in self.dialect.tapes(self.tape_slots())]
         self.block(self.f.body, 1)
         self.lines.append(f"    return {self.returns(self.f.returns, top=True)}")
         self.drop_lone_pass()  # everything inlined into the return
@@ -73,8 +83,7 @@ class Printer:
         self.lines.append(f"def {self.f.name}({_signature(frame.params)}):")
         self.lines += [f"    {line}" for line in frame.head]
         head = len(self.lines)
-        if any(isinstance(s, ir.Push) for s in ir.walk(self.f.body)):
-            self.lines.append("    _tape = []")
+        self.lines += [f"    {line}" for line in self.dialect.tapes(self.tape_slots())]
         self.block(self.f.body, 1)
         returns = self.f.returns
         returned = self.returns(returns, top=True) if frame.result is None else frame.result(returns, self.returns, self.numpy)
@@ -88,6 +97,10 @@ class Printer:
             if re.search(rf"(?<![\w.]){re.escape(self.names.get(leaf, leaf))}(?!\w)", code)
         ]
         self.lines[head:head] = read
+
+    def tape_slots(self) -> list[int]:
+        """The tape slots the function pushes, in their order."""
+        return list(dict.fromkeys(s.slot for s in ir.walk(self.f.body) if isinstance(s, ir.Push)))
 
     def returns(self, returns: ir.Returns, top: bool = False) -> str:
         if isinstance(returns, tuple):
@@ -118,10 +131,10 @@ class Printer:
                 self.lines.append(pad + self.effect(stmt))
             elif isinstance(stmt, ir.Push):
                 values = ", ".join(self.text(v) for v in stmt.values)
-                self.lines.append(f"{pad}_tape.append({values if len(stmt.values) == 1 else f'({values})'})")
+                self.lines.append(pad + self.dialect.push(stmt.slot, values if len(stmt.values) == 1 else f"({values})"))
             elif isinstance(stmt, ir.Pop):
                 targets = ", ".join(self.names[t] for t in stmt.targets)
-                self.lines.append(f"{pad}{targets} = _tape.pop()")
+                self.lines.append(pad + self.dialect.pop(stmt.slot, targets))
             elif isinstance(stmt, ir.If):
                 self.branch(stmt, depth)
             elif isinstance(stmt, ir.For):
@@ -181,16 +194,10 @@ class Printer:
     def for_loop(self, stmt: ir.For, depth: int) -> None:
         pad = "    " * depth
         self.loop_header(stmt, pad)
-        bounds = [stmt.start, stmt.stop, stmt.step]
-        if stmt.step == Const(1):
-            bounds.pop()
-            if stmt.start == Const(0):
-                bounds.pop(0)
-        iterable = f"range({', '.join(self.text(b) for b in bounds)})"
-        if stmt.limit is not None:
-            iterable += f"[:{self.text(stmt.limit)}]"
-        if stmt.reverse:
-            iterable = f"reversed({iterable})"
+        step = stmt.step.value if isinstance(stmt.step, Const) and isinstance(stmt.step.value, int) else None
+        limit = self.text(stmt.limit) if stmt.limit is not None else None
+        start, stop, by = (self.text(b) for b in (stmt.start, stmt.stop, stmt.step))
+        iterable = self.dialect.loop(start, stop, by, step, limit, stmt.reverse)
         used = any(stmt.index in ir.used_names(s) for s in ir.walk(stmt.body)) or any(
             c.update == Var(stmt.index) for c in stmt.carried
         )
@@ -232,13 +239,26 @@ class Printer:
             and self.names.get(stmt.args[0].name) == target
         ):
             return f"{target} {rule.augmented} {self.text(stmt.args[1])}"
+        own = self.spelled(rule, stmt)
+        if own is not None:
+            return f"{target} = {own}"
         if rule.spell is not None:
             return f"{target} = {rule.spell(tuple(self.text(a) for a in stmt.args), stmt)}"
         return f"{target} = {self.render(rule.python, stmt.args)[0]}"
 
+    def spelled(self, rule: Rule, stmt: Assign | ir.Effect) -> str | None:
+        """The backend's own spelling of a statement, where it has one (`Dialect.spelled`)."""
+        own = self.dialect.spelled(rule, lambda: tuple(self.text(a) for a in stmt.args), stmt, self.numpy)
+        if own is not None and f"{self.numpy}." in own:
+            self.uses_numpy = True
+        return own
+
     def effect(self, stmt: ir.Effect) -> str:
         """A statement printed from its rule's spelling, with its operands as written."""
         rule = self.rules[stmt.op]
+        own = self.spelled(rule, stmt)
+        if own is not None:
+            return own
         texts = tuple(self.text(a) for a in stmt.args)
         if rule.spell is not None:
             return rule.spell(texts, stmt)
@@ -269,6 +289,9 @@ class Printer:
         if isinstance(operand, Var):
             definition = self.inlined.get(operand.name)
             if definition is not None:
+                own = self.spelled(self.rules[definition.op], definition)
+                if own is not None:
+                    return f"({own})", ATOM
                 return self.render(self.rules[definition.op].python, definition.args)
             return self.names[operand.name], ATOM
         if isinstance(operand, Global):

@@ -88,7 +88,7 @@ def tape_arrays(function: Function, rules: Mapping[str, Rule] = RULES) -> Functi
                     namer().new_family(f"{ir.family(v.name)}_tape" if isinstance(v, Var) else "_saved") for v in push.values
                 ]
                 before.setdefault(k, []).extend(
-                    Assign(a, "repeat", (ir.Const(0.0), loop.stop), ir.ListOf(t), push.loc) for a, t in zip(arrays, pop.types)
+                    Assign(a, "tape_array", (ir.Const(0.0), loop.stop), ir.ListOf(t), push.loc) for a, t in zip(arrays, pop.types)
                 )
                 stores = tuple(ir.Effect("setitem", (Var(a), Var(loop.index), v), push.loc) for a, v in zip(arrays, push.values))
                 reads = tuple(

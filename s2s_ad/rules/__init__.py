@@ -18,7 +18,8 @@ The table is assembled here from `scalar` (with `special`, the gamma
 function's family), `lists` (list operations and effects, with their
 structural templates) and `builtins` (`math.fsum`, `math.prod`, `math.dist`,
 `sorted`); `core` has the Rule
-dataclass, `emit` builds IR from the derivative formulas.
+dataclass, `emit` builds IR from the derivative formulas, `numba` the numba
+backend's spellings and refusals.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from .core import Rule
 from .joins import JOINS
 from .linalg import LINALG
 from .lists import EFFECTS, LISTS, copy_reverse_list
+from .numba import with_numba_facts
 from .reductions import REDUCTIONS
 from .scalar import SCALAR
 from .slices import SLICES
@@ -158,6 +160,7 @@ RULES.update(_numpy)
 RULES.update({**ARRAYS, **REDUCTIONS, **LINALG, **JOINS})
 ARRAY_OPS = frozenset(_numpy) | frozenset(ARRAYS) | frozenset(REDUCTIONS) | frozenset(LINALG) | frozenset(JOINS)  # NumPy's
 RULES["numpy.abs"] = dataclasses.replace(RULES["numpy.abs"], names=("numpy.abs", "numpy.absolute"))
+with_numba_facts(RULES)  # how the numba backend spells what numba compiles otherwise, and what it cannot compile
 
 # How source code spells a call -> the primitive it is. `math.log` with two
 # arguments is `logb`; `math.pow` is `fpow` (always a float, unlike `**`).

@@ -76,6 +76,10 @@ class Rule:
     view: bool = False  # an array that may share its first operand's memory (`x.T`, `x[i]`, `x.reshape(...)`)
     ones: bool = False  # an array of ones shaped like its operand (`np.ones_like`): what spreads an adjoint
     shape: Callable[[tuple[Type, ...], tuple[Operand, ...]], Type] | None = field(default=None, compare=False)
+    # The numba backend (rules/numba.py): `(texts, stmt, np)` -> its spelling there where the Python one does not
+    # compile under `numba.njit` (or is slower there); and why numba cannot compile it at all, where it cannot.
+    numba: Callable[..., str] | None = field(default=None, compare=False)
+    numba_refused: str = ""
 
     def cannot_raise(self, args: tuple[object, ...]) -> bool:
         """Whether the primitive cannot raise on these operands (IR operands: names or constants)."""

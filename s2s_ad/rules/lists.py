@@ -211,7 +211,7 @@ def _literal_tangent(sweep: TangentSweep, stmt: Assign) -> None:
 
 def _repeat_tangent(sweep: TangentSweep, stmt: Assign) -> None:
     args = (sweep.tangent_of(stmt.args[0]), stmt.args[1])
-    sweep.tangent[stmt.target] = sweep.emit(stmt.target, "repeat", args, stmt.type, stmt.loc)
+    sweep.tangent[stmt.target] = sweep.emit(stmt.target, stmt.op, args, stmt.type, stmt.loc)
 
 
 def _zeros_tangent(sweep: TangentSweep, stmt: Assign) -> None:
@@ -337,6 +337,17 @@ LISTS: dict[str, Rule] = {
         spell=lambda texts, stmt: f"[{', '.join(texts)}]",
     ),
     "repeat": _list_op(
+        "[{0}] * {1}",
+        lambda sp, x, n: [x] * int(n),
+        flows=(0,),
+        reverse=_repeat_reverse,
+        reverse_list=_new_list_reverse_list,
+        tangent=_repeat_tangent,
+        run=_run_repeat,
+    ),
+    # What a counted loop records into, one item per iteration (`optimize.tape_arrays`): spelled as `repeat`,
+    # its own primitive so that a backend may spell it otherwise (a NumPy array under numba).
+    "tape_array": _list_op(
         "[{0}] * {1}",
         lambda sp, x, n: [x] * int(n),
         flows=(0,),
