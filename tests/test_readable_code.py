@@ -66,3 +66,27 @@ def test_the_lecture_sentence_is_true() -> None:
     lecture = load_example("backprop_lecture")
     text = inspect.getsource(grad(lecture.chain))
     assert re.search(r"_t3 = .*\n", text) and "_t3_bar = math.cos(_t3)" in text
+
+
+@pytest.mark.parametrize("stem, name", FUNCTIONS, ids=lambda v: v)
+def test_a_plain_copy_of_a_name_sits_under_the_line_that_wrote_it(stem: str, name: str) -> None:
+    """`z = b` before a loop that carries z is under `# line 39: z = b`, not under the loop's comment; a copy
+    `a = b` printed right under a comment is a copy that comment's line writes (or a loop's header, `for`)."""
+    _, text = _function_source(stem, name)
+    comment = None
+    for line in text.splitlines():
+        found = _COMMENT.match(line)
+        if found:
+            comment = found.group(2)
+            continue
+        copy = re.fullmatch(r"\s*([A-Za-z]\w*) = ([A-Za-z]\w*)", line)
+        if copy and comment is not None and not copy.group(1).startswith("_") and not copy.group(1).endswith("_bar"):
+            assert not comment.startswith(("for ", "while ")) or copy.group(1) in comment.split(":")[0], (line, comment)
+        comment = None if not found else comment
+
+
+def test_the_carried_start_of_a_loop_is_under_its_own_line() -> None:
+    _, text = _function_source("logistic_regression", "bce_loss")
+    lines = [line.strip() for line in text.splitlines()]
+    at = lines.index("z = b")
+    assert lines[at - 1] == "# line 39: z = b" and lines[at + 1] == "# line 40: for k in range(len(w)):"

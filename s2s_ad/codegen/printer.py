@@ -124,7 +124,8 @@ class Printer:
                 continue
             if isinstance(stmt, Assign) and stmt.target in self.inlined:
                 continue
-            self.comment(stmt.loc, pad)
+            if not isinstance(stmt, (ir.For, ir.While)):  # a loop's comment follows the values it starts from
+                self.comment(stmt.loc, pad)
             if isinstance(stmt, Assign):
                 self.lines.append(pad + self.assign(stmt))
             elif isinstance(stmt, ir.Effect):
@@ -171,7 +172,7 @@ class Printer:
         self.drop_lone_pass()
         if self.lines[-1] == pad + "    pass" and len(self.lines) == else_start + 2:
             del self.lines[else_start:]  # an empty else
-        self.last_loc = None
+        self.last_loc = stmt.loc  # what follows at this depth is under the `if`'s comment still
 
     def drop_lone_pass(self) -> None:
         """`pass` followed by copies in the same block is not needed."""
@@ -179,7 +180,21 @@ class Printer:
             del self.lines[-2]
 
     def loop_header(self, stmt: ir.For | ir.While, pad: str) -> None:
-        self.copies([(c.header, c.init) for c in stmt.carried], pad)
+        """The values the loop starts from, each under the line that gave it (`# line 39: z = b`), then the
+        loop's own comment. (One parallel assignment under the loop's comment where one value is read under a
+        name another is assigned to.)"""
+        carried = [c for c in stmt.carried if not (isinstance(c.init, Var) and self.names[c.init.name] == self.names[c.header])]
+        targets = {self.names[c.header] for c in carried}
+        if any(isinstance(c.init, Var) and self.names[c.init.name] in targets for c in carried):
+            located: list[ir.Carry] = []
+        else:
+            located = sorted((c for c in carried if c.init_loc is not None), key=lambda c: c.init_loc.line)  # type: ignore[union-attr]
+        for loc in dict.fromkeys(c.init_loc for c in located):
+            assert loc is not None
+            self.comment(loc, pad)
+            self.copies([(c.header, c.init) for c in located if c.init_loc == loc], pad)
+        self.comment(stmt.loc, pad)
+        self.copies([(c.header, c.init) for c in carried if c not in located], pad)
 
     def loop_footer(self, stmt: ir.For | ir.While, depth: int) -> None:
         inner = "    " * (depth + 1)
@@ -189,7 +204,7 @@ class Printer:
             self.lines.append(f"{inner}if {self.text(stmt.until)}:")
             self.lines.append(f"{inner}    break")
         self.copies([(c.result, Var(c.header)) for c in stmt.carried], "    " * depth)
-        self.last_loc = None
+        self.last_loc = stmt.loc  # what follows at this depth is under the loop's comment still
 
     def for_loop(self, stmt: ir.For, depth: int) -> None:
         pad = "    " * depth

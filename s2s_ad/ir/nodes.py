@@ -211,6 +211,7 @@ class Carry:
     update: Operand
     result: str
     loc: Loc | None = field(default=None, compare=False)  # where the body assigns it
+    init_loc: Loc | None = field(default=None, compare=False)  # where it got its value before the loop (`z = b`)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 
 from .nodes import Assign, Block, Carry, Effect, For, If, Merge, Operand, Pop, Push, Returns, Stmt, Var, While
@@ -97,7 +98,7 @@ def rename_statement(stmt: Stmt, mapping: Mapping[str, Operand]) -> Stmt:
         return tuple(sub(o) for o in operands)
 
     def carries(carried: tuple[Carry, ...]) -> tuple[Carry, ...]:
-        return tuple(Carry(c.header, c.type, sub(c.init), sub(c.update), c.result) for c in carried)
+        return tuple(dataclasses.replace(c, init=sub(c.init), update=sub(c.update)) for c in carried)
 
     if isinstance(stmt, Assign):
         for a in stmt.args:
@@ -151,7 +152,7 @@ def _redefine(stmt: Stmt, new: Mapping[str, str]) -> Stmt:
         return new.get(old, old)
 
     def carries(carried: tuple[Carry, ...]) -> tuple[Carry, ...]:
-        return tuple(Carry(name(c.header), c.type, c.init, c.update, name(c.result), c.loc) for c in carried)
+        return tuple(dataclasses.replace(c, header=name(c.header), result=name(c.result)) for c in carried)
 
     def block(statements: Block) -> Block:
         return tuple(_redefine(s, new) for s in statements)

@@ -124,6 +124,7 @@ class Loops(LoweringBase):
         assigned |= {k for k in stored_into(body) if isinstance(getattr(scope.get(k), "type", None), ir.ArrayOf)}
         carried = self.carried(node, scope, assigned, body)
         types = {k: scope[k].type for k in carried}  # type: ignore[union-attr]  # carried: Values (no Undefined, tuples refused)
+        bound_at = {k: self.bound_at.get(k) for k in carried}  # where each got the value the loop starts from
         snapshot = self.namer.snapshot()
         ints = {k for k in carried if self.may_be_int(scope[k].operand)}  # type: ignore[union-attr]  # floats that may be ints
         for _ in range(4):  # widen int-typed carried values that the body makes floats (or may), and lower again
@@ -146,7 +147,15 @@ class Loops(LoweringBase):
             assert isinstance(init, Value)
             self.carried_in_place(node, key, lowered.headers[key], update)
             carries.append(
-                ir.Carry(lowered.headers[key], types[key], init.operand, update.operand, result, self.assignment(body, key))
+                ir.Carry(
+                    lowered.headers[key],
+                    types[key],
+                    init.operand,
+                    update.operand,
+                    result,
+                    self.assignment(body, key),
+                    bound_at[key],
+                )
             )
             scope[key] = Value(Var(result), types[key])
         if backwards and lowered.until is not None:

@@ -434,6 +434,7 @@ class Statements(LoweringBase):
             if isinstance(value, TupleValue):
                 raise self.error(UnsupportedError, "a tuple can only be unpacked into names", target, "write `a, b = ...`")
             scope[target.id] = self.named(target.id, value)
+            self.bound_at[target.id] = self.loc
         elif isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, Value) and isinstance(value.type, ir.ListOf):
             self.unpack(target, value, scope)
         elif isinstance(target, (ast.Tuple, ast.List)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Mapping
 
@@ -99,7 +100,7 @@ class _Propagation:
                 carried.append(c)
         body = self.block(stmt.body)
         test = self.block(stmt.test) if isinstance(stmt, ir.While) else ()
-        carries = tuple(ir.Carry(c.header, c.type, sub(c.init), sub(c.update), c.result) for c in carried)
+        carries = tuple(dataclasses.replace(c, init=sub(c.init), update=sub(c.update)) for c in carried)
         until = sub(stmt.until) if stmt.until else None
         if isinstance(stmt, ir.For):
             return ir.For(

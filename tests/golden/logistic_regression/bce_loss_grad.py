@@ -19,8 +19,9 @@ def bce_loss_grad(w, b, X, y):
         # this iteration again (the loop only accumulates: nothing is taped)
         # line 41: z += w[k] * X[i][k]
         _t3 = X[i]
-        # line 40: for k in range(len(w)):
+        # line 39: z = b
         z = b
+        # line 40: for k in range(len(w)):
         for k in range(_t2):
             # line 41: z += w[k] * X[i][k]
             z += w[k] * _t3[k]

@@ -25,14 +25,15 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
             _acc = 0
             for k in range(_t5):
                 _acc += _t7[k] * x[k]
-            # line 43: hidden = [math.tanh(b1[j] + sum(W1[j][k] * x[k] for k in range(len(x)))) for j in range(len(W1))]
             _t8 = _t6 + _acc
             _t9 = math.tanh(_t8)
             hidden.append(_t9)
             _tape.append(_t9)
         # line 45: for j in range(len(hidden)):
         _t10 = len(hidden)
+        # line 44: out = b2
         out = b2
+        # line 45: for j in range(len(hidden)):
         for j in range(_t10):
             # line 46: out += W2[j] * hidden[j]
             out += W2[j] * hidden[j]
@@ -86,7 +87,6 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
                 _t13_bar = _t8_bar * x[k]
                 x_bar[k] += _t8_bar * _t13
                 _t7_bar[k] += _t13_bar
-            # line 43: hidden = [math.tanh(b1[j] + sum(W1[j][k] * x[k] for k in range(len(x)))) for j in range(len(W1))]
             b1_bar[j] += _t8_bar
         # line 42: for x, y in zip(X, Y):
         Y_bar[_k] += y_bar
