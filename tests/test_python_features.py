@@ -148,6 +148,12 @@ def tuple_elements_after(pts):
         s += a * b
     return s + a * b
 
+def row_after(M):
+    s = 0.0
+    for row in M:
+        s += row[0]
+    return s * row[1]
+
 def enumerated_pair_after(xs):
     s = 0.0
     for i, (u, v) in enumerate(zip(xs, reversed(xs))):
@@ -200,10 +206,13 @@ LIST_CASES = [
     ("loop_index_after", ([1.0, 7.0, 3.0],)),
     ("loop_element_after", ([1.0, 3.0],)),
     ("enumerated_pair_after", ([1.0, 2.0, 3.5],)),
+    ("row_after", ([[1.0, 2.0], [3.0, 4.0], [0.5, -1.0]],)),
 ]
 
 
-@pytest.mark.parametrize("name", ["loop_index_after", "loop_element_after", "tuple_elements_after", "enumerated_pair_after"])
+@pytest.mark.parametrize(
+    "name", ["loop_index_after", "loop_element_after", "tuple_elements_after", "enumerated_pair_after", "row_after"]
+)
 def test_a_loop_variable_after_a_loop_that_never_ran_is_unbound(programs: object, name: str) -> None:
     f = getattr(programs, name)
     with pytest.raises(UnboundLocalError):

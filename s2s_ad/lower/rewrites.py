@@ -139,18 +139,18 @@ def _binds(target: ast.expr, name: str) -> bool:
     return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(target))
 
 
-def loop_keeping_target(loop: ast.For, kept: dict[str, bool]) -> list[ast.stmt]:
+def loop_keeping_target(loop: ast.For, kept: dict[str, bool], rows: bool = False) -> list[ast.stmt]:
     """`for i in ...: body` when `i` is read after the loop: Python keeps its last value there (and `i`
     is unbound after a loop that ran no iteration, unless it had a value before). `kept` holds each such
-    name of the loop's target (`for a, b in pts`) with whether it had a value before the loop."""
+    name of the loop's target (`for a, b in pts`) with whether it had a value before the loop; with `rows`,
+    the loop runs over the rows of a table (its variable starts as a list, never read, not as a number)."""
     ran = f"#ran_{next(iter(kept))}"
+    unset: ast.expr = ast.List([], ast.Load()) if rows else ast.Constant(0)
 
     def assign(target: str, value: ast.expr) -> ast.stmt:
         return ast.Assign([ast.Name(target, ast.Store())], value)
 
-    statements: list[ast.stmt] = [
-        assign(f"#last_{n}", ast.Name(n, ast.Load()) if bound else ast.Constant(0)) for n, bound in kept.items()
-    ]
+    statements: list[ast.stmt] = [assign(f"#last_{n}", ast.Name(n, ast.Load()) if bound else unset) for n, bound in kept.items()]
     body: list[ast.stmt] = [*(assign(f"#last_{n}", ast.Name(n, ast.Load())) for n in kept), *loop.body]
     unbound = [n for n, bound in kept.items() if not bound]
     if unbound:

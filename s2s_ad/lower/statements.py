@@ -63,7 +63,10 @@ class Statements(LoweringBase):
                             stmt,
                             f"give '{name}' a value before the loop",
                         )
-                self.block(loop_keeping_target(stmt, {n: n in scope for n, _ in kept}) + statements[i + 1 :], scope)
+                over = scope.get(stmt.iter.id) if isinstance(stmt.iter, ast.Name) else None
+                rows = isinstance(stmt.target, ast.Name) and isinstance(getattr(over, "type", None), ir.ListOf)
+                rows = rows and isinstance(over.type.elem, ir.ListOf)  # type: ignore[union-attr]
+                self.block(loop_keeping_target(stmt, {n: n in scope for n, _ in kept}, rows) + statements[i + 1 :], scope)
                 return
             if isinstance(stmt, ast.Assert):  # `if not test: raise AssertionError(msg)`
                 stmt = ast.copy_location(ast.If(ast.UnaryOp(ast.Not(), stmt.test), [assertion_error(stmt)], []), stmt)
