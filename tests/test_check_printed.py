@@ -227,10 +227,10 @@ def _check_printed(f: Any, built: api.Built, generated: codegen.Generated) -> An
 @pytest.mark.parametrize(
     "source, old, new, failing",
     [
-        (NEURON, "w * (1.0 - _t1 * _t1)", "w * 1.0 - _t1 * _t1", {"w", "x", "b"}),  # parentheses lost
-        (POLY, "y_bar -= _t3", "y_bar += _t3", {"y"}),  # a sign
-        (POLY, "x_bar = _t4_bar * y", "x_bar = _t4_bar * x", {"x"}),  # a name folded wrongly
-        (POLY, "y_bar += _t2_bar * 2.0", "y_bar += _t2_bar * 2.001", {"y"}),  # a constant
+        (NEURON, "w * (1.0 - _t3 * _t3)", "w * 1.0 - _t3 * _t3", {"w", "x", "b"}),  # parentheses lost
+        (POLY, "y_bar -= _t4", "y_bar += _t4", {"y"}),  # a sign
+        (POLY, "x_bar = _t6_bar * y", "x_bar = _t6_bar * x", {"x"}),  # a name folded wrongly
+        (POLY, "y_bar += _t3_bar * 2.0", "y_bar += _t3_bar * 2.001", {"y"}),  # a constant
         (MEAN, "(2.0 * (v - 1.5))", "(2.0 * v - 1.5)", {"xs[0]", "xs[1]", "xs[2]"}),  # parentheses in a loop
         (MEAN, "total_bar = 1 / _t1", "total_bar = 1 / (_t1 + 1)", {"xs[0]", "xs[1]", "xs[2]"}),
     ],
@@ -250,7 +250,7 @@ def test_a_corrupted_printed_statement_fails(tmp_path: Path, source: str, old: s
 
 def test_printed_code_that_raises_fails(tmp_path: Path) -> None:
     f = _module(tmp_path, POLY).poly
-    built, generated = _corrupted(f, "x_bar = _t4_bar * y", "x_bar = _t4_bar * y / (x - x)")
+    built, generated = _corrupted(f, "x_bar = _t6_bar * y", "x_bar = _t6_bar * y / (x - x)")
     report = _check_printed(f, built, generated)
     assert report.verdict == "fail", str(report)
     assert "raises ZeroDivisionError" in report.entry("x").note

@@ -8,13 +8,15 @@ byte); each is checked on its own here, so that a change that breaks one says wh
 from __future__ import annotations
 
 import ast
+import contextlib
 import inspect
+import io
 import re
 
 import pytest
 from test_golden import generated_module, golden_functions, load_example
 
-from s2s_ad import grad
+from s2s_ad import grad, graph
 
 FUNCTIONS = golden_functions()
 _COMMENT = re.compile(r"^\s*# line (\d+): (.*)$")
@@ -62,10 +64,18 @@ def test_each_comment_quotes_its_line_of_the_source(stem: str, name: str) -> Non
 
 
 def test_the_lecture_sentence_is_true() -> None:
-    """The README: in `z + sin(x**2 + y*exp(z))`, `_t3` is the argument of `sin` and `_t3_bar` its adjoint."""
+    """The README: in `z + sin(x**2 + y*exp(z))`, `_t4` is the argument of `sin` and `_t4_bar` its adjoint, in
+    the generated code, in the IR that `verbose=True` prints and in the trace table alike."""
     lecture = load_example("backprop_lecture")
     text = inspect.getsource(grad(lecture.chain))
-    assert re.search(r"_t3 = .*\n", text) and "_t3_bar = math.cos(_t3)" in text
+    assert re.search(r"_t4 = .*\n", text) and "_t4_bar = math.cos(_t4)" in text
+    printed = io.StringIO()
+    with contextlib.redirect_stderr(printed):
+        grad(lecture.chain, verbose=True)
+    lowered = printed.getvalue().split("--- after lowered ---")[1].split("---")[0]
+    assert re.search(r"_t\d+ = sin\(_t4\)", lowered)
+    trace = graph(lecture.chain, 1.0, 2.0, 0.5).trace()
+    assert "math.sin(_t4)" in trace and "_t4_bar" in trace
 
 
 @pytest.mark.parametrize("stem, name", FUNCTIONS, ids=lambda v: v)

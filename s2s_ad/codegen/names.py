@@ -7,8 +7,10 @@ a loop carries join one "web" where their lifetimes allow (otherwise the
 printer copies); webs of one family share a Python name where their
 lifetimes do not overlap (interval colouring); then each colour is named:
 parameters keep theirs, the user's names are kept (`hidden_bar`), and
-temporaries are renumbered in order of appearance with their adjoints
-following (`_t3`, `_t3_bar`). Everything is ordered by program position, so
+temporaries keep the IR's numbers, with their adjoints following (`_t4`,
+`_t4_bar`): the IR printout, the trace and the code name one value alike
+(a number missing from the code is a temporary printed inside another's
+expression). Everything is ordered by program position, so
 the same IR always gets the same names.
 """
 
@@ -270,8 +272,12 @@ def _colour_family(family: str, family_webs: list[_FamilyWeb]) -> list[_Colour]:
     return own
 
 
+_NUMBERED = re.compile(r"_t\d+")
+
+
 def _number_temporaries(colours: list[_Colour], unavailable: Collection[str]) -> tuple[dict[str, str], dict[int, str]]:
-    """Temporaries numbered in order of appearance (`_t1`, `_t2`, ...), skipping the `unavailable` names.
+    """Temporaries keep the IR's numbers (`_t4` in the IR printout, the trace and the code alike), except that a
+    second version alive at once, and a temporary the IR did not number, takes the next number past them all.
 
     Returns the first number of each temporary's family, which its adjoint
     follows (`_t3_bar`), and the number of each temporary's colour, by `id`
@@ -280,7 +286,8 @@ def _number_temporaries(colours: list[_Colour], unavailable: Collection[str]) ->
     renumbered: dict[str, str] = {}  # a temporary's family -> its first number, which its adjoint follows
     numbered: dict[int, str] = {}  # id of a temporary's colour -> its number (versions that overlap differ)
     given: set[str] = set()  # the numbers some colour has
-    number = 0
+    own = {c.family for c in colours if _NUMBERED.fullmatch(c.family)} - set(unavailable)  # kept: the IR's numbers
+    number = max((int(f[2:]) for c in colours if _NUMBERED.fullmatch(f := c.family)), default=0)
     temporaries = [(c.start, c.family, id(c)) for c in colours if c.temporary]
     computed = {c.family for c in colours if c.temporary}
     for colour in colours:  # the adjoint of a temporary that is not computed still takes a number
@@ -289,7 +296,9 @@ def _number_temporaries(colours: list[_Colour], unavailable: Collection[str]) ->
             temporaries.append((colour.start, match.group(1), 0))
     for _, family, key in sorted(temporaries, key=lambda t: t[:2]):
         name = renumbered.get(family)
-        if name is None or (key and name in given):
+        if name is None and family in own:
+            name = renumbered[family] = family
+        if name is None or (key and name in given):  # a temporary the IR did not number, or a second version alive
             number += 1
             while f"_t{number}" in unavailable:
                 number += 1

@@ -5,11 +5,11 @@ def chain_grad(x, y, z):
     # line 40: return z + math.sin(x**2 + y * math.exp(z))
     _t1 = x * x
     _t2 = math.exp(z)
-    _t3 = _t1 + y * _t2
+    _t4 = _t1 + y * _t2
     # reverse sweep
     # line 40: return z + math.sin(x**2 + y * math.exp(z))
-    _t3_bar = math.cos(_t3)
-    y_bar = _t3_bar * _t2
-    z_bar = 1.0 + _t3_bar * y * _t2
-    x_bar = _t3_bar * (2.0 * x)
+    _t4_bar = math.cos(_t4)
+    y_bar = _t4_bar * _t2
+    z_bar = 1.0 + _t4_bar * y * _t2
+    x_bar = _t4_bar * (2.0 * x)
     return x_bar, y_bar, z_bar

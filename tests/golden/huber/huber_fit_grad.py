@@ -15,19 +15,19 @@ def huber_fit_grad(a, b, xs, ys):
         x = xs[_k]
         y = ys[_k]
         # line 46: total += huber(a * x + b - y, 1.0)
-        _t4 = a * x + b - y
+        _t8 = a * x + b - y
         # line 36: if abs(r) <= delta:
-        if abs(_t4) <= 1.0:
+        if abs(_t8) <= 1.0:
             # line 37: return 0.5 * r * r
-            _t4_bar = 0.5 * _t4 + _t4 * 0.5
+            _t8_bar = 0.5 * _t8 + _t8 * 0.5
         else:
             # line 39: return delta * (abs(r) - 0.5 * delta)
-            _t4_bar = 1.0 if _t4 > 0 else -1.0 if _t4 < 0 else 0.0
+            _t8_bar = 1.0 if _t8 > 0 else -1.0 if _t8 < 0 else 0.0
         # line 46: total += huber(a * x + b - y, 1.0)
-        y_bar = -_t4_bar
-        b_bar += _t4_bar
-        a_bar += _t4_bar * x
-        x_bar = _t4_bar * a
+        y_bar = -_t8_bar
+        b_bar += _t8_bar
+        a_bar += _t8_bar * x
+        x_bar = _t8_bar * a
         # line 45: for x, y in zip(xs, ys):
         ys_bar[_k] += y_bar
         xs_bar[_k] += x_bar

@@ -7,7 +7,7 @@ def huber_grad(r, delta):
         _t3 = 0.5 * r
     else:
         # line 39: return delta * (abs(r) - 0.5 * delta)
-        _t4 = _t1 - 0.5 * delta
+        _t7 = _t1 - 0.5 * delta
     # reverse sweep
     # line 36: if abs(r) <= delta:
     if _t2:
@@ -16,7 +16,7 @@ def huber_grad(r, delta):
         delta_bar = 0.0
     else:
         # line 39: return delta * (abs(r) - 0.5 * delta)
-        delta_bar = _t4 - delta * 0.5
+        delta_bar = _t7 - delta * 0.5
         r_bar = delta if r > 0 else -delta if r < 0 else delta * 0.0
     # line 34: def huber(r: float, delta: float) -> float:
     r_bar = float(r_bar)

@@ -14,41 +14,41 @@ def rnn_loss_grad(Wx, Wh, b, v, xs, y):
     # line 60: h = np.zeros((Wh.shape[0], xs.shape[2]))  # one column per sequence
     h = np.zeros((Wh.shape[0], xs.shape[2]))
     # line 61: for t in range(xs.shape[0]):
-    _t1 = xs.shape[0]
-    h_tape = [0.0] * _t1
-    _t2_tape = [0.0] * _t1
-    h_tape_1 = [0.0] * _t1
-    for t in range(_t1):
+    _t6 = xs.shape[0]
+    h_tape = [0.0] * _t6
+    _t8_tape = [0.0] * _t6
+    h_tape_1 = [0.0] * _t6
+    for t in range(_t6):
         # line 62: h = np.tanh(Wx @ xs[t] + Wh @ h + b)
-        _t2 = xs[t]
-        _t3 = Wx @ _t2 + Wh @ h + b
-        h_2 = np.tanh(_t3)
+        _t8 = xs[t]
+        _t12 = Wx @ _t8 + Wh @ h + b
+        h_2 = np.tanh(_t12)
         # line 61: for t in range(xs.shape[0]):
         h_tape[t] = h
-        _t2_tape[t] = _t2
+        _t8_tape[t] = _t8
         h_tape_1[t] = h_2
         h = h_2
     # line 63: return np.mean((v @ h - y) ** 2)
-    _t4 = v @ h - y
-    _t5 = _t4 * _t4
-    _t6 = _t5.mean()
+    _t15 = v @ h - y
+    _t16 = _t15 * _t15
+    _t17 = _t16.mean()
     # reverse sweep
     # line 63: return np.mean((v @ h - y) ** 2)
-    _t4_bar = 1.0 / _t5.size * (2 * _t4)
-    v_bar = _t4_bar @ h.T
-    h_bar = v.T @ _t4_bar
+    _t15_bar = 1.0 / _t16.size * (2 * _t15)
+    v_bar = _t15_bar @ h.T
+    h_bar = v.T @ _t15_bar
     # line 61: for t in range(xs.shape[0]):
     Wh_bar = np.zeros_like(Wh)
     Wx_bar = np.zeros_like(Wx)
     b_bar = np.zeros_like(b)
-    for t in reversed(range(_t1)):
+    for t in reversed(range(_t6)):
         h = h_tape[t]
-        _t2 = _t2_tape[t]
+        _t8 = _t8_tape[t]
         h_2 = h_tape_1[t]
         # line 62: h = np.tanh(Wx @ xs[t] + Wh @ h + b)
-        _t3_bar = h_bar * (1 - h_2 * h_2)
-        b_bar = b_bar + _t3_bar.sum(axis=1, keepdims=True)
-        Wh_bar = Wh_bar + _t3_bar @ h.T
-        h_bar = Wh.T @ _t3_bar
-        Wx_bar = Wx_bar + _t3_bar @ _t2.T
+        _t12_bar = h_bar * (1 - h_2 * h_2)
+        b_bar = b_bar + _t12_bar.sum(axis=1, keepdims=True)
+        Wh_bar = Wh_bar + _t12_bar @ h.T
+        h_bar = Wh.T @ _t12_bar
+        Wx_bar = Wx_bar + _t12_bar @ _t8.T
     return Wx_bar, Wh_bar, b_bar, v_bar

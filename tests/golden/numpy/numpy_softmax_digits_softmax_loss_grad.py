@@ -14,24 +14,24 @@ def softmax_loss_grad(W, b, X, Y):
     # line 50: logits = X @ W + b
     logits = X @ W + b
     # line 51: logits = logits - logits.max(axis=1, keepdims=True)
-    _t1 = logits.max(axis=1, keepdims=True)
-    logits_1 = logits - _t1
+    _t3 = logits.max(axis=1, keepdims=True)
+    logits_1 = logits - _t3
     # line 52: logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-    _t2 = np.exp(logits_1)
-    _t3 = _t2.sum(axis=1, keepdims=True)
-    logp = logits_1 - np.log(_t3)
+    _t5 = np.exp(logits_1)
+    _t6 = _t5.sum(axis=1, keepdims=True)
+    logp = logits_1 - np.log(_t6)
     # line 53: return -np.mean(np.sum(Y * logp, axis=1))
-    _t4 = (Y * logp).sum(axis=1)
-    _t5 = _t4.mean()
+    _t10 = (Y * logp).sum(axis=1)
+    _t11 = _t10.mean()
     # reverse sweep
     # line 53: return -np.mean(np.sum(Y * logp, axis=1))
-    logp_bar = np.expand_dims(-1.0 / _t4.size * np.ones_like(_t4), 1) * Y
+    logp_bar = np.expand_dims(-1.0 / _t10.size * np.ones_like(_t10), 1) * Y
     # line 52: logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-    logits_bar = logp_bar + (-logp_bar).sum(axis=1, keepdims=True) * (1 / _t3) * _t2
+    logits_bar = logp_bar + (-logp_bar).sum(axis=1, keepdims=True) * (1 / _t6) * _t5
     # line 51: logits = logits - logits.max(axis=1, keepdims=True)
-    _t1_bar = (-logits_bar).sum(axis=1, keepdims=True)
-    _t6 = (logits == _t1).astype(logits.dtype)
-    logits_bar = logits_bar + _t6 * (_t1_bar / _t6.sum(axis=1, keepdims=True))
+    _t3_bar = (-logits_bar).sum(axis=1, keepdims=True)
+    _t27 = (logits == _t3).astype(logits.dtype)
+    logits_bar = logits_bar + _t27 * (_t3_bar / _t27.sum(axis=1, keepdims=True))
     # line 50: logits = X @ W + b
     b_bar = logits_bar.sum(axis=0)
     W_bar = X.T @ logits_bar

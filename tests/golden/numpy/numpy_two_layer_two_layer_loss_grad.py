@@ -12,35 +12,35 @@ import numpy as np
 
 def two_layer_loss_grad(W1, b1, W2, b2, X, Y):
     # line 62: h = np.tanh(X @ W1 + b1)
-    _t1 = X @ W1 + b1
-    h = np.tanh(_t1)
+    _t2 = X @ W1 + b1
+    h = np.tanh(_t2)
     # line 63: logits = h @ W2 + b2
     logits = h @ W2 + b2
     # line 64: logits = logits - logits.max(axis=1, keepdims=True)
-    _t2 = logits.max(axis=1, keepdims=True)
-    logits_1 = logits - _t2
+    _t6 = logits.max(axis=1, keepdims=True)
+    logits_1 = logits - _t6
     # line 65: logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-    _t3 = np.exp(logits_1)
-    _t4 = _t3.sum(axis=1, keepdims=True)
-    logp = logits_1 - np.log(_t4)
+    _t8 = np.exp(logits_1)
+    _t9 = _t8.sum(axis=1, keepdims=True)
+    logp = logits_1 - np.log(_t9)
     # line 66: return -np.mean(np.sum(Y * logp, axis=1))
-    _t5 = (Y * logp).sum(axis=1)
-    _t6 = _t5.mean()
+    _t13 = (Y * logp).sum(axis=1)
+    _t14 = _t13.mean()
     # reverse sweep
     # line 66: return -np.mean(np.sum(Y * logp, axis=1))
-    logp_bar = np.expand_dims(-1.0 / _t5.size * np.ones_like(_t5), 1) * Y
+    logp_bar = np.expand_dims(-1.0 / _t13.size * np.ones_like(_t13), 1) * Y
     # line 65: logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-    logits_bar = logp_bar + (-logp_bar).sum(axis=1, keepdims=True) * (1 / _t4) * _t3
+    logits_bar = logp_bar + (-logp_bar).sum(axis=1, keepdims=True) * (1 / _t9) * _t8
     # line 64: logits = logits - logits.max(axis=1, keepdims=True)
-    _t2_bar = (-logits_bar).sum(axis=1, keepdims=True)
-    _t7 = (logits == _t2).astype(logits.dtype)
-    logits_bar = logits_bar + _t7 * (_t2_bar / _t7.sum(axis=1, keepdims=True))
+    _t6_bar = (-logits_bar).sum(axis=1, keepdims=True)
+    _t29 = (logits == _t6).astype(logits.dtype)
+    logits_bar = logits_bar + _t29 * (_t6_bar / _t29.sum(axis=1, keepdims=True))
     # line 63: logits = h @ W2 + b2
     b2_bar = logits_bar.sum(axis=0)
     h_bar = logits_bar @ W2.T
     W2_bar = h.T @ logits_bar
     # line 62: h = np.tanh(X @ W1 + b1)
-    _t1_bar = h_bar * (1 - h * h)
-    b1_bar = _t1_bar.sum(axis=0)
-    W1_bar = X.T @ _t1_bar
+    _t2_bar = h_bar * (1 - h * h)
+    b1_bar = _t2_bar.sum(axis=0)
+    W1_bar = X.T @ _t2_bar
     return W1_bar, b1_bar, W2_bar, b2_bar

@@ -26,32 +26,32 @@ def window_loss_grad(E, W, b, u, ids, y):
     _t1 = E[ids]
     X = _t1.reshape(ids.shape[0], -1)
     # line 104: H = np.tanh(X @ W.T + b)  # row i: tanh(W @ x_i + b)
-    _t2 = W.T
-    _t3 = X @ _t2 + b
-    H = np.tanh(_t3)
+    _t5 = W.T
+    _t7 = X @ _t5 + b
+    H = np.tanh(_t7)
     # line 105: s = H @ u  # the windows' scores
     s = H @ u
     # line 106: return np.mean(np.log(1 + np.exp(-y * s)))
-    _t4 = -y
-    _t5 = np.exp(_t4 * s)
-    _t6 = 1 + _t5
-    _t7 = np.log(_t6)
-    _t8 = _t7.mean()
+    _t10 = -y
+    _t12 = np.exp(_t10 * s)
+    _t13 = 1 + _t12
+    _t14 = np.log(_t13)
+    _t15 = _t14.mean()
     # reverse sweep
     # line 106: return np.mean(np.log(1 + np.exp(-y * s)))
-    s_bar = _unbroadcast(1.0 / _t7.size * (1 / _t6) * _t5 * _t4, s)
+    s_bar = _unbroadcast(1.0 / _t14.size * (1 / _t13) * _t12 * _t10, s)
     # line 105: s = H @ u  # the windows' scores
     H_bar = np.outer(s_bar, u)
     u_bar = H.T @ s_bar
     # line 104: H = np.tanh(X @ W.T + b)  # row i: tanh(W @ x_i + b)
-    _t3_bar = H_bar * (1 - H * H)
-    b_bar = _t3_bar.sum(axis=0)
-    X_bar = _t3_bar @ _t2.T
-    W_bar = (X.T @ _t3_bar).T
+    _t7_bar = H_bar * (1 - H * H)
+    b_bar = _t7_bar.sum(axis=0)
+    X_bar = _t7_bar @ _t5.T
+    W_bar = (X.T @ _t7_bar).T
     # line 103: X = E[ids].reshape(ids.shape[0], -1)  # row i: the vectors of window i's words, end to end
     _t1_bar = X_bar.reshape(_t1.shape)
-    _t9 = np.zeros_like(E)
-    np.add.at(_t9, (ids,), _t1_bar)
+    _t35 = np.zeros_like(E)
+    np.add.at(_t35, (ids,), _t1_bar)
     # line 101: def window_loss(E, W, b, u, ids, y):
-    E_bar = _t9
+    E_bar = _t35
     return E_bar, W_bar, b_bar, u_bar

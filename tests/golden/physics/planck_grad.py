@@ -8,18 +8,18 @@ def planck_grad(wavelength, temperature):
     _t3 = _t2 * temperature
     x = _t1 / _t3
     # line 53: return 2 * H * C**2 / wavelength**5 / math.expm1(x)
-    _t4 = 2.0 * H * (C * C)
-    _t5 = wavelength ** 5
-    _t6 = _t4 / _t5
-    _t7 = math.expm1(x)
-    _t8 = _t6 / _t7
+    _t7 = 2.0 * H * (C * C)
+    _t8 = wavelength ** 5
+    _t9 = _t7 / _t8
+    _t10 = math.expm1(x)
+    _t11 = _t9 / _t10
     # reverse sweep
     # line 53: return 2 * H * C**2 / wavelength**5 / math.expm1(x)
-    _t9 = -1.0 / _t7
-    _t10 = _t8 / _t7 * math.exp(x)
-    wavelength_bar = _t9 * (_t6 / _t5) * (5.0 * wavelength ** 4)
+    _t4 = -1.0 / _t10
+    _t16 = _t11 / _t10 * math.exp(x)
+    wavelength_bar = _t4 * (_t9 / _t8) * (5.0 * wavelength ** 4)
     # line 52: x = H * C / (wavelength * K * temperature)
-    _t3_bar = _t10 * (x / _t3)
+    _t3_bar = _t16 * (x / _t3)
     _t2_bar = _t3_bar * temperature
     temperature_bar = _t3_bar * _t2
     wavelength_bar += _t2_bar * K
