@@ -74,12 +74,14 @@ def build(
     arg_types: Mapping[str, ir.Type] | None = None,
     structures: Mapping[str, Node] | None = None,
     backend: str = "python",
+    progress: Callable[[str], None] | None = None,
 ) -> Built:
     """Run the pipeline on one function (see `_build`); the garbage collector pauses meanwhile,
     as the transform makes many small objects and frees none of them until it is done. `arg_types`
     types the array parameters (see `argument_types`); `structures` describes the parameters that arrive
     as structures (`frontend.structures_of`). `backend` is what the code is printed for: "python", or "numba"
-    (code `numba.njit` compiles; what it cannot compile is refused here, saying why)."""
+    (code `numba.njit` compiles; what it cannot compile is refused here, saying why). `progress` is told each
+    stage as it ends (`STAGES`: the command line reports a long transform with it)."""
     codegen.backend(backend)  # a backend there is, or a SignatureError
     with collector_paused():
         if structures:
@@ -94,6 +96,7 @@ def build(
                 table=rules,
                 arg_types=arg_types,
                 backend=backend,
+                progress=progress,
             )
         return _build(
             parsed,
@@ -105,6 +108,7 @@ def build(
             table=rules,
             arg_types=arg_types,
             backend=backend,
+            progress=progress,
         )
 
 
@@ -133,6 +137,7 @@ def _build(
     arg_types: Mapping[str, ir.Type] | None = None,
     frame: Callable[[ir.Function, ir.Function], codegen.Frame] | None = None,
     backend: str = "python",
+    progress: Callable[[str], None] | None = None,
 ) -> Built:
     """Run the pipeline on one function.
 
@@ -141,7 +146,7 @@ def _build(
     seeded with the outputs' adjoints), "jvp" (forward mode) or "hvp" (forward
     mode over the gradient: Hessian-vector products).
     """
-    show = _printer(verbose)
+    show = _printer(verbose, progress)
     primal, created = lower.lowered(parsed, table, arg_types)
     rules = {**table, **created} if created else table  # this build's table: with the rules of custom derivatives
     show("lowered", primal)
@@ -170,6 +175,8 @@ def _build(
     dialect = codegen.backend(backend)
     dialect.refuse(derived, rules, framed)
     generated = codegen.generate(derived, rules, packed=packed, frame=framed, dialect=dialect)
+    if progress is not None:
+        progress("generated")
     if verbose:
         print(f"--- generated code for {parsed.name} (wrt {', '.join(names)}) ---\n{generated.source}", file=sys.stderr)
     return Built(primal, derived, generated, names, with_value, rules, single, backend=backend)
@@ -363,10 +370,21 @@ def _last_return(parsed: ParsedFunction) -> ast.AST:
     return returns[-1] if returns else parsed.node
 
 
-def _printer(verbose: bool) -> Callable[[str, ir.Function], None]:
-    if not (verbose or os.environ.get("S2S_AD_VERBOSE")):
-        return lambda stage, function: None
-    return lambda stage, function: print(f"--- after {stage} ---\n{ir.format_function(function)}", file=sys.stderr)
+# The stages `progress` hears of, in order (a Hessian's "gradient" comes between the first two).
+STAGES = ("lowered", "reverse", "forward", "optimized", "generated")
+
+
+def _printer(verbose: bool, progress: Callable[[str], None] | None = None) -> Callable[[str, ir.Function], None]:
+    """What runs after each stage: the IR printed with `verbose`, and `progress` told the stage's name."""
+    printing = verbose or bool(os.environ.get("S2S_AD_VERBOSE"))
+
+    def show(stage: str, function: ir.Function) -> None:
+        if printing:
+            print(f"--- after {stage} ---\n{ir.format_function(function)}", file=sys.stderr)
+        if progress is not None:
+            progress(stage)
+
+    return show
 
 
 def _is_array(function: ir.Function, operand: ir.Returns) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import importlib.util
 import json
 import os
@@ -1147,3 +1148,20 @@ def test_module_attribute_refusals_say_what_to_do(work: Path, capsys: pytest.Cap
     assert "\nmodule_helpers_lib.py:21:12: error: the list 'TABLE' of module_helpers_lib.py is read by a function defined" in err
     assert "module_helpers.py:25:12: error: call to unknown function 'lib.missing'" in err
     assert "Traceback" not in err
+
+
+def test_a_long_transform_reports_its_stages(
+    work: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past a second into one function's transform, each stage that ends is reported on standard error (here
+    the threshold is lowered so that a small function shows it); a quick transform reports nothing."""
+    status, _, err = run(capsys, "grad", "model.py:loss", "-o", "g.py")
+    assert status == 0 and "stages" not in err
+    from s2s_ad.cli import inputs, output
+
+    monkeypatch.setattr(inputs, "Progress", functools.partial(output.Progress, after=-1.0))
+    status, _, err = run(capsys, "grad", "model.py:loss", "-o", "g.py")
+    assert status == 0, err
+    reported = [line for line in err.splitlines() if "stages" in line]
+    assert [line.split(": ")[2].split(",")[0] for line in reported] == ["lowered", "reverse", "optimized", "generated"]
+    assert reported[-1].startswith("s2s-ad: loss: generated, 4 of 4 stages (")

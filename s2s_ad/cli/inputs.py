@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from .. import cli, frontend, ir
 from ..errors import ResolutionError, S2SError, SourceError, UnsupportedError
 from ..frontend import Data, ParsedFunction, StaticModule, uses_arrays
-from .output import Output
+from .output import Output, Progress
 
 if TYPE_CHECKING:
     from ..pipeline import Built
@@ -59,7 +59,7 @@ def built_functions(request: Request, out: Output) -> list[tuple[str, Built, dic
             refused = defined[name]
             if refused is not None:
                 raise refused
-            built, data = _built(module, name, nodes[name], request, whole_file)
+            built, data = _built(module, name, nodes[name], request, whole_file, out)
         except _LeftOut as reason:
             out.note(f"left out '{name}': {reason}")
             left_out += 1
@@ -238,7 +238,7 @@ class _LeftOut(Exception):
 
 
 def _built(
-    module: StaticModule, name: str, node: ast.FunctionDef, request: Request, whole_file: bool
+    module: StaticModule, name: str, node: ast.FunctionDef, request: Request, whole_file: bool, out: Output
 ) -> tuple[Built, dict[str, object]]:
     """One function through the pipeline; in a whole file, `_LeftOut` for what is not meant to be differentiated."""
     if whole_file:
@@ -264,6 +264,7 @@ def _built(
         kind=request.kind,
         arg_types=arg_types,
         backend=request.backend,
+        progress=Progress(out, name, stages=5 if request.kind == "hvp" else 4),
     )
     return built, _data(parsed, built)
 
