@@ -264,6 +264,7 @@ def _built(
         kind=request.kind,
         arg_types=arg_types,
         backend=request.backend,
+        checkpoints=request.checkpoints,
     )
     return built, _data(parsed, built)
 
