@@ -7,24 +7,24 @@ def scaled_root_grad(a, c):
     _n = 0
     while abs(x * x - a) > TOLERANCE * a:
         # line 35: x = 0.5 * (x + a / x)
-        _t2 = a / x
-        _t3 = x + _t2
-        x_2 = 0.5 * _t3
+        _t2 = x + a / x
+        x_2 = 0.5 * _t2
         # line 34: while abs(x * x - a) > TOLERANCE * a:
-        _tape.append((x, _t2))
+        _tape.append(x)
         _n += 1
         x = x_2
     # reverse sweep
     # line 34: while abs(x * x - a) > TOLERANCE * a:
     x_bar, a_bar_1 = c, 1.0
     for _ in range(_n):
-        x_2, _t2 = _tape.pop()
+        x_2 = _tape.pop()
         # line 35: x = 0.5 * (x + a / x)
-        _t3_bar = x_bar * 0.5
+        _t3 = a / x_2
+        _t2_bar = x_bar * 0.5
         _t4 = 1.0 / x_2
-        _t5 = _t2 / x_2
-        a_bar_1 += _t3_bar * _t4
-        x_bar = _t3_bar - _t3_bar * _t5
+        _t5 = _t3 / x_2
+        a_bar_1 += _t2_bar * _t4
+        x_bar = _t2_bar - _t2_bar * _t5
     # line 33: x = a if a > 1.0 else 1.0
     if _t1:
         a_bar = a_bar_1 + x_bar
