@@ -85,6 +85,8 @@ def build(
     tape of the loops that allow it (`ad.checkpoints`): at most K snapshots of their carried values each."""
     codegen.backend(backend)  # a backend there is, or a SignatureError
     checkpoints = checked_checkpoints(checkpoints)
+    if checkpoints is not None and backend != "python":
+        raise SignatureError(f"checkpoints= is not supported with the {backend} backend yet: leave out one of the two")
     with collector_paused():
         if structures:
             return _build_structured(

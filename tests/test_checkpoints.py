@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from conftest import numeric_gradient
 
-from s2s_ad import S2SError, grad, value_and_grad
+from s2s_ad import S2SError, frontend, grad, pipeline, value_and_grad
 from s2s_ad.cli import main
 
 KS = (1, 2, 3, 7, 100, 10**9)
@@ -95,7 +95,7 @@ def _call(f: Any, args: tuple[Any, ...], n: int) -> tuple[Any, ...]:
 @pytest.mark.parametrize("f,args,wrt", CASES, ids=[c[0].__name__ for c in CASES])
 def test_bit_for_bit_the_same_gradient(f: Any, args: tuple[Any, ...], wrt: Any) -> None:
     plain = grad(f, wrt=wrt)
-    assert "# checkpointed: at most 3 segments" in inspect.getsource(grad(f, wrt=wrt, checkpoints=3))
+    assert "# checkpointed: the loop runs in at most 3 segments" in inspect.getsource(grad(f, wrt=wrt, checkpoints=3))
     for n in TRIPS:
         call = _call(f, args, n)
         expected = repr(plain(*call))
@@ -126,7 +126,7 @@ def test_value_and_grad_and_a_prime_trip_count() -> None:
 
 def test_the_code_runs_the_loop_in_segments() -> None:
     source = inspect.getsource(grad(euler, checkpoints=100))
-    assert "# checkpointed: at most 100 segments of _every iterations" in source
+    assert "# checkpointed: the loop runs in at most 100 segments" in source
     assert "for _start in range(0, n, _every):" in source
     assert "for _start in reversed(range(0, n, _every)):" in source
     assert "# this segment again from its snapshot, recording, then its reverse" in source
@@ -223,3 +223,8 @@ def test_the_command_line_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert main(["grad", "ode.py:euler", "--checkpoints", "0"]) == 2
     assert "at least 1" in capsys.readouterr().err
     assert main(["grad", "ode.py:euler", "--forward", "--checkpoints", "3"]) == 2
+
+
+def test_not_with_the_numba_backend() -> None:
+    with pytest.raises(S2SError, match="checkpoints= is not supported with the numba backend yet"):
+        pipeline.build(frontend.from_callable(euler), None, backend="numba", checkpoints=3)

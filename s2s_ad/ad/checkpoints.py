@@ -56,7 +56,7 @@ def segmented(
     fresh = sweep.fresh
     every = fresh("_every", INT)
     span: Operand = stmt.stop
-    text = f"checkpointed: at most {k} segments of _every iterations; the carried values at the start of each are kept"
+    text = f"checkpointed: the loop runs in at most {k} segments; the values it carries at the start of each are kept"
     before: list[Stmt] = [Note(text)]
     if stmt.start != Const(0):
         span = Var(sweep.temp(INT))
