@@ -55,11 +55,15 @@ _lookup: Callable[[object, Wrt, tuple[Any, ...]], Callable[..., Any] | None] | N
 def _derive(target: Callable[..., Any], wrt: Wrt, request: tuple[Any, ...], check: bool = False, verbose: bool = False) -> Any:
     """The function `request` asks for, from the cache when everything it was built from still holds.
 
-    `request` is (kind, with_value, has_aux, finish, backend): what the
+    `request` is (kind, with_value, has_aux, finish, backend, checkpoints): what the
     pipeline derives, which wrapper (`_FINISH`) turns the generated function
-    into what the caller gets (None: the generated function itself), and the
-    backend it is printed for.
+    into what the caller gets (None: the generated function itself), the
+    backend it is printed for, and how many snapshots a checkpointed loop keeps (None: no checkpoints).
     """
+    if request[5] is not None:  # a wrong number of snapshots: say so now
+        from .pipeline import checked_checkpoints
+
+        checked_checkpoints(request[5])
     if request[4] != "python":  # an unknown backend, or numba not installed: say so now, not at the first call
         from .codegen import backend
 
@@ -76,7 +80,7 @@ def _build_entry(target: Callable[..., Any], wrt: Wrt, request: tuple[Any, ...],
     global _lookup
     from . import cache, frontend, pipeline
 
-    kind, with_value, has_aux, finish, backend = request
+    kind, with_value, has_aux, finish, backend, checkpoints = request
     reads = frontend.Reads()
     parsed = frontend.from_callable(target, reads)
     # `w, b = params` may unpack a NamedTuple: a gradient waits for the arguments (a list of numbers gets the same code)
@@ -89,7 +93,14 @@ def _build_entry(target: Callable[..., Any], wrt: Wrt, request: tuple[Any, ...],
         _lookup = cache.lookup
         return function
     built = pipeline.build(
-        parsed, _pipeline_wrt(wrt, finish), with_value=with_value, verbose=verbose, kind=kind, has_aux=has_aux, backend=backend
+        parsed,
+        _pipeline_wrt(wrt, finish),
+        with_value=with_value,
+        verbose=verbose,
+        kind=kind,
+        has_aux=has_aux,
+        backend=backend,
+        checkpoints=checkpoints,
     )
     if check:
         _cross_check(parsed, built)
@@ -160,6 +171,7 @@ def grad(
     check: bool = False,
     verbose: bool = False,
     backend: str = "python",
+    checkpoints: int | None = None,
 ) -> Any:
     """The gradient of a scalar function, as generated Python.
 
@@ -171,7 +183,10 @@ def grad(
     returns `(gradient, aux)`, as in JAX. `check=True` proves the generated
     gradient against SymPy first and raises `CheckError` if they disagree.
     `verbose=True` prints the IR after each stage. `backend="numba"` returns it
-    compiled with `numba.njit` (see the module's docstring).
+    compiled with `numba.njit` (see the module's docstring). `checkpoints=K` bounds the memory of a long
+    loop's reverse sweep: the forward sweep keeps at most K snapshots of the loop's carried values and the
+    reverse sweep runs the iterations between them again (a `for` loop over a range carrying numbers; other
+    loops are taped as without it). The gradient is the same, bit for bit.
 
     `f` may be a function, a bound method (`self` is data), a function read
     off a class (`Model.loss`: `self` stays its first parameter, as data), a
@@ -179,10 +194,11 @@ def grad(
     are differentiated) or a `custom_derivative` function.
     """
     if f is None:
-        return lambda func: grad(func, wrt=wrt, argnums=argnums, has_aux=has_aux, check=check, verbose=verbose, backend=backend)
+        options: dict[str, Any] = {"has_aux": has_aux, "check": check, "verbose": verbose, "backend": backend}
+        return lambda func: grad(func, wrt=wrt, argnums=argnums, checkpoints=checkpoints, **options)
     if argnums is not None:
         wrt = _choose(wrt, argnums)
-    return _derive(f, wrt, ("grad", False, has_aux, None, backend), check, verbose)
+    return _derive(f, wrt, ("grad", False, has_aux, None, backend, checkpoints), check, verbose)
 
 
 def value_and_grad(
@@ -194,16 +210,24 @@ def value_and_grad(
     check: bool = False,
     verbose: bool = False,
     backend: str = "python",
+    checkpoints: int | None = None,
 ) -> Any:
     """Like `grad`, but the generated function returns `(value, gradient)` (`((value, aux), gradient)`
     with `has_aux`)."""
     if f is None:
         return lambda func: value_and_grad(
-            func, wrt=wrt, argnums=argnums, has_aux=has_aux, check=check, verbose=verbose, backend=backend
+            func,
+            wrt=wrt,
+            argnums=argnums,
+            has_aux=has_aux,
+            check=check,
+            verbose=verbose,
+            backend=backend,
+            checkpoints=checkpoints,
         )
     if argnums is not None:
         wrt = _choose(wrt, argnums)
-    return _derive(f, wrt, ("grad", True, has_aux, None, backend), check, verbose)
+    return _derive(f, wrt, ("grad", True, has_aux, None, backend, checkpoints), check, verbose)
 
 
 def jvp(
@@ -225,7 +249,7 @@ def jvp(
     """
     if f is None:
         return lambda func: jvp(func, wrt=wrt, argnums=argnums, verbose=verbose, backend=backend)
-    function = _derive(f, _as_tuple(_choose(wrt, argnums)), ("jvp", False, False, "jvp", backend), verbose=verbose)
+    function = _derive(f, _as_tuple(_choose(wrt, argnums)), ("jvp", False, False, "jvp", backend, None), verbose=verbose)
     if primals is None and tangents is None:
         return function
     if primals is None or tangents is None:
@@ -246,7 +270,7 @@ def vjp(
     generated forward and reverse sweeps once."""
     if f is None:
         return lambda func: vjp(func, wrt=wrt, argnums=argnums, verbose=verbose)
-    function = _derive(f, _as_tuple(_choose(wrt, argnums)), ("vjp", False, False, "vjp", "python"), verbose=verbose)
+    function = _derive(f, _as_tuple(_choose(wrt, argnums)), ("vjp", False, False, "vjp", "python", None), verbose=verbose)
     return function(*primals) if primals else function
 
 
@@ -271,7 +295,7 @@ def jacobian(
         raise SignatureError(f"mode must be 'auto', 'fwd' or 'rev', not {mode!r}")
     if f is None:
         return lambda func: jacobian(func, wrt=wrt, argnums=argnums, mode=mode, backend=backend)
-    return _derive(f, _choose(wrt, argnums), ("jvp", False, False, f"jacobian:{mode}", backend))
+    return _derive(f, _choose(wrt, argnums), ("jvp", False, False, f"jacobian:{mode}", backend, None))
 
 
 def jacfwd(f: Callable[..., Any] | None = None, argnums: int | Sequence[int] = 0, *, wrt: Wrt = None) -> Any:
@@ -284,7 +308,7 @@ def jacfwd(f: Callable[..., Any] | None = None, argnums: int | Sequence[int] = 0
     if f is None:
         return lambda func: jacfwd(func, argnums, wrt=wrt)
     chosen = wrt if wrt is not None else _choose(None, argnums)
-    return _derive(f, chosen, ("jvp", False, False, "jacfwd", "python"))
+    return _derive(f, chosen, ("jvp", False, False, "jacfwd", "python", None))
 
 
 def jacrev(f: Callable[..., Any] | None = None, argnums: int | Sequence[int] = 0, *, wrt: Wrt = None) -> Any:
@@ -292,7 +316,7 @@ def jacrev(f: Callable[..., Any] | None = None, argnums: int | Sequence[int] = 0
     if f is None:
         return lambda func: jacrev(func, argnums, wrt=wrt)
     chosen = wrt if wrt is not None else _choose(None, argnums)
-    return _derive(f, chosen, ("jvp", False, False, "jacrev", "python"))
+    return _derive(f, chosen, ("jvp", False, False, "jacrev", "python", None))
 
 
 def hessian(
@@ -311,7 +335,7 @@ def hessian(
     """
     if f is None:
         return lambda func: hessian(func, wrt=wrt, argnums=argnums, verbose=verbose, backend=backend)
-    return _derive(f, _choose(wrt, argnums), ("hvp", False, False, "hessian", backend), verbose=verbose)
+    return _derive(f, _choose(wrt, argnums), ("hvp", False, False, "hessian", backend, None), verbose=verbose)
 
 
 # -- the wrappers: argument checks, then the generated code -----------------------
@@ -377,7 +401,7 @@ def _jacobian_finisher(mode: str, jax_shape: bool) -> Callable[..., Any]:
         reverse_mode = (
             None
             if use_forward
-            else _derive(target, _as_tuple(wrt) if wrt is not None else built.wrt, ("vjp", False, False, None, built.backend))
+            else _derive(target, built.wrt if wrt is None else _as_tuple(wrt), ("vjp", False, False, None, built.backend, None))
         )
         name = parsed.name
 

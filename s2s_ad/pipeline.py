@@ -60,6 +60,7 @@ class Built:
     bare: bool = False  # the caller asked for one parameter (a bare gradient), not a tuple of them
     flat: lower.Flattened | None = None  # for structured parameters: the function as lowered, a parameter per leaf
     backend: str = "python"  # what the code is printed for and run by: "python", or "numba" (`codegen.BACKENDS`)
+    checkpoints: int | None = None  # at most this many snapshots per checkpointed loop (`ad.checkpoints`); None: none
 
 
 def build(
@@ -75,14 +76,19 @@ def build(
     structures: Mapping[str, Node] | None = None,
     backend: str = "python",
     progress: Callable[[str], None] | None = None,
+    checkpoints: int | None = None,
 ) -> Built:
     """Run the pipeline on one function (see `_build`); the garbage collector pauses meanwhile,
     as the transform makes many small objects and frees none of them until it is done. `arg_types`
     types the array parameters (see `argument_types`); `structures` describes the parameters that arrive
     as structures (`frontend.structures_of`). `backend` is what the code is printed for: "python", or "numba"
-    (code `numba.njit` compiles; what it cannot compile is refused here, saying why). `progress` is told each
-    stage as it ends (`STAGES`: the command line reports a long transform with it)."""
+    (code `numba.njit` compiles; what it cannot compile is refused here, saying why). `checkpoints=K` bounds the
+    tape of the loops that allow it (`ad.checkpoints`): at most K snapshots of their carried values each.
+    `progress` is told each stage as it ends (`STAGES`: the command line reports a long transform with it)."""
     codegen.backend(backend)  # a backend there is, or a SignatureError
+    checkpoints = checked_checkpoints(checkpoints)
+    if checkpoints is not None and backend != "python":
+        raise SignatureError(f"checkpoints= is not supported with the {backend} backend yet: leave out one of the two")
     with collector_paused():
         if structures:
             return _build_structured(
@@ -97,6 +103,7 @@ def build(
                 arg_types=arg_types,
                 backend=backend,
                 progress=progress,
+                checkpoints=checkpoints,
             )
         return _build(
             parsed,
@@ -109,7 +116,17 @@ def build(
             arg_types=arg_types,
             backend=backend,
             progress=progress,
+            checkpoints=checkpoints,
         )
+
+
+def checked_checkpoints(checkpoints: object) -> int | None:
+    """`checkpoints=` as given: None, or a whole number of snapshots, at least 1; else a SignatureError."""
+    if checkpoints is None:
+        return None
+    if isinstance(checkpoints, bool) or not isinstance(checkpoints, int) or checkpoints < 1:
+        raise SignatureError(f"checkpoints takes a whole number of snapshots, at least 1 (or None), not {checkpoints!r}")
+    return checkpoints
 
 
 @contextlib.contextmanager
@@ -138,6 +155,7 @@ def _build(
     frame: Callable[[ir.Function, ir.Function], codegen.Frame] | None = None,
     backend: str = "python",
     progress: Callable[[str], None] | None = None,
+    checkpoints: int | None = None,
 ) -> Built:
     """Run the pipeline on one function.
 
@@ -153,10 +171,14 @@ def _build(
     names, single = resolve_wrt(primal, wrt, parsed)
     if kind == "grad":
         _check_scalar(parsed, primal, has_aux)
-        derived = ad.gradient(primal, names, with_value=with_value, bare=single, aux=has_aux, rules=rules)
+        derived = ad.gradient(
+            primal, names, with_value=with_value, bare=single, aux=has_aux, rules=rules, checkpoints=checkpoints
+        )
     elif kind == "vjp":
         _check_numbers(parsed, primal)
-        derived = ad.gradient(primal, names, with_value=True, seeded=True, name=f"{primal.name}_vjp", rules=rules)
+        derived = ad.gradient(
+            primal, names, with_value=True, seeded=True, name=f"{primal.name}_vjp", rules=rules, checkpoints=checkpoints
+        )
     elif kind == "jvp":
         _check_numbers(parsed, primal)
         derived = ad.tangent(primal, names, rules)
@@ -179,7 +201,7 @@ def _build(
         progress("generated")
     if verbose:
         print(f"--- generated code for {parsed.name} (wrt {', '.join(names)}) ---\n{generated.source}", file=sys.stderr)
-    return Built(primal, derived, generated, names, with_value, rules, single, backend=backend)
+    return Built(primal, derived, generated, names, with_value, rules, single, backend=backend, checkpoints=checkpoints)
 
 
 def _build_structured(

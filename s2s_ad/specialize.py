@@ -215,10 +215,20 @@ def on_arrays(
 ) -> Callable[..., Any]:
     """What `api` returns for `target`, a function on NumPy arrays; the derivatives not written for arrays
     yet are refused, saying so."""
-    kind, with_value, has_aux, finish, backend = request
+    kind, with_value, has_aux, finish, backend, checkpoints = request
     if kind == "grad" and finish is None:
         checked = target if check else None
-        return gradient(parsed, wrt, data, checked, with_value=with_value, has_aux=has_aux, verbose=verbose, backend=backend)
+        return gradient(
+            parsed,
+            wrt,
+            data,
+            checked,
+            with_value=with_value,
+            has_aux=has_aux,
+            verbose=verbose,
+            backend=backend,
+            checkpoints=checkpoints,
+        )
     if kind == "jvp" and finish == "jvp":
         return tangents(parsed, wrt, data, backend)
     if kind == "vjp" and finish == "vjp":

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from .. import ir
 from ..ir import FLOAT, INT, Assign, Const, Effect, Operand, Var
 from ..rules import Rule
-from . import rebinding
+from . import checkpoints, rebinding
 
 if TYPE_CHECKING:
     from .reverse import Reverse
@@ -20,8 +20,9 @@ def _value_type(type_: ir.Type | None) -> bool:
     return ir.carries_derivative(type_) and not isinstance(type_, ir.ListOf)
 
 
-def reverse_loop(sweep: Reverse, stmt: ir.For | ir.While) -> ir.For | ir.While:
-    """Run the loop backwards, carrying the adjoints of its carried values and of the outer scalars it reads."""
+def reverse_loop(sweep: Reverse, stmt: ir.For | ir.While) -> ir.For | ir.While | ir.Block:
+    """Run the loop backwards, carrying the adjoints of its carried values and of the outer scalars it reads;
+    in segments from snapshots where checkpoints are asked for and the loop allows (`checkpoints`)."""
     inside = {n for s in ir.walk((stmt,)) for n in ir.defs(s)}
     reads = ir.free_names(stmt.body) | {o.name for c in stmt.carried for o in (c.update,) if isinstance(o, Var)}
     outer = sorted(n for n in reads if n not in inside and n in sweep.active_names and _value_type(sweep.types.get(n)))
@@ -99,6 +100,11 @@ def reverse_loop(sweep: Reverse, stmt: ir.For | ir.While) -> ir.For | ir.While:
         backwards = not stmt.reverse and not (
             _any_order(reverse_body, sweep.rules) and all(c.update == Var(c.header) for c in reverse_carries[: len(carries)])
         )
+        if checkpoints.fits(sweep, stmt, forward_body, backwards):
+            made = checkpoints.segmented(sweep, stmt, forward_body, reverse_body, reverse_index, tuple(reverse_carries))
+            for c in carries:
+                _into_init(sweep, c, Var(results[c.header]), stmt)
+            return made
         sweep.out.append(
             ir.For(
                 reverse_index,

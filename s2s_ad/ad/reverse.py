@@ -40,6 +40,7 @@ def gradient(
     seeded: bool = False,
     rules: Mapping[str, Rule] = RULES,
     name: str | None = None,
+    checkpoints: int | None = None,
 ) -> Function:
     """The function computing the gradient of `function` with respect to the `wrt` parameters.
 
@@ -49,7 +50,8 @@ def gradient(
     `(gradient, aux)` or `((output, aux), gradient)`. With `seeded`, the
     adjoint of each output is a new parameter (`out_bar`, or `out0_bar`,
     `out1_bar`, ... for a function returning a tuple) instead of 1: the
-    result is then a vector-Jacobian product.
+    result is then a vector-Jacobian product. With `checkpoints=K`, the loops that allow it keep at most K
+    snapshots of their carried values and run their segments again in the reverse sweep (`checkpoints`).
     """
     result = function.returns
     extra: ir.Returns = ()
@@ -61,6 +63,7 @@ def gradient(
     if isinstance(result, tuple) and not seeded:
         raise ValueError("gradient is only defined for scalar-output functions")
     sweep = Reverse(function, wrt, rules, tuple(o for o in outputs if isinstance(o, Var)))
+    sweep.checkpoints = checkpoints
     values = [o.name for o in ir.return_operands(function.returns) if isinstance(o, Var)] if with_value or aux else []
     sweep.returned = set(values)
     seeds: list[ir.Param] = []
@@ -118,6 +121,7 @@ class Reverse:
         self.out: list[Stmt] = []
         self.definition: dict[str, Assign] = {}
         self.mutated: set[str] = set()
+        self.checkpoints: int | None = None  # at most this many snapshots per checkpointed loop (`checkpoints`)
         self.slots = 0  # tape slots handed out: each Push and its Pop share a number
         self.returned: set[str] = set()  # forward values the derived function returns
         self.later: list[list[Stmt]] = []  # reverse code of the enclosing blocks, written so far
@@ -203,7 +207,8 @@ class Reverse:
             elif isinstance(stmt, ir.If):
                 forward[i] = self.branch(stmt, in_loop)
             elif isinstance(stmt, (ir.For, ir.While)):
-                forward[i] = loops.reverse_loop(self, stmt)
+                made = loops.reverse_loop(self, stmt)
+                forward[i : i + 1] = made if isinstance(made, tuple) else [made]
         self.later.pop()
         backward, self.out = tuple(self.out), saved
         if in_loop:
@@ -310,6 +315,12 @@ class Reverse:
         target = self.namer.fresh(name)
         if type_ is not None:
             self.types[target] = type_
+        return target
+
+    def temp(self, type_: Type) -> str:
+        """A new temporary (`_t7`) of that type."""
+        target = self.namer.temp()
+        self.types[target] = type_
         return target
 
     def take_row(self, name: str, row_bar: Operand, loc: Loc) -> None:

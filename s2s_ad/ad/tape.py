@@ -59,6 +59,7 @@ def record(
                     wanted.add(arg.name)
                     pending.append(arg.name)
     recorded = [n for n in defined if n in wanted and n not in recompute and n not in keep]
+    recorded = _one_of_recorded(sweep, recorded, recompute, here)
     mapping: dict[str, Operand] = dict(keep)
     if not recorded and not recompute:
         return forward, ir.rename(backward, mapping)
@@ -80,6 +81,22 @@ def record(
             prologue.append(Assign(target, stmt.op, tuple(ir.substitute(a, mapping) for a in stmt.args), stmt.type, stmt.loc))
             mapping[name] = Var(target)
     return forward, (*prologue, *ir.rename(backward, mapping))
+
+
+def _one_of_recorded(sweep: Reverse, recorded: list[str], recompute: dict[str, Assign], here: set[str]) -> list[str]:
+    """What is left to record once the numbers computed by one operation from another recorded number are
+    computed again instead (`math.sin(x)` next to `x`): one value per iteration where a hand-written gradient
+    keeps one, for the price of that one operation in the reverse sweep."""
+    kept = set(recorded)
+    for name in recorded:
+        stmt = sweep.definition.get(name)
+        if stmt is None or stmt.type != ir.FLOAT or not sweep.rules[stmt.op].pure or sweep.rules[stmt.op].structural:
+            continue
+        inside = [a.name for a in stmt.args if isinstance(a, Var) and a.name in here]
+        if len(inside) == 1 and inside[0] in kept and inside[0] != name:
+            kept.discard(name)
+            recompute[name] = stmt
+    return [n for n in recorded if n in kept]
 
 
 def replay(

@@ -36,6 +36,8 @@ examples:
       column j of the Hessian is the second result for the j-th basis vector as tangents
   s2s-ad grad model.py:loss --backend numba -o grad_model.py
       the gradient decorated with @numba.njit, in code numba compiles
+  s2s-ad grad ode.py:simulate --checkpoints 100 -o grad_ode.py
+      a long loop's reverse sweep keeps at most 100 snapshots and runs the steps between them again
   s2s-ad grad model.py:loss --check -o grad_model.py
       also cross-check the derivative against SymPy (report on standard error)
   s2s-ad check model.py:loss
@@ -146,6 +148,14 @@ def build_parser(prog: str) -> tuple[argparse.ArgumentParser, dict[str, argparse
         help="numba: write code numba compiles, the gradient decorated with @numba.njit (the module then imports "
         "numba; pass lists to it as NumPy arrays); what numba cannot compile is refused, saying why (default: python)",
     )
+    grad.add_argument(
+        "--checkpoints",
+        metavar="K",
+        type=_positive,
+        default=None,
+        help="bound the memory of a long loop's reverse sweep: keep at most K snapshots of the values a for loop "
+        "carries and run the iterations between them again in the reverse sweep (the gradient is the same, bit for bit)",
+    )
     grad.add_argument("--force", action="store_true", help="overwrite an existing output file even if s2s-ad did not generate it")
     check = commands.add_parser(
         "check",
@@ -226,6 +236,7 @@ class Request:
     kind: str = "grad"  # what `pipeline.build` derives: "grad", "jvp" (--forward) or "hvp" (--hessian)
     shapes: tuple[tuple[str, tuple[int, ...], str], ...] = ()  # --shapes: (name, sizes, "float" or "int")
     backend: str = "python"  # --backend: what the code is written for, "python" or "numba"
+    checkpoints: int | None = None  # --checkpoints: at most this many snapshots per checkpointed loop
 
 
 def parse_request(args: argparse.Namespace) -> Request:
@@ -245,6 +256,8 @@ def parse_request(args: argparse.Namespace) -> Request:
         )
     if args.output == "":
         raise UsageError("-o needs a file or directory name")
+    if kind != "grad" and args.checkpoints is not None:
+        raise UsageError(f"--checkpoints bounds a gradient's reverse sweep; it cannot be combined with {option}")
     return Request(
         "grad",
         file,
@@ -260,7 +273,19 @@ def parse_request(args: argparse.Namespace) -> Request:
         kind=kind,
         shapes=parse_shapes(args.shapes),
         backend=args.backend,
+        checkpoints=args.checkpoints,
     )
+
+
+def _positive(text: str) -> int:
+    """`--checkpoints K`: a whole number, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"takes a whole number of snapshots, at least 1, not {text!r}")
+    return value
 
 
 def parse_shapes(text: str | None) -> tuple[tuple[str, tuple[int, ...], str], ...]:

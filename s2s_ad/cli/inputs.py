@@ -265,6 +265,7 @@ def _built(
         arg_types=arg_types,
         backend=request.backend,
         progress=Progress(out, name, stages=5 if request.kind == "hvp" else 4),
+        checkpoints=request.checkpoints,
     )
     return built, _data(parsed, built)
 

@@ -86,6 +86,8 @@ def _header(results: list[Result], request: Request, command_target: str, data_n
         ]
     if request.backend != "python":
         command += ["--backend", request.backend]
+    if request.checkpoints is not None:
+        command += ["--checkpoints", str(request.checkpoints)]
     if request.output is not None:
         command += ["-o", request.output]
     lines = [f"{MARKER} {__version__} from {request.file}; do not edit by hand.", ""]

@@ -7,19 +7,19 @@ def newton_sqrt_grad(a):
     _n = 0
     while abs(x * x - a) > TOLERANCE * a:
         # line 35: x = 0.5 * (x + a / x)
-        _t8 = a / x
-        _t9 = x + _t8
+        _t9 = x + a / x
         x_2 = 0.5 * _t9
         # line 34: while abs(x * x - a) > TOLERANCE * a:
-        _tape.append((x, _t8))
+        _tape.append(x)
         _n += 1
         x = x_2
     # reverse sweep
     # line 34: while abs(x * x - a) > TOLERANCE * a:
     x_bar, a_bar_1 = 1.0, 0.0
     for _ in range(_n):
-        x, _t8 = _tape.pop()
+        x = _tape.pop()
         # line 35: x = 0.5 * (x + a / x)
+        _t8 = a / x
         _t9_bar = x_bar * 0.5
         _t11 = 1.0 / x
         _t13 = _t8 / x

@@ -7,19 +7,19 @@ def scaled_root_grad(a, c):
     _n = 0
     while abs(x * x - a) > TOLERANCE * a:
         # line 35: x = 0.5 * (x + a / x)
-        _t8 = a / x
-        _t9 = x + _t8
+        _t9 = x + a / x
         x_2 = 0.5 * _t9
         # line 34: while abs(x * x - a) > TOLERANCE * a:
-        _tape.append((x, _t8))
+        _tape.append(x)
         _n += 1
         x = x_2
     # reverse sweep
     # line 34: while abs(x * x - a) > TOLERANCE * a:
     x_bar, a_bar_1 = c, 1.0
     for _ in range(_n):
-        x_2, _t8 = _tape.pop()
+        x_2 = _tape.pop()
         # line 35: x = 0.5 * (x + a / x)
+        _t8 = a / x_2
         _t9_bar = x_bar * 0.5
         _t13 = 1.0 / x_2
         _t15 = _t8 / x_2

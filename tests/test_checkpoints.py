@@ -1,0 +1,230 @@
+"""`grad(f, checkpoints=K)`: a long loop's reverse sweep from at most K snapshots of its carried values.
+
+The contract: the gradient is the same, bit for bit, as without checkpoints,
+for every K and trip count; it agrees with central finite differences; the
+tape it keeps while running is bounded by K snapshots and one segment; loops
+that cannot be checkpointed get the un-checkpointed code; the option is part
+of the cache key and of the command line.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import numeric_gradient
+
+from s2s_ad import S2SError, frontend, grad, pipeline, value_and_grad
+from s2s_ad.cli import main
+
+KS = (1, 2, 3, 7, 100, 10**9)
+TRIPS = (0, 1, 2, 13, 101)
+
+
+def euler(x, n, dt):
+    for _ in range(n):
+        x = x + dt * math.sin(x)
+    return x
+
+
+def oscillator(x, v, n):
+    for _ in range(n):
+        a = -x
+        x = x + 0.01 * v
+        v = v + 0.01 * a * math.cos(x)
+    return x * x + v
+
+
+def weighted(x, w, n):
+    s = 0.0
+    for i in range(n):
+        x = math.tanh(x * w[i % len(w)]) + s
+        s = s + 0.01 * x * x
+    return s + x
+
+
+def branchy(x, y, n):
+    for i in range(n):
+        if x > 0.5:
+            x = x * math.cos(y) + 0.1
+        else:
+            x = x * 1.1 + 0.01 * i
+        y = y + 0.01 * x * y
+    return x + y
+
+
+def _step(x, dt):
+    return x + dt * math.exp(-x * x)
+
+
+def helper_loop(x, dt, n):
+    for _ in range(2, n + 2):
+        x = _step(x, dt)
+    return x * x
+
+
+def inside_an_outer_loop(x, n):
+    total = 0.0
+    for _ in range(3):
+        for _ in range(n):
+            x = x * 0.99 + 0.01 * math.sin(x)
+        total = total + x
+    return total
+
+
+CASES: list[tuple[Any, tuple[Any, ...], Any]] = [
+    (euler, (0.3, 0.05), None),
+    (oscillator, (0.4, -0.2), None),
+    (weighted, (0.3, [0.5, -0.4, 0.9]), ("x", "w")),
+    (branchy, (0.7, 0.2), ("x", "y")),
+    (helper_loop, (0.2, 0.1), ("x", "dt")),
+    (inside_an_outer_loop, (0.6,), "x"),
+]
+
+
+def _call(f: Any, args: tuple[Any, ...], n: int) -> tuple[Any, ...]:
+    if f is euler:
+        return (args[0], n, args[1])
+    return (*args, n)
+
+
+@pytest.mark.parametrize("f,args,wrt", CASES, ids=[c[0].__name__ for c in CASES])
+def test_bit_for_bit_the_same_gradient(f: Any, args: tuple[Any, ...], wrt: Any) -> None:
+    plain = grad(f, wrt=wrt)
+    assert "# checkpointed: the loop runs in at most 3 segments" in inspect.getsource(grad(f, wrt=wrt, checkpoints=3))
+    for n in TRIPS:
+        call = _call(f, args, n)
+        expected = repr(plain(*call))
+        for k in (*KS, n, n + 1):
+            if k >= 1:
+                assert repr(grad(f, wrt=wrt, checkpoints=k)(*call)) == expected, (f.__name__, n, k)
+
+
+@pytest.mark.parametrize("f,args,wrt", CASES[:2] + CASES[3:5], ids=[c[0].__name__ for c in CASES[:2] + CASES[3:5]])
+def test_agrees_with_finite_differences(f: Any, args: tuple[Any, ...], wrt: Any) -> None:
+    call = _call(f, args, 37)
+    numbers = [i for i, a in enumerate(call) if isinstance(a, float)]
+    got = grad(f, wrt=tuple(numbers), checkpoints=5)(*call)
+    fixed = list(call)
+
+    def g(*xs: float) -> float:
+        for i, x in zip(numbers, xs):
+            fixed[i] = x
+        return f(*fixed)  # type: ignore[no-any-return]
+
+    assert got == pytest.approx(numeric_gradient(g, [call[i] for i in numbers]), rel=1e-5, abs=1e-7)
+
+
+def test_value_and_grad_and_a_prime_trip_count() -> None:
+    plain = value_and_grad(euler)(0.4, 9973, 0.001)
+    assert value_and_grad(euler, checkpoints=10)(0.4, 9973, 0.001) == plain
+
+
+def test_the_code_runs_the_loop_in_segments() -> None:
+    source = inspect.getsource(grad(euler, checkpoints=100))
+    assert "# checkpointed: the loop runs in at most 100 segments" in source
+    assert "for _start in range(0, n, _every):" in source
+    assert "for _start in reversed(range(0, n, _every)):" in source
+    assert "# this segment again from its snapshot, recording, then its reverse" in source
+    assert "x_tape = [0.0] * _length" in source
+    assert "checkpointed" not in inspect.getsource(grad(euler))  # the default code is unchanged
+
+
+def _tape_peak(function: Any, *args: Any) -> int:
+    tracemalloc.start()
+    try:
+        function(*args)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_the_tape_is_bounded() -> None:
+    n = 200_000
+    taped = _tape_peak(grad(euler), 0.3, n, 1e-5)
+    checkpointed = _tape_peak(grad(euler, checkpoints=100), 0.3, n, 1e-5)
+    assert checkpointed * 20 < taped  # about 100 snapshots and 2,000 iterations of tape, against 200,000
+
+
+def while_loop(x):
+    while x < 10.0:
+        x = x * 1.5 + math.sin(x)
+    return x
+
+
+def mutating(x, n):
+    xs = [x]
+    for i in range(n):
+        xs.append(xs[i] * math.cos(xs[i]))
+    return xs[-1]
+
+
+def stepping(x, n):
+    for _ in range(0, n, 2):
+        x = x * math.sin(x) + 1.0
+    return x
+
+
+def breaking(x, n):
+    for _ in range(n):
+        x = x * math.sin(x) + 1.0
+        if x > 1.9:
+            break
+    return x
+
+
+def nested(x, n):
+    for _ in range(n):
+        for _ in range(3):
+            x = x * math.sin(x) + 1.0
+    return x
+
+
+@pytest.mark.parametrize("f,args", [(while_loop, (1.2,)), (mutating, (0.8, 9)), (stepping, (0.8, 9)), (breaking, (0.8, 9))])
+def test_other_loops_are_taped_as_without_checkpoints(f: Any, args: tuple[Any, ...]) -> None:
+    made = grad(f, wrt="x", checkpoints=2)
+    assert inspect.getsource(made).replace("_grad(", "(") == inspect.getsource(grad(f, wrt="x")).replace("_grad(", "(")
+    assert made(*args) == grad(f, wrt="x")(*args)
+
+
+def test_a_loop_holding_a_loop_checkpoints_the_inner_one() -> None:
+    made = grad(nested, wrt="x", checkpoints=2)
+    source = inspect.getsource(made)
+    assert source.count("for _start in reversed(") == 1
+    assert made(0.8, 5) == grad(nested, wrt="x")(0.8, 5)
+
+
+@pytest.mark.parametrize("k", [0, -3, 2.5, True, "10"])
+def test_a_wrong_number_of_snapshots_is_refused(k: Any) -> None:
+    with pytest.raises(S2SError, match="checkpoints takes a whole number of snapshots"):
+        grad(euler, checkpoints=k)
+
+
+def test_the_option_is_part_of_the_cache_key() -> None:
+    assert grad(euler, checkpoints=3) is grad(euler, checkpoints=3)
+    assert grad(euler, checkpoints=3) is not grad(euler, checkpoints=4)
+    assert grad(euler, checkpoints=3) is not grad(euler)
+
+
+def test_the_command_line_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("ode.py").write_text(inspect.getsource(euler).join(["import math\n\n\n", ""]))
+    assert main(["grad", "ode.py:euler", "--checkpoints", "4", "-o", "g.py"]) == 0
+    text = Path("g.py").read_text()
+    assert "s2s-ad grad ode.py:euler --checkpoints 4 -o g.py" in text
+    assert "for _start in reversed(range(0, n, _every)):" in text
+    namespace: dict[str, Any] = {}
+    exec(compile(text, "g.py", "exec"), namespace)
+    assert namespace["euler_grad"](0.3, 17, 0.1) == grad(euler)(0.3, 17, 0.1)
+    assert main(["grad", "ode.py:euler", "--checkpoints", "0"]) == 2
+    assert "at least 1" in capsys.readouterr().err
+    assert main(["grad", "ode.py:euler", "--forward", "--checkpoints", "3"]) == 2
+
+
+def test_not_with_the_numba_backend() -> None:
+    with pytest.raises(S2SError, match="checkpoints= is not supported with the numba backend yet"):
+        pipeline.build(frontend.from_callable(euler), None, backend="numba", checkpoints=3)
