@@ -477,3 +477,13 @@ def count_of_a_repeated_list(x, n):
 def test_whole_numbers_used_as_counts_elsewhere_get_no_gradient(tmp_path: Path, name: str, args: tuple, truth: tuple) -> None:
     f = getattr(import_source(COUNTS, tmp_path), name)
     assert grad(f)(*args) == pytest.approx(truth)
+
+
+def test_the_variable_of_a_loop_that_surely_runs_is_read_in_a_later_loop(tmp_path: Path) -> None:
+    """`for k in range(2)` always runs, so `k` is bound wherever it is read later (here inside another loop)."""
+    source = (
+        "def f(x):\n    for k in range(2):\n        x = x * 2.0\n    for i in range(3):\n        x = x * k + 0.5\n    return x\n"
+    )
+    f = import_source(source, tmp_path).f
+    assert grad(f)(0.5) == pytest.approx(numeric_gradient(f, (0.5,))[0])
+    assert value_and_grad(f)(0.5)[0] == f(0.5)

@@ -379,10 +379,22 @@ def _ignores(ws):
 
 def passes_on_to_a_helper_that_ignores_it(x, W):
     return x * x + _ignores(W)
+
+def concatenates_and_drops_it(x, W):
+    zs = W + W
+    return x * 2.0
+
+def tests_it(x, W):
+    if W:
+        x = 0.5 * x
+    return x * 2.0
 """
 
 
-@pytest.mark.parametrize("name", ["counts_rows", "counts_rows_in_a_loop", "passes_on_to_a_helper_that_ignores_it"])
+@pytest.mark.parametrize(
+    "name",
+    ["counts_rows", "counts_rows_in_a_loop", "passes_on_to_a_helper_that_ignores_it", "concatenates_and_drops_it", "tests_it"],
+)
 @pytest.mark.parametrize("W", [[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], [1.0, 2.0], [[[1.0], [2.0]]]])
 def test_a_list_whose_elements_are_never_read_gets_zeros_shaped_like_the_argument(tmp_path: Path, name: str, W: list) -> None:
     """Only `len(W)` is read, so the source does not say how deeply W nests: the argument does."""
@@ -483,6 +495,23 @@ def _counter(a):
 def counter_returned_from_a_loop(x, n):
     r = x = pow(_counter(x), n)
     return 1.0 * r
+
+def smallest_of_sums_of_nothing(z, m, xs):
+    x = 0.25
+    for i in range(1):
+        xs = [sum(0.5 for v in []) for v in xs]
+    for v in xs:
+        x = min(xs)
+    else:
+        z = m ** 2
+    return z + 1.0 * x
+
+def element_carried_out_of_a_loop(z, m, xs):
+    x = 0.25
+    for v in xs:
+        x = v
+    z = m ** 2
+    return z + 1.0 * x
 """
 
 
@@ -499,6 +528,8 @@ def counter_returned_from_a_loop(x, n):
         ("while_loop_that_may_not_run", (1.0, 0)),
         ("power_of_a_join", (1.0, 0)),
         ("counter_returned_from_a_loop", (1.0, 2)),
+        ("smallest_of_sums_of_nothing", (0.5, 2, [0.7])),
+        ("element_carried_out_of_a_loop", (0.5, 2, [0])),
     ],
 )
 def test_a_value_that_may_be_an_int_keeps_its_type_through_names(tmp_path: Path, name: str, args: tuple[object, ...]) -> None:
@@ -562,3 +593,11 @@ def test_a_loop_variable_is_unbound_after_no_iteration_only_where_python_reads_i
     assert grad(g)([1.0], 3)[0] == pytest.approx([2.0])
     with pytest.raises(S2SError, match="read after this loop on some paths only"):
         grad(module.read_on_some_paths)
+
+
+def test_a_concatenation_read_as_a_list_makes_its_terms_lists(tmp_path: Path) -> None:
+    f = import_source("def f(x, xs):\n    zs = xs + xs\n    return x * 2.0 + zs[0] * zs[-1]\n", tmp_path).f
+    xs = [1.5, 2.0, -0.5]
+    got = grad(f)(0.5, xs)
+    flat = numeric_gradient(lambda *v: f(v[0], list(v[1:])), (0.5, *xs))
+    assert got[0] == pytest.approx(flat[0]) and got[1] == pytest.approx(list(flat[1:]), abs=1e-8)

@@ -78,7 +78,13 @@ def gradient(
     seed_statements, sweep.out = sweep.out, []
     list_params = [p for p in function.params if p.name in wrt and isinstance(p.type, ir.ListOf)]
     read = ir.free_names(function.body) | {o.name for o in ir.return_operands(function.returns) if isinstance(o, Var)}
-    unread = [p for p in function.params if p.name in wrt and p.type == FLOAT and p.name not in read]
+    # A number parameter nothing reads, or whose value reaches no output (`if xs:`, `zs = xs + xs` unused): its zero
+    # gradient is shaped like the argument, which may be a list all the same.
+    unread = [
+        p
+        for p in function.params
+        if p.name in wrt and p.type == FLOAT and (p.name not in read or p.name not in sweep.active_names)
+    ]
 
     def allocate_params() -> None:
         sweep.out.extend(seed_statements)

@@ -225,6 +225,9 @@ class _MaybeInt:
         maybe = self.maybe
         if isinstance(stmt, Assign) and _float_or_list(stmt.type):
             return [stmt.target] if self.assigned(stmt) else []
+        if isinstance(stmt, Effect) and stmt.args and isinstance(stmt.args[0], Var):  # `xs.append(n)`: xs holds an int
+            flows = self.rules[stmt.op].flows or ()
+            return [stmt.args[0].name] if any(maybe(stmt.args[i]) for i in flows if i < len(stmt.args)) else []
         if isinstance(stmt, Push):
             self.pushed[stmt.slot] = stmt.values
         elif isinstance(stmt, Pop):

@@ -93,6 +93,7 @@ class LoweringBase:
         self.held: set[str] = set()  # temporaries a scope holds besides the expression that made them
         self.callers: set[str] = set()  # SSA names of lists that are the caller's (parameters, and names for them)
         self.maybe_int: set[str] = set()  # names typed float that may hold an int (see ir.maybe_int)
+        self.floats: set[str] = set()  # names that hold a float whatever the arguments (see `is_float`)
         self.bound_at: dict[str, Loc] = {}  # a source name -> the statement that last bound it (so far)
         self.sizes: dict[str, ir.Dim] = {}  # int names that are an array's size (`H = b.shape[0]`): which one
         # Arrays that may be one object with another name's (a parameter, `B = A`, a view `A.T`): a `+=` on

@@ -8,7 +8,7 @@ import math
 from .. import ir
 from ..errors import ResolutionError, SignatureError, UnsupportedError
 from ..frontend import Callee, Custom, Helper, MathModule, NumpyModule, Resolved, UserModule
-from ..ir import FLOAT, Assign, Const, Loc, Var
+from ..ir import FLOAT, Assign, Const, Loc, Operand, Var
 from ..rules import CALLS
 from ..rules.custom import CustomDerivative, custom_rules
 from ..rules.emit import INT_OR_FLOAT, fold
@@ -206,6 +206,7 @@ class Calls(Arrays):
         inner = type(self)(parsed, self.rules, self.namer, self.stack + (name,))
         inner.out, inner.types, inner.sources, inner.mutated = self.out, self.types, self.sources, self.mutated
         inner.held, inner.callers, inner.maybe_int, inner.sizes = self.held, self.callers, self.maybe_int, self.sizes
+        inner.floats = self.floats
         inner.shared, inner.augmented, inner.views = self.shared, self.augmented, self.views
         inner.created, inner.rules = self.created, self.rules
         inner_scope = self.arguments(name, parsed.node.args, node, scope, inner)
@@ -267,7 +268,8 @@ class Calls(Arrays):
             for arg in args:
                 self.scalar(arg, node)
         operands = tuple(a.operand for a in args)
-        types = {a.operand: INT_OR_FLOAT if self.may_be_int(a.operand) and a.type == FLOAT else a.type for a in args}
+        # `1.0 * y` is y only where y is a float for certain: typed float, a value may still hold an int
+        types = {a.operand: INT_OR_FLOAT if a.type == FLOAT and not self.is_float(a.operand) else a.type for a in args}
         folded = fold(self.rules, op, operands, lambda o: types.get(o, FLOAT))
         if folded is not None:
             if isinstance(folded, Const):
@@ -280,7 +282,17 @@ class Calls(Arrays):
         self.out.append(Assign(target, op, operands, result_type, self.loc))
         if result_type == FLOAT and rule.result == "promote" and all(self.may_be_int(o) for o in operands):
             self.maybe_int.add(target)
+        if result_type == FLOAT and not (rule.chooses or rule.reads_list or rule.structural or rule.copy):
+            if rule.result == "float" or (rule.result == "promote" and any(self.is_float(o) for o in operands)):
+                self.floats.add(target)
         return Value(Var(target), result_type)
+
+    def is_float(self, operand: Operand) -> bool:
+        """Whether a value is a float whatever the arguments: a float constant, or what an operation that always
+        gives a float computes (`math.exp(x)`, `x / y`, `x * 0.5`)."""
+        return (isinstance(operand, Const) and isinstance(operand.value, float)) or (
+            isinstance(operand, Var) and operand.name in self.floats
+        )
 
 
 def known_calls(prefix: str = "") -> list[str]:

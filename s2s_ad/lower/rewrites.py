@@ -139,6 +139,15 @@ def _binds(target: ast.expr, name: str) -> bool:
     return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(target))
 
 
+def runs_at_least_once(loop: ast.For) -> bool:
+    """Whether a loop runs an iteration for certain: `for k in range(2)`, a range of constants that is not empty."""
+    call = loop.iter
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "range" and not call.keywords):
+        return False
+    bounds = [a.value for a in call.args if isinstance(a, ast.Constant) and type(a.value) is int]
+    return 1 <= len(bounds) == len(call.args) <= 3 and bounds[-1 if len(bounds) == 3 else 0] != 0 and len(range(*bounds)) > 0
+
+
 def loop_keeping_target(loop: ast.For, kept: dict[str, bool], rows: bool = False) -> list[ast.stmt]:
     """`for i in ...: body` when `i` is read after the loop: Python keeps its last value there (and `i`
     is unbound after a loop that ran no iteration, unless it had a value before). `kept` holds each such
@@ -152,7 +161,7 @@ def loop_keeping_target(loop: ast.For, kept: dict[str, bool], rows: bool = False
 
     statements: list[ast.stmt] = [assign(f"#last_{n}", ast.Name(n, ast.Load()) if bound else unset) for n, bound in kept.items()]
     body: list[ast.stmt] = [*(assign(f"#last_{n}", ast.Name(n, ast.Load())) for n in kept), *loop.body]
-    unbound = [n for n, bound in kept.items() if not bound]
+    unbound = [n for n, bound in kept.items() if not bound] if not runs_at_least_once(loop) else []
     if unbound:
         statements.append(assign(ran, ast.Constant(False)))
         body.insert(0, assign(ran, ast.Constant(True)))

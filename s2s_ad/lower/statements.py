@@ -14,7 +14,7 @@ from ..rules import BINARY_OPERATORS
 from ..rules.shapes import is_array
 from .base import LoweringBase
 from .refusals import REFUSED_STATEMENTS
-from .rewrites import assertion_error, kept_after, loop_keeping_target, loop_with_else
+from .rewrites import assertion_error, kept_after, loop_keeping_target, loop_with_else, runs_at_least_once
 from .scope import (
     BREAK,
     CONTINUE,
@@ -55,7 +55,7 @@ class Statements(LoweringBase):
             kept = kept_after(stmt, statements[i + 1 :]) if isinstance(stmt, ast.For) else []
             if isinstance(stmt, ast.For) and kept:  # the loop variables' last values are read later
                 for name, certain in kept:
-                    if name not in scope and not certain:  # Python raises at the read, where a loop ran no iteration
+                    if name not in scope and not certain and not runs_at_least_once(stmt):  # Python raises at the read
                         raise self.error(
                             UnsupportedError,
                             f"'{name}' is read after this loop on some paths only, and is unbound there if the loop runs"

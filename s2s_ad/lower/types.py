@@ -85,7 +85,7 @@ class _Uses:
         self.resolve = resolve
         self.seen = seen  # helpers whose parameter types are being found, to stop at recursion
         self.element_of: dict[str, str] = {}  # local name -> the name it is an element of
-        self.alias_of: dict[str, str] = {}  # local name -> the name it was assigned from
+        self.alias_of: dict[str, list[str]] = {}  # local name -> the names of the lists it was made from
         self.depth: dict[str, int] = {}
         self.integer: set[str] = set()
 
@@ -188,13 +188,17 @@ class _Uses:
                 self.indexed(found[0], found[1] + 1)
         elif len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             if isinstance(node.value, ast.Name):  # `ys = xs`: the same list
-                self.alias_of[node.targets[0].id] = node.value.id
+                self.alias_of.setdefault(node.targets[0].id, []).append(node.value.id)
             elif isinstance(node.value, ast.Subscript) or _is_copy(node.value):
                 found = _subscript_root(node.value)
                 if found and found[1] == 1:
                     self.element_of[node.targets[0].id] = found[0]
                 elif found and found[1] == 0:  # `ys = xs[1:]`, `ys = list(xs)`: a list like it
-                    self.alias_of[node.targets[0].id] = found[0]
+                    self.alias_of.setdefault(node.targets[0].id, []).append(found[0])
+            elif isinstance(node.value, ast.BinOp) and isinstance(node.value.op, ast.Add):  # `zs = xs + ys`, if zs is a list
+                for term in _added_terms(node.value):
+                    if (found := _subscript_root(term)) and found[1] == 0:
+                        self.alias_of.setdefault(node.targets[0].id, []).append(found[0])
 
     # Calls: range bounds, builtins that take a list, the user's helpers
 
@@ -296,9 +300,10 @@ class _Uses:
             for name, parent in self.element_of.items():
                 if name in self.depth and name not in made_anew:
                     self.indexed(parent, self.depth[name] + 1)
-            for name, parent in self.alias_of.items():
+            for name, parents in self.alias_of.items():
                 if name in self.depth:
-                    self.indexed(parent, self.depth[name])
+                    for parent in parents:
+                        self.indexed(parent, self.depth[name])
         for name, parent in self.element_of.items():
             if name in self.integer:
                 self.integer.add(parent)
