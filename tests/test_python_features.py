@@ -487,3 +487,13 @@ def test_the_variable_of_a_loop_that_surely_runs_is_read_in_a_later_loop(tmp_pat
     f = import_source(source, tmp_path).f
     assert grad(f)(0.5) == pytest.approx(numeric_gradient(f, (0.5,))[0])
     assert value_and_grad(f)(0.5)[0] == f(0.5)
+
+
+def test_a_whole_number_computed_for_a_helpers_range_is_one(tmp_path: Path) -> None:
+    """`_h(x, n // 2)` where the helper loops `range(k)`: `n` is a whole number, read as a number in `n * x` too."""
+    source = (
+        "def _h(u, k):\n    t = 0.0\n    for j in range(k):\n        t += u\n    return t\n\n"
+        "def f(x, n):\n    return _h(x, n // 2) + n * x\n"
+    )
+    f = import_source(source, tmp_path).f
+    assert grad(f)(0.5, 5) == (pytest.approx(numeric_gradient(lambda v: f(v, 5), (0.5,))[0]), 0.0)

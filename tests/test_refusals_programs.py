@@ -132,6 +132,18 @@ def replaces_a_row(x: float) -> float:
     return D[2][0] * D[1][1]
 
 
+def sums_a_pair_returned_from_a_loop(x: float) -> float:
+    s, w = _pair_from_a_loop(x)
+    return s + w
+
+
+def _pair_from_a_loop(a: float) -> tuple[float, float]:
+    for _ in range(2):
+        if a > 0.3:
+            return a, a  # refused
+    return a, 2.0 * a
+
+
 # (function, words the message must contain, the text at the reported column)
 CASES: list[tuple[Callable[..., float], tuple[str, ...], str]] = [
     (append_to_parameter, ("xs",), "xs"),
@@ -151,6 +163,7 @@ CASES: list[tuple[Callable[..., float], tuple[str, ...], str]] = [
     (one_branch_only, ("y", "branch"), "y"),
     (assigned_only_in_loop, ("last", "loop"), "last"),
     (replaces_a_row, ("row", "D[i] = [...]"), "D[i]"),
+    (sums_a_pair_returned_from_a_loop, ("tuple", "loop"), "return a, a"),
 ]
 
 

@@ -194,6 +194,15 @@ class Loops(LoweringBase):
             if k in assigned and not isinstance(scope[k], Undefined) and k not in (RETURNED, RESULT, BREAK, CONTINUE)
         ]
         if contains(body, ast.Return):
+            returned = [n for stmt in body for n in ast.walk(stmt) if isinstance(n, ast.Return)]
+            tuples = [n for n in returned if isinstance(n.value, ast.Tuple)]
+            if tuples:
+                raise self.error(
+                    UnsupportedError,
+                    "returning a tuple from inside a loop is not supported",
+                    tuples[0],
+                    "assign the values to names, break out of the loop, and return them after it",
+                )
             carried += [RETURNED, RESULT]
             if RESULT not in scope:
                 scope[RESULT] = Value(Const(0.0), FLOAT)

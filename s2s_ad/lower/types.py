@@ -288,8 +288,8 @@ class _Uses:
             found = _subscript_root(arg)
             if found and ir.list_depth(type_) > found[1]:
                 self.indexed(found[0], found[1] + ir.list_depth(type_))
-            if type_ == INT and isinstance(arg, ast.Name):  # a whole number there (a range bound, an index)
-                self.integer.add(arg.id)
+            if type_ == INT:  # a whole number there (a range bound, an index): so are the names it is made of (`n // 2`)
+                self.integers(arg)
 
     # After the whole body is read
 
