@@ -9,22 +9,59 @@ grammar (`Writer`) covers, nested in one another:
   helpers that copy a parameter (`x = u`) and read both again, that re-assign
   their parameters, that return tuples the caller unpacks (`p, q = _h(x)`),
   that take integer, list or matrix-row parameters, and that call other
-  helpers; helper and caller share names (`x`, `y`, `t`, ...);
-- plain, chained (`a = b = e`), tuple (`a, b = b, a * x`) and augmented
-  assignment (`+= -= *= /=`), of parameters as well as of locals;
+  helpers; helper and caller share names (`x`, `y`, `t`, ...); default
+  parameters (`def _h(a, b=2.0)`) passed or not, by position or keyword
+  (`_h(x, b=y)`), keyword-only ones (`def _h(a, *, scale=1.0)`), every
+  argument by keyword in any order;
+- plain, chained (`a = b = e`), tuple (`a, b = b, a * x`), nested tuple
+  (`c, (d, e) = (p, (q, r))`) and augmented assignment (`+= -= *= /=`), of
+  parameters as well as of locals;
 - `if`/`elif`/`else` that re-assign names, conditional expressions,
-  comparisons joined with `and`/`or`/`not` and chained, early returns;
+  comparisons joined with `and`/`or`/`not` and chained, a list as a
+  condition (`if xs:`), `all`/`any` of a generator or a list of comparisons,
+  `round(e, 2)` and `math.isfinite(e)` in conditions, early returns;
 - `for` over `range` (constant bounds, integer parameters, `len(xs)`, two
   and three arguments, `reversed`), over lists, `enumerate(xs)`,
   `enumerate(xs, start=K)`, `enumerate(xs, K)`, `zip(xs, ys)`,
-  `reversed(xs)` and the rows of a matrix; `while` with a bounded counter
-  and a data-dependent condition; `break` and `continue` under conditions;
-  loops nested in loops and branches;
+  `zip(xs, xs[1:])`, `reversed(xs)`, `enumerate(reversed(xs))`,
+  `enumerate(zip(xs, ys))` as `for i, (a, b) in ...`, slices and other list
+  values, the rows of a matrix or table and lists of tuples
+  (`for a, b in pts`, `for i, (a, b) in enumerate(pts)`); `while` with a
+  bounded counter and a data-dependent condition; `while True:` left by a
+  `break` under a bounded counter (a name it assigns before the exit is read
+  after it) or, as f's last statement, only by the `return`; `for ... else`
+  and `while ... else`; the variable of a loop over a constant non-empty
+  range read after it; `break` and `continue` under conditions; loops nested
+  in loops and branches;
 - local lists (literals, `[0.0] * n`, `append`, item assignment `ys[i] = e`
-  and `ys[i] += e`, comprehensions), `sum` of lists, of comprehensions and of
-  generator expressions (whose variable may share a local's name), `max` and
-  `min` of lists, list parameters read by index (constant, computed,
-  negative) and by iteration, a matrix parameter read as `W[i][j]`;
+  and `ys[i] += e`, `ys[:] = [...]`, comprehensions, copies: `xs[1:]`,
+  `xs[:-1]`, `xs[::-1]`, `xs[a:b:k]` with bounds in range, `xs + ys`,
+  `list(xs)`, `sorted(xs)`), `sum` of lists, of list values like these, of
+  comprehensions and of generator expressions (whose variable may share a
+  local's name), `sum(..., start)`, `max` and `min` of them, `math.fsum`,
+  `math.prod`, `math.dist` (of lists or tuples), `map(_h, xs)` and
+  `map(math.sin, xs)` inside `sum`/`max`/`min`/`math.fsum`, list parameters
+  read by index (constant, computed, negative) and by iteration, a matrix
+  parameter read as `W[i][j]`;
+- local tables (lists of lists): `D = [[0.0] * m for _ in range(n)]`,
+  `[[e for j in range(m)] for i in range(n)]`, rows built by `append` and
+  appended (`row = []`, `row.append(e)`, ..., `D.append(row)`, in a loop or
+  straight-line), literals; `D[i][j] = e` and `D[i][j] += e`, read as
+  `D[i][j]`, `sum(D[i])`, `for row in D`;
+- lists rebound to new ones of the same length: in place of the old
+  (`v = [a * v[i] + ... for i in range(len(v))]`), in a loop of their own,
+  in branches, through a new name (`new = [...]`, `v = new`), parameters too;
+  a dynamic program's rolling rows (`cur = [0.0] * m` built from `prev`
+  every iteration, then `prev = cur`); a list rebound in a loop or a branch
+  is not changed in place again;
+- lists of `(number, number)` tuples, a parameter (`pts`) or local literals,
+  read as `pts[i][0]`, unpacked (`x1, y1 = pts[i]`) and iterated;
+- input checks that hold at the point: `assert n >= 0`, `assert x == x`,
+  `if not (len(xs) == 3): raise ValueError("...")`;
+- now and then a statement out of its domain at some points, whose value may
+  never be read (`t = math.log(x - 10.0)`, `math.sqrt(e)`,
+  `math.exp(1000.0 * e)`, `1.0 / (e - e)`, `math.acos(e)`), alone, in an
+  `if` or in a loop;
 - integer parameters as loop bounds, indices and exponents (`x ** n`),
   `x ** k` with `k` from a loop (0 and 1 included), `n // 2`, `n % 3`, ints
   mixed into float arithmetic;
@@ -35,8 +72,14 @@ The writer knows the integer parameters' values and the lists' lengths, so
 every index it writes is in range, and it assigns only names every path has
 given a value (names first assigned inside a branch or loop are not read
 after it). Points are drawn near the origin, exactly at 0.0, at tiny and at
-large magnitudes. A program is kept only if the plain function returns a
-finite float there. Then:
+large magnitudes. Where the plain function raises (an arithmetic or domain
+error, a failed assertion), `grad(f)(*args)` and `value_and_grad(f)(*args)`
+must raise too (any exception; `S2SError` is a refusal, counted), not return
+numbers: while `KNOWN_DEAD_CODE_RAISES` is True (a known bug: a raising value
+that is never read does not raise in the gradient), such a case is recorded
+with `event` rather than failed, and `test_dead_code_raises` holds
+hand-written cases, expected to fail meanwhile. Otherwise a program is kept
+only if the plain function returns a finite float there. Then:
 
 1. `grad(f)(*args)` returns a gradient or raises `S2SError` (a refusal: it
    is counted, by message, and refusals must stay a minority,
@@ -44,7 +87,7 @@ finite float there. Then:
    is a gradient still running after 20 s;
 2. every component has the parameter's type: a float for a float or an
    integer parameter (an integer parameter's is 0.0), a list of the same
-   shape for a list parameter; and each float derivative agrees with a
+   shape for a list parameter (a tuple in it may get a tuple or a list); and each float derivative agrees with a
    central finite difference (`difference`: steps that follow the
    coordinate's magnitude, a tolerance from the differences' convergence and
    f's rounding; coordinates where f is not smooth enough to tell are
