@@ -1117,11 +1117,12 @@ class Writer:
         return set(s.floats) | set(s.ints) | set(s.lists) | set(self.helper_names())
 
     def exact_count(self, s: Scope) -> str:
-        """An integer expression whose value the writer knows exactly, between 1 and 4 (a table's size)."""
+        """An integer expression whose value the writer knows exactly, between 1 and 4 (a table's size). The caller
+        marks it a whole number (`counts`) where it writes it."""
         options = [str(c) for c in (1, 2, 2, 3, 3, 4)]
         options += [n for n, i in s.ints.items() if i.lo == i.hi and 1 <= i.lo <= 4]
         options += [f"len({n})" for n, i in s.lists.items() if i.length is not None and 1 <= i.length <= 4 and not i.pairs]
-        return self.counts(s, self.pick(options))
+        return self.pick(options)
 
     def value_of(self, s: Scope, text: str) -> int:
         if text.isdigit():
@@ -1140,6 +1141,8 @@ class Writer:
         rows, columns = self.value_of(s, rows_text), self.value_of(s, columns_text)
         form = self.pick(["zeros", "zeros", "comprehension", "build", "build-rows", "literal"])
         self.features.add(f"table-{form}")
+        if form in ("zeros", "comprehension", "build"):
+            self.counts(s, f"{rows_text} {columns_text}")
         if form == "zeros":
             fill = self.pick(["0.0", "0.0", "1.0", self.expr(s, 1)])
             under = self.pick(["_", self.fresh(INDEX_NAMES, "int", avoid | {name})])
@@ -1238,7 +1241,7 @@ class Writer:
         avoid = self.avoid(s)
         prev = self.fresh(("prev", "last"), "list", avoid)
         cur = self.fresh(("cur", "nxt"), "list", avoid | {prev})
-        size = self.exact_count(s)
+        size = self.counts(s, self.exact_count(s))
         columns = self.value_of(s, size)
         start = self.pick(["zeros", "copy", "comprehension"])
         sources = [n for n in self.readable_lists(s) if s.lists[n].length == columns]
