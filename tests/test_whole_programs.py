@@ -423,10 +423,12 @@ class Writer:
         if not copy:
             for name in self.matrices(s):
                 inner = s.lists[name].inner
-                options.append((self.row(s, name), inner, inner or 0, "row"))
+                options.append((name, inner, inner or 0, "row"))  # its index drawn once chosen (it counts integers)
         options = [o for o in options if o[2] >= least]
         text, length, low, kind = self.pick(options)
         self.features.add(f"list-value-{kind}")
+        if kind == "row":
+            text = self.row(s, text)
         return text, length, low
 
     def leaf(self, s: Scope) -> str:
