@@ -908,8 +908,10 @@ class Writer:
                 inner.ints[index] = IntInfo(0, None if length is None else length - 1, frozenset({name}))
                 inner.fixed.add(index)
                 header = f"for {index}, {row} in enumerate({name}):"
-        elif form == "values":  # over a slice, a concatenation, sorted(...), a row
+        elif form == "values":  # over a slice, a concatenation, a row (sorted(...) rarely: refused, counted)
             text, _, _ = self.list_value(s)
+            while text.startswith("sorted(") and not self.chance(10):
+                text, _, _ = self.list_value(s)
             item = self.fresh(ITEM_NAMES, "float", avoid)
             inner.floats.append(item)
             inner.fixed.add(item)
