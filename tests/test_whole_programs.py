@@ -1188,8 +1188,16 @@ class Writer:
         s.lists[name] = ListInfo(rows, rows, True, s.block, columns)
 
     def rebindable(self, s: Scope) -> list[str]:
-        """Lists of numbers a new list may be assigned to: not a loop's, a loop target or a module's (parameters may)."""
-        return [n for n in self.readable_lists(s) if n not in s.frozen and (n not in s.fixed or n in self.params)]
+        """Lists of numbers a new list may be assigned to: not a loop's, a loop target or a module's (parameters may).
+        In a loop, not a list made outside it that may be changed in place (an earlier statement of the loop may
+        change it, in the next iteration, after it was rebound: refused, documented)."""
+        return [
+            n
+            for n in self.readable_lists(s)
+            if n not in s.frozen
+            and (n not in s.fixed or n in self.params)
+            and not (self.loops and s.lists[n].local and s.lists[n].block != s.block)
+        ]
 
     def rebound(self, s: Scope, name: str) -> None:
         """`name` now names a new list (of the same length): rebound in a loop or a branch, it is not changed again."""
@@ -1641,7 +1649,12 @@ def difference(f: Callable[..., Any], args: tuple[Any, ...], where: tuple[int, .
     steps = (1e-3 * scale, 1e-4 * scale, 1e-5 * scale, 1e-6 * scale)
     try:
         values = [(f(*moved(args, where, h)), f(*moved(args, where, -h))) for h in steps]
-    except (ArithmeticError, ValueError, TypeError):  # TypeError: an int read as a real, moved, made a complex power
+    except (
+        ArithmeticError,
+        ValueError,
+        TypeError,
+        AssertionError,
+    ):  # TypeError: an int read as a real, moved, made a complex power
         return None
     if not finite(*(v for pair in values for v in pair)):
         return None
@@ -1672,7 +1685,7 @@ def _flat_further(f: Callable[..., Any], args: tuple[Any, ...], where: tuple[int
     step = 1e-2 * max(1.0, scale)
     try:
         return all(f(*moved(args, where, sign * step)) == value for sign in (1, -1))
-    except (ArithmeticError, ValueError, TypeError):
+    except (ArithmeticError, ValueError, TypeError, AssertionError):
         return False
 
 
@@ -1694,7 +1707,13 @@ def at_a_convention(f: Callable[..., Any], args: tuple[Any, ...], where: tuple[i
     for sign in (1, -1):
         try:
             near = components(grad(f)(*moved(args, where, sign * step)), len(args))[where[0]]
-        except (ArithmeticError, ValueError, TypeError, S2SError):  # TypeError: an int moved, made a complex power
+        except (
+            ArithmeticError,
+            ValueError,
+            TypeError,
+            AssertionError,
+            S2SError,
+        ):  # TypeError: an int moved, made a complex power
             return False
         for k in where[1:]:
             near = near[k]
@@ -1726,7 +1745,7 @@ def in_high_precision(f: Callable[..., Any], args: tuple[Any, ...], where: tuple
         with mpmath.workdps(60):
             truth = mpmath.diff(along, mpmath.mpf(coordinate(args, where)))
         return abs(derivative - float(truth)) <= 1e-3 * max(1.0, abs(float(truth)))
-    except (ArithmeticError, ValueError, TypeError, AttributeError):
+    except (ArithmeticError, ValueError, TypeError, AttributeError, AssertionError):
         return False
     finally:
         module.__dict__["math"] = saved
