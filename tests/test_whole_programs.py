@@ -391,11 +391,12 @@ class Writer:
     def row(self, s: Scope, name: str) -> str:
         return f"{name}[{self.index(s, name)}]"
 
-    def list_value(self, s: Scope, least: int = 0, copy: bool = False) -> tuple[str, int | None, int]:
+    def list_value(self, s: Scope, least: int = 0, copy: bool = False, loop: bool = False) -> tuple[str, int | None, int]:
         """A list-of-numbers expression with at least `least` items (the caller knows one exists), with its
         length (when known) and a lower bound of it: mostly a list's name, sometimes a slice (`xs[1:]`,
         `xs[:-1]`, `xs[::-1]`, `xs[a:b:k]` with bounds in range), a concatenation, `list(xs)`, `sorted(xs)`, a
-        row of a matrix. `copy`: a new list (not a name nor a row, which a new name would alias)."""
+        row of a matrix. `copy`: a new list (not a name nor a row, which a new name would alias). `loop`: what a
+        loop or comprehension runs over (rarely `sorted(...)` there: refused, counted)."""
         options: list[tuple[str, int | None, int, str]] = []
         for name in sorted(self.readable_lists(s)):
             info = s.lists[name]
@@ -413,7 +414,8 @@ class Writer:
                 size = len(range(a, b, k))
                 options.append((f"{name}[{a}:{b}:{k}]" if k > 1 else f"{name}[{a}:{b}]", size, size, "slice-bounds"))
             options.append((f"list({name})", length, low, "list-copy"))
-            options.append((self.pick([f"sorted({name})", f"sorted({name}, reverse=True)"]), length, low, "sorted"))
+            if not loop or self.chance(5):
+                options.append((self.pick([f"sorted({name})", f"sorted({name}, reverse=True)"]), length, low, "sorted"))
         lists = sorted(self.readable_lists(s))
         if lists:
             first, second = self.pick(lists), self.pick(lists)
@@ -595,12 +597,12 @@ class Writer:
             inner.floats.append(second)
             return f"sum(({self.expr(inner, depth - 1)}) for {item}, {second} in zip({name}, {name}[1:]))"
         if form == "fsum-prod":
+            if self.chance(25):
+                return f"math.prod([math.tanh({item}) for {item} in {self.list_value(s, loop=True)[0]}])"
             text, _, _ = self.list_value(s)
-            if self.chance(50):
-                return f"math.fsum({text})"
-            return f"math.prod([math.tanh({item}) for {item} in {text}])" if self.chance(50) else f"math.prod({text})"
+            return f"math.fsum({text})" if self.chance(50) else f"math.prod({text})"
         if form in ("map", "map-math"):
-            text, _, low = self.list_value(s)
+            text, _, low = self.list_value(s, loop=True)
             if form == "map":
                 function = self.pick(self.mappable_helpers()).name
             else:
@@ -909,9 +911,7 @@ class Writer:
                 inner.fixed.add(index)
                 header = f"for {index}, {row} in enumerate({name}):"
         elif form == "values":  # over a slice, a concatenation, a row (sorted(...) rarely: refused, counted)
-            text, _, _ = self.list_value(s)
-            while text.startswith("sorted(") and not self.chance(10):
-                text, _, _ = self.list_value(s)
+            text, _, _ = self.list_value(s, loop=True)
             item = self.fresh(ITEM_NAMES, "float", avoid)
             inner.floats.append(item)
             inner.fixed.add(item)
