@@ -75,10 +75,8 @@ after it). Points are drawn near the origin, exactly at 0.0, at tiny and at
 large magnitudes. Where the plain function raises (an arithmetic or domain
 error, a failed assertion), `grad(f)(*args)` and `value_and_grad(f)(*args)`
 must raise too (any exception; `S2SError` is a refusal, counted), not return
-numbers: while `KNOWN_DEAD_CODE_RAISES` is True (a known bug: a raising value
-that is never read does not raise in the gradient), such a case is recorded
-with `event` rather than failed, and `test_dead_code_raises` holds
-hand-written cases, expected to fail meanwhile. Otherwise a program is kept
+numbers, also where the raising value is never read (`test_dead_code_raises`
+holds hand-written cases of that). Otherwise a program is kept
 only if the plain function returns a finite float there. Then:
 
 1. `grad(f)(*args)` returns a gradient or raises `S2SError` (a refusal: it
@@ -155,11 +153,6 @@ SETTINGS = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
     **PROFILES[PROFILE],
 )
-
-# The gradient of a function that raises at the point returns a number when the raising value is never read
-# (`t = math.log(x - 10.0)` with `t` dead): a known bug, being fixed. While True, such a case is recorded
-# (`event`) rather than failed; test_dead_code_raises holds hand-written cases, expected to fail meanwhile.
-KNOWN_DEAD_CODE_RAISES = True
 
 # -- the grammar ------------------------------------------------------------------------
 # Templates over sub-expressions {a}, {b}; they are written fully parenthesized and printed
@@ -1929,7 +1922,7 @@ def checks(program: Program, directory: Path) -> None:
 
 def raises_where_f_raises(program: Program, f: Callable[..., Any], error: BaseException) -> None:
     """f raises at the point: grad(f) and value_and_grad(f) raise too (any error but a refusal), rather than return
-    numbers. While KNOWN_DEAD_CODE_RAISES, a number where the raising value is never read is only recorded."""
+    numbers, also where the raising value is never read."""
     TALLY.tried += 1
     event(f"f raises {type(error).__name__}")
     for name, make in (("grad", grad), ("value_and_grad", value_and_grad)):
@@ -1945,13 +1938,7 @@ def raises_where_f_raises(program: Program, f: Callable[..., Any], error: BaseEx
             raise
         except Exception:  # noqa: BLE001 (any error will do: the gradient returns no number)
             continue
-        message = f"f raises {type(error).__name__} ({error}) at the point, but {name}(f) returns {result!r}"
-        if KNOWN_DEAD_CODE_RAISES:
-            planted = "with" if any(k.startswith("hazard-") for k in program.features) else "without"
-            event(f"known bug: {name}(f) returns a number where f raises ({planted} a statement out of its domain)")
-            note(message)
-            continue
-        expect(False, message)
+        expect(False, f"f raises {type(error).__name__} ({error}) at the point, but {name}(f) returns {result!r}")
 
 
 @pytest.fixture(scope="module")
@@ -1992,7 +1979,6 @@ DEAD_CODE_RAISES = {
 
 
 @pytest.mark.parametrize("case", sorted(DEAD_CODE_RAISES))
-@pytest.mark.xfail(KNOWN_DEAD_CODE_RAISES, reason="known bug: a dead value raises, its gradient does not", strict=False)
 def test_dead_code_raises(tmp_path: Path, case: str) -> None:
     """Where f raises, on a value nothing reads, its gradient raises too (the README: "Where the function raises
     ..., its gradient raises the same error")."""
