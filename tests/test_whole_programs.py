@@ -280,7 +280,7 @@ class Writer:
         self.reversed_loops = 0  # of them, loops over reversed(...): leaving one early is refused
         self.statements = 0
         self.returns = 1  # how many values a return statement returns
-        self.whole: set[str] = set()  # integers used as whole numbers (bounds, indices, counts)
+        self.counted: list[tuple[str, set[str]]] = []  # texts used as whole numbers, and the integers they read
         self.params: set[str] = set()  # the function's parameters
         self.unbreakable: set[int] = set()  # loop depths a `break` may not leave (a `while True` left by `return`)
         self.hazards = 0  # statements out of the domain at some points (`t = math.log(x - 10.0)`) still to write
@@ -331,9 +331,15 @@ class Writer:
         return self.pick(options)
 
     def counts(self, s: Scope, text: str) -> str:
-        """`text` is used as a whole number (a range bound, an index, a count): so are the integers it reads."""
-        self.whole |= {n for n in s.ints if re.search(rf"\b{n}\b", text)}
+        """`text` is used as a whole number (a range bound, an index, a count): so are the integers it reads, if it
+        is written (a text drawn and then not written, as the grammar sometimes does, says nothing)."""
+        self.counted.append((text, {n for n in s.ints if re.search(rf"\b{n}\b", text)}))
         return text
+
+    def whole_numbers(self) -> set[str]:
+        """The integers used as whole numbers in what was written."""
+        written = "\n".join(self.lines)
+        return {n for text, names in self.counted if text in written for n in names}
 
     def index(self, s: Scope, name: str, least: int | None = None, length: str | None = None) -> str | None:
         """An index of list `name` that is in range, or None when the writer knows of none. With `least`
@@ -1139,7 +1145,8 @@ class Writer:
         form = self.pick(["zeros", "zeros", "comprehension", "build", "build-rows", "literal"])
         self.features.add(f"table-{form}")
         if form in ("zeros", "comprehension", "build"):
-            self.counts(s, f"{rows_text} {columns_text}")
+            self.counts(s, rows_text)
+            self.counts(s, columns_text)
         if form == "zeros":
             fill = self.pick(["0.0", "0.0", "1.0", self.expr(s, 1)])
             under = self.pick(["_", self.fresh(INDEX_NAMES, "int", avoid | {name})])
@@ -1501,7 +1508,7 @@ def write_helper(
     if returns > 1:
         features.add("helper-returns-tuple")
     writer.emit(1, f"return {', '.join(values)}")
-    whole = frozenset(writer.whole & {p for p, k in zip(params, kinds) if k == "int"})
+    whole = frozenset(writer.whole_numbers() & {p for p, k in zip(params, kinds) if k == "int"})
     return writer.lines, Helper(name, tuple(kinds), returns, tuple(params), default, keyword, whole)
 
 
@@ -1584,7 +1591,7 @@ def programs(draw: st.DrawFn) -> Program:
     header = "import math\n" + "".join(f"\n{name} = {value!r}" for name, value in data.items())
     source = header + "\n\n\n" + "\n\n\n".join(functions) + "\n"
     names = set(writer.kinds) | {h.name for h in helpers} | set(data)
-    whole = frozenset(writer.whole & set(ints))
+    whole = frozenset(writer.whole_numbers() & set(ints))
     features |= {"int-parameter-read-as-a-real"} if set(ints) - whole else set()
     return Program(source, tuple(params), kinds, tuple(args), frozenset(features), frozenset(names), whole)
 
