@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import inspect
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import import_source, numeric_gradient
 from test_lists import assert_gradient, numeric_gradient_of
 
 from s2s_ad import S2SError, check, grad, jvp, value_and_grad
@@ -203,3 +205,51 @@ def assigned_whole_other_length(xs: list[float]) -> float:
     ys = [0.0]
     ys[:] = xs
     return sum(ys)
+
+
+REVERSED_LEFT_EARLY = """
+def first_large_from_the_end(xs, t):
+    s = 0.0
+    for i in reversed(range(len(xs))):
+        s += xs[i] * t
+        if xs[i] > 2.0:
+            break
+    return s
+
+def back_over_a_list_with_a_return(xs, t):
+    s = t
+    for x in reversed(xs):
+        s = s * x
+        if s > 5.0:
+            return s + t
+    return s
+
+def stepped_backwards(xs, t):
+    s = 0.0
+    for i in reversed(range(1, len(xs), 2)):
+        s += xs[i] * t * i
+        if s > 3.0:
+            break
+    return s
+"""
+
+
+@pytest.mark.parametrize(
+    "name, xs, t",
+    [
+        ("first_large_from_the_end", [1.0, 3.0, 0.5, 1.5], 0.7),
+        ("first_large_from_the_end", [1.0, 1.0], 0.7),
+        ("first_large_from_the_end", [], 0.7),
+        ("back_over_a_list_with_a_return", [1.5, 2.0, 3.0], 1.2),
+        ("back_over_a_list_with_a_return", [1.1, 1.2], 1.2),
+        ("stepped_backwards", [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 0.4),
+        ("stepped_backwards", [1.0] * 7, 0.1),
+    ],
+)
+def test_a_loop_over_reversed_left_early(tmp_path: Path, name: str, xs: list[float], t: float) -> None:
+    """`for i in reversed(range(...))` or `for x in reversed(xs)` left by `break` or `return`: counted down."""
+    f = getattr(import_source(REVERSED_LEFT_EARLY, tmp_path), name)
+    dxs, dt = grad(f)(list(xs), t)
+    truth = numeric_gradient(lambda *v: f(list(v[:-1]), v[-1]), (*xs, t))
+    assert [*dxs, dt] == pytest.approx(list(truth), rel=1e-6, abs=1e-8)
+    assert value_and_grad(f)(list(xs), t)[0] == f(list(xs), t)

@@ -277,7 +277,7 @@ class Writer:
         self.kinds: dict[str, str] = {}  # name -> kind, for the whole function: a name keeps its kind
         self.blocks = 0
         self.loops = 0  # loop nesting depth
-        self.reversed_loops = 0  # of them, loops over reversed(...): leaving one early is refused
+        self.reversed_loops = 0  # of them, loops over reversed(...)
         self.statements = 0
         self.returns = 1  # how many values a return statement returns
         self.counted: list[tuple[str, set[str]]] = []  # texts used as whole numbers, and the integers they read
@@ -734,10 +734,8 @@ class Writer:
             kinds += [(1, "table"), (1, "pairs"), (1, "while_true")]
             if self.readable_lists(s):
                 kinds.append((1, "rolling"))
-        # leaving a loop over reversed(...) early is refused (documented): rarely, to count the refusal
-        leave = not self.reversed_loops or self.chance(5)
         if self.loops:
-            kinds += [(2, "break"), (1, "continue")] if leave else [(1, "continue")]
+            kinds += [(2, "break"), (1, "continue")]
         if self.callable_helpers(s, 2):
             kinds.append((2, "unpack"))
         if self.changeable(s, 1) or self.tables(s):
@@ -753,7 +751,7 @@ class Writer:
             kinds.append((3, "guard"))
         if self.hazards and self.chance(30):
             kinds.append((6, "hazard"))
-        if (indent > 1 or self.loops) and leave:
+        if indent > 1 or self.loops:
             kinds.append((1, "return"))
         getattr(self, "statement_" + self.weighted(kinds))(s, indent, depth)
 

@@ -60,6 +60,9 @@ class Loops(LoweringBase):
     def for_statement(self, node: ast.For, scope: Scope) -> None:
         self.refuse_growing(node)
         start, stop, step, bind_target, backwards = self.iteration(node.iter, node.target, scope, node)
+        if backwards and (breaks(node.body) or contains(node.body, ast.Return)):
+            start, stop, step = self.counting_down(start, stop, step, node)
+            backwards = False
         index_key = node.target.id if isinstance(node.target, ast.Name) and bind_target is None else "#k"
 
         def lower_body(body_scope: Scope) -> None:
@@ -68,6 +71,24 @@ class Loops(LoweringBase):
             self.block(node.body, body_scope)
 
         self.loop(node, scope, index_key, (start, stop, step), lower_body, None, node.body, backwards)
+
+    def counting_down(self, start: Value, stop: Value, step: Value, node: ast.AST) -> tuple[Value, Value, Value]:
+        """`reversed(range(a, b, k))` as the range that counts down, `range(last, a - 1, -k)`: a loop it may leave
+        early (`break`, `return`) is reversed as the first iterations of that range, as any such loop is."""
+        if not (isinstance(step.operand, Const) and type(step.operand.value) is int and step.operand.value > 0):
+            raise self.error(
+                UnsupportedError,
+                "leaving a loop over reversed(range(...)) early (break or return) needs a constant positive step",
+                node,
+                "write the range counting down, range(last, first - 1, -k)",
+            )
+        k = step.operand.value
+        one, by = Value(Const(1), INT), Value(Const(k), INT)
+        last = self.apply("sub", (stop, one), node)
+        if k != 1:  # a + ((b - a - 1) // k) * k
+            steps = self.apply("floordiv", (self.apply("sub", (last, start), node), by), node)
+            last = self.apply("add", (start, self.apply("mul", (steps, by), node)), node)
+        return last, self.apply("sub", (start, one), node), Value(Const(-k), INT)
 
     def refuse_growing(self, node: ast.For) -> None:
         """A loop over a list (directly, or in zip/enumerate) visits what its body appends to that list;
