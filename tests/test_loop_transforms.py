@@ -826,7 +826,7 @@ def reversed_comprehension(cs, x):
     return s
 
 
-def refuse_break_in_reversed(cs, x):
+def break_in_reversed(cs, x):
     s = 0.0
     for i in reversed(range(len(cs))):
         s = s * x + cs[i]
@@ -835,7 +835,7 @@ def refuse_break_in_reversed(cs, x):
     return s
 
 
-def refuse_return_in_reversed(cs, x):
+def return_in_reversed(cs, x):
     s = 0.0
     for v in reversed(cs):
         s = s * x + v
@@ -844,7 +844,7 @@ def refuse_return_in_reversed(cs, x):
     return s
 
 
-def refuse_return_in_inner_loop_of_reversed(cs, x):
+def return_in_inner_loop_of_reversed(cs, x):
     s = 0.0
     for v in reversed(cs):
         for _k in range(2):
@@ -854,7 +854,7 @@ def refuse_return_in_inner_loop_of_reversed(cs, x):
     return s
 
 
-def refuse_break_in_branch_of_reversed(cs, x):
+def break_in_branch_of_reversed(cs, x):
     s = 0.0
     for i in reversed(range(len(cs))):
         if x > 1000:
@@ -959,18 +959,25 @@ def test_enumerate_of_reversed_counts_from_the_last_element() -> None:
 
 
 @pytest.mark.parametrize(
+    "f",
+    [break_in_reversed, return_in_reversed, return_in_inner_loop_of_reversed, break_in_branch_of_reversed],
+    ids=lambda f: f.__name__,
+)
+def test_a_reversed_loop_left_early(f: Callable[..., float]) -> None:
+    """`break` or `return` in a loop over `reversed(...)`: the loop is written counting down and reversed as any
+    loop left early, where it leaves and where it runs to its end."""
+    for cs in (CS, [], [0.4], [3.0, 0.5, 2.5]):
+        for x in (0.8, 1.7, 3.0):
+            check_fd(f, (cs, x), (0, 1))
+    same_with_and_without_optimizer(f, ("cs", "x"), [(CS, 0.8), ([], 1.0), ([-0.0, inf], nan)])
+
+
+@pytest.mark.parametrize(
     "f, word",
-    [
-        (refuse_break_in_reversed, "break"),
-        (refuse_return_in_reversed, "return"),
-        (refuse_return_in_inner_loop_of_reversed, "return"),
-        (refuse_break_in_branch_of_reversed, "break"),
-        (refuse_reversed_of_reversed, None),
-        (refuse_reversed_zip, None),
-    ],
+    [(refuse_reversed_of_reversed, None), (refuse_reversed_zip, None)],
     ids=lambda v: getattr(v, "__name__", v),
 )
-def test_leaving_a_reversed_loop_early_is_refused_with_a_line(f: Callable[..., float], word: str | None) -> None:
+def test_what_a_reversed_loop_refuses_is_refused_with_a_line(f: Callable[..., float], word: str | None) -> None:
     lines, first = inspect.getsourcelines(f)
     for derive in (grad, value_and_grad, jvp, hessian):
         with pytest.raises(S2SError) as info:
