@@ -89,35 +89,21 @@ def build(
     checkpoints = checked_checkpoints(checkpoints)
     if checkpoints is not None and backend != "python":
         raise SignatureError(f"checkpoints= is not supported with the {backend} backend yet: leave out one of the two")
+    options: dict[str, Any] = dict(
+        with_value=with_value,
+        verbose=verbose,
+        kind=kind,
+        has_aux=has_aux,
+        table=rules,
+        arg_types=arg_types,
+        backend=backend,
+        progress=progress,
+        checkpoints=checkpoints,
+    )
     with collector_paused():
         if structures:
-            return _build_structured(
-                parsed,
-                wrt,
-                structures,
-                with_value=with_value,
-                verbose=verbose,
-                kind=kind,
-                has_aux=has_aux,
-                table=rules,
-                arg_types=arg_types,
-                backend=backend,
-                progress=progress,
-                checkpoints=checkpoints,
-            )
-        return _build(
-            parsed,
-            wrt,
-            with_value=with_value,
-            verbose=verbose,
-            kind=kind,
-            has_aux=has_aux,
-            table=rules,
-            arg_types=arg_types,
-            backend=backend,
-            progress=progress,
-            checkpoints=checkpoints,
-        )
+            return _build_structured(parsed, wrt, structures, **options)
+        return _build(parsed, wrt, **options)
 
 
 def checked_checkpoints(checkpoints: object) -> int | None:

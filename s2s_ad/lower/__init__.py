@@ -29,7 +29,7 @@ from typing import NamedTuple
 from .. import frontend, ir
 from ..errors import UnsupportedError
 from ..frontend import ParsedFunction
-from ..ir import FLOAT, Loc, Namer, Var
+from ..ir import Loc, Namer, Var
 from ..rules import RULES, Rule
 from ..rules.custom import LoweredBody
 from .builtins import Builtins
@@ -82,7 +82,6 @@ def lowered(parsed: ParsedFunction, rules: Mapping[str, Rule] = RULES, arg_types
     scope: Scope = {p.name: Value(Var(lowering.namer.fresh(p.name)), p.type) for p in params}
     lowering.types.update((v.operand.name, v.type) for v in scope.values() if isinstance(v, Value) and isinstance(v.operand, Var))
     lowering.callers.update(p.name for p in params if isinstance(p.type, ir.ListOf))
-    lowering.maybe_int.update(p.name for p in params if p.type == FLOAT)
     lowering.shared.update(p.name for p in params if isinstance(p.type, ir.ArrayOf))  # the caller holds them too
     returned = lowering.body(node, scope)
     returns = _returns(returned)

@@ -92,7 +92,6 @@ class LoweringBase:
         self.mutated: set[str] = set()  # SSA names of lists this function mutates
         self.held: set[str] = set()  # temporaries a scope holds besides the expression that made them
         self.callers: set[str] = set()  # SSA names of lists that are the caller's (parameters, and names for them)
-        self.maybe_int: set[str] = set()  # names typed float that may hold an int (see ir.maybe_int)
         self.floats: set[str] = set()  # names that hold a float whatever the arguments (see `is_float`)
         self.bound_at: dict[str, Loc] = {}  # a source name -> the statement that last bound it (so far)
         self.sizes: dict[str, ir.Dim] = {}  # int names that are an array's size (`H = b.shape[0]`): which one
@@ -135,20 +134,6 @@ class LoweringBase:
         if key.startswith("#"):
             return self.namer.fresh(PSEUDO_FAMILIES.get(key) or "_" + key[1:].split("_")[0].rstrip("0123456789"))
         return self.namer.fresh(key)
-
-    def may_be_int(self, operand: ir.Operand) -> bool:
-        """Whether a value may be an int when the function runs (a float parameter passed an int, and
-        what int-keeping operations and joins compute from it): `1.0 * n` is then not `n`."""
-        if isinstance(operand, Const):
-            return not isinstance(operand.value, float)
-        return isinstance(operand, ir.Var) and (operand.name in self.maybe_int or self.types.get(operand.name) in (INT, BOOL))
-
-    def merge_of(self, target: str, type_: Type, then: ir.Operand, orelse: ir.Operand) -> ir.Merge:
-        """The merge of a value that is `then` on one path and `orelse` on the other: typed float, it may
-        hold an int where one of them may (`x if c else 2`)."""
-        if type_ == ir.FLOAT and (self.may_be_int(then) or self.may_be_int(orelse)):
-            self.maybe_int.add(target)
-        return ir.Merge(target, type_, then, orelse)
 
     def params(self, node: ast.FunctionDef, arg_types: Mapping[str, Type] | None = None) -> tuple[ir.Param, ...]:
         """The parameters, typed from how the body uses them, except those `arg_types` types (the arrays a

@@ -137,8 +137,6 @@ class Builtins(LoweringBase):
         target = self.namer.temp()
         self.types[target] = type_
         self.out.append(Assign(target, op, tuple(items.operand for items in lists), type_, self.loc))
-        if rule.result == "promote" and type_ == FLOAT:  # math.prod([]) is 1; of the caller's ints, an int
-            self.maybe_int.add(target)
         return Value(Var(target), type_)
 
     def sorted_call(self, node: ast.Call, scope: Scope) -> Value:

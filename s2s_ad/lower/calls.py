@@ -192,8 +192,6 @@ class Calls(Arrays):
         target = self.namer.temp()
         self.types[target] = FLOAT
         self.out.append(Assign(target, op, (items.operand,), FLOAT, self.loc))
-        if name == "sum" or (not isinstance(items.operand, Const) and items.operand.name in self.callers):  # sum([]) is 0
-            self.maybe_int.add(target)
         return Value(Var(target), FLOAT)
 
     def inline(self, name: str, helper: Helper, node: ast.Call, scope: Scope, allow_tuple: bool = False) -> Bound:
@@ -205,8 +203,7 @@ class Calls(Arrays):
         parsed = helper.load()
         inner = type(self)(parsed, self.rules, self.namer, self.stack + (name,))
         inner.out, inner.types, inner.sources, inner.mutated = self.out, self.types, self.sources, self.mutated
-        inner.held, inner.callers, inner.maybe_int, inner.sizes = self.held, self.callers, self.maybe_int, self.sizes
-        inner.floats = self.floats
+        inner.held, inner.callers, inner.floats, inner.sizes = self.held, self.callers, self.floats, self.sizes
         inner.shared, inner.augmented, inner.views = self.shared, self.augmented, self.views
         inner.created, inner.rules = self.created, self.rules
         inner_scope = self.arguments(name, parsed.node.args, node, scope, inner)
@@ -280,8 +277,6 @@ class Calls(Arrays):
         target = self.namer.temp()
         self.types[target] = result_type
         self.out.append(Assign(target, op, operands, result_type, self.loc))
-        if result_type == FLOAT and rule.result == "promote" and all(self.may_be_int(o) for o in operands):
-            self.maybe_int.add(target)
         if result_type == FLOAT and not (rule.chooses or rule.reads_list or rule.structural or rule.copy):
             if rule.result == "float" or (rule.result == "promote" and any(self.is_float(o) for o in operands)):
                 self.floats.add(target)

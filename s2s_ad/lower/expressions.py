@@ -218,7 +218,7 @@ class Expressions(LoweringBase):
                     result.operand,
                     then_block,
                     else_block,
-                    (self.merge_of(target, type_, then_value.operand, else_value.operand),),
+                    (ir.Merge(target, type_, then_value.operand, else_value.operand),),
                     self.loc,
                 )
             )
@@ -252,7 +252,7 @@ class Expressions(LoweringBase):
                 cond.operand,
                 then_block,
                 else_block,
-                (self.merge_of(target, type_, then_value.operand, else_value.operand),),
+                (ir.Merge(target, type_, then_value.operand, else_value.operand),),
                 self.loc,
             )
         )

@@ -147,21 +147,17 @@ class Loops(LoweringBase):
         types = {k: scope[k].type for k in carried}  # type: ignore[union-attr]  # carried: Values (no Undefined, tuples refused)
         bound_at = {k: self.bound_at.get(k) for k in carried}  # where each got the value the loop starts from
         snapshot = self.namer.snapshot()
-        ints = {k for k in carried if self.may_be_int(scope[k].operand)}  # type: ignore[union-attr]  # floats that may be ints
-        for _ in range(4):  # widen int-typed carried values that the body makes floats (or may), and lower again
+        for _ in range(3):  # widen int-typed carried values that the body makes floats, and lower again
             self.namer.restore(snapshot)
-            lowered = self.loop_body(node, scope, carried, types, index_key, lower_body, test, ints)
+            lowered = self.loop_body(node, scope, carried, types, index_key, lower_body, test)
             widened = self.widened(node, types, lowered.updates)
-            more = {k for k, v in lowered.updates.items() if isinstance(v, Value) and self.may_be_int(v.operand)} - ints
-            if widened == types and not more:
+            if widened == types:
                 break
-            types, ints = widened, ints | more
+            types = widened
         carries = []
         for key in carried:
             result = self.fresh(key)
             self.types[result] = types[key]
-            if key in ints and types[key] == FLOAT:
-                self.maybe_int.add(result)
             update = lowered.updates[key]
             assert isinstance(update, Value)
             init = scope[key]
@@ -241,17 +237,13 @@ class Loops(LoweringBase):
         index_key: str | None,
         lower_body: Callable[[Scope], None],
         test: ast.expr | None,
-        ints: set[str],
     ) -> _LoweredBody:
-        """A loop's test and body lowered once, each carried value read from a header name of its type in `types`
-        (of those in `ints`, a float that may hold an int)."""
+        """A loop's test and body lowered once, each carried value read from a header name of its type in `types`."""
         headers = {k: self.fresh(k) for k in carried}
         body_scope: Scope = dict(scope)
         for key in carried:
             body_scope[key] = Value(Var(headers[key]), types[key])
             self.types[headers[key]] = types[key]
-            if key in ints and types[key] == FLOAT:
-                self.maybe_int.add(headers[key])
             init = scope[key]
             if isinstance(init, Value) and isinstance(init.operand, Var) and init.operand.name in self.shared:
                 self.shared.add(headers[key])
@@ -480,10 +472,11 @@ class Loops(LoweringBase):
         target = self.namer.temp()
         self.types[target] = items.type.elem
         self.out.append(Assign(target, "index", (items.operand, index.operand), items.type.elem, self.loc))
-        if isinstance(items.operand, ir.Global) or (isinstance(items.operand, Var) and items.operand.name in self.callers):
-            self.maybe_int.add(target)  # the caller's list may hold ints
-            if isinstance(items.type.elem, ir.ListOf):
-                self.callers.add(target)  # a row of the caller's list is the caller's too
+        is_callers = isinstance(items.operand, ir.Global) or (
+            isinstance(items.operand, Var) and items.operand.name in self.callers
+        )
+        if is_callers and isinstance(items.type.elem, ir.ListOf):
+            self.callers.add(target)  # a row of the caller's list is the caller's too
         if isinstance(items.operand, Var) and items.operand.name in self.tuples_in:
             self.frozen.add(target)  # a tuple held in a list (the list itself may change; the tuple may not)
         return Value(Var(target), items.type.elem)

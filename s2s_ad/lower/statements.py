@@ -183,7 +183,7 @@ class Statements(LoweringBase):
             raise self.error(UnsupportedError, f"'{key.lstrip('#')}' is a list on one path and a number on another", node)
         target = self.fresh(key)
         self.types[target] = type_
-        merges.append(self.merge_of(target, type_, a.operand, b.operand))
+        merges.append(ir.Merge(target, type_, a.operand, b.operand))
         if any(isinstance(o, ir.Global) or (isinstance(o, Var) and o.name in self.callers) for o in (a.operand, b.operand)):
             self.callers.add(target)
         return Value(Var(target), type_)
@@ -494,8 +494,8 @@ class Statements(LoweringBase):
             for held in (self.frozen, self.tuples_in):
                 if last.target in held:
                     held.add(target)
-            if last.target in self.maybe_int:
-                self.maybe_int.add(target)
+            if last.target in self.floats:
+                self.floats.add(target)
             if last.target in self.sizes:
                 self.sizes[target] = self.sizes[last.target]
             if last.target in self.shared:
@@ -511,10 +511,8 @@ class Statements(LoweringBase):
             self.sizes[target] = self.sizes[operand.name]
         if isinstance(operand, Var) and isinstance(value.type, ir.ArrayOf):  # `B = A`: one array, two names
             self.shared.update((target, operand.name, *([self.views[operand.name]] if operand.name in self.views else [])))
-        if value.type == ir.FLOAT and (
-            isinstance(operand, ir.Global) or isinstance(operand, Var) and operand.name in self.maybe_int
-        ):
-            self.maybe_int.add(target)
+        if isinstance(operand, Var) and operand.name in self.floats:
+            self.floats.add(target)
         if isinstance(value.operand, ir.Global) or (isinstance(value.operand, Var) and value.operand.name in self.callers):
             self.callers.add(target)  # `ys = xs`: the same list
         return Value(Var(target), value.type)

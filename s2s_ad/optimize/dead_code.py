@@ -75,20 +75,15 @@ def _covered(function: Function, checks: set[str], live: set[str], rules: Mappin
         positions = rules[stmt.op].raises_by
         return (stmt.op, *(stmt.args if positions is None else (stmt.args[i] for i in positions)))
 
-    def visit(block: ir.Block, always: set[tuple[object, ...]]) -> None:
+    def visit(block: ir.Block, always: set[tuple[object, ...]], top: bool) -> None:
         here = always | {key(s) for s in block if isinstance(s, Assign) and s.target in live}
         for stmt in block:
             if isinstance(stmt, Assign) and stmt.target in checks and key(stmt) in here:
                 covered.add(stmt.target)
             for inner in ir.blocks_of(stmt):
-                visit(inner, always)
+                visit(inner, here if top else always, False)  # what the function's body runs, every block sees
 
-    top = {key(s) for s in function.body if isinstance(s, Assign) and s.target in live}
-    for stmt in function.body:
-        if isinstance(stmt, Assign) and stmt.target in checks and key(stmt) in top:
-            covered.add(stmt.target)
-        for inner in ir.blocks_of(stmt):
-            visit(inner, top)
+    visit(function.body, set(), True)
     return covered
 
 

@@ -345,17 +345,6 @@ LISTS: dict[str, Rule] = {
         tangent=_repeat_tangent,
         run=_run_repeat,
     ),
-    # What a counted loop records into, one item per iteration (`optimize.tape_arrays`): spelled as `repeat`,
-    # its own primitive so that a backend may spell it otherwise (a NumPy array under numba).
-    "tape_array": _list_op(
-        "[{0}] * {1}",
-        lambda sp, x, n: [x] * int(n),
-        flows=(0,),
-        reverse=_repeat_reverse,
-        reverse_list=_new_list_reverse_list,
-        tangent=_repeat_tangent,
-        run=_run_repeat,
-    ),
     "zeros_like": _list_op(
         "zeros_like({0})",
         lambda sp, xs: _zeros_like(xs),
@@ -415,6 +404,10 @@ LISTS: dict[str, Rule] = {
         "{0}.pop()", lambda sp, xs: xs.pop(), pure=False, flows=(0,), overwrites=True, tangent=_on_tangent_of_first, run=_run_pop
     ),
 }
+
+# What a counted loop records into, one item per iteration (`optimize.tape_arrays`): `repeat` under a name of its
+# own, so that a backend may spell it otherwise (a NumPy array under numba).
+LISTS["tape_array"] = LISTS["repeat"]
 
 # Effects: statements that change a list in place (and the function's own `raise`).
 EFFECTS: dict[str, Rule] = {
