@@ -325,11 +325,18 @@ def _is_ndarray(value: object) -> bool:
     return type(value).__name__ == "ndarray" and type(value).__module__ == "numpy"
 
 
+_NUMBERS = frozenset((float, int, bool))
+_IS_ONE = (1).__eq__
+
+
 def argument_key(value: object) -> object:
     """What a specialised gradient depends on of one argument: an array's element kind and which of its
-    sizes are 1; any other value's type."""
+    sizes are 1; any other value's type. (It runs on every call of a specialised gradient: kept quick.)"""
+    kind = type(value)
+    if kind in _NUMBERS:
+        return kind
     if _is_ndarray(value):
-        return (value.dtype.kind, tuple(size == 1 for size in value.shape))  # type: ignore[attr-defined]
+        return (value.dtype.kind, tuple(map(_IS_ONE, value.shape)))  # type: ignore[attr-defined]
     if is_structure(value):
         return structure_key(value)
     return type(value)

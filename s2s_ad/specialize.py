@@ -8,7 +8,7 @@ request once per such key and keeps what it built: `grad` and
 `value_and_grad` (`gradient`), `jvp` (`tangents`), `vjp` (`pullbacks`),
 `jacobian` (`jacobians`, one pullback per element of the output), `hessian`
 (`second`, assembled from one Hessian-vector product per element). `inspect.getsource`
-shows the code generated last (`__wrapped__`). With `check`, each new build
+shows the code of the last call (`__wrapped__`). With `check`, each new build
 is cross-checked at the arguments of the call that made it (`check.arrays`).
 
 A dict, tuple, NamedTuple or dataclass argument is described the same way
@@ -45,7 +45,9 @@ class _Builds:
     def get(
         self, owner: Callable[..., Any], args: Sequence[object], kwargs: Mapping[str, object]
     ) -> tuple[Built, Callable[..., Any]]:
-        key = (*(argument_key(a) for a in args), *((k, argument_key(v)) for k, v in sorted(kwargs.items())))
+        key = tuple(map(argument_key, args))
+        if kwargs:
+            key += tuple((k, argument_key(v)) for k, v in sorted(kwargs.items()))
         found = self.built.get(key)
         if found is None:
             types = argument_types(self.parsed, args, kwargs) if self.arrays else {}
@@ -54,8 +56,9 @@ class _Builds:
             if self.check is not None:
                 self.cross_check(self.check, args)
             found = self.built[key] = (made, compiled(self.parsed, made, self.data))
+        if owner.__dict__.get("__s2s_ad__") is not found[0]:  # what inspect.getsource shows: the code of this call
             owner.__wrapped__ = found[1]  # type: ignore[attr-defined]
-            owner.__s2s_ad__ = made  # type: ignore[attr-defined]
+            owner.__s2s_ad__ = found[0]  # type: ignore[attr-defined]
         return found
 
     def cross_check(self, function: Callable[..., Any], args: Sequence[object]) -> None:

@@ -16,13 +16,20 @@ from ..rules import RULES, Rule
 
 
 def activity(
-    function: Function, wrt: tuple[str, ...], rules: Mapping[str, Rule] = RULES, outputs: tuple[Var, ...] | None = None
+    function: Function,
+    wrt: tuple[str, ...],
+    rules: Mapping[str, Rule] = RULES,
+    outputs: tuple[Var, ...] | None = None,
+    silent: frozenset[tuple[str, str]] = frozenset(),
 ) -> set[str]:
-    """Names that depend on a `wrt` parameter and that the outputs (by default: the result) depend on."""
+    """Names that depend on a `wrt` parameter and that the outputs (by default: the result) depend on;
+    `silent` edges (a, b), along which the derivative is exactly zero (`invariance`), do not count."""
     types = ir.types_of(function)
     forward: dict[str, list[str]] = defaultdict(list)
     backward: dict[str, list[str]] = defaultdict(list)
     for a, b in ir.dependencies(function, rules, types):
+        if (a, b) in silent:
+            continue
         forward[a].append(b)
         backward[b].append(a)
     varied = ir.reach(set(wrt), forward)

@@ -28,6 +28,7 @@ from ..rules import RULES, Rule, shapes
 from ..rules.emit import Emitter, operand_of
 from . import loops, rebinding, tape
 from .activity import activity
+from .invariance import silent_edges
 
 
 def gradient(
@@ -120,7 +121,8 @@ class Reverse:
         self.function = function
         self.rules = rules
         self.types = ir.types_of(function)
-        self.active_names = activity(function, wrt, rules, outputs)
+        self.silent = silent_edges(function, rules, self.types, outputs)
+        self.active_names = activity(function, wrt, rules, outputs, self.silent)
         self.namer = Namer(ir.all_names(function))
         self.adjoint: dict[str, Operand] = {}
         self.families: dict[str, str] = {}
@@ -280,7 +282,11 @@ class Reverse:
             return
         if rule.partials is None:
             return
-        wanted = [i for i, a in enumerate(stmt.args) if isinstance(a, Var) and a.name in self.active_names]
+        wanted = [
+            i
+            for i, a in enumerate(stmt.args)
+            if isinstance(a, Var) and a.name in self.active_names and (a.name, stmt.target) not in self.silent
+        ]
         if not wanted:
             return
         scratch: list[Stmt] = []

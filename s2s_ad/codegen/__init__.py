@@ -85,7 +85,9 @@ def generate(
     if frame is not None:
         imports = frame.imports + imports
     imports = dialect.imports + imports
-    helpers = sorted({h for s in ir.walk(function.body) if isinstance(s, Assign) and (h := rules[s.op].helper) is not None})
+    helpers = sorted(
+        {h for s in ir.walk(function.body) if isinstance(s, (Assign, ir.Effect)) and (h := rules[s.op].helper) is not None}
+    )
     if dialect.decorator is not None:
         helpers = [f"{dialect.decorator}\n{helper}" for helper in helpers]
     return Generated(

@@ -307,11 +307,14 @@ class Expressions(LoweringBase):
 
     def tuple_item(self, items: TupleValue, node: ast.Subscript) -> Value:
         index = node.slice
-        if not isinstance(index, ast.Constant) or not isinstance(index.value, int) or isinstance(index.value, bool):
+        negative = isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub)
+        written = index.operand if isinstance(index, ast.UnaryOp) and negative else index
+        if not isinstance(written, ast.Constant) or not isinstance(written.value, int) or isinstance(written.value, bool):
             raise self.error(UnsupportedError, "index a shape with a whole number written in the code", index)
-        if not -len(items.items) <= index.value < len(items.items):
+        position = -written.value if negative else written.value
+        if not -len(items.items) <= position < len(items.items):
             raise self.error(UnsupportedError, f"this array has {len(items.items)} axes", node)
-        item = items.items[index.value]
+        item = items.items[position]
         assert isinstance(item, Value)
         return item
 

@@ -3,11 +3,13 @@
 A sum's reverse sweep spreads its adjoint over the summed array `x` as
 `s = g * np.ones_like(x)` (rules/arrays.py), so that the adjoint has `x`'s
 shape wherever it goes (a matrix product, a reshape, a returned gradient).
-Where `s` only meets another array `p` of `x`'s whole shape in a product
+Where `s` meets another array `p` of `x`'s whole shape in a product
 `u = s * p`, broadcasting does the spreading: `u = g * p` is the same numbers
 (multiplying by 1.0 is exact) of the same shape, without the array of ones
 and one product over it; so for `-(c * np.ones_like(x))` with a constant c,
 which is `(-c) * np.ones_like(x)`. `1.0 * p` of an array of floats is `p`.
+So too in a sum or difference `u = p + s` (an adjoint added into another of
+x's shape): `p + g` adds the same numbers, each once.
 What is then unread, dead code drops.
 """
 
@@ -28,13 +30,14 @@ def spreads(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
         return function
 
     def rewritten(stmt: Stmt) -> Stmt:
-        if not (isinstance(stmt, Assign) and _product(rules[stmt.op]) and len(stmt.args) == 2):
+        rule = rules[stmt.op] if isinstance(stmt, Assign) else None
+        if not (isinstance(stmt, Assign) and rule is not None and (_product(rule) or _sum(rule)) and len(stmt.args) == 2):
             return stmt
         for k in (0, 1):
             s, p = stmt.args[k], stmt.args[1 - k]
             if isinstance(s, Var) and s.name in spread and _whole(types, p, spread[s.name][1]):
                 g = spread[s.name][0]
-                if isinstance(g, Const) and g.value == 1.0 and isinstance(g.value, float):
+                if _product(rule) and isinstance(g, Const) and g.value == 1.0 and isinstance(g.value, float):
                     return Assign(stmt.target, "copy", (p,), stmt.type, stmt.loc)
                 args = (g, p) if k == 0 else (p, g)
                 return Assign(stmt.target, stmt.op, args, stmt.type, stmt.loc)
@@ -84,6 +87,11 @@ def _more_than_one(size: ir.Dim) -> bool:
 def _product(rule: Rule) -> bool:
     """Multiplication, as the rule table describes it: commutative, and odd in each operand."""
     return rule.commutative and rule.odd
+
+
+def _sum(rule: Rule) -> bool:
+    """Addition or subtraction, as the rule table describes them: `op(a, -b)` is the other one."""
+    return rule.negated_second is not None
 
 
 def _type(types: Mapping[str, ir.Type], operand: Operand) -> ir.Type:

@@ -160,6 +160,21 @@ RULES.update(_numpy)
 RULES.update({**ARRAYS, **REDUCTIONS, **LINALG, **JOINS})
 ARRAY_OPS = frozenset(_numpy) | frozenset(ARRAYS) | frozenset(REDUCTIONS) | frozenset(LINALG) | frozenset(JOINS)  # NumPy's
 RULES["numpy.abs"] = dataclasses.replace(RULES["numpy.abs"], names=("numpy.abs", "numpy.absolute"))
+# Shifts along an axis (ad/invariance.py): how `s + c`, c the same along the axis, passes through each
+# operation; a stable softmax's `x - x.max(axis, keepdims=True)` feeds only ones that undo the shift.
+_SHIFTS: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {
+    "add": ((("plus", "same"), "plus"), (("same", "plus"), "plus")),
+    "sub": ((("plus", "same"), "plus"), (("plus", "plus"), "same")),
+    "mul": ((("times", "same"), "times"), (("same", "times"), "times")),
+    "div": ((("times", "same"), "times"), (("times", "times"), "same")),
+    "numpy.exp": ((("plus",), "times"),),
+    "numpy.log": ((("times",), "plus"),),
+}
+for _op, _table in _SHIFTS.items():
+    RULES[_op] = dataclasses.replace(RULES[_op], shifts=_table)
+for _name in ("sum", "mean", "max", "min"):  # along the shift's axis, keeping it: (v + c) -> max(v) + c, ...
+    _kept = ((("plus", "same"), "plus"), (("times", "same"), "times")) if _name != "sum" else ((("times", "same"), "times"),)
+    RULES[f"{_name}_axis_keep"] = dataclasses.replace(RULES[f"{_name}_axis_keep"], shifts=_kept, along=True)
 with_numba_facts(RULES)  # how the numba backend spells what numba compiles otherwise, and what it cannot compile
 
 # How source code spells a call -> the primitive it is. `math.log` with two

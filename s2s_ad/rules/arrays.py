@@ -22,7 +22,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from ..ir import FLOAT, INT, ArrayOf, Assign, Const, Effect, Operand, Type, Var
+from ..ir import FLOAT, INT, ArrayOf, Assign, Const, Effect, Loc, Operand, Type, Var
 from . import array_tangents as tangents
 from . import shapes
 from .core import Rule
@@ -205,6 +205,9 @@ def _matmul_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
     if na == 0 or nb == 0 or (max(na, nb) > 2 and min(na, nb) < 2):
         raise sweep.refuse(stmt.loc, "'@' of a vector and a stack of matrices cannot be differentiated yet", None)
     loc = stmt.loc
+    if na > 2 and nb == 2:
+        _stack_times_matrix_reverse(sweep, stmt, bar)
+        return
     if max(na, nb) > 2:  # stacks of matrices: the same adjoints, matrix by matrix, summed over broadcast stacks
         if sweep.active(a):
             bt = sweep.emit("swap_last", b, type_=_swapped(tb), loc=loc)
@@ -235,6 +238,32 @@ def _matmul_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
         else:
             part = sweep.emit("mul", bar, a, type_=tb, loc=loc)
         sweep.accumulate(name_of(b), part, Const(1), loc)
+
+
+def _stack_times_matrix_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
+    """`C = A @ B`, A a stack of matrices (tokens of sequences) and B one matrix (a weight): the stack's rows
+    are one matrix's rows, so each adjoint is one matrix product over all of them (one GEMM, not one per
+    matrix of the stack and a sum): `B_bar += A2.T @ C_bar2` and `A_bar += (C_bar2 @ B.T).reshape(A.shape)`,
+    with `A2 = A.reshape(-1, A.shape[-1])` and `C_bar2` the same of C_bar."""
+    a, b = stmt.args
+    ta, tb, loc = operand_type(sweep, a), operand_type(sweep, b), stmt.loc
+    rows_of_bar = _rows(sweep, bar, loc)
+    if sweep.active(a):
+        bt = sweep.emit("transpose", b, type_=shapes.transposed(tb), loc=loc)
+        flat = sweep.emit("matmul", rows_of_bar, bt, type_=ArrayOf(FLOAT, (shapes.UNKNOWN, shapes.dims(ta)[-1])), loc=loc)
+        sweep.accumulate(name_of(a), sweep.emit("reshape_like", flat, a, type_=ta, loc=loc), Const(1), loc)
+    if sweep.active(b):
+        rows_of_a = sweep.emit(
+            "transpose", _rows(sweep, a, loc), type_=ArrayOf(FLOAT, (shapes.dims(ta)[-1], shapes.UNKNOWN)), loc=loc
+        )
+        sweep.accumulate(name_of(b), sweep.emit("matmul", rows_of_a, rows_of_bar, type_=tb, loc=loc), Const(1), loc)
+
+
+def _rows(sweep: ReverseSweep, stack: Operand, loc: Loc) -> Operand:
+    """`x.reshape(-1, x.shape[-1])`: a stack of matrices as one matrix of all their rows."""
+    width = sweep.emit("shape_at", stack, Const(-1), type_=INT, loc=loc)
+    last = shapes.dims(operand_type(sweep, stack))[-1]
+    return sweep.emit("reshape2", stack, Const(-1), width, type_=ArrayOf(FLOAT, (shapes.UNKNOWN, last)), loc=loc)
 
 
 def _swapped(type_: Type) -> Type:
@@ -279,7 +308,10 @@ def index_rules(pattern: str, advanced: bool) -> dict[str, Rule]:
     get, put = f"getitem {pattern}", f"add_at {pattern}"
     arity = pattern.count("{")
     value = f"{{{arity}}}"
-    if advanced:
+    helper = None
+    if pattern == "{0}[{1}]" and advanced:  # rows picked by an array of ids: the word vectors of a window
+        adding, helper = "_add_rows({0}, {1}, {2})", _ADD_ROWS
+    elif advanced:
         inside = pattern[pattern.index("[") + 1 : -1]
         adding = f"numpy.add.at({{0}}, ({inside},), {value})"
     else:
@@ -307,8 +339,28 @@ def index_rules(pattern: str, advanced: bool) -> dict[str, Rule]:
             flows=(arity,),
             inline_operands=(),
             tangent=tangents.put,
+            helper=helper,
+            numba_refused="numba cannot compile `np.add.at` (adding the adjoint of `E[ids]` back where ids repeat)"
+            if advanced
+            else "",
         ),
     }
+
+
+_ADD_ROWS = '''def _add_rows(a, ids, value):
+    """a[ids] += value, where an id that repeats adds each time (as np.add.at does): by one np.bincount over
+    the cells of the rows where the ids cover a good part of a, which is several times faster."""
+    import numpy
+
+    rows = a.shape[0] if a.ndim else 0
+    width = a.size // rows if rows else 0
+    if ids.dtype.kind not in "iu" or rows == 0 or 4 * ids.size * width < a.size:
+        numpy.add.at(a, (ids,), value)
+        return
+    weights = numpy.broadcast_to(value, ids.shape + a.shape[1:]).reshape(-1)
+    ids = numpy.where(ids < 0, ids + rows, ids).reshape(-1, 1)
+    cells = (ids * width + numpy.arange(width)).reshape(-1)
+    a += numpy.bincount(cells, weights=weights, minlength=a.size).reshape(a.shape)'''
 
 
 _PUT = '''def _put(a, key, value):

@@ -73,6 +73,11 @@ class Rule:
     # array (`cos` -> `numpy.cos`), and a structural array operation's result type from its operands' types
     # and the operands themselves (constant axes and sizes).
     on_arrays: str | None = None
+    # How the result changes when a number c, the same along one axis, is added to the operands
+    # (ad/invariance.py): operands' changes -> the result's, each "same" (unchanged), "plus" (c added) or
+    # "times" (multiplied by exp(c)); `along`: a reduction whose operand 1 is its axis, which must be that one.
+    shifts: tuple[tuple[tuple[str, ...], str], ...] = ()
+    along: bool = False
     view: bool = False  # an array that may share its first operand's memory (`x.T`, `x[i]`, `x.reshape(...)`)
     ones: bool = False  # an array of ones shaped like its operand (`np.ones_like`): what spreads an adjoint
     shape: Callable[[tuple[Type, ...], tuple[Operand, ...]], Type] | None = field(default=None, compare=False)

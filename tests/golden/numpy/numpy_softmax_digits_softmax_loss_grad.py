@@ -14,12 +14,11 @@ def softmax_loss_grad(W, b, X, Y):
     # line 50: logits = X @ W + b
     logits = X @ W + b
     # line 51: logits = logits - logits.max(axis=1, keepdims=True)
-    _t3 = logits.max(axis=1, keepdims=True)
-    logits_1 = logits - _t3
+    logits = logits - logits.max(axis=1, keepdims=True)
     # line 52: logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-    _t5 = np.exp(logits_1)
+    _t5 = np.exp(logits)
     _t6 = _t5.sum(axis=1, keepdims=True)
-    logp = logits_1 - np.log(_t6)
+    logp = logits - np.log(_t6)
     # line 53: return -np.mean(np.sum(Y * logp, axis=1))
     _t10 = (Y * logp).sum(axis=1)
     _t11 = _t10.mean()
@@ -28,10 +27,6 @@ def softmax_loss_grad(W, b, X, Y):
     logp_bar = np.expand_dims(-1.0 / _t10.size * np.ones_like(_t10), 1) * Y
     # line 52: logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
     logits_bar = logp_bar + (-logp_bar).sum(axis=1, keepdims=True) * (1 / _t6) * _t5
-    # line 51: logits = logits - logits.max(axis=1, keepdims=True)
-    _t3_bar = (-logits_bar).sum(axis=1, keepdims=True)
-    _t27 = (logits == _t3).astype(logits.dtype)
-    logits_bar = logits_bar + _t27 * (_t3_bar / _t27.sum(axis=1, keepdims=True))
     # line 50: logits = X @ W + b
     b_bar = logits_bar.sum(axis=0)
     W_bar = X.T @ logits_bar

@@ -17,12 +17,11 @@ def two_layer_loss_grad(W1, b1, W2, b2, X, Y):
     # line 63: logits = h @ W2 + b2
     logits = h @ W2 + b2
     # line 64: logits = logits - logits.max(axis=1, keepdims=True)
-    _t6 = logits.max(axis=1, keepdims=True)
-    logits_1 = logits - _t6
+    logits = logits - logits.max(axis=1, keepdims=True)
     # line 65: logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-    _t8 = np.exp(logits_1)
+    _t8 = np.exp(logits)
     _t9 = _t8.sum(axis=1, keepdims=True)
-    logp = logits_1 - np.log(_t9)
+    logp = logits - np.log(_t9)
     # line 66: return -np.mean(np.sum(Y * logp, axis=1))
     _t13 = (Y * logp).sum(axis=1)
     _t14 = _t13.mean()
@@ -31,10 +30,6 @@ def two_layer_loss_grad(W1, b1, W2, b2, X, Y):
     logp_bar = np.expand_dims(-1.0 / _t13.size * np.ones_like(_t13), 1) * Y
     # line 65: logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
     logits_bar = logp_bar + (-logp_bar).sum(axis=1, keepdims=True) * (1 / _t9) * _t8
-    # line 64: logits = logits - logits.max(axis=1, keepdims=True)
-    _t6_bar = (-logits_bar).sum(axis=1, keepdims=True)
-    _t29 = (logits == _t6).astype(logits.dtype)
-    logits_bar = logits_bar + _t29 * (_t6_bar / _t29.sum(axis=1, keepdims=True))
     # line 63: logits = h @ W2 + b2
     b2_bar = logits_bar.sum(axis=0)
     h_bar = logits_bar @ W2.T

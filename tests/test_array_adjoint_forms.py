@@ -1,0 +1,161 @@
+"""The faster forms of three array adjoints, against central finite differences and NumPy itself.
+
+- rows picked by an array of ids (`E[ids]`, the window model's word vectors): the adjoint is added back
+  with the generated module's `_add_rows`, one `np.bincount` where the ids cover a good part of E and
+  `np.add.at` otherwise; repeated and negative ids add up as `np.add.at` adds them;
+- a stack of matrices times one matrix (`X @ W`, tokens of sequences times a weight): each adjoint is
+  one matrix product over all rows of the stack;
+- a sum's adjoint spread over its operand and added into another adjoint of the operand's shape
+  (`e / e.sum(axis=-1, keepdims=True)`): broadcasting spreads it, no array of ones is made.
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import import_source
+
+from s2s_ad import grad
+
+PROGRAMS = """
+import numpy as np
+
+
+def window_score(E, W, u, ids):
+    X = E[ids].reshape(ids.shape[0], -1)
+    return np.sum(np.tanh(X @ W) @ u)
+
+
+def rows_squared(E, ids):
+    return np.sum(np.cos(E[ids]) * E[ids] ** 2)
+
+
+def vector_picks(v, ids):
+    return np.sum(np.sin(v[ids]) * np.arange(1.0, ids.size + 1.0))
+
+
+def tokens(X, W):
+    return np.sum(np.tanh(X @ W) ** 2)
+
+
+def tokens_both(X, W):
+    return np.sum(np.cos(X @ W))
+
+
+def normalised(x):
+    e = np.exp(x)
+    a = e / e.sum(axis=-1, keepdims=True)
+    return np.sum(a * np.arange(1.0, x.shape[-1] + 1.0))
+
+
+def centred(x):
+    c = x - x.mean(axis=0, keepdims=True)
+    return np.sum(np.sin(c) * x)
+"""
+
+
+@pytest.fixture(scope="module")
+def programs(tmp_path_factory: pytest.TempPathFactory) -> types.ModuleType:
+    return import_source(PROGRAMS, Path(tmp_path_factory.mktemp("adjoint_forms")))
+
+
+def numeric(f: Callable[..., Any], args: list[Any], index: int, h: float = 1e-6) -> Any:
+    """d f / d args[index], element by element, by central differences."""
+    x = np.array(args[index], dtype=float)
+    out = np.zeros_like(x)
+    for k in range(x.size):
+        up, down = x.copy(), x.copy()
+        up.flat[k] += h
+        down.flat[k] -= h
+        out.flat[k] = (f(*args[:index], up, *args[index + 1 :]) - f(*args[:index], down, *args[index + 1 :])) / (2 * h)
+    return out
+
+
+def agrees(f: Callable[..., Any], args: list[Any], wrt: tuple[str, ...]) -> list[Any]:
+    names = list(inspect.signature(f).parameters)
+    found = grad(f, wrt=wrt)(*args)
+    found = found if isinstance(found, tuple) else (found,)
+    for name, g in zip(wrt, found):
+        i = names.index(name)
+        assert np.shape(g) == np.shape(args[i]), name
+        np.testing.assert_allclose(g, numeric(f, args, i), rtol=1e-6, atol=1e-7, err_msg=name)
+    return list(found)
+
+
+rng = np.random.default_rng(7)
+
+
+@pytest.mark.parametrize(
+    "vocab, width, ids",
+    [
+        (7, 2, np.array([[0, 3, 3], [6, 0, 3]])),  # repeated ids, the bincount form (ids cover E)
+        (7, 2, np.array([[-1, 3, -7], [6, 0, 3]])),  # negative ids name the same rows as their positives
+        (60, 3, np.array([[1, 2, 1]])),  # few ids in a large table: the np.add.at form
+    ],
+)
+def test_rows_picked_by_ids_against_finite_differences(programs: types.ModuleType, vocab: int, width: int, ids: Any) -> None:
+    E = 0.5 * rng.standard_normal((vocab, width))
+    W = rng.standard_normal((ids.shape[1] * width, 4))
+    u = rng.standard_normal(4)
+    agrees(programs.window_score, [E, W, u, ids], ("E", "W", "u"))
+
+
+@pytest.mark.parametrize("shape, ids", [((5, 2, 3), np.array([4, 4, 0, -1])), ((6, 2), np.array([[5, 5], [5, 1]]))])
+def test_rows_of_higher_arrays_and_ids_of_any_shape(programs: types.ModuleType, shape: tuple[int, ...], ids: Any) -> None:
+    agrees(programs.rows_squared, [rng.standard_normal(shape), ids], ("E",))
+
+
+def test_elements_of_a_vector_picked_by_ids(programs: types.ModuleType) -> None:
+    agrees(programs.vector_picks, [rng.standard_normal(6), np.array([2, 2, 2, 5, -6, 0])], ("v",))
+
+
+def test_added_rows_are_those_of_np_add_at(programs: types.ModuleType) -> None:
+    """The helper written into the generated module adds as np.add.at does, in float32 too (either form)."""
+    ids = np.array([[0, 3, 3], [6, 0, -4]])
+    E = rng.standard_normal((7, 2))
+    g = grad(programs.rows_squared, wrt="E")
+    g(E, ids)
+    add_rows = g.__wrapped__.__globals__["_add_rows"]
+    for rows, dtype in ((7, np.float64), (7, np.float32), (400, np.float64)):
+        value = rng.standard_normal((2, 3, 2)).astype(dtype)
+        mine, theirs = np.zeros((rows, 2), dtype), np.zeros((rows, 2), dtype)
+        add_rows(mine, ids, value)
+        np.add.at(theirs, (ids,), value)
+        assert mine.dtype == dtype
+        np.testing.assert_allclose(mine, theirs, rtol=1e-6)
+
+
+def test_float32_table_gets_a_float32_gradient(programs: types.ModuleType) -> None:
+    E = rng.standard_normal((7, 2)).astype(np.float32)
+    found = grad(programs.rows_squared, wrt="E")(E, np.array([[1, 1], [2, 6]]))
+    assert found.dtype == np.float32
+    np.testing.assert_allclose(found, numeric(programs.rows_squared, [E.astype(float), np.array([[1, 1], [2, 6]])], 0), rtol=1e-4)
+
+
+@pytest.mark.parametrize("shape", [(3, 4, 5), (2, 3, 4, 5), (1, 4, 5), (3, 1, 5)])
+def test_stack_times_matrix_is_one_product_per_adjoint(programs: types.ModuleType, shape: tuple[int, ...]) -> None:
+    X, W = rng.standard_normal(shape), rng.standard_normal((shape[-1], 3)) / 2
+    agrees(programs.tokens, [X, W], ("W",))
+    agrees(programs.tokens_both, [X, W], ("X", "W"))
+    g = grad(programs.tokens_both, wrt=("X", "W"))
+    g(X, W)
+    source = inspect.getsource(g)
+    assert ".sum(axis=0)" not in source  # no product per matrix of the stack summed afterwards
+    assert "X.reshape(-1, X.shape[-1])" in source
+
+
+@pytest.mark.parametrize("shape", [(5,), (3, 4), (2, 3, 4), (3, 1)])
+def test_spread_sum_added_into_an_adjoint(programs: types.ModuleType, shape: tuple[int, ...]) -> None:
+    x = rng.standard_normal(shape)
+    agrees(programs.normalised, [x], ("x",))
+    agrees(programs.centred, [x], ("x",))
+    g = grad(programs.normalised)
+    g(x)
+    if len(shape) > 1 and shape[-1] > 1:
+        assert "np.ones_like(e)" not in inspect.getsource(g)  # the sum's adjoint is not spread by hand
