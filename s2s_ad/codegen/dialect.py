@@ -21,6 +21,7 @@ class Dialect:
     name = "python"
     imports: tuple[str, ...] = ()  # modules the generated code imports for the backend itself
     decorator: str | None = None  # the line before each `def` (the gradient's and the helpers')
+    releases = True  # `del` arrays after their last use (`codegen.releases`); a compiled function frees its own
 
     def loop(self, start: str, stop: str, step: str, step_value: int | None, limit: str | None, reverse: bool) -> str:
         """What a `for` runs over: `range(start, stop, step)`, its first `limit` items, backwards with `reverse`.

@@ -44,6 +44,7 @@ class Numba(Dialect):
     name = "numba"
     imports = ("import numba",)
     decorator = "@numba.njit"
+    releases = False  # numba frees what it compiled itself, and compiles no `del` of an array it typed
 
     def loop(self, start: str, stop: str, step: str, step_value: int | None, limit: str | None, reverse: bool) -> str:
         if limit is not None:  # the first `limit` items of range(start, stop, step): a nearer stop

@@ -24,6 +24,7 @@ from ..ir import Assign, Const, Function, Global, Operand, Var
 from ..rules import Rule
 from .dialect import PYTHON, Dialect
 from .frame import Frame
+from .releases import releases
 from .spelling import ATOM, level_of, numpy_named, plain, shape
 
 _CONDITIONAL = "{1} if {0} else {2}"  # an `if` that only picks one of two values
@@ -54,6 +55,7 @@ class Printer:
         self.math = "math" if "math" not in names.values() else "_math"
         self.uses_numpy = False
         self.numpy = "np" if "np" not in names.values() else "_np"
+        self.released = releases(function, names, inlined) if dialect.releases else {}
 
     def function(self, packed: tuple[tuple[str, tuple[str, ...]], ...] | None = None, frame: Frame | None = None) -> None:
         """The `def`; with `packed`, parameters arrive in tuples (`f_jvp(primals, tangents)`) and are unpacked;
@@ -117,7 +119,9 @@ class Printer:
     def block(self, block: ir.Block, depth: int) -> None:
         pad = "    " * depth
         start = len(self.lines)
-        for stmt in block:
+        for position, stmt in enumerate(block):
+            if depth == 1 and position - 1 in self.released:  # the body's arrays last read just before
+                self.lines.append(f"{pad}del {', '.join(self.released[position - 1])}")
             if isinstance(stmt, ir.Note):
                 self.lines.append(f"{pad}# {stmt.text}")
                 self.last_loc = None

@@ -35,8 +35,10 @@ def rnn_loss_grad(Wx, Wh, b, v, xs, y):
     # reverse sweep
     # line 63: return np.mean((v @ h - y) ** 2)
     _t15_bar = 1.0 / _t16.size * (2 * _t15)
+    del _t15, _t16
     v_bar = _t15_bar @ h.T
     h_bar = v.T @ _t15_bar
+    del _t15_bar
     # line 61: for t in range(xs.shape[0]):
     Wh_bar = np.zeros_like(Wh)
     Wx_bar = np.zeros_like(Wx)

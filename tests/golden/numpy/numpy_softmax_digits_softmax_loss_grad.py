@@ -19,14 +19,18 @@ def softmax_loss_grad(W, b, X, Y):
     _t5 = np.exp(logits)
     _t6 = _t5.sum(axis=1, keepdims=True)
     logp = logits - np.log(_t6)
+    del logits
     # line 53: return -np.mean(np.sum(Y * logp, axis=1))
     _t10 = (Y * logp).sum(axis=1)
+    del logp
     _t11 = _t10.mean()
     # reverse sweep
     # line 53: return -np.mean(np.sum(Y * logp, axis=1))
     logp_bar = np.expand_dims(-1.0 / _t10.size * np.ones_like(_t10), 1) * Y
+    del _t10
     # line 52: logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
     logits_bar = logp_bar + (-logp_bar).sum(axis=1, keepdims=True) * (1 / _t6) * _t5
+    del _t5, _t6, logp_bar
     # line 50: logits = X @ W + b
     b_bar = logits_bar.sum(axis=0)
     W_bar = X.T @ logits_bar

@@ -14,6 +14,7 @@ def two_layer_loss_grad(W1, b1, W2, b2, X, Y):
     # line 62: h = np.tanh(X @ W1 + b1)
     _t2 = X @ W1 + b1
     h = np.tanh(_t2)
+    del _t2
     # line 63: logits = h @ W2 + b2
     logits = h @ W2 + b2
     # line 64: logits = logits - logits.max(axis=1, keepdims=True)
@@ -22,20 +23,26 @@ def two_layer_loss_grad(W1, b1, W2, b2, X, Y):
     _t8 = np.exp(logits)
     _t9 = _t8.sum(axis=1, keepdims=True)
     logp = logits - np.log(_t9)
+    del logits
     # line 66: return -np.mean(np.sum(Y * logp, axis=1))
     _t13 = (Y * logp).sum(axis=1)
+    del logp
     _t14 = _t13.mean()
     # reverse sweep
     # line 66: return -np.mean(np.sum(Y * logp, axis=1))
     logp_bar = np.expand_dims(-1.0 / _t13.size * np.ones_like(_t13), 1) * Y
+    del _t13
     # line 65: logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
     logits_bar = logp_bar + (-logp_bar).sum(axis=1, keepdims=True) * (1 / _t9) * _t8
+    del _t8, _t9, logp_bar
     # line 63: logits = h @ W2 + b2
     b2_bar = logits_bar.sum(axis=0)
     h_bar = logits_bar @ W2.T
     W2_bar = h.T @ logits_bar
+    del logits_bar
     # line 62: h = np.tanh(X @ W1 + b1)
     _t2_bar = h_bar * (1 - h * h)
+    del h, h_bar
     b1_bar = _t2_bar.sum(axis=0)
     W1_bar = X.T @ _t2_bar
     return W1_bar, b1_bar, W2_bar, b2_bar

@@ -45,6 +45,7 @@ def window_loss_grad(E, W, b, u, ids, y):
     _t5 = W.T
     _t7 = X @ _t5 + b
     H = np.tanh(_t7)
+    del _t7
     # line 105: s = H @ u  # the windows' scores
     s = H @ u
     # line 106: return np.mean(np.log(1 + np.exp(-y * s)))
@@ -56,18 +57,25 @@ def window_loss_grad(E, W, b, u, ids, y):
     # reverse sweep
     # line 106: return np.mean(np.log(1 + np.exp(-y * s)))
     s_bar = _unbroadcast(1.0 / _t14.size * (1 / _t13) * _t12 * _t10, s)
+    del _t10, _t12, _t13, _t14, s
     # line 105: s = H @ u  # the windows' scores
     H_bar = np.outer(s_bar, u)
     u_bar = H.T @ s_bar
+    del s_bar
     # line 104: H = np.tanh(X @ W.T + b)  # row i: tanh(W @ x_i + b)
     _t7_bar = H_bar * (1 - H * H)
+    del H, H_bar
     b_bar = _t7_bar.sum(axis=0)
     X_bar = _t7_bar @ _t5.T
+    del _t5
     W_bar = (X.T @ _t7_bar).T
+    del X, _t7_bar
     # line 103: X = E[ids].reshape(ids.shape[0], -1)  # row i: the vectors of window i's words, end to end
     _t1_bar = X_bar.reshape(_t1.shape)
+    del X_bar, _t1
     _t35 = np.zeros_like(E)
     _add_rows(_t35, ids, _t1_bar)
+    del _t1_bar
     # line 101: def window_loss(E, W, b, u, ids, y):
     E_bar = _t35
     return E_bar, W_bar, b_bar, u_bar
