@@ -40,8 +40,8 @@ def releases(function: Function, names: Mapping[str, str], inlined: Mapping[str,
         for inner in ir.walk((stmt,)):
             if isinstance(inner, Assign) and inner.target in inlined:
                 continue
-            for name in _reads_of(list(ir.operands(inner)), inlined):
-                last[names.get(name.name, name.name)] = k
+            for read in _reads_of(list(ir.operands(inner)), inlined):
+                last[names.get(read.name, read.name)] = k
         if not (isinstance(stmt, Assign) and stmt.target in inlined):
             for target in _bound_by(stmt):
                 bound.setdefault(names.get(target, target), k)
