@@ -627,6 +627,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--blas-threads", type=int, help="hold NumPy's BLAS to this many threads (threadpoolctl; default: unchanged)"
     )
     parser.add_argument("--out", type=Path, help="also write the markdown report here")
+    parser.add_argument("--plot", type=Path, help="also draw the per-call ratios to the hand-written gradient here (matplotlib)")
     opts = parser.parse_args(argv)
     if opts.sizes:
         opts.sizes = [int(s.replace("_", "")) for s in opts.sizes.split(",")]
@@ -692,7 +693,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     if opts.out:
         opts.out.write_text(text)
         print(f"wrote {opts.out}", file=sys.stderr)
+    if opts.plot:
+        plot(results, opts.plot)
+        print(f"wrote {opts.plot}", file=sys.stderr)
     return 0
+
+
+def plot(results: Sequence[CaseResult], path: Path) -> None:
+    """One group of bars per model and N: s2s_ad's, autograd's and jax.jit's time per call over the
+    hand-written gradient's (medians of per-round ratios), on a log scale, with the 1.15x target."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    peers = ("s2s_ad", "autograd", "jax.jit")
+    fig, axis = plt.subplots(figsize=(13, 4.8))
+    width = 0.8 / len(peers)
+    for k, name in enumerate(peers):
+        positions, heights = [], []
+        for i, case in enumerate(results):
+            found = ratio(case.contenders[name], case.contenders["hand"])
+            if found is not None:
+                positions.append(i + (k - (len(peers) - 1) / 2) * width)
+                heights.append(found)
+        axis.bar(positions, heights, width=width, label=name)
+    axis.axhline(1.0, color="black", linewidth=0.8)
+    axis.axhline(1.15, color="red", linewidth=0.8, linestyle="--", label="1.15x target")
+    axis.set_yscale("log")
+    axis.set_xticks(range(len(results)), [f"{c.model.name}\nN={c.n:,}" for c in results], fontsize=8)
+    axis.set_ylabel("time per call / hand-written NumPy gradient")
+    axis.set_title("NumPy models: per-call cost against a careful hand-written gradient (lower is better)")
+    axis.legend(fontsize=8, ncol=4)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
 
 
 if __name__ == "__main__":
