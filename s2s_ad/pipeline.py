@@ -293,19 +293,30 @@ def compiled(parsed: ParsedFunction, built: Built, data: Mapping[str, object] | 
     return function
 
 
-def array_type(name: str, shape: Sequence[int], elem: ir.Scalar) -> ir.ArrayOf:
+def array_type(name: str, shape: Sequence[int], elem: ir.Scalar, named: Mapping[int, str] | None = None) -> ir.ArrayOf:
     """The type a parameter's array is generated for: each size 1 as 1, any other named after the parameter
-    (`W.shape[0]`), so that the code is right for every size but 1."""
-    return ir.ArrayOf(elem, tuple(1 if size == 1 else f"{name}.shape[{k}]" for k, size in enumerate(shape)))
+    (`W.shape[0]`), so that the code is right for every size but 1; with `named`, a size takes the name given
+    to that size (equal sizes, one name)."""
+    return ir.ArrayOf(
+        elem,
+        tuple(1 if size == 1 else (named or {}).get(size, f"{name}.shape[{k}]") for k, size in enumerate(shape)),
+    )
 
 
-def argument_types(parsed: ParsedFunction, args: Sequence[object], kwargs: Mapping[str, object]) -> dict[str, ir.Type]:
+def argument_types(
+    parsed: ParsedFunction, args: Sequence[object], kwargs: Mapping[str, object], equal_sizes: bool = False
+) -> dict[str, ir.Type]:
     """The types of the NumPy arrays among a call's arguments, by parameter name: the element kind and
     the shape, each size 1 where the argument's is 1 and otherwise named after the parameter
-    (`W.shape[0]`), so that code generated for them is right for every size but 1."""
+    (`W.shape[0]`), so that code generated for them is right for every size but 1.
+
+    With `equal_sizes` (a build for these arguments' `size_classes` only), sizes that are equal share one
+    name, that of the first axis with that size: `X @ w + b` then meets `y` of the same length, a
+    broadcast that cannot fail, so an unread `y * z` cannot raise and need not run."""
     node = parsed.node.args
     names = [a.arg for a in (*node.posonlyargs, *node.args, *node.kwonlyargs)]
     found: dict[str, ir.Type] = {}
+    named: dict[int, str] = {}
     for name, value in [*zip(names, args), *kwargs.items()]:
         if not _is_ndarray(value):  # a structure holding arrays: see `frontend.structures_of`
             continue
@@ -316,8 +327,17 @@ def argument_types(parsed: ParsedFunction, args: Sequence[object], kwargs: Mappi
                 UnsupportedError, f"'{name}' is an array of {array.dtype}, which cannot be differentiated", parsed.node
             )
         shape = array.shape
-        found[name] = array_type(name, shape, kind)
+        found[name] = array_type(name, shape, kind, named if equal_sizes else None)
+        for k, size in enumerate(shape):
+            named.setdefault(size, f"{name}.shape[{k}]")
     return found
+
+
+def size_classes(args: Sequence[object], kwargs: Mapping[str, object]) -> tuple[int, ...]:
+    """Which sizes of the array arguments are equal (for each size, the position of the first equal one):
+    a build with `argument_types(equal_sizes=True)` holds for the calls with the same classes."""
+    sizes = [size for value in (*args, *kwargs.values()) if _is_ndarray(value) for size in value.shape]  # type: ignore[attr-defined]
+    return tuple(map(sizes.index, sizes))
 
 
 def _is_ndarray(value: object) -> bool:

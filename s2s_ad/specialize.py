@@ -1,9 +1,11 @@
 """Derivatives of functions on NumPy arrays, generated at the first call for the shapes of the arrays given
 (and of functions taking structured parameters, for the structures given: `frontend.structures`).
 
-What the code for an array needs to know is how many axes it has and which of
-its sizes are 1 (`pipeline.argument_types`); every other size is named, so one
-generated function serves every batch size. Each function here builds the
+What the code for an array needs to know is how many axes it has, which of
+its sizes are 1 and which sizes are equal (`pipeline.argument_types`,
+`size_classes`: a broadcast between equal sizes cannot fail, so what the
+gradient does not read need not run to raise where f would); every other size
+is named, so one generated function serves every batch size. Each function here builds the
 request once per such key and keeps what it built: `grad` and
 `value_and_grad` (`gradient`), `jvp` (`tangents`), `vjp` (`pullbacks`),
 `jacobian` (`jacobians`, one pullback per element of the output), `hessian`
@@ -24,7 +26,7 @@ from typing import Any
 
 from .errors import CheckError, UnsupportedError
 from .frontend import ParsedFunction, structures_of, uses_arrays
-from .pipeline import Built, Wrt, argument_key, argument_types, build, compiled
+from .pipeline import Built, Wrt, argument_key, argument_types, build, compiled, size_classes
 
 
 class _Builds:
@@ -48,9 +50,11 @@ class _Builds:
         key = tuple(map(argument_key, args))
         if kwargs:
             key += tuple((k, argument_key(v)) for k, v in sorted(kwargs.items()))
+        if self.arrays:
+            key += size_classes(args, kwargs)
         found = self.built.get(key)
         if found is None:
-            types = argument_types(self.parsed, args, kwargs) if self.arrays else {}
+            types = argument_types(self.parsed, args, kwargs, equal_sizes=True) if self.arrays else {}
             structures = structures_of(self.parsed, args, kwargs)
             made = build(self.parsed, self.wrt, arg_types=types, structures=structures, **self.request)
             if self.check is not None:

@@ -46,7 +46,7 @@ def tangent(function: Function, wrt: tuple[str, ...], rules: Mapping[str, Rule] 
         function.sources,
         (*function.exact, *values),
         # a gradient's own checks (its reverse sweep's divisions raise where the function does not)
-        checks=function.checks if function.wrt else tuple(ir.may_raise(function.body, rules)),
+        checks=function.checks if function.wrt else tuple(ir.may_raise(function.body, rules, ir.types_of(function))),
     )
 
 

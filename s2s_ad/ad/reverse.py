@@ -134,7 +134,7 @@ class Reverse:
         self.returned: set[str] = set()  # forward values the derived function returns
         self.later: list[list[Stmt]] = []  # reverse code of the enclosing blocks, written so far
         # What may raise where the function raises: the forward sweep's own, or a replayed copy (see `tape.replay`).
-        self.checks = ir.may_raise(function.body, rules)
+        self.checks = ir.may_raise(function.body, rules, self.types)
         self.sources = ir.sources(function)
         for stmt in ir.walk(function.body):
             if isinstance(stmt, Assign):

@@ -250,12 +250,30 @@ class _MaybeInt:
         return bool(rule.result == "promote" and all(self.maybe(a) for a in stmt.args))
 
 
-def may_raise(block: Block, rules: Mapping[str, Any]) -> dict[str, None]:
+def may_raise(block: Block, rules: Mapping[str, Any], types: Mapping[str, Type] | None = None) -> dict[str, None]:
     """The pure assignments of `block` (nested ones too) that may raise on their operands, in order: where
-    one raises the function raises, and so must what is derived from it."""
+    one raises the function raises, and so must what is derived from it. With `types`, NumPy's elementwise
+    operations on arrays whose shapes broadcast for certain cannot raise (they warn)."""
+
     return {
-        s.target: None for s in walk(block) if isinstance(s, Assign) and rules[s.op].pure and not rules[s.op].cannot_raise(s.args)
+        s.target: None
+        for s in walk(block)
+        if isinstance(s, Assign)
+        and rules[s.op].pure
+        and not rules[s.op].cannot_raise(s.args, None if types is None else operand_types(s.args, types))
     }
+
+
+def operand_types(args: tuple[Operand, ...], types: Mapping[str, Type]) -> tuple[Type, ...]:
+    """The types of a statement's operands: a name's from `types`, a constant's from its value."""
+    return tuple(types.get(a.name, FLOAT) if isinstance(a, Var) else _constant_type(a) for a in args)
+
+
+def _constant_type(operand: Operand) -> Type:
+    value = getattr(operand, "value", None)
+    if isinstance(value, bool):
+        return BOOL
+    return INT if isinstance(value, int) else FLOAT
 
 
 def reach(start: set[str], edges: Mapping[str, list[str]]) -> set[str]:

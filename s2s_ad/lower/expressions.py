@@ -200,7 +200,10 @@ class Expressions(LoweringBase):
             if (
                 result.type == BOOL
                 and value.type == BOOL
-                and all(isinstance(s, Assign) and self.rules[s.op].cannot_raise(s.args) for s in block)
+                and all(
+                    isinstance(s, Assign) and self.rules[s.op].cannot_raise(s.args, ir.operand_types(s.args, self.types))
+                    for s in block
+                )
             ):
                 self.out.extend(block)
                 result = self.apply(op, (result, value), node)

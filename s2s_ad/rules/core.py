@@ -12,6 +12,10 @@ from functools import cached_property
 from ..ir import BOOL, FLOAT, INT, Operand, Scalar, Type
 from . import shapes
 
+# An elementwise spelling that works on arrays as NumPy defines it: a NumPy function or operators only
+# (`math.exp({0})` and `max({0}, {1})` raise on an array).
+_ARRAY_SPELLING = re.compile(r"numpy\.\w+\(.*\)|[{}\d\s+\-*/%<>=!]+")
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -86,8 +90,14 @@ class Rule:
     numba: Callable[..., str] | None = field(default=None, compare=False)
     numba_refused: str = ""
 
-    def cannot_raise(self, args: tuple[object, ...]) -> bool:
-        """Whether the primitive cannot raise on these operands (IR operands: names or constants)."""
+    def cannot_raise(self, args: tuple[object, ...], types: tuple[Type, ...] | None = None) -> bool:
+        """Whether the primitive cannot raise on these operands (IR operands: names or constants), of these
+        types where they are known. On arrays, an elementwise operation spelled with NumPy or operators cannot
+        raise where the float arrays' shapes broadcast for certain (it warns: `np.log(-1.0)` is nan), and may
+        where they may not."""
+        if types is not None and self.shape is None and not self.structural and any(shapes.is_array(t) for t in types):
+            # on arrays, `x * y` raises where the shapes do not broadcast, however safe it is on numbers
+            return _ARRAY_SPELLING.fullmatch(self.python) is not None and shapes.broadcast_for_certain(types)
         return self.safe or (self.safe_if is not None and self.safe_if(args))
 
     @property

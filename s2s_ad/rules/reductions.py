@@ -176,7 +176,10 @@ def _reductions() -> dict[str, Rule]:
             tangent = tangents.extreme(total, spread) if extreme else tangents.linear
             if name == "prod":
                 tangent = _prod_tangent(total, form == "all")
-            table[f"{name}_{form}"] = array_op(python, shape, backwards, tangent=tangent, flows=(0,) if form != "all" else None)
+            # A sum, a mean or a product of an array cannot raise (an empty one's mean is nan); a maximum can.
+            table[f"{name}_{form}"] = array_op(
+                python, shape, backwards, tangent=tangent, flows=(0,) if form != "all" else None, safe=not extreme
+            )
     return table
 
 

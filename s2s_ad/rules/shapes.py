@@ -49,6 +49,26 @@ def broadcast_shape(shapes: Sequence[tuple[Dim, ...]]) -> tuple[Dim, ...]:
     return tuple(result)
 
 
+def broadcast_for_certain(types: Sequence[Type]) -> bool:
+    """Whether these operands are NumPy float arrays and numbers whose shapes broadcast whatever the sizes
+    named in them are: along each axis one size (a constant or a name) besides 1, never one computed when the
+    code runs. (Named sizes that are equal share one name: `pipeline.argument_types`.)"""
+    if not any(isinstance(t, ArrayOf) for t in types):
+        return False
+    for t in types:
+        if isinstance(t, ArrayOf):
+            if t.elem != FLOAT:
+                return False
+        elif not (isinstance(t, Scalar) and t.kind in ("float", "int", "bool")):
+            return False
+    ndim = max(len(dims(t)) for t in types)
+    for axis in range(1, ndim + 1):
+        sizes = {dims(t)[-axis] for t in types if len(dims(t)) >= axis} - {1}
+        if UNKNOWN in sizes or len(sizes) > 1:
+            return False
+    return True
+
+
 def elementwise(types: Sequence[Type], elem: Scalar = FLOAT) -> Type | None:
     """The type of an elementwise operation's result: an array of the broadcast shape if an operand is
     an array, else None (the scalar rule types it)."""

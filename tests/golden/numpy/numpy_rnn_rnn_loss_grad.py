@@ -30,12 +30,10 @@ def rnn_loss_grad(Wx, Wh, b, v, xs, y):
         h = h_2
     # line 63: return np.mean((v @ h - y) ** 2)
     _t15 = v @ h - y
-    _t16 = _t15 * _t15
-    _t17 = _t16.mean()
     # reverse sweep
     # line 63: return np.mean((v @ h - y) ** 2)
-    _t15_bar = 1.0 / _t16.size * (2 * _t15)
-    del _t15, _t16
+    _t15_bar = 1.0 / (_t15 * _t15).size * (2 * _t15)
+    del _t15
     v_bar = _t15_bar @ h.T
     h_bar = v.T @ _t15_bar
     del _t15_bar

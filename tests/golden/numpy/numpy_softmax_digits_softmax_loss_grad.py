@@ -23,7 +23,6 @@ def softmax_loss_grad(W, b, X, Y):
     # line 53: return -np.mean(np.sum(Y * logp, axis=1))
     _t10 = (Y * logp).sum(axis=1)
     del logp
-    _t11 = _t10.mean()
     # reverse sweep
     # line 53: return -np.mean(np.sum(Y * logp, axis=1))
     logp_bar = np.expand_dims(-1.0 / _t10.size * np.ones_like(_t10), 1) * Y

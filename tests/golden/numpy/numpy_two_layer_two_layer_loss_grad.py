@@ -27,7 +27,6 @@ def two_layer_loss_grad(W1, b1, W2, b2, X, Y):
     # line 66: return -np.mean(np.sum(Y * logp, axis=1))
     _t13 = (Y * logp).sum(axis=1)
     del logp
-    _t14 = _t13.mean()
     # reverse sweep
     # line 66: return -np.mean(np.sum(Y * logp, axis=1))
     logp_bar = np.expand_dims(-1.0 / _t13.size * np.ones_like(_t13), 1) * Y

@@ -52,12 +52,10 @@ def window_loss_grad(E, W, b, u, ids, y):
     _t10 = -y
     _t12 = np.exp(_t10 * s)
     _t13 = 1 + _t12
-    _t14 = np.log(_t13)
-    _t15 = _t14.mean()
     # reverse sweep
     # line 106: return np.mean(np.log(1 + np.exp(-y * s)))
-    s_bar = _unbroadcast(1.0 / _t14.size * (1 / _t13) * _t12 * _t10, s)
-    del _t10, _t12, _t13, _t14, s
+    s_bar = _unbroadcast(1.0 / np.log(_t13).size * (1 / _t13) * _t12 * _t10, s)
+    del _t10, _t12, _t13, s
     # line 105: s = H @ u  # the windows' scores
     H_bar = np.outer(s_bar, u)
     u_bar = H.T @ s_bar
