@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from conftest import import_source
 
-from s2s_ad import grad
+from s2s_ad import check, grad
 
 PROGRAMS = """
 import numpy as np
@@ -159,3 +159,11 @@ def test_spread_sum_added_into_an_adjoint(programs: types.ModuleType, shape: tup
     g(x)
     if len(shape) > 1 and shape[-1] > 1:
         assert "np.ones_like(e)" not in inspect.getsource(g)  # the sum's adjoint is not spread by hand
+
+
+def test_the_cross_check_reads_the_scatter_in_high_precision(programs: types.ModuleType) -> None:
+    """`check` runs the printed gradient on arrays of high-precision numbers: `_add_rows` adds them as
+    np.add.at does (np.bincount would round them to floats)."""
+    E, W, u = 0.5 * rng.standard_normal((7, 2)), rng.standard_normal((6, 4)), rng.standard_normal(4)
+    report = check(programs.window_score, ("E", "W", "u"), args=(E, W, u, np.array([[0, 3, 3], [6, 0, 3]])))
+    assert report.ok, str(report)
