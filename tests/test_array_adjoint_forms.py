@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from conftest import import_source
 
-from s2s_ad import check, grad
+from s2s_ad import check, grad, hessian
 
 PROGRAMS = """
 import numpy as np
@@ -52,6 +52,19 @@ def normalised(x):
     e = np.exp(x)
     a = e / e.sum(axis=-1, keepdims=True)
     return np.sum(a * np.arange(1.0, x.shape[-1] + 1.0))
+
+
+def softplus_loss(w, X, y):
+    z = X @ w
+    return np.sum(np.logaddexp(0.0, z) - y * z)
+
+
+def both_sides(a, z):
+    return np.sum(np.logaddexp(a, z) * np.arange(1.0, a.size + 1.0)) + np.logaddexp(0.5, float(a[0]))
+
+
+def softplus_of_a_number(x):
+    return np.logaddexp(0.0, x) * 3.0
 
 
 def centred(x):
@@ -167,3 +180,34 @@ def test_the_cross_check_reads_the_scatter_in_high_precision(programs: types.Mod
     E, W, u = 0.5 * rng.standard_normal((7, 2)), rng.standard_normal((6, 4)), rng.standard_normal(4)
     report = check(programs.window_score, ("E", "W", "u"), args=(E, W, u, np.array([[0, 3, 3], [6, 0, 3]])))
     assert report.ok, str(report)
+
+
+def test_logaddexp_is_exact_in_both_tails(programs: types.ModuleType) -> None:
+    """d logaddexp(a, z) / dz is the sigmoid of z - a: 1e-300 and 1 - 1e-22 where they are, not 0 and 1."""
+    a, z = np.array([-40.0, 0.0, 3.0, 0.0]), np.array([0.0, -50.0, 700.0, 1e-3])
+    da, dz = grad(programs.both_sides, wrt=("a", "z"))(a, z)
+    weights = np.arange(1.0, 5.0)
+    sig = 1.0 / (1.0 + np.exp(-(z - a)))  # no overflow at these points
+    np.testing.assert_allclose(dz, weights * sig, rtol=1e-14)
+    want_a = weights * (1.0 / (1.0 + np.exp(-(a - z))))
+    want_a[0] += 1.0 / (1.0 + np.exp(-(a[0] - 0.5)))
+    np.testing.assert_allclose(da, want_a, rtol=1e-14)
+    assert check(programs.both_sides, ("a", "z"), args=(a, z)).ok
+
+
+@pytest.mark.parametrize("x", [-800.0, -40.0, -1.5, 0.0, 2.0, 800.0])
+def test_logaddexp_of_a_number_is_a_float(programs: types.ModuleType, x: float) -> None:
+    found = grad(programs.softplus_of_a_number)(x)
+    assert type(found) is float
+    want = 3.0 * (np.exp(x) / (1.0 + np.exp(x)) if x < 0 else 1.0 / (1.0 + np.exp(-x)))
+    assert found == pytest.approx(want, rel=1e-14, abs=0.0)
+
+
+def test_logistic_loss_gradient_and_hessian(programs: types.ModuleType) -> None:
+    X, y = rng.standard_normal((8, 3)), (rng.random(8) < 0.5).astype(float)
+    w = rng.standard_normal(3)
+    found = grad(programs.softplus_loss, wrt="w")(w, X, y)
+    p = 1.0 / (1.0 + np.exp(-(X @ w)))
+    np.testing.assert_allclose(found, X.T @ (p - y), rtol=1e-12)
+    H = hessian(programs.softplus_loss, wrt="w")(w, X, y)
+    np.testing.assert_allclose(H, X.T @ (X * (p * (1 - p))[:, None]), rtol=1e-10)

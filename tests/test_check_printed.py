@@ -87,13 +87,18 @@ def _arguments(op: str, rng: random.Random) -> list[Any]:
 
 
 SPELLED = sorted(
-    op for op, rule in RULES.items() if not rule.structural and rule.sympy is not None and not rule.python.startswith("numpy.")
+    op
+    for op, rule in RULES.items()
+    if not rule.structural and rule.sympy is not None and not rule.python.startswith("numpy.") and not op.startswith("numpy.")
 )
 # NumPy's elementwise rules, each with the scalar rule it is made from (whose domain it has), if any.
 NUMPY_SPELLED = {
     op: next((scalar for scalar, r in RULES.items() if r.on_arrays == op), op)
     for op, rule in RULES.items()
-    if not rule.structural and rule.sympy is not None and rule.python.startswith("numpy.") and rule.arity < 3
+    if not rule.structural
+    and rule.sympy is not None
+    and (rule.python.startswith("numpy.") or op.startswith("numpy."))
+    and rule.arity < 3
 }
 
 
@@ -117,8 +122,11 @@ def test_every_numpy_spelling_computes_its_sympy_spelling(op: str) -> None:
     assert len(points) >= 10, f"{op}: only {len(points)} points inside its domain"
     columns = [numpy.array([args[i] for args, _ in points]) for i in range(RULES[op].arity)]
     spelled = RULES[op].python.format(*(f"_{i}" for i in range(len(columns))))
+    namespace: dict[str, Any] = {"numpy": numpy}
+    if RULES[op].helper is not None:  # a function the generated module defines (`_expit`)
+        exec(RULES[op].helper, namespace)  # noqa: S102 - the rule table's own source
     with numpy.errstate(all="ignore"):  # a helper's unchosen branch may divide by zero (it is not picked)
-        values = eval(spelled, {"numpy": numpy}, {f"_{i}": c for i, c in enumerate(columns)})  # noqa: S307
+        values = eval(spelled, namespace, {f"_{i}": c for i, c in enumerate(columns)})  # noqa: S307
     for (args, truth), value in zip(points, numpy.broadcast_to(values, (len(points),))):
         if isinstance(truth, bool):
             assert bool(value) == truth, (op, args)

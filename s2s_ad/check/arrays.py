@@ -216,10 +216,23 @@ def _compiled(function: ir.Function, rules: Mapping[str, Rule], shim: HighPrecis
 
     generated = codegen.generate(function, rules)
     namespace: dict[str, object] = {"np": shim, "_np": shim, "math": mpmath, "_math": mpmath, "_exact": _exact(mpmath)}
+    namespace["__builtins__"] = _high_precision_builtins(shim)
     for source in (*generated.helpers, generated.function):
         tree = ast.fix_missing_locations(_Exactly().visit(ast.parse(source)))
         exec(compile(tree, f"<s2s_ad check {generated.name}>", "exec"), namespace)  # noqa: S102 - our own generated code
     return namespace[generated.name]  # type: ignore[return-value]
+
+
+def _high_precision_builtins(shim: HighPrecisionNumpy) -> dict[str, Any]:
+    """Python's builtins for code run in high precision: `import numpy` (a helper's) gives the shim."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def importing(name: str, *args: Any, **kwargs: Any) -> Any:
+        return shim if name == "numpy" else real_import(name, *args, **kwargs)
+
+    return {**vars(builtins), "__import__": importing}
 
 
 def _recompiled(user: Callable[..., Any], shim: HighPrecisionNumpy) -> Callable[..., Any] | None:
@@ -234,6 +247,7 @@ def _recompiled(user: Callable[..., Any], shim: HighPrecisionNumpy) -> Callable[
 
     namespace: dict[str, Any] = dict(user.__globals__)
     namespace["_exact"] = _exact(mpmath)
+    namespace["__builtins__"] = _high_precision_builtins(shim)
     for key, value in list(namespace.items()):
         if value is numpy:
             namespace[key] = shim
@@ -262,7 +276,15 @@ def _same_module_function(value: object, user: Callable[..., Any]) -> bool:
 
 
 class _Exactly(ast.NodeTransformer):
-    """`a / b` -> `_exact["/"](a, b)`, and so for `**`."""
+    """`a / b` -> `_exact["/"](a, b)`, and so for `**`; `float(x)` -> `_exact["float"](x)`, which keeps a
+    high-precision number (`float(a[0])` of an array element) as a float keeps a float."""
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id == "float" and len(node.args) == 1 and not node.keywords:
+            function = ast.Subscript(ast.Name("_exact", ast.Load()), ast.Constant("float"), ast.Load())
+            return ast.copy_location(ast.Call(function, node.args, []), node)
+        return node
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         self.generic_visit(node)
@@ -273,7 +295,7 @@ class _Exactly(ast.NodeTransformer):
         return ast.copy_location(ast.Call(function, [node.left, node.right], []), node)
 
 
-def _exact(mpmath: Any) -> dict[str, Callable[[Any, Any], Any]]:
+def _exact(mpmath: Any) -> dict[str, Callable[..., Any]]:
     def high(value: Any) -> Any:
         return (
             mpmath.mpf(value) if isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool)) else value
@@ -284,7 +306,12 @@ def _exact(mpmath: Any) -> dict[str, Callable[[Any, Any], Any]]:
             return a**b  # an int, as Python computes it
         return high(a) ** b if isinstance(b, int) else high(a) ** high(b)
 
-    return {"/": lambda a, b: high(a) / high(b), "**": power}
+    def to_float(value: Any) -> Any:
+        if getattr(value, "shape", None) == () and getattr(getattr(value, "dtype", None), "kind", "") == "O":
+            value = value.item()  # a 0-d array of a high-precision number
+        return value if isinstance(value, mpmath.mpf) else float(value)
+
+    return {"/": lambda a, b: high(a) / high(b), "**": power, "float": to_float}
 
 
 def _high(value: object, numpy: Any, mpmath: Any) -> object:

@@ -120,6 +120,7 @@ for _op in (
     "len",
     "sign",
     "step",
+    "expit",
     "sin",
     "cos",
     "tan",

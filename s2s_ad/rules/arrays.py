@@ -79,7 +79,23 @@ HELPERS = {
     "gate_sign": "numpy.where({0} > 0, {1}, numpy.where({0} < 0, -{1}, {1} * 0.0))",
     "xlogy": "numpy.where({1} > 0, {0} * numpy.log(numpy.where({1} > 0, {1}, 1.0)), 0.0)",
     "div_pos": "numpy.where({1} > 0, {0} / numpy.where({1} > 0, {1}, 1.0), 0.0)",
+    "expit": "_expit({0})",
 }
+_EXPIT = '''def _expit(x):
+    """1 / (1 + exp(-x)) elementwise, exact in both tails: exp is taken of -|x| only, which never overflows."""
+    import numpy
+
+    e = numpy.exp(-numpy.abs(x))
+    return numpy.where(x >= 0, 1.0, e) / (1.0 + e)'''
+HELPER_SOURCES = {"expit": _EXPIT}  # the helpers' NumPy spellings that call a function the generated module defines
+
+
+def _minus(a: Any, b: Any) -> Any:
+    """a - b in a derivative formula, and a itself where b is the constant 0 (`logaddexp(0.0, z)`: the
+    elementwise sigmoid of z is expit(z), with no pass over z to subtract nothing)."""
+    operand = getattr(b, "operand", None)  # an emitted operand (the formula also runs on SymPy's symbols)
+    zero = isinstance(operand, Const) and operand.value == 0 and not isinstance(operand.value, bool)
+    return a if zero else a - b
 
 
 def numpy_counterparts(scalar: dict[str, Rule]) -> tuple[dict[str, Rule], dict[str, Rule]]:
@@ -107,7 +123,9 @@ def numpy_counterparts(scalar: dict[str, Rule]) -> tuple[dict[str, Rule], dict[s
             linked[op] = dataclasses.replace(rule, on_arrays=numpy_op)
     for op, python in HELPERS.items():
         numpy_op = f"numpy.{op}"
-        made[numpy_op] = dataclasses.replace(scalar[op], python=python, names=(), foldable=False, cheap="")
+        made[numpy_op] = dataclasses.replace(
+            scalar[op], python=python, names=(), foldable=False, cheap="", helper=HELPER_SOURCES.get(op)
+        )
         linked[op] = dataclasses.replace(scalar[op], on_arrays=numpy_op)
     return made, linked
 
@@ -471,7 +489,7 @@ ARRAYS: dict[str, Rule] = {
     "logaddexp": Rule(
         "numpy.logaddexp({0}, {1})",
         lambda sp, x, y: sp.log(sp.exp(x) + sp.exp(y)),
-        lambda m, out, x, y: (m.exp(x - out), m.exp(y - out)),  # softmax weights: never overflow
+        lambda m, out, x, y: (m.expit(_minus(x, y)), m.expit(_minus(y, x))),  # softmax weights, without the value
         names=("numpy.logaddexp",),
         foldable=False,
     ),

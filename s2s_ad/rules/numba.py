@@ -56,7 +56,15 @@ REFUSED: Mapping[str, str] = {
     },
     **{f"{r}_axis": f"numba's NumPy has no axis= for {r}" for r in ("mean", "max", "min", "prod")},
 }
-SPELLED = {"tape_array": _tape_array}
+
+
+def _expit(texts: tuple[str, ...], stmt: Assign, np: str) -> str:
+    """The generated module's `_expit` imports NumPy, which numba cannot compile: its formula (an overflow of
+    exp gives inf there, and 1 / inf is the 0 it should be)."""
+    return f"1.0 / (1.0 + {np}.exp(-{texts[0]}))"
+
+
+SPELLED = {"tape_array": _tape_array, "numpy.expit": _expit}
 
 
 def with_numba_facts(rules: dict[str, Rule]) -> None:

@@ -48,6 +48,13 @@ SCALAR: dict[str, Rule] = {
     "gate_sign": Rule(
         "{1} if {0} > 0 else -{1} if {0} < 0 else {1} * 0.0", lambda sp, x, g: g * sp.sign(x), lambda m, out, x, g: (0, m.sign(x))
     ),
+    # 1 / (1 + exp(-x)), the partial of logaddexp: exact in both tails and never overflowing, as each side
+    # takes exp of a number at most 0
+    "expit": Rule(
+        "1.0 / (1.0 + math.exp(-{0})) if {0} >= 0 else math.exp({0}) / (1.0 + math.exp({0}))",
+        lambda sp, x: 1 / (1 + sp.exp(-x)),
+        lambda m, out, x: (out * (1 - out),),
+    ),
     # x * log(y), and 0 where x is 0 (so d(0 ** y)/dy is 0, as 0 ** y is 0 for every y > 0)
     # x * log(y) where y > 0, else 0: the partial of x ** y in y. Where the base y is 0, 0 ** e is 0 for
     # every e > 0; where it is negative, x ** e is real only at whole e, where it has no derivative in e:

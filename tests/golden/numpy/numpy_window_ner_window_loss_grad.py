@@ -17,7 +17,7 @@ def _add_rows(a, ids, value):
 
     rows = a.shape[0] if a.ndim else 0
     width = a.size // rows if rows else 0
-    if ids.dtype.kind not in "iu" or rows == 0 or 4 * ids.size * width < a.size:
+    if a.dtype.kind != "f" or ids.dtype.kind not in "iu" or rows == 0 or 4 * ids.size * width < a.size:
         numpy.add.at(a, (ids,), value)
         return
     weights = numpy.broadcast_to(value, ids.shape + a.shape[1:]).reshape(-1)
