@@ -310,7 +310,7 @@ def argument_types(
     the shape, each size 1 where the argument's is 1 and otherwise named after the parameter
     (`W.shape[0]`), so that code generated for them is right for every size but 1.
 
-    With `equal_sizes` (a build for these arguments' `size_classes` only), sizes that are equal share one
+    With `equal_sizes` (a build for calls with these arguments' `call_key` only), sizes that are equal share one
     name, that of the first axis with that size: `X @ w + b` then meets `y` of the same length, a
     broadcast that cannot fail, so an unread `y * z` cannot raise and need not run."""
     node = parsed.node.args
@@ -333,33 +333,40 @@ def argument_types(
     return found
 
 
-def size_classes(args: Sequence[object], kwargs: Mapping[str, object]) -> tuple[int, ...]:
-    """Which sizes of the array arguments are equal (for each size, the position of the first equal one):
-    a build with `argument_types(equal_sizes=True)` holds for the calls with the same classes."""
-    sizes = [size for value in (*args, *kwargs.values()) if _is_ndarray(value) for size in value.shape]  # type: ignore[attr-defined]
-    return tuple(map(sizes.index, sizes))
-
-
 def _is_ndarray(value: object) -> bool:
     """A NumPy array (told without importing NumPy: only a program that made one has it loaded)."""
     return type(value).__name__ == "ndarray" and type(value).__module__ == "numpy"
 
 
 _NUMBERS = frozenset((float, int, bool))
-_IS_ONE = (1).__eq__
 
 
-def argument_key(value: object) -> object:
-    """What a specialised gradient depends on of one argument: an array's element kind and which of its
-    sizes are 1; any other value's type. (It runs on every call of a specialised gradient: kept quick.)"""
+def call_key(args: Sequence[object], kwargs: Mapping[str, object]) -> tuple[object, ...]:
+    """What a gradient specialised for a call depends on: each array argument's element kind and number of
+    axes, which of all their sizes are 1 and which are equal (for each size, -1 for a 1, else the position
+    of the first size equal to it: `argument_types(equal_sizes=True)`); any other argument's type (its
+    structure: `frontend.structure_key`). It runs on every call, in one pass."""
+    key: list[object] = []
+    sizes: list[int] = []
+    for value in args:
+        _describe(value, key, sizes)
+    for name, value in sorted(kwargs.items()) if kwargs else ():
+        key.append(name)
+        _describe(value, key, sizes)
+    key += [-1 if size == 1 else sizes.index(size) for size in sizes]
+    return tuple(key)
+
+
+def _describe(value: object, key: list[object], sizes: list[int]) -> None:
     kind = type(value)
     if kind in _NUMBERS:
-        return kind
-    if _is_ndarray(value):
-        return (value.dtype.kind, tuple(map(_IS_ONE, value.shape)))  # type: ignore[attr-defined]
-    if is_structure(value):
-        return structure_key(value)
-    return type(value)
+        key.append(kind)
+    elif kind.__name__ == "ndarray" and kind.__module__ == "numpy":
+        shape = value.shape  # type: ignore[attr-defined]
+        key.append((value.dtype.kind, len(shape)))  # type: ignore[attr-defined]
+        sizes += shape
+    else:
+        key.append(structure_key(value) if is_structure(value) else kind)
 
 
 def packing(derived: ir.Function, wrt: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:

@@ -3,7 +3,7 @@
 
 What the code for an array needs to know is how many axes it has, which of
 its sizes are 1 and which sizes are equal (`pipeline.argument_types`,
-`size_classes`: a broadcast between equal sizes cannot fail, so what the
+`call_key`: a broadcast between equal sizes cannot fail, so what the
 gradient does not read need not run to raise where f would); every other size
 is named, so one generated function serves every batch size. Each function here builds the
 request once per such key and keeps what it built: `grad` and
@@ -14,7 +14,7 @@ shows the code of the last call (`__wrapped__`). With `check`, each new build
 is cross-checked at the arguments of the call that made it (`check.arrays`).
 
 A dict, tuple, NamedTuple or dataclass argument is described the same way
-(`pipeline.argument_key`: its keys, classes and leaves), and its gradient
+(`pipeline.call_key`: its keys, classes and leaves), and its gradient
 is built for that structure: the generated code takes the structure and
 returns a gradient shaped like it.
 """
@@ -26,7 +26,7 @@ from typing import Any
 
 from .errors import CheckError, UnsupportedError
 from .frontend import ParsedFunction, structures_of, uses_arrays
-from .pipeline import Built, Wrt, argument_key, argument_types, build, compiled, size_classes
+from .pipeline import Built, Wrt, argument_types, build, call_key, compiled
 
 
 class _Builds:
@@ -47,11 +47,7 @@ class _Builds:
     def get(
         self, owner: Callable[..., Any], args: Sequence[object], kwargs: Mapping[str, object]
     ) -> tuple[Built, Callable[..., Any]]:
-        key = tuple(map(argument_key, args))
-        if kwargs:
-            key += tuple((k, argument_key(v)) for k, v in sorted(kwargs.items()))
-        if self.arrays:
-            key += size_classes(args, kwargs)
+        key = call_key(args, kwargs)
         found = self.built.get(key)
         if found is None:
             types = argument_types(self.parsed, args, kwargs, equal_sizes=True) if self.arrays else {}

@@ -2,7 +2,7 @@
 the argument shapes say an operation cannot raise, the gradient does not compute what it does not read.
 
 A gradient is built for the argument shapes of its call: which sizes are 1 and which sizes are equal
-(`pipeline.size_classes`). For equal sizes an elementwise operation only warns, so the loss's value is
+(`pipeline.call_key`). For equal sizes an elementwise operation only warns, so the loss's value is
 not computed by `grad` (it is by `value_and_grad`); for other shapes a new build keeps the operation and
 raises NumPy's own error where the function does. The truths: the function's own exception, and central
 finite differences.
