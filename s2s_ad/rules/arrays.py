@@ -86,7 +86,10 @@ _EXPIT = '''def _expit(x):
     import numpy
 
     e = numpy.exp(-numpy.abs(x))
-    return numpy.where(x >= 0, 1.0, e) / (1.0 + e)'''
+    s = numpy.where(x >= 0, 1.0, e)
+    e += 1.0  # both are new arrays: in place, at most three arrays of x's size live at once
+    s /= e
+    return s'''
 HELPER_SOURCES = {"expit": _EXPIT}  # the helpers' NumPy spellings that call a function the generated module defines
 
 
