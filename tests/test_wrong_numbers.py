@@ -601,3 +601,61 @@ def test_a_concatenation_read_as_a_list_makes_its_terms_lists(tmp_path: Path) ->
     got = grad(f)(0.5, xs)
     flat = numeric_gradient(lambda *v: f(v[0], list(v[1:])), (0.5, *xs))
     assert got[0] == pytest.approx(flat[0]) and got[1] == pytest.approx(list(flat[1:]), abs=1e-8)
+
+
+BREAKS_IN_INNER_ELSE = """
+def while_else_breaks_the_for(xs, y):
+    for v in xs:
+        j = 0
+        while j < 1 and y > 5.0:
+            j += 1
+        else:
+            if v < 10.0:
+                break
+    else:
+        xs = [y, y]
+    return xs[-1] + 0.5 * y
+
+
+def reversed_with_inner_else(xs, y):
+    s = 0.0
+    for i, v in enumerate(reversed(xs)):
+        for k in range(2):
+            if v * k > 30.0:
+                break
+        else:
+            if v < 10.0:
+                break
+        s = s + v * y
+    else:
+        s = s + 100.0 * y
+    return s
+
+
+def both_loops_with_else(xs, y):
+    s = 0.0
+    for v in xs:
+        for k in range(3):
+            if v * k > 25.0:
+                break
+            s = s + v
+        else:
+            s = s * y
+            continue
+        s = s - y
+    else:
+        s = s + y * y
+    return s
+"""
+
+
+@pytest.mark.parametrize("name", ["while_else_breaks_the_for", "reversed_with_inner_else", "both_loops_with_else"])
+@pytest.mark.parametrize(("xs", "y"), [([1.0, 2.0], 3.0), ([11.0, 12.0], 3.0), ([11.0, 2.0], 6.0), ([20.0, 1.0], 2.0)])
+def test_a_break_in_an_inner_loops_else_leaves_the_outer_loop(tmp_path: Path, name: str, xs: list[float], y: float) -> None:
+    """A `break` in an inner loop's `else` leaves the outer loop, so the outer loop's `else` must not run
+    (its flag was set only by the breaks of its own body: `y`'s gradient came from an `else` not taken)."""
+    f = getattr(import_source(BREAKS_IN_INNER_ELSE, tmp_path), name)
+    value, got = value_and_grad(f, wrt=("xs", "y"))(list(xs), y)
+    assert value == f(list(xs), y)
+    flat = numeric_gradient(lambda *v: f(list(v[:-1]), v[-1]), (*xs, y))
+    assert got[0] == pytest.approx(list(flat[:-1]), abs=1e-6) and got[1] == pytest.approx(flat[-1], abs=1e-6)

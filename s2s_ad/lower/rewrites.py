@@ -19,8 +19,13 @@ def assertion_error(node: ast.Assert) -> ast.Raise:
 
 
 def loop_with_else(loop: ast.For | ast.While) -> list[ast.stmt]:
-    """`for ...: ... else: rest` as `left = False; for ...: (left = True before each break); if not left: rest`."""
-    flag = "#left"
+    """`for ...: ... else: rest` as `left = False; for ...: (left = True before each break); if not left: rest`.
+
+    The breaks that leave this loop are those of its body outside inner loops, and those in an inner loop's
+    own `else` (which runs after that loop, in this one's body). Each loop's flag is its own: named by how
+    many loops with an `else` it holds, fewer for each inner one."""
+    inner = sum(1 for n in ast.walk(ast.Module(loop.body, [])) if isinstance(n, (ast.For, ast.While)) and n.orelse)
+    flag = f"#left{inner}"
 
     def marked(statements: list[ast.stmt]) -> list[ast.stmt]:
         out: list[ast.stmt] = []
@@ -29,6 +34,10 @@ def loop_with_else(loop: ast.For | ast.While) -> list[ast.stmt]:
                 out.append(ast.copy_location(ast.Assign([ast.Name(flag, ast.Store())], ast.Constant(True)), stmt))
             elif isinstance(stmt, ast.If):
                 stmt = ast.copy_location(ast.If(stmt.test, marked(stmt.body), marked(stmt.orelse)), stmt)
+            elif isinstance(stmt, ast.For) and stmt.orelse:
+                stmt = ast.copy_location(ast.For(stmt.target, stmt.iter, stmt.body, marked(stmt.orelse), stmt.type_comment), stmt)
+            elif isinstance(stmt, ast.While) and stmt.orelse:
+                stmt = ast.copy_location(ast.While(stmt.test, stmt.body, marked(stmt.orelse)), stmt)
             out.append(stmt)
         return out
 
