@@ -361,7 +361,7 @@ def _describe(value: object, key: list[object], sizes: list[int]) -> None:
     kind = type(value)
     if kind in _NUMBERS:
         key.append(kind)
-    elif kind.__name__ == "ndarray" and kind.__module__ == "numpy":
+    elif _is_ndarray(value):
         shape = value.shape  # type: ignore[attr-defined]
         key.append((value.dtype.kind, len(shape)))  # type: ignore[attr-defined]
         sizes += shape
