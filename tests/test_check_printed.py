@@ -239,7 +239,7 @@ def _check_printed(f: Any, built: api.Built, generated: codegen.Generated) -> An
         (POLY, "y_bar -= _t4", "y_bar += _t4", {"y"}),  # a sign
         (POLY, "x_bar = _t6_bar * y", "x_bar = _t6_bar * x", {"x"}),  # a name folded wrongly
         (POLY, "y_bar += _t3_bar * 2.0", "y_bar += _t3_bar * 2.001", {"y"}),  # a constant
-        (MEAN, "(2.0 * (v - 1.5))", "(2.0 * v - 1.5)", {"xs[0]", "xs[1]", "xs[2]"}),  # parentheses in a loop
+        (MEAN, "total_bar * (2.0 * _t3)", "total_bar * 2.0 * _t3 + 1.0", {"xs[0]", "xs[1]", "xs[2]"}),  # in a loop
         (MEAN, "total_bar = 1 / _t1", "total_bar = 1 / (_t1 + 1)", {"xs[0]", "xs[1]", "xs[2]"}),
     ],
     ids=["parentheses", "sign", "name", "constant", "loop", "division"],

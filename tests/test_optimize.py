@@ -487,9 +487,12 @@ def squares(x):
 
 def test_peephole_squares_only_outside_returned_values() -> None:
     plain = optimize.peephole(gradient_ir(squares, with_value=False))
-    assert not [s for s in assigns(plain) if s.op == "pow" and s.args[1] in (ir.Const(2), ir.Const(-1))]
+    # the function's own powers may raise (`1e200 ** 2` is OverflowError, `1e200 * 1e200` inf): they stay
+    users = [s for s in assigns(plain) if s.op == "pow" and s.args[1] in (ir.Const(2), ir.Const(-1))]
+    assert len(users) == 2 and {s.target for s in users} <= set(plain.checks)
+    # the reverse sweep's `3 * x ** 2` is the function's derivative, not its value: a product
+    assert "mul(3.0, mul(x, x))" in values(plain)
     assert ops(plain).count("mul") > ops(gradient_ir(squares, with_value=False)).count("mul")
-    assert "div(1.0, x)" in values(plain)
 
     before = gradient_ir(squares)
     after = optimize.peephole(before)

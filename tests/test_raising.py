@@ -109,6 +109,40 @@ def overflow_in_accumulation(xs):
     for v in xs:
         total += math.exp(v) - math.exp(v) + v
     return total
+
+
+def dead_square_overflows(x):
+    t = x ** 2
+    return 3.0 * x
+
+
+def _power_helper(u, v):
+    for j in range(3):
+        u, v = (v, u * v)
+        v *= abs(v) ** 1.5 / 3.5
+    return u - v
+
+
+def dead_power_in_helper_in_while(x, y):
+    k = 0
+    while k < 2:
+        k += 1
+        y, p = (math.atan(x * y), _power_helper(_power_helper(x, y), y))
+    return y
+
+
+def dead_sine_of_an_overflow(x):
+    big = x * 1e308 * 10.0
+    s = math.sin(big)
+    return x * x
+
+
+def dead_cosine_in_a_loop(xs):
+    total = 0.0
+    for v in xs:
+        c = math.cos(math.exp(v) * 1e300)
+        total += v
+    return total
 """
 
 # (name, a point where the function raises, a point where it does not)
@@ -125,6 +159,10 @@ CASES = [
     ("read_only_by_a_comparison", (-1.0,), (2.0,)),
     ("dead_in_comprehension", ([1.0, 0.0],), ([1.0, 2.0],)),
     ("overflow_in_accumulation", ([1.0, 800.0],), ([1.0, 2.0],)),
+    ("dead_square_overflows", (1e200,), (1.5,)),
+    ("dead_power_in_helper_in_while", (3.0, 500.0), (0.5, 0.7)),
+    ("dead_sine_of_an_overflow", (1.0,), (1e-300,)),
+    ("dead_cosine_in_a_loop", ([0.5, 30.0],), ([0.5, 2.0],)),
 ]
 
 
@@ -174,3 +212,30 @@ def test_forward_mode_and_hessians_raise_too(programs: object, name: str) -> Non
     assert _raised(lambda: jvp(f, raising, (1.0,))) is expected
     assert _raised(lambda: hessian(f)(*raising)) is expected
     assert math.isfinite(f(*dict((c[0], c[2]) for c in CASES)[name]))
+
+
+SHORT_CIRCUITS = """
+import math
+
+
+def power_after_and(x):
+    if x < 1.0 and x ** 2 > 0.5:
+        return 3.0 * x
+    return x
+
+
+def sine_after_or(x):
+    big = x * 1e308
+    if x > 0.5 or math.sin(big) > 0.0:
+        return 2.0 * x
+    return x
+"""
+
+
+@pytest.mark.parametrize(("name", "point", "expected"), [("power_after_and", 1e200, 1.0), ("sine_after_or", 1.0, 2.0)])
+def test_what_and_or_skip_is_not_computed(tmp_path: Path, name: str, point: float, expected: float) -> None:
+    """`a and b` does not compute b where a is false: where b would raise (`1e200 ** 2` overflows, `sin` of an
+    overflowed product), the gradient does not raise either, and is the derivative of the branch taken."""
+    f = getattr(import_source(SHORT_CIRCUITS, tmp_path), name)
+    f(point)  # does not raise
+    assert grad(f)(point) == expected  # the derivative of the branch taken: `x`, `2.0 * x`

@@ -107,6 +107,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import copy
+import functools
 import math
 import os
 import re
@@ -1687,6 +1688,40 @@ def _flat_further(f: Callable[..., Any], args: tuple[Any, ...], where: tuple[int
         return False
 
 
+def _holds_a_nonfinite(value: object) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, (list, tuple)):
+        return any(_holds_a_nonfinite(v) for v in value)
+    return False
+
+
+def passes_through_infinity(f: Callable[..., Any], args: tuple[Any, ...]) -> bool:
+    """Whether f, run on `args`, binds or returns an inf or nan anywhere in its own source (its helpers too): a
+    value that overflowed without raising (`inf ** 1.5` is inf). Past it IEEE arithmetic, not the chain rule,
+    decides the gradient (a saturated tanh's 0 times an infinite partial is nan; the README says so)."""
+    filename = f.__code__.co_filename
+    seen = False
+
+    def tracer(frame: types.FrameType, what: str, result: object) -> Any:
+        nonlocal seen
+        if frame.f_code.co_filename != filename:
+            return None
+        if any(_holds_a_nonfinite(v) for v in frame.f_locals.values()) or (what == "return" and _holds_a_nonfinite(result)):
+            seen = True
+        return tracer
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        f(*copy.deepcopy(args))
+    except Exception:  # noqa: BLE001, S110 (f does not raise here: it ran before; any error says nothing more)
+        pass
+    finally:
+        sys.settrace(previous)
+    return seen
+
+
 def expect(condition: bool, message: str) -> None:
     """One check. (A function rather than a bare assert, so that a survey of many programs can replace
     it to collect every failure of a program rather than stop at the first.)"""
@@ -1780,10 +1815,17 @@ def excused(f: Callable[..., Any], args: tuple[Any, ...], where: tuple[int, ...]
 
 
 def check_derivative(
-    derivative: object, truth: Difference | None, what: str, convention: Callable[[Difference], bool] | None = None
+    derivative: object,
+    truth: Difference | None,
+    what: str,
+    convention: Callable[[Difference], bool] | None = None,
+    overflowed: Callable[[], bool] = lambda: False,
 ) -> None:
     if not isinstance(derivative, float):
         expect(False, f"{what}: the gradient is {derivative!r} of type {type(derivative).__name__}")
+        return
+    if not math.isfinite(derivative) and overflowed():
+        event("a non-finite gradient where a value inside f overflowed")
         return
     if truth is None:
         return
@@ -1795,7 +1837,13 @@ def check_derivative(
 
 
 def check_list(
-    f: Callable[..., Any], args: tuple[Any, ...], where: tuple[int, ...], part: object, value: float, what: str
+    f: Callable[..., Any],
+    args: tuple[Any, ...],
+    where: tuple[int, ...],
+    part: object,
+    value: float,
+    what: str,
+    overflowed: Callable[[], bool] = lambda: False,
 ) -> None:
     """The gradient `part` of the list at `where` is a list of the same shape, each number its derivative (of
     a tuple in a list, a tuple or a list: a list of numbers inside a list is a list parameter's row)."""
@@ -1807,7 +1855,7 @@ def check_list(
         return
     for k, (item, derivative) in enumerate(zip(items, part)):
         if isinstance(item, (list, tuple)):
-            check_list(f, args, (*where, k), derivative, value, f"{what}[{k}]")
+            check_list(f, args, (*where, k), derivative, value, f"{what}[{k}]", overflowed)
         else:
             spot = (*where, k)
             check_derivative(
@@ -1815,6 +1863,7 @@ def check_list(
                 difference(f, args, spot, value),
                 f"{what}[{k}]",
                 lambda t, s=spot, g=derivative: excused(f, args, s, t, g),
+                overflowed,
             )
 
 
@@ -1910,15 +1959,16 @@ def checks(program: Program, directory: Path) -> None:
     note(f"gradient {gradient!r}")
     expect(bits(args) == bits(snapshot), f"grad changed its arguments: {args!r}, were {snapshot!r}")
     parts = components(gradient, len(program.params))
+    overflowed = functools.cache(lambda: passes_through_infinity(f, args))
     for number, (param, kind, part) in enumerate(zip(program.params, program.kinds, parts)):
         if kind == "int" and param in program.whole:  # a range bound, an index, a count: no gradient
             expect(isinstance(part, float) and part == 0.0, f"{param} (a whole number): the gradient is {part!r}, not 0.0")
         elif kind in ("int", "float"):  # an int read only as a real number: the gradient a float would get (README)
             what = f"{param} (an int read as a real number)" if kind == "int" else param
             convention = lambda t, s=(number,), g=part: excused(f, args, s, t, g)  # noqa: E731
-            check_derivative(part, difference(f, args, (number,), value), what, convention)
+            check_derivative(part, difference(f, args, (number,), value), what, convention, overflowed)
         else:
-            check_list(f, args, (number,), part, value, param)
+            check_list(f, args, (number,), part, value, param, overflowed)
     both, gradient_too = value_and_grad(f)(*args)
     expect(bits(args) == bits(snapshot), f"value_and_grad changed its arguments: {args!r}, were {snapshot!r}")
     expect(close(both, value), f"value_and_grad gives the value {both!r}, f gives {value!r}")

@@ -56,6 +56,9 @@ class Printer:
         self.uses_numpy = False
         self.numpy = "np" if "np" not in names.values() else "_np"
         self.released = releases(function, names, inlined) if dialect.releases else {}
+        read = {n for stmt in ir.walk(function.body) for n in ir.used_names(stmt)}
+        read |= {o.name for o in ir.return_operands(function.returns) if isinstance(o, Var)}
+        self.unread_checks = set(function.checks) - read  # computed only to raise where the function does
 
     def function(self, packed: tuple[tuple[str, tuple[str, ...]], ...] | None = None, frame: Frame | None = None) -> None:
         """The `def`; with `packed`, parameters arrive in tuples (`f_jvp(primals, tangents)`) and are unpacked;
@@ -131,7 +134,8 @@ class Printer:
             if not isinstance(stmt, (ir.For, ir.While)):  # a loop's comment follows the values it starts from
                 self.comment(stmt.loc, pad)
             if isinstance(stmt, Assign):
-                self.lines.append(pad + self.assign(stmt))
+                note = "  # read by nothing: raises where the function does" if stmt.target in self.unread_checks else ""
+                self.lines.append(pad + self.assign(stmt) + note)
             elif isinstance(stmt, ir.Effect):
                 self.lines.append(pad + self.effect(stmt))
             elif isinstance(stmt, ir.Push):

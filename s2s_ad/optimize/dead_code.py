@@ -72,8 +72,9 @@ def _covered(function: Function, checks: set[str], live: set[str], rules: Mappin
     covered: set[str] = set()
 
     def key(stmt: Assign) -> tuple[object, ...]:
-        positions = rules[stmt.op].raises_by
-        return (stmt.op, *(stmt.args if positions is None else (stmt.args[i] for i in positions)))
+        rule = rules[stmt.op]
+        positions = rule.raises_by
+        return (rule.raises_like or stmt.op, *(stmt.args if positions is None else (stmt.args[i] for i in positions)))
 
     def visit(block: ir.Block, always: set[tuple[object, ...]], top: bool) -> None:
         here = always | {key(s) for s in block if isinstance(s, Assign) and s.target in live}

@@ -25,16 +25,20 @@ def peephole(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
     `x ** 2` becomes `x * x` and `x ** -1` becomes `1 / x`, which are correctly
     rounded where the C library's `pow` may not be: so these two are not made
     in what computes a returned value of the user's function (`exact`), which
-    stays bit for bit what Python computes. `x + 0.0` is left alone: it turns
-    -0.0 into 0.0.
+    stays bit for bit what Python computes, nor in a power the user's function
+    computes that may raise (its `checks`): `1e200 ** 2` raises OverflowError
+    where `1e200 * 1e200` is inf. `x + 0.0` is left alone: it turns -0.0 into
+    0.0.
     """
     definition = {s.target: s for s in ir.walk(function.body) if isinstance(s, Assign)}
     types = ir.types_of(function)
     # What computes the returned values: found when a power first asks.
     cone = functools.cache(lambda: ir.reach(set(function.exact), ir.sources(function)))
 
+    raising = set(function.checks)
+
     def protected(name: str) -> bool:
-        return name in cone()
+        return name in raising or name in cone()
 
     def is_float(operand: Operand) -> bool:
         if isinstance(operand, ir.Const):

@@ -90,9 +90,9 @@ def _nonzero_divisor(args: tuple[object, ...]) -> bool:
     return isinstance(divisor, Const) and not isinstance(divisor.value, bool) and divisor.value != 0
 
 
-def _nonnegative_exponent(args: tuple[object, ...]) -> bool:
+def _root_exponent(args: tuple[object, ...]) -> bool:
     exponent = args[1]
-    return isinstance(exponent, Const) and not isinstance(exponent.value, bool) and exponent.value >= 0
+    return isinstance(exponent, Const) and not isinstance(exponent.value, bool) and 0 <= exponent.value <= 1
 
 
 # Operations that cannot raise on numbers: `a and b` may evaluate b eagerly when b is made of them, and
@@ -121,9 +121,6 @@ for _op in (
     "sign",
     "step",
     "expit",
-    "sin",
-    "cos",
-    "tan",
     "gate",
     "gate_else",
     "gate_sign",
@@ -146,9 +143,13 @@ for _op in (
 ):
     RULES[_op] = dataclasses.replace(RULES[_op], safe=True)
 # exp, expm1, sinh and cosh raise OverflowError past about 709.78: not safe either (`x < 1.0 and
-# math.exp(c) <= y` must not compute exp(c) where x >= 1.0).
-# x ** c with a constant c >= 0 raises only on overflow (0.0 ** -1 divides by zero).
-RULES["pow"] = dataclasses.replace(RULES["pow"], safe_if=_nonnegative_exponent)
+# math.exp(c) <= y` must not compute exp(c) where x >= 1.0). Nor are sin, cos and tan: a product that
+# overflowed to inf makes them raise ValueError.
+# x ** c with a constant 0 <= c <= 1 cannot raise: |x| ** c <= max(|x|, 1) (`1e200 ** 2` raises
+# OverflowError, `0.0 ** -1` ZeroDivisionError).
+RULES["pow"] = dataclasses.replace(RULES["pow"], safe_if=_root_exponent)
+for _op in ("sin", "cos", "tan"):
+    RULES[_op] = dataclasses.replace(RULES[_op], raises_like="trigonometric")
 # x / c, x // c and x % c with a constant c != 0 cannot divide by zero.
 for _op in ("div", "floordiv", "mod"):
     RULES[_op] = dataclasses.replace(RULES[_op], safe_if=_nonzero_divisor, raises_by=(1,))

@@ -17,8 +17,8 @@ from ..ir import FLOAT, INT, Assign, Const, Operand, Type, Var
 @dataclass(frozen=True)
 class Context:
     """What a `simplify` template may know: each name's defining statement and type, which operands are
-    floats, and whether the statement computes a value the user's function returns (`protected`:
-    kept bit for bit what Python computes)."""
+    floats, and whether the statement computes a value the user's function returns or is one of its
+    operations that may raise (`protected`: kept bit for bit what Python computes, raising where it does)."""
 
     definition: Mapping[str, Assign]
     types: Mapping[str, Type]
@@ -28,7 +28,8 @@ class Context:
 
 def simplify_pow(stmt: Assign, c: Context) -> Assign | None:
     """`x ** 2` is `x * x` and `x ** -1` is `1 / x`, correctly rounded where the C library's `pow` may not
-    be: so not in what computes a returned value."""
+    be: so not in what computes a returned value, nor where the user's power may raise (`1e200 ** 2`
+    raises OverflowError, `1e200 * 1e200` is inf)."""
     base, exponent = stmt.args
     if not isinstance(exponent, Const) or isinstance(exponent.value, bool) or c.protected(stmt.target):
         return None

@@ -116,6 +116,7 @@ def numpy_counterparts(scalar: dict[str, Rule]) -> tuple[dict[str, Rule], dict[s
             foldable=False,
             safe=False,
             safe_if=None,
+            raises_like="",  # NumPy warns where `math` raises
             float_specialized=False,
             expand=None,
             cheap="",

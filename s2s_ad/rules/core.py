@@ -40,6 +40,9 @@ class Rule:
     # The operands whose values decide whether it raises (None: all): `a / b` raises where b is zero, whatever a is,
     # so another `c / b` that runs anyway raises where it does.
     raises_by: tuple[int, ...] | None = None
+    # Operations that raise on exactly the same operands share a name here (sin, cos and tan raise only at
+    # an infinity): one that runs anyway raises where the other would.
+    raises_like: str = ""
     symbol: str | None = None  # how a picture of the computation graph draws it, where not as written (`×`)
     # Flags the passes read instead of op names.
     copy: bool = False  # the result is its operand itself (for a list: the same object)

@@ -3,7 +3,7 @@ import math
 
 def chain_grad(x, y, z):
     # line 40: return z + math.sin(x**2 + y * math.exp(z))
-    _t1 = x * x
+    _t1 = x ** 2
     _t2 = math.exp(z)
     _t4 = _t1 + y * _t2
     # reverse sweep

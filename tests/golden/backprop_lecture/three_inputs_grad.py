@@ -3,7 +3,7 @@ import math
 
 def three_inputs_grad(x1, x2, x3):
     # line 55: return x1**2 * x2 + math.cos(x3)
-    _t1 = x1 * x1
+    _t1 = x1 ** 2
     # reverse sweep
     # line 55: return x1**2 * x2 + math.cos(x3)
     x3_bar = -math.sin(x3)

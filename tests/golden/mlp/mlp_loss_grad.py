@@ -39,6 +39,7 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
             out += W2[j] * hidden[j]
         # line 47: total += (out - y) ** 2
         _t22 = out - y
+        _t23 = _t22 ** 2  # read by nothing: raises where the function does
         # line 42: for x, y in zip(X, Y):
         hidden_tape[_k] = hidden
         _t17_tape[_k] = _t17

@@ -11,6 +11,7 @@ def lennard_jones_grad(x1, y1, x2, y2):
     s6 = _t4 ** 6
     # line 47: return 4 * EPSILON * (s6**2 - s6)
     _t6 = 4.0 * EPSILON
+    _t7 = s6 ** 2  # read by nothing: raises where the function does
     # reverse sweep
     # line 47: return 4 * EPSILON * (s6**2 - s6)
     s6_bar = _t6 * (2.0 * s6) - _t6

@@ -8,7 +8,7 @@ def planck_grad(wavelength, temperature):
     _t3 = _t2 * temperature
     x = _t1 / _t3
     # line 53: return 2 * H * C**2 / wavelength**5 / math.expm1(x)
-    _t7 = 2.0 * H * (C * C)
+    _t7 = 2.0 * H * C ** 2
     _t8 = wavelength ** 5
     _t9 = _t7 / _t8
     _t10 = math.expm1(x)

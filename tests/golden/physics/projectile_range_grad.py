@@ -3,7 +3,7 @@ import math
 
 def projectile_range_grad(v, theta, g):
     # line 40: return v**2 * math.sin(2 * theta) / g
-    _t1 = v * v
+    _t1 = v ** 2
     _t2 = 2.0 * theta
     _t3 = math.sin(_t2)
     _t5 = _t1 * _t3 / g
