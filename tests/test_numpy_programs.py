@@ -555,7 +555,6 @@ def wrt_names(case: Case, f: Callable[..., Any]) -> tuple[str, ...]:
 # generated code runs (tested below), never answered with a wrong number.
 NOT_YET = {
     "vstack_mixed": "different numbers of axes",
-    "layer_list_local": "list of arrays",
 }
 # A function that only indexes its parameter with single integers is read as a function on lists (nothing in
 # it says NumPy): its gradient is a list of floats, right element by element.

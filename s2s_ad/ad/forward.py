@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from .. import ir
 from ..errors import UnsupportedError
 from ..ir import FLOAT, Assign, Const, Effect, Function, Loc, Namer, Operand, Stmt, Type, Var
-from ..rules import RULES, Rule, shapes
+from ..rules import RULES, Rule, shapes, zeros_op
 from ..rules.emit import Emitter, operand_of
 
 
@@ -107,7 +107,7 @@ class _Forward:
 
     def zeros_like(self, operand: Operand, loc: Loc) -> Operand:
         name = operand.name if isinstance(operand, (Var, ir.Global)) else "_zeros"
-        op = "zeros_float_like" if isinstance(self.type_of(operand), ir.ArrayOf) else "zeros_like"
+        op = "zeros_float_like" if isinstance(self.type_of(operand), ir.ArrayOf) else zeros_op(self.type_of(operand))
         return self.emit(name, op, (operand,), self.type_of(operand), loc)
 
     # -- blocks --------------------------------------------------------------

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from .. import ir
 from ..errors import UnsupportedError
 from ..ir import FLOAT, Assign, Const, Effect, Function, Loc, Namer, Note, Operand, Stmt, Type, Var
-from ..rules import RULES, Rule, shapes
+from ..rules import RULES, Rule, shapes, zeros_op
 from ..rules.emit import Emitter, operand_of
 from . import loops, rebinding, tape
 from .activity import activity
@@ -228,7 +228,7 @@ class Reverse:
     def zeros_like(self, name: str, type_: Type, loc: Loc) -> Operand:
         target = self.namer.fresh(self.bar_family(name))
         self.types[target] = type_
-        self.out.append(Assign(target, "zeros_like", (Var(name),), type_, loc))
+        self.out.append(Assign(target, zeros_op(type_), (Var(name),), type_, loc))
         return Var(target)
 
     def allocate_lists(self, block: ir.Block) -> None:

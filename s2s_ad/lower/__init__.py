@@ -32,6 +32,7 @@ from ..frontend import ParsedFunction
 from ..ir import Loc, Namer, Var
 from ..rules import RULES, Rule
 from ..rules.custom import LoweredBody
+from .base import Retype
 from .builtins import Builtins
 from .calls import Calls
 from .expressions import Expressions
@@ -69,7 +70,19 @@ class Lowering(Statements, Builtins, Loops, Sequences, Expressions, Calls):
 def lowered(parsed: ParsedFunction, rules: Mapping[str, Rule] = RULES, arg_types: Mapping[str, ir.Type] | None = None) -> Lowered:
     """Lower a parsed function to IR; the rules of the custom derivatives it calls (and of the ways it
     indexes arrays) come with it. `arg_types` types parameters the body alone cannot (arrays)."""
+    elements: dict[int, ir.Type] = {}
+    while True:
+        try:
+            return _lowered(parsed, rules, arg_types, elements)
+        except Retype as retyped:  # an empty list's appends said what it holds: again, knowing it
+            elements[retyped.key] = retyped.elem
+
+
+def _lowered(
+    parsed: ParsedFunction, rules: Mapping[str, Rule], arg_types: Mapping[str, ir.Type] | None, elements: dict[int, ir.Type]
+) -> Lowered:
     lowering = Lowering(parsed, rules, Namer(), stack=(parsed.name,))
+    lowering.elements = elements
     node = parsed.node
     if lowering.tape is not None:  # a gradient s2s_ad generated, read back: its stack of tuples is no list of numbers
         raise lowering.error(

@@ -18,7 +18,7 @@ from ..errors import UnsupportedError
 from ..ir import FLOAT, INT, ArrayOf, Const, Operand, Var
 from ..rules import CALLS, MATH_CONSTANTS
 from ..rules.arrays import array_literal
-from ..rules.joins import joined, permuted, stacked
+from ..rules.joins import joined, permuted, stacked, stacked_from_list
 from ..rules.shapes import UNKNOWN, dims, is_array
 from .indexing import Indexing
 from .scope import Scope, TupleValue, Value
@@ -111,6 +111,8 @@ class Arrays(Indexing):
     def numpy_made(self, name: str, node: ast.Call, scope: Scope) -> Value | None:
         """Arrays NumPy makes: `np.array([...])` of numbers, zeros and ones, transposes, outer products."""
         args = node.args
+        if name == "array" and len(args) == 1 and isinstance(args[0], ast.Name) and not node.keywords:
+            return self.array_of_list(args[0], node, scope)
         if name == "array" and len(args) == 1 and isinstance(args[0], (ast.List, ast.Tuple)) and not node.keywords:
             items = [self.scalar(self.expr(e, scope), e) for e in args[0].elts]
             if any(is_array(i.type) or isinstance(i.type, ir.ListOf) for i in items) or not items:
@@ -151,6 +153,11 @@ class Arrays(Indexing):
     def join(self, name: str, node: ast.Call, scope: Scope) -> Value:
         """`np.concatenate((a, b), axis=k)`, `np.stack`, `np.hstack`, `np.vstack` of arrays written out."""
         options = self.keywords(node, ("axis",), f"np.{name}")
+        if name == "stack" and len(node.args) == 1 and not isinstance(node.args[0], (ast.Tuple, ast.List)):
+            listed = self.expr(node.args[0], scope)
+            if isinstance(listed.type, ir.ListOf) and is_array(listed.type.elem):  # `np.stack(hs)`, hs a list of arrays
+                axis = self.whole(options["axis"], scope, "the axis") if "axis" in options else 0
+                return self.stacked_list(listed, axis, node)
         if len(node.args) != 1 or not isinstance(node.args[0], (ast.Tuple, ast.List)) or not node.args[0].elts:
             raise self.error(UnsupportedError, f"write np.{name}((a, b, ...)) with the arrays listed", node)
         pieces = [self.array(self.expr(e, scope), e, f"np.{name}") for e in node.args[0].elts]
@@ -169,6 +176,23 @@ class Arrays(Indexing):
         for key, rule in rules.items():
             self.created.setdefault(key, rule)
         return self.array_op(op, tuple(p.operand for p in pieces))
+
+    def array_of_list(self, name: ast.Name, node: ast.Call, scope: Scope) -> Value:
+        """`np.array(hs)` of a list of arrays: stacked along a new first axis."""
+        listed = self.expr(name, scope)
+        if not (isinstance(listed.type, ir.ListOf) and is_array(listed.type.elem)):
+            raise self.error(
+                UnsupportedError, "np.array(...) of numbers only is supported", node, "write the numbers out: np.array([a, b])"
+            )
+        return self.stacked_list(listed, 0, node)
+
+    def stacked_list(self, items: Value, axis: int, node: ast.AST) -> Value:
+        """`np.stack(hs, axis=k)` or `np.array(hs)` of a list of arrays, however many it holds."""
+        assert isinstance(items.type, ir.ListOf)
+        op, rules = stacked_from_list(axis % (len(dims(items.type.elem)) + 1))
+        for key, rule in rules.items():
+            self.created.setdefault(key, rule)
+        return self.array_op(op, (items.operand,))
 
     def rearranged(self, name: str, node: ast.Call, scope: Scope, x: Value | None = None) -> Value:
         """`np.cumsum`, `np.diff`, `np.squeeze`, `np.ravel` of an array; the constants `np.eye(n)`, `np.arange`."""

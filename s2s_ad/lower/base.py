@@ -10,15 +10,24 @@ from typing import TYPE_CHECKING, cast
 from .. import ir
 from ..errors import ResolutionError, S2SError, SignatureError, UnsupportedError
 from ..frontend import Data, Helper, ParsedFunction, Resolved
-from ..ir import BOOL, INT, Const, Loc, Namer, Type
+from ..ir import BOOL, INT, Const, Loc, Namer, Type, Var
 from ..rules import Rule
 from ..rules.custom import LoweredBody
+from ..rules.shapes import is_array
 from . import rows
 from .scope import FALSE, PSEUDO_FAMILIES, RAISED, RESULT, RETURNED, TRUE, Bound, Scope, TupleValue, Undefined, Value, join, nodes
 from .types import param_types
 
 if TYPE_CHECKING:
     from .sequences import Sequence
+
+
+class Retype(Exception):  # noqa: N818 (not an error: the lowering's request to start again)
+    """An empty list literal holds `elem`, not what was guessed: lower the function again knowing it."""
+
+    def __init__(self, key: int, elem: Type) -> None:
+        super().__init__(key, elem)
+        self.key, self.elem = key, elem
 
 
 class LoweringBase:
@@ -98,7 +107,7 @@ class LoweringBase:
         # Arrays that may be one object with another name's (a parameter, `B = A`, a view `A.T`): a `+=` on
         # one of them would change the other too, which the gradient's `a = a + b` would not.
         self.shared: set[str] = set()
-        self.augmented: set[str] = set()  # arrays a `+=` was applied to
+        self.augmented: set[str] = set()  # arrays changed in place: by a `+=`, or written into (`h[t] = v`)
         self.views: dict[str, str] = {}  # a view (`x.T`, `x[i]`) -> the array it views: both shared once it is named
         self.tape: ast.Name | None = None  # where a generated gradient's `_tape` first appears
         self.frozen: set[str] = set()  # lists made of tuples (`[(x, y), ...]`): changing one raises in Python
@@ -107,6 +116,11 @@ class LoweringBase:
         self.assigned_to: str | None = None  # the name the expression being lowered is assigned to, if one
         self.seeded: set[str] = set()  # names a `while True` loop assigns first: their value before it is never read
         self.made_nodes: list[ast.AST] = []  # nodes the lowering writes itself whose ids `nesting` holds
+        # What the empty list literals hold where their appends showed it (arrays): `id` of the literal, or of
+        # the comprehension that made it, -> the element type. Learnt by lowering again (`Retype`).
+        self.elements: dict[int, Type] = {}
+        self.origin: dict[int, int] = {}  # `id` of a literal the lowering made -> of the source node it stands for
+        self.empties: dict[str, int] = {}  # SSA name of a list made by an empty literal -> its key in `elements`
         self.nesting = rows.nesting(parsed.node)  # empty list literals that become lists of lists: their depth
         self.grown = rows.grown(parsed.node)  # list literals that are appended to later
         self.reserve(parsed.node)
@@ -242,7 +256,35 @@ class LoweringBase:
             raise self.error(UnsupportedError, "expected a list here", node)
         return value
 
+    def held_by_list(self, value: Value) -> None:
+        """A list now holds this value: where it is an array, that very array, which writing into it (or into
+        the view it is) would change for the list too."""
+        if is_array(value.type) and isinstance(value.operand, Var):
+            name = value.operand.name
+            self.shared.update((name, *([self.views[name]] if name in self.views else [])))
+
     def check_element(self, items: Value, value: Value, node: ast.AST) -> None:
+        """`value` may go into the list `items`. Where the list was made empty and its type guessed wrong
+        (`hs = []`, then `hs.append(h)` with h an array), the lowering starts again, knowing better."""
         assert isinstance(items.type, ir.ListOf)
+        key = self.empties.get(items.operand.name) if isinstance(items.operand, Var) else None
+        if key is not None and (is_array(value.type) or is_array(items.type.elem)):
+            elem = value.type if key not in self.elements else join(items.type.elem, value.type)
+            if elem is not None and elem != items.type.elem:
+                raise Retype(key, elem)
+        self.held_by_list(value)
         if join(items.type.elem, value.type) is None:
-            raise self.error(UnsupportedError, "this list holds numbers; lists of mixed kinds are not supported", node)
+            raise self.error(
+                UnsupportedError,
+                f"this list holds {_kinds(items.type.elem)}; putting {_kinds(value.type)} in it too (a list of mixed kinds) "
+                "is not supported",
+                node,
+                "keep one list for each kind",
+            )
+
+
+def _kinds(type_: Type) -> str:
+    """What a list of this element type holds, in words."""
+    if isinstance(type_, ir.ListOf):
+        return "lists"
+    return "arrays" if is_array(type_) else "numbers"

@@ -190,9 +190,10 @@ class Calls(Arrays):
             raise self.error(UnsupportedError, f"{name}() of a list of lists is not supported", arg)
         op = {"sum": "sum", "max": "list_max", "min": "list_min"}[name]
         target = self.namer.temp()
-        self.types[target] = FLOAT
-        self.out.append(Assign(target, op, (items.operand,), FLOAT, self.loc))
-        return Value(Var(target), FLOAT)
+        type_ = items.type.elem if is_array(items.type.elem) else FLOAT  # `sum(hs)` of arrays is an array
+        self.types[target] = type_
+        self.out.append(Assign(target, op, (items.operand,), type_, self.loc))
+        return Value(Var(target), type_)
 
     def inline(self, name: str, helper: Helper, node: ast.Call, scope: Scope, allow_tuple: bool = False) -> Bound:
         """Lower a call to the user's own function in place, its parameters bound to the arguments."""
@@ -206,6 +207,7 @@ class Calls(Arrays):
         inner.held, inner.callers, inner.floats, inner.sizes = self.held, self.callers, self.floats, self.sizes
         inner.shared, inner.augmented, inner.views = self.shared, self.augmented, self.views
         inner.created, inner.rules = self.created, self.rules
+        inner.elements, inner.origin, inner.empties, inner.made_nodes = self.elements, self.origin, self.empties, self.made_nodes
         inner_scope = self.arguments(name, parsed.node.args, node, scope, inner)
         self.held.update(
             a.operand.name

@@ -131,20 +131,23 @@ class Expressions(LoweringBase):
 
     def expr_List(self, node: ast.List, scope: Scope) -> Value:
         items = [self.element_expr(e, scope) for e in node.elts]
-        if any(is_array(i.type) for i in items):
-            raise self.error(
-                UnsupportedError,
-                "a list of arrays cannot be differentiated yet",
-                node,
-                "give each array its own name, or join them with np.stack",
-            )
-        elem: Type | None = items[0].type if items else FLOAT
+        for item in items:
+            self.held_by_list(item)
+        key = self.origin.get(id(node), id(node))
+        elem: Type | None = items[0].type if items else self.elements.get(key, FLOAT)
         for _ in range(self.nesting.get(id(node), 1) - 1):  # `table = []` that is filled with rows
             elem = ir.ListOf(elem)  # type: ignore[arg-type]
         for item in items[1:]:
             elem = join(elem, item.type) if elem is not None else None
         if elem is None:
-            raise self.error(UnsupportedError, "lists of mixed kinds are not supported", node)
+            raise self.error(
+                UnsupportedError,
+                "lists of mixed kinds are not supported",
+                node,
+                "keep one list for each kind: Ws = [W1, W2] and bs = [b1, b2], then zip(Ws, bs)"
+                if any(is_array(i.type) or isinstance(i.type, ir.ListOf) for i in items)
+                else None,
+            )
         if elem in (INT, BOOL):
             elem = FLOAT  # a list of numbers; its elements may become floats
         type_ = ir.ListOf(elem)
@@ -156,6 +159,8 @@ class Expressions(LoweringBase):
             self.mutated.add(target)
         else:
             self.out.append(Assign(target, "list", tuple(i.operand for i in items), type_, self.loc))
+        if not items:
+            self.empties[target] = key
         if any(isinstance(e, ast.Tuple) for e in node.elts):
             self.tuples_in.add(target)
         return Value(Var(target), type_)
@@ -169,7 +174,8 @@ class Expressions(LoweringBase):
         n = self.expr(count, scope)
         if n.type not in (INT, BOOL):
             raise self.error(UnsupportedError, "a list can only be repeated a whole number of times", count)
-        type_ = ir.ListOf(FLOAT)
+        self.held_by_list(value)  # `[h] * n`: n times that very array
+        type_ = ir.ListOf(value.type if is_array(value.type) else FLOAT)
         target = self.namer.temp()
         self.types[target] = type_
         self.out.append(Assign(target, "repeat", (value.operand, n.operand), type_, self.loc))

@@ -73,7 +73,7 @@ class Indexing(LoweringBase):
         if isinstance(current.operand, Var) and current.operand.name in self.shared:
             raise self.error(
                 UnsupportedError,
-                f"writing into the array '{name}', which another name (a parameter, a copy, a view) may hold too, "
+                f"writing into the array '{name}', which another name (a parameter, a copy, a view) or a list may hold too, "
                 "cannot be differentiated",
                 node,
                 f"make '{name}' the function's own first (np.zeros, np.array(...), or {name} = {name} + 0.0)",
@@ -91,6 +91,8 @@ class Indexing(LoweringBase):
             self.created.setdefault(key, rule)
         for key, rule in index_rules(found.pattern, False).items():
             self.created.setdefault(key, rule)
+        if isinstance(current.operand, Var):
+            self.augmented.add(current.operand.name)
         stored = self.array_op(op, (current.operand, *found.operands, value.operand), current.type)
         scope[name] = self.named(name, stored)
 

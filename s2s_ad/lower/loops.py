@@ -193,13 +193,15 @@ class Loops(LoweringBase):
         # A loop that may return leaves a flag in scope[RETURNED]: `block` guards the rest of the enclosing block.
 
     def carried_in_place(self, node: ast.stmt, key: str, header: str, update: Value) -> None:
-        """An array a `+=` changes in the loop must not be one another name holds at the next iteration."""
+        """An array a `+=` or a store changes in the loop must not be one another name (or a list it was put
+        into) holds at the next iteration."""
         if header in self.augmented and isinstance(update.operand, Var) and update.operand.name in self.shared:
             raise self.error(
                 UnsupportedError,
-                f"'{key} += ...' in this loop changes an array in place that another name may hold",
+                f"this loop changes the array '{key}' in place ('{key} += ...' or '{key}[...] = ...') while another "
+                "name or a list may hold it from the iteration before",
                 node,
-                f"write {key} = {key} + ..., which makes a new array",
+                f"make a new array each iteration: {key} = {key} + ..., or {key} = {key}.copy() before writing into it",
             )
 
     def carried(self, node: ast.stmt, scope: Scope, assigned: set[str], body: list[ast.stmt]) -> list[str]:
@@ -286,8 +288,19 @@ class Loops(LoweringBase):
                     f"give '{key}' a value before the loop",
                 )
         joined = {k: join(types[k], v.type) for k, v in updates.items()}  # type: ignore[union-attr]  # Values: checked above
-        if any(t is None for t in joined.values()):
-            raise self.error(UnsupportedError, "a loop variable changes between a list and a number", node)
+        changed = [k for k, t in joined.items() if t is None]
+        if changed:
+            before, after = types[changed[0]], updates[changed[0]].type  # type: ignore[union-attr]
+            kinds = sorted({_kind(before), _kind(after)})
+            name = f"'{changed[0]}'" if changed[0].isidentifier() and not changed[0].startswith("_") else "what this loop adds up"
+            raise self.error(
+                UnsupportedError,
+                f"{name} changes between {' and '.join(kinds)} in this loop",
+                node,
+                "start it as what the loop makes it (an array: np.zeros(...)), or add up a list: sum(list)"
+                if "an array" in kinds
+                else None,
+            )
         return {k: t for k, t in joined.items() if t is not None}
 
     def assignment(self, body: list[ast.stmt], key: str) -> Loc | None:
@@ -472,6 +485,8 @@ class Loops(LoweringBase):
         target = self.namer.temp()
         self.types[target] = items.type.elem
         self.out.append(Assign(target, "index", (items.operand, index.operand), items.type.elem, self.loc))
+        if is_array(items.type.elem):  # the very array the list holds
+            self.shared.add(target)
         is_callers = isinstance(items.operand, ir.Global) or (
             isinstance(items.operand, Var) and items.operand.name in self.callers
         )
@@ -500,10 +515,11 @@ class Loops(LoweringBase):
             update = ast.Assign([ast.Name(accumulator, ast.Store())], joined)
         else:
             init = ast.List([], ast.Load())
+            self.origin[id(init)] = id(node)
+            self.made_nodes.append(init)  # kept alive: a freed node's id could be another list's
             rows_deep = rows.depth(node.elt, lambda name: _depth_in(scope, name))
             if rows_deep:  # `[[0.0] * m for _ in range(n)]`: a list of rows
                 self.nesting[id(init)] = 1 + rows_deep
-                self.made_nodes.append(init)  # kept alive: a freed node's id could be another list's
             update = ast.Expr(ast.Call(ast.Attribute(ast.Name(accumulator, ast.Load()), "append", ast.Load()), [node.elt], []))
         inner: ast.stmt = update
         for generator in reversed(node.generators):
@@ -560,3 +576,9 @@ def breaks(statements: list[ast.stmt]) -> bool:
         if isinstance(stmt, ast.If) and (breaks(stmt.body) or breaks(stmt.orelse)):
             return True
     return False
+
+
+def _kind(type_: Type | None) -> str:
+    if isinstance(type_, ir.ListOf):
+        return "a list"
+    return "an array" if is_array(type_) else "a number"

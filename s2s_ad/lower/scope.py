@@ -148,6 +148,13 @@ def nodes(node: ast.AST) -> list[ast.AST]:
 
 
 _OPERATOR_SPELLING = {
+    "Add": "+",
+    "Sub": "-",
+    "Mult": "*",
+    "Div": "/",
+    "FloorDiv": "//",
+    "Mod": "%",
+    "Pow": "**",
     "MatMult": "@",
     "BitAnd": "&",
     "BitOr": "|",

@@ -244,7 +244,7 @@ class Statements(LoweringBase):
             raise self.error(
                 UnsupportedError,
                 f"'{ast.unparse(node.target)} {spell(node.op)}= ...' changes an array in place that another name "
-                "(a parameter, a copy of a name, a view such as x.T or x[i]) may hold too",
+                "(a parameter, a copy of a name, a view such as x.T or x[i]) or a list may hold too",
                 node,
                 f"write {ast.unparse(node.target)} = {ast.unparse(node.target)} {spell(node.op)} ..., which makes a new array",
             )
@@ -348,13 +348,6 @@ class Statements(LoweringBase):
         value = self.element_expr(node.args[0], scope)
         if isinstance(node.args[0], ast.Tuple) and isinstance(items.operand, Var):
             self.tuples_in.add(items.operand.name)
-        if is_array(value.type):
-            raise self.error(
-                UnsupportedError,
-                "a list of arrays cannot be differentiated yet",
-                node.args[0],
-                "give each array its own name, or join them with np.stack",
-            )
         self.check_element(items, value, node.args[0])
         self.out.append(ir.Effect("append", (items.operand, value.operand), self.loc))
 
@@ -498,6 +491,8 @@ class Statements(LoweringBase):
                 self.floats.add(target)
             if last.target in self.sizes:
                 self.sizes[target] = self.sizes[last.target]
+            if last.target in self.empties:
+                self.empties[target] = self.empties[last.target]
             if last.target in self.shared:
                 self.shared.add(target)
             if last.target in self.views:  # `r = X[0]`: r and X hold one memory
@@ -513,6 +508,8 @@ class Statements(LoweringBase):
             self.shared.update((target, operand.name, *([self.views[operand.name]] if operand.name in self.views else [])))
         if isinstance(operand, Var) and operand.name in self.floats:
             self.floats.add(target)
+        if isinstance(operand, Var) and operand.name in self.empties:  # `ys = xs`: the same list
+            self.empties[target] = self.empties[operand.name]
         if isinstance(value.operand, ir.Global) or (isinstance(value.operand, Var) and value.operand.name in self.callers):
             self.callers.add(target)  # `ys = xs`: the same list
         return Value(Var(target), value.type)

@@ -34,7 +34,7 @@ from .builtins import BUILTIN_LISTS
 from .core import Rule
 from .joins import JOINS
 from .linalg import LINALG
-from .lists import EFFECTS, LISTS, copy_reverse_list
+from .lists import EFFECTS, LISTS, copy_reverse_list, zeros_op
 from .numba import with_numba_facts
 from .reductions import REDUCTIONS
 from .scalar import SCALAR
@@ -208,4 +208,14 @@ def differentiable(op: str) -> bool:
     return rule is not None and rule.partials is not None
 
 
-__all__ = ["ARRAY_OPS", "BINARY_OPERATORS", "CALLS", "COMPARISONS", "MATH_CONSTANTS", "RULES", "Rule", "differentiable"]
+__all__ = [
+    "ARRAY_OPS",
+    "BINARY_OPERATORS",
+    "CALLS",
+    "COMPARISONS",
+    "MATH_CONSTANTS",
+    "RULES",
+    "Rule",
+    "differentiable",
+    "zeros_op",
+]

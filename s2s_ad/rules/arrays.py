@@ -26,7 +26,7 @@ from ..ir import FLOAT, INT, ArrayOf, Assign, Const, Effect, Loc, Operand, Type,
 from . import array_tangents as tangents
 from . import shapes
 from .core import Rule
-from .lists import ReverseSweep, TangentSweep
+from .lists import ReverseSweep, TangentSweep, zeros_tangent
 
 # The scalar rules' NumPy counterparts: scalar op -> NumPy function.
 ELEMENTWISE = {
@@ -523,6 +523,20 @@ ARRAYS: dict[str, Rule] = {
     # gradient stays float32).
     "ties": constant_op("({0} == {1}).astype({0}.dtype)", like_first, safe=True),
     "zeros_float_like": constant_op("numpy.zeros_like({0}, dtype=float)", like_first, safe=True),
+    # the adjoint a list of arrays starts from (`zeros_op`): an array of zeros for each element
+    "zeros_like_arrays": Rule(
+        "[numpy.zeros_like(_a, dtype=float) for _a in {0}]",
+        None,
+        None,
+        "list",
+        structural=True,
+        flows=(),
+        like=True,
+        inline=False,
+        inline_operands=(),
+        tangent=zeros_tangent,
+        run=lambda runner, stmt, v: [runner.apply("zeros_float_like", a) for a in runner.items(v[0], "zeros_like")],
+    ),
     "unbroadcast": array_op("_unbroadcast({0}, {1})", like_second, flows=(0,), helper=_UNBROADCAST),
     "add_item": Rule(
         "{0}[{1}] += {2}",

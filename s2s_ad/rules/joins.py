@@ -11,7 +11,7 @@ order of a transpose's axes) are made per use by the lowering (`joined`,
 
 from __future__ import annotations
 
-from ..ir import FLOAT, INT, ArrayOf, Assign, Const, Operand, Type
+from ..ir import FLOAT, INT, ArrayOf, Assign, Const, Effect, For, ListOf, Operand, Type, Var
 from . import shapes
 from .array_tangents import pieces
 from .arrays import adjoint_by, array_op, constant_op, first_operand, index_rules, like_first, name_of, operand_type
@@ -71,6 +71,39 @@ def stacked(count: int, axis: int) -> tuple[str, dict[str, Rule]]:
 
     op = f"stack{count} axis={axis}"
     rule = array_op(f"numpy.stack(({holes}{',' if count == 1 else ''}), axis={axis})", shape, reverse, tangent=pieces)
+    return op, {op: rule, **index_rules(at, False)}
+
+
+def stacked_from_list(axis: int) -> tuple[str, dict[str, Rule]]:
+    """`np.stack(hs, axis=k)` (and `np.array(hs)`) of a list of arrays, as long as it is when it runs: each
+    element's adjoint is the adjoint at its position, `hs_bar[j] += g[j]` (the elements' adjoints are arrays
+    of zeros to begin with: `zeros_op`)."""
+    at = _at_pattern(axis)
+
+    def shape(types: tuple[Type, ...], args: tuple[Operand, ...]) -> Type:
+        items = types[0]
+        assert isinstance(items, ListOf)
+        sizes = list(shapes.dims(items.elem))
+        sizes.insert(axis, shapes.UNKNOWN)
+        return ArrayOf(FLOAT, tuple(sizes))
+
+    def reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
+        items = stmt.args[0]
+        if not sweep.active(items):
+            return
+        items_bar = sweep.adjoint_of_list(items, stmt.loc)
+        elem = operand_type(sweep, items)
+        assert isinstance(elem, ListOf)
+        count = sweep.emit("len", items_bar, type_=INT, loc=stmt.loc)
+        index, part = sweep.fresh("_j"), sweep.fresh("_part", elem.elem)
+        body = (
+            Assign(part, f"getitem {at}", (bar, Var(index)), elem.elem, stmt.loc),
+            Effect("accum_item", (items_bar, Var(index), Var(part)), stmt.loc),
+        )
+        sweep.out.append(For(index, Const(0), count, Const(1), (), body, None, stmt.loc))
+
+    op = f"stack_list axis={axis}"
+    rule = array_op(f"numpy.stack({{0}}, axis={axis})", shape, reverse)
     return op, {op: rule, **index_rules(at, False)}
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from ..ir import FLOAT, INT, Assign, Const, Effect, For, ListOf, Loc, Operand, Stmt, Type, Var, list_depth
+from ..ir import FLOAT, INT, ArrayOf, Assign, Const, Effect, For, ListOf, Loc, Operand, Stmt, Type, Var, list_depth
 from .core import Rule
 
 
@@ -170,7 +170,7 @@ def _append_reverse(sweep: ReverseSweep, stmt: Effect, bar: Operand) -> None:
     if sweep.active(value) and _operand_depth(sweep, value) > 0:
         sweep.take_row(_name(value), sweep.emit("pop", bar, type_=sweep.types[_name(value)], loc=stmt.loc), stmt.loc)
     elif sweep.active(value):
-        popped = sweep.emit("pop", bar, type_=FLOAT, loc=stmt.loc)
+        popped = sweep.emit("pop", bar, type_=_element_type(sweep.types.get(_name(stmt.args[0]), FLOAT)), loc=stmt.loc)
         sweep.accumulate(_name(value), popped, Const(1), stmt.loc)
     else:
         sweep.out.append(Effect("discard_pop", (bar,), stmt.loc))
@@ -179,10 +179,17 @@ def _append_reverse(sweep: ReverseSweep, stmt: Effect, bar: Operand) -> None:
 def _setitem_reverse(sweep: ReverseSweep, stmt: Effect, bar: Operand) -> None:
     """`xs[i] = v`: v gets `xs_bar[i]`, and the overwritten element's adjoint starts again from zero."""
     index, value = stmt.args[1], stmt.args[2]
+    element_type = _element_type(sweep.types.get(_name(stmt.args[0]), FLOAT))
+    element = sweep.emit("index", bar, index, type_=element_type, loc=stmt.loc)
+    # an array's adjoint starts again from an array of zeros: what reads it later may index it
+    zero = (
+        sweep.emit("zeros_float_like", element, type_=element_type, loc=stmt.loc)
+        if isinstance(element_type, ArrayOf)
+        else Const(0.0)
+    )
     if sweep.active(value):
-        element = sweep.emit("index", bar, index, type_=FLOAT, loc=stmt.loc)
         sweep.accumulate(_name(value), element, Const(1), stmt.loc)
-    sweep.out.append(Effect("setitem", (bar, index, Const(0.0)), stmt.loc))
+    sweep.out.append(Effect("setitem", (bar, index, zero), stmt.loc))
 
 
 # -- forward mode ------------------------------------------------------------------
@@ -214,7 +221,7 @@ def _repeat_tangent(sweep: TangentSweep, stmt: Assign) -> None:
     sweep.tangent[stmt.target] = sweep.emit(stmt.target, stmt.op, args, stmt.type, stmt.loc)
 
 
-def _zeros_tangent(sweep: TangentSweep, stmt: Assign) -> None:
+def zeros_tangent(sweep: TangentSweep, stmt: Assign) -> None:
     """A new list of zeros, that later statements add into: its tangent is zeros too."""
     sweep.tangent[stmt.target] = sweep.emit(stmt.target, stmt.op, stmt.args, stmt.type, stmt.loc)
 
@@ -289,6 +296,12 @@ def _zeros_like(value: object) -> object:
     return [_zeros_like(v) for v in value] if isinstance(value, list) else 0.0
 
 
+def zeros_op(type_: Type) -> str:
+    """The operation that makes the zeros an adjoint or tangent of a list of `type_` starts from: a list of
+    arrays gets an array of zeros per element (an adjoint popped or read from it is shaped like its value)."""
+    return "zeros_like_arrays" if isinstance(type_, ListOf) and isinstance(type_.elem, ArrayOf) else "zeros_like"
+
+
 def _spell_zeros(texts: tuple[str, ...], stmt: Assign) -> str:
     """A list of zeros shaped like `texts[0]`, written out as deep as the type nests."""
 
@@ -352,7 +365,7 @@ LISTS: dict[str, Rule] = {
         like=True,
         inline=False,
         inline_operands=(),
-        tangent=_zeros_tangent,
+        tangent=zeros_tangent,
         run=lambda runner, stmt, v: runner.zeros(runner.items(v[0], "zeros_like")),
         spell=_spell_zeros,
     ),
