@@ -139,6 +139,41 @@ def through_helpers(W, X):
     return _total(_layer(W, X))
 
 
+def conditional_length(W, X):
+    hs = []
+    for x in X:
+        h = np.tanh(W @ x)
+        if h[0] > 0:
+            hs.append(h)
+    total = 0.0
+    for h in hs:
+        total += np.sum(h ** 2)
+    return total
+
+def nested_loops(W, X):
+    hs = []
+    for i in range(X.shape[0]):
+        acc = np.zeros(W.shape[0])
+        for j in range(i + 1):
+            acc = acc + np.tanh(W @ X[j])
+        hs.append(acc)
+    return np.sum(np.stack(hs) ** 2)
+
+def read_while_building(W, X):
+    hs = [np.zeros(W.shape[0])]
+    for x in X:
+        hs.append(np.tanh(W @ x + hs[-1]))
+    return np.sum(hs[-1] * hs[1])
+
+def two_lists(W, X):
+    hs, gs = [], []
+    for x in X:
+        h = W @ x
+        hs.append(h)
+        gs.append(np.tanh(h))
+    return np.sum(sum(gs) * hs[0])
+
+
 def written_after_append(W, x):
     h = np.tanh(W @ x)
     hs = []
@@ -194,6 +229,10 @@ POINTS = {
     "fresh_array_each_step": ((W, X), ("W",)),
     "repeated": ((W, x), ("W",)),
     "through_helpers": ((W, X), ("W",)),
+    "conditional_length": ((W, rng.normal(size=(6, 2))), ("W",)),
+    "nested_loops": ((W, X), ("W",)),
+    "read_while_building": ((rng.normal(size=(2, 2)), X), ("W",)),
+    "two_lists": ((rng.normal(size=(2, 2)), X), ("W",)),
 }
 
 
@@ -249,7 +288,7 @@ def test_the_generated_code_keeps_the_list(programs: types.ModuleType) -> None:
     derived(*args)
     code = inspect.getsource(derived)
     assert "hs.append(h" in code and "np.stack(hs, axis=0)" in code
-    assert "hs_bar = [np.zeros_like(_a, dtype=float) for _a in hs]" in code
+    assert "hs_bar = [np.zeros_like(_a, dtype=np.result_type(_a, 0.0)) for _a in hs]" in code
     assert "hs_bar.pop()" in code
 
 
@@ -269,3 +308,14 @@ def test_what_would_change_a_listed_array_is_refused(programs: types.ModuleType,
         grad(f, wrt="W")(W, X if "X" in f.__code__.co_varnames[:2] else x)
     assert message in str(refused.value)
     assert "lists_of_arrays" in str(refused.value) or "s2s_test_" in str(refused.value)  # names the file
+
+
+def test_a_float32_list_gets_a_float32_gradient(tmp_path: Path) -> None:
+    source = "import numpy as np\n\n\ndef f(A, B):\n    ms = []\n    M = A\n    for k in range(3):\n"
+    source += "        M = np.tanh(M @ B)\n        ms.append(M)\n    return float(np.sum(ms[0] * ms[2]))\n"
+    f = import_source(source, tmp_path).f
+    A, B = (rng.normal(size=(2, 2)).astype(np.float32) for _ in range(2))
+    dA, dB = grad(f, wrt=("A", "B"))(A, B)
+    assert dA.dtype == dB.dtype == np.float32
+    np.testing.assert_allclose(dA, numeric_grad(f, (A, B), 0), rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(dB, numeric_grad(f, (A, B), 1), rtol=1e-3, atol=1e-4)

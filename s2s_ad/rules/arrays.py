@@ -525,7 +525,7 @@ ARRAYS: dict[str, Rule] = {
     "zeros_float_like": constant_op("numpy.zeros_like({0}, dtype=float)", like_first, safe=True),
     # the adjoint a list of arrays starts from (`zeros_op`): an array of zeros for each element
     "zeros_like_arrays": Rule(
-        "[numpy.zeros_like(_a, dtype=float) for _a in {0}]",
+        "[numpy.zeros_like(_a, dtype=numpy.result_type(_a, 0.0)) for _a in {0}]",
         None,
         None,
         "list",
