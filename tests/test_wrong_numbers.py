@@ -659,3 +659,26 @@ def test_a_break_in_an_inner_loops_else_leaves_the_outer_loop(tmp_path: Path, na
     assert value == f(list(xs), y)
     flat = numeric_gradient(lambda *v: f(list(v[:-1]), v[-1]), (*xs, y))
     assert got[0] == pytest.approx(list(flat[:-1]), abs=1e-6) and got[1] == pytest.approx(flat[-1], abs=1e-6)
+
+
+SUM_OF_EMPTY = """
+def doubled_sum(xs):
+    t = s = sum([v + 0.5 for v in xs])
+    return t + 1.0 * s
+
+
+def scaled_sum(xs):
+    return 1.0 * sum(xs)
+"""
+
+
+@pytest.mark.parametrize("name", ["doubled_sum", "scaled_sum"])
+@pytest.mark.parametrize("xs", [[], [1.0, 2.0]])
+def test_the_value_of_a_sum_of_an_empty_list_keeps_its_type(tmp_path: Path, name: str, xs: list[float]) -> None:
+    """`sum([])` is the int 0, so `1.0 * s` is the float 0.0 and must not be folded to `s` (value_and_grad
+    returned 0 where f returns 0.0)."""
+    f = getattr(import_source(SUM_OF_EMPTY, tmp_path), name)
+    value, gradient = value_and_grad(f)(list(xs))
+    expected = f(list(xs))
+    assert type(value) is type(expected) and value == expected
+    assert gradient == pytest.approx(list(numeric_gradient(lambda *v: f(list(v)), tuple(xs))) if xs else [])

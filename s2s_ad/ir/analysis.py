@@ -243,6 +243,8 @@ class _MaybeInt:
         rule = self.rules[stmt.op]
         if rule.like:  # new zeros: floats
             return False
+        if rule.int_when_empty and stmt.type == FLOAT:  # `sum([])` is 0, an int
+            return True
         if rule.structural or stmt.type != FLOAT:
             return bool(stmt.args) and isinstance(stmt.args[0], (Var, Global)) and self.maybe(stmt.args[0])
         if any(self.maybe(stmt.args[i]) for i in rule.chooses):

@@ -386,6 +386,7 @@ LISTS: dict[str, Rule] = {
         "sum({0})",
         lambda sp, xs: sp.Add(*xs),
         flows=(0,),
+        int_when_empty=True,
         reverse=_sum_reverse,
         tangent=_on_tangent_of_first,
         run=_run_reduce("add"),
