@@ -276,15 +276,18 @@ class LoweringBase:
         if join(items.type.elem, value.type) is None:
             raise self.error(
                 UnsupportedError,
-                f"this list holds {_kinds(items.type.elem)}; putting {_kinds(value.type)} in it too (a list of mixed kinds) "
+                f"this list holds {kind_of(items.type.elem, plural=True)}; putting {kind_of(value.type, plural=True)} "
+                "in it too (a list of mixed kinds) "
                 "is not supported",
                 node,
                 "keep one list for each kind",
             )
 
 
-def _kinds(type_: Type) -> str:
-    """What a list of this element type holds, in words."""
+def kind_of(type_: Type | None, plural: bool = False) -> str:
+    """A value of this type in words, for refusals: a list, an array or a number."""
     if isinstance(type_, ir.ListOf):
-        return "lists"
-    return "arrays" if is_array(type_) else "numbers"
+        return "lists" if plural else "a list"
+    if is_array(type_):
+        return "arrays" if plural else "an array"
+    return "numbers" if plural else "a number"

@@ -12,7 +12,7 @@ from ..frontend import Callee
 from ..ir import FLOAT, INT, Assign, Const, Loc, Operand, Type, Var
 from ..rules.shapes import dims, is_array
 from . import rows
-from .base import LoweringBase
+from .base import LoweringBase, kind_of
 from .scope import (
     BREAK,
     CONTINUE,
@@ -291,7 +291,7 @@ class Loops(LoweringBase):
         changed = [k for k, t in joined.items() if t is None]
         if changed:
             before, after = types[changed[0]], updates[changed[0]].type  # type: ignore[union-attr]
-            kinds = sorted({_kind(before), _kind(after)})
+            kinds = sorted({kind_of(before), kind_of(after)})
             name = f"'{changed[0]}'" if changed[0].isidentifier() and not changed[0].startswith("_") else "what this loop adds up"
             raise self.error(
                 UnsupportedError,
@@ -576,9 +576,3 @@ def breaks(statements: list[ast.stmt]) -> bool:
         if isinstance(stmt, ast.If) and (breaks(stmt.body) or breaks(stmt.orelse)):
             return True
     return False
-
-
-def _kind(type_: Type | None) -> str:
-    if isinstance(type_, ir.ListOf):
-        return "a list"
-    return "an array" if is_array(type_) else "a number"
