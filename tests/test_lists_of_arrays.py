@@ -210,6 +210,19 @@ def element_written(W, X):
     return np.sum(hs[0] * hs[1])
 
 
+def _activations(W, X, scale):
+    out = []
+    for t in range(X.shape[0]):
+        out.append(np.tanh(scale * (W @ X[t])))
+    return out
+
+
+def helper_called_twice(W, X):
+    first = _activations(W, X, 1.0)
+    second = _activations(W, X[:2], 0.5)
+    return np.sum(np.stack(first) ** 2) + np.sum(second[-1] * first[0])
+
+
 def numbers_and_arrays(W, x):
     hs = []
     hs.append(np.sum(W @ x))
@@ -238,6 +251,7 @@ POINTS = {
     "nested_loops": ((W, X), ("W",)),
     "read_while_building": ((rng.normal(size=(2, 2)), X), ("W",)),
     "two_lists": ((rng.normal(size=(2, 2)), X), ("W",)),
+    "helper_called_twice": ((W, X), ("W",)),  # a helper's list, parsed anew at each lowering: learnt once
 }
 
 

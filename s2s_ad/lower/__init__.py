@@ -32,7 +32,7 @@ from ..frontend import ParsedFunction
 from ..ir import Loc, Namer, Var
 from ..rules import RULES, Rule
 from ..rules.custom import LoweredBody
-from .base import Retype
+from .base import Place, Retype
 from .builtins import Builtins
 from .calls import Calls
 from .expressions import Expressions
@@ -70,7 +70,7 @@ class Lowering(Statements, Builtins, Loops, Sequences, Expressions, Calls):
 def lowered(parsed: ParsedFunction, rules: Mapping[str, Rule] = RULES, arg_types: Mapping[str, ir.Type] | None = None) -> Lowered:
     """Lower a parsed function to IR; the rules of the custom derivatives it calls (and of the ways it
     indexes arrays) come with it. `arg_types` types parameters the body alone cannot (arrays)."""
-    elements: dict[int, ir.Type] = {}
+    elements: dict[Place, ir.Type] = {}
     while True:
         try:
             return _lowered(parsed, rules, arg_types, elements)
@@ -79,7 +79,7 @@ def lowered(parsed: ParsedFunction, rules: Mapping[str, Rule] = RULES, arg_types
 
 
 def _lowered(
-    parsed: ParsedFunction, rules: Mapping[str, Rule], arg_types: Mapping[str, ir.Type] | None, elements: dict[int, ir.Type]
+    parsed: ParsedFunction, rules: Mapping[str, Rule], arg_types: Mapping[str, ir.Type] | None, elements: dict[Place, ir.Type]
 ) -> Lowered:
     lowering = Lowering(parsed, rules, Namer(), stack=(parsed.name,))
     lowering.elements = elements

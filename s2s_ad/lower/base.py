@@ -22,10 +22,13 @@ if TYPE_CHECKING:
     from .sequences import Sequence
 
 
+Place = tuple[str, int, int]  # a node's file, line and column
+
+
 class Retype(Exception):  # noqa: N818 (not an error: the lowering's request to start again)
     """An empty list literal holds `elem`, not what was guessed: lower the function again knowing it."""
 
-    def __init__(self, key: int, elem: Type) -> None:
+    def __init__(self, key: Place, elem: Type) -> None:
         super().__init__(key, elem)
         self.key, self.elem = key, elem
 
@@ -116,11 +119,12 @@ class LoweringBase:
         self.assigned_to: str | None = None  # the name the expression being lowered is assigned to, if one
         self.seeded: set[str] = set()  # names a `while True` loop assigns first: their value before it is never read
         self.made_nodes: list[ast.AST] = []  # nodes the lowering writes itself whose ids `nesting` holds
-        # What the empty list literals hold where their appends showed it (arrays): `id` of the literal, or of
-        # the comprehension that made it, -> the element type. Learnt by lowering again (`Retype`).
-        self.elements: dict[int, Type] = {}
-        self.origin: dict[int, int] = {}  # `id` of a literal the lowering made -> of the source node it stands for
-        self.empties: dict[str, int] = {}  # SSA name of a list made by an empty literal -> its key in `elements`
+        # What the empty list literals hold where their appends showed it (arrays): where the literal, or the
+        # comprehension that made it, stands in the source (`place`) -> the element type. Learnt by lowering
+        # again (`Retype`), which parses a helper anew: so a place, not an `id`.
+        self.elements: dict[Place, Type] = {}
+        self.origin: dict[int, Place] = {}  # `id` of a literal the lowering made -> the place it stands for
+        self.empties: dict[str, Place] = {}  # SSA name of a list made by an empty literal -> its key in `elements`
         self.nesting = rows.nesting(parsed.node)  # empty list literals that become lists of lists: their depth
         self.grown = rows.grown(parsed.node)  # list literals that are appended to later
         self.reserve(parsed.node)
@@ -255,6 +259,14 @@ class LoweringBase:
         if not isinstance(value.type, ir.ListOf):
             raise self.error(UnsupportedError, "expected a list here", node)
         return value
+
+    def place(self, node: ast.AST) -> Place:
+        """Where a node stands in the source: the same in every lowering of the function and its helpers (a
+        node the lowering wrote itself, standing nowhere, by its `id`)."""
+        line, column = getattr(node, "lineno", None), getattr(node, "col_offset", None)
+        if line is None or column is None:
+            return ("", id(node), -1)
+        return (self.parsed.source.filename, line, column)
 
     def held_by_list(self, value: Value) -> None:
         """A list now holds this value: where it is an array, that very array, which writing into it (or into

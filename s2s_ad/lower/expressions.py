@@ -133,7 +133,7 @@ class Expressions(LoweringBase):
         items = [self.element_expr(e, scope) for e in node.elts]
         for item in items:
             self.held_by_list(item)
-        key = self.origin.get(id(node), id(node))
+        key = self.origin.get(id(node)) or self.place(node)
         elem: Type | None = items[0].type if items else self.elements.get(key, FLOAT)
         for _ in range(self.nesting.get(id(node), 1) - 1):  # `table = []` that is filled with rows
             elem = ir.ListOf(elem)  # type: ignore[arg-type]

@@ -515,7 +515,7 @@ class Loops(LoweringBase):
             update = ast.Assign([ast.Name(accumulator, ast.Store())], joined)
         else:
             init = ast.List([], ast.Load())
-            self.origin[id(init)] = id(node)
+            self.origin[id(init)] = self.place(node)
             self.made_nodes.append(init)  # kept alive: a freed node's id could be another list's
             rows_deep = rows.depth(node.elt, lambda name: _depth_in(scope, name))
             if rows_deep:  # `[[0.0] * m for _ in range(n)]`: a list of rows
