@@ -77,6 +77,7 @@ def build(
     backend: str = "python",
     progress: Callable[[str], None] | None = None,
     checkpoints: int | None = None,
+    narrow: frozenset[str] = frozenset(),
 ) -> Built:
     """Run the pipeline on one function (see `_build`); the garbage collector pauses meanwhile,
     as the transform makes many small objects and frees none of them until it is done. `arg_types`
@@ -84,7 +85,9 @@ def build(
     as structures (`frontend.structures_of`). `backend` is what the code is printed for: "python", or "numba"
     (code `numba.njit` compiles; what it cannot compile is refused here, saying why). `checkpoints=K` bounds the
     tape of the loops that allow it (`ad.checkpoints`): at most K snapshots of their carried values each.
-    `progress` is told each stage as it ends (`STAGES`: the command line reports a long transform with it)."""
+    `progress` is told each stage as it ends (`STAGES`: the command line reports a long transform with it).
+    `narrow` names the parameters that are arrays of float32 (or narrower): their gradients keep that dtype
+    (`narrow_floats`)."""
     codegen.backend(backend)  # a backend there is, or a SignatureError
     checkpoints = checked_checkpoints(checkpoints)
     if checkpoints is not None and backend != "python":
@@ -99,6 +102,7 @@ def build(
         backend=backend,
         progress=progress,
         checkpoints=checkpoints,
+        narrow=narrow,
     )
     with collector_paused():
         if structures:
@@ -142,6 +146,7 @@ def _build(
     backend: str = "python",
     progress: Callable[[str], None] | None = None,
     checkpoints: int | None = None,
+    narrow: frozenset[str] = frozenset(),
 ) -> Built:
     """Run the pipeline on one function.
 
@@ -176,7 +181,7 @@ def _build(
     else:
         raise ValueError(f"unknown derivative kind {kind!r}")
     show("reverse" if kind in ("grad", "vjp") else "forward", derived)
-    derived = optimize.optimize(derived, rules)
+    derived = optimize.narrow_gradients(optimize.optimize(derived, rules), narrow)
     show("optimized", derived)
     packed = packing(derived, names) if kind in ("jvp", "hvp") else None
     framed = frame(primal, derived) if frame is not None else None
@@ -333,6 +338,18 @@ def argument_types(
     return found
 
 
+def narrow_floats(parsed: ParsedFunction, args: Sequence[object], kwargs: Mapping[str, object]) -> frozenset[str]:
+    """The parameters passed arrays of floats narrower than float64 (float32, float16): NumPy may widen
+    what they meet to float64, and their gradients are cast back (`optimize.narrow_gradients`)."""
+    node = parsed.node.args
+    names = [a.arg for a in (*node.posonlyargs, *node.args, *node.kwonlyargs)]
+    return frozenset(
+        name
+        for name, value in [*zip(names, args), *kwargs.items()]
+        if _is_ndarray(value) and value.dtype.kind == "f" and value.dtype.itemsize < 8  # type: ignore[attr-defined]
+    )
+
+
 def _is_ndarray(value: object) -> bool:
     """A NumPy array (told without importing NumPy: only a program that made one has it loaded)."""
     return type(value).__name__ == "ndarray" and type(value).__module__ == "numpy"
@@ -342,31 +359,35 @@ _NUMBERS = frozenset((float, int, bool))
 
 
 def call_key(args: Sequence[object], kwargs: Mapping[str, object]) -> tuple[object, ...]:
-    """What a gradient specialised for a call depends on: each array argument's element kind and number of
+    """What a gradient specialised for a call depends on: each array argument's dtype and number of
     axes, which of all their sizes are 1 and which are equal (for each size, -1 for a 1, else the position
     of the first size equal to it: `argument_types(equal_sizes=True)`); any other argument's type (its
-    structure: `frontend.structure_key`). It runs on every call, in one pass."""
+    structure: `frontend.structure_key`). It runs on every call, in one pass, so it tells kinds by type."""
     key: list[object] = []
     sizes: list[int] = []
-    for value in args:
-        _describe(value, key, sizes)
-    for name, value in sorted(kwargs.items()) if kwargs else ():
-        key.append(name)
-        _describe(value, key, sizes)
-    key += [-1 if size == 1 else sizes.index(size) for size in sizes]
+    values = [*args, *kwargs.values()] if kwargs else args
+    for value in values:
+        kind = type(value)
+        seen = _SEEN.get(kind)
+        if seen is None:
+            seen = _SEEN[kind] = "number" if kind in _NUMBERS else "array" if _is_ndarray(value) else "other"
+        if seen == "number":
+            key.append(kind)
+        elif seen == "array":
+            shape = value.shape  # type: ignore[attr-defined]
+            key += value.dtype.char, len(shape)  # type: ignore[attr-defined]
+            sizes += shape
+        else:
+            key.append(structure_key(value) if is_structure(value) else kind)
+    if kwargs:
+        key += kwargs
+    if sizes:  # each size as the position of the first equal one; then which position holds the sizes 1
+        key += map(sizes.index, sizes)
+        key.append(sizes.index(1) if 1 in sizes else -1)
     return tuple(key)
 
 
-def _describe(value: object, key: list[object], sizes: list[int]) -> None:
-    kind = type(value)
-    if kind in _NUMBERS:
-        key.append(kind)
-    elif _is_ndarray(value):
-        shape = value.shape  # type: ignore[attr-defined]
-        key.append((value.dtype.kind, len(shape)))  # type: ignore[attr-defined]
-        sizes += shape
-    else:
-        key.append(structure_key(value) if is_structure(value) else kind)
+_SEEN: dict[type, str] = {}  # an explicit cache: a type's kind for `call_key` ("number", "array" or "other")
 
 
 def packing(derived: ir.Function, wrt: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:

@@ -26,7 +26,7 @@ from typing import Any
 
 from .errors import CheckError, UnsupportedError
 from .frontend import ParsedFunction, structures_of, uses_arrays
-from .pipeline import Built, Wrt, argument_types, build, call_key, compiled
+from .pipeline import Built, Wrt, argument_types, build, call_key, compiled, narrow_floats
 
 
 class _Builds:
@@ -43,22 +43,26 @@ class _Builds:
         self.parsed, self.wrt, self.data, self.check, self.request = parsed, wrt, data, check, request
         self.arrays = uses_arrays(parsed)  # else built here for its structures only: its arrays are typed as before
         self.built: dict[tuple[object, ...], tuple[Built, Callable[..., Any]]] = {}
+        self.shown: tuple[Built, Callable[..., Any]] | None = None
 
     def get(
         self, owner: Callable[..., Any], args: Sequence[object], kwargs: Mapping[str, object]
     ) -> tuple[Built, Callable[..., Any]]:
+        """What was built for calls like this one (built now if none was); it runs on every call."""
         key = call_key(args, kwargs)
         found = self.built.get(key)
         if found is None:
             types = argument_types(self.parsed, args, kwargs, equal_sizes=True) if self.arrays else {}
             structures = structures_of(self.parsed, args, kwargs)
-            made = build(self.parsed, self.wrt, arg_types=types, structures=structures, **self.request)
+            narrow = narrow_floats(self.parsed, args, kwargs) if self.arrays else frozenset()
+            made = build(self.parsed, self.wrt, arg_types=types, structures=structures, narrow=narrow, **self.request)
             if self.check is not None:
                 self.cross_check(self.check, args)
             found = self.built[key] = (made, compiled(self.parsed, made, self.data))
-        if owner.__dict__.get("__s2s_ad__") is not found[0]:  # what inspect.getsource shows: the code of this call
+        if found is not self.shown:  # what inspect.getsource shows: the code of this call
             owner.__wrapped__ = found[1]  # type: ignore[attr-defined]
             owner.__s2s_ad__ = found[0]  # type: ignore[attr-defined]
+            self.shown = found
         return found
 
     def cross_check(self, function: Callable[..., Any], args: Sequence[object]) -> None:
@@ -82,7 +86,10 @@ def gradient(
     builds = _Builds(parsed, wrt, data, check, **request)
 
     def derived(*args: Any, **kwargs: Any) -> Any:
-        return builds.get(derived, args, kwargs)[1](*args, **kwargs)
+        found = builds.built.get(call_key(args, kwargs)) if builds.shown is not None else None
+        if found is not builds.shown or found is None:
+            found = builds.get(derived, args, kwargs)
+        return found[1](*args, **kwargs)
 
     return _named(derived, parsed, "value_and_grad" if request.get("with_value") else "grad")
 

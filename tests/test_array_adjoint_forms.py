@@ -1,7 +1,7 @@
 """The faster forms of three array adjoints, against central finite differences and NumPy itself.
 
 - rows picked by an array of ids (`E[ids]`, the window model's word vectors): the adjoint is added back
-  with the generated module's `_add_rows`, one `np.bincount` where the ids cover a good part of E and
+  with the generated module's `_rows_added`, one `np.bincount` where the ids cover a good part of E and
   `np.add.at` otherwise; repeated and negative ids add up as `np.add.at` adds them;
 - a stack of matrices times one matrix (`X @ W`, tokens of sequences times a weight): each adjoint is
   one matrix product over all rows of the stack;
@@ -70,6 +70,12 @@ def softplus_of_a_number(x):
 def centred(x):
     c = x - x.mean(axis=0, keepdims=True)
     return np.sum(np.sin(c) * x)
+
+
+def signs_on_arrays(a, b, k):
+    p = (-a) * (-b) * np.cos(a)
+    q = a - (-b) * k
+    return np.sum(p - (-q) * b - (-2.0 * a) * (3.0 * b)) + np.sum(np.tanh(b - (-1.0 * k) * a))
 """
 
 
@@ -134,13 +140,14 @@ def test_added_rows_are_those_of_np_add_at(programs: types.ModuleType) -> None:
     E = rng.standard_normal((7, 2))
     g = grad(programs.rows_squared, wrt="E")
     g(E, ids)
-    add_rows = g.__wrapped__.__globals__["_add_rows"]
+    rows_added = g.__wrapped__.__globals__["_rows_added"]
     for rows, dtype in ((7, np.float64), (7, np.float32), (400, np.float64)):
         value = rng.standard_normal((2, 3, 2)).astype(dtype)
-        mine, theirs = np.zeros((rows, 2), dtype), np.zeros((rows, 2), dtype)
-        add_rows(mine, ids, value)
+        table = rng.standard_normal((rows, 2)).astype(dtype)
+        theirs = np.zeros((rows, 2), dtype)
         np.add.at(theirs, (ids,), value)
-        assert mine.dtype == dtype
+        mine = rows_added(table, ids, value)
+        assert mine.dtype == dtype and mine is not table
         np.testing.assert_allclose(mine, theirs, rtol=1e-6)
 
 
@@ -175,7 +182,7 @@ def test_spread_sum_added_into_an_adjoint(programs: types.ModuleType, shape: tup
 
 
 def test_the_cross_check_reads_the_scatter_in_high_precision(programs: types.ModuleType) -> None:
-    """`check` runs the printed gradient on arrays of high-precision numbers: `_add_rows` adds them as
+    """`check` runs the printed gradient on arrays of high-precision numbers: `_rows_added` adds them as
     np.add.at does (np.bincount would round them to floats)."""
     E, W, u = 0.5 * rng.standard_normal((7, 2)), rng.standard_normal((6, 4)), rng.standard_normal(4)
     report = check(programs.window_score, ("E", "W", "u"), args=(E, W, u, np.array([[0, 3, 3], [6, 0, 3]])))
@@ -211,3 +218,44 @@ def test_logistic_loss_gradient_and_hessian(programs: types.ModuleType) -> None:
     np.testing.assert_allclose(found, X.T @ (p - y), rtol=1e-12)
     H = hessian(programs.softplus_loss, wrt="w")(w, X, y)
     np.testing.assert_allclose(H, X.T @ (X * (p * (1 - p))[:, None]), rtol=1e-10)
+
+
+def test_the_sigmoid_helper_is_correctly_rounded_to_within_an_ulp_or_two(programs: types.ModuleType) -> None:
+    """The generated module's `_expit` (the partial of logaddexp) against mpmath at 50 digits, over both tails
+    and past where exp(-x) overflows: relatively within 2.5 ulp down to x = -709, within 1.3e-308 below,
+    with no overflow warning; a number gives a number."""
+    import warnings
+
+    mpmath = pytest.importorskip("mpmath")
+    g = grad(programs.both_sides, wrt="z")
+    g(np.zeros(3), np.zeros(3))
+    expit = g.__wrapped__.__globals__["_expit"]
+    x = np.concatenate([np.linspace(-800.0, 800.0, 4001), np.linspace(-40.0, 40.0, 4001), [-709.0, -708.5, 0.0, 1e-300]])
+    with mpmath.workdps(50):
+        true = np.array([float(1 / (1 + mpmath.exp(-mpmath.mpf(v)))) for v in x])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = expit(x)
+    normal = x >= -709.0
+    assert np.max(np.abs(found[normal] - true[normal]) / true[normal]) <= 2.5 * 2.0**-52
+    assert np.max(np.abs(found[~normal] - true[~normal])) <= 1.3e-308
+    assert float(expit(-3.0)) == pytest.approx(float(1 / (1 + mpmath.exp(3))), rel=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_negations_move_into_sums_of_arrays(programs: types.ModuleType, dtype: type) -> None:
+    """`p + -q` is `p - q` on float arrays too (exact, elementwise): the logistic loss's residual is
+    `_expit(z) - y`, one pass, not `-1.0 * y` and then a sum; an int array's negation stays where it is."""
+    X, y = rng.standard_normal((6, 3)), (rng.random(6) < 0.5).astype(float)
+    w = rng.standard_normal(3)
+    agrees(programs.softplus_loss, [w, X, y], ("w",))
+    g = grad(programs.softplus_loss, wrt="w")
+    g(w, X, y)
+    assert "_expit(z) - y" in inspect.getsource(g)
+    a, b = rng.standard_normal((2, 3)).astype(dtype), rng.standard_normal(3).astype(dtype)
+    k = np.array([[1, -2, 0], [3, 0, -1]])
+    wide = [a.astype(float), b.astype(float), k]
+    found = grad(programs.signs_on_arrays, wrt=("a", "b"))(a, b, k)
+    for i, value in enumerate(found):
+        assert value.dtype == dtype
+        np.testing.assert_allclose(value, numeric(programs.signs_on_arrays, wide, i), rtol=1e-4 if dtype == np.float32 else 1e-6)

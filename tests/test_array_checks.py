@@ -116,3 +116,25 @@ def test_an_unread_log_out_of_its_domain_warns_as_numpy_does(programs: types.Mod
     with pytest.warns(RuntimeWarning):
         programs.unread_log(x)
     np.testing.assert_allclose(grad(programs.unread_log)(x), 2 * x)
+
+
+def test_builds_follow_the_dtype_and_the_keywords_of_each_call(programs: types.ModuleType) -> None:
+    """One build per dtype and pattern of sizes: a float32 call after a float64 one gets float32 gradients
+    (`y * z` in float32 stays float32), keywords in either order name the same arguments, and a float64
+    call afterwards is float64 again; each against the closed form."""
+    X, w, y = rng.standard_normal((6, 3)), rng.standard_normal(3), (rng.random(6) < 0.5).astype(float)
+    g = grad(programs.logistic, wrt=("w", "b"))
+    for args in ((w, 0.2, X, y), (w.astype(np.float32), 0.2, X.astype(np.float32), y.astype(np.float32))):
+        dw, db = g(*args)
+        assert dw.dtype == args[0].dtype
+        want_w, want_b = logistic_gradient(*(np.asarray(a, dtype=float) if isinstance(a, np.ndarray) else a for a in args))
+        np.testing.assert_allclose(dw, want_w, rtol=1e-5)
+        assert db == pytest.approx(want_b, rel=1e-5)
+    one = g(w, 0.2, y=y, X=X)
+    other = g(w, 0.2, X=X, y=y)
+    for found in (one, other):
+        np.testing.assert_allclose(found[0], logistic_gradient(w, 0.2, X, y)[0], rtol=1e-12)
+        assert found[0].dtype == np.float64
+    wide = g(w.astype(np.float32), 0.2, X, y)[0]  # float32 weights met by float64 data: a float32 gradient
+    assert wide.dtype == np.float32
+    np.testing.assert_allclose(wide, logistic_gradient(w.astype(np.float32).astype(float), 0.2, X, y)[0], rtol=1e-6)

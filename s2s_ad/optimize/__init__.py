@@ -16,7 +16,7 @@ from ..rules import RULES, Rule
 from .common import Pass
 from .cse import common_subexpressions
 from .dead_code import dead_code
-from .floats import float_gradients
+from .floats import float_gradients, narrow_gradients
 from .hoist import hoist
 from .names import gradient_names
 from .peephole import peephole
@@ -56,6 +56,7 @@ __all__ = [
     "float_gradients",
     "gradient_names",
     "hoist",
+    "narrow_gradients",
     "optimize",
     "peephole",
     "propagate",

@@ -58,3 +58,33 @@ def float_gradients(function: Function, rules: Mapping[str, Rule] = RULES) -> Fu
     if not extra:
         return replaced(function, function.body, returns)
     return replaced(function, (*function.body, *extra), returns)
+
+
+def narrow_gradients(function: Function, params: frozenset[str]) -> Function:
+    """The gradients of `params`, arrays of floats narrower than float64 (float32), in their own dtype: NumPy
+    computes float32 met by a float64 or an int array in float64 (`W * np.arange(3.0)`, `Y * logp` with
+    int labels), and a float32 parameter gets a float32 gradient, rounded once at the end, as JAX gives."""
+    if function.gradient is None or not params.intersection(function.wrt):
+        return function
+    types = ir.types_of(function)
+    namer = namer_for(function)
+    extra: list[Stmt] = []
+
+    def cast(returns: ir.Returns, param: str) -> ir.Returns:
+        found = types.get(returns.name) if isinstance(returns, ir.Var) else None
+        if param not in params or not isinstance(returns, ir.Var) or not isinstance(found, ir.ArrayOf) or found.elem != ir.FLOAT:
+            return returns
+        target = namer().fresh(f"{param}_bar")
+        extra.append(Assign(target, "in_dtype_of", (returns, ir.Var(param)), found, function.loc))
+        return ir.Var(target)
+
+    def at(returns: ir.Returns, path: tuple[int, ...]) -> ir.Returns:
+        if path:
+            assert isinstance(returns, tuple)
+            return tuple(at(r, path[1:]) if k == path[0] else r for k, r in enumerate(returns))
+        if isinstance(returns, tuple) and len(returns) == len(function.wrt):
+            return tuple(cast(r, p) for r, p in zip(returns, function.wrt))
+        return cast(returns, function.wrt[0]) if len(function.wrt) == 1 else returns
+
+    returns = at(function.returns, function.gradient)
+    return replaced(function, (*function.body, *extra), returns) if extra else function

@@ -15,10 +15,11 @@ def signs(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
     `a * b`, `-a * (2.0 * x)` is `a * (-2.0 * x)`, and a product with a negated factor that only a sum
     reads hands its sign to the sum.
 
-    All exact, for floats: IEEE negation flips the sign bit and nothing else, products and quotients
-    round the same whatever their signs, and `p - q` is defined as `p + -q`. Ints are left alone (`-0`
-    is `0`, so moving an int's sign can change the sign of a float zero). A statement is changed in place
-    only when a single statement reads it, and then only together with that reader.
+    All exact, for floats and arrays of floats (elementwise, of any float width): IEEE negation flips the
+    sign bit and nothing else, products and quotients round the same whatever their signs, and `p - q` is
+    defined as `p + -q`. Ints are left alone (`-0` is `0`, so moving an int's sign can change the sign of
+    a float zero). A statement is changed in place only when a single statement reads it, and then only
+    together with that reader.
     """
     rewriting = _Signs(function, rules)
     for stmt in ir.walk(function.body):
@@ -36,9 +37,17 @@ class _Signs:
         self.current: dict[str, Assign] = {}
         self.bearing: set[str] = set()  # names that may carry a negation to remove (a superset: a quick first test)
         self.namer = namer_for(function)
+        self.types = ir.types_of(function)
+
+    def float_array(self, operand: Operand) -> bool:
+        """An array of floats (a number typed float may be an int when the function runs: `ir.maybe_int`)."""
+        if isinstance(operand, ir.Const):
+            return False
+        found = operand.type if isinstance(operand, ir.Global) else self.types.get(operand.name)
+        return isinstance(found, ir.ArrayOf) and found.elem == ir.FLOAT
 
     def visit(self, stmt: Assign) -> None:
-        self.current[stmt.target] = new = self.rewrite(stmt) if stmt.type == ir.FLOAT else stmt
+        self.current[stmt.target] = new = self.rewrite(stmt) if _floats(stmt.type) else stmt
         if self.rules[new.op].negation or self.rules[new.op].odd and any(self.carries_sign(a) for a in new.args):
             self.bearing.add(stmt.target)
 
@@ -58,7 +67,7 @@ class _Signs:
         if strict and isinstance(operand, Var) and operand.name not in self.bearing:
             return None
         definition = self.current.get(operand.name) if isinstance(operand, Var) else None
-        if definition is None or definition.type != ir.FLOAT:  # -0 is 0: negating an int flips no sign bit
+        if definition is None or not _floats(definition.type):  # -0 is 0: negating an int flips no sign bit
             return None
         rule = self.rules[definition.op]
         if rule.negation:
@@ -73,6 +82,9 @@ class _Signs:
             found = self.flipped(factor, strict)
             if found is not None:
                 args = definition.args[:i] + (found[0],) + definition.args[i + 1 :]
+                kept = definition.args[1 - i]
+                if _one(found[0]) and (i == 1 or self.rules[definition.op].commutative) and self.float_array(kept):
+                    return kept, found[1]  # `-1.0 * y` negated is `y` itself (its only reader makes a new array)
                 # `x_bar` negated is no longer x's adjoint: it becomes a temporary.
                 target = definition.target if ir.is_temp(definition.target) else self.namer().temp()
                 change = Assign(target, definition.op, args, definition.type, definition.loc)
@@ -108,3 +120,12 @@ def _rewritten(
     for original, change in changes:
         current[original] = change
     return Assign(stmt.target, op, args, stmt.type, stmt.loc)
+
+
+def _floats(type_: ir.Type) -> bool:
+    """A float, or an array of floats: where moving a sign is exact."""
+    return type_ == ir.FLOAT or (isinstance(type_, ir.ArrayOf) and type_.elem == ir.FLOAT)
+
+
+def _one(operand: Operand) -> bool:
+    return isinstance(operand, ir.Const) and type(operand.value) is float and operand.value == 1.0

@@ -48,6 +48,15 @@ def linear(sweep: TangentSweep, stmt: Assign) -> None:
         sweep.tangent[stmt.target] = sweep.emit(stmt.target, stmt.op, (sweep.tangent_of(x), *stmt.args[1:]), stmt.type, stmt.loc)
 
 
+def linear_in_last(sweep: TangentSweep, stmt: Assign) -> None:
+    """Linear in the last operand (the others say where, or how shaped): the same operation on its tangent."""
+    value = stmt.args[-1]
+    if sweep.has_tangent(value):
+        sweep.tangent[stmt.target] = sweep.emit(
+            stmt.target, stmt.op, (*stmt.args[:-1], sweep.tangent_of(value)), stmt.type, stmt.loc
+        )
+
+
 def bilinear(sweep: TangentSweep, stmt: Assign) -> None:
     """`a @ b`, `outer(a, b)`: `da @ b + a @ db`."""
     a, b = stmt.args

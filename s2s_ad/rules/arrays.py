@@ -82,14 +82,13 @@ HELPERS = {
     "expit": "_expit({0})",
 }
 _EXPIT = '''def _expit(x):
-    """1 / (1 + exp(-x)) elementwise, exact in both tails: exp is taken of -|x| only, which never overflows."""
+    """1 / (1 + exp(-x)) elementwise, to 2.5e-16 relatively down to x = -709 (a large exp(-x) has as exact a
+    reciprocal); below, where the true value is under 1.3e-308, it stays 1 / (1 + exp(709)): exp(-x) would overflow."""
     import numpy
 
-    e = numpy.exp(-numpy.abs(x))
-    s = numpy.where(x >= 0, 1.0, e)
-    e += 1.0  # both are new arrays: in place, at most three arrays of x's size live at once
-    s /= e
-    return s'''
+    e = numpy.exp(numpy.minimum(-x, 709.0))
+    e += 1.0  # a new array: in place, at most two arrays of x's size live at once
+    return 1.0 / e'''
 HELPER_SOURCES = {"expit": _EXPIT}  # the helpers' NumPy spellings that call a function the generated module defines
 
 
@@ -327,13 +326,11 @@ def index_rules(pattern: str, advanced: bool) -> dict[str, Rule]:
     """The rules of one way of indexing an array, `"{0}[{1}, :]"` (its operands the array, then the
     index's names and numbers), and of adding an adjoint back in at the same place (`np.add.at` where an
     index is an array of ints, which may repeat)."""
-    get, put = f"getitem {pattern}", f"add_at {pattern}"
+    get, put, rows = f"getitem {pattern}", f"add_at {pattern}", f"rows_added {pattern}"
     arity = pattern.count("{")
     value = f"{{{arity}}}"
-    helper = None
-    if pattern == "{0}[{1}]" and advanced:  # rows picked by an array of ids: the word vectors of a window
-        adding, helper = "_add_rows({0}, {1}, {2})", _ADD_ROWS
-    elif advanced:
+    by_rows = pattern == "{0}[{1}]" and advanced  # rows picked by an array of ids: the word vectors of a window
+    if advanced:
         inside = pattern[pattern.index("[") + 1 : -1]
         adding = f"numpy.add.at({{0}}, ({inside},), {value})"
     else:
@@ -341,12 +338,30 @@ def index_rules(pattern: str, advanced: bool) -> dict[str, Rule]:
 
     def reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
         x = stmt.args[0]
-        if sweep.active(x):
-            zeros = sweep.emit("numpy.zeros_like", x, type_=operand_type(sweep, x), loc=stmt.loc)
-            sweep.out.append(Effect(put, (zeros, *stmt.args[1:], bar), stmt.loc))
-            sweep.accumulate(name_of(x), zeros, Const(1), stmt.loc)
+        if not sweep.active(x):
+            return
+        if by_rows:  # one new array, the adjoint added into zeros at its rows
+            added = sweep.emit(rows, x, *stmt.args[1:], bar, type_=operand_type(sweep, x), loc=stmt.loc)
+            sweep.accumulate(name_of(x), added, Const(1), stmt.loc)
+            return
+        zeros = sweep.emit("numpy.zeros_like", x, type_=operand_type(sweep, x), loc=stmt.loc)
+        sweep.out.append(Effect(put, (zeros, *stmt.args[1:], bar), stmt.loc))
+        sweep.accumulate(name_of(x), zeros, Const(1), stmt.loc)
 
-    return {
+    made = {}
+    if by_rows:
+        made[rows] = Rule(
+            "_rows_added({0}, {1}, {2})",
+            None,
+            None,
+            "float",
+            structural=True,
+            shape=lambda types, args: types[0],
+            tangent=tangents.linear_in_last,
+            helper=_ROWS_ADDED,
+            numba_refused="numba cannot compile `np.add.at` (adding the adjoint of `E[ids]` back where ids repeat)",
+        )
+    return made | {
         get: Rule(
             pattern, None, None, "float", structural=True, flows=(0,), reverse=reverse, view=not advanced, tangent=tangents.linear
         ),
@@ -361,7 +376,6 @@ def index_rules(pattern: str, advanced: bool) -> dict[str, Rule]:
             flows=(arity,),
             inline_operands=(),
             tangent=tangents.put,
-            helper=helper,
             numba_refused="numba cannot compile `np.add.at` (adding the adjoint of `E[ids]` back where ids repeat)"
             if advanced
             else "",
@@ -369,20 +383,22 @@ def index_rules(pattern: str, advanced: bool) -> dict[str, Rule]:
     }
 
 
-_ADD_ROWS = '''def _add_rows(a, ids, value):
-    """a[ids] += value, where an id that repeats adds each time (as np.add.at does): by one np.bincount over
-    the cells of the rows where the ids cover a good part of a, which is several times faster."""
+_ROWS_ADDED = '''def _rows_added(a, ids, value):
+    """Zeros shaped like a, with value added at the rows ids, where an id that repeats adds each time (as
+    np.add.at does): by one np.bincount over the cells of the rows where the ids cover a good part of a,
+    which is several times faster."""
     import numpy
 
     rows = a.shape[0] if a.ndim else 0
     width = a.size // rows if rows else 0
     if a.dtype.kind != "f" or ids.dtype.kind not in "iu" or rows == 0 or 4 * ids.size * width < a.size:
-        numpy.add.at(a, (ids,), value)
-        return
+        added = numpy.zeros_like(a)
+        numpy.add.at(added, (ids,), value)
+        return added
     weights = numpy.broadcast_to(value, ids.shape + a.shape[1:]).reshape(-1)
     ids = numpy.where(ids < 0, ids + rows, ids).reshape(-1, 1)
     cells = (ids * width + numpy.arange(width)).reshape(-1)
-    a += numpy.bincount(cells, weights=weights, minlength=a.size).reshape(a.shape)'''
+    return numpy.bincount(cells, weights=weights, minlength=a.size).reshape(a.shape).astype(a.dtype, copy=False)'''
 
 
 _PUT = '''def _put(a, key, value):
@@ -523,6 +539,10 @@ ARRAYS: dict[str, Rule] = {
     # gradient stays float32).
     "ties": constant_op("({0} == {1}).astype({0}.dtype)", like_first, safe=True),
     "zeros_float_like": constant_op("numpy.zeros_like({0}, dtype=float)", like_first, safe=True),
+    # A gradient in its parameter's dtype (a float32 parameter met by float64 arrays gets a float32 gradient).
+    "in_dtype_of": Rule(
+        "{0}.astype({1}.dtype, copy=False)", None, None, structural=True, shape=like_first, flows=(0,), safe=True
+    ),
     # the adjoint a list of arrays starts from (`zeros_op`): an array of zeros for each element
     "zeros_like_arrays": Rule(
         "[numpy.zeros_like(_a, dtype=numpy.result_type(_a, 0.0)) for _a in {0}]",

@@ -10,20 +10,22 @@ Regenerate with:
 import numpy as np
 
 
-def _add_rows(a, ids, value):
-    """a[ids] += value, where an id that repeats adds each time (as np.add.at does): by one np.bincount over
-    the cells of the rows where the ids cover a good part of a, which is several times faster."""
+def _rows_added(a, ids, value):
+    """Zeros shaped like a, with value added at the rows ids, where an id that repeats adds each time (as
+    np.add.at does): by one np.bincount over the cells of the rows where the ids cover a good part of a,
+    which is several times faster."""
     import numpy
 
     rows = a.shape[0] if a.ndim else 0
     width = a.size // rows if rows else 0
     if a.dtype.kind != "f" or ids.dtype.kind not in "iu" or rows == 0 or 4 * ids.size * width < a.size:
-        numpy.add.at(a, (ids,), value)
-        return
+        added = numpy.zeros_like(a)
+        numpy.add.at(added, (ids,), value)
+        return added
     weights = numpy.broadcast_to(value, ids.shape + a.shape[1:]).reshape(-1)
     ids = numpy.where(ids < 0, ids + rows, ids).reshape(-1, 1)
     cells = (ids * width + numpy.arange(width)).reshape(-1)
-    a += numpy.bincount(cells, weights=weights, minlength=a.size).reshape(a.shape)
+    return numpy.bincount(cells, weights=weights, minlength=a.size).reshape(a.shape).astype(a.dtype, copy=False)
 
 
 def _unbroadcast(g, x):
@@ -69,11 +71,5 @@ def window_loss_grad(E, W, b, u, ids, y):
     W_bar = (X.T @ _t7_bar).T
     del X, _t7_bar
     # line 103: X = E[ids].reshape(ids.shape[0], -1)  # row i: the vectors of window i's words, end to end
-    _t1_bar = X_bar.reshape(_t1.shape)
-    del X_bar, _t1
-    _t35 = np.zeros_like(E)
-    _add_rows(_t35, ids, _t1_bar)
-    del _t1_bar
-    # line 101: def window_loss(E, W, b, u, ids, y):
-    E_bar = _t35
+    E_bar = _rows_added(E, ids, X_bar.reshape(_t1.shape))
     return E_bar, W_bar, b_bar, u_bar
