@@ -19,6 +19,7 @@ that never changes, integer arithmetic). List adjoints are lists: `w_bar[i] +=
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 
 from .. import ir
@@ -141,6 +142,8 @@ class Reverse:
                 self.definition[stmt.target] = stmt
             elif isinstance(stmt, Effect) and stmt.args and isinstance(stmt.args[0], Var):
                 self.mutated.add(stmt.args[0].name)
+        # What may be the same list as what (`ir.alias_links`): asked of every block the tape records.
+        self.alias_links = functools.cache(lambda: ir.alias_links(self.function, rules, types=self.types))
         self.mutated = ir.aliases(self.function, self.mutated, rules, types=self.types)
         rewritten = ir.aliases(
             self.function,

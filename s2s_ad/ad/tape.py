@@ -40,12 +40,8 @@ def record(
     for stmt in forward:
         defined.extend(ir.defs(stmt))
     here = set(defined)
-    changing = ir.aliases(
-        sweep.function,
-        {s.args[0].name for s in ir.walk(forward) if isinstance(s, Effect) and s.args and isinstance(s.args[0], Var)},
-        sweep.rules,
-        types=sweep.types,
-    )
+    changed = {s.args[0].name for s in ir.walk(forward) if isinstance(s, Effect) and s.args and isinstance(s.args[0], Var)}
+    changing = ir.reach(changed, sweep.alias_links()) if changed else set()
     wanted = (ir.free_names(backward) & here) - set(keep)
     recompute: dict[str, Assign] = {}
     pending = list(wanted)

@@ -8,6 +8,7 @@ rebuilding), `analysis` (what depends on what), `names` (families and the Namer)
 from __future__ import annotations
 
 from .analysis import (
+    alias_links,
     aliases,
     all_names,
     dependencies,
@@ -104,6 +105,7 @@ __all__ = [
     "Var",
     "carries_derivative",
     "While",
+    "alias_links",
     "aliases",
     "all_names",
     "blocks_of",

@@ -163,6 +163,14 @@ def aliases(
     """`names` and every list that may be the same object as one of them (copies, merges, carries), and
     (with `rows`) every list that holds one of them as a row, or is a row of one (a change to a row
     changes its table)."""
+    return reach(names, alias_links(function, rules, rows, types)) if names else set()
+
+
+def alias_links(
+    function: Function, rules: Mapping[str, Any], rows: bool = True, types: Mapping[str, Type] | None = None
+) -> dict[str, list[str]]:
+    """What `aliases` follows: each name -> the names it may be the same list as (or a row or table of), for
+    a caller that asks many times of one function to compute once."""
     links: dict[str, list[str]] = {}
     types = types_of(function) if types is None and rows else types or {}
     for stmt in walk(function.body):
@@ -183,7 +191,7 @@ def aliases(
             if isinstance(a, Var):
                 links.setdefault(a.name, []).append(b)
                 links.setdefault(b, []).append(a.name)
-    return reach(names, links)
+    return links
 
 
 def maybe_int(function: Function, rules: Mapping[str, Any]) -> set[str]:
