@@ -107,6 +107,8 @@ def _build_entry(target: Callable[..., Any], wrt: Wrt, request: tuple[Any, ...],
     function = pipeline.compiled(parsed, built, reads.data)
     if finish is not None:
         function = _FINISH[finish](target, function, built, parsed, wrt)
+    elif backend == "python":
+        function = _guarded(function, built, parsed.name)
 
     cache.remember(target, wrt, request, function, reads)
     _lookup = cache.lookup
@@ -473,6 +475,28 @@ def _wrapper(function: Callable[..., Any], generated: Callable[..., Any], built:
     function.__wrapped__ = generated  # type: ignore[attr-defined]  # a function's own attribute (inspect.unwrap reads it)
     function.__s2s_ad__ = built  # type: ignore[attr-defined]  # a function's own attribute: what was built
     return function
+
+
+def _guarded(generated: Callable[..., Any], built: Built, name: str) -> Callable[..., Any]:
+    """The generated gradient, or, where it reads nothing of a number parameter (`3.0 * x + 1.0` has the
+    gradient 3.0), the gradient behind a check that each such argument is a number: the function raises on
+    a list or a string there (`[1.0] * 3.0`), and so must its gradient, not return 3.0."""
+    from . import ir
+
+    read = ir.use_counts(built.derived)
+    unread = [(k, p.name) for k, p in enumerate(built.primal.params) if isinstance(p.type, ir.Scalar) and p.name not in read]
+    if not unread:
+        return generated
+
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        for k, param in unread:
+            if k < len(args):
+                _check_number(f"'{param}'", args[k])
+            elif param in kwargs:
+                _check_number(f"'{param}'", kwargs[param])
+        return generated(*args, **kwargs)
+
+    return _wrapper(checked, generated, built, generated.__name__)
 
 
 def _params(built: Built) -> list[tuple[str, object]]:

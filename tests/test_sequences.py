@@ -253,3 +253,57 @@ def test_a_loop_over_reversed_left_early(tmp_path: Path, name: str, xs: list[flo
     truth = numeric_gradient(lambda *v: f(list(v[:-1]), v[-1]), (*xs, t))
     assert [*dxs, dt] == pytest.approx(list(truth), rel=1e-6, abs=1e-8)
     assert value_and_grad(f)(list(xs), t)[0] == f(list(xs), t)
+
+
+# -- lists however made as loop iterables, and lists chosen by `or`, `and` and `if ... else` -------------
+
+
+def over_sorted(xs: list[float]) -> float:
+    total = 0.0
+    for v in sorted(xs):
+        total = total * 0.5 + v * v
+    return total + sum(v * k for k, v in enumerate(sorted(xs, reverse=True))) + sum(math.sin(v) for v in sorted(xs))
+
+
+def either_list(xs: list[float], ys: list[float]) -> float:
+    zs = xs or ys
+    ws = xs and ys
+    vs = xs if xs[0] > 0.0 else ys
+    return sum(zs) * 2.0 + sum(w * w for w in ws) + vs[0] * vs[-1]
+
+
+def list_in_a_condition(xs: list[float], x: float) -> float:
+    while (xs or [x]) and -3.0 < x < 3.0:
+        x = x * 2.0 + sum(xs)
+    if xs and x > 0.0 or not xs:
+        return x * x
+    return x
+
+
+@pytest.mark.parametrize("xs", [[0.3, -1.2, 2.5, 0.7], [2.0], [-0.4, 1.1]])
+def test_a_loop_over_a_sorted_list(xs: list[float]) -> None:
+    assert_gradient(over_sorted, xs)
+
+
+@pytest.mark.parametrize(
+    "xs, ys", [([0.3, -1.2, 2.5], [1.0, 2.0]), ([-0.3, 1.2], [1.0, 2.0, 0.5]), ([0.4], [-1.0]), ([2.0, 1.0], [])]
+)
+def test_a_list_chosen_by_or_and_and_a_conditional_expression(xs: list[float], ys: list[float]) -> None:
+    assert grad(either_list, wrt=(0, 1))(list(xs), list(ys)) is not None
+    assert_gradient(either_list, xs, ys)
+    assert value_and_grad(either_list, wrt=(0, 1))(list(xs), list(ys))[0] == pytest.approx(either_list(xs, ys), rel=1e-15)
+
+
+@pytest.mark.parametrize("xs, x", [([0.1, 0.2], 0.5), ([], 0.5), ([-2.0], 0.5), ([0.3], 4.0)])
+def test_a_list_in_a_condition_is_true_when_not_empty(xs: list[float], x: float) -> None:
+    assert_gradient(list_in_a_condition, xs, x)
+
+
+def test_or_between_a_list_and_a_number_says_so() -> None:
+    def mixed(xs: list[float], x: float) -> float:
+        zs = xs or x
+        return zs * 2.0 + xs[0]
+
+    with pytest.raises(S2SError, match="'or' between a list and a number is not supported") as raised:
+        grad(mixed)([1.0], 2.0)
+    assert "if" in str(raised.value)

@@ -682,3 +682,39 @@ def test_the_value_of_a_sum_of_an_empty_list_keeps_its_type(tmp_path: Path, name
     expected = f(list(xs))
     assert type(value) is type(expected) and value == expected
     assert gradient == pytest.approx(list(numeric_gradient(lambda *v: f(list(v)), tuple(xs))) if xs else [])
+
+
+def test_a_gradient_that_reads_nothing_of_a_number_raises_where_the_function_does() -> None:
+    """`3.0 * x + y` has the gradient (3.0, 1.0) whatever x is; called with a list or a string for x, the
+    function raises TypeError, and so does its gradient (it does not return (3.0, 1.0))."""
+
+    def linear(x: float, y: float) -> float:
+        return 3.0 * x + y
+
+    for bad in ([1.0], "2.0", None, (1.0,)):
+        with pytest.raises(TypeError):
+            linear(bad, 1.0)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="'x' must be a number"):
+            grad(linear)(bad, 1.0)
+        with pytest.raises(TypeError, match="'y' must be a number"):
+            grad(linear, wrt="x")(1.0, y=bad)
+    assert grad(linear)(2, 1.5) == (3.0, 1.0)
+    assert grad(linear, wrt="x")(x=2.0, y=1.0) == 3.0
+
+
+def test_max_and_min_may_give_their_int_operand_and_prod_of_nothing_is_an_int() -> None:
+    """`max(1, 0.99)` is the int 1 and `math.prod([])` the int 1: `1.0 * ...` of them is the float 1.0, so the
+    1.0 is not folded away (value_and_grad gave the int 2 where f gave 2.0; found by the thorough run)."""
+
+    def picks(x: float, n: int) -> float:
+        return 1.0 * max(n**0, x) + min(n, x) * 1.0
+
+    def product(xs: list[float], x: float) -> float:
+        return 1.0 * math.prod(xs) + x
+
+    for function, args in ((picks, (0.5, 2)), (picks, (3.0, 2)), (product, ([], 0.5)), (product, ([2.0, 3.0], 0.5))):
+        value, _ = value_and_grad(function)(*copy.deepcopy(args))
+        expected = function(*args)
+        assert value == expected and type(value) is type(expected), (function.__name__, args, value)
+    assert grad(picks, wrt="x")(0.5, 2) == 1.0  # min(2, 0.5) is x; max(1, 0.5) is not
+    assert grad(product)([2.0, 3.0], 0.5) == ([3.0, 2.0], 1.0)

@@ -257,7 +257,7 @@ class LoweringBase:
 
     def list_value(self, value: Value, node: ast.AST) -> Value:
         if not isinstance(value.type, ir.ListOf):
-            raise self.error(UnsupportedError, "expected a list here", node)
+            raise self.error(UnsupportedError, f"expected a list here, not {kind_of(value.type)}", node)
         return value
 
     def place(self, node: ast.AST) -> Place:
@@ -267,6 +267,12 @@ class LoweringBase:
         if line is None or column is None:
             return ("", id(node), -1)
         return (self.parsed.source.filename, line, column)
+
+    def note_callers(self, target: str, chosen: tuple[ir.Operand, ...]) -> None:
+        """`target` is one of `chosen` (a merge of branches): where one is the caller's list (a parameter, or
+        data), so may it be."""
+        if any(isinstance(o, ir.Global) or (isinstance(o, Var) and o.name in self.callers) for o in chosen):
+            self.callers.add(target)
 
     def held_by_list(self, value: Value) -> None:
         """A list now holds this value: where it is an array, that very array, which writing into it (or into

@@ -11,7 +11,7 @@ from ..frontend import Constant, Data, MathModule, UserModule
 from ..ir import BOOL, FLOAT, INT, Assign, Const, Type, Var
 from ..rules import BINARY_OPERATORS, COMPARISONS, MATH_CONSTANTS
 from ..rules.shapes import is_array
-from .base import LoweringBase
+from .base import LoweringBase, kind_of
 from .refusals import REFUSED_EXPRESSIONS
 from .scope import Bound, Scope, TupleValue, Undefined, Value, join, spell
 from .types import data_type
@@ -196,12 +196,17 @@ class Expressions(LoweringBase):
         return result
 
     def expr_BoolOp(self, node: ast.BoolOp, scope: Scope) -> Value:
-        """`a and b`, `a or b`: b is evaluated only when needed, unless it cannot fail."""
+        return self.bool_op(node, scope, truths=False)
+
+    def bool_op(self, node: ast.BoolOp, scope: Scope, truths: bool) -> Value:
+        """`a and b`, `a or b`: b is evaluated only when needed, unless it cannot fail. With `truths`, the
+        truth of each operand (a condition's), else the operand itself (`xs or ys` is a list)."""
         op = "and" if isinstance(node.op, ast.And) else "or"
-        result = self.expr(node.values[0], scope)
+        operand = self.condition if truths else self.expr
+        result = operand(node.values[0], scope)
         for value_node in node.values[1:]:
             holder: list[Value] = []
-            block = self.nested(lambda: holder.append(self.expr(value_node, scope)))  # noqa: B023
+            block = self.nested(lambda: holder.append(operand(value_node, scope)))  # noqa: B023
             value = holder[0]
             if (
                 result.type == BOOL
@@ -218,13 +223,19 @@ class Expressions(LoweringBase):
             then_block, else_block = (block, ()) if conjunction else ((), block)
             then_value, else_value = (value, result) if conjunction else (result, value)
             type_ = join(then_value.type, else_value.type)
-            if type_ is None or isinstance(type_, ir.ListOf):
-                raise self.error(UnsupportedError, f"'{op}' of lists is not supported", node)
+            if type_ is None:
+                raise self.error(
+                    UnsupportedError,
+                    f"'{op}' between {kind_of(result.type)} and {kind_of(value.type)} is not supported",
+                    node,
+                    "write the choice as an `if` statement",
+                )
             target = self.namer.temp()
             self.types[target] = type_
+            self.note_callers(target, (then_value.operand, else_value.operand))
             self.out.append(
                 ir.If(
-                    result.operand,
+                    self.truth(result, node).operand,  # a list is true when it is not empty
                     then_block,
                     else_block,
                     (ir.Merge(target, type_, then_value.operand, else_value.operand),),
@@ -235,7 +246,10 @@ class Expressions(LoweringBase):
         return result
 
     def condition(self, node: ast.expr, scope: Scope) -> Value:
-        """What `if`, `while` and `x if c else y` test: a number, or a list (true when it is not empty)."""
+        """What `if`, `while` and `x if c else y` test: a number, or a list (true when it is not empty);
+        in `if xs and x > 0:` only the truth of each operand matters, so that of each is taken."""
+        if isinstance(node, ast.BoolOp):
+            return self.bool_op(node, scope, truths=True)
         return self.truth(self.expr(node, scope), node)
 
     def truth(self, value: Value, node: ast.AST) -> Value:
@@ -253,9 +267,15 @@ class Expressions(LoweringBase):
             return then_value
         type_ = join(then_value.type, else_value.type)
         if type_ is None:
-            raise self.error(UnsupportedError, "the two sides of this conditional expression differ in kind", node)
+            raise self.error(
+                UnsupportedError,
+                f"the two sides of this conditional expression differ in kind ({kind_of(then_value.type)} and "
+                f"{kind_of(else_value.type)})",
+                node,
+            )
         target = self.namer.temp()
         self.types[target] = type_
+        self.note_callers(target, (then_value.operand, else_value.operand))
         self.out.append(
             ir.If(
                 cond.operand,

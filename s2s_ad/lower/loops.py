@@ -361,15 +361,9 @@ class Loops(LoweringBase):
                     "enumerate": self.iterate_enumerate,
                     "zip": self.iterate_zip,
                 }.get(kind)
-                if over is None:
-                    raise self.error(
-                        UnsupportedError,
-                        f"loops over {spelling}(...) are not supported",
-                        iterable,
-                        "loop over range(...), a list, zip(...) or enumerate(...)",
-                    )
-                return over(iterable, target, scope, node)
-        return self.iterate_items(iterable, target, scope)
+                if over is not None:
+                    return over(iterable, target, scope, node)
+        return self.iterate_items(iterable, target, scope)  # a list, however made: `sorted(xs)`, a helper's
 
     def composed(self, iterable: ast.expr, scope: Scope) -> bool:
         """Whether a loop's iterable nests sequences (or slices, or copies a list), beyond the plain

@@ -184,8 +184,7 @@ class Statements(LoweringBase):
         target = self.fresh(key)
         self.types[target] = type_
         merges.append(ir.Merge(target, type_, a.operand, b.operand))
-        if any(isinstance(o, ir.Global) or (isinstance(o, Var) and o.name in self.callers) for o in (a.operand, b.operand)):
-            self.callers.add(target)
+        self.note_callers(target, (a.operand, b.operand))
         return Value(Var(target), type_)
 
     def statement(self, node: ast.stmt, scope: Scope) -> None:

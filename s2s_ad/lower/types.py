@@ -53,6 +53,15 @@ def _added_terms(node: ast.expr) -> list[ast.expr]:
     return [node]
 
 
+def _alternatives(expr: ast.expr) -> list[ast.expr]:
+    """What a value may be: either side of `a if c else b`, any operand of `a or b` and `a and b`."""
+    if isinstance(expr, ast.IfExp):
+        return _alternatives(expr.body) + _alternatives(expr.orelse)
+    if isinstance(expr, ast.BoolOp):
+        return [e for v in expr.values for e in _alternatives(v)]
+    return [expr]
+
+
 def _is_copy(expr: ast.expr) -> bool:
     return (
         isinstance(expr, ast.Call)
@@ -187,18 +196,23 @@ class _Uses:
             if found:
                 self.indexed(found[0], found[1] + 1)
         elif len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            if isinstance(node.value, ast.Name):  # `ys = xs`: the same list
-                self.alias_of.setdefault(node.targets[0].id, []).append(node.value.id)
-            elif isinstance(node.value, ast.Subscript) or _is_copy(node.value):
-                found = _subscript_root(node.value)
-                if found and found[1] == 1:
-                    self.element_of[node.targets[0].id] = found[0]
-                elif found and found[1] == 0:  # `ys = xs[1:]`, `ys = list(xs)`: a list like it
-                    self.alias_of.setdefault(node.targets[0].id, []).append(found[0])
-            elif isinstance(node.value, ast.BinOp) and isinstance(node.value.op, ast.Add):  # `zs = xs + ys`, if zs is a list
-                for term in _added_terms(node.value):
-                    if (found := _subscript_root(term)) and found[1] == 0:
-                        self.alias_of.setdefault(node.targets[0].id, []).append(found[0])
+            for value in _alternatives(node.value):
+                self.assigned(node.targets[0].id, value)
+
+    def assigned(self, name: str, value: ast.expr) -> None:
+        """`name = value`: what it says of the types of the lists `value` reads."""
+        if isinstance(value, ast.Name):  # `ys = xs`: the same list
+            self.alias_of.setdefault(name, []).append(value.id)
+        elif isinstance(value, ast.Subscript) or _is_copy(value):
+            found = _subscript_root(value)
+            if found and found[1] == 1:
+                self.element_of[name] = found[0]
+            elif found and found[1] == 0:  # `ys = xs[1:]`, `ys = list(xs)`: a list like it
+                self.alias_of.setdefault(name, []).append(found[0])
+        elif isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):  # `zs = xs + ys`, if zs is a list
+            for term in _added_terms(value):
+                if (found := _subscript_root(term)) and found[1] == 0:
+                    self.alias_of.setdefault(name, []).append(found[0])
 
     # Calls: range bounds, builtins that take a list, the user's helpers
 

@@ -56,9 +56,11 @@ for _op, _mpmath in (
     if _op in RULES:
         RULES[_op] = dataclasses.replace(RULES[_op], mpmath=_mpmath)
 
-# The gates pass their adjoint operand on as it is on some paths: an int adjoint gives an int there.
-for _op, _chosen in (("gate", (2,)), ("gate_else", (2,)), ("gate_sign", (1,))):
+# The gates pass their adjoint operand on as it is on some paths: an int adjoint gives an int there; so do
+# max and min their operands (`max(1, 0.5)` is the int 1).
+for _op, _chosen in (("gate", (2,)), ("gate_else", (2,)), ("gate_sign", (1,)), ("max", (0, 1)), ("min", (0, 1))):
     RULES[_op] = dataclasses.replace(RULES[_op], chooses=_chosen)
+RULES["prod"] = dataclasses.replace(RULES["prod"], int_when_empty=True)  # `math.prod([])` is the int 1
 
 # Algebra for the optimizer: exact rewrites, and where signs may move (optimize/peephole.py, signs.py).
 RULES["pow"] = dataclasses.replace(RULES["pow"], simplify=simplify_pow)

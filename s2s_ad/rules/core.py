@@ -43,7 +43,7 @@ class Rule:
     # Operations that raise on exactly the same operands share a name here (sin, cos and tan raise only at
     # an infinity): one that runs anyway raises where the other would.
     raises_like: str = ""
-    int_when_empty: bool = False  # of an empty list Python gives the int 0 (`sum([])`), whatever the list holds
+    int_when_empty: bool = False  # of an empty list Python gives an int (`sum([])` is 0), whatever the list holds
     symbol: str | None = None  # how a picture of the computation graph draws it, where not as written (`×`)
     # Flags the passes read instead of op names.
     copy: bool = False  # the result is its operand itself (for a list: the same object)
