@@ -3,7 +3,7 @@
 The work is `pipeline.build` (frontend, lower, reverse or forward, optimize,
 codegen) and `pipeline.compiled`. `grad(f)` returns the compiled generated
 function itself, so calling it costs exactly what calling generated code
-costs; the forward-mode, pullback and matrix functions are small wrappers
+costs (behind a check of the number arguments it reads nothing of: `_guarded`); the forward-mode, pullback and matrix functions are small wrappers
 that check their arguments first, so that a wrong call fails with a message
 that says what was expected, before any generated code runs.
 
@@ -108,7 +108,7 @@ def _build_entry(target: Callable[..., Any], wrt: Wrt, request: tuple[Any, ...],
     if finish is not None:
         function = _FINISH[finish](target, function, built, parsed, wrt)
     elif backend == "python":
-        function = _guarded(function, built, parsed.name)
+        function = _guarded(function, built, parsed.data_params)
 
     cache.remember(target, wrt, request, function, reads)
     _lookup = cache.lookup
@@ -477,14 +477,18 @@ def _wrapper(function: Callable[..., Any], generated: Callable[..., Any], built:
     return function
 
 
-def _guarded(generated: Callable[..., Any], built: Built, name: str) -> Callable[..., Any]:
+def _guarded(generated: Callable[..., Any], built: Built, data: tuple[str, ...]) -> Callable[..., Any]:
     """The generated gradient, or, where it reads nothing of a number parameter (`3.0 * x + 1.0` has the
     gradient 3.0), the gradient behind a check that each such argument is a number: the function raises on
     a list or a string there (`[1.0] * 3.0`), and so must its gradient, not return 3.0."""
     from . import ir
 
     read = ir.use_counts(built.derived)
-    unread = [(k, p.name) for k, p in enumerate(built.primal.params) if isinstance(p.type, ir.Scalar) and p.name not in read]
+    unread = [
+        (k, p.name)
+        for k, p in enumerate(built.primal.params)
+        if isinstance(p.type, ir.Scalar) and p.name not in read and p.name not in data  # `self`: an object, as data
+    ]
     if not unread:
         return generated
 
@@ -496,6 +500,7 @@ def _guarded(generated: Callable[..., Any], built: Built, name: str) -> Callable
                 _check_number(f"'{param}'", kwargs[param])
         return generated(*args, **kwargs)
 
+    checked.__s2s_ad_checks__ = True  # type: ignore[attr-defined]  # differentiated again: the generated code is read
     return _wrapper(checked, generated, built, generated.__name__)
 
 

@@ -112,10 +112,18 @@ def test_argnums_out_of_range_is_a_clear_error() -> None:
 
 
 def test_grad_is_still_the_generated_function_itself() -> None:
-    for derivative in (grad(f), grad(f, argnums=1), value_and_grad(f, argnums=(0, 1))):
+    """Where the gradient reads every number parameter; d f / d y = x reads nothing of y, so a check
+    that it is a number stands in front of it (f raises on a list there): the generated code is its
+    `__wrapped__`, which `inspect.getsource` shows."""
+    for derivative in (grad(f), value_and_grad(f, argnums=(0, 1))):
         assert type(derivative) is types.FunctionType
         assert not hasattr(derivative, "__wrapped__")
         assert inspect.getsource(derivative).startswith(f"def {derivative.__name__}(")
+    checked = grad(f, argnums=1)
+    assert inspect.getsource(checked).startswith(f"def {checked.__wrapped__.__name__}(")
+    assert checked(*POINT) == pytest.approx(TRUTH[1])
+    with pytest.raises(TypeError, match="'y' must be a number"):
+        checked(1.0, [2.0], 3.0)
 
 
 # -- jvp and vjp -------------------------------------------------------------------------------

@@ -396,7 +396,7 @@ class Writer:
         length (when known) and a lower bound of it: mostly a list's name, sometimes a slice (`xs[1:]`,
         `xs[:-1]`, `xs[::-1]`, `xs[a:b:k]` with bounds in range), a concatenation, `list(xs)`, `sorted(xs)`, a
         row of a matrix. `copy`: a new list (not a name nor a row, which a new name would alias). `loop`: what a
-        loop or comprehension runs over (rarely `sorted(...)` there: refused, counted)."""
+        loop or comprehension runs over."""
         options: list[tuple[str, int | None, int, str]] = []
         for name in sorted(self.readable_lists(s)):
             info = s.lists[name]
@@ -414,8 +414,7 @@ class Writer:
                 size = len(range(a, b, k))
                 options.append((f"{name}[{a}:{b}:{k}]" if k > 1 else f"{name}[{a}:{b}]", size, size, "slice-bounds"))
             options.append((f"list({name})", length, low, "list-copy"))
-            if not loop or self.chance(5):
-                options.append((self.pick([f"sorted({name})", f"sorted({name}, reverse=True)"]), length, low, "sorted"))
+            options.append((self.pick([f"sorted({name})", f"sorted({name}, reverse=True)"]), length, low, "sorted"))
         lists = sorted(self.readable_lists(s))
         if lists:
             first, second = self.pick(lists), self.pick(lists)
@@ -657,13 +656,13 @@ class Writer:
         if depth > 0:
             kinds += [(1, "and"), (1, "or"), (1, "not")]
         if self.chance(15):
-            truthy = [(1, "truthy")] if depth > 0 else []  # inside `and`/`or` a list is refused: rarely there
+            truthy = [(1, "truthy")] if depth > 0 else []
             kinds = [(2, "builtin")] + ([*truthy, (2, "all-any")] if self.readable_lists(s) else [])
         kind = self.weighted(kinds)
         if kind == "truthy":  # a list as a condition
             self.features.add("condition-list-truthy")
             name = self.pick(self.readable_lists(s))
-            if self.chance(10):  # refused: "'and' of lists is not supported"; counted
+            if self.chance(10):  # a condition takes the truth of each operand
                 return f"({name} and {self.condition(s, 0)})"
             return self.pick([f"{name}", f"(not {name})"])
         if kind == "all-any":
@@ -908,7 +907,7 @@ class Writer:
                 inner.ints[index] = IntInfo(0, None if length is None else length - 1, frozenset({name}))
                 inner.fixed.add(index)
                 header = f"for {index}, {row} in enumerate({name}):"
-        elif form == "values":  # over a slice, a concatenation, a row (sorted(...) rarely: refused, counted)
+        elif form == "values":  # over a slice, a concatenation, a row, sorted(...)
             text, _, _ = self.list_value(s, loop=True)
             item = self.fresh(ITEM_NAMES, "float", avoid)
             inner.floats.append(item)

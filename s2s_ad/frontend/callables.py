@@ -37,6 +37,8 @@ def from_callable(target: object, reads: Reads | None = None) -> ParsedFunction:
     derivative is used); an object whose class defines `__call__` (that
     method, bound to the object, named after the class).
     """
+    if isinstance(target, types.FunctionType) and target.__dict__.get("__s2s_ad_checks__"):
+        target = target.__dict__["__wrapped__"]  # a generated gradient behind its check of its arguments (`api._guarded`)
     if isinstance(target, types.FunctionType):
         return from_function(target, reads)
     if isinstance(target, types.MethodType):
