@@ -3,9 +3,10 @@
 The work is `pipeline.build` (frontend, lower, reverse or forward, optimize,
 codegen) and `pipeline.compiled`. `grad(f)` returns the compiled generated
 function itself, so calling it costs exactly what calling generated code
-costs (behind a check of the number arguments it reads nothing of: `_guarded`); the forward-mode, pullback and matrix functions are small wrappers
-that check their arguments first, so that a wrong call fails with a message
-that says what was expected, before any generated code runs.
+costs (behind a check of the number arguments it reads nothing of: `_guarded`);
+the forward-mode, pullback and matrix functions are small wrappers that check
+their arguments first, so that a wrong call fails with a message that says
+what was expected, before any generated code runs.
 
 `backend="numba"` returns the code compiled by `numba.njit` (`codegen.numba`:
 what it prints, refuses and wraps).
