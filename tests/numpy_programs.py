@@ -220,6 +220,24 @@ def std_axis0(x):
     return np.sum(np.std(x, axis=0))
 
 
+def spread_methods_with_ddof(x):
+    return np.sum(x.std(axis=0, ddof=1) * np.arange(1.0, x.shape[1] + 1.0)) + x.var() + np.std(x, ddof=1, axis=None)
+
+
+def tuple_axes(x):
+    return np.sum(np.sum(x, axis=(0, 2)) ** 2) + np.sum(x.mean(axis=(-1, 0), keepdims=True) * x) + np.prod(x, axis=(1, 2)).sum()
+
+
+def norms_and_clips(x):
+    rows = np.linalg.norm(x, axis=1)
+    kept = np.linalg.norm(x, axis=-1, keepdims=True)
+    return np.sum(rows * np.arange(1.0, x.shape[0] + 1.0)) + np.sum(x / kept) + np.sum(x.clip(-0.5, 0.7) ** 3)
+
+
+def var_rows_ddof(x):
+    return np.sum(np.var(x, axis=1, ddof=2)) + x[0].std() + np.sum(x.var(axis=-1, ddof=1))
+
+
 def norm_vector(x):
     return np.linalg.norm(x)
 

@@ -207,6 +207,10 @@ REDUCTIONS = [
     Case("prod_axis1", _x(lambda r: uniform(r, 0.5, 1.5, 3, 4))),
     Case("var_all", _x(lambda r: normal(r, 3, 4))),
     Case("std_axis0", _x(lambda r: normal(r, 3, 4))),
+    Case("spread_methods_with_ddof", _x(lambda r: normal(r, 5, 4))),
+    Case("var_rows_ddof", _x(lambda r: normal(r, 3, 4))),
+    Case("tuple_axes", _x(lambda r: uniform(r, 0.5, 1.5, 2, 3, 4))),
+    Case("norms_and_clips", _x(lambda r: normal(r, 3, 4))),
     Case("norm_vector", _x(lambda r: normal(r, 5))),
     Case("norm_matrix", _x(lambda r: normal(r, 3, 4))),
 ]

@@ -38,7 +38,13 @@ _METHODS = (
     "astype",
     "cumsum",
     "squeeze",
+    "var",
+    "std",
+    "clip",
 )
+
+
+_WITH_KEYWORDS = (*_REDUCTIONS, "var", "std", "argmax", "argmin", "cumsum")  # methods that take axis= and the like
 
 
 class Arrays(Indexing):
@@ -90,9 +96,8 @@ class Arrays(Indexing):
             return self.position(name, node.args[0] if node.args else None, node.args[1:], node, scope)
         if name in ("dot", "matmul") and len(node.args) == 2 and not node.keywords:
             return self.matmul(self.expr(node.args[0], scope), self.expr(node.args[1], scope), node)
-        if name == "linalg.norm" and len(node.args) == 1 and not node.keywords:
-            x = self.expr(node.args[0], scope)
-            return self.apply("numpy.sqrt", (self.reduce("sum", self.apply("mul", (x, x), node), None, False, node),), node)
+        if name == "linalg.norm" and len(node.args) == 1:
+            return self.norm_of(node, scope)
         if name in ("var", "std"):
             return self.spread_of(name, node, scope)
         made = self.numpy_made(name, node, scope)
@@ -266,7 +271,7 @@ class Arrays(Indexing):
                 raise self.error(UnsupportedError, f"np.{name} needs an array", node)
             x = self.expr(target, scope)
         axis = options.get("axis")
-        if isinstance(axis, ast.Tuple):
+        if isinstance(axis, ast.Tuple) and name in ("max", "min"):  # ties across the axes would split unequally
             raise self.error(
                 UnsupportedError, f"{name}() over a tuple of axes is not supported yet", axis, "reduce one axis at a time"
             )
@@ -282,8 +287,34 @@ class Arrays(Indexing):
             if axis is not None or keepdims:
                 raise self.error(UnsupportedError, f"{name}() of a number takes no axis", node)
             return x
+        if isinstance(axis, ast.Tuple):  # one axis after another, the last first: the rest keep their numbers
+            ndim = len(dims(x.type))
+            axes = sorted({self.whole(a, scope, "the axis") % max(ndim, 1) for a in axis.elts}, reverse=True)
+            for one in axes:
+                x = self.reduce(name, x, one, keepdims, node)
+            return x
         axis_value = None if axis is None else self.whole(axis, scope, "the axis")
         return self.reduce(name, x, axis_value, keepdims, node)
+
+    def norm_of(self, node: ast.Call, scope: Scope) -> Value:
+        """`np.linalg.norm(x, axis=k, keepdims=...)`: the square root of the sum of squares (Frobenius for a
+        matrix without an axis, as NumPy)."""
+        options = self.keywords(node, ("axis", "keepdims"), "np.linalg.norm")
+        x = self.expr(node.args[0], scope)
+        squares = self.apply("mul", (x, x), node)
+        given = options.get("axis")
+        keep = options.get("keepdims")
+        if keep is not None and not (isinstance(keep, ast.Constant) and isinstance(keep.value, bool)):
+            raise self.error(UnsupportedError, "keepdims must be True or False, written in the code", keep)
+        keepdims = bool(keep is not None and keep.value)  # type: ignore[attr-defined]
+        if given is None or (isinstance(given, ast.Constant) and given.value is None):
+            if keepdims:
+                raise self.error(UnsupportedError, "keepdims=True without an axis is not supported", node, "give the axis")
+            return self.apply("numpy.sqrt", (self.reduce("sum", squares, None, False, node),), node)
+        if isinstance(given, ast.Tuple):
+            raise self.error(UnsupportedError, "np.linalg.norm over a tuple of axes is not supported yet", given)
+        axis = self.whole(given, scope, "the axis")
+        return self.apply("numpy.sqrt", (self.reduce("sum", squares, axis, keepdims, node),), node)
 
     def position(
         self, name: str, target: ast.expr | None, rest: list[ast.expr], node: ast.Call, scope: Scope, x: Value | None = None
@@ -312,16 +343,25 @@ class Arrays(Indexing):
             raise self.error(UnsupportedError, f"axis {axis} is out of range for an array of {len(dims(x.type))} axes", node)
         return self.array_op(f"{name}_axis_keep" if keepdims else f"{name}_axis", (x.operand, Const(axis)))
 
-    def spread_of(self, name: str, node: ast.Call, scope: Scope) -> Value:
-        """`np.var(x, axis=...)` as the mean of the squared deviations; `np.std` as its square root."""
-        options = self.keywords(node, ("axis",), f"np.{name}")
-        if len(node.args) != 1:
-            raise self.error(UnsupportedError, f"write np.{name}(x) or np.{name}(x, axis=k)", node)
-        x = self.array(self.expr(node.args[0], scope), node, f"np.{name}")
-        axis = None if "axis" not in options else self.whole(options["axis"], scope, "the axis")
+    def spread_of(self, name: str, node: ast.Call, scope: Scope, x: Value | None = None) -> Value:
+        """`np.var(x, axis=..., ddof=...)` (and `x.var(...)`) as the mean of the squared deviations, times
+        n / (n - ddof); `np.std` as its square root."""
+        what = f"np.{name}" if x is None else f".{name}()"
+        options = self.keywords(node, ("axis", "ddof"), what)
+        if len(node.args) != (1 if x is None else 0):
+            raise self.error(UnsupportedError, f"write {what[:-1] if x is not None else what}(x, axis=k, ddof=d)", node)
+        x = x if x is not None else self.array(self.expr(node.args[0], scope), node, what)
+        given = options.get("axis")
+        none = given is None or (isinstance(given, ast.Constant) and given.value is None)
+        axis = None if none else self.whole(given, scope, "the axis")  # type: ignore[arg-type]
         mean = self.reduce("mean", x, axis, axis is not None, node)
         deviation = self.apply("sub", (x, mean), node)
         variance = self.reduce("mean", self.apply("mul", (deviation, deviation), node), axis, False, node)
+        if "ddof" in options:
+            ddof = self.integer(self.expr(options["ddof"], scope), options["ddof"], f"{what}'s ddof")
+            count = self.array_op("size", (x.operand,), INT) if axis is None else self.size_at(x, axis % len(dims(x.type)))
+            scale = self.apply("div", (count, self.apply("sub", (count, ddof), node)), node)
+            variance = self.apply("mul", (variance, scale), node)
         return variance if name == "var" else self.apply("numpy.sqrt", (variance,), node)
 
     def reshaped(self, x: Value, sizes: list[ast.expr], node: ast.AST, scope: Scope) -> Value:
@@ -339,12 +379,8 @@ class Arrays(Indexing):
         name = node.func.attr
         if name not in _METHODS:
             raise self.error(UnsupportedError, f"the array method '.{name}()' is not differentiable yet", node.func)
-        if name in _REDUCTIONS:
-            return self.reduction_call(name, None, node.args, node, scope, x)
-        if name in ("argmax", "argmin"):
-            return self.position(name, None, node.args, node, scope, x)
-        if name == "cumsum":
-            return self.rearranged(name, node, scope, x)
+        if name in _WITH_KEYWORDS:
+            return self.method_with_keywords(x, name, node, scope)
         if node.keywords:
             raise self.error(UnsupportedError, f"keyword arguments to '.{name}()' are not supported", node.keywords[0].value)
         if name == "reshape":
@@ -361,6 +397,8 @@ class Arrays(Indexing):
             return self.rearranged(name, node, scope, x)
         if name == "dot" and len(node.args) == 1:
             return self.matmul(x, self.expr(node.args[0], scope), node)
+        if name == "clip" and len(node.args) == 2:  # `x.clip(lo, hi)` is `np.clip(x, lo, hi)`
+            return self.apply("clip", (x, *(self.expr(a, scope) for a in node.args)), node)
         if name == "copy" and not node.args:
             return x  # a gradient never writes into an array: the same values are the same array
         if name == "astype" and len(node.args) == 1 and isinstance(node.args[0], ast.Name) and node.args[0].id == "float":
@@ -370,6 +408,16 @@ class Arrays(Indexing):
                 else self.apply("mul", (x, Value(Const(1.0), FLOAT)), node)
             )
         raise self.error(UnsupportedError, f"this call of '.{name}()' is not supported", node)
+
+    def method_with_keywords(self, x: Value, name: str, node: ast.Call, scope: Scope) -> Value:
+        """`x.sum(axis=1, keepdims=True)`, `x.std(ddof=1)`, `x.argmax(axis=0)`, `x.cumsum(axis=0)`."""
+        if name in _REDUCTIONS:
+            return self.reduction_call(name, None, node.args, node, scope, x)
+        if name in ("var", "std"):
+            return self.spread_of(name, node, scope, x)
+        if name in ("argmax", "argmin"):
+            return self.position(name, None, node.args, node, scope, x)
+        return self.rearranged(name, node, scope, x)
 
     # -- attributes and indexing ------------------------------------------------------
 
