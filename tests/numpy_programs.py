@@ -612,3 +612,11 @@ def _zero_first(v):
 def helper_writes_parameter(x):
     y = _zero_first(x)
     return np.sum(y**3)
+
+
+def masked_reads(x):
+    return np.sum(x[x > 0] ** 2) + np.sum(np.sin(x[x < 0.5])) + np.mean(x[np.abs(x) > 0.2] * x[np.abs(x) > 0.2])
+
+
+def masked_rows(X, y):
+    return np.sum(X[y > 0] @ np.arange(1.0, X.shape[1] + 1.0)) + np.sum(X[X > 0.1] ** 3)

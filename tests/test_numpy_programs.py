@@ -256,6 +256,8 @@ SHAPES = [
 ]
 
 INDEXING = [
+    Case("masked_reads", _x(lambda r: normal(r, 7))),
+    Case("masked_rows", lambda r: (normal(r, 5, 3), normal(r, 5)), wrt=("X",)),
     Case("index_first", _x(lambda r: normal(r, 5))),
     Case("index_last", _x(lambda r: normal(r, 5))),
     Case("slice_middle", _x(lambda r: normal(r, 5))),
@@ -802,3 +804,9 @@ def test_writing_into_a_parameter_is_refused_or_leaves_it_alone(programs: types.
     assert np.array_equal(x, before), "the caller's array was written into"
     assert_like(g, before, "x")
     assert_close(g, numeric_grad(f, (before,), 0), "x", RTOL, ATOL)
+
+
+def test_a_mask_beside_other_indices_is_refused_by_name(tmp_path: Path) -> None:
+    module = import_source("import numpy as np\n\n\ndef f(X):\n    return np.sum(X[X[:, 0] > 0, 1:])\n", tmp_path)
+    with pytest.raises(S2SError, match="a boolean mask beside other indices is not supported"):
+        grad(module.f)(np.ones((3, 2)))

@@ -138,6 +138,18 @@ class Indexing(LoweringBase):
                     if not advanced:  # arrays of ints index together: the result has their (broadcast) shape
                         result.extend(dims(value.type))
                     advanced = True
+                elif isinstance(value.type, ArrayOf) and value.type.elem == ir.BOOL and len(parts) == 1:
+                    masked = len(dims(value.type))  # `x[x > 0]`: the elements where the mask is true, in order
+                    if not 1 <= masked <= len(shape):
+                        raise self.error(UnsupportedError, "this mask has more axes than the array", part)
+                    texts.append(hole(value))
+                    result.append(UNKNOWN)
+                    axis += masked - 1
+                    advanced = True
+                elif isinstance(value.type, ArrayOf) and value.type.elem == ir.BOOL:
+                    raise self.error(
+                        UnsupportedError, "a boolean mask beside other indices is not supported", part, "index in two steps"
+                    )
                 else:
                     raise self.error(UnsupportedError, "an array index must be a whole number, a slice or an array of ints", part)
             axis += 1

@@ -52,7 +52,8 @@ def broadcast_shape(shapes: Sequence[tuple[Dim, ...]]) -> tuple[Dim, ...]:
 def broadcast_for_certain(types: Sequence[Type]) -> bool:
     """Whether these operands are NumPy float arrays and numbers whose shapes broadcast whatever the sizes
     named in them are: along each axis one size (a constant or a name) besides 1, never one computed when the
-    code runs. (Named sizes that are equal share one name: `pipeline.argument_types`.)"""
+    code runs, unless a single operand has a size there (`np.sin(x[mask])`, `x[mask] ** 2`). (Named sizes
+    that are equal share one name: `pipeline.argument_types`.)"""
     if not any(isinstance(t, ArrayOf) for t in types):
         return False
     for t in types:
@@ -63,8 +64,8 @@ def broadcast_for_certain(types: Sequence[Type]) -> bool:
             return False
     ndim = max(len(dims(t)) for t in types)
     for axis in range(1, ndim + 1):
-        sizes = {dims(t)[-axis] for t in types if len(dims(t)) >= axis} - {1}
-        if UNKNOWN in sizes or len(sizes) > 1:
+        sizes = [dims(t)[-axis] for t in types if len(dims(t)) >= axis and dims(t)[-axis] != 1]
+        if len(sizes) > 1 and (UNKNOWN in sizes or len(set(sizes)) > 1):
             return False
     return True
 
