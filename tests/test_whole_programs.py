@@ -1656,6 +1656,8 @@ def difference(f: Callable[..., Any], args: tuple[Any, ...], where: tuple[int, .
         return None
     if not finite(*(v for pair in values for v in pair)):
         return None
+    if any(makes_a_complex(f, moved(args, where, h)) for h in (steps[0], -steps[0])):
+        return None  # a real exponent moved a negative base's power off the reals: no derivative to compare
     coarse, middle, fine, finest = [(up - down) / (2 * h) for h, (up, down) in zip(steps, values)]
     kinks = [abs((up - value) / h - (value - down) / h) for h, (up, down) in zip(steps[1:3], values[1:3])]
     rounding = 1e-14 * max(abs(value), *(abs(v) for pair in values for v in pair))  # some tens of ulps of f
@@ -1699,6 +1701,20 @@ def passes_through_infinity(f: Callable[..., Any], args: tuple[Any, ...]) -> boo
     """Whether f, run on `args`, binds or returns an inf or nan anywhere in its own source (its helpers too): a
     value that overflowed without raising (`inf ** 1.5` is inf). Past it IEEE arithmetic, not the chain rule,
     decides the gradient (a saturated tanh's 0 times an infinite partial is nan; the README says so)."""
+    return _binds(f, args, _holds_a_nonfinite)
+
+
+def makes_a_complex(f: Callable[..., Any], args: tuple[Any, ...]) -> bool:
+    """Whether f, run on `args`, binds or returns a complex number: a negative number to a power that is not
+    whole (`(-0.5) ** n` with n moved off 2 by a difference). The function of a real exponent is not real
+    there, so it has no derivative in it to compare with (abs() of it would hide that from the differences)."""
+    if not re.search(r"\*\*|\bpow\(", Path(f.__code__.co_filename).read_text()):
+        return False
+    return _binds(f, args, lambda v: isinstance(v, complex) or (isinstance(v, list) and any(isinstance(e, complex) for e in v)))
+
+
+def _binds(f: Callable[..., Any], args: tuple[Any, ...], found: Callable[[object], bool]) -> bool:
+    """Whether f, run on `args`, binds or returns a value that `found` is true of, anywhere in its own source."""
     filename = f.__code__.co_filename
     seen = False
 
@@ -1706,7 +1722,7 @@ def passes_through_infinity(f: Callable[..., Any], args: tuple[Any, ...]) -> boo
         nonlocal seen
         if frame.f_code.co_filename != filename:
             return None
-        if any(_holds_a_nonfinite(v) for v in frame.f_locals.values()) or (what == "return" and _holds_a_nonfinite(result)):
+        if any(found(v) for v in frame.f_locals.values()) or (what == "return" and found(result)):
             seen = True
         return tracer
 
