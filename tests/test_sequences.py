@@ -307,3 +307,18 @@ def test_or_between_a_list_and_a_number_says_so() -> None:
     with pytest.raises(S2SError, match="'or' between a list and a number is not supported") as raised:
         grad(mixed)([1.0], 2.0)
     assert "if" in str(raised.value)
+
+
+def tuples_made_by_a_comprehension(xs: list[float]) -> float:
+    pairs = [(v, v * v) for v in xs if v > -1.0]
+    total = sum(p * q for p, q in pairs)
+    for k, (p, q) in enumerate(pairs):
+        total += (k + 1) * math.sin(p - q)
+    return total + pairs[0][1] * pairs[-1][0] + len(pairs)
+
+
+@pytest.mark.parametrize("xs", [[0.3, -1.2, 2.5, 0.7], [0.5], [-0.5, 1.5]])
+def test_a_comprehension_of_tuples(xs: list[float]) -> None:
+    assert_gradient(tuples_made_by_a_comprehension, xs)
+    value, _ = value_and_grad(tuples_made_by_a_comprehension)(list(xs))
+    assert value == pytest.approx(tuples_made_by_a_comprehension(xs), rel=1e-15)

@@ -118,6 +118,7 @@ class LoweringBase:
         self.named_after: dict[str, str] = {}  # a comprehension's accumulator -> the name it is assigned to
         self.assigned_to: str | None = None  # the name the expression being lowered is assigned to, if one
         self.seeded: set[str] = set()  # names a `while True` loop assigns first: their value before it is never read
+        self.tuple_rows: set[int] = set()  # `id`s of the lists comprehensions of tuples start from
         self.made_nodes: list[ast.AST] = []  # nodes the lowering writes itself whose ids `nesting` holds
         # What the empty list literals hold where their appends showed it (arrays): where the literal, or the
         # comprehension that made it, stands in the source (`place`) -> the element type. Learnt by lowering

@@ -161,7 +161,7 @@ class Expressions(LoweringBase):
             self.out.append(Assign(target, "list", tuple(i.operand for i in items), type_, self.loc))
         if not items:
             self.empties[target] = key
-        if any(isinstance(e, ast.Tuple) for e in node.elts):
+        if any(isinstance(e, ast.Tuple) for e in node.elts) or id(node) in self.tuple_rows:
             self.tuples_in.add(target)
         return Value(Var(target), type_)
 

@@ -512,6 +512,9 @@ class Loops(LoweringBase):
             self.origin[id(init)] = self.place(node)
             self.made_nodes.append(init)  # kept alive: a freed node's id could be another list's
             rows_deep = rows.depth(node.elt, lambda name: _depth_in(scope, name))
+            if isinstance(node.elt, ast.Tuple):  # `[(v, v * v) for v in xs]`: a list of tuples, each a row
+                rows_deep = max(rows_deep, 1)
+                self.tuple_rows.add(id(init))
             if rows_deep:  # `[[0.0] * m for _ in range(n)]`: a list of rows
                 self.nesting[id(init)] = 1 + rows_deep
             update = ast.Expr(ast.Call(ast.Attribute(ast.Name(accumulator, ast.Load()), "append", ast.Load()), [node.elt], []))
