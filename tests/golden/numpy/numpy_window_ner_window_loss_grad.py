@@ -11,9 +11,9 @@ import numpy as np
 
 
 def _rows_added(a, ids, value):
-    """Zeros shaped like a, with value added at the rows ids, where an id that repeats adds each time (as
-    np.add.at does): by one np.bincount over the cells of the rows where the ids cover a good part of a,
-    which is several times faster."""
+    """Zeros shaped like a, with value added where a[ids] reads (rows picked by ids, or the elements a mask
+    picks), an id that repeats adding each time (as np.add.at does): by one np.bincount over the cells of the
+    rows where the ids cover a good part of a, which is several times faster."""
     import numpy
 
     rows = a.shape[0] if a.ndim else 0
