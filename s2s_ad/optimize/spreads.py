@@ -24,10 +24,21 @@ from .common import replaced
 
 
 def spreads(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
+    """The rewrites below, again while they find more (`(expand_dims(g * ones) * ones) * p` takes two)."""
+    for _ in range(3):
+        rewritten = _spread_once(function, rules)
+        if rewritten is function:
+            break
+        function = rewritten
+    return function
+
+
+def _spread_once(function: Function, rules: Mapping[str, Rule]) -> Function:
     types = ir.types_of(function)
     spread = _spreads(function, rules)
     if not spread:
         return function
+    changed = False
 
     def rewritten(stmt: Stmt) -> Stmt:
         rule = rules[stmt.op] if isinstance(stmt, Assign) else None
@@ -37,6 +48,8 @@ def spreads(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
             s, p = stmt.args[k], stmt.args[1 - k]
             if isinstance(s, Var) and s.name in spread and _whole(types, p, spread[s.name][1]):
                 g = spread[s.name][0]
+                nonlocal changed
+                changed = True
                 if _product(rule) and isinstance(g, Const) and g.value == 1.0 and isinstance(g.value, float):
                     return Assign(stmt.target, "copy", (p,), stmt.type, stmt.loc)
                 args = (g, p) if k == 0 else (p, g)
@@ -46,12 +59,15 @@ def spreads(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
     def block(statements: ir.Block) -> ir.Block:
         return tuple(ir.with_blocks(rewritten(s), block) for s in statements)
 
-    return replaced(function, block(function.body), function.returns)
+    body = block(function.body)
+    return replaced(function, body, function.returns) if changed else function
 
 
-def _spreads(function: Function, rules: Mapping[str, Rule]) -> dict[str, tuple[Operand, Operand]]:
-    """s -> (g, x) for each `s = g * np.ones_like(x)` (and `s = -(c * np.ones_like(x))`, as (-c, x))."""
-    spread: dict[str, tuple[Operand, Operand]] = {}
+def _spreads(function: Function, rules: Mapping[str, Rule]) -> dict[str, tuple[Operand, ir.Type]]:
+    """s -> (g, the type of s) for each `s = g * np.ones_like(x)` (and `s = -(c * np.ones_like(x))`, as -c),
+    and for `np.expand_dims(s, k)` of one with a number g (the ones gain an axis of size 1)."""
+    types = ir.types_of(function)
+    spread: dict[str, tuple[Operand, ir.Type]] = {}
     ones: dict[str, Operand] = {}  # o -> x for `o = ones_like(x)`
     for stmt in ir.walk(function.body):
         if not isinstance(stmt, Assign):
@@ -63,21 +79,26 @@ def _spreads(function: Function, rules: Mapping[str, Rule]) -> dict[str, tuple[O
             for k in (0, 1):
                 other = stmt.args[1 - k]
                 if isinstance(other, Var) and other.name in ones:
-                    spread[stmt.target] = (stmt.args[k], ones[other.name])
+                    spread[stmt.target] = (stmt.args[k], _type(types, ones[other.name]))
         elif rule.negation and isinstance(stmt.args[0], Var) and stmt.args[0].name in spread:
-            g, x = spread[stmt.args[0].name]
+            g, shape = spread[stmt.args[0].name]
             if isinstance(g, Const) and isinstance(g.value, float):
-                spread[stmt.target] = (Const(-g.value), x)
+                spread[stmt.target] = (Const(-g.value), shape)
+        elif rule.expands and isinstance(stmt.args[0], Var) and stmt.args[0].name in spread:
+            g, _ = spread[stmt.args[0].name]
+            if not isinstance(_type(types, g), ir.ArrayOf):  # a number spreads the same over any shape
+                spread[stmt.target] = (g, stmt.type)
     return spread
 
 
-def _whole(types: Mapping[str, ir.Type], p: Operand, x: Operand) -> bool:
-    """Whether p has every size x has: the same, or both more than 1 (then the product, which the code
-    computes either way, needs them equal)."""
-    tp, tx = _type(types, p), _type(types, x)
-    if not isinstance(tp, ir.ArrayOf) or tp.elem != ir.FLOAT or len(shapes.dims(tp)) != len(shapes.dims(tx)):
+def _whole(types: Mapping[str, ir.Type], p: Operand, shape: ir.Type) -> bool:
+    """Whether the product or sum with p has p's shape whatever the ones spread over: along each axis the
+    ones' size is 1, or p's, or both are more than 1 (then the product, which the code computes either way,
+    needs them equal)."""
+    tp = _type(types, p)
+    if not isinstance(tp, ir.ArrayOf) or tp.elem != ir.FLOAT or len(shapes.dims(tp)) != len(shapes.dims(shape)):
         return False
-    return all(a == b or (_more_than_one(a) and _more_than_one(b)) for a, b in zip(shapes.dims(tp), shapes.dims(tx)))
+    return all(b == 1 or a == b or (_more_than_one(a) and _more_than_one(b)) for a, b in zip(shapes.dims(tp), shapes.dims(shape)))
 
 
 def _more_than_one(size: ir.Dim) -> bool:

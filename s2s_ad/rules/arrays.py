@@ -491,7 +491,12 @@ ARRAYS: dict[str, Rule] = {
     "transpose": array_op("{0}.T", _transpose_type, adjoint_by("transpose"), safe=True, view=True),
     "swap_last": array_op("numpy.swapaxes({0}, -1, -2)", _swapped_type, adjoint_by("swap_last"), safe=True, view=True),
     "numpy.expand_dims": array_op(
-        "numpy.expand_dims({0}, {1})", expanded_type, adjoint_by("reshape_like", first_operand), flows=(0,), view=True
+        "numpy.expand_dims({0}, {1})",
+        expanded_type,
+        adjoint_by("reshape_like", first_operand),
+        flows=(0,),
+        view=True,
+        expands=True,
     ),
     "reshape_like": array_op("{0}.reshape({1}.shape)", like_second, flows=(0,), view=True),
     **{

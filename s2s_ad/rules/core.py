@@ -88,6 +88,7 @@ class Rule:
     along: bool = False
     view: bool = False  # an array that may share its first operand's memory (`x.T`, `x[i]`, `x.reshape(...)`)
     ones: bool = False  # an array of ones shaped like its operand (`np.ones_like`): what spreads an adjoint
+    expands: bool = False  # its operand with an axis of size 1 inserted (`np.expand_dims`), the same values
     shape: Callable[[tuple[Type, ...], tuple[Operand, ...]], Type] | None = field(default=None, compare=False)
     # The numba backend (rules/numba.py): `(texts, stmt, np)` -> its spelling there where the Python one does not
     # compile under `numba.njit` (or is slower there); and why numba cannot compile it at all, where it cannot.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..ir import FLOAT, INT, Assign, Const, Operand, Type, Var
+from ..ir import FLOAT, INT, ArrayOf, Assign, Const, Loc, Operand, Type, Var
 from . import array_tangents as tangents
 from . import shapes
 from .arrays import array_op, axis_of, expanded_type, like_first, name_of, operand_type
@@ -46,10 +46,36 @@ def _everywhere(sweep: ReverseSweep, stmt: Assign, value: Operand) -> Operand:
 
 
 def _count(sweep: ReverseSweep, stmt: Assign, whole: bool) -> Operand:
+    """How many elements a mean averages: read off a parameter where the operand's type names its sizes
+    after one (`X.shape[0]`), so that the operand itself (`np.sum(Y * logp, axis=1)`) need not be computed
+    for its size alone; else off the operand."""
     x = stmt.args[0]
+    sizes = shapes.dims(operand_type(sweep, x))
+    counted = sizes if whole else (sizes[axis_of(stmt.args)],)
+    known = [_size(sweep, size, stmt.loc) for size in counted]
+    if all(k is not None for k in known):
+        count: Operand = Const(1)
+        for k in known:
+            assert k is not None
+            count = k if count == Const(1) else sweep.emit("mul", count, k, type_=INT, loc=stmt.loc)
+        return count
     if whole:
         return sweep.emit("size", x, type_=INT, loc=stmt.loc)
     return sweep.emit("shape_at", x, stmt.args[1], type_=INT, loc=stmt.loc)
+
+
+def _size(sweep: ReverseSweep, size: object, loc: Loc) -> Operand | None:
+    """A size as an operand: a constant, or read off the parameter it is named after; None if neither."""
+    if isinstance(size, int):
+        return Const(size)
+    found = shapes.read_off(size)
+    if found is None:
+        return None
+    name, axis = found
+    array = sweep.types.get(name)  # the parameter: its SSA name is its own (a rebinding gets another)
+    if not isinstance(array, ArrayOf) or axis >= len(shapes.dims(array)):
+        return None
+    return sweep.emit("shape_at", Var(name), Const(axis), type_=INT, loc=loc)
 
 
 def _sum_reverse(keepdims: bool, whole: bool) -> Callable[..., None]:

@@ -11,11 +11,21 @@ equal, so either name will do.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from ..ir import BOOL, FLOAT, ArrayOf, Dim, Scalar, Type
 
 UNKNOWN = "?"  # a size computed when the code runs, which may be 1
+
+
+def read_off(size: object) -> tuple[str, int] | None:
+    """The parameter and axis a size is named after (`W.shape[0]`, as `pipeline.array_type` names them)."""
+    found = _READ_OFF.fullmatch(size) if isinstance(size, str) else None
+    return (found.group(1), int(found.group(2))) if found else None
+
+
+_READ_OFF = re.compile(r"([A-Za-z_]\w*)\.shape\[(\d+)\]")
 
 
 def is_array(type_: Type | None) -> bool:

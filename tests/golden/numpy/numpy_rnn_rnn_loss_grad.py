@@ -32,7 +32,7 @@ def rnn_loss_grad(Wx, Wh, b, v, xs, y):
     _t15 = v @ h - y
     # reverse sweep
     # line 63: return np.mean((v @ h - y) ** 2)
-    _t15_bar = 1.0 / (_t15 * _t15).size * (2 * _t15)
+    _t15_bar = 1.0 / xs.shape[2] * (2 * _t15)
     del _t15
     v_bar = _t15_bar @ h.T
     h_bar = v.T @ _t15_bar

@@ -21,12 +21,11 @@ def softmax_loss_grad(W, b, X, Y):
     logp = logits - np.log(_t6)
     del logits
     # line 53: return -np.mean(np.sum(Y * logp, axis=1))
-    _t10 = (Y * logp).sum(axis=1)
+    _t9 = Y * logp  # read by nothing: raises where the function does
     del logp
     # reverse sweep
     # line 53: return -np.mean(np.sum(Y * logp, axis=1))
-    logp_bar = np.expand_dims(-1.0 / _t10.size * np.ones_like(_t10), 1) * Y
-    del _t10
+    logp_bar = -1.0 / Y.shape[0] * Y
     # line 52: logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
     logits_bar = logp_bar + (-logp_bar).sum(axis=1, keepdims=True) * (1 / _t6) * _t5
     del _t5, _t6, logp_bar

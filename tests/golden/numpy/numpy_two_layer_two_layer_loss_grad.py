@@ -25,12 +25,11 @@ def two_layer_loss_grad(W1, b1, W2, b2, X, Y):
     logp = logits - np.log(_t9)
     del logits
     # line 66: return -np.mean(np.sum(Y * logp, axis=1))
-    _t13 = (Y * logp).sum(axis=1)
+    _t12 = Y * logp  # read by nothing: raises where the function does
     del logp
     # reverse sweep
     # line 66: return -np.mean(np.sum(Y * logp, axis=1))
-    logp_bar = np.expand_dims(-1.0 / _t13.size * np.ones_like(_t13), 1) * Y
-    del _t13
+    logp_bar = -1.0 / Y.shape[0] * Y
     # line 65: logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
     logits_bar = logp_bar + (-logp_bar).sum(axis=1, keepdims=True) * (1 / _t9) * _t8
     del _t8, _t9, logp_bar

@@ -56,7 +56,7 @@ def window_loss_grad(E, W, b, u, ids, y):
     _t13 = 1 + _t12
     # reverse sweep
     # line 106: return np.mean(np.log(1 + np.exp(-y * s)))
-    s_bar = _unbroadcast(1.0 / np.log(_t13).size * (1 / _t13) * _t12 * _t10, s)
+    s_bar = _unbroadcast(1.0 / y.shape[0] * (1 / _t13) * _t12 * _t10, s)
     del _t10, _t12, _t13, s
     # line 105: s = H @ u  # the windows' scores
     H_bar = np.outer(s_bar, u)
