@@ -72,6 +72,13 @@ def centred(x):
     return np.sum(np.sin(c) * x)
 
 
+def softmax_mean(W, b, X, Y):
+    logits = X @ W + b
+    logits = logits - logits.max(axis=1, keepdims=True)
+    logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    return -np.mean(np.sum(Y * logp, axis=1)) + np.mean(W * W, axis=0).sum()
+
+
 def signs_on_arrays(a, b, k):
     p = (-a) * (-b) * np.cos(a)
     q = a - (-b) * k
@@ -259,3 +266,17 @@ def test_negations_move_into_sums_of_arrays(programs: types.ModuleType, dtype: t
     for i, value in enumerate(found):
         assert value.dtype == dtype
         np.testing.assert_allclose(value, numeric(programs.signs_on_arrays, wide, i), rtol=1e-4 if dtype == np.float32 else 1e-6)
+
+
+@pytest.mark.parametrize("n", [1, 5])
+def test_a_mean_counts_off_a_parameter_and_its_spread_goes_through_expand_dims(programs: types.ModuleType, n: int) -> None:
+    """`-np.mean(np.sum(Y * logp, axis=1))`: logp's adjoint is `-1.0 / X.shape[0] * Y`; the row sums are not
+    computed for their size, nor an array of ones spread; against differences, one sample and several."""
+    W, b = rng.standard_normal((4, 3)), rng.standard_normal(3)
+    X, Y = rng.standard_normal((n, 4)), np.eye(3)[rng.integers(3, size=n)]
+    agrees(programs.softmax_mean, [W, b, X, Y], ("W", "b"))
+    g = grad(programs.softmax_mean, wrt=("W", "b"))
+    g(W, b, X, Y)
+    code = "\n".join(line for line in inspect.getsource(g).splitlines() if not line.strip().startswith("#"))
+    assert ".size" not in code and ".sum(axis=1)\n" not in code and "logp =" not in code
+    assert ("logp_bar = -1.0 / X.shape[0] * Y" if n > 1 else "logp_bar = -1.0 * Y") in code  # a size 1 is a 1
