@@ -163,6 +163,14 @@ class Arrays(Indexing):
             if isinstance(listed.type, ir.ListOf) and is_array(listed.type.elem):  # `np.stack(hs)`, hs a list of arrays
                 axis = self.whole(options["axis"], scope, "the axis") if "axis" in options else 0
                 return self.stacked_list(listed, axis, node)
+        if (
+            name in ("concatenate", "hstack", "vstack")
+            and len(node.args) == 1
+            and not isinstance(node.args[0], (ast.Tuple, ast.List))
+        ):
+            listed = self.expr(node.args[0], scope)
+            if isinstance(listed.type, ir.ListOf) and is_array(listed.type.elem):  # `np.concatenate(hs)`
+                return self.joined_list(name, listed, options, node, scope)
         if len(node.args) != 1 or not isinstance(node.args[0], (ast.Tuple, ast.List)) or not node.args[0].elts:
             raise self.error(UnsupportedError, f"write np.{name}((a, b, ...)) with the arrays listed", node)
         pieces = [self.array(self.expr(e, scope), e, f"np.{name}") for e in node.args[0].elts]
@@ -190,6 +198,36 @@ class Arrays(Indexing):
                 UnsupportedError, "np.array(...) of numbers only is supported", node, "write the numbers out: np.array([a, b])"
             )
         return self.stacked_list(listed, 0, node)
+
+    def joined_list(self, name: str, items: Value, options: dict[str, ast.expr], node: ast.Call, scope: Scope) -> Value:
+        """`np.concatenate(hs, axis=k)`, `np.hstack(hs)`, `np.vstack(hs)` of a list of arrays: its arrays all have
+        the size its type says along the axis, so joining them is stacking them there and merging that axis with
+        the new one (`np.stack(hs, axis=k)` reshaped)."""
+        assert isinstance(items.type, ir.ListOf)
+        sizes = dims(items.type.elem)
+        ndim = len(sizes)
+        if name == "vstack" and ndim == 1:
+            return self.stacked_list(items, 0, node)
+        if ndim == 0:
+            raise self.error(UnsupportedError, f"np.{name} of a list of 0-d arrays is not supported", node, "use np.stack")
+        axis = 0 if name == "vstack" or (name == "hstack" and ndim == 1) else 1 if name == "hstack" else 0
+        if "axis" in options:
+            axis = self.whole(options["axis"], scope, "the axis")
+        axis %= ndim
+        if sizes[axis] == UNKNOWN:
+            raise self.error(
+                UnsupportedError,
+                f"np.{name} of a list whose arrays may differ in size along the axis is not supported",
+                node,
+                f"list the arrays: np.{name}((a, b, ...))",
+            )
+        if not 1 <= ndim <= 4:
+            raise self.error(UnsupportedError, f"np.{name} of a list of arrays of up to four axes is supported", node)
+        stack = self.stacked_list(items, axis, node)
+        shape = [self.size_at(stack, k).operand for k in range(ndim + 1)]
+        merged = (*shape[:axis], Const(-1), *shape[axis + 2 :])
+        result = ArrayOf(FLOAT, (*sizes[:axis], UNKNOWN, *sizes[axis + 1 :]))
+        return self.array_op(f"reshape{ndim}", (stack.operand, *merged), result)
 
     def stacked_list(self, items: Value, axis: int, node: ast.AST) -> Value:
         """`np.stack(hs, axis=k)` or `np.array(hs)` of a list of arrays, however many it holds."""
