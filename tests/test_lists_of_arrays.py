@@ -232,6 +232,12 @@ def joined(W, X):
     return total + np.sum(np.concatenate(blocks, axis=1) ** 3) + np.sum(np.vstack(blocks)) + np.sum(np.hstack(blocks) ** 2)
 
 
+def summed_generators(W, X):
+    hs = [np.tanh(W @ x) for x in X]
+    total = sum(np.sin(h) * k for k, h in enumerate(hs))
+    return np.sum(sum(h * h for h in hs)) + total @ np.arange(1.0, W.shape[0] + 1.0) + sum(np.sum(h) for h in hs)
+
+
 def numbers_and_arrays(W, x):
     hs = []
     hs.append(np.sum(W @ x))
@@ -261,7 +267,11 @@ POINTS = {
     "read_while_building": ((rng.normal(size=(2, 2)), X), ("W",)),
     "two_lists": ((rng.normal(size=(2, 2)), X), ("W",)),
     "helper_called_twice": ((W, X), ("W",)),  # a helper's list, parsed anew at each lowering: learnt once
-    "joined": ((W, X), ("W", "X")),  # np.concatenate, np.vstack and np.hstack of lists of vectors and matrices
+    "joined": ((W, X), ("W", "X")),
+    "summed_generators": (
+        (W, X),
+        ("W", "X"),
+    ),  # sum(gen) of arrays: the sum of their list  # np.concatenate, np.vstack and np.hstack of lists of vectors and matrices
 }
 
 

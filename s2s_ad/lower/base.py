@@ -33,6 +33,11 @@ class Retype(Exception):  # noqa: N818 (not an error: the lowering's request to 
         self.key, self.elem = key, elem
 
 
+class KindChanged(UnsupportedError):
+    """What a loop carries changes between a number and an array or a list (a refusal, unless the lowering
+    can write the loop another way: `sum(h * h for h in hs)` of arrays becomes the sum of a list)."""
+
+
 class LoweringBase:
     """The lowering's state and the checks every part of it uses."""
 

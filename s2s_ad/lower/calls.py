@@ -14,7 +14,7 @@ from ..rules.custom import CustomDerivative, custom_rules
 from ..rules.emit import INT_OR_FLOAT, fold
 from ..rules.shapes import dims, is_array
 from .arrays import Arrays
-from .base import LoweringBase
+from .base import KindChanged, LoweringBase
 from .scope import Bound, Scope, TupleValue, Value
 
 
@@ -178,7 +178,11 @@ class Calls(Arrays):
         """`sum(xs)`, `max(xs)`, `min(xs)`, `all(...)`, `any(...)` of a list, a generator expression or `map(...)`."""
         arg = self.mapped(arg, scope)
         if isinstance(arg, ast.GeneratorExp) and name == "sum":
-            return self.comprehension(arg, scope, "sum")
+            mark = len(self.out)
+            try:
+                return self.comprehension(arg, scope, "sum")
+            except KindChanged:  # `sum(h * h for h in hs)` of arrays: not from the number 0, but a list's sum
+                del self.out[mark:]
         if name in ("all", "any"):
             return self.all_or_any(name, arg, scope)
         if isinstance(arg, (ast.GeneratorExp, ast.ListComp)):

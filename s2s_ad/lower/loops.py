@@ -12,7 +12,7 @@ from ..frontend import Callee
 from ..ir import FLOAT, INT, Assign, Const, Loc, Operand, Type, Var
 from ..rules.shapes import dims, is_array
 from . import rows
-from .base import LoweringBase, kind_of
+from .base import KindChanged, LoweringBase, kind_of
 from .scope import (
     BREAK,
     CONTINUE,
@@ -294,7 +294,7 @@ class Loops(LoweringBase):
             kinds = sorted({kind_of(before), kind_of(after)})
             name = f"'{changed[0]}'" if changed[0].isidentifier() and not changed[0].startswith("_") else "what this loop adds up"
             raise self.error(
-                UnsupportedError,
+                KindChanged,
                 f"{name} changes between {' and '.join(kinds)} in this loop",
                 node,
                 "start it as what the loop makes it (an array: np.zeros(...)), or add up a list: sum(list)"
