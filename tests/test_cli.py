@@ -1165,3 +1165,16 @@ def test_a_long_transform_reports_its_stages(
     reported = [line for line in err.splitlines() if "stages" in line]
     assert [line.split(": ")[2].split(",")[0] for line in reported] == ["lowered", "reverse", "optimized", "generated"]
     assert reported[-1].startswith("s2s-ad: loss: generated, 4 of 4 stages (")
+
+
+def test_a_numpy_function_without_shapes_names_the_arrays_in_the_hint(tmp_path: Path) -> None:
+    source = tmp_path / "model.py"
+    source.write_text("import numpy as np\n\n\ndef loss(W, b, X):\n    return np.sum(np.tanh(X @ W + b))\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "s2s_ad", "grad", f"{source}:loss", "--wrt", "W,b", "-o", str(tmp_path / "out.py")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "their shapes are needed" in result.stderr
+    assert "--shapes W=3x4" in result.stderr and "plainly arrays here: W, X" in result.stderr

@@ -308,10 +308,38 @@ def no_structures_at(parsed: ParsedFunction) -> None:
 
 
 def _needs_shapes(parsed: ParsedFunction) -> S2SError:
-    params = [a.arg for a in (*parsed.node.args.posonlyargs, *parsed.node.args.args)]
+    params = [a.arg for a in (*parsed.node.args.posonlyargs, *parsed.node.args.args, *parsed.node.args.kwonlyargs)]
+    arrays = [p for p in params if p in _read_as_arrays(parsed)] or params
     return parsed.source.error(
         UnsupportedError,
         f"'{parsed.name}' works on NumPy arrays: their shapes are needed to write its gradient",
         parsed.node,
-        f"give them with --shapes, e.g. --shapes {','.join(f'{p}=3x4' for p in params[:2])}",
+        f"give each array's sizes with --shapes, e.g. --shapes {arrays[0]}=3x4 (one size per axis, "
+        f"for every array parameter; plainly arrays here: {', '.join(arrays)})",
     )
+
+
+def _read_as_arrays(parsed: ParsedFunction) -> set[str]:
+    """The names the function reads as arrays, as its syntax says: operands of `@`, names whose `.shape`,
+    `.T` or an array method is read, arguments of NumPy functions."""
+    found: set[str] = set()
+    methods = {"shape", "T", "ndim", "size", "sum", "mean", "max", "min", "reshape", "dot", "ravel", "flatten", "std", "var"}
+
+    def numpy(node: ast.expr) -> bool:
+        while isinstance(node, ast.Attribute):
+            node = node.value
+        if not isinstance(node, ast.Name):
+            return False
+        try:
+            return isinstance(parsed.resolve(node.id), frontend.NumpyModule)
+        except S2SError:
+            return False
+
+    for node in ast.walk(parsed.node):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
+            found.update(n.id for n in (node.left, node.right) if isinstance(n, ast.Name))
+        elif isinstance(node, ast.Attribute) and node.attr in methods and isinstance(node.value, ast.Name):
+            found.add(node.value.id)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and numpy(node.func):
+            found.update(a.id for a in node.args if isinstance(a, ast.Name))
+    return found
