@@ -379,7 +379,8 @@ def call_key(args: Sequence[object], kwargs: Mapping[str, object]) -> tuple[obje
             sizes += shape
         else:
             key.append(structure_key(value) if is_structure(value) else kind)
-    if kwargs:
+    if kwargs:  # after a marker no argument's description is: the names cannot pass for a dtype
+        key.append(_KEYWORDS)
         key += kwargs
     if sizes:  # each size as the position of the first equal one; then which position holds the sizes 1
         key += map(sizes.index, sizes)
@@ -387,6 +388,7 @@ def call_key(args: Sequence[object], kwargs: Mapping[str, object]) -> tuple[obje
     return tuple(key)
 
 
+_KEYWORDS = object()
 _SEEN: dict[type, str] = {}  # an explicit cache: a type's kind for `call_key` ("number", "array" or "other")
 
 
