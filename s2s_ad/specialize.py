@@ -86,10 +86,7 @@ def gradient(
     builds = _Builds(parsed, wrt, data, check, **request)
 
     def derived(*args: Any, **kwargs: Any) -> Any:
-        found = builds.built.get(call_key(args, kwargs)) if builds.shown is not None else None
-        if found is not builds.shown or found is None:
-            found = builds.get(derived, args, kwargs)
-        return found[1](*args, **kwargs)
+        return builds.get(derived, args, kwargs)[1](*args, **kwargs)
 
     return _named(derived, parsed, "value_and_grad" if request.get("with_value") else "grad")
 

@@ -210,10 +210,9 @@ class Arrays(Indexing):
             return self.stacked_list(items, 0, node)
         if ndim == 0:
             raise self.error(UnsupportedError, f"np.{name} of a list of 0-d arrays is not supported", node, "use np.stack")
-        axis = 0 if name == "vstack" or (name == "hstack" and ndim == 1) else 1 if name == "hstack" else 0
-        if "axis" in options:
-            axis = self.whole(options["axis"], scope, "the axis")
-        axis %= ndim
+        axis = 1 if name == "hstack" and ndim > 1 else 0
+        if name == "concatenate" and "axis" in options:
+            axis = self.whole(options["axis"], scope, "the axis") % ndim
         if sizes[axis] == UNKNOWN:
             raise self.error(
                 UnsupportedError,

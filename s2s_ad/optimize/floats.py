@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from .. import ir
 from ..ir import Assign, Function, Stmt
@@ -42,19 +42,7 @@ def float_gradients(function: Function, rules: Mapping[str, Rule] = RULES) -> Fu
             return ir.Var(target)
         return returns
 
-    def gradients(returns: ir.Returns) -> ir.Returns:
-        if isinstance(returns, tuple) and len(returns) == len(function.wrt):
-            return tuple(convert(r, p) for r, p in zip(returns, function.wrt))
-        return convert(returns, function.wrt[0] if len(function.wrt) == 1 else None)
-
-    def at(returns: ir.Returns, path: tuple[int, ...]) -> ir.Returns:
-        if not path:
-            return gradients(returns)
-        assert isinstance(returns, tuple)
-        head, rest = path[0], path[1:]
-        return tuple(at(r, rest) if k == head else r for k, r in enumerate(returns))
-
-    returns = at(function.returns, function.gradient)
+    returns = _each_gradient(function, convert)
     if not extra:
         return replaced(function, function.body, returns)
     return replaced(function, (*function.body, *extra), returns)
@@ -70,7 +58,7 @@ def narrow_gradients(function: Function, params: frozenset[str]) -> Function:
     namer = namer_for(function)
     extra: list[Stmt] = []
 
-    def cast(returns: ir.Returns, param: str) -> ir.Returns:
+    def cast(returns: ir.Returns, param: str | None) -> ir.Returns:
         found = types.get(returns.name) if isinstance(returns, ir.Var) else None
         if param not in params or not isinstance(returns, ir.Var) or not isinstance(found, ir.ArrayOf) or found.elem != ir.FLOAT:
             return returns
@@ -78,13 +66,25 @@ def narrow_gradients(function: Function, params: frozenset[str]) -> Function:
         extra.append(Assign(target, "in_dtype_of", (returns, ir.Var(param)), found, function.loc))
         return ir.Var(target)
 
-    def at(returns: ir.Returns, path: tuple[int, ...]) -> ir.Returns:
-        if path:
-            assert isinstance(returns, tuple)
-            return tuple(at(r, path[1:]) if k == path[0] else r for k, r in enumerate(returns))
-        if isinstance(returns, tuple) and len(returns) == len(function.wrt):
-            return tuple(cast(r, p) for r, p in zip(returns, function.wrt))
-        return cast(returns, function.wrt[0]) if len(function.wrt) == 1 else returns
-
-    returns = at(function.returns, function.gradient)
+    returns = _each_gradient(function, cast)
     return replaced(function, (*function.body, *extra), returns) if extra else function
+
+
+def _each_gradient(function: Function, convert: Callable[[ir.Returns, str | None], ir.Returns]) -> ir.Returns:
+    """The function's returns with `convert(gradient, its parameter)` applied to each gradient (the
+    parameter None where the gradients are not one per parameter)."""
+    assert function.gradient is not None
+
+    def gradients(returns: ir.Returns) -> ir.Returns:
+        if isinstance(returns, tuple) and len(returns) == len(function.wrt):
+            return tuple(convert(r, p) for r, p in zip(returns, function.wrt))
+        return convert(returns, function.wrt[0] if len(function.wrt) == 1 else None)
+
+    def at(returns: ir.Returns, path: tuple[int, ...]) -> ir.Returns:
+        if not path:
+            return gradients(returns)
+        assert isinstance(returns, tuple)
+        head, rest = path[0], path[1:]
+        return tuple(at(r, rest) if k == head else r for k, r in enumerate(returns))
+
+    return at(function.returns, function.gradient)

@@ -41,6 +41,7 @@ def _spread_once(function: Function, rules: Mapping[str, Rule]) -> Function:
     changed = False
 
     def rewritten(stmt: Stmt) -> Stmt:
+        nonlocal changed
         rule = rules[stmt.op] if isinstance(stmt, Assign) else None
         if not (isinstance(stmt, Assign) and rule is not None and (_product(rule) or _sum(rule)) and len(stmt.args) == 2):
             return stmt
@@ -48,7 +49,6 @@ def _spread_once(function: Function, rules: Mapping[str, Rule]) -> Function:
             s, p = stmt.args[k], stmt.args[1 - k]
             if isinstance(s, Var) and s.name in spread and _whole(types, p, spread[s.name][1]):
                 g = spread[s.name][0]
-                nonlocal changed
                 changed = True
                 if _product(rule) and isinstance(g, Const) and g.value == 1.0 and isinstance(g.value, float):
                     return Assign(stmt.target, "copy", (p,), stmt.type, stmt.loc)

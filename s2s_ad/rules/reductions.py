@@ -53,11 +53,11 @@ def _count(sweep: ReverseSweep, stmt: Assign, whole: bool) -> Operand:
     sizes = shapes.dims(operand_type(sweep, x))
     counted = sizes if whole else (sizes[axis_of(stmt.args)],)
     known = [_size(sweep, size, stmt.loc) for size in counted]
-    if all(k is not None for k in known):
-        count: Operand = Const(1)
-        for k in known:
-            assert k is not None
-            count = k if count == Const(1) else sweep.emit("mul", count, k, type_=INT, loc=stmt.loc)
+    if known and all(k is not None for k in known):
+        count = known[0]
+        for k in known[1:]:
+            count = sweep.emit("mul", count, k, type_=INT, loc=stmt.loc)  # type: ignore[arg-type]
+        assert count is not None
         return count
     if whole:
         return sweep.emit("size", x, type_=INT, loc=stmt.loc)
