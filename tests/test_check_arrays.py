@@ -30,6 +30,16 @@ def lossy(x):
     return np.sum(np.tanh(x).astype(float) ** 2)  # floats on the way: the high-precision run loses its digits
 
 
+def newer_forms(W, X):
+    Z = X @ W
+    Z = Z / np.linalg.norm(Z, axis=1, keepdims=True)
+    hs = [np.tanh(z) for z in Z]
+    return (
+        np.sum(Z.clip(-0.5, 0.9) ** 2) + np.sum(np.var(Z, axis=0, ddof=1)) + np.sum(Z[Z > 0.1])
+        + np.sum(np.concatenate(hs) ** 2) + np.sum(sum(h * h for h in hs)) + np.mean(Z, axis=(0, 1))
+    )
+
+
 def rnn(Wx, Wh, b, xs):
     h = np.zeros(b.shape[0])
     for t in range(xs.shape[0]):
@@ -98,3 +108,12 @@ def test_a_function_that_drops_to_floats_is_undecided_not_passed(module: ModuleT
     report = check(module.lossy, args=(np.array([0.3, -0.2]),))
     assert report.verdict == "undecided"
     assert "does not agree with its own differences" in str(report)
+
+
+@pytest.mark.parametrize("wrt", ["W", ("W",), ("W", "X")])
+def test_the_newer_array_forms_pass_for_each_spelling_of_wrt(module: ModuleType, wrt: object) -> None:
+    """Norms along an axis, clip, var with ddof, a mask, joining and summing a list of arrays, a tuple of axes:
+    each against the high-precision derivative; `wrt=("W",)` is a tuple of one gradient, not a bare one."""
+    rng = np.random.default_rng(4)
+    report = check(module.newer_forms, wrt, args=(rng.normal(size=(3, 4)), rng.normal(size=(5, 3))))
+    assert report.ok, str(report)

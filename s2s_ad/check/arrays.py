@@ -111,8 +111,11 @@ class _Linalg:
         solved = self.mp.lu_solve(self._matrix(a), self.mp.matrix(columns.tolist()))
         return self._array(solved, b.shape)
 
-    def norm(self, x: Any) -> Any:
-        return self.mp.sqrt(sum(v * v for v in x.ravel()))
+    def norm(self, x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+        if axis is None and not keepdims:
+            return self.mp.sqrt(sum(v * v for v in x.ravel()))
+        squares = (x * x).sum(axis=axis, keepdims=keepdims)
+        return self.np.frompyfunc(self.mp.sqrt, 1, 1)(squares)
 
 
 def _curried(made: Callable[..., Any], mp: Any) -> Callable[..., Any]:
@@ -131,9 +134,11 @@ def check_arrays(
     points: int = 3,
     seed: int | None = None,
     user: Callable[..., Any] | None = None,
+    bare: bool = True,
 ) -> Report:
     """Compare the printed gradient with the high-precision derivative of the user's function `user` (of the
-    printed primal without it) at `points` points: the example arguments `args`, and others drawn at their shapes."""
+    printed primal without it) at `points` points: the example arguments `args`, and others drawn at their shapes.
+    `bare`: the gradient is returned as it is (`wrt="W"`), not in a tuple (`wrt=("W",)`)."""
     import mpmath
     import numpy
 
@@ -163,7 +168,7 @@ def check_arrays(
             except (ArithmeticError, ValueError, S2SError) as exc:
                 notes.append(f"a point rejected: {type(exc).__name__}: {exc}")
                 continue
-            parts = ours if isinstance(ours, tuple) and len(wrt) > 1 else (ours,)
+            parts = (ours,) if bare else ours
             for param, part in zip(wrt, parts):
                 index = params.index(param)
                 cells = list(numpy.ndindex(numpy.shape(point[index])))

@@ -121,7 +121,16 @@ def _check_on_arrays(
     types = pipeline.argument_types(parsed, args, {})
     built = pipeline.build(parsed, wrt, with_value=False, rules=rules, arg_types=types)
     return check_arrays(
-        parsed.name, built.primal, built.derived, built.wrt, args, built.rules, budget=budget, seed=seed, user=user
+        parsed.name,
+        built.primal,
+        built.derived,
+        built.wrt,
+        args,
+        built.rules,
+        budget=budget,
+        seed=seed,
+        user=user,
+        bare=built.bare,
     )
 
 
@@ -162,6 +171,7 @@ def _check_structured(
             built.rules,
             budget=options["budget"],
             seed=options["seed"],
+            bare=False,  # the flattened gradient: a tuple, one per leaf
         )
     return check_built(
         built.primal, built.derived, built.wrt, data_of(flat.parsed, built.primal, built.derived), built.rules, **options
