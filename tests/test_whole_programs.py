@@ -1794,6 +1794,7 @@ def in_high_precision(
 
     saved = module.__dict__.get("math")
     module.__dict__["math"] = shim
+    module.__dict__["float"] = mpmath.mpf  # `float(math.atan(...))` in the program keeps its 60 digits too
     try:
         with mpmath.workdps(60):
             truth = mpmath.diff(along, mpmath.mpf(coordinate(args, where)))
@@ -1803,6 +1804,7 @@ def in_high_precision(
         return False
     finally:
         module.__dict__["math"] = saved
+        del module.__dict__["float"]
     if estimate is None or abs(estimate.value - float(truth)) <= estimate.tolerance:
         return False
     generated = grad(f)
