@@ -110,13 +110,17 @@ def always_exits(statements: list[ast.stmt]) -> bool:
 
 
 def assigned_names(statements: list[ast.stmt]) -> set[str]:
+    """The names the statements bind. Not a comprehension's loop variables: Python scopes them inside it, so
+    `[xs[0] for v in xs]` inside `for v in ...` leaves the outer `v` as it was."""
     names: set[str] = set()
-    for stmt in statements:
-        for node in ast.walk(stmt):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                names.add(node.id)
-            elif isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.target, ast.Name):
-                names.add(node.target.id)
+    pending: list[ast.AST] = list(statements)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        pending.extend(ast.iter_child_nodes(node))
     return names
 
 
