@@ -68,7 +68,7 @@ LOOP_TAPE = "records on a tape (`_tape`)"  # a stack of tuples is not read back
 # "works", or the refusal's message (a clean S2SError).
 REREAD: dict[str, str] = {  # huber_fit and bce_loss only accumulate: their gradients have no tape, and work
     "logistic_regression.bce_loss": "scalar-output",  # wrt=0 is the list w: its gradient is a list (wrt b: below)
-    "mlp.mlp_loss": LOOP_TAPE,
+    "mlp.mlp_loss": "putting a new list in place of a row",  # its gradient tapes each sample's hidden list
     "newton_sqrt.newton_sqrt": LOOP_TAPE,
     "newton_sqrt.scaled_root": LOOP_TAPE,  # wrt a, which the loop reads (wrt c works: see below)
 }

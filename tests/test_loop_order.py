@@ -1118,11 +1118,12 @@ def test_dependent_iterations_run_backwards(f, wrt):
     assert direction(f, wrt) == ["backwards"], reverse_sweep(f, wrt)
 
 
-def test_append_loop_backwards_and_its_reading_loop_forwards():
-    # The loop reading ys (ys_bar[i] += ...) comes first in the reverse sweep and may run forwards; the
-    # reverse of the appending loop pops ys_bar and must run backwards.
-    assert direction(append_then_sum, (0, 1)) == ["forwards", "backwards"]
-    # append inside an accumulating loop: the reverse pops zs_bar, so that loop runs backwards.
+def test_append_loop_and_its_reading_loop_both_forwards():
+    # The loop reading ys (ys_bar[i] += ...) comes first in the reverse sweep and may run forwards; so may
+    # the reverse of the appending loop: item i of ys is what iteration i appended, its adjoint ys_bar[i].
+    assert direction(append_then_sum, (0, 1)) == ["forwards", "forwards"]
+    assert ".pop()" not in reverse_sweep(append_then_sum, (0, 1))
+    # append inside a loop that carries total: that loop's reverse still runs backwards.
     assert direction(append_and_accumulate, (0, 1))[-1] == "backwards"
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import import_source, numeric_gradient
+from test_lists import numeric_gradient_of
 
 from s2s_ad import S2SError, grad, value_and_grad
 
@@ -438,6 +439,15 @@ def a_local_called_tape(x):
     _tape = x * 2.0
     return _tape * x
 
+def a_list_called_tape(xs, a):
+    _tape = []
+    for x in xs:
+        _tape.append(x * a)
+    h = 0.0
+    for i in range(len(xs)):
+        h = h * a + _tape[i]
+    return h
+
 def dict_parameter(p, x):
     return p["w"] * x
 """
@@ -447,6 +457,11 @@ def test_names_python_scopes_apart_are_kept_apart(tmp_path: Path) -> None:
     module = import_source(MESSAGES, tmp_path)
     assert grad(module.comprehension_name_reused_for_a_list)([2.0]) == [4.0]
     assert grad(module.a_local_called_tape)(1.5) == pytest.approx(numeric_gradient(module.a_local_called_tape, (1.5,))[0])
+    # a list of one's own called `_tape` is not a generated gradient's tape
+    xs, a = [1.0, 2.0, 3.0], 0.5
+    expected = [numeric_gradient_of(module.a_list_called_tape, [xs, a], i) for i in (0, 1)]
+    got = grad(module.a_list_called_tape)(xs, a)
+    assert got[0] == pytest.approx(expected[0], rel=1e-6) and got[1] == pytest.approx(expected[1], rel=1e-6)
 
 
 def test_a_dict_parameter_is_read_by_key_and_a_list_refused_as_such(tmp_path: Path) -> None:

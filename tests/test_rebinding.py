@@ -125,6 +125,46 @@ def nested_rebinding(xs: list[float], w: float) -> float:
     return total
 
 
+def matrix_power(A: list[list[float]], p: int) -> float:
+    """A ** p for a 2x2 table: each product is a new table filled in place, then the loop's."""
+    n = len(A)
+    R = A
+    for _ in range(p - 1):
+        C = [[0.0] * n for _ in range(n)]
+        for i in range(n):
+            for j in range(n):
+                for t in range(n):
+                    C[i][j] += R[i][t] * A[t][j]
+        R = C
+    return R[0][0] + R[1][1] * R[0][1]
+
+
+def concatenated_each_step(xs: list[float], a: float) -> float:
+    v = xs
+    for _ in range(2):
+        w = [a * t for t in v]
+        v = w + xs
+    return sum(t * t for t in v)
+
+
+def sliced_each_step(xs: list[float], a: float) -> float:
+    v = xs
+    for _ in range(2):
+        v = [a * t for t in v[1:]] + v[:1]
+    return sum(t * t for t in v)
+
+
+def made_then_filled(xs: list[float], a: float) -> float:
+    v = [x for x in xs]
+    for k in range(3):
+        new = []
+        for x in v:
+            new.append(math.sin(x * a) + k)
+        new[0] = new[0] * a
+        v = new
+    return sum(v) * v[-1]
+
+
 CASES: list[tuple[Any, tuple[Any, ...], tuple[int, ...]]] = [
     (power_iteration, (2.0, 0.5, 1.0), (0, 1, 2)),
     (heat_equation, ([1.0, 2.0, 0.5, -1.0], 0.1), (0, 1)),
@@ -140,6 +180,11 @@ CASES: list[tuple[Any, tuple[Any, ...], tuple[int, ...]]] = [
     (read_before_and_after, ([0.3, -0.2, 0.9], 1.3), (0, 1)),
     (rebound_in_a_while_loop, (1.5,), (0,)),
     (nested_rebinding, ([0.5, -1.0], 0.8), (0, 1)),
+    (matrix_power, ([[0.5, 0.2], [0.1, 0.9]], 3), (0,)),
+    (matrix_power, ([[0.5, 0.2], [0.1, 0.9]], 1), (0,)),
+    (concatenated_each_step, ([1.0, 2.0, 0.5], 0.5), (0, 1)),
+    (sliced_each_step, ([1.0, 2.0, 0.5], 0.7), (0, 1)),
+    (made_then_filled, ([0.3, 1.2, -0.4], 0.9), (0, 1)),
 ]
 
 
@@ -195,7 +240,16 @@ def changed_after_the_branch(xs: list[float], t: float) -> float:
     return sum(ys)
 
 
-@pytest.mark.parametrize("function", [changed_after_the_loop, changed_after_the_branch])
+def changed_once_it_is_the_loops(xs: list[float], a: float) -> float:
+    v = [x for x in xs]
+    for _ in range(2):
+        w = [a * t for t in v]
+        v = w
+        w[0] = a  # v is w now: the loop's list changes
+    return sum(v)
+
+
+@pytest.mark.parametrize("function", [changed_after_the_loop, changed_after_the_branch, changed_once_it_is_the_loops])
 def test_a_list_changed_in_place_after_a_rebinding_is_refused_with_what_to_write(function: Any) -> None:
     with pytest.raises(S2SError) as info:
         grad(function, wrt=0)

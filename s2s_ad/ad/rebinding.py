@@ -22,6 +22,7 @@ iteration may be changed freely before it becomes the loop's list.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .. import ir
@@ -117,28 +118,57 @@ def refusal(function: ir.Function, rules: Mapping[str, Rule], active: set[str]) 
     """Where a list is changed in place after it met another at a merge or a loop (see the module's
     docstring), and its name; None if nowhere."""
     statements = list(ir.walk(function.body))
+    where = {id(s): k for k, s in enumerate(statements)}
     group = _copy_groups(statements, rules)
-    guards: list[tuple[int, set[str]]] = []  # (from this position on, no changes to these lists)
+    guards: list[_Guard] = []
     for position, stmt in enumerate(statements):
-        inside = {n for s in ir.walk((stmt,)) for n in ir.defs(s)} - set(_merged_or_carried(stmt))
-        met: list[Operand] = []
         if isinstance(stmt, ir.If):
+            inside = {n for s in ir.walk((stmt,)) for n in ir.defs(s)} - set(_merged_or_carried(stmt))
+            met: list[Operand] = []
             for m in stmt.merges:
                 if isinstance(m.type, ir.ListOf) and m.target in active:
                     met += [Var(m.target), *(o for o in (m.then, m.orelse) if isinstance(o, Var) and o.name not in inside)]
+            guards.append(_Guard(position, _grouped(met, group), frozenset(), position))
         elif isinstance(stmt, (ir.For, ir.While)):
+            made = {n for block in ir.blocks_of(stmt) for s in ir.walk(block) for n in ir.defs(s)}
             for c in stmt.carried:
                 if isinstance(c.type, ir.ListOf) and c.header in active:
-                    met += [Var(c.header), Var(c.result), c.init]
-        names = {n for o in met if isinstance(o, Var) for n in group.get(o.name, {o.name})}
-        if names:
-            guards.append((position, names))
+                    names = _grouped([Var(c.header), Var(c.result), c.init, c.update], group)
+                    # A list made in the iteration may change until it becomes the loop's list (`R = C`).
+                    becomes = _defined_at(statements, where, c.update, position)
+                    guards.append(_Guard(position, names, frozenset(names & made), becomes))
     for position, stmt in enumerate(statements):
         changed = _changed_list(stmt, rules)
-        if changed is not None and any(position > start and changed in names for start, names in guards):
+        if changed is not None and any(g.refuses(position, changed) for g in guards):
             loc = stmt.loc if isinstance(stmt, (Assign, Effect)) else function.loc
             return loc, ir.family(changed)
     return None
+
+
+@dataclass(frozen=True)
+class _Guard:
+    """From `start` on, no change in place to `names`; except to `free` ones before position `until`."""
+
+    start: int
+    names: set[str]
+    free: frozenset[str]
+    until: int
+
+    def refuses(self, position: int, changed: str) -> bool:
+        return position > self.start and changed in self.names and not (changed in self.free and position < self.until)
+
+
+def _grouped(met: list[Operand], group: Mapping[str, set[str]]) -> set[str]:
+    return {n for o in met if isinstance(o, Var) for n in group.get(o.name, {o.name})}
+
+
+def _defined_at(statements: list[Stmt], where: Mapping[int, int], operand: Operand, default: int) -> int:
+    """The position of the statement that defines `operand` (a loop's update), or `default`."""
+    if isinstance(operand, Var):
+        for k, stmt in enumerate(statements):
+            if operand.name in ir.defs(stmt) and not isinstance(stmt, (ir.For, ir.While, ir.If)):
+                return where.get(id(stmt), k)
+    return default
 
 
 def _changed_list(stmt: Stmt, rules: Mapping[str, Rule]) -> str | None:

@@ -155,6 +155,7 @@ class Reverse:
             rules,
         )
         self.appended_only = self.mutated - rewritten  # existing elements never change
+        self.appended_at = ir.appended_at_index(function, rules, self.alias_links())  # append -> where its item lands
         self.rewritten_lists = rewritten
         self.also_forward: list[Stmt] = []  # what the forward sweep must compute for the statement at hand
         self.preset: dict[str, Operand] = {}  # adjoints a rebinding hands to lists about to be allocated

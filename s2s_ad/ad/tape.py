@@ -43,7 +43,7 @@ def record(
     changed = {s.args[0].name for s in ir.walk(forward) if isinstance(s, Effect) and s.args and isinstance(s.args[0], Var)}
     changing = ir.reach(changed, sweep.alias_links()) if changed else set()
     wanted = (ir.free_names(backward) & here) - set(keep)
-    recompute: dict[str, Assign] = {}
+    recompute = _read_where_appended(sweep, forward, wanted, keep)
     pending = list(wanted)
     while pending:
         name = pending.pop()
@@ -77,6 +77,27 @@ def record(
             prologue.append(Assign(target, stmt.op, tuple(ir.substitute(a, mapping) for a in stmt.args), stmt.type, stmt.loc))
             mapping[name] = Var(target)
     return forward, (*prologue, *ir.rename(backward, mapping))
+
+
+def _read_where_appended(sweep: Reverse, forward: ir.Block, wanted: set[str], keep: Mapping[str, Operand]) -> dict[str, Assign]:
+    """The numbers and arrays the iteration appended at its loop's index to a list whose items never change
+    (`hidden.append(h)`, `ir.appended_at_index`): the reverse iteration reads them there, `h = hidden[j]`,
+    instead of recording them a second time beside the list."""
+    found: dict[str, Assign] = {}
+    for stmt in forward:
+        index = sweep.appended_at.get(stmt) if isinstance(stmt, Effect) else None
+        if not isinstance(stmt, Effect) or index is None or index not in keep:
+            continue
+        items, value = stmt.args[0], stmt.args[1]
+        if (
+            isinstance(items, Var)
+            and isinstance(value, Var)
+            and value.name in wanted
+            and items.name in sweep.appended_only
+            and not isinstance(sweep.types.get(value.name), ir.ListOf)
+        ):
+            found[value.name] = Assign(value.name, "index", (items, Var(index)), sweep.types[value.name], stmt.loc)
+    return found
 
 
 def _one_of_recorded(sweep: Reverse, recorded: list[str], recompute: dict[str, Assign], here: set[str]) -> list[str]:

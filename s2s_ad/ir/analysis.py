@@ -27,7 +27,7 @@ from .nodes import (
     While,
     carries_derivative,
 )
-from .walk import defs, return_operands, used_names, walk
+from .walk import blocks_of, defs, return_operands, used_names, walk
 
 
 def use_counts(function: Function, returned: int = 1) -> dict[str, int]:
@@ -284,6 +284,42 @@ def _constant_type(operand: Operand) -> Type:
     if isinstance(value, bool):
         return BOOL
     return INT if isinstance(value, int) else FLOAT
+
+
+def appended_at_index(function: Function, rules: Mapping[str, Any], links: Mapping[str, list[str]]) -> dict[Effect, str]:
+    """The appends whose item lands at the index of the loop around them, each with that index.
+
+    In `xs = []` then `for i in range(n): ... xs.append(v)`, where the loop counts from 0 by 1 and is
+    never left early, and the one append, run every iteration, is the only change in the loop to `xs`
+    or to any list that may be it (`links`, as `alias_links` gives them), the item iteration `i` appends
+    is `xs[i]`: the reverse sweep reads it there, and its adjoint at `xs_bar[i]`, instead of popping.
+    """
+    found: dict[Effect, str] = {}
+
+    def block(statements: Block) -> None:
+        empty: dict[str, set[str]] = {}  # lists still empty here -> the names that may be them
+        for stmt in statements:
+            for inner in blocks_of(stmt):
+                block(inner)
+            counted = isinstance(stmt, For) and stmt.start == Const(0) and stmt.step == Const(1) and not stmt.reverse
+            if isinstance(stmt, For) and counted and stmt.until is None and stmt.limit is None:
+                for grow in stmt.body:
+                    if isinstance(grow, Effect) and rules[grow.op].grows and isinstance(grow.args[0], Var):
+                        same = empty.get(grow.args[0].name)
+                        changes = [
+                            s
+                            for s in walk(stmt.body)
+                            if isinstance(s, Effect) and s.args and isinstance(s.args[0], Var) and s.args[0].name in (same or ())
+                        ]
+                        if same is not None and changes == [grow]:
+                            found[grow] = stmt.index
+            touched = {n for s in walk((stmt,)) for n in used_names(s)}
+            empty = {name: same for name, same in empty.items() if touched.isdisjoint(same)}
+            if isinstance(stmt, Assign) and rules[stmt.op].literal and not stmt.args:
+                empty[stmt.target] = reach({stmt.target}, links)
+
+    block(function.body)
+    return found
 
 
 def reach(start: set[str], edges: Mapping[str, list[str]]) -> set[str]:

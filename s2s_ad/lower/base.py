@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, cast
 
 from .. import ir
 from ..errors import ResolutionError, S2SError, SignatureError, UnsupportedError
-from ..frontend import Data, Helper, ParsedFunction, Resolved
+from ..frontend import Data, Helper, ParsedFunction, Resolved, Source
 from ..ir import BOOL, INT, Const, Loc, Namer, Type, Var
 from ..rules import Rule
 from ..rules.custom import LoweredBody
@@ -139,12 +139,11 @@ class LoweringBase:
         return self.parsed.source.error(cls, message, node, hint)
 
     def reserve(self, node: ast.AST) -> None:
-        """Source names are taken: no temporary or adjoint may be called like one. (And where `_tape`
-        is first used as a stack, `_tape.append(...)` or `_tape.pop()`, is remembered: generated gradients
-        record on one.)"""
+        """Source names are taken: no temporary or adjoint may be called like one. (And where a
+        gradient s2s_ad generated, read back, first takes from its tape, `_tape.pop()`, is remembered.)"""
         for child in nodes(node):
             if isinstance(child, ast.Attribute) and isinstance(child.value, ast.Name) and child.value.id == "_tape":
-                if child.attr in ("append", "pop") and self.tape is None:
+                if child.attr == "pop" and self.tape is None and _generated(self.parsed.source, node):
                     self.tape = child.value
             elif isinstance(child, ast.Name):
                 self.namer.reserved.add(child.id)
@@ -315,3 +314,9 @@ def kind_of(type_: Type | None, plural: bool = False) -> str:
     if is_array(type_):
         return "arrays" if plural else "an array"
     return "numbers" if plural else "a number"
+
+
+def _generated(source: Source, node: ast.AST) -> bool:
+    """Whether the function at `node` reads like a gradient s2s_ad generated: its reverse sweep is announced."""
+    first, last = getattr(node, "lineno", 1), getattr(node, "end_lineno", len(source.lines))
+    return any(line.strip() == "# reverse sweep" for line in source.lines[first - 1 : last])

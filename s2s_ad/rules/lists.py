@@ -21,7 +21,7 @@ The sweeps and the runner are the small protocols below; `s2s_ad.ad` and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from ..ir import FLOAT, INT, ArrayOf, Assign, Const, Effect, For, ListOf, Loc, Operand, Stmt, Type, Var, list_depth
@@ -35,6 +35,7 @@ class ReverseSweep(Protocol):
     types: dict[str, Type]
     out: list[Stmt]
     also_forward: list[Stmt]  # statements the forward sweep computes after the one at hand
+    appended_at: Mapping[Effect, str]  # appends whose item lands at the index of the loop around them: that index
 
     def active(self, operand: Operand) -> bool: ...
     def adjoint_of_list(self, items: Operand, loc: Loc) -> Operand: ...
@@ -165,14 +166,21 @@ def copy_reverse_list(sweep: ReverseSweep, stmt: Assign) -> Operand:
 
 def _append_reverse(sweep: ReverseSweep, stmt: Effect, bar: Operand) -> None:
     """Undo the append on the adjoint list; what it held is the appended value's adjoint (a row's: the
-    row's adjoint list itself)."""
+    row's adjoint list itself). Where the item landed at the loop's index, the adjoint is read there
+    (`xs_bar[i]`, as one writes it by hand) and the adjoint list keeps its length."""
     value = stmt.args[1]
+    index = sweep.appended_at.get(stmt)
+
+    def taken(type_: Type) -> Operand:
+        if index is not None:
+            return sweep.emit("index", bar, Var(index), type_=type_, loc=stmt.loc)
+        return sweep.emit("pop", bar, type_=type_, loc=stmt.loc)
+
     if sweep.active(value) and _operand_depth(sweep, value) > 0:
-        sweep.take_row(_name(value), sweep.emit("pop", bar, type_=sweep.types[_name(value)], loc=stmt.loc), stmt.loc)
+        sweep.take_row(_name(value), taken(sweep.types[_name(value)]), stmt.loc)
     elif sweep.active(value):
-        popped = sweep.emit("pop", bar, type_=_element_type(sweep.types.get(_name(stmt.args[0]), FLOAT)), loc=stmt.loc)
-        sweep.accumulate(_name(value), popped, Const(1), stmt.loc)
-    else:
+        sweep.accumulate(_name(value), taken(_element_type(sweep.types.get(_name(stmt.args[0]), FLOAT))), Const(1), stmt.loc)
+    elif index is None:
         sweep.out.append(Effect("discard_pop", (bar,), stmt.loc))
 
 
@@ -342,6 +350,7 @@ LISTS: dict[str, Rule] = {
         "[{...}]",
         lambda sp, *xs: list(xs),
         shares=True,
+        literal=True,
         inline=False,
         reverse=_literal_reverse,
         reverse_list=_literal_reverse_list,
@@ -428,6 +437,7 @@ EFFECTS: dict[str, Rule] = {
     "append": _effect(
         "{0}.append({1})",
         (1,),
+        grows=True,
         inline_operands=(1,),
         reverse=_append_reverse,
         tangent=_effect_tangent(1),

@@ -2,7 +2,6 @@ import math
 
 
 def mlp_loss_grad(W1, b1, W2, b2, X, Y):
-    _tape = []
     # line 42: for x, y in zip(X, Y):
     _t1 = len(X)
     _t2 = len(Y)
@@ -26,9 +25,7 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
             for k in range(_t9):
                 _acc += _t10[k] * x[k]
             _t15 = _t8 + _acc
-            _t16 = math.tanh(_t15)
-            hidden.append(_t16)
-            _tape.append(_t16)
+            hidden.append(math.tanh(_t15))
         # line 45: for j in range(len(hidden)):
         _t17 = len(hidden)
         # line 44: out = b2
@@ -77,10 +74,9 @@ def mlp_loss_grad(W1, b1, W2, b2, X, Y):
         b2_bar += _t22_bar
         # line 43: hidden = [math.tanh(b1[j] + sum(W1[j][k] * x[k] for k in range(len(x)))) for j in range(len(W1))]
         _t9 = len(x)
-        for j in reversed(range(_t7)):
-            _t16 = _tape.pop()
-            _t16_bar = hidden_bar.pop()
-            _t15_bar = _t16_bar * (1.0 - _t16 * _t16)
+        for j in range(_t7):
+            _t16 = hidden[j]
+            _t15_bar = hidden_bar[j] * (1.0 - _t16 * _t16)
             _t10 = W1[j]
             _t10_bar = W1_bar[j]
             for k in range(_t9):
