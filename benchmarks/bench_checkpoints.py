@@ -1,12 +1,14 @@
-"""Checkpointing a long loop: the plain function, its gradient, and its gradient with `checkpoints=100`, in one process.
+"""Checkpointing a long loop: the plain function, its gradient, and its gradient checkpointed, in one process.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_checkpoints.py [--rounds 7] [--steps 1000000]
         [--out benchmarks/results_checkpoints.md]
 
 The loop is `x = x + dt * math.sin(x)`, 1,000,000 steps; the gradients are with respect to
-every parameter (`grad(simulate)`: x, n and dt). The two gradients are
-checked to be the same, bit for bit, before anything is timed. Per-call times
-are medians of CPU time over interleaved rounds (each round calls the three
+every parameter (`grad(simulate)`: x, n and dt), un-checkpointed, with `checkpoints=100` (uniform
+segments) and with `checkpoints=100, schedule="revolve"` (binomial). The same loop as a `while` loop
+(`while t < t_end`, 1,000,000 steps too) is measured un-checkpointed and with `checkpoints=100` (the
+online schedule). The gradients are checked to be the same, bit for bit, before anything is timed.
+Per-call times are medians of CPU time over interleaved rounds (each round calls every contender
 once; gc off while timing). The memory is the peak that `tracemalloc` sees
 during one call, apart from the timed calls (tracing slows them down): for
 the gradients, that is the tape. The report is printed as markdown and
@@ -43,6 +45,15 @@ def simulate(x, n=1000000, dt=1e-6):
     return x
 
 
+def simulate_while(x, t_end=1.0, dt=1e-6):
+    """The same steps as a `while` loop: its trip count is not known when it starts."""
+    t = 0.0
+    while t < t_end:
+        x = x + dt * math.sin(x)
+        t = t + dt
+    return x
+
+
 def timed(function: Callable[..., Any], args: tuple[Any, ...]) -> float:
     gc.disable()
     try:
@@ -64,6 +75,36 @@ def peak(function: Callable[..., Any], args: tuple[Any, ...]) -> int:
         tracemalloc.stop()
 
 
+def measure(
+    contenders: dict[str, Callable[..., Any]], args: tuple[Any, ...], rounds: int
+) -> tuple[dict[str, float], dict[str, int]]:
+    """Median CPU time per call over interleaved rounds, and the peak memory of one call, of each contender."""
+    names = list(contenders)
+    reference = contenders[names[1]](*args)
+    for name in names[2:]:
+        if contenders[name](*args) != reference:
+            raise SystemExit(f"{name}: the checkpointed gradient differs from the un-checkpointed one")
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for _ in range(rounds):
+        for name in names:
+            times[name].append(timed(contenders[name], args))
+    medians = {name: statistics.median(times[name]) for name in names}
+    peaks = {name: peak(contenders[name], args) for name in names}
+    return medians, peaks
+
+
+def table(medians: dict[str, float], peaks: dict[str, int]) -> list[str]:
+    names = list(medians)
+    lines = ["| | time per call | vs plain | vs gradient | peak memory |", "| --- | ---: | ---: | ---: | ---: |"]
+    for name in names:
+        ratio_plain = medians[name] / medians[names[0]]
+        ratio_grad = medians[name] / medians[names[1]]
+        lines.append(
+            f"| {name} | {medians[name] * 1e3:.0f} ms | {ratio_plain:.2f}x | {ratio_grad:.2f}x | {peaks[name] / 2**20:.3f} MiB |"
+        )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
@@ -71,21 +112,21 @@ def main() -> None:
     parser.add_argument("--out", default=str(HERE / "results_checkpoints.md"))
     options = parser.parse_args()
     args = (0.5, options.steps, 1e-6)
-    contenders = {
+    counted = {
         "plain function": simulate,
         "gradient": grad(simulate),
-        f"gradient, checkpoints={CHECKPOINTS}": grad(simulate, checkpoints=CHECKPOINTS),
+        f"gradient, checkpoints={CHECKPOINTS} (uniform)": grad(simulate, checkpoints=CHECKPOINTS),
+        f'gradient, checkpoints={CHECKPOINTS}, schedule="revolve"': grad(simulate, checkpoints=CHECKPOINTS, schedule="revolve"),
     }
-    names = list(contenders)
-    plain, taped, checkpointed = (contenders[n] for n in names)
-    if taped(*args) != checkpointed(*args):
-        raise SystemExit("the checkpointed gradient differs from the un-checkpointed one")
-    times: dict[str, list[float]] = {name: [] for name in names}
-    for _ in range(options.rounds):
-        for name in names:
-            times[name].append(timed(contenders[name], args))
-    medians = {name: statistics.median(times[name]) for name in names}
-    peaks = {name: peak(contenders[name], args) for name in names}
+    medians, peaks = measure(counted, args, options.rounds)
+    while_args = (0.5, 1.0, 1.0 / options.steps)
+    whiles = {
+        "plain function (while)": simulate_while,
+        "gradient (while)": grad(simulate_while),
+        f"gradient (while), checkpoints={CHECKPOINTS} (online)": grad(simulate_while, checkpoints=CHECKPOINTS),
+    }
+    while_medians, while_peaks = measure(whiles, while_args, options.rounds)
+    names = list(counted)
     lines = [
         "# Checkpointing a long loop",
         "",
@@ -93,22 +134,19 @@ def main() -> None:
         f"per call; peak memory seen by `tracemalloc` during one call. Python {platform.python_version()}, "
         f"{platform.machine()}.",
         "",
-        "| | time per call | vs plain | vs gradient | peak memory |",
-        "| --- | ---: | ---: | ---: | ---: |",
-    ]
-    for name in names:
-        ratio_plain = medians[name] / medians[names[0]]
-        ratio_grad = medians[name] / medians[names[1]]
-        lines.append(
-            f"| {name} | {medians[name] * 1e3:.0f} ms | {ratio_plain:.2f}x | {ratio_grad:.2f}x | {peaks[name] / 2**20:.3f} MiB |"
-        )
-    lines += [
+        "A `for` loop over `range(n)`:",
         "",
-        f"The gradient with checkpoints={CHECKPOINTS} is the same as without, bit for bit "
-        f"({checkpointed(*args)!r}). Per step: the gradient costs {medians[names[1]] / medians[names[0]]:.2f}x the plain "
-        f"function, with {peaks[names[1]] / options.steps:.1f} bytes of tape; checkpointed, "
-        f"{medians[names[2]] / medians[names[1]]:.2f}x the gradient's time with {peaks[names[2]] / peaks[names[1]]:.4f} "
-        "of its memory.",
+        *table(medians, peaks),
+        "",
+        "The same steps as `while t < t_end:` (trip count unknown when the loop starts):",
+        "",
+        *table(while_medians, while_peaks),
+        "",
+        f"Every checkpointed gradient is the same as the un-checkpointed one, bit for bit ({counted[names[1]](*args)!r}). "
+        f"Per step: the gradient costs {medians[names[1]] / medians[names[0]]:.2f}x the plain function, with "
+        f"{peaks[names[1]] / options.steps:.1f} bytes of tape; uniform checkpoints {medians[names[2]] / medians[names[1]]:.2f}x "
+        f"the gradient's time with {peaks[names[2]] / peaks[names[1]]:.4f} of its memory; revolve "
+        f"{medians[names[3]] / medians[names[1]]:.2f}x with {peaks[names[3]] / peaks[names[1]]:.4f}.",
         "",
         "Command: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_checkpoints.py`",
         "",

@@ -59,12 +59,14 @@ def _derive(target: Callable[..., Any], wrt: Wrt, request: tuple[Any, ...], chec
     `request` is (kind, with_value, has_aux, finish, backend, checkpoints): what the
     pipeline derives, which wrapper (`_FINISH`) turns the generated function
     into what the caller gets (None: the generated function itself), the
-    backend it is printed for, and how many snapshots a checkpointed loop keeps (None: no checkpoints).
+    backend it is printed for, and how many snapshots a checkpointed loop keeps with which schedule
+    (`(K, schedule)`; None: no checkpoints).
     """
-    if request[5] is not None:  # a wrong number of snapshots: say so now
-        from .pipeline import checked_checkpoints
+    if request[5] is not None:  # a wrong number of snapshots or an unknown schedule: say so now
+        from .pipeline import checked_checkpoints, checked_schedule
 
-        checked_checkpoints(request[5])
+        checked_checkpoints(request[5][0])
+        checked_schedule(request[5][1])
     if request[4] != "python":  # an unknown backend, or numba not installed: say so now, not at the first call
         from .codegen import backend
 
@@ -81,7 +83,8 @@ def _build_entry(target: Callable[..., Any], wrt: Wrt, request: tuple[Any, ...],
     global _lookup
     from . import cache, frontend, pipeline
 
-    kind, with_value, has_aux, finish, backend, checkpoints = request
+    kind, with_value, has_aux, finish, backend, checkpointing = request
+    checkpoints, schedule = checkpointing or (None, "uniform")
     reads = frontend.Reads()
     parsed = frontend.from_callable(target, reads)
     # `w, b = params` may unpack a NamedTuple: a gradient waits for the arguments (a list of numbers gets the same code)
@@ -102,6 +105,7 @@ def _build_entry(target: Callable[..., Any], wrt: Wrt, request: tuple[Any, ...],
         has_aux=has_aux,
         backend=backend,
         checkpoints=checkpoints,
+        schedule=schedule,
     )
     if check:
         _cross_check(parsed, built)
@@ -175,6 +179,7 @@ def grad(
     verbose: bool = False,
     backend: str = "python",
     checkpoints: int | None = None,
+    schedule: str = "uniform",
 ) -> Any:
     """The gradient of a scalar function, as generated Python.
 
@@ -189,7 +194,9 @@ def grad(
     compiled with `numba.njit` (see the module's docstring). `checkpoints=K` bounds the memory of a long
     loop's reverse sweep: the forward sweep keeps at most K snapshots of the loop's carried values and the
     reverse sweep runs the iterations between them again (a `for` loop over a range carrying numbers; other
-    loops are taped as without it). The gradient is the same, bit for bit.
+    loops are taped as without it); `schedule="revolve"` places a `for` loop's snapshots by Griewank's binomial
+    schedule instead of in uniform segments (memory for K snapshots and K iterations, more recomputation), and
+    a `while` loop keeps its snapshots by an online schedule. The gradient is the same, bit for bit.
 
     `f` may be a function, a bound method (`self` is data), a function read
     off a class (`Model.loss`: `self` stays its first parameter, as data), a
@@ -198,10 +205,10 @@ def grad(
     """
     if f is None:
         options: dict[str, Any] = {"has_aux": has_aux, "check": check, "verbose": verbose, "backend": backend}
-        return lambda func: grad(func, wrt=wrt, argnums=argnums, checkpoints=checkpoints, **options)
+        return lambda func: grad(func, wrt=wrt, argnums=argnums, checkpoints=checkpoints, schedule=schedule, **options)
     if argnums is not None:
         wrt = _choose(wrt, argnums)
-    return _derive(f, wrt, ("grad", False, has_aux, None, backend, checkpoints), check, verbose)
+    return _derive(f, wrt, ("grad", False, has_aux, None, backend, _checkpointing(checkpoints, schedule)), check, verbose)
 
 
 def value_and_grad(
@@ -214,6 +221,7 @@ def value_and_grad(
     verbose: bool = False,
     backend: str = "python",
     checkpoints: int | None = None,
+    schedule: str = "uniform",
 ) -> Any:
     """Like `grad`, but the generated function returns `(value, gradient)` (`((value, aux), gradient)`
     with `has_aux`)."""
@@ -227,10 +235,16 @@ def value_and_grad(
             verbose=verbose,
             backend=backend,
             checkpoints=checkpoints,
+            schedule=schedule,
         )
     if argnums is not None:
         wrt = _choose(wrt, argnums)
-    return _derive(f, wrt, ("grad", True, has_aux, None, backend, checkpoints), check, verbose)
+    return _derive(f, wrt, ("grad", True, has_aux, None, backend, _checkpointing(checkpoints, schedule)), check, verbose)
+
+
+def _checkpointing(checkpoints: int | None, schedule: str) -> tuple[int, str] | None:
+    """The request's checkpointing: `(K, schedule)`, or None without checkpoints (checked in `_derive`)."""
+    return None if checkpoints is None else (checkpoints, schedule)
 
 
 def jvp(

@@ -61,6 +61,7 @@ class Built:
     flat: lower.Flattened | None = None  # for structured parameters: the function as lowered, a parameter per leaf
     backend: str = "python"  # what the code is printed for and run by: "python", or "numba" (`codegen.BACKENDS`)
     checkpoints: int | None = None  # at most this many snapshots per checkpointed loop (`ad.checkpoints`); None: none
+    schedule: str = "uniform"  # how a checkpointed `for` loop's snapshots are placed: "uniform" or "revolve" (`ad.revolve`)
 
 
 def build(
@@ -78,18 +79,21 @@ def build(
     progress: Callable[[str], None] | None = None,
     checkpoints: int | None = None,
     narrow: frozenset[str] = frozenset(),
+    schedule: str = "uniform",
 ) -> Built:
     """Run the pipeline on one function (see `_build`); the garbage collector pauses meanwhile,
     as the transform makes many small objects and frees none of them until it is done. `arg_types`
     types the array parameters (see `argument_types`); `structures` describes the parameters that arrive
     as structures (`frontend.structures_of`). `backend` is what the code is printed for: "python", or "numba"
     (code `numba.njit` compiles; what it cannot compile is refused here, saying why). `checkpoints=K` bounds the
-    tape of the loops that allow it (`ad.checkpoints`): at most K snapshots of their carried values each.
+    tape of the loops that allow it (`ad.checkpoints`): at most K snapshots of their carried values each;
+    `schedule` places a `for` loop's: "uniform" segments, or "revolve" (binomial, `ad.revolve`).
     `progress` is told each stage as it ends (`STAGES`: the command line reports a long transform with it).
     `narrow` names the parameters that are arrays of float32 (or narrower): their gradients keep that dtype
     (`narrow_floats`)."""
     codegen.backend(backend)  # a backend there is, or a SignatureError
     checkpoints = checked_checkpoints(checkpoints)
+    checked_schedule(schedule)
     if checkpoints is not None and backend != "python":
         raise SignatureError(f"checkpoints= is not supported with the {backend} backend yet: leave out one of the two")
     options: dict[str, Any] = dict(
@@ -103,6 +107,7 @@ def build(
         progress=progress,
         checkpoints=checkpoints,
         narrow=narrow,
+        schedule=schedule,
     )
     with collector_paused():
         if structures:
@@ -117,6 +122,16 @@ def checked_checkpoints(checkpoints: object) -> int | None:
     if isinstance(checkpoints, bool) or not isinstance(checkpoints, int) or checkpoints < 1:
         raise SignatureError(f"checkpoints takes a whole number of snapshots, at least 1 (or None), not {checkpoints!r}")
     return checkpoints
+
+
+SCHEDULES = ("uniform", "revolve")
+
+
+def checked_schedule(schedule: object) -> str:
+    """`schedule=` as given: one of `SCHEDULES`; else a SignatureError."""
+    if not isinstance(schedule, str) or schedule not in SCHEDULES:
+        raise SignatureError(f"schedule takes one of {', '.join(map(repr, SCHEDULES))}, not {schedule!r}")
+    return schedule
 
 
 @contextlib.contextmanager
@@ -147,6 +162,7 @@ def _build(
     progress: Callable[[str], None] | None = None,
     checkpoints: int | None = None,
     narrow: frozenset[str] = frozenset(),
+    schedule: str = "uniform",
 ) -> Built:
     """Run the pipeline on one function.
 
@@ -163,12 +179,26 @@ def _build(
     if kind == "grad":
         _check_scalar(parsed, primal, has_aux)
         derived = ad.gradient(
-            primal, names, with_value=with_value, bare=single, aux=has_aux, rules=rules, checkpoints=checkpoints
+            primal,
+            names,
+            with_value=with_value,
+            bare=single,
+            aux=has_aux,
+            rules=rules,
+            checkpoints=checkpoints,
+            schedule=schedule,
         )
     elif kind == "vjp":
         _check_numbers(parsed, primal)
         derived = ad.gradient(
-            primal, names, with_value=True, seeded=True, name=f"{primal.name}_vjp", rules=rules, checkpoints=checkpoints
+            primal,
+            names,
+            with_value=True,
+            seeded=True,
+            name=f"{primal.name}_vjp",
+            rules=rules,
+            checkpoints=checkpoints,
+            schedule=schedule,
         )
     elif kind == "jvp":
         _check_numbers(parsed, primal)
@@ -192,7 +222,9 @@ def _build(
         progress("generated")
     if verbose:
         print(f"--- generated code for {parsed.name} (wrt {', '.join(names)}) ---\n{generated.source}", file=sys.stderr)
-    return Built(primal, derived, generated, names, with_value, rules, single, backend=backend, checkpoints=checkpoints)
+    return Built(
+        primal, derived, generated, names, with_value, rules, single, backend=backend, checkpoints=checkpoints, schedule=schedule
+    )
 
 
 def _build_structured(

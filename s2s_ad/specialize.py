@@ -222,7 +222,8 @@ def on_arrays(
 ) -> Callable[..., Any]:
     """What `api` returns for `target`, a function on NumPy arrays; the derivatives not written for arrays
     yet are refused, saying so."""
-    kind, with_value, has_aux, finish, backend, checkpoints = request
+    kind, with_value, has_aux, finish, backend, checkpointing = request
+    checkpoints, schedule = checkpointing or (None, "uniform")
     if kind == "grad" and finish is None:
         checked = target if check else None
         return gradient(
@@ -235,6 +236,7 @@ def on_arrays(
             verbose=verbose,
             backend=backend,
             checkpoints=checkpoints,
+            schedule=schedule,
         )
     if kind == "jvp" and finish == "jvp":
         return tangents(parsed, wrt, data, backend)

@@ -9,6 +9,7 @@ of the cache key and of the command line.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import tracemalloc
@@ -184,9 +185,10 @@ def nested(x, n):
     return x
 
 
-@pytest.mark.parametrize("f,args", [(while_loop, (1.2,)), (mutating, (0.8, 9)), (stepping, (0.8, 9)), (breaking, (0.8, 9))])
-def test_other_loops_are_taped_as_without_checkpoints(f: Any, args: tuple[Any, ...]) -> None:
-    made = grad(f, wrt="x", checkpoints=2)
+@pytest.mark.parametrize("f,args", [(mutating, (0.8, 9)), (stepping, (0.8, 9)), (breaking, (0.8, 9))])
+@pytest.mark.parametrize("schedule", ["uniform", "revolve"])
+def test_other_loops_are_taped_as_without_checkpoints(f: Any, args: tuple[Any, ...], schedule: str) -> None:
+    made = grad(f, wrt="x", checkpoints=2, schedule=schedule)
     assert inspect.getsource(made).replace("_grad(", "(") == inspect.getsource(grad(f, wrt="x")).replace("_grad(", "(")
     assert made(*args) == grad(f, wrt="x")(*args)
 
@@ -228,3 +230,159 @@ def test_the_command_line_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 def test_not_with_the_numba_backend() -> None:
     with pytest.raises(S2SError, match="checkpoints= is not supported with the numba backend yet"):
         pipeline.build(frontend.from_callable(euler), None, backend="numba", checkpoints=3)
+
+
+# -- binomial checkpointing (schedule="revolve") and while loops (an online schedule) ---------------------------
+
+
+def _revolve_helpers() -> dict[str, Any]:
+    from s2s_ad.rules.schedules import REVOLVE, THIN
+
+    namespace: dict[str, Any] = {}
+    exec(REVOLVE, namespace)  # noqa: S102 - our own helper
+    exec(THIN, namespace)  # noqa: S102 - our own helper
+    return namespace
+
+
+@pytest.mark.parametrize("f,args,wrt", CASES, ids=[c[0].__name__ for c in CASES])
+def test_revolve_is_bit_for_bit_the_same_gradient(f: Any, args: tuple[Any, ...], wrt: Any) -> None:
+    plain = grad(f, wrt=wrt)
+    assert "# checkpointed (binomial, revolve): at most 3 snapshots" in inspect.getsource(
+        grad(f, wrt=wrt, checkpoints=3, schedule="revolve")
+    )
+    for n in (*TRIPS, 3, 4, 7, 8, 9, 250):
+        call = _call(f, args, n)
+        expected = repr(plain(*call))
+        for k in (*KS, n, n + 1, n - 1):
+            if k >= 1:
+                assert repr(grad(f, wrt=wrt, checkpoints=k, schedule="revolve")(*call)) == expected, (f.__name__, n, k)
+
+
+def test_revolve_with_the_value() -> None:
+    plain = value_and_grad(euler)(0.4, 9973, 0.001)
+    assert value_and_grad(euler, checkpoints=10, schedule="revolve")(0.4, 9973, 0.001) == plain
+
+
+@pytest.mark.parametrize("f,args,wrt", CASES[:2] + CASES[3:5], ids=[c[0].__name__ for c in CASES[:2] + CASES[3:5]])
+def test_revolve_agrees_with_finite_differences(f: Any, args: tuple[Any, ...], wrt: Any) -> None:
+    call = _call(f, args, 37)
+    numbers = [i for i, a in enumerate(call) if isinstance(a, float)]
+    got = grad(f, wrt=tuple(numbers), checkpoints=2, schedule="revolve")(*call)
+    fixed = list(call)
+
+    def g(*xs: float) -> float:
+        for i, x in zip(numbers, xs):
+            fixed[i] = x
+        return f(*fixed)  # type: ignore[no-any-return]
+
+    assert got == pytest.approx(numeric_gradient(g, [call[i] for i in numbers]), rel=1e-5, abs=1e-7)
+
+
+def test_the_schedule_is_binomially_optimal() -> None:
+    """From a snapshot, `_revolve`'s turns reverse L steps with s snapshots in the fewest untaped steps
+    there are (a dynamic program over every split), never holding more than s, and taping each step once."""
+    revolve = _revolve_helpers()["_revolve"]
+
+    @functools.cache
+    def fewest(length: int, snapshots: int) -> int:
+        if length <= 1:
+            return 0
+        if snapshots <= 1:
+            return length * (length - 1) // 2
+        return min(m + fewest(length - m, snapshots - 1) + fewest(m, snapshots) for m in range(1, length))
+
+    for length in range(0, 45):
+        for snapshots in range(1, 7):
+            kept, hi, untaped, taped = [0], length, [0] * length, [0] * length
+            while kept:
+                lo = kept.pop()
+                at = revolve(lo, hi, snapshots + 1 - (len(kept) + 1), 1)
+                if at > lo:
+                    kept.append(lo)
+                for i in range(lo, at):
+                    untaped[i] += 1
+                if hi - at > 1:
+                    kept.append(at)
+                    assert len(kept) <= snapshots
+                else:
+                    for i in range(at, hi):
+                        taped[i] += 1
+                    hi = at
+            assert taped == [1] * length
+            assert sum(untaped) == fewest(length, snapshots), (length, snapshots)
+            repeats = next(r for r in range(length + 1) if math.comb(snapshots + r, r) >= length)
+            assert max(untaped, default=0) <= repeats
+
+
+def test_thinning_keeps_at_most_k_evenly_spaced_snapshots() -> None:
+    thin = _revolve_helpers()["_thin"]
+    for k in (1, 2, 3, 5, 8):
+        tape: list[tuple[int]] = [(-1,), (0,)]  # a record of something else below
+        every = 1
+        for n in range(1, 700):
+            if n % every == 0:
+                tape.append((n,))
+                every = thin(tape, n, every, k)
+                assert len(tape) - 1 <= k and tape[0] == (-1,)
+                assert [p for (p,) in tape[1:]] == list(range(0, n + 1, every))
+
+
+def test_revolve_code_and_bounded_tape() -> None:
+    made = grad(euler, checkpoints=100, schedule="revolve")
+    source = inspect.getsource(made)
+    assert inspect.getsource(made.__globals__["_revolve"]).startswith("def _revolve(lo, hi, snapshots, steps):")
+    assert "_at = _revolve(_lo, _hi, 101 - _held, 100)" in source
+    n = 200_000
+    taped = _tape_peak(grad(euler), 0.3, n, 1e-5)
+    assert _tape_peak(made, 0.3, n, 1e-5) * 200 < taped  # about 100 snapshots and 100 iterations of tape
+
+
+def while_two(x, v):
+    while x < 3.0:
+        a = -x
+        x = x + 0.01 * v + 0.001
+        v = v + 0.01 * a * math.cos(x)
+    return x * x + v
+
+
+def while_counting(x, dt):
+    t = 0.0
+    while t < 1.0:
+        x = x + dt * math.sin(x)
+        t = t + dt
+    return x
+
+
+WHILES: list[tuple[Any, list[tuple[Any, ...]]]] = [
+    (while_loop, [(1.2,), (10.5,), (9.9,), (0.01,)]),
+    (while_two, [(0.4, 1.0), (2.999, 0.5), (3.5, 0.5), (-2.0, 3.0)]),
+    (while_counting, [(0.3, 0.5), (0.3, 0.01), (0.3, 0.0013), (0.3, 2.0)]),
+]
+
+
+@pytest.mark.parametrize("f,calls", WHILES, ids=[w[0].__name__ for w in WHILES])
+@pytest.mark.parametrize("schedule", ["uniform", "revolve"])
+def test_while_loops_are_checkpointed_bit_for_bit(f: Any, calls: list[tuple[Any, ...]], schedule: str) -> None:
+    assert "# checkpointed (online): at most 4 snapshots" in inspect.getsource(grad(f, checkpoints=4, schedule=schedule))
+    for call in calls:
+        expected = repr(grad(f)(*call))
+        for k in (1, 2, 3, 4, 7, 100):
+            assert repr(grad(f, checkpoints=k, schedule=schedule)(*call)) == expected, (call, k)
+        assert value_and_grad(f, checkpoints=3)(*call) == value_and_grad(f)(*call)
+
+
+def test_while_loops_agree_with_finite_differences() -> None:
+    got = grad(while_two, checkpoints=3)(0.4, 1.0)
+    assert got == pytest.approx(numeric_gradient(while_two, [0.4, 1.0], 1e-7), rel=1e-4)
+
+
+def test_a_long_while_loop_keeps_a_bounded_tape() -> None:
+    made = grad(while_counting, checkpoints=100)
+    taped = _tape_peak(grad(while_counting), 0.3, 1e-5)
+    assert made(0.3, 1e-5) == grad(while_counting)(0.3, 1e-5)
+    assert _tape_peak(made, 0.3, 1e-5) * 10 < taped
+
+
+def test_an_unknown_schedule_is_refused() -> None:
+    with pytest.raises(S2SError, match="schedule takes one of 'uniform', 'revolve'"):
+        grad(euler, checkpoints=3, schedule="binomial")

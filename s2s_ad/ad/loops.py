@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from .. import ir
 from ..ir import FLOAT, INT, Assign, Const, Effect, Operand, Var
 from ..rules import Rule
-from . import checkpoints, rebinding
+from . import checkpoints, rebinding, revolve
 
 if TYPE_CHECKING:
     from .reverse import Reverse
@@ -86,6 +86,20 @@ def reverse_loop(sweep: Reverse, stmt: ir.For | ir.While) -> ir.For | ir.While |
         sweep.types[result] = sweep.types[head]
         sweep.adjoint[name] = Var(result)
 
+    # A reverse loop that passes the carried adjoints through unchanged (`total += ...`) may run
+    # its iterations in any order if they do not depend on each other otherwise: forwards is quicker.
+    backwards = (
+        isinstance(stmt, ir.For)
+        and not stmt.reverse
+        and not (
+            _any_order(reverse_body, sweep.rules) and all(c.update == Var(c.header) for c in reverse_carries[: len(carries)])
+        )
+    )
+    made = _checkpointed(sweep, stmt, forward_body, reverse_body, reverse_index, tuple(reverse_carries), backwards)
+    if made is not None:
+        for c in carries:
+            _into_init(sweep, c, Var(results[c.header]), stmt)
+        return made
     count: Operand | None = None
     counter: list[ir.Carry] = []
     if isinstance(stmt, ir.While) or stmt.until is not None:
@@ -95,16 +109,6 @@ def reverse_loop(sweep: Reverse, stmt: ir.For | ir.While) -> ir.For | ir.While |
         counter = [ir.Carry(head, INT, Const(0), Var(step), total)]
         count = Var(total)
     if isinstance(stmt, ir.For):
-        # A reverse loop that passes the carried adjoints through unchanged (`total += ...`) may run
-        # its iterations in any order if they do not depend on each other otherwise: forwards is quicker.
-        backwards = not stmt.reverse and not (
-            _any_order(reverse_body, sweep.rules) and all(c.update == Var(c.header) for c in reverse_carries[: len(carries)])
-        )
-        if checkpoints.fits(sweep, stmt, forward_body, backwards):
-            made = checkpoints.segmented(sweep, stmt, forward_body, reverse_body, reverse_index, tuple(reverse_carries))
-            for c in carries:
-                _into_init(sweep, c, Var(results[c.header]), stmt)
-            return made
         sweep.out.append(
             ir.For(
                 reverse_index,
@@ -137,6 +141,21 @@ def reverse_loop(sweep: Reverse, stmt: ir.For | ir.While) -> ir.For | ir.While |
     for c in carries:
         _into_init(sweep, c, Var(results[c.header]), stmt)
     return forward
+
+
+def _checkpointed(sweep: Reverse, stmt: ir.For | ir.While, forward_body: ir.Block, reverse_body: ir.Block, reverse_index: str,
+                  reverse_carries: tuple[ir.Carry, ...], backwards: bool) -> ir.Block | None:  # fmt: skip
+    """The forward statements of the loop checkpointed (its reverse appended), where that is asked for and the
+    loop allows: a `for` loop in uniform segments (`checkpoints`) or by the binomial schedule, a `while` loop
+    by the online one (`revolve`); else None."""
+    if isinstance(stmt, ir.While):
+        if not revolve.fits_while(sweep, stmt, forward_body):
+            return None
+        return revolve.online(sweep, stmt, forward_body, reverse_body, reverse_index, reverse_carries)
+    if not checkpoints.fits(sweep, stmt, forward_body, backwards):
+        return None
+    schedule = revolve.binomial if sweep.schedule == "revolve" else checkpoints.segmented
+    return schedule(sweep, stmt, forward_body, reverse_body, reverse_index, reverse_carries)
 
 
 def _into_update(sweep: Reverse, c: ir.Carry, head: Var, stmt: ir.For | ir.While) -> None:

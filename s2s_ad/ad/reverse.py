@@ -43,6 +43,7 @@ def gradient(
     rules: Mapping[str, Rule] = RULES,
     name: str | None = None,
     checkpoints: int | None = None,
+    schedule: str = "uniform",
 ) -> Function:
     """The function computing the gradient of `function` with respect to the `wrt` parameters.
 
@@ -53,7 +54,9 @@ def gradient(
     adjoint of each output is a new parameter (`out_bar`, or `out0_bar`,
     `out1_bar`, ... for a function returning a tuple) instead of 1: the
     result is then a vector-Jacobian product. With `checkpoints=K`, the loops that allow it keep at most K
-    snapshots of their carried values and run their segments again in the reverse sweep (`checkpoints`).
+    snapshots of their carried values and run their segments again in the reverse sweep: in uniform
+    segments (`checkpoints`), or, with `schedule="revolve"`, Griewank's binomial schedule (`revolve`); a
+    `while` loop that allows it keeps its snapshots by an online schedule (`revolve`) either way.
     """
     result = function.returns
     extra: ir.Returns = ()
@@ -65,7 +68,7 @@ def gradient(
     if isinstance(result, tuple) and not seeded:
         raise ValueError("gradient is only defined for scalar-output functions")
     sweep = Reverse(function, wrt, rules, tuple(o for o in outputs if isinstance(o, Var)))
-    sweep.checkpoints = checkpoints
+    sweep.checkpoints, sweep.schedule = checkpoints, schedule
     values = [o.name for o in ir.return_operands(function.returns) if isinstance(o, Var)] if with_value or aux else []
     sweep.returned = set(values)
     seeds: list[ir.Param] = []
@@ -131,6 +134,7 @@ class Reverse:
         self.definition: dict[str, Assign] = {}
         self.mutated: set[str] = set()
         self.checkpoints: int | None = None  # at most this many snapshots per checkpointed loop (`checkpoints`)
+        self.schedule = "uniform"  # how a counted loop is checkpointed: "uniform" (`checkpoints`) or "revolve" (`revolve`)
         self.slots = 0  # tape slots handed out: each Push and its Pop share a number
         self.returned: set[str] = set()  # forward values the derived function returns
         self.later: list[list[Stmt]] = []  # reverse code of the enclosing blocks, written so far

@@ -17,7 +17,7 @@ with SymPy's: d|x|/dx at 0 is 0 (`sign(0) = 0`); at a tie `max(x, y)` and
 The table is assembled here from `scalar` (with `special`, the gamma
 function's family), `lists` (list operations and effects, with their
 structural templates) and `builtins` (`math.fsum`, `math.prod`, `math.dist`,
-`sorted`); `core` has the Rule
+`sorted`) and `schedules` (the checkpointing schedules' helpers); `core` has the Rule
 dataclass, `emit` builds IR from the derivative formulas, `numba` the numba
 backend's spellings and refusals.
 """
@@ -38,9 +38,10 @@ from .lists import EFFECTS, LISTS, copy_reverse_list, zeros_op
 from .numba import with_numba_facts
 from .reductions import REDUCTIONS
 from .scalar import SCALAR
+from .schedules import SCHEDULES
 from .slices import SLICES
 
-RULES: dict[str, Rule] = {**SCALAR, **LISTS, **SLICES, **BUILTIN_LISTS, **EFFECTS}
+RULES: dict[str, Rule] = {**SCALAR, **LISTS, **SLICES, **BUILTIN_LISTS, **EFFECTS, **SCHEDULES}
 
 RULES["mul"] = dataclasses.replace(RULES["mul"], symbol="×")  # the gate of the lecture slides
 
