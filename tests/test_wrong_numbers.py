@@ -758,3 +758,38 @@ def test_a_comprehension_variable_named_like_an_outer_loop_variable_leaves_it_al
         down[3][k] -= h
         differences.append((f(*up) - f(*down)) / (2 * h))
     assert found == pytest.approx(differences, rel=1e-6, abs=1e-8)
+
+
+def an_int_doubled_in_one_branch(x, n):
+    if x < 0:
+        return n * 2
+    return x * n
+
+
+def twice_the_largest(xs):
+    return max(xs) * 2
+
+
+def test_an_int_constant_beside_a_value_that_may_be_an_int_keeps_the_value_an_int() -> None:
+    # `n * 2` with n = 3 is the int 6 in Python; printed `n * 2.0` it was 6.0
+    cases = ((an_int_doubled_in_one_branch, (-1.0, 3)), (an_int_doubled_in_one_branch, (1.5, 3)), (twice_the_largest, ([1, 2],)))
+    for f, args in cases:
+        value, _ = value_and_grad(f)(*args)
+        assert value == f(*args) and type(value) is type(f(*args))
+
+
+def scaled_by_keywords(x, *, w, b=0.0):
+    return (w * x + b) ** 2
+
+
+def test_keyword_only_parameters_stay_keyword_only() -> None:
+    import inspect
+
+    derived = grad(scaled_by_keywords)
+    assert str(inspect.signature(derived)) == "(x, *, w, b=0.0)"
+    # d/dx, d/dw, d/db of (w x + b)^2 at x = 1.5, w = 0.4, b = 0.1: 2 (w x + b) * (w, x, 1)
+    assert derived(1.5, w=0.4, b=0.1) == pytest.approx((0.56, 2.1, 1.4))
+    with pytest.raises(TypeError):
+        derived(1.5, 0.4)  # so does scaled_by_keywords(1.5, 0.4)
+    with pytest.raises(TypeError):
+        scaled_by_keywords(1.5, 0.4)

@@ -344,7 +344,12 @@ class Reverse:
         return target
 
     def take_row(self, name: str, row_bar: Operand, loc: Loc) -> None:
-        """The adjoint of the row `name`, appended to a list: the row taken back off that list's adjoint."""
+        """The adjoint of the row `name`, appended to a list: the row taken back off that list's adjoint.
+        A row of another list (`M.append(A[i])`: both hold it) adds what it took into that row's adjoint."""
+        definition = self.definition.get(name)
+        if name in self.adjoint and definition is not None and _row_of_another(definition, self.rules):
+            rebinding.add_into(self, self.adjoint[name], row_bar, self.types[name], loc)
+            return
         if name in self.adjoint:
             raise self.refuse(
                 loc,
@@ -511,7 +516,11 @@ def _arrays_shaped_like_arguments(sweep: Reverse, backward: ir.Block, wrt: tuple
 def _rows_appended_last(block: ir.Block, rules: Mapping[str, Rule]) -> set[str]:
     """Lists this block makes and appends to another list, and never uses after that (`row = []`, ...,
     `table.append(row)`): the adjoint of each is the row that undoing the append takes back."""
-    made = {s.target for s in block if isinstance(s, Assign) and isinstance(s.type, ir.ListOf)}
+    made = {
+        s.target
+        for s in block
+        if isinstance(s, Assign) and isinstance(s.type, ir.ListOf) and not _row_of_another(s, rules)  # `A[i]` stays A's row
+    }
     rows: set[str] = set()
     for k, stmt in enumerate(block):
         if isinstance(stmt, Effect) and rules[stmt.op].effect and not rules[stmt.op].overwrites and len(stmt.args) == 2:
@@ -519,6 +528,12 @@ def _rows_appended_last(block: ir.Block, rules: Mapping[str, Rule]) -> set[str]:
             if isinstance(value, Var) and value.name in made and value.name not in ir.free_names(block[k + 1 :]):
                 rows.add(value.name)
     return rows
+
+
+def _row_of_another(stmt: Assign, rules: Mapping[str, Rule]) -> bool:
+    """Whether the list `stmt` makes is a row another list holds (`r = A[i]`, or another name for one)."""
+    rule = rules[stmt.op]
+    return rule.cheap == "element" or (rule.copy and bool(stmt.args) and isinstance(stmt.args[0], Var))
 
 
 def _allocates(stmt: Stmt, name: str) -> bool:

@@ -361,10 +361,18 @@ def _literal(value: float | int | bool) -> str:
 
 
 def _signature(params: Sequence[ir.Param]) -> str:
-    """`x, n=1000`: a parameter's default is printed where every later parameter has one too."""
+    """`x, n=1000`: a parameter's default is printed where every later parameter has one too; `x, *, w, b=0.0`
+    where the source's last parameters are keyword-only (and nothing the transform adds follows them)."""
+    named = len(params)
+    while named > 0 and params[named - 1].keyword_only:
+        named -= 1
+    if named == len(params) or any(p.keyword_only for p in params[:named]):
+        named = len(params)
     printed: list[str] = []
     defaults_allowed = True
-    for param in reversed(params):
-        defaults_allowed = defaults_allowed and param.default is not None
+    for k in reversed(range(len(params))):
+        param = params[k]
+        defaults_allowed = (defaults_allowed or k >= named) and param.default is not None
         printed.append(f"{param.name}={_literal(param.default.value)}" if defaults_allowed and param.default else param.name)
-    return ", ".join(reversed(printed))
+    printed.reverse()
+    return ", ".join([*printed[:named], "*", *printed[named:]] if named < len(params) else printed)

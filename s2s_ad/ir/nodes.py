@@ -259,6 +259,7 @@ class Param:
     name: str
     type: Type
     default: Const | None = None  # `def f(x, n=1000)`: the generated function takes the same default
+    keyword_only: bool = False  # after `*` in the source: the generated function takes it by name only too
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,6 +109,7 @@ class LoweringBase:
         self.mutated: set[str] = set()  # SSA names of lists this function mutates
         self.held: set[str] = set()  # temporaries a scope holds besides the expression that made them
         self.callers: set[str] = set()  # SSA names of lists that are the caller's (parameters, and names for them)
+        self.holds_callers: set[str] = set()  # lists that hold rows of the caller's lists (`M.append(A[i])`)
         self.floats: set[str] = set()  # names that hold a float whatever the arguments (see `is_float`)
         self.bound_at: dict[str, Loc] = {}  # a source name -> the statement that last bound it (so far)
         self.sizes: dict[str, ir.Dim] = {}  # int names that are an array's size (`H = b.shape[0]`): which one
@@ -177,7 +178,8 @@ class LoweringBase:
         if arg_types:
             types = tuple(arg_types.get(a.arg, t) for a, t in zip(names, types))
         defaults = [None] * (len(args.posonlyargs) + len(args.args) - len(args.defaults)) + [*args.defaults, *args.kw_defaults]
-        return tuple(ir.Param(a.arg, t, self.default_value(d)) for a, t, d in zip(names, types, defaults))
+        keyword_only = {id(a) for a in args.kwonlyargs}
+        return tuple(ir.Param(a.arg, t, self.default_value(d), id(a) in keyword_only) for a, t, d in zip(names, types, defaults))
 
     def default_value(self, default: ast.expr | None) -> Const | None:
         """A parameter's default: a number (a literal, or a constant the module defines)."""
@@ -278,6 +280,8 @@ class LoweringBase:
         data), so may it be."""
         if any(isinstance(o, ir.Global) or (isinstance(o, Var) and o.name in self.callers) for o in chosen):
             self.callers.add(target)
+        if any(isinstance(o, Var) and o.name in self.holds_callers for o in chosen):
+            self.holds_callers.add(target)
 
     def held_by_list(self, value: Value) -> None:
         """A list now holds this value: where it is an array, that very array, which writing into it (or into
@@ -288,14 +292,19 @@ class LoweringBase:
 
     def check_element(self, items: Value, value: Value, node: ast.AST) -> None:
         """`value` may go into the list `items`. Where the list was made empty and its type guessed wrong
-        (`hs = []`, then `hs.append(h)` with h an array), the lowering starts again, knowing better."""
+        (`hs = []`, then `hs.append(h)` with h an array; `[list(r) for r in A]`, rows), the lowering starts
+        again, knowing better."""
         assert isinstance(items.type, ir.ListOf)
         key = self.empties.get(items.operand.name) if isinstance(items.operand, Var) else None
-        if key is not None and (is_array(value.type) or is_array(items.type.elem)):
+        guessed = (value.type, items.type.elem)
+        if key is not None and any(is_array(t) or isinstance(t, ir.ListOf) for t in guessed):
             elem = value.type if key not in self.elements else join(items.type.elem, value.type)
             if elem is not None and elem != items.type.elem:
                 raise Retype(key, elem)
         self.held_by_list(value)
+        callers = isinstance(value.operand, ir.Global) or (isinstance(value.operand, Var) and value.operand.name in self.callers)
+        if callers and isinstance(value.type, ir.ListOf) and isinstance(items.operand, Var):
+            self.holds_callers.add(items.operand.name)  # its rows are the caller's: a write into one changes both
         if join(items.type.elem, value.type) is None:
             raise self.error(
                 UnsupportedError,

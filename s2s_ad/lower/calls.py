@@ -209,6 +209,7 @@ class Calls(Arrays):
         inner = type(self)(parsed, self.rules, self.namer, self.stack + (name,))
         inner.out, inner.types, inner.sources, inner.mutated = self.out, self.types, self.sources, self.mutated
         inner.held, inner.callers, inner.floats, inner.sizes = self.held, self.callers, self.floats, self.sizes
+        inner.holds_callers = self.holds_callers
         inner.shared, inner.augmented, inner.views = self.shared, self.augmented, self.views
         inner.created, inner.rules = self.created, self.rules
         inner.elements, inner.origin, inner.empties, inner.made_nodes = self.elements, self.origin, self.empties, self.made_nodes

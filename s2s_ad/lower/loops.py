@@ -482,7 +482,7 @@ class Loops(LoweringBase):
         if is_array(items.type.elem):  # the very array the list holds
             self.shared.add(target)
         is_callers = isinstance(items.operand, ir.Global) or (
-            isinstance(items.operand, Var) and items.operand.name in self.callers
+            isinstance(items.operand, Var) and (items.operand.name in self.callers or items.operand.name in self.holds_callers)
         )
         if is_callers and isinstance(items.type.elem, ir.ListOf):
             self.callers.add(target)  # a row of the caller's list is the caller's too

@@ -363,6 +363,14 @@ class Statements(LoweringBase):
             self.mutable_list(base.id, scope, base)  # refuses the caller's list, and its rows
         row = self.list_value(self.expr(node, scope), node)
         assert isinstance(row.operand, Var)
+        if row.operand.name in self.callers:
+            raise self.error(
+                UnsupportedError,
+                f"'{ast.unparse(node)}' is a row of the caller's list (a parameter or global): changing it cannot be "
+                "differentiated",
+                node,
+                "put a copy of the row in the list instead (`M.append(list(A[i]))`, `[list(r) for r in A]`)",
+            )
         self.refuse_frozen(row.operand, node)
         self.mutated.add(row.operand.name)
         return row
@@ -466,6 +474,18 @@ class Statements(LoweringBase):
         else:
             raise self.error(UnsupportedError, "assignment to this target is not supported", target)
 
+    def renamed_facts(self, old: str, new: str) -> None:
+        """What the lowering knows of the temporary `old` is known of `new`, the source name it became."""
+        for held in (self.mutated, self.frozen, self.tuples_in, self.callers, self.holds_callers, self.floats, self.shared):
+            if old in held:
+                held.add(new)
+        if old in self.sizes:
+            self.sizes[new] = self.sizes[old]
+        if old in self.empties:
+            self.empties[new] = self.empties[old]
+        if old in self.views:  # `r = X[0]`: r and X hold one memory
+            self.shared.update((new, self.views[old]))
+
     def named(self, name: str, value: Value) -> Value:
         """Give a value a source name: rename the temporary that computed it, or copy."""
         last = self.out[-1] if self.out else None
@@ -481,21 +501,7 @@ class Statements(LoweringBase):
             self.out[-1] = Assign(target, last.op, last.args, last.type, last.loc)
             self.types[target] = last.type
             self.namer.issued.discard(last.target)
-            if last.target in self.mutated:
-                self.mutated.add(target)
-            for held in (self.frozen, self.tuples_in):
-                if last.target in held:
-                    held.add(target)
-            if last.target in self.floats:
-                self.floats.add(target)
-            if last.target in self.sizes:
-                self.sizes[target] = self.sizes[last.target]
-            if last.target in self.empties:
-                self.empties[target] = self.empties[last.target]
-            if last.target in self.shared:
-                self.shared.add(target)
-            if last.target in self.views:  # `r = X[0]`: r and X hold one memory
-                self.shared.update((target, self.views[last.target]))
+            self.renamed_facts(last.target, target)
             return Value(Var(target), value.type)
         target = self.fresh(name)
         self.out.append(Assign(target, "copy", (value.operand,), value.type, self.loc))
@@ -511,6 +517,8 @@ class Statements(LoweringBase):
             self.empties[target] = self.empties[operand.name]
         if isinstance(value.operand, ir.Global) or (isinstance(value.operand, Var) and value.operand.name in self.callers):
             self.callers.add(target)  # `ys = xs`: the same list
+        if isinstance(value.operand, Var) and value.operand.name in self.holds_callers:
+            self.holds_callers.add(target)
         return Value(Var(target), value.type)
 
     def returned(self, node: ast.expr, scope: Scope) -> Bound:

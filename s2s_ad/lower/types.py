@@ -95,6 +95,7 @@ class _Uses:
         self.seen = seen  # helpers whose parameter types are being found, to stop at recursion
         self.element_of: dict[str, str] = {}  # local name -> the name it is an element of
         self.alias_of: dict[str, list[str]] = {}  # local name -> the names of the lists it was made from
+        self.held_by: dict[str, list[tuple[str, int]]] = {}  # list -> (name, levels): its items are name[...]
         self.depth: dict[str, int] = {}
         self.integer: set[str] = set()
 
@@ -198,6 +199,23 @@ class _Uses:
         elif len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             for value in _alternatives(node.value):
                 self.assigned(node.targets[0].id, value)
+                if isinstance(value, ast.ListComp):  # `M = [list(r) for r in A]`: M's items are copies of r
+                    self.holds(node.targets[0].id, value.elt)
+                elif isinstance(value, ast.List):
+                    for item in value.elts:
+                        self.holds(node.targets[0].id, item)
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        call = node.value  # `M.append(list(r))`
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "append":
+            if isinstance(call.func.value, ast.Name) and len(call.args) == 1:
+                self.holds(call.func.value.id, call.args[0])
+
+    def holds(self, name: str, item: ast.expr) -> None:
+        """`name` holds `item` (or a copy of it): an item one level less deep than the list."""
+        found = _subscript_root(item)
+        if found:
+            self.held_by.setdefault(name, []).append(found)
 
     def assigned(self, name: str, value: ast.expr) -> None:
         """`name = value`: what it says of the types of the lists `value` reads."""
@@ -318,6 +336,10 @@ class _Uses:
                 if name in self.depth:
                     for parent in parents:
                         self.indexed(parent, self.depth[name])
+            for name, items in self.held_by.items():
+                if self.depth.get(name, 0) > 1:
+                    for item, levels in items:
+                        self.indexed(item, self.depth[name] - 1 + levels)
         for name, parent in self.element_of.items():
             if name in self.integer:
                 self.integer.add(parent)

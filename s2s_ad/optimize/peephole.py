@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from .. import ir
 from ..ir import Assign, Function, Operand, Stmt
@@ -20,7 +20,8 @@ def peephole(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
     power of two and neither is smaller than 1 in size (scaling up by a power
     of two is exact, and neither side can overflow where the other does not).
     An int constant beside a float becomes a float constant (`2 * x` is
-    `2.0 * x`; Python runs the second faster). The gradients max, min and abs
+    `2.0 * x`; Python runs the second faster), except where a returned value
+    is computed from a value that may be an int. The gradients max, min and abs
     pass back, `g * step(x, y)` and the like, become the choice they are.
     `x ** 2` becomes `x * x` and `x ** -1` becomes `1 / x`, which are correctly
     rounded where the C library's `pow` may not be: so these two are not made
@@ -36,6 +37,8 @@ def peephole(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
     cone = functools.cache(lambda: ir.reach(set(function.exact), ir.sources(function)))
 
     raising = set(function.checks)
+    # Floats for certain in what computes a returned value: a parameter typed float may be an int there (`n * 2`).
+    may_be_int = functools.cache(lambda: ir.maybe_int(function, rules))
 
     def protected(name: str) -> bool:
         return name in raising or name in cone()
@@ -51,7 +54,7 @@ def peephole(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
         rule = rules[stmt.op]
         args = stmt.args
         int_constant = any(type(a) is ir.Const and type(a.value) is int for a in args)
-        if rule.float_specialized and int_constant and any(map(is_float, args)):
+        if rule.float_specialized and int_constant and any(map(is_float, args)) and not _keeps_int(stmt, cone, may_be_int):
             floats = tuple(_as_float(a) for a in args)
             if any(f is not a for f, a in zip(floats, args)):  # Const(2) == Const(2.0): compare identity
                 stmt = Assign(stmt.target, stmt.op, floats, stmt.type, stmt.loc)
@@ -74,6 +77,14 @@ def peephole(function: Function, rules: Mapping[str, Rule] = RULES) -> Function:
         return tuple(out)
 
     return replaced(function, block(function.body), function.returns)
+
+
+def _keeps_int(stmt: Assign, cone: Callable[[], set[str]], may_be_int: Callable[[], set[str]]) -> bool:
+    """Whether `2` must stay an int in `stmt`: it computes a returned value from one that may be an int (Python's
+    `n * 2` is an int there, `n * 2.0` a float)."""
+    if stmt.type == ir.BOOL or stmt.target not in cone():
+        return False
+    return any(isinstance(a, ir.Var) and a.name in may_be_int() for a in stmt.args)
 
 
 def _as_float(operand: Operand) -> Operand:
