@@ -512,3 +512,31 @@ def test_a_whole_number_computed_for_a_helpers_range_is_one(tmp_path: Path) -> N
     )
     f = import_source(source, tmp_path).f
     assert grad(f)(0.5, 5) == (pytest.approx(numeric_gradient(lambda v: f(v, 5), (0.5,))[0]), 0.0)
+
+
+def checked_membership(x, k):
+    if k not in (1, 2, 3):
+        raise ValueError("k must be 1, 2 or 3")
+    y = x**k
+    if x in [0.0, 1.0]:
+        y = y + 1.0
+    return y * 2.0 if k in (2, 3) else y
+
+
+def test_membership_in_a_tuple_written_out() -> None:
+    derived = grad(checked_membership, wrt=0)
+    # d/dx of 2 x^2 at 1.5 is 6, of 2 x^3 is 13.5; k = 1 at 1.0 adds a constant: 1
+    assert (derived(1.5, 2), derived(1.5, 3), derived(1.0, 1)) == pytest.approx((6.0, 13.5, 1.0))
+    with pytest.raises(ValueError, match="k must be"):
+        derived(1.5, 4)
+    assert value_and_grad(checked_membership, wrt=0)(1.5, 2)[0] == checked_membership(1.5, 2)
+
+
+def membership_in_a_list_variable(x, xs):
+    return x * 2.0 if x in xs else x
+
+
+def test_membership_in_a_list_variable_is_refused_with_what_to_write() -> None:
+    with pytest.raises(S2SError, match="written out") as info:
+        grad(membership_in_a_list_variable, wrt=0)
+    assert info.value.hint is not None and "k == a or k == b" in info.value.hint

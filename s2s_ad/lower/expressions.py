@@ -185,6 +185,10 @@ class Expressions(LoweringBase):
         left = self.expr(node.left, scope)
         result: Value | None = None
         for op_node, right_node in zip(node.ops, node.comparators):
+            if isinstance(op_node, (ast.In, ast.NotIn)):
+                if len(node.ops) > 1:
+                    raise self.error(UnsupportedError, f"'{spell(op_node)}' in a chain of comparisons is not supported", node)
+                return self.membership(left, op_node, right_node, scope, node)
             op = COMPARISONS.get(type(op_node).__name__)
             if op is None:
                 raise self.error(UnsupportedError, f"the comparison '{spell(op_node)}' is not supported", node)
@@ -193,6 +197,24 @@ class Expressions(LoweringBase):
             result = test if result is None else self.apply("and", (result, test), node)
             left = right
         assert result is not None
+        return result
+
+    def membership(self, left: Value, op_node: ast.cmpop, right_node: ast.expr, scope: Scope, node: ast.AST) -> Value:
+        """`k in (1, 2, 3)`: `k == 1 or k == 2 or k == 3` (`not in`: every `!=`), the display's items evaluated
+        first, as Python builds it; equality of numbers cannot raise, so nothing is left unevaluated."""
+        if not isinstance(right_node, (ast.Tuple, ast.List, ast.Set)) or not right_node.elts:
+            raise self.error(
+                UnsupportedError,
+                f"'{spell(op_node)}' is supported only over a tuple or list written out, `k {spell(op_node)} (1, 2, 3)`",
+                node,
+                "compare with each value (`k == a or k == b`), or loop over the list",
+            )
+        items = [self.expr(item, scope) for item in right_node.elts]
+        found = isinstance(op_node, ast.In)
+        tests = [self.apply("eq" if found else "ne", (left, item), node) for item in items]
+        result = tests[0]
+        for test in tests[1:]:
+            result = self.apply("or" if found else "and", (result, test), node)
         return result
 
     def expr_BoolOp(self, node: ast.BoolOp, scope: Scope) -> Value:
