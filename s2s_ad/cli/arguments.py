@@ -59,7 +59,8 @@ exit status: 0 success; 1 refused input, cross-check mismatch, unreadable or
 unwritable file; 2 usage error.
 """
 
-_SELECTOR = re.compile(r"[A-Za-z_]\w*(,[A-Za-z_]\w*)*")
+_NAME = r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)?"  # a function, or Class.method
+_SELECTOR = re.compile(rf"{_NAME}(,{_NAME})*")
 _INDEX = re.compile(r"[+-]?\d+")
 
 
@@ -317,7 +318,9 @@ def split_target(target: str) -> tuple[str, str | None]:
     if not _SELECTOR.fullmatch(selector):
         if os.sep == "\\" and len(file) == 1:  # C:\path\model.py
             return target, None
-        raise UsageError(f"'{selector}' is not a list of function names (FILE:NAME[,NAME...])")
+        raise UsageError(
+            f"'{selector}' is not a list of function names (FILE:NAME[,NAME...], a NAME being a function or Class.method)"
+        )
     return file, selector
 
 
