@@ -394,3 +394,17 @@ def test_a_written_module_does_not_import_its_input(work: Path, capsys: pytest.C
     before = set(sys.modules)
     written(work / "g.py")
     assert not any(name.startswith("methods") for name in set(sys.modules) - before)
+
+
+def test_trace_and_graph_of_static_and_class_methods(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "trace", "methods.py:Ops.scaled", "--at", "1.0")
+    assert status == 0, err
+    ops = original(work).Ops
+    assert f"gradient: x_bar = {3 * 1.5 + 0.75 * 3:g}" in out
+    assert f"value: Ops_scaled = {ops.scaled(1.0):g}" in out
+    status, out, err = run(capsys, "graph", "methods.py:Ops.softplus", "--at", "0.5")
+    assert status == 0, err
+    assert out.startswith("digraph")
+    status, out, err = run(capsys, "trace", "methods.py:Ops.plain", "--at", "1,2")
+    assert status == 1
+    assert "'Ops.plain' is a plain method: its first parameter is the object it is called on, which --at cannot give" in err
