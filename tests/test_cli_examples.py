@@ -136,9 +136,16 @@ NUMPY_SHAPES = {
 
 
 def _top_level(path: Path) -> list[str]:
+    """The top-level functions and the methods of the top-level classes (`Class.method`) of a file."""
     import ast
 
-    return [node.name for node in ast.parse(path.read_text()).body if isinstance(node, ast.FunctionDef)]
+    names = []
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.FunctionDef):
+            names.append(node.name)
+        elif isinstance(node, ast.ClassDef):
+            names += [f"{node.name}.{m.name}" for m in node.body if isinstance(m, ast.FunctionDef)]
+    return names
 
 
 def quick_start_commands() -> list[str]:

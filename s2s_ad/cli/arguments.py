@@ -38,6 +38,9 @@ examples:
       the gradient decorated with @numba.njit, in code numba compiles
   s2s-ad grad ode.py:simulate --checkpoints 100 -o grad_ode.py
       a long loop's reverse sweep keeps at most 100 snapshots and runs the steps between them again
+  s2s-ad grad ops.py:Ops.softplus,Model.plain -o grad_ops.py
+      methods of top-level classes: Ops_softplus_grad(x); Model_plain_grad(self, x) keeps
+      self first, as data (a method that reads self.w needs an object: use s2s_ad.grad(obj.plain))
   s2s-ad grad model.py:loss --check -o grad_model.py
       also cross-check the derivative against SymPy (report on standard error)
   s2s-ad check model.py:loss
@@ -49,9 +52,11 @@ examples:
       the forward and reverse sweeps at that point, step by step
 
 FILE is read and parsed, never imported or run. FILE:NAME[,NAME...] selects
-functions; FILE alone selects every top-level function that could have a
-derivative (helpers returning tuples or lists, and functions without
-parameters, are left out: -v says which and why). --wrt takes parameter
+functions, and methods as Class.method; FILE alone selects every top-level
+function and method of a top-level class that could have a derivative
+(helpers returning tuples or lists, functions without parameters, and
+methods that read their object's attributes are left out: -v says which and
+why). --wrt takes parameter
 names or indices; one item gives a bare gradient, several give a tuple, none
 means every parameter (bare if there is only one), as with s2s_ad.grad.
 
@@ -59,7 +64,8 @@ exit status: 0 success; 1 refused input, cross-check mismatch, unreadable or
 unwritable file; 2 usage error.
 """
 
-_SELECTOR = re.compile(r"[A-Za-z_]\w*(,[A-Za-z_]\w*)*")
+_NAME = r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)?"  # a function, or Class.method
+_SELECTOR = re.compile(rf"{_NAME}(,{_NAME})*")
 _INDEX = re.compile(r"[+-]?\d+")
 
 
@@ -81,7 +87,7 @@ def build_parser(prog: str) -> tuple[argparse.ArgumentParser, dict[str, argparse
     common.add_argument(
         "target",
         metavar="FILE[:NAME[,NAME...]]",
-        help="source file, optionally with the functions to differentiate (default: every one)",
+        help="source file, optionally with the functions (NAME, or Class.method) to differentiate (default: every one)",
     )
     common.add_argument(
         "--wrt",
@@ -317,7 +323,9 @@ def split_target(target: str) -> tuple[str, str | None]:
     if not _SELECTOR.fullmatch(selector):
         if os.sep == "\\" and len(file) == 1:  # C:\path\model.py
             return target, None
-        raise UsageError(f"'{selector}' is not a list of function names (FILE:NAME[,NAME...])")
+        raise UsageError(
+            f"'{selector}' is not a list of function names (FILE:NAME[,NAME...], a NAME being a function or Class.method)"
+        )
     return file, selector
 
 

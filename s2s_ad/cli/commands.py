@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .. import frontend
-from ..errors import S2SError, SourceError
+from ..errors import S2SError, SourceError, UnsupportedError
 from ..frontend import StaticModule
 from .arguments import Request, UsageError, parse_point, split_target
 from .inputs import built_functions, no_structures_at, top_level_functions, unknown_function
@@ -103,8 +103,11 @@ def point_command(args: argparse.Namespace, out: Output) -> int:
             return 1
     try:
         module = frontend.static_module(file)
-        selector = _evaluated_function(module, file, selector)
-        parsed = module.function(selector)
+        if selector is not None and "." in selector:
+            parsed = _evaluated_method(module, selector)
+        else:
+            selector = _evaluated_function(module, file, selector)
+            parsed = module.function(selector)
         no_structures_at(parsed)
         positional, named = _arrays_at(parsed, positional, named)
         drawn = graph_of(parsed, positional, named)
@@ -193,6 +196,21 @@ def _evaluated_function(module: StaticModule, file: str, selector: str | None) -
     if refused is not None:
         raise refused
     return selector
+
+
+def _evaluated_method(module: StaticModule, selector: str) -> frontend.ParsedFunction:
+    """The static or class method `Class.method` that `graph` and `trace` evaluate; a plain method is refused:
+    its `self` is a parameter that --at has no value for."""
+    class_name, _, method = selector.partition(".")
+    node = frontend.find_method(module, class_name, method)
+    if node is not None and frontend.method_kind(node) == frontend.PLAIN:
+        raise module.source.error(
+            UnsupportedError,
+            f"'{selector}' is a plain method: its first parameter is the object it is called on, which --at cannot give",
+            node,
+            f"evaluate a @staticmethod or @classmethod, or draw it from Python: s2s_ad.graph(obj.{method}, <arguments>)",
+        )
+    return frontend.method_function(module, class_name, method)
 
 
 def _show_dot(text: str, output: str | None, out: Output) -> int:

@@ -11,16 +11,18 @@ says so (`_left_out`) and otherwise from the pipeline (`NotScalarError`).
 from __future__ import annotations
 
 import ast
+import dataclasses
 import traceback
 from typing import TYPE_CHECKING
 
 from .. import cli, frontend, ir
-from ..errors import ResolutionError, S2SError, SourceError, UnsupportedError
+from ..errors import ResolutionError, S2SError, SignatureError, SourceError, UnsupportedError
 from ..frontend import Data, ParsedFunction, StaticModule, uses_arrays
+from ..frontend.parsing import copy_def
 from .output import Output, Progress
 
 if TYPE_CHECKING:
-    from ..pipeline import Built
+    from ..pipeline import Built, Wrt
     from .arguments import Request
 
 
@@ -38,15 +40,16 @@ def built_functions(request: Request, out: Output) -> list[tuple[str, Built, dic
     except (ValueError, RecursionError, MemoryError) as exc:  # what ast.parse raises besides SyntaxError
         out.error(SourceError(f"cannot parse {request.file}: {exc}", filename=request.file))
         return []
-    defined = top_level_functions(module)
     whole_file = request.names is None
-    names = list(defined) if whole_file else list(request.names)  # type: ignore[arg-type]
+    defined = top_level_functions(module)
+    methods = class_methods(module)
+    names = [*defined, *methods] if whole_file else list(request.names)  # type: ignore[arg-type]
     if not names:
         out.error(
             SourceError(
-                f"{request.file} defines no top-level functions",
+                f"{request.file} defines no top-level functions, nor classes with methods",
                 filename=request.file,
-                hint="write the function to differentiate with `def` at module level",
+                hint="write the function to differentiate with `def` at module level, or as a method of a top-level class",
             )
         )
     nodes = {stmt.name: stmt for stmt in module.tree.body if isinstance(stmt, ast.FunctionDef)}
@@ -54,12 +57,15 @@ def built_functions(request: Request, out: Output) -> list[tuple[str, Built, dic
     left_out = 0
     for name in names:
         try:
-            if name not in defined:
-                raise unknown_function(request.file, name, list(defined))
-            refused = defined[name]
-            if refused is not None:
-                raise refused
-            built, data = _built(module, name, nodes[name], request, whole_file, out)
+            if "." in name:
+                built, data = _built_method(module, name, methods, request, whole_file, out)
+            else:
+                if name not in defined:
+                    raise unknown_function(request.file, name, list(defined), list(methods))
+                refused = defined[name]
+                if refused is not None:
+                    raise refused
+                built, data = _built(module, name, module.function(name), nodes[name], request, whole_file, out)
         except _LeftOut as reason:
             out.note(f"left out '{name}': {reason}")
             left_out += 1
@@ -86,8 +92,8 @@ def built_functions(request: Request, out: Output) -> list[tuple[str, Built, dic
     if whole_file and names and left_out == len(names):
         out.error(
             SourceError(
-                f"{request.file} defines no function to differentiate: each one returns something other than "
-                "one number, or takes no parameters",
+                f"{request.file} defines no function to differentiate: each function and method returns something "
+                "other than one number, takes no parameters, or reads the attributes of its object",
                 filename=request.file,
                 hint="name a function with FILE:NAME to see why it is refused, or run with -v",
             )
@@ -218,9 +224,103 @@ def top_level_functions(module: StaticModule) -> dict[str, S2SError | None]:
     return found
 
 
-def unknown_function(file: str, name: str, defined: list[str]) -> S2SError:
-    hint = ("top-level functions: " + ", ".join(defined)) if defined else "the file defines no top-level functions"
-    return ResolutionError(f"no top-level function '{name}'", filename=file, hint=hint)
+def class_methods(module: StaticModule) -> dict[str, tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
+    """Every method of the top-level classes, as `Class.method`, in file order: its class, and its `def`."""
+    return {
+        f"{class_name}.{method.name}": (class_name, method)
+        for class_name, node in frontend.top_level_classes(module).items()
+        for method in frontend.methods_of(node)
+    }
+
+
+def unknown_function(file: str, name: str, defined: list[str], methods: list[str] | None = None) -> S2SError:
+    """A name (`loss`) the file does not define at top level; the hint lists what it does define."""
+    listed = ("top-level functions: " + ", ".join(defined)) if defined else "the file defines no top-level functions"
+    if methods:
+        listed += "; methods: " + ", ".join(methods)
+    return ResolutionError(f"no top-level function '{name}'", filename=file, hint=listed)
+
+
+def _unknown_method(module: StaticModule, name: str, methods: list[str]) -> S2SError:
+    """`Class.method` the file does not define: the class is missing, or it has no such method."""
+    class_name, _, method = name.partition(".")
+    classes = frontend.top_level_classes(module)
+    if class_name not in classes:
+        hint = ("top-level classes: " + ", ".join(classes)) if classes else "the file defines no top-level classes"
+        return ResolutionError(f"no top-level class '{class_name}' (for '{name}')", filename=module.filename, hint=hint)
+    own = [m.split(".", 1)[1] for m in methods if m.startswith(class_name + ".")]
+    hint = (f"methods of {class_name}: " + ", ".join(own)) if own else f"{class_name} defines no methods"
+    node = classes[class_name]
+    return module.source.error(ResolutionError, f"class '{class_name}' has no method '{method}'", node, hint)
+
+
+def _built_method(
+    module: StaticModule,
+    name: str,
+    methods: dict[str, tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]],
+    request: Request,
+    whole_file: bool,
+    out: Output,
+) -> tuple[Built, dict[str, object]]:
+    """One method `Class.method` through the pipeline (see `frontend.method_function`); in a whole file,
+    `_LeftOut` for a property, or a method that reads its object's attributes."""
+    class_name, _, method = name.partition(".")
+    found = frontend.find_method(module, class_name, method)  # also a method a base defines, named on the class
+    if found is None:
+        raise _unknown_method(module, name, list(methods))
+    node = found
+    if isinstance(node, ast.AsyncFunctionDef):
+        raise module.source.error(
+            UnsupportedError, "async functions cannot be differentiated", node, "define the method with a plain `def`"
+        )
+    kind = frontend.method_kind(node)
+    if whole_file and kind == frontend.PROPERTY:
+        raise _LeftOut("it is a property, read rather than called")
+    stripped = copy_def(node, deep=False)  # without `self` or `cls`: what `_left_out` reads
+    positional = stripped.args.posonlyargs if stripped.args.posonlyargs else stripped.args.args
+    if kind != frontend.STATIC and positional:
+        positional = positional[1:]
+        if stripped.args.posonlyargs:
+            stripped.args.posonlyargs = positional
+        else:
+            stripped.args.args = positional
+    if whole_file:
+        reason = _left_out(stripped, request.kind)
+        if reason is not None:
+            raise _LeftOut(reason)
+    try:
+        parsed = frontend.method_function(module, class_name, node.name)
+    except frontend.NeedsObject as exc:
+        if not whole_file:
+            raise
+        raise _LeftOut(
+            f"it reads an attribute of its object (line {exc.lineno}); name it, {request.file}:{name}, to see which"
+        ) from None
+    wrt = _method_wrt(parsed, request)
+    return _built(module, name, parsed, stripped, dataclasses.replace(request, wrt=wrt), whole_file, out)
+
+
+def _method_wrt(parsed: ParsedFunction, request: Request) -> Wrt:
+    """`--wrt` of a plain method: indices count its parameters after `self` (names are names)."""
+    if not parsed.data_params or request.wrt is None:
+        return request.wrt
+    params = [a.arg for a in (*parsed.node.args.posonlyargs, *parsed.node.args.args)][len(parsed.data_params) :]
+    items = list(request.wrt) if isinstance(request.wrt, (tuple, list)) else [request.wrt]
+    shifted: list[str | int] = []
+    for item in items:
+        if isinstance(item, int) and not isinstance(item, bool):
+            if not -len(params) <= item < len(params):
+                raise parsed.source.error(
+                    SignatureError,
+                    f"--wrt {item}: '{parsed.qualname}' has {len(params)} parameter(s) after {parsed.data_params[0]}"
+                    + (f" ({', '.join(params)})" if params else ""),
+                    parsed.node,
+                    "indices count the parameters after self, from 0",
+                )
+            shifted.append(params[item])
+        else:
+            shifted.append(item)  # type: ignore[arg-type]
+    return shifted[0] if not isinstance(request.wrt, (tuple, list)) else tuple(shifted)
 
 
 def _data(parsed: frontend.ParsedFunction, built: Built) -> dict[str, object]:
@@ -238,14 +338,20 @@ class _LeftOut(Exception):
 
 
 def _built(
-    module: StaticModule, name: str, node: ast.FunctionDef, request: Request, whole_file: bool, out: Output
+    module: StaticModule,
+    name: str,
+    parsed: ParsedFunction,
+    node: ast.FunctionDef,
+    request: Request,
+    whole_file: bool,
+    out: Output,
 ) -> tuple[Built, dict[str, object]]:
-    """One function through the pipeline; in a whole file, `_LeftOut` for what is not meant to be differentiated."""
+    """One function (or method) through the pipeline; in a whole file, `_LeftOut` for what is not meant to be
+    differentiated, read off `node` (a method's without `self`)."""
     if whole_file:
         reason = _left_out(node, request.kind)
         if reason is not None:
             raise _LeftOut(reason)
-    parsed = module.function(name)
     read = frontend.structure_read(parsed)
     if read is not None:
         if whole_file:
@@ -286,10 +392,10 @@ def _needs_example(parsed: ParsedFunction, where: ParsedFunction, read: ast.expr
     are only known from an argument, which the command line, running nothing, does not have."""
     return where.source.error(
         UnsupportedError,
-        f"'{parsed.name}' reads a parameter as a structure ({ast.unparse(read)}): its keys and the kinds of its "
-        "entries are needed to write its gradient, and the command line has no argument to read them from",
+        f"'{parsed.qualname or parsed.name}' reads a parameter as a structure ({ast.unparse(read)}): its keys and the kinds "
+        "of its entries are needed to write its gradient, and the command line has no argument to read them from",
         read,
-        f"write it from Python, where the first call gives the structure: g = s2s_ad.grad({parsed.name}); "
+        f"write it from Python, where the first call gives the structure: g = s2s_ad.grad({parsed.qualname or parsed.name}); "
         f"g(<arguments>); then inspect.getsource(g) is the generated function (it imports nothing of s2s_ad)",
     )
 
@@ -312,7 +418,7 @@ def _needs_shapes(parsed: ParsedFunction) -> S2SError:
     arrays = [p for p in params if p in _read_as_arrays(parsed)] or params
     return parsed.source.error(
         UnsupportedError,
-        f"'{parsed.name}' works on NumPy arrays: their shapes are needed to write its gradient",
+        f"'{parsed.qualname or parsed.name}' works on NumPy arrays: their shapes are needed to write its gradient",
         parsed.node,
         f"give each array's sizes with --shapes, e.g. --shapes {arrays[0]}=3x4 (one size per axis, "
         f"for every array parameter; plainly arrays here: {', '.join(arrays)})",

@@ -48,9 +48,10 @@ def sink_of(request: Request) -> File | Directory | None:
 
 
 def output_name(stem: str, function: str, value: bool, kind: str = "grad") -> str:
-    """`<stem>_<function>_grad.py` (`_value_and_grad`, `_jvp`, `_hvp`): a module's name under `-o DIR`."""
+    """`<stem>_<function>_grad.py` (`_value_and_grad`, `_jvp`, `_hvp`): a module's name under `-o DIR`;
+    a method `Class.method` gives `<stem>_Class_method_grad.py`."""
     suffix = kind if kind != "grad" else "value_and_grad" if value else "grad"
-    return f"{stem}_{function}_{suffix}.py"
+    return f"{stem}_{function.replace('.', '_')}_{suffix}.py"
 
 
 def may_write(path: Path, request: Request, out: Output) -> bool:

@@ -26,6 +26,9 @@ The package, one module per question:
 - `live`: the names of a live function (`classify`, `RuntimeResolver`);
 - `static`: the names of a source file read without running it
   (`static_module`, `from_file`);
+- `classes`: the methods of a source file's top-level classes, read the
+  same way (`method_function`), their reads through the class answered from
+  the class body;
 - `structures`: what a structured argument (a dict, tuple, NamedTuple,
   dataclass) holds (`structures_of`), and which functions read a parameter
   as one (`reads_structures`).
@@ -36,6 +39,18 @@ from __future__ import annotations
 import inspect as inspect  # what `from_function` finds sources with (tests replace `s2s_ad.frontend.inspect.getsourcelines`)
 
 from .callables import from_callable, from_function
+from .classes import (
+    CLASS,
+    PLAIN,
+    PROPERTY,
+    STATIC,
+    NeedsObject,
+    find_method,
+    method_function,
+    method_kind,
+    methods_of,
+    top_level_classes,
+)
 from .live import classify
 from .parsed import (
     BUILTIN_CALLEES,
@@ -57,6 +72,10 @@ from .static import StaticModule, from_file, static_module
 from .structures import may_be_structured, reads_structures, structure_read, structures_of
 
 __all__ = [
+    "CLASS",
+    "PLAIN",
+    "PROPERTY",
+    "STATIC",
     "BUILTIN_CALLEES",
     "MISSING",
     "Callee",
@@ -66,6 +85,7 @@ __all__ = [
     "Helper",
     "Lookups",
     "MathModule",
+    "NeedsObject",
     "NumpyModule",
     "uses_arrays",
     "may_be_structured",
@@ -82,7 +102,12 @@ __all__ = [
     "from_callable",
     "from_file",
     "from_function",
+    "find_method",
     "holds",
+    "method_function",
+    "method_kind",
+    "methods_of",
     "same_number",
     "static_module",
+    "top_level_classes",
 ]
