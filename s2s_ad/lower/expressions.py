@@ -77,7 +77,14 @@ class Expressions(LoweringBase):
         if isinstance(node.value, ast.Attribute) and node.value.attr == "shape":  # `x.shape[0]`
             shape = self.shape_of(node.value, scope)
             if shape is not None:
-                return self.tuple_item(shape, node)
+                size = self.tuple_item(shape, node)
+                assert isinstance(size, Value)
+                return size
+        if isinstance(node.value, ast.Name) and isinstance(held := scope.get(node.value.id), TupleValue):  # `t[0]`
+            item = self.tuple_item(held, node, "a tuple")
+            if isinstance(item, TupleValue):
+                raise self.error(UnsupportedError, f"'{ast.unparse(node)}' is a tuple; unpack it into names", node)
+            return item
         value = self.expr(node.value, scope)
         if is_array(value.type):
             return self.array_index(value, node.slice, scope, node)
@@ -130,6 +137,14 @@ class Expressions(LoweringBase):
         return index
 
     def expr_List(self, node: ast.List, scope: Scope) -> Value:
+        for e in node.elts:
+            if isinstance(e, ast.Tuple) and any(isinstance(x, (ast.Tuple, ast.List)) for x in e.elts):
+                raise self.error(
+                    UnsupportedError,
+                    "a list of tuples that hold tuples or lists is not supported",
+                    e,
+                    "flatten each tuple, `(x, y, x * y)`, and unpack it so: `for c, d, e in pts`",
+                )
         items = [self.element_expr(e, scope) for e in node.elts]
         for item in items:
             self.held_by_list(item)
@@ -356,18 +371,17 @@ class Expressions(LoweringBase):
         assert isinstance(found, TupleValue)
         return found
 
-    def tuple_item(self, items: TupleValue, node: ast.Subscript) -> Value:
+    def tuple_item(self, items: TupleValue, node: ast.Subscript, what: str = "a shape") -> Value | TupleValue:
         index = node.slice
         negative = isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub)
         written = index.operand if isinstance(index, ast.UnaryOp) and negative else index
         if not isinstance(written, ast.Constant) or not isinstance(written.value, int) or isinstance(written.value, bool):
-            raise self.error(UnsupportedError, "index a shape with a whole number written in the code", index)
+            raise self.error(UnsupportedError, f"index {what} with a whole number written in the code", index)
         position = -written.value if negative else written.value
         if not -len(items.items) <= position < len(items.items):
-            raise self.error(UnsupportedError, f"this array has {len(items.items)} axes", node)
-        item = items.items[position]
-        assert isinstance(item, Value)
-        return item
+            size = f"this array has {len(items.items)} axes" if what == "a shape" else f"this tuple has {len(items.items)} items"
+            raise self.error(UnsupportedError, size, node)
+        return items.items[position]
 
     def expr_Attribute(self, node: ast.Attribute, scope: Scope) -> Value:
         path = self.numpy_path(node, scope)

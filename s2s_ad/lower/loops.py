@@ -226,8 +226,15 @@ class Loops(LoweringBase):
             if RESULT not in scope:
                 scope[RESULT] = Value(Const(0.0), FLOAT)
         for key in carried:
-            if isinstance(scope[key], TupleValue):
+            if isinstance(scope[key], TupleValue) and key in (RETURNED, RESULT):
                 raise self.error(UnsupportedError, "returning a tuple from inside a loop is not supported", node)
+            if isinstance(scope[key], TupleValue):
+                raise self.error(
+                    UnsupportedError,
+                    f"'{key}' is a tuple the loop assigns again; a loop cannot carry a tuple",
+                    node,
+                    f"keep its items in names the loop assigns (`a, b = b, a * x`) and make '{key}' after the loop",
+                )
         return carried
 
     def loop_body(

@@ -422,6 +422,8 @@ class Statements(LoweringBase):
     def bound(self, node: ast.expr, scope: Scope) -> Bound:
         if isinstance(node, ast.Tuple):  # `c, (d, e) = x, (y, z)`
             return TupleValue(tuple(self.bound(e, scope) for e in node.elts))
+        if isinstance(node, ast.Name) and isinstance(held := scope.get(node.id), TupleValue):  # `c, (d, e) = t`
+            return held
         if isinstance(node, ast.Attribute) and node.attr == "shape":  # `n, d = X.shape`
             shape = self.shape_of(node, scope)
             if shape is not None:
@@ -434,8 +436,10 @@ class Statements(LoweringBase):
 
     def bind(self, target: ast.expr, value: Bound, scope: Scope) -> None:
         if isinstance(target, ast.Name):
-            if isinstance(value, TupleValue):
-                raise self.error(UnsupportedError, "a tuple can only be unpacked into names", target, "write `a, b = ...`")
+            if isinstance(value, TupleValue):  # `t = (x * y, (y, z))`: a name for the tuple, read by unpacking or `t[0]`
+                scope[target.id] = value
+                self.bound_at[target.id] = self.loc
+                return
             scope[target.id] = self.named(target.id, value)
             self.bound_at[target.id] = self.loc
         elif isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, Value) and isinstance(value.type, ir.ListOf):
