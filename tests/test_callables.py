@@ -223,7 +223,7 @@ def test_partial_binding_data_and_methods() -> None:
 def test_partial_refusals() -> None:
     with pytest.raises(S2SError, match="binds 'q', which is not a parameter of 'f'"):
         grad(functools.partial(f, q=1.0))
-    with pytest.raises(S2SError, match="binds 'y' to str: only a number or a list of numbers can be bound"):
+    with pytest.raises(S2SError, match="binds 'y' to str: only a number, a list of numbers or a function can be bound"):
         grad(functools.partial(f, y="3"))
     with pytest.raises(S2SError, match="binds every parameter"):
         grad(functools.partial(f, 1.0, 2.0, 3.0))

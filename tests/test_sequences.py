@@ -322,3 +322,52 @@ def test_a_comprehension_of_tuples(xs: list[float]) -> None:
     assert_gradient(tuples_made_by_a_comprehension, xs)
     value, _ = value_and_grad(tuples_made_by_a_comprehension)(list(xs))
     assert value == pytest.approx(tuples_made_by_a_comprehension(xs), rel=1e-15)
+
+
+def tuple_named_then_unpacked(x, y, z):
+    t = (x * y, (y + z, z * x))
+    c, (d, e) = t
+    return c * d + e
+
+
+def tuple_indexed(x, y):
+    t = (x * y, y - x)
+    return t[0] * math.sin(t[1]) + t[-1]
+
+
+def tuple_chosen_by_a_branch(x, y):
+    if x > 0:
+        t = (x, y * y)
+    else:
+        t = (y, x)
+    a, b = t
+    return a * b
+
+
+@pytest.mark.parametrize(
+    ("function", "args"),
+    [
+        (tuple_named_then_unpacked, (1.5, 0.7, -0.3)),
+        (tuple_indexed, (1.5, 0.7)),
+        (tuple_chosen_by_a_branch, (1.5, 0.7)),
+        (tuple_chosen_by_a_branch, (-1.5, 0.7)),
+    ],
+)
+def test_a_name_holding_a_tuple(function: Any, args: tuple[float, ...]) -> None:
+    expected = numeric_gradient(function, args)
+    value, gradient = value_and_grad(function)(*args)
+    assert value == function(*args)
+    assert gradient == pytest.approx(expected, rel=1e-6, abs=1e-9)
+
+
+def tuple_carried_by_a_loop(x, y):
+    t = (x, y)
+    for _ in range(3):
+        t = (t[1], t[0] * x)
+    return t[0] + t[1]
+
+
+def test_a_tuple_a_loop_assigns_again_is_refused_with_what_to_write() -> None:
+    with pytest.raises(S2SError, match="cannot carry a tuple") as info:
+        grad(tuple_carried_by_a_loop)
+    assert info.value.hint is not None and "a, b = b, a * x" in info.value.hint

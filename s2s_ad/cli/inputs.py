@@ -134,7 +134,8 @@ _NOT_A_NUMBER = frozenset(
 def _left_out(node: ast.FunctionDef, kind: str) -> str | None:
     """Why a function of a whole file is not differentiated (a helper or a driver), or None to differentiate it.
 
-    Read from the source alone: no parameters; no `return` with a value; a
+    Read from the source alone: no parameters; a parameter that defaults to
+    None, or that the body calls (a function); no `return` with a value; a
     return annotation other than a float (a container, a string, a truth
     value, None, a function, an int: a count or an exit status); a `return`
     whose value is a tuple or list display, a comprehension, a string or a
@@ -145,6 +146,14 @@ def _left_out(node: ast.FunctionDef, kind: str) -> str | None:
     params = node.args
     if not (params.args or params.posonlyargs or params.vararg or params.kwonlyargs or params.kwarg):
         return "it takes no parameters"
+    names = [p.arg for p in (*params.posonlyargs, *params.args, *params.kwonlyargs)]
+    defaults = [*params.defaults, *params.kw_defaults]
+    if any(isinstance(d, ast.Constant) and d.value is None for d in defaults):
+        return "a parameter of it defaults to None (a helper, not a function to differentiate)"
+    called = [n.func.id for n in _own_nodes(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
+    for name in names:
+        if name in called:
+            return f"it calls its parameter '{name}', a function (a helper, not a function to differentiate)"
     returns = [n for n in _own_nodes(node) if isinstance(n, ast.Return)]
     if not any(r.value is not None for r in returns):
         return "it returns no value"

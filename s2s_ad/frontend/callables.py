@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import S2SError, SignatureError, SourceError, UnsupportedError
 from .live import RuntimeResolver, classify, custom_class
-from .parsed import Constant, Custom, Data, ParsedFunction, Resolved, Source
+from .parsed import Callee, Constant, Custom, Data, Helper, ParsedFunction, Resolved, Source
 from .parsing import copy_def, lambda_error, linecache_lines, parse_def
 from .reads import MISSING, Reads
 from .static import StaticModule
@@ -212,10 +212,10 @@ def _from_partial(target: functools.partial, reads: Reads | None) -> ParsedFunct
     resolved: dict[str, Resolved] = {}
     for key, value in bound.items():
         found = classify(key, value)
-        if not isinstance(found, (Constant, Data)):
+        if not isinstance(found, (Constant, Data, Helper, Callee, Custom)):  # a function: called by the name it binds
             raise refuse(
-                f"binds '{key}' to {type(value).__name__}: only a number or a list of numbers can be bound",
-                "bind numbers and lists of numbers; pass anything else to the function you differentiate",
+                f"binds '{key}' to {type(value).__name__}: only a number, a list of numbers or a function can be bound",
+                "bind numbers, lists of numbers and functions; pass anything else to the function you differentiate",
             )
         resolved[key] = found
         if reads is not None and isinstance(found, Data):

@@ -12,7 +12,8 @@ given stays as it was.
 
 The lowering is one class made of parts, a module each: `statements`, `loops`,
 `expressions`, `calls`, `builtins` (`sorted`, `list`, `map`, the `math`
-functions of lists), on the state and checks of `base`; `scope` holds the
+functions of lists), `functions` (functions passed to helpers, `lambda`, a
+nested `def`, and `None` arguments), on the state and checks of `base`; `scope` holds the
 values it keeps per name, `types` the parameter types, `rewrites` the statements
 lowered as others (`assert`, a loop's `else`, a loop variable read after its
 loop), `refusals` the messages. Before all that, `structures` (with `parts`)
@@ -36,6 +37,7 @@ from .base import Place, Retype
 from .builtins import Builtins
 from .calls import Calls
 from .expressions import Expressions
+from .functions import Functions
 from .loops import Loops
 from .scope import Scope, TupleValue, Value
 from .sequences import Sequences
@@ -52,7 +54,7 @@ class Lowered(NamedTuple):
     rules: dict[str, Rule]
 
 
-class Lowering(Statements, Builtins, Loops, Sequences, Expressions, Calls):
+class Lowering(Functions, Statements, Builtins, Loops, Sequences, Expressions, Calls):
     """The lowering of one function (and, sharing its output and names, of the helpers it calls)."""
 
     def custom_body(self, function: Callable[..., object]) -> LoweredBody:

@@ -9,13 +9,29 @@ from typing import TYPE_CHECKING, cast
 
 from .. import ir
 from ..errors import ResolutionError, S2SError, SignatureError, UnsupportedError
-from ..frontend import Data, Helper, ParsedFunction, Resolved, Source
+from ..frontend import Callee, Custom, Data, Helper, MathModule, ParsedFunction, Resolved, Source
 from ..ir import BOOL, INT, Const, Loc, Namer, Type, Var
-from ..rules import Rule
+from ..rules import MATH_CONSTANTS, Rule
 from ..rules.custom import LoweredBody
 from ..rules.shapes import is_array
 from . import rows
-from .scope import FALSE, PSEUDO_FAMILIES, RAISED, RESULT, RETURNED, TRUE, Bound, Scope, TupleValue, Undefined, Value, join, nodes
+from .scope import (
+    FALSE,
+    PSEUDO_FAMILIES,
+    RAISED,
+    RESULT,
+    RETURNED,
+    TRUE,
+    Bound,
+    Entry,
+    Function,
+    Held,
+    Scope,
+    TupleValue,
+    Value,
+    join,
+    nodes,
+)
 from .types import param_types
 
 if TYPE_CHECKING:
@@ -44,7 +60,7 @@ class LoweringBase:
     if TYPE_CHECKING:  # the parts of the lowering call each other; each method is defined in one part
 
         def apply(self, op: str, args: tuple[Value, ...], node: ast.AST) -> Value: ...
-        def bind(self, target: ast.expr, value: Bound, scope: Scope) -> None: ...
+        def bind(self, target: ast.expr, value: Held, scope: Scope) -> None: ...
         def block(self, statements: list[ast.stmt], scope: Scope) -> None: ...
         def call(self, node: ast.Call, scope: Scope) -> Value: ...
         def callee(self, node: ast.Call, scope: Scope) -> tuple[str, Resolved]: ...
@@ -58,7 +74,24 @@ class LoweringBase:
         def for_statement(self, node: ast.For, scope: Scope) -> None: ...
         def index_value(self, node: ast.expr, scope: Scope) -> Value: ...
         def inline(self, name: str, helper: Helper, node: ast.Call, scope: Scope, allow_tuple: bool = False) -> Bound: ...
-        def name(self, name: str, scope: Mapping[str, Bound | Undefined], node: ast.AST) -> Value: ...
+        def inline_parsed(
+            self,
+            name: str,
+            key: str,
+            parsed: ParsedFunction,
+            function: ast.FunctionDef,
+            node: ast.Call,
+            scope: Scope,
+            allow_tuple: bool = False,
+            closure: Scope | None = None,
+            defaults: Mapping[str, Held] | None = None,
+        ) -> Bound: ...
+        def argument(self, node: ast.expr, scope: Scope) -> Held: ...
+        def called_function(self, node: ast.Call, scope: Scope) -> Function | None: ...
+        def call_function(self, function: Function, node: ast.Call, scope: Scope, allow_tuple: bool = False) -> Bound: ...
+        def call_of(self, spelling: str, callee: Resolved, node: ast.Call, scope: Scope) -> Value: ...
+        def numpy_call(self, spelling: str, node: ast.Call, scope: Scope) -> Value: ...
+        def name(self, name: str, scope: Mapping[str, Entry], node: ast.AST) -> Value: ...
         def while_statement(self, node: ast.While, scope: Scope) -> None: ...
         def numpy_path(self, node: ast.expr, scope: Scope) -> str | None: ...
         def named(self, name: str, value: Value) -> Value: ...
@@ -102,6 +135,9 @@ class LoweringBase:
         self.rules: ChainMap[str, Rule] = ChainMap(self.created, cast("MutableMapping[str, Rule]", rules))
         self.namer = namer
         self.stack = stack  # helper functions being lowered, to refuse recursion
+        args = parsed.node.args
+        # The function differentiated and its parameters (a helper's lowering is given its caller's).
+        self.differentiated = (parsed.name, frozenset(a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)))
         self.out: list[ir.Stmt] = []
         self.types: dict[str, Type] = {}
         self.loc = Loc(parsed.source.filename, parsed.node.lineno)
@@ -179,12 +215,25 @@ class LoweringBase:
             types = tuple(arg_types.get(a.arg, t) for a, t in zip(names, types))
         defaults = [None] * (len(args.posonlyargs) + len(args.args) - len(args.defaults)) + [*args.defaults, *args.kw_defaults]
         keyword_only = {id(a) for a in args.kwonlyargs}
-        return tuple(ir.Param(a.arg, t, self.default_value(d), id(a) in keyword_only) for a, t, d in zip(names, types, defaults))
+        return tuple(
+            ir.Param(a.arg, t, self.default_value(d, a.arg), id(a) in keyword_only) for a, t, d in zip(names, types, defaults)
+        )
 
-    def default_value(self, default: ast.expr | None) -> Const | None:
-        """A parameter's default: a number (a literal, or a constant the module defines)."""
+    def default_value(self, default: ast.expr | None, name: str = "") -> Const | None:
+        """A parameter's default: a number (a literal, or a constant the module defines). Not None, nor a
+        function: those a helper may take (see `functions`), the function differentiated not."""
         if default is None:
             return None
+        if (isinstance(default, ast.Constant) and default.value is None) or self.names_function(default):
+            what = "None" if isinstance(default, ast.Constant) else f"the function '{ast.unparse(default)}'"
+            raise self.error(
+                UnsupportedError,
+                f"the parameter '{name}' of the function you differentiate defaults to {what}: its gradient needs "
+                "a number for every parameter",
+                default,
+                f"differentiate a function that calls '{self.parsed.name}' with the argument or without it (it is "
+                "then a helper, where a default of None or a function is supported), or give it a number as its default",
+            )
         value = self.expr(default, {})
         if isinstance(value.operand, ir.Global):  # a module-level number (`eps=EPSILON`): its value now, as Python's
             found = self.resolve(value.operand.name, default)
@@ -195,6 +244,17 @@ class LoweringBase:
                 UnsupportedError, "a parameter's default value must be a number", default, "pass other values as arguments"
             )
         return value.operand
+
+    def names_function(self, node: ast.expr) -> bool:
+        """Whether an expression names a function (`decay`, `math.sin`, a `lambda`), read as Python would."""
+        if isinstance(node, ast.Lambda):
+            return True
+        if isinstance(node, ast.Name):
+            return isinstance(self.resolve_or_none(node.id, node), (Helper, Custom, Callee))
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            base = self.resolve_or_none(node.value.id, node.value)
+            return isinstance(base, MathModule) and node.attr not in MATH_CONSTANTS
+        return False
 
     def body(self, node: ast.FunctionDef, scope: Scope) -> Bound:
         statements = node.body
@@ -218,7 +278,7 @@ class LoweringBase:
                 "make every path end with `return <expression>`",
             )
         result = scope[RESULT]
-        assert not isinstance(result, Undefined)
+        assert isinstance(result, (Value, TupleValue))  # `returned` refuses a function or None
         return result
 
     def nested(self, lower_it: Callable[[], object]) -> ir.Block:

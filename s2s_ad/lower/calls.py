@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import math
+from collections.abc import Mapping
 
 from .. import ir
 from ..errors import ResolutionError, SignatureError, UnsupportedError
-from ..frontend import Callee, Custom, Helper, MathModule, NumpyModule, Resolved, UserModule
+from ..frontend import Callee, Custom, Helper, MathModule, NumpyModule, ParsedFunction, Resolved, UserModule
 from ..ir import FLOAT, Assign, Const, Loc, Operand, Var
 from ..rules import CALLS
 from ..rules.custom import CustomDerivative, custom_rules
@@ -15,7 +17,7 @@ from ..rules.emit import INT_OR_FLOAT, fold
 from ..rules.shapes import dims, is_array
 from .arrays import Arrays
 from .base import KindChanged, LoweringBase
-from .scope import Bound, Scope, TupleValue, Value
+from .scope import Bound, Held, Scope, TupleValue, Value
 
 
 class Calls(Arrays):
@@ -82,6 +84,11 @@ class Calls(Arrays):
         method = self.array_method(node, scope)
         if method is not None:
             return method
+        function = self.called_function(node, scope)
+        if function is not None:  # a function a name holds (a helper's parameter), or a `lambda` called in place
+            result = self.call_function(function, node, scope)
+            assert isinstance(result, Value)  # `inline` refuses a tuple here
+            return result
         spelling, callee = self.callee(node, scope)
         if isinstance(callee, Callee) and callee.spelling.startswith("numpy."):
             return self.numpy_call(callee.spelling, node, scope)
@@ -206,14 +213,34 @@ class Calls(Arrays):
                 UnsupportedError, f"recursive call to '{name}' cannot be differentiated", node, "rewrite the recursion as a loop"
             )
         parsed = helper.load()
-        inner = type(self)(parsed, self.rules, self.namer, self.stack + (name,))
+        return self.inline_parsed(name, name, parsed, parsed.node, node, scope, allow_tuple)
+
+    def inline_parsed(
+        self,
+        name: str,
+        key: str,
+        parsed: ParsedFunction,
+        function: ast.FunctionDef,
+        node: ast.Call,
+        scope: Scope,
+        allow_tuple: bool = False,
+        closure: Scope | None = None,
+        defaults: Mapping[str, Held] | None = None,
+    ) -> Bound:
+        """Lower `function` (a helper's `def`, or a `lambda` or `def` written in `parsed`) in place: its
+        parameters bound to the arguments, over the names of `closure`; `defaults`, where given, are its
+        defaults' values (a `lambda`'s, evaluated where it was written), else they are evaluated here."""
+        if function is not parsed.node:  # a `lambda` or nested `def`: its free names are those of `parsed`
+            parsed = dataclasses.replace(parsed, name=name, node=function)
+        inner = type(self)(parsed, self.rules, self.namer, self.stack + (key,))
         inner.out, inner.types, inner.sources, inner.mutated = self.out, self.types, self.sources, self.mutated
         inner.held, inner.callers, inner.floats, inner.sizes = self.held, self.callers, self.floats, self.sizes
         inner.holds_callers = self.holds_callers
         inner.shared, inner.augmented, inner.views = self.shared, self.augmented, self.views
-        inner.created, inner.rules = self.created, self.rules
+        inner.created, inner.rules, inner.differentiated = self.created, self.rules, self.differentiated
         inner.elements, inner.origin, inner.empties, inner.made_nodes = self.elements, self.origin, self.empties, self.made_nodes
-        inner_scope = self.arguments(name, parsed.node.args, node, scope, inner)
+        inner_scope: Scope = dict(closure or {})
+        inner_scope.update(self.arguments(name, parsed.node.args, node, scope, inner, defaults))
         self.held.update(
             a.operand.name
             for a in inner_scope.values()
@@ -227,9 +254,18 @@ class Calls(Arrays):
             raise self.error(UnsupportedError, f"'{name}' returns a tuple; unpack it: `a, b = {name}(...)`", node)
         return result
 
-    def arguments(self, name: str, params: ast.arguments, call: ast.Call, scope: Scope, inner: LoweringBase) -> Scope:
+    def arguments(
+        self,
+        name: str,
+        params: ast.arguments,
+        call: ast.Call,
+        scope: Scope,
+        inner: LoweringBase,
+        evaluated: Mapping[str, Held] | None = None,
+    ) -> Scope:
         """The helper's parameters bound as Python binds them: positions, then keywords, then defaults
-        (evaluated where the helper is defined). Arguments are evaluated in the order they are written."""
+        (evaluated where the helper is defined, or given as `evaluated`). Arguments are evaluated in the order
+        they are written; each may be a function or None (see `functions`)."""
         for star, extra in (("*", params.vararg), ("**", params.kwarg)):
             if extra is not None:
                 raise self.error(
@@ -249,7 +285,7 @@ class Calls(Arrays):
                 SignatureError, f"'{name}' takes {len(positional)} positional argument(s), {len(call.args)} given", call
             )
         for param, arg in zip(positional, call.args):
-            bound[param.arg] = self.expr(arg, scope)
+            bound[param.arg] = self.argument(arg, scope)
         for keyword in call.keywords:
             if keyword.arg is None:
                 raise self.error(UnsupportedError, "a `**` argument is not supported", keyword.value)
@@ -257,14 +293,17 @@ class Calls(Arrays):
                 raise self.error(SignatureError, f"'{name}' has no parameter '{keyword.arg}'", keyword.value)
             if keyword.arg in bound:
                 raise self.error(SignatureError, f"'{name}' gets '{keyword.arg}' twice", keyword.value)
-            bound[keyword.arg] = self.expr(keyword.value, scope)
+            bound[keyword.arg] = self.argument(keyword.value, scope)
         defaults = dict(zip([p.arg for p in positional][len(positional) - len(params.defaults) :], params.defaults))
         defaults.update((p.arg, d) for p, d in zip(params.kwonlyargs, params.kw_defaults) if d is not None)
         for param in (*positional, *params.kwonlyargs):
             if param.arg not in bound:
                 if param.arg not in defaults:
                     raise self.error(SignatureError, f"'{name}' is missing the argument '{param.arg}'", call)
-                bound[param.arg] = inner.expr(defaults[param.arg], {})
+                if evaluated is not None:
+                    bound[param.arg] = evaluated[param.arg]
+                else:
+                    bound[param.arg] = inner.argument(defaults[param.arg], {})
         return bound
 
     def apply(self, op: str, args: tuple[Value, ...], node: ast.AST) -> Value:

@@ -13,7 +13,7 @@ from ..rules import BINARY_OPERATORS, COMPARISONS, MATH_CONSTANTS
 from ..rules.shapes import is_array
 from .base import LoweringBase, kind_of
 from .refusals import REFUSED_EXPRESSIONS
-from .scope import Bound, Scope, TupleValue, Undefined, Value, join, spell
+from .scope import Entry, Function, NoneValue, Scope, TupleValue, Undefined, Value, join, spell
 from .types import data_type
 
 
@@ -324,7 +324,7 @@ class Expressions(LoweringBase):
         )
         return Value(Var(target), type_)
 
-    def name(self, name: str, scope: Mapping[str, Bound | Undefined], node: ast.AST) -> Value:
+    def name(self, name: str, scope: Mapping[str, Entry], node: ast.AST) -> Value:
         if name in scope:
             value = scope[name]
             if isinstance(value, Undefined):
@@ -336,6 +336,17 @@ class Expressions(LoweringBase):
                 )
             if isinstance(value, TupleValue):
                 raise self.error(UnsupportedError, f"'{name}' is a tuple; unpack it into names first", node)
+            if isinstance(value, Function):
+                raise self.error(
+                    UnsupportedError,
+                    f"'{name}' is the function '{value.spelling}' here, not a number",
+                    node,
+                    f"call it, {name}(...), or pass it to a function of yours as an argument",
+                )
+            if isinstance(value, NoneValue):
+                raise self.error(
+                    UnsupportedError, f"'{name}' is None here, not a number", node, f"test it first: if {name} is not None: ..."
+                )
             return value
         resolved = self.resolve(name, node)
         if isinstance(resolved, Constant):

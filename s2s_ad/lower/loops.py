@@ -20,7 +20,9 @@ from .scope import (
     RESULT,
     RETURNED,
     TRUE,
-    Bound,
+    Entry,
+    Function,
+    NoneValue,
     Scope,
     TupleValue,
     Undefined,
@@ -51,7 +53,7 @@ class _LoweredBody:
     cond: Value | None
     body: ir.Block
     until: Operand | None
-    updates: dict[str, Bound | Undefined]
+    updates: dict[str, Entry]
 
 
 class Loops(LoweringBase):
@@ -228,12 +230,22 @@ class Loops(LoweringBase):
         for key in carried:
             if isinstance(scope[key], TupleValue) and key in (RETURNED, RESULT):
                 raise self.error(UnsupportedError, "returning a tuple from inside a loop is not supported", node)
-            if isinstance(scope[key], TupleValue):
+            held = scope[key]
+            if isinstance(held, TupleValue):
                 raise self.error(
                     UnsupportedError,
                     f"'{key}' is a tuple the loop assigns again; a loop cannot carry a tuple",
                     node,
                     f"keep its items in names the loop assigns (`a, b = b, a * x`) and make '{key}' after the loop",
+                )
+            if isinstance(held, (Function, NoneValue)):
+                what = f"the function '{held.spelling}'" if isinstance(held, Function) else "None"
+                raise self.error(
+                    UnsupportedError,
+                    f"'{key}' holds {what} and this loop assigns it again: a name that changes which function "
+                    "(or whether None) it holds in a loop is not supported",
+                    node,
+                    "use another name inside the loop",
                 )
         return carried
 
@@ -281,9 +293,17 @@ class Loops(LoweringBase):
         updates = {k: body_scope[k] for k in carried}
         return _LoweredBody(headers, index, test_block, cond, body_block, exits[0], updates)
 
-    def widened(self, node: ast.stmt, types: dict[str, Type], updates: dict[str, Bound | Undefined]) -> dict[str, Type]:
+    def widened(self, node: ast.stmt, types: dict[str, Type], updates: dict[str, Entry]) -> dict[str, Type]:
         """The carried values' types joined with those the body gives them (an int the body makes a float is a float)."""
         for key, value in updates.items():
+            if isinstance(value, (Function, NoneValue)):
+                raise self.error(
+                    UnsupportedError,
+                    f"'{key}' is {'a function' if isinstance(value, Function) else 'None'} at the end of an iteration of "
+                    "this loop and a number before it",
+                    node,
+                    f"give '{key}' one kind of value, or use another name",
+                )
             if isinstance(value, Undefined) or isinstance(value, TupleValue):
                 raise self.error(UnsupportedError, f"'{key}' has no value at the end of some loop iterations", node)
         for key, value in updates.items():

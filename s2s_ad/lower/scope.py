@@ -37,7 +37,40 @@ class Undefined:
     when: tuple[Operand, bool, Bound] | None = None
 
 
-Scope = dict[str, "Bound | Undefined"]
+@dataclass(frozen=True, eq=False)
+class Function:
+    """A function known where the code is read, held by a name (a helper's parameter, `g = lambda ...`).
+
+    Either a function of a module (`resolved`: a helper, `math.sin`, a builtin, a custom derivative), called
+    as if by its own name `spelling`; or a `lambda` or `def` written in a function being lowered (`node`, as a
+    `def`), whose free names are those of `parsed`, the function it was written in, and of `closure`, that
+    function's names where the lambda is read (None while it is held by the very scope that defined it: its
+    names are that scope's, whatever they hold when it is read, as Python reads them late). `defaults` are its
+    parameters' default values, evaluated where it was defined, as Python evaluates them.
+    """
+
+    spelling: str
+    resolved: object = None  # a frontend `Resolved` (typed loosely: this module knows no frontend kinds)
+    node: ast.FunctionDef | None = None
+    parsed: object = None  # the frontend `ParsedFunction` the lambda or def was written in
+    closure: dict[str, Entry] | None = None
+    defaults: tuple[tuple[str, Held], ...] = ()
+
+
+@dataclass(frozen=True)
+class NoneValue:
+    """`None`, held by a parameter of a helper (`def layer(x, b=None)`): where it is, a test of `b is None`
+    is known where the code is read."""
+
+
+NONE = NoneValue()
+
+
+Held = Bound | Function | NoneValue  # what a name may hold: a value, or what is known where the code is read
+
+Entry = Bound | Undefined | Function | NoneValue  # what a scope holds for a name
+
+Scope = dict[str, Entry]
 
 
 # Scope entries that are not source variables: whether and what the function
@@ -111,12 +144,16 @@ def always_exits(statements: list[ast.stmt]) -> bool:
 
 def assigned_names(statements: list[ast.stmt]) -> set[str]:
     """The names the statements bind. Not a comprehension's loop variables: Python scopes them inside it, so
-    `[xs[0] for v in xs]` inside `for v in ...` leaves the outer `v` as it was."""
+    `[xs[0] for v in xs]` inside `for v in ...` leaves the outer `v` as it was; nor the names a nested `def` or
+    a `lambda` binds inside itself."""
     names: set[str] = set()
     pending: list[ast.AST] = list(statements)
     while pending:
         node = pending.pop()
-        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp, ast.Lambda)):
+            continue
+        if isinstance(node, ast.FunctionDef):  # a `def` binds its name; what its body assigns is its own
+            names.add(node.name)
             continue
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             names.add(node.id)
@@ -176,3 +213,18 @@ _OPERATOR_SPELLING = {
 def spell(op: ast.AST) -> str:
     name = type(op).__name__
     return _OPERATOR_SPELLING.get(name, name)
+
+
+def described(held: Entry) -> str:
+    """What a name holds, in words, for refusals: "the function 'decay'", "None", "a number", ..."""
+    if isinstance(held, Function):
+        return f"the function '{held.spelling}'"
+    if isinstance(held, NoneValue):
+        return "None"
+    if isinstance(held, TupleValue):
+        return "a tuple"
+    if isinstance(held, Undefined):
+        return "unbound"
+    if isinstance(held.type, ir.ListOf):
+        return "a list"
+    return "an array" if isinstance(held.type, ir.ArrayOf) else "a number"

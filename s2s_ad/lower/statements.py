@@ -19,17 +19,22 @@ from .scope import (
     BREAK,
     CONTINUE,
     FALSE,
+    NONE,
     RAISED,
     RESULT,
     RETURNED,
     TRUE,
     Bound,
+    Function,
+    Held,
+    NoneValue,
     Scope,
     TupleValue,
     Undefined,
     Value,
     always_exits,
     always_raises,
+    described,
     join,
     placeholder,
     spell,
@@ -144,6 +149,7 @@ class Statements(LoweringBase):
                 a, b = a or FALSE, b or FALSE
             if a is None or b is None or isinstance(a, Undefined) or isinstance(b, Undefined):
                 if key == RESULT:  # returned on one path only: the other path's value is never read
+                    assert not isinstance(a, (Function, NoneValue)) and not isinstance(b, (Function, NoneValue))
                     a, b = (
                         a if isinstance(a, (Value, TupleValue)) else placeholder(b),
                         b if isinstance(b, (Value, TupleValue)) else placeholder(a),
@@ -165,7 +171,17 @@ class Statements(LoweringBase):
         self.out.append(ir.If(cond.operand, then_block, else_block, tuple(merges), self.loc))
         self.last_merged = merged
 
-    def merged_value(self, key: str, a: Bound, b: Bound, merges: list[ir.Merge], node: ast.AST) -> Bound:
+    def merged_value(self, key: str, a: Held, b: Held, merges: list[ir.Merge], node: ast.AST) -> Held:
+        if isinstance(a, (Function, NoneValue)) or isinstance(b, (Function, NoneValue)):
+            if a is b or (a == NONE and b == NONE):
+                return a
+            raise self.error(
+                UnsupportedError,
+                f"'{key}' is {described(a)} on one path of this `if` and {described(b)} on the other",
+                node,
+                "which function a name holds, or whether it is None, must be known where the code is read: "
+                "call the function inside each branch",
+            )
         if isinstance(a, TupleValue) or isinstance(b, TupleValue):
             if not (isinstance(a, TupleValue) and isinstance(b, TupleValue) and len(a.items) == len(b.items)):
                 raise self.error(UnsupportedError, "branches return tuples of different lengths", node)
@@ -419,9 +435,19 @@ class Statements(LoweringBase):
                 UnsupportedError, "a tuple cannot be changed (Python raises TypeError)", node, "hold the values in a list"
             )
 
-    def bound(self, node: ast.expr, scope: Scope) -> Bound:
+    def bound(self, node: ast.expr, scope: Scope) -> Held:
+        """What an assignment binds (`functions` adds functions and None, by name)."""
         if isinstance(node, ast.Tuple):  # `c, (d, e) = x, (y, z)`
-            return TupleValue(tuple(self.bound(e, scope) for e in node.elts))
+            items = [self.bound(e, scope) for e in node.elts]
+            for item, element in zip(items, node.elts):
+                if isinstance(item, (Function, NoneValue)):
+                    raise self.error(
+                        UnsupportedError,
+                        f"a tuple holding {described(item)} is not supported",
+                        element,
+                        "assign it to a name of its own",
+                    )
+            return TupleValue(tuple(i for i in items if isinstance(i, (Value, TupleValue))))
         if isinstance(node, ast.Name) and isinstance(held := scope.get(node.id), TupleValue):  # `c, (d, e) = t`
             return held
         if isinstance(node, ast.Attribute) and node.attr == "shape":  # `n, d = X.shape`
@@ -434,7 +460,8 @@ class Statements(LoweringBase):
                 return self.inline(node.func.id, resolved, node, scope, allow_tuple=True)
         return self.expr(node, scope)
 
-    def bind(self, target: ast.expr, value: Bound, scope: Scope) -> None:
+    def bind(self, target: ast.expr, value: Held, scope: Scope) -> None:
+        assert isinstance(value, (Value, TupleValue))  # `functions` binds a function or None itself
         if isinstance(target, ast.Name):
             if isinstance(value, TupleValue):  # `t = (x * y, (y, z))`: a name for the tuple, read by unpacking or `t[0]`
                 scope[target.id] = value
@@ -530,4 +557,12 @@ class Statements(LoweringBase):
         decided by the caller: `grad` wants one number, `has_aux` passes the rest through)."""
         if isinstance(node, ast.Tuple):
             return TupleValue(tuple(self.returned(e, scope) for e in node.elts))
-        return self.bound(node, scope)
+        value = self.bound(node, scope)
+        if isinstance(value, (Function, NoneValue)):
+            raise self.error(
+                UnsupportedError,
+                f"returning {described(value)} is not supported: a function differentiated returns numbers",
+                node,
+                "call the function where its value is needed instead",
+            )
+        return value
