@@ -256,3 +256,20 @@ def test_a_list_changed_in_place_after_a_rebinding_is_refused_with_what_to_write
     assert "changed in place" in info.value.message
     assert info.value.hint is not None and "new list" in info.value.hint
     assert info.value.filename == __file__
+
+
+def viterbi_rows_by_name(xs: list[float], a: float) -> float:
+    """Each step's row is a new list under one name, appended to the table; the name is read again only
+    after it is bound anew, so the loop carries nothing."""
+    V = []
+    row = [xs[0], xs[1]]
+    V.append(row)
+    for t in range(1, len(xs)):
+        row = [max(V[t - 1][0] * a, V[t - 1][1]) + xs[t], V[t - 1][0] * xs[t] - a]
+        V.append(row)
+    return max(V[-1]) + V[1][1] * V[0][0]
+
+
+def test_a_row_rebound_each_step_and_appended() -> None:
+    assert_gradient(viterbi_rows_by_name, [0.5, 1.5, -0.3, 0.8], 0.7)
+    assert_gradient(viterbi_rows_by_name, [0.5, 0.2], 1.3)

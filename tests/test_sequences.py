@@ -371,3 +371,27 @@ def test_a_tuple_a_loop_assigns_again_is_refused_with_what_to_write() -> None:
     with pytest.raises(S2SError, match="cannot carry a tuple") as info:
         grad(tuple_carried_by_a_loop)
     assert info.value.hint is not None and "a, b = b, a * x" in info.value.hint
+
+
+def factorial_weighted(x, n):
+    return x * math.prod(range(1, n)) + sum(range(n)) * x * x
+
+
+def pairs_listed(xs, ys):
+    pairs = list(zip(xs, ys))
+    return sum(a * b * b for a, b in pairs)
+
+
+def enumerated_listed(xs):
+    e = list(enumerate(xs))
+    return sum(i * v * v for i, v in e)
+
+
+def test_range_zip_and_enumerate_read_as_values() -> None:
+    # d/dx of 3! x + 6 x^2 at 1.5 (n = 4): 6 + 12 * 1.5
+    assert grad(factorial_weighted, wrt=0)(1.5, 4) == pytest.approx(24.0)
+    for f, args in ((pairs_listed, ([1.0, 2.0], [0.5, 3.0])), (enumerated_listed, ([1.0, -2.0, 3.0],))):
+        value, gradient = value_and_grad(f, wrt=0)(*args)
+        assert value == f(*args)
+        expected = numeric_gradient_of(f, list(args), 0)
+        assert gradient == pytest.approx(expected, rel=1e-6, abs=1e-9)

@@ -23,6 +23,7 @@ reads (`flatten`).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
@@ -101,8 +102,39 @@ def _lowered(
     returned = lowering.body(node, scope)
     returns = _returns(returned)
     sources = tuple((src.filename, src.lines) for src in lowering.sources.values())
-    function = ir.Function(parsed.name, params, tuple(lowering.out), returns, Loc(parsed.source.filename, node.lineno), sources)
+    body = _without_dead_list_carries(tuple(lowering.out), returns)
+    function = ir.Function(parsed.name, params, body, returns, Loc(parsed.source.filename, node.lineno), sources)
     return Lowered(function, lowering.created)
+
+
+def _without_dead_list_carries(body: ir.Block, returns: ir.Returns) -> ir.Block:
+    """A loop carries a name it assigns that existed before it (after the loop, Python's name is the last value).
+    Where a list's is read by neither the loop before it is assigned again nor anything after the loop (`row =
+    [...]`, then `V.append(row)`, each iteration of a Viterbi table), nothing carries it: the lists stay apart."""
+    while True:
+        used = {o.name for o in ir.return_operands(returns) if isinstance(o, Var)}
+        for stmt in ir.walk(body):
+            used.update(ir.used_names(stmt))
+        lean = _dropped_carries(body, used)
+        if lean == body:
+            return body
+        body = lean
+
+
+def _dropped_carries(statements: ir.Block, used: set[str]) -> ir.Block:
+    """`statements` without the carried lists whose results nothing reads (`used`) and whose loops never read them."""
+    out: list[ir.Stmt] = []
+    for stmt in statements:
+        stmt = ir.with_blocks(stmt, lambda block: _dropped_carries(block, used))
+        if isinstance(stmt, (ir.For, ir.While)):
+            inside = {n for b in ir.blocks_of(stmt) for s in ir.walk(b) for n in ir.used_names(s)}
+            inside.update(o.name for c in stmt.carried for o in (c.init, c.update) if isinstance(o, Var))
+            inside.update(o.name for o in (stmt.until, getattr(stmt, "cond", None)) if isinstance(o, Var))
+            kept = tuple(c for c in stmt.carried if not isinstance(c.type, ir.ListOf) or c.result in used or c.header in inside)
+            if len(kept) != len(stmt.carried):
+                stmt = dataclasses.replace(stmt, carried=kept)
+        out.append(stmt)
+    return tuple(out)
 
 
 def _returns(returned: Value | TupleValue) -> ir.Returns:

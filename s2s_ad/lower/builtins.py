@@ -93,8 +93,10 @@ class Builtins(LoweringBase):
         (and for these with keywords, but `sorted`'s)."""
         if name == "sorted":
             return self.sorted_call(node, scope)
-        if name in ("range", "zip", "enumerate", "reversed"):
-            raise self.error(UnsupportedError, f"{name}(...) is only supported as what a `for` loop iterates over", node)
+        if name in ("range", "zip", "enumerate", "reversed"):  # read as a value: the list a comprehension over it makes
+            item = ast.Name("#item", ast.Load())
+            each = ast.comprehension(ast.Name("#item", ast.Store()), node, [], 0)
+            return self.expr(ast.copy_location(ast.ListComp(item, [each]), node), scope)
         if node.keywords or name in ("sum", "max", "min", "all", "any"):
             return None
         if name == "round" and len(node.args) == 2:
@@ -176,11 +178,17 @@ class Builtins(LoweringBase):
         arg = self.mapped(node.args[0], scope)
         if isinstance(arg, (ast.GeneratorExp, ast.ListComp)):
             made = ast.ListComp(arg.elt, arg.generators)
-        elif not isinstance(arg, ast.Tuple):  # a list (`list(xs)` is a copy) or zip, enumerate, reversed, range
+        elif not isinstance(arg, ast.Tuple) and not _of_tuples(arg):  # a list (`list(xs)` is a copy), reversed, range
             return self.new_list(node, scope)
+        elif isinstance(arg, ast.Call):  # zip, enumerate: a tuple of names per item, as a `for` unpacks them
+            assert isinstance(arg.func, ast.Name)
+            names = [f"#item{k}" for k in range(len(arg.args) if arg.func.id == "zip" else 2)]
+            target = ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())
+            item_tuple = ast.Tuple([ast.Name(n, ast.Load()) for n in names], ast.Load())
+            made = ast.ListComp(item_tuple, [ast.comprehension(target, arg, [], 0)])
         else:
-            if isinstance(arg, ast.Tuple):
-                arg = _located(ast.List(arg.elts, ast.Load()), arg)
+            assert isinstance(arg, ast.Tuple)
+            arg = _located(ast.List(arg.elts, ast.Load()), arg)
             item = _item_name(arg)
             made = ast.ListComp(ast.Name(item, ast.Load()), [ast.comprehension(ast.Name(item, ast.Store()), arg, [], 0)])
         return self.comprehension(_located(made, node), scope, "list")
@@ -221,3 +229,8 @@ def _located(node: _Node, like: ast.AST) -> _Node:
         if getattr(child, "lineno", None) is None:
             ast.copy_location(child, like)
     return node
+
+
+def _of_tuples(arg: ast.expr) -> bool:
+    """`zip(...)`, `enumerate(...)`: what they give are tuples, which a comprehension holds (`list(zip(xs, ys))`)."""
+    return isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name) and arg.func.id in ("zip", "enumerate")

@@ -133,7 +133,13 @@ class Expressions(LoweringBase):
             )
         index = self.expr(node, scope)
         if index.type not in (INT, BOOL):
-            raise self.error(UnsupportedError, "list indices must be whole numbers (int)", node)
+            raise self.error(
+                UnsupportedError,
+                "list indices must be whole numbers (int); this one may be a float here (the items of a list the "
+                "function makes are read as numbers)",
+                node,
+                "index with range(...) and len(...), an int parameter, or the items of a list parameter of ints",
+            )
         return index
 
     def expr_List(self, node: ast.List, scope: Scope) -> Value:

@@ -252,6 +252,11 @@ class _Uses:
         if node.func.id == "range":
             for arg in node.args:
                 self.integers(arg)
+        elif node.func.id in ("zip", "enumerate", "reversed"):  # also read as a value: `list(zip(xs, ys))`
+            for arg in node.args[: 1 if node.func.id == "enumerate" else None]:
+                found = _subscript_root(arg)
+                if found:
+                    self.indexed(found[0], found[1] + 1)
         elif node.func.id in ("len", "sum", "list", "sorted") or (node.func.id in ("max", "min") and len(node.args) == 1):
             found = _subscript_root(node.args[0]) if node.args else None
             if found:
