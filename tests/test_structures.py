@@ -792,3 +792,45 @@ def test_a_range_over_a_structure_s_positions_is_unrolled() -> None:
 def test_an_entry_left_none_gets_none() -> None:
     gp, gx = grad(linear)({"w": 2.0, "b": 1.0, "extra": None, "more": (None, 1.0)}, 3.0)
     assert gp == {"w": 3.0, "b": 1.0, "extra": None, "more": (None, 0.0)} and gx == 2.0
+
+
+def layers_of_pairs(layers, x):
+    h = x
+    for w, b in layers:
+        h = math.tanh(sum(wi * h for wi in w) + b)
+    return h
+
+
+def layers_of_pairs_enumerated(layers, x):
+    h = x
+    for k, (w, b) in enumerate(layers):
+        h = math.tanh(w[0] * h + w[1] * h * k + b)
+    return h
+
+
+@pytest.mark.parametrize("function", [layers_of_pairs, layers_of_pairs_enumerated])
+def test_a_list_of_pairs_of_a_list_and_a_number_looped_over(function) -> None:
+    layers = [([0.5, 0.2], 0.1), ([-0.3, 0.8], -0.2)]
+    got = grad(function, wrt=0)(layers, 0.7)
+    assert isinstance(got, list) and isinstance(got[0], tuple) and isinstance(got[0][0], list)
+    h = 1e-6
+    for i in range(2):
+        for j in range(2):
+            moved = [([*w], b) for w, b in layers]
+            moved[i][0][j] += h
+            up = function(moved, 0.7)
+            moved[i][0][j] -= 2 * h
+            down = function(moved, 0.7)
+            assert got[i][0][j] == pytest.approx((up - down) / (2 * h), rel=1e-6, abs=1e-9)
+        up = function([(w, b + h * (k == i)) for k, (w, b) in enumerate(layers)], 0.7)
+        down = function([(w, b - h * (k == i)) for k, (w, b) in enumerate(layers)], 0.7)
+        assert got[i][1] == pytest.approx((up - down) / (2 * h), rel=1e-6, abs=1e-9)
+    pairs = [[1.0, 2.0], [0.5, -1.0]]  # a list of lists of numbers looped over in pairs is a list parameter, as before
+    assert grad(pairs_distance)(pairs) == [[1.0, 1.0], [1.0, 1.0]]  # d(a + b) for each a and b
+
+
+def pairs_distance(pts):
+    total = 0.0
+    for a, b in pts:
+        total += a + b
+    return total

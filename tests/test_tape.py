@@ -74,6 +74,11 @@ class ArrayRecorder(list):  # type: ignore[type-arg]
         self.loads += 1
         return super().__getitem__(index)
 
+    def __reversed__(self) -> Any:  # `for x in reversed(x_tape)`: each item read once
+        for item in super().__reversed__():
+            self.loads += 1
+            yield item
+
 
 ARRAY = re.compile(r"^(\s*)(\w+_tape) = (\[0\.0\] \* .+)$", re.M)
 

@@ -37,6 +37,10 @@ class Dialect:
             iterable += f"[:{limit}]"
         return f"reversed({iterable})" if reverse else iterable
 
+    def backwards_over(self, items: str) -> str | None:
+        """What a loop runs over to take a list's items last to first (None: this backend loops by index)."""
+        return f"reversed({items})"
+
     def tapes(self, slots: Sequence[int]) -> list[str]:
         """The lines that start the tape, for the slots the function pushes (in their order)."""
         return ["_tape = []"] if slots else []

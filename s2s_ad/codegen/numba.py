@@ -46,6 +46,9 @@ class Numba(Dialect):
     decorator = "@numba.njit"
     releases = False  # numba frees what it compiled itself, and compiles no `del` of an array it typed
 
+    def backwards_over(self, items: str) -> str | None:
+        return None  # numba compiles loops over a range best; its records are arrays read by index
+
     def loop(self, start: str, stop: str, step: str, step_value: int | None, limit: str | None, reverse: bool) -> str:
         if limit is not None:  # the first `limit` items of range(start, stop, step): a nearer stop
             assert step_value is not None  # `refuse` refused the rest

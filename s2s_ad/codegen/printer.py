@@ -56,6 +56,7 @@ class Printer:
         self.uses_numpy = False
         self.numpy = "np" if "np" not in names.values() else "_np"
         self.released = releases(function, names, inlined) if dialect.releases else {}
+        self.definitions = {s.target: s for s in ir.walk(function.body) if isinstance(s, Assign)}
         read = {n for stmt in ir.walk(function.body) for n in ir.used_names(stmt)}
         read |= {o.name for o in ir.return_operands(function.returns) if isinstance(o, Var)}
         self.unread_checks = set(function.checks) - read  # computed only to raise where the function does
@@ -225,9 +226,32 @@ class Printer:
             c.update == Var(stmt.index) for c in stmt.carried
         )
         index = self.names[stmt.index] if used or "_" in self.names.values() else "_"  # `_` may be a live name
-        self.lines.append(f"{pad}for {index} in {iterable}:")
-        self.block(stmt.body, depth + 1)
+        items = self.backwards_over_record(stmt)
+        if items is not None:  # `for x in reversed(x_tape):`, not `for i in reversed(range(n)): x = x_tape[i]`
+            self.lines.append(f"{pad}for {self.names[stmt.body[0].target]} in {items}:")  # type: ignore[union-attr]
+            self.block(stmt.body[1:], depth + 1)
+        else:
+            self.lines.append(f"{pad}for {index} in {iterable}:")
+            self.block(stmt.body, depth + 1)
         self.loop_footer(stmt, depth)
+
+    def backwards_over_record(self, stmt: ir.For) -> str | None:
+        """What a reverse loop runs over when all it does with its index is read, first thing, the record its forward
+        loop filled, one item per iteration: that record backwards (a hand-written gradient's `reversed(x_tape)`)."""
+        if not (stmt.reverse and stmt.start == Const(0) and stmt.step == Const(1) and stmt.limit is None and stmt.until is None):
+            return None
+        first = stmt.body[0] if stmt.body else None
+        if not (isinstance(first, Assign) and first.args[1:] == (Var(stmt.index),) and isinstance(first.args[0], Var)):
+            return None
+        record = self.definitions.get(first.args[0].name)
+        if record is None or not self.rules[record.op].recorded or record.args[1:] != (stmt.stop,):
+            return None
+        if self.rules[first.op].cheap != "element" or first.target in self.inlined:
+            return None
+        rest = [n for s in ir.walk(stmt.body[1:]) for n in ir.used_names(s)]
+        if stmt.index in rest or any(c.update == Var(stmt.index) for c in stmt.carried):
+            return None
+        return self.dialect.backwards_over(self.names[first.args[0].name])
 
     def while_loop(self, stmt: ir.While, depth: int) -> None:
         pad = "    " * depth

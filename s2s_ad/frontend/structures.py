@@ -269,7 +269,7 @@ def may_be_structured(parsed: ParsedFunction) -> bool:
         parent = parents.get(id(node))
         unpacked = (
             isinstance(parent, ast.Assign) and parent.value is node and isinstance(parent.targets[0], (ast.Tuple, ast.List))
-        )
+        ) or _unpacked_by_a_loop(node, parent, parents)
         index = parent.slice if isinstance(parent, ast.Subscript) else None
         if isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub):  # `params[-1]`
             index = index.operand
@@ -281,6 +281,19 @@ def may_be_structured(parsed: ParsedFunction) -> bool:
         read = isinstance(getattr(top, "ctx", None), ast.Load) and not isinstance(top, ast.Attribute)
         as_tuple[node.id] = as_tuple.get(node.id, True) and (unpacked or (constant and read))
     return any(as_tuple.values())
+
+
+def _unpacked_by_a_loop(node: ast.Name, parent: ast.AST | None, parents: dict[int, ast.AST]) -> bool:
+    """`for w, b in layers`, `for i, (w, b) in enumerate(layers)`: each item of the parameter is unpacked (a list
+    of `(W, b)` pairs, or of pairs of numbers: the argument tells)."""
+    if isinstance(parent, (ast.For, ast.comprehension)) and parent.iter is node:
+        return isinstance(parent.target, (ast.Tuple, ast.List))
+    call = parent
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "enumerate" and call.args[:1] == [node]:
+        loop = parents.get(id(call))
+        if isinstance(loop, (ast.For, ast.comprehension)) and loop.iter is call and isinstance(loop.target, ast.Tuple):
+            return len(loop.target.elts) == 2 and isinstance(loop.target.elts[1], (ast.Tuple, ast.List))
+    return False
 
 
 def _root_name(expr: ast.expr) -> str | None:

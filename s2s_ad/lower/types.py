@@ -196,6 +196,8 @@ class _Uses:
             found = _subscript_root(node.value)  # `w, b = params`, `x1, y1 = pts[i]`: a list is unpacked
             if found:
                 self.indexed(found[0], found[1] + 1)
+            for target in node.targets:  # `w, b = W1, b1`: each name for what it is given
+                self.paired(target, node.value)
         elif len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             for value in _alternatives(node.value):
                 self.assigned(node.targets[0].id, value)
@@ -216,6 +218,14 @@ class _Uses:
         found = _subscript_root(item)
         if found:
             self.held_by.setdefault(name, []).append(found)
+
+    def paired(self, target: ast.expr, value: ast.expr) -> None:
+        if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)):
+            if len(target.elts) == len(value.elts):
+                for t, v in zip(target.elts, value.elts):
+                    self.paired(t, v)
+        elif isinstance(target, ast.Name):
+            self.assigned(target.id, value)
 
     def assigned(self, name: str, value: ast.expr) -> None:
         """`name = value`: what it says of the types of the lists `value` reads."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from typing import cast
 
@@ -90,12 +91,18 @@ def tape_arrays(function: Function, rules: Mapping[str, Rule] = RULES) -> Functi
                 before.setdefault(k, []).extend(
                     Assign(a, "tape_array", (ir.Const(0.0), loop.stop), ir.ListOf(t), push.loc) for a, t in zip(arrays, pop.types)
                 )
-                stores = tuple(ir.Effect("setitem", (Var(a), Var(loop.index), v), push.loc) for a, v in zip(arrays, push.values))
+                stores = [ir.Effect("setitem", (Var(a), Var(loop.index), v), push.loc) for a, v in zip(arrays, push.values)]
                 reads = tuple(
                     Assign(t, "index", (Var(a), Var(reverse.index)), ty, pop.loc)
                     for a, t, ty in zip(arrays, pop.targets, pop.types)
                 )
-                loop = cast(ir.For, ir.with_blocks(loop, _splicer(push, stores)))
+                # A carried value is the same all through its iteration: recorded first, the name is free for
+                # the next value at once (`x_tape[i] = x` then `x = x + dt * math.sin(x)`, no `x_2`).
+                headers = {Var(c.header) for c in loop.carried}
+                first = tuple(s for s in stores if s.args[2] in headers and push in loop.body)
+                last = tuple(s for s in stores if s not in first)
+                loop = cast(ir.For, ir.with_blocks(loop, _splicer(push, last)))
+                loop = dataclasses.replace(loop, body=(*first, *loop.body))
                 out[r] = ir.with_blocks(reverse, _splicer(pop, reads))
             out[k] = loop
         return tuple(x for k, s in enumerate(out) for x in (*before.get(k, ()), s))

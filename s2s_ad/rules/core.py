@@ -68,6 +68,7 @@ class Rule:
     overwrites: bool = False  # changes elements its list operand already holds (every effect but `append`; `pop`)
     grows: bool = False  # puts one item at the end of its list (`append`): a list's k-th grow puts its item k
     literal: bool = False  # the list of its operands in order (`[a, b]`; with none, a new empty list)
+    recorded: bool = False  # a counted loop's record (`[0.0] * n`): item i is what iteration i stored, and only that
     commutes: bool = False  # an effect whose repetitions may run in any order (adding into an element)
     inline: bool = True  # may be printed inside the expression that reads it
     inline_operands: tuple[int, ...] | None = None  # where an expression printed inline may stand; None: all

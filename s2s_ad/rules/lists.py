@@ -21,6 +21,7 @@ The sweeps and the runner are the small protocols below; `s2s_ad.ad` and
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -430,7 +431,7 @@ LISTS: dict[str, Rule] = {
 
 # What a counted loop records into, one item per iteration (`optimize.tape_arrays`): `repeat` under a name of its
 # own, so that a backend may spell it otherwise (a NumPy array under numba).
-LISTS["tape_array"] = LISTS["repeat"]
+LISTS["tape_array"] = dataclasses.replace(LISTS["repeat"], recorded=True)
 
 # Effects: statements that change a list in place (and the function's own `raise`).
 EFFECTS: dict[str, Rule] = {

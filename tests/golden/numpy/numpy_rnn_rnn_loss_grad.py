@@ -19,15 +19,14 @@ def rnn_loss_grad(Wx, Wh, b, v, xs, y):
     _t8_tape = [0.0] * _t6
     h_tape_1 = [0.0] * _t6
     for t in range(_t6):
+        h_tape[t] = h
         # line 62: h = np.tanh(Wx @ xs[t] + Wh @ h + b)
         _t8 = xs[t]
         _t12 = Wx @ _t8 + Wh @ h + b
-        h_2 = np.tanh(_t12)
+        h = np.tanh(_t12)
         # line 61: for t in range(xs.shape[0]):
-        h_tape[t] = h
         _t8_tape[t] = _t8
-        h_tape_1[t] = h_2
-        h = h_2
+        h_tape_1[t] = h
     # line 63: return np.mean((v @ h - y) ** 2)
     _t15 = v @ h - y
     # reverse sweep
@@ -44,9 +43,9 @@ def rnn_loss_grad(Wx, Wh, b, v, xs, y):
     for t in reversed(range(_t6)):
         h = h_tape[t]
         _t8 = _t8_tape[t]
-        h_2 = h_tape_1[t]
+        h_5 = h_tape_1[t]
         # line 62: h = np.tanh(Wx @ xs[t] + Wh @ h + b)
-        _t12_bar = h_bar * (1 - h_2 * h_2)
+        _t12_bar = h_bar * (1 - h_5 * h_5)
         b_bar = b_bar + _t12_bar.sum(axis=1, keepdims=True)
         Wh_bar = Wh_bar + _t12_bar @ h.T
         h_bar = Wh.T @ _t12_bar
