@@ -49,6 +49,17 @@ def test_no_adjoint_of_a_temporary_without_the_temporary(stem: str, name: str) -
 
 
 @pytest.mark.parametrize("stem, name", FUNCTIONS, ids=lambda v: v)
+def test_no_adjoint_list_is_popped_and_one_tape_style_per_function(stem: str, name: str) -> None:
+    """Items appended at a loop's index are read back there (`hidden_bar[j]`), and a function records either on a
+    stack (`_tape`) or into arrays per iteration (`x_tape[i] = x`), never both."""
+    _, text = _function_source(stem, name)
+    assert not re.search(r"\w+_bar(_\d+)?\.pop\(\)", text)
+    stack = "_tape = []" in text
+    arrays = re.search(r"\w+_tape(_\d+)? = \[", text) is not None
+    assert not (stack and arrays), text
+
+
+@pytest.mark.parametrize("stem, name", FUNCTIONS, ids=lambda v: v)
 def test_each_comment_quotes_its_line_of_the_source(stem: str, name: str) -> None:
     function = getattr(load_example(stem), name)
     lines = inspect.getsourcefile(function)
