@@ -9,6 +9,7 @@ or into an element read back out (`g = hs[0]; g[1] = 2.0`), changes the list too
 
 from __future__ import annotations
 
+import re
 import types
 from pathlib import Path
 
@@ -329,7 +330,7 @@ def test_the_generated_code_keeps_the_list(programs: types.ModuleType) -> None:
     assert ".append(h" in code and "np.stack(hs, axis=0)" in code
     assert "hs_bar = [np.zeros_like(_a, dtype=np.result_type(_a, 0.0)) for _a in hs]" in code
     # each state was appended at the loop's index: read back there, its adjoint too, nothing popped
-    assert "h_2 = hs[t]" in code and "hs_bar[t]" in code and ".pop()" not in code
+    assert re.search(r"h\w* = hs\[t\]", code) and "hs_bar[t]" in code and ".pop()" not in code
 
 
 @pytest.mark.parametrize(

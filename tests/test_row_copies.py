@@ -122,3 +122,14 @@ def test_a_write_into_the_callers_row_is_refused_with_what_to_write(function: Ca
         grad(function)([list(r) for r in A])
     assert "the caller's list" in info.value.message
     assert info.value.hint is not None and ("copy" in info.value.hint)
+
+
+def unread_table_of_copies(x):
+    V = [[x * x], [x]]
+    T = [list(V[i]) for i in range(len(V))]  # noqa: F841 - never read
+    return V[0][0] * x
+
+
+def test_a_table_of_copies_nothing_reads() -> None:
+    # d/dx of x ** 3
+    assert grad(unread_table_of_copies)(1.5) == pytest.approx(3 * 1.5**2)

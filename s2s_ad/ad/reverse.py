@@ -278,8 +278,9 @@ class Reverse:
             return
         rule = self.rules[stmt.op]
         if isinstance(stmt.type, ir.ListOf):  # the list's adjoint, complete by now, flows to its operands
-            if rule.reverse is not None:
-                rule.reverse(self, stmt, self.adjoint[stmt.target])
+            bar = self.adjoint.get(stmt.target)  # none: a row appended to a list nothing differentiated reads
+            if rule.reverse is not None and bar is not None:
+                rule.reverse(self, stmt, bar)
             return
         out_bar = self.adjoint.pop(stmt.target, None)
         if out_bar is None:
