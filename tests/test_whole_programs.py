@@ -12,12 +12,24 @@ grammar (`Writer`) covers, nested in one another:
   helpers; helper and caller share names (`x`, `y`, `t`, ...); default
   parameters (`def _h(a, b=2.0)`) passed or not, by position or keyword
   (`_h(x, b=y)`), keyword-only ones (`def _h(a, *, scale=1.0)`), every
-  argument by keyword in any order;
+  argument by keyword in any order; a keyword-only parameter of f itself
+  (`def f(x, xs, *, w=0.5)`, passed by keyword: `call`);
+- functions passed to module functions (`_apply(f, a)`, `_twice(f, a)`,
+  `_rk(f, y, h=0.1)`, a Runge-Kutta step, `h` passed or not): one of the
+  module's helpers, `math.sin`/`math.tanh`/..., or a lambda reading the
+  caller's names (`lambda v: k * v`); module functions with a `None`
+  default (`def _affine(a, w, b=None)`, with `if b is not None:`,
+  `b = 0.0 if b is None else b` or `if b is None: b = 0.5` inside), called
+  with and without it, by position or keyword;
 - plain, chained (`a = b = e`), tuple (`a, b = b, a * x`), nested tuple
   (`c, (d, e) = (p, (q, r))`) and augmented assignment (`+= -= *= /=`), of
-  parameters as well as of locals;
+  parameters as well as of locals; names holding tuples (`t = (a * b, (c,
+  d))`, or chosen by a branch, `if c: t = (a, b)` / `else: t = (b, a)`;
+  outside loops) read by unpacking (`p, (q, r) = t`) or as `t[0]`, `t[-1]`;
 - `if`/`elif`/`else` that re-assign names, conditional expressions,
-  comparisons joined with `and`/`or`/`not` and chained, a list as a
+  comparisons joined with `and`/`or`/`not` and chained, membership in a
+  tuple or list written out (`k in (1, 2, 3)` of an integer, `t not in
+  [0.3, -1.7]` of a float: values no point makes exactly), a list as a
   condition (`if xs:`), `all`/`any` of a generator or a list of comparisons,
   `round(e, 2)` and `math.isfinite(e)` in conditions, early returns;
 - `for` over `range` (constant bounds, integer parameters, `len(xs)`, two
@@ -39,7 +51,8 @@ grammar (`Writer`) covers, nested in one another:
   `list(xs)`, `sorted(xs)`), `sum` of lists, of list values like these, of
   comprehensions and of generator expressions (whose variable may share a
   local's name), `sum(..., start)`, `max` and `min` of them, `math.fsum`,
-  `math.prod`, `math.dist` (of lists or tuples), `map(_h, xs)` and
+  `math.prod`, `math.dist` (of lists or tuples), `sum(range(n))` and
+  `math.prod(range(1, n))` in arithmetic and conditions, `map(_h, xs)` and
   `map(math.sin, xs)` inside `sum`/`max`/`min`/`math.fsum`, list parameters
   read by index (constant, computed, negative) and by iteration, a matrix
   parameter read as `W[i][j]`;
@@ -47,15 +60,26 @@ grammar (`Writer`) covers, nested in one another:
   `[[e for j in range(m)] for i in range(n)]`, rows built by `append` and
   appended (`row = []`, `row.append(e)`, ..., `D.append(row)`, in a loop or
   straight-line), literals; `D[i][j] = e` and `D[i][j] += e`, read as
-  `D[i][j]`, `sum(D[i])`, `for row in D`;
+  `D[i][j]`, `sum(D[i])`, `for row in D`; tables of another table's rows:
+  copies (`M = [list(r) for r in W]`, `[list(W[i]) for i in ...]`,
+  `M.append(list(r))` in a loop or later, `[list(W[0]), ...]`), which are
+  written into (`M[i][j] = e`), and the rows themselves (`[r for r in W]`,
+  `M.append(W[i])`, `[W[0], W[-1]]`) of a table nothing writes into, read
+  only; a matrix power (`C = [[0.0] * n for _ in range(n)]` filled by
+  `C[i][j] += R[i][t] * A[t][j]` in a loop that then rebinds `R = C`, R
+  starting as copies, the identity or A itself); Viterbi-like rows (`row =
+  [...]` made from `V[t - 1]` or `V[-1]` and `V.append(row)` each step, the
+  first row appended before the loop, `row` not read after it);
 - lists rebound to new ones of the same length: in place of the old
   (`v = [a * v[i] + ... for i in range(len(v))]`), in a loop of their own,
   in branches, through a new name (`new = [...]`, `v = new`), parameters too;
   a dynamic program's rolling rows (`cur = [0.0] * m` built from `prev`
   every iteration, then `prev = cur`); a list rebound in a loop or a branch
   is not changed in place again;
-- lists of `(number, number)` tuples, a parameter (`pts`) or local literals,
-  read as `pts[i][0]`, unpacked (`x1, y1 = pts[i]`) and iterated;
+- lists of `(number, number)` tuples, a parameter (`pts`), local literals or
+  `list(zip(xs, ys))`, read as `pts[i][0]`, unpacked (`x1, y1 = pts[i]`) and
+  iterated; `list(enumerate(xs))`, iterated later (`for i, v in e:`,
+  `sum(... for i, v in e)`);
 - input checks that hold at the point: `assert n >= 0`, `assert x == x`,
   `if not (len(xs) == 3): raise ValueError("...")`;
 - now and then a statement out of its domain at some points, whose value may
@@ -229,6 +253,8 @@ class ListInfo:
     block: int  # the block it was made in: an append in a deeper block makes the length unknown
     inner: int | None = None  # a list of lists (a matrix parameter or a local table): the length of every row
     pairs: bool = False  # a list of (number, number) tuples: read, unpacked and iterated, never changed
+    enumerated: bool = False  # `list(enumerate(xs))`: (index, number) tuples, only iterated (`for i, v in e`)
+    shared: bool = False  # a table of another table's rows themselves (`[r for r in W]`): read, rows appended
 
 
 @dataclass
@@ -239,10 +265,13 @@ class Scope:
     fixed: set[str]  # loop targets and counters: not assigned to
     frozen: set[str]  # lists a loop runs over: not appended to
     block: int = 0
+    tuples: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # names holding tuples: their shapes ("f": a number)
 
     def child(self, block: int) -> Scope:
         # ListInfo objects are shared: item assignments and appends in a block change the outer list.
-        return Scope(list(self.floats), dict(self.ints), dict(self.lists), set(self.fixed), set(self.frozen), block)
+        return Scope(
+            list(self.floats), dict(self.ints), dict(self.lists), set(self.fixed), set(self.frozen), block, dict(self.tuples)
+        )
 
 
 @dataclass(frozen=True)
@@ -254,6 +283,45 @@ class Helper:
     default: bool = False  # the last parameter has a default value
     keyword: str | None = None  # a keyword-only float parameter with a default value (`*, scale=1.0`)
     whole: frozenset[str] = frozenset()  # int parameters the body uses as whole numbers (bounds, indices)
+
+
+@dataclass(frozen=True)
+class Passer:
+    """A module function written from a template (`PASSERS`): one that takes a function (`_apply(f, a)`,
+    `_rk(f, y, h=0.1)`) or one with a `None` default (`_affine(a, w, b=None)`)."""
+
+    name: str
+    form: str
+    function: bool  # its first parameter is a function
+    floats: int  # how many numbers it takes after the function (without the optional one)
+    optional: str | None  # the parameter with a default (`h`, or `b` defaulting to None), passed or not
+
+
+PASSERS: dict[str, tuple[str, bool, int, str | None]] = {
+    "apply": ("def {name}(f, a):\n    return f(a)", True, 1, None),
+    "twice": ("def {name}(f, a):\n    return f(f(a)) + 0.5 * a", True, 1, None),
+    "rk": (
+        "def {name}(f, y, h=0.1):\n    k1 = f(y)\n    k2 = f(y + 0.5 * h * k1)\n    k3 = f(y + 0.5 * h * k2)\n"
+        "    k4 = f(y + h * k3)\n    return y + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)",
+        True,
+        1,
+        "h",
+    ),
+    "affine-if": (
+        "def {name}(a, w, b=None):\n    y = a * w\n    if b is not None:\n        y = y + b\n    return y",
+        False,
+        2,
+        "b",
+    ),
+    "affine-ifexp": (
+        "def {name}(a, w, b=None):\n    b = 0.0 if b is None else b\n    return math.tanh(a * w + b)",
+        False,
+        2,
+        "b",
+    ),
+    "affine-is-none": ("def {name}(a, b=None):\n    if b is None:\n        b = 0.5\n    return a * b", False, 1, "b"),
+}
+PASSER_NAMES = {"apply": "_apply", "twice": "_twice", "rk": "_rk"}
 
 
 @dataclass
@@ -270,9 +338,11 @@ class Program:
 class Writer:
     """Writes one function body at a time; `draw` makes every choice, so hypothesis can shrink programs."""
 
-    def __init__(self, draw: st.DrawFn, helpers: list[Helper], features: set[str]) -> None:
+    def __init__(self, draw: st.DrawFn, helpers: list[Helper], features: set[str], passers: tuple[Passer, ...] = ()) -> None:
         self.draw = draw
         self.helpers = helpers
+        self.passers = passers  # module functions that take functions or None defaults
+        self.in_lambda = 0  # writing a lambda's body: no function passed in it
         self.features = features
         self.lines: list[str] = []
         self.kinds: dict[str, str] = {}  # name -> kind, for the whole function: a name keeps its kind
@@ -327,6 +397,18 @@ class Writer:
             options.append((f"{name} % 3", IntInfo(0, 2)))
         for name, lst in s.lists.items():
             options.append((f"len({name})", IntInfo(lst.least, lst.length)))
+        ranged = [n for n, i in s.ints.items() if i.lo >= 0 and i.hi is not None and i.hi <= 4]
+        # a range read as a value: 0 + 1 + ... + (n - 1), 1 * 2 * ... * (n - 1); in arithmetic and conditions only, where
+        # `small` is not asked for (as a range bound or an index it is refused: typed a float, not a whole number)
+        if ranged and not small and self.chance(15):
+            name = self.pick(ranged)
+            info = s.ints[name]
+            triangle, factorial = (lambda k: k * (k - 1) // 2), (lambda k: math.factorial(max(k - 1, 0)))
+            value = self.pick([(f"sum(range({name}))", triangle, "sum"), (f"math.prod(range(1, {name}))", factorial, "prod")])
+            text, of, form = value
+            known = IntInfo(of(info.lo), of(info.hi))
+            self.features.add(f"range-value-{form}")
+            return self.counts(s, text), known
         if small:
             options = [(t, i) for t, i in options if i.lo >= 0 and i.hi is not None and i.hi <= 5]
         return self.pick(options)
@@ -370,7 +452,11 @@ class Writer:
 
     def readable_lists(self, s: Scope, least: int = 0) -> list[str]:
         """Lists of numbers with at least `least` items."""
-        return [n for n, info in s.lists.items() if info.least >= least and info.inner is None and not info.pairs]
+        return [
+            n
+            for n, info in s.lists.items()
+            if info.least >= least and info.inner is None and not info.pairs and not info.enumerated
+        ]
 
     def matrices(self, s: Scope) -> list[str]:
         """Lists of rows, with at least one row of at least one number."""
@@ -444,7 +530,13 @@ class Writer:
             kinds.append((3, "matrix"))
         if self.pair_lists(s):
             kinds.append((1, "pair"))
+        if s.tuples:
+            kinds.append((1, "tuple"))
         kind = self.weighted(kinds)
+        if kind == "tuple":  # a number of a name holding a tuple: t[0], t[-1]
+            name = self.pick(sorted(s.tuples))
+            self.features.add("tuple-name-index")
+            return self.tuple_item(s, name)
         if kind == "pair":
             name = self.pick(self.pair_lists(s))
             self.features.add("pair-index")
@@ -466,6 +558,12 @@ class Writer:
             return self.pick(sorted(s.ints))
         return self.pick(CONSTANTS)
 
+    def tuple_item(self, s: Scope, name: str) -> str:
+        """A number of the tuple `name` holds, by a constant position (`t[0]`, `t[-1]`)."""
+        shape = s.tuples[name]
+        numbers = [k for k, v in enumerate(shape) if v == "f"]
+        return f"{name}[{self.pick([str(k) for k in numbers] + [str(k - len(shape)) for k in numbers])}]"
+
     def expr(self, s: Scope, depth: int) -> str:
         """A float expression over what `s` holds."""
         if depth <= 0 or self.number(0, 3) == 0:
@@ -475,7 +573,11 @@ class Writer:
             kinds.append((3, "helper"))
         if self.readable_lists(s):
             kinds.append((3, "reduce"))
+        if self.passers and not self.in_lambda:
+            kinds.append((2, "passer"))
         kind = self.weighted(kinds)
+        if kind == "passer":
+            return self.passer_call(s, depth)
         if kind == "binary":
             form = self.pick(BINARY)
             a = self.expr(s, depth - 1)
@@ -549,6 +651,42 @@ class Writer:
             args[-1] = f"{helper.params[-1]}={args[-1]}"
         return f"{helper.name}({', '.join([*args, *keyword])})"
 
+    def passer_call(self, s: Scope, depth: int) -> str:
+        """A call of a module function that takes a function (one of the module's helpers, a `math` function or a
+        lambda reading the caller's names) or that has a `None` default (passed or not)."""
+        passer = self.pick(list(self.passers))
+        self.features.add(f"passer-{passer.form}")
+        args = [self.function_argument(s, depth)] if passer.function else []
+        args += [self.expr(s, depth - 1) for _ in range(passer.floats)]
+        names = ["f", "a"] if passer.form in ("apply", "twice") else ["f", "y"]
+        if passer.optional is not None and self.chance(50):
+            self.features.add(f"passer-{passer.form}-optional-passed")
+            value = self.pick(["0.05", "0.2"]) if passer.optional == "h" else self.expr(s, depth - 1)
+            args.append(value if self.chance(50) else f"{passer.optional}={value}")
+        elif passer.function and passer.optional is None and self.chance(15):  # every argument by keyword
+            self.features.add("passer-by-keyword")
+            return f"{passer.name}({names[1]}={args[1]}, {names[0]}={args[0]})"
+        return f"{passer.name}({', '.join(args)})"
+
+    def function_argument(self, s: Scope, depth: int) -> str:
+        """A function to pass: a helper of the module, `math.sin`-like, or `lambda v: ...` over the caller's names."""
+        kinds = [(2, "math"), (3, "lambda")] + ([(2, "helper")] if self.mappable_helpers() else [])
+        kind = self.weighted(kinds)
+        self.features.add(f"function-argument-{kind}")
+        if kind == "math":
+            return self.pick(["math.sin", "math.tanh", "math.atan", "math.cos"])
+        if kind == "helper":
+            return self.pick(self.mappable_helpers()).name
+        v = self.fresh(ITEM_NAMES, "float", self.avoid(s) | set(s.tuples))
+        inner = s.child(s.block)
+        inner.floats.append(v)
+        self.in_lambda += 1
+        body = self.expr(inner, max(depth - 1, 1))
+        self.in_lambda -= 1
+        if not re.search(rf"\b{v}\b", body):
+            body = f"({body}) * {v}"
+        return f"(lambda {v}: {body})"
+
     def mappable_helpers(self) -> list[Helper]:
         """Helpers `map` may call with one list: one float parameter without a default, returning a number."""
         return [
@@ -574,6 +712,8 @@ class Writer:
         forms += ["values", "values", "sum-start", "zip-tail", "fsum-prod"]
         if self.mappable_helpers():
             forms.append("map")
+        if self.enumerated_lists(s):
+            forms += ["sum-enumerated", "sum-enumerated"]
         if self.chance(10):
             forms = ["dist", "map-math"]
         form = self.pick(forms)
@@ -586,6 +726,12 @@ class Writer:
         if form == "values":  # of a slice, a concatenation, list(...), sorted(...), a row
             text, _, low = self.list_value(s)
             return f"{self.pick(['sum', 'max', 'min'] if low >= 1 else ['sum'])}({text})"
+        if form == "sum-enumerated":
+            numbered = self.pick(self.enumerated_lists(s))
+            index = self.pick([n for n in INDEX_NAMES if n not in s.floats and n not in s.lists and n not in s.ints] or ["i"])
+            length = s.lists[numbered].length
+            inner.ints[index] = IntInfo(0, None if length is None else length - 1)
+            return f"sum(({self.expr(inner, depth - 1)}) for {index}, {item} in {numbered})"
         if form == "sum-start":
             start = self.expr(s, depth - 1)
             if self.chance(50):
@@ -655,6 +801,7 @@ class Writer:
             kinds.append((2, "int"))
         if depth > 0:
             kinds += [(1, "and"), (1, "or"), (1, "not")]
+        kinds.append((1, "membership"))
         if self.chance(15):
             truthy = [(1, "truthy")] if depth > 0 else []
             kinds = [(2, "builtin")] + ([*truthy, (2, "all-any")] if self.readable_lists(s) else [])
@@ -688,6 +835,23 @@ class Writer:
             if form == "isfinite":
                 return f"math.isfinite({self.named(s, 1)})"
             return f"(not math.isfinite({self.named(s, 1)}))"
+        if kind == "membership":  # in a tuple or list written out
+            word = self.pick(["in", "not in"])
+            if s.ints and self.chance(60):
+                term = self.pick(sorted(s.ints)) if self.chance(70) else self.int_term(s, small=False)[0]
+                values = [str(v) for v in sorted(self.draw(st.sets(st.integers(0, 4), min_size=1, max_size=3)))]
+                self.features.add("condition-membership-int")
+            else:
+                # values no point (nor a constant of the grammar) makes exactly: a float equal to one of them would
+                # take a branch its neighbours do not, where the two may agree in value and differ in slope
+                term = self.pick(s.floats) if s.floats and self.chance(70) else f"({self.named(s, 1)})"
+                values = self.draw(st.lists(st.sampled_from(["0.3", "-1.7", "2.3", "0.7"]), min_size=1, max_size=3, unique=True))
+                self.features.add("condition-membership-float")
+            if self.chance(50):
+                container = f"[{', '.join(values)}]"
+            else:
+                container = f"({', '.join(values)},)" if len(values) == 1 else f"({', '.join(values)})"
+            return f"({term} {word} {container})"
         if kind == "compare":
             op = self.pick([">", "<", ">=", "<="])
             if self.chance(15):
@@ -747,6 +911,18 @@ class Writer:
             kinds.append((2, "rebind"))
         if self.pair_lists(s):
             kinds.append((2, "unpack_pair"))
+        if not self.loops:  # a loop that assigns a tuple again is refused (keep its items in names)
+            kinds.append((1, "tuple_name"))
+        if s.tuples:
+            kinds.append((2, "unpack_tuple"))
+        if depth > 0 and self.statements < 10 and self.chance(40):  # the newer constructs, drawn less often
+            kinds += [(2, "matrix_power"), (2, "viterbi")]
+            if self.readable_lists(s):
+                kinds.append((3, "listed"))
+            if self.matrices(s):
+                kinds.append((4, "rows_table"))
+        if self.row_tables(s):
+            kinds.append((1, "append_row"))
         if self.chance(4):
             kinds.append((3, "guard"))
         if self.hazards and self.chance(30):
@@ -842,6 +1018,8 @@ class Writer:
                 forms += ["enumerate-zip", "enumerate-reversed", "values", "zip-tail"]
             if self.pair_lists(s):
                 forms += ["pairs", "pairs", "enumerate-pairs"]
+            if self.enumerated_lists(s):
+                forms += ["enumerated", "enumerated"]
             forms = forms or ["range"]
         form = self.pick(forms)
         self.features.add(f"for-{form}")
@@ -927,6 +1105,15 @@ class Writer:
                 inner.ints[index] = IntInfo(0, None if length is None else length - 1, frozenset({name}))
                 inner.fixed.add(index)
                 header = f"for {index}, ({a}, {b}) in enumerate({name}):"
+        elif form == "enumerated":  # over list(enumerate(xs)), made earlier
+            name = self.pick(self.enumerated_lists(s))
+            index = self.fresh(INDEX_NAMES, "int", avoid)
+            item = self.fresh(ITEM_NAMES, "float", avoid | {index})
+            length = s.lists[name].length
+            inner.ints[index] = IntInfo(0, None if length is None else length - 1)
+            inner.floats.append(item)
+            inner.fixed |= {index, item}
+            header = f"for {index}, {item} in {name}:"
         elif form == "enumerate-reversed":
             name = self.pick(lists)
             index = self.fresh(INDEX_NAMES, "int", avoid)
@@ -1115,7 +1302,7 @@ class Writer:
     # -- the constructs of tables, rebinding, tuples, guards ------------------------------
 
     def avoid(self, s: Scope) -> set[str]:
-        return set(s.floats) | set(s.ints) | set(s.lists) | set(self.helper_names())
+        return set(s.floats) | set(s.ints) | set(s.lists) | set(s.tuples) | set(self.helper_names())
 
     def exact_count(self, s: Scope) -> str:
         """An integer expression whose value the writer knows exactly, between 1 and 4 (a table's size). The caller
@@ -1283,6 +1470,255 @@ class Writer:
         self.features.add(f"rolling-rows-{start}")
         s.lists[prev] = ListInfo(columns, columns, False, s.block)
 
+    # -- names holding tuples, lists of zip and enumerate, tables of rows, matrix powers, Viterbi rows --------
+
+    def tuple_value(self, shape: tuple[Any, ...], items: list[str]) -> str:
+        """The tuple display of `shape` ("f": a number, a tuple: a nested tuple), its numbers taken from `items`."""
+        parts = [items.pop(0) if v == "f" else self.tuple_value(v, items) for v in shape]
+        return f"({', '.join(parts)})"
+
+    def statement_tuple_name(self, s: Scope, indent: int, depth: int) -> None:
+        """`t = (a * b, (c, d))`, or a tuple chosen by a branch (`if c: t = (a, b)` / `else: t = (b, a)`)."""
+        name = self.fresh(("t", "tup", "tt"), "tuple", self.avoid(s) | set(s.tuples))
+        shape = self.pick([("f", "f"), ("f", ("f", "f")), (("f", "f"), "f"), ("f", "f", "f")])
+        size = len(re.findall("f", repr(shape)))
+        items = [self.expr(s, 2) for _ in range(size)]
+        if depth > 0 and self.chance(30):
+            self.features.add("tuple-name-branch")
+            self.emit(indent, f"if {self.condition(s, 1)}:")
+            self.emit(indent + 1, f"{name} = {self.tuple_value(shape, list(items))}")
+            self.emit(indent, "else:")
+            other = items[::-1] if self.chance(50) else [self.expr(s, 2) for _ in range(size)]
+            self.emit(indent + 1, f"{name} = {self.tuple_value(shape, other)}")
+        else:
+            self.features.add("tuple-name")
+            self.emit(indent, f"{name} = {self.tuple_value(shape, items)}")
+        s.tuples[name] = shape
+        if self.chance(50):  # read at once: unpacked, or a number of it
+            if self.chance(50):
+                self.statement_unpack_tuple(s, indent, depth)
+            else:
+                self.features.add("tuple-name-index")
+                value = f"({self.expr(s, 2)}) * {self.tuple_item(s, name)}"
+                target = self.target(s)
+                self.emit(indent, f"{target} = {value}")
+                self.define(s, target)
+
+    def statement_unpack_tuple(self, s: Scope, indent: int, depth: int) -> None:
+        """`p, (q, r) = t` of a name holding a tuple."""
+        name = self.pick(sorted(s.tuples))
+        shape = s.tuples[name]
+        names: list[str] = []
+        for _ in re.findall("f", repr(shape)):
+            target = self.target(s)
+            while target in names:
+                target = self.fresh(LOCAL_FLOATS, "float", self.avoid(s) | set(names) | set(s.tuples))
+            names.append(target)
+        for target in names:
+            self.define(s, target)
+        self.features.add("tuple-name-unpack")
+        self.emit(indent, f"{self.tuple_value(shape, list(names))[1:-1]} = {name}")
+
+    def statement_listed(self, s: Scope, indent: int, depth: int) -> None:
+        """`list(zip(xs, ys))` (a list of pairs, read and iterated as one) or `list(enumerate(xs))` (iterated)."""
+        lists = sorted(self.readable_lists(s))
+        first = self.pick(lists)
+        if self.chance(50):
+            second = self.pick(lists)
+            name = self.fresh(("zipped", "prs"), "pairs", self.avoid(s))
+            a, b = s.lists[first], s.lists[second]
+            length = None if a.length is None or b.length is None else min(a.length, b.length)
+            self.emit(indent, f"{name} = list(zip({first}, {second}))")
+            s.lists[name] = ListInfo(length, min(a.least, b.least), False, s.block, pairs=True)
+            self.features.add("list-of-zip")
+            return
+        name = self.fresh(("numbered", "en"), "enumerated", self.avoid(s))
+        info = s.lists[first]
+        self.emit(indent, f"{name} = list(enumerate({first}))")
+        s.lists[name] = ListInfo(info.length, info.least, False, s.block, enumerated=True)
+        self.features.add("list-of-enumerate")
+
+    def enumerated_lists(self, s: Scope) -> list[str]:
+        return sorted(n for n, info in s.lists.items() if info.enumerated)
+
+    def row_tables(self, s: Scope) -> list[str]:
+        """Tables rows may be appended to: copies (`M.append(list(r))`) or rows themselves (`M.append(W[i])`)."""
+        return [
+            n
+            for n in self.matrices(s)
+            if (s.lists[n].local or s.lists[n].shared) and n not in s.frozen and self.row_sources(s, n, s.lists[n].local)
+        ]
+
+    def row_sources(self, s: Scope, name: str | None, copies: bool) -> list[str]:
+        """Tables whose rows (as long as `name`'s) may go into a table: any, copied; the rows themselves only of one
+        nothing writes into (a parameter, a table of rows), so that no write reaches them through the new table."""
+        inner = None if name is None else s.lists[name].inner
+        return [
+            n
+            for n in self.matrices(s)
+            if (copies or not s.lists[n].local) and (inner is None or s.lists[n].inner == inner) and n != name
+        ]
+
+    def statement_rows_table(self, s: Scope, indent: int, depth: int) -> None:
+        """A table of another table's rows: copies (`[list(r) for r in W]`), which may be changed, or the rows
+        themselves (`[r for r in W]`, `M.append(W[i])`), read only."""
+        copies = not self.row_sources(s, None, False) or self.chance(60)
+        source = self.pick(self.row_sources(s, None, copies))
+        info = s.lists[source]
+        avoid = self.avoid(s)
+        name = self.fresh(("M", "T", "grid"), "table", avoid)
+        row = self.fresh(("r", "row", "line"), "list", avoid | {name})
+        index = self.fresh(INDEX_NAMES, "int", avoid | {name, row})
+        wrap = "list({})" if copies else "{}"
+        form = self.pick(["comprehension", "append", "index", "literal"])
+        self.features.add(f"rows-table-{'copies' if copies else 'rows'}-{form}")
+        length = info.length
+        least = info.least
+        if form == "comprehension":
+            self.emit(indent, f"{name} = [{wrap.format(row)} for {row} in {source}]")
+        elif form == "index":
+            self.emit(indent, f"{name} = [{wrap.format(f'{source}[{index}]')} for {index} in range(len({source}))]")
+        elif form == "append":
+            self.emit(indent, f"{name} = []")
+            if self.chance(50):
+                self.emit(indent, f"for {row} in {source}:")
+                self.emit(indent + 1, f"{name}.append({wrap.format(row)})")
+            else:
+                self.emit(indent, f"for {index} in range(len({source})):")
+                self.emit(indent + 1, f"{name}.append({wrap.format(f'{source}[{index}]')})")
+        else:
+            count = self.number(1, 3)
+            self.emit(indent, f"{name} = [{', '.join(wrap.format(self.row(s, source)) for _ in range(count))}]")
+            length = least = count
+        s.lists[name] = ListInfo(length, least, copies, s.block, info.inner, shared=not copies)
+
+    def statement_append_row(self, s: Scope, indent: int, depth: int) -> None:
+        """`M.append(list(W[i]))` to a table of copies (or a local table), `M.append(W[i])` to a table of rows."""
+        name = self.pick(self.row_tables(s))
+        info = s.lists[name]
+        copies = info.local
+        row = self.row(s, self.pick(self.row_sources(s, name, copies)))
+        self.features.add(f"append-row-{'copy' if copies else 'itself'}")
+        self.emit(indent, f"{name}.append({f'list({row})' if copies else row})")
+        if info.block == s.block:
+            info.least += 1
+            if info.length is not None:
+                info.length += 1
+        else:
+            info.length = None
+
+    def statement_matrix_power(self, s: Scope, indent: int, depth: int) -> None:
+        """A table rebound in a loop to a new one filled in place first: `C = [[0.0] * n ...]`, `C[i][j] += R[i][t] *
+        A[t][j]`, then `R = C` (a power of a square matrix `A`)."""
+        avoid = self.avoid(s)
+        squares = [n for n in self.matrices(s) if s.lists[n].length is not None and s.lists[n].length == s.lists[n].inner]
+        if squares and self.chance(80):
+            source = self.pick(squares)
+            size = s.lists[source].length
+            assert size is not None
+            spelled = self.pick([str(size), f"len({source})"])
+        else:  # a square table of its own
+            source = self.fresh(("A", "K"), "table", avoid)
+            size = self.number(1, 3)
+            spelled = str(size)
+            i = self.fresh(INDEX_NAMES, "int", avoid)
+            j = self.fresh(INDEX_NAMES, "int", avoid | {i})
+            inner = s.child(s.block)
+            inner.ints[i] = IntInfo(0, size - 1)
+            inner.ints[j] = IntInfo(0, size - 1)
+            self.emit(indent, f"{source} = [[({self.expr(inner, 1)}) for {j} in range({size})] for {i} in range({size})]")
+            s.lists[source] = ListInfo(size, size, True, s.block, size)
+            avoid = self.avoid(s)
+        power = self.fresh(("R", "P"), "table", avoid)
+        new = self.fresh(("C", "Q"), "table", avoid | {power})
+        names: list[str] = []
+        for _ in range(4):
+            names.append(self.fresh(INDEX_NAMES, "int", avoid | {power, new, source} | set(names)))
+        k, i, j, t = names
+        start = self.pick(["copies", "identity"] + (["itself"] if not s.lists[source].local else []))
+        self.features.add(f"matrix-power-{start}")
+        if start == "copies":
+            row = self.fresh(("r", "row", "line"), "list", avoid | {power, new, source, *names})
+            self.emit(indent, f"{power} = [list({row}) for {row} in {source}]")
+        elif start == "identity":
+            self.emit(indent, f"{power} = [[1.0 if {i} == {j} else 0.0 for {j} in range({spelled})] for {i} in range({spelled})]")
+        else:
+            self.emit(indent, f"{power} = {source}")
+        bound, _ = self.int_term(s)
+        self.counts(s, bound)
+        self.counts(s, spelled)
+        body = s.child(self.new_block())
+        for name in (k, i, j, t):
+            body.ints[name] = IntInfo(0, size - 1)
+            body.fixed.add(name)
+        body.ints[k] = IntInfo(0, 4)
+        factor = f" * ({self.expr(body, 1)})" if self.chance(30) else ""
+        self.emit(indent, f"for {k} in range({bound}):")
+        self.emit(indent + 1, f"{new} = [[0.0] * {spelled} for _ in range({spelled})]")
+        self.emit(indent + 1, f"for {i} in range({spelled}):")
+        self.emit(indent + 2, f"for {j} in range({spelled}):")
+        self.emit(indent + 3, f"for {t} in range({spelled}):")
+        self.emit(indent + 4, f"{new}[{i}][{j}] += {power}[{i}][{t}] * {source}[{t}][{j}]{factor}")
+        self.emit(indent + 1, f"{power} = {new}")
+        s.lists[power] = ListInfo(size, size, False, s.block, size)  # rebound in a loop: read only
+
+    def statement_viterbi(self, s: Scope, indent: int, depth: int) -> None:
+        """A table of rows each step makes under one name and appends (`row = [...]`, `V.append(row)`), the first
+        appended before the loop; `row` is not read after the loop."""
+        avoid = self.avoid(s)
+        table = self.fresh(("V", "trellis"), "table", avoid)
+        row = self.fresh(("row", "line"), "list", avoid | {table})
+        width = self.number(1, 3)
+        self.emit(indent, f"{table} = []")
+        self.emit(indent, f"{row} = [{', '.join(self.expr(s, 1) for _ in range(width))}]")
+        self.emit(indent, f"{table}.append({row})")
+        body = s.child(self.new_block())
+        lists = self.readable_lists(s)
+        counted = self.chance(50)
+        if counted:  # for t in range(1, T): reads V[t - 1]
+            step = self.fresh(INDEX_NAMES, "int", avoid | {table, row})
+            if lists and self.chance(50):
+                source = self.pick(lists)
+                stop, known = f"len({source})", IntInfo(s.lists[source].least, s.lists[source].length)
+                body.ints[step] = IntInfo(1, None if known.hi is None else known.hi - 1, frozenset({source}))
+            else:
+                stop, known = self.int_term(s)
+                assert known.hi is not None
+                body.ints[step] = IntInfo(1, known.hi - 1)
+            self.counts(s, stop)
+            body.fixed.add(step)
+            header, previous = f"for {step} in range(1, {stop}):", f"{table}[{step} - 1]"
+            steps = None if known.hi is None or known.hi != known.lo else max(known.hi - 1, 0)
+        else:  # over a list or a constant range: reads V[-1]
+            if lists and self.chance(60):
+                source = self.pick(lists)
+                item = self.fresh(ITEM_NAMES, "float", avoid | {table, row})
+                body.floats.append(item)
+                body.fixed.add(item)
+                body.frozen.add(source)
+                header, steps = f"for {item} in {source}:", s.lists[source].length
+            else:
+                step = self.fresh(INDEX_NAMES, "int", avoid | {table, row})
+                count = self.number(1, 3)
+                body.ints[step] = IntInfo(0, count - 1)
+                body.fixed.add(step)
+                header, steps = f"for {step} in range({count}):", count
+            previous = f"{table}[-1]"
+        self.features.add(f"viterbi-{'counted' if counted else 'last'}")
+        items = []
+        for _ in range(width):
+            a, b = self.number(0, width - 1), self.number(0, width - 1)
+            form = self.pick(["max", "linear"])
+            if form == "max":
+                items.append(f"max({previous}[{a}] * ({self.expr(body, 1)}), {previous}[{b}]) + ({self.expr(body, 1)})")
+            else:
+                items.append(f"({self.expr(body, 1)}) * {previous}[{a}] + ({self.expr(body, 1)})")
+        self.emit(indent, header)
+        self.emit(indent + 1, f"{row} = [{', '.join(items)}]")
+        self.emit(indent + 1, f"{table}.append({row})")
+        rows = None if steps is None else steps + 1
+        s.lists[table] = ListInfo(rows, 1, False, s.block, width)
+
     def statement_slice_assign(self, s: Scope, indent: int, depth: int) -> None:
         name = self.pick(self.changeable(s))
         self.features.add("slice-assignment")
@@ -1449,9 +1885,9 @@ def module_scope(data: dict[str, Any]) -> Scope:
 
 
 def write_helper(
-    draw: st.DrawFn, number: int, helpers: list[Helper], features: set[str], data: dict[str, Any]
+    draw: st.DrawFn, number: int, helpers: list[Helper], features: set[str], data: dict[str, Any], passers: tuple[Passer, ...]
 ) -> tuple[list[str], Helper]:
-    writer = Writer(draw, list(helpers), features)
+    writer = Writer(draw, list(helpers), features, passers)
     name = f"_h{number}"
     count = writer.number(1, 3)
     pools = writer.pick([("u", "v", "w"), ("x", "y", "z"), ("a", "b", "t")])
@@ -1533,8 +1969,15 @@ def programs(draw: st.DrawFn) -> Program:
     if draw(st.integers(0, 9)) >= 9:
         data["WEIGHTS"] = [0.5, -1.0, 2.0]
         features.add("module-list")
+    passers: list[Passer] = []
+    if draw(st.integers(0, 99)) >= 80:  # module functions that take a function, or that have a None default
+        for form in draw(st.lists(st.sampled_from(list(PASSERS)), min_size=1, max_size=2, unique=True)):
+            template, function, floats, optional = PASSERS[form]
+            name = PASSER_NAMES.get(form) or ("_affine2" if any(p.name == "_affine" for p in passers) else "_affine")
+            chunks.append(template.format(name=name).splitlines())
+            passers.append(Passer(name, form, function, floats, optional))
     for number in range(draw(st.integers(0, 3))):
-        lines, helper = write_helper(draw, number, helpers, features, data)
+        lines, helper = write_helper(draw, number, helpers, features, data, tuple(passers))
         chunks.append(lines)
         helpers.append(helper)
     floats = list(FLOAT_PARAMS[: draw(st.integers(0, 3))])
@@ -1544,10 +1987,12 @@ def programs(draw: st.DrawFn) -> Program:
     pairs = ["pts"] if draw(st.integers(0, 9)) >= 9 else []
     if not floats and not lists:
         floats = ["x"]
-    params = draw(st.permutations(floats + lists + ints + matrix + pairs))
+    keyword = [draw(st.sampled_from(["w", "scale"]))] if draw(st.integers(0, 99)) >= 88 else []  # `def f(x, *, w=0.5)`
+    params = (*draw(st.permutations(floats + lists + ints + matrix + pairs)), *keyword)
+    floats += keyword
     kinds = tuple("float" if p in floats else "int" if p in ints else "list" for p in params)
     args: list[Any] = []
-    writer = Writer(draw, helpers, features)
+    writer = Writer(draw, helpers, features, tuple(passers))
     s = module_scope(data)
     s.floats += floats
     s.fixed |= set(lists) | set(matrix) | set(pairs)
@@ -1575,7 +2020,12 @@ def programs(draw: st.DrawFn) -> Program:
             length = draw(st.sampled_from([3, 2, 1, 4, 0]))
             args.append([draw(POINT) for _ in range(length)])
             s.lists[p] = ListInfo(length, length, False, 0)
-    writer.emit(0, f"def f({', '.join(params)}):")
+    spelled = list(params)
+    if keyword:  # the harness passes it by keyword (`call`)
+        features.add("keyword-only-parameter")
+        default = draw(st.sampled_from(["", "=0.5", "=1.0"]))
+        spelled[-1:] = ["*", f"{keyword[0]}{default}"]
+    writer.emit(0, f"def f({', '.join(spelled)}):")
     writer.block(s, 1, 3, draw(st.integers(1, 5)))
     body = "\n".join(writer.lines[1:])
     unused = [f"sum({p})" for p in lists if not re.search(rf"\b{p}\b", body)]
@@ -1588,13 +2038,24 @@ def programs(draw: st.DrawFn) -> Program:
     functions = [ast.unparse(ast.parse("\n".join(lines))) for lines in chunks]
     header = "import math\n" + "".join(f"\n{name} = {value!r}" for name, value in data.items())
     source = header + "\n\n\n" + "\n\n\n".join(functions) + "\n"
-    names = set(writer.kinds) | {h.name for h in helpers} | set(data)
+    names = set(writer.kinds) | {h.name for h in helpers} | {p.name for p in passers} | set(data)
     whole = frozenset(writer.whole_numbers() & set(ints))
     features |= {"int-parameter-read-as-a-real"} if set(ints) - whole else set()
     return Program(source, tuple(params), kinds, tuple(args), frozenset(features), frozenset(names), whole)
 
 
 # -- the checks -------------------------------------------------------------------------
+
+
+def call(function: Callable[..., Any], args: tuple[Any, ...] | list[Any], like: Callable[..., Any] | None = None) -> Any:
+    """`function(*args)`, the last arguments by keyword where f has keyword-only parameters (its last parameter may be
+    one, `def f(x, *, w=0.5)`; its gradient, `like` f, takes them by keyword too: `f_grad(x, *, w=0.5)`)."""
+    code = (like or function).__code__
+    if not code.co_kwonlyargcount:
+        return function(*args)
+    names = code.co_varnames[code.co_argcount : code.co_argcount + code.co_kwonlyargcount]
+    count = len(args) - len(names)
+    return function(*args[:count], **dict(zip(names, args[count:])))
 
 
 def moved(args: tuple[Any, ...], where: tuple[int, ...], step: float) -> list[Any]:
@@ -1646,7 +2107,7 @@ def difference(f: Callable[..., Any], args: tuple[Any, ...], where: tuple[int, .
     scale = max(1e-3, abs(coordinate(args, where)))
     steps = (1e-3 * scale, 1e-4 * scale, 1e-5 * scale, 1e-6 * scale)
     try:
-        values = [(f(*moved(args, where, h)), f(*moved(args, where, -h))) for h in steps]
+        values = [(call(f, moved(args, where, h)), call(f, moved(args, where, -h))) for h in steps]
     except (
         ArithmeticError,
         ValueError,
@@ -1684,7 +2145,7 @@ def _flat_further(f: Callable[..., Any], args: tuple[Any, ...], where: tuple[int
     s = -1234.5 is 8e-8, under the rounding of s itself)."""
     step = 1e-2 * max(1.0, scale)
     try:
-        return all(f(*moved(args, where, sign * step)) == value for sign in (1, -1))
+        return all(call(f, moved(args, where, sign * step)) == value for sign in (1, -1))
     except (ArithmeticError, ValueError, TypeError, AssertionError):
         return False
 
@@ -1729,7 +2190,7 @@ def _binds(f: Callable[..., Any], args: tuple[Any, ...], found: Callable[[object
     previous = sys.gettrace()
     sys.settrace(tracer)
     try:
-        f(*copy.deepcopy(args))
+        call(f, copy.deepcopy(args))
     except Exception:  # noqa: BLE001, S110 (f does not raise here: it ran before; any error says nothing more)
         pass
     finally:
@@ -1754,7 +2215,7 @@ def at_a_convention(f: Callable[..., Any], args: tuple[Any, ...], where: tuple[i
     step = 1e-9 * max(1.0, abs(coordinate(args, where)))
     for sign in (1, -1):
         try:
-            near = components(grad(f)(*moved(args, where, sign * step)), len(args))[where[0]]
+            near = components(call(grad(f), moved(args, where, sign * step), f), len(args))[where[0]]
         except (
             ArithmeticError,
             ValueError,
@@ -1790,7 +2251,7 @@ def in_high_precision(
         return mpmath.mpf(value) if isinstance(value, float) else value
 
     def along(t: Any) -> Any:
-        return f(*replaced(high(tuple(args)), where, lambda _: t))
+        return call(f, replaced(high(tuple(args)), where, lambda _: t))
 
     saved = module.__dict__.get("math")
     module.__dict__["math"] = shim
@@ -1814,7 +2275,7 @@ def in_high_precision(
     space["math"] = shim
     try:
         with mpmath.workdps(60):
-            high_gradient: Any = components(generated(*high(tuple(args))), len(args))
+            high_gradient: Any = components(call(generated, high(tuple(args)), f), len(args))
             for k in where:
                 high_gradient = high_gradient[k]
             return bool(abs(high_gradient - truth) <= 1e-9 * max(1, abs(truth)))
@@ -1958,7 +2419,7 @@ def checks(program: Program, directory: Path) -> None:
     f = module.f
     args = program.args
     try:
-        value = f(*copy.deepcopy(args))
+        value = call(f, copy.deepcopy(args))
     except (ArithmeticError, ValueError, AssertionError) as error:
         raises_where_f_raises(program, f, error)
         return
@@ -1966,7 +2427,7 @@ def checks(program: Program, directory: Path) -> None:
     snapshot = copy.deepcopy(args)
     TALLY.tried += 1
     try:
-        gradient = grad(f)(*args)
+        gradient = call(grad(f), args, f)
     except S2SError as error:
         reason = refusal_reason(error, program)
         TALLY.refusals[reason] += 1
@@ -1986,7 +2447,7 @@ def checks(program: Program, directory: Path) -> None:
             check_derivative(part, difference(f, args, (number,), value), what, convention, overflowed)
         else:
             check_list(f, args, (number,), part, value, param, overflowed)
-    both, gradient_too = value_and_grad(f)(*args)
+    both, gradient_too = call(value_and_grad(f), args, f)
     expect(bits(args) == bits(snapshot), f"value_and_grad changed its arguments: {args!r}, were {snapshot!r}")
     expect(close(both, value), f"value_and_grad gives the value {both!r}, f gives {value!r}")
     expect(close(gradient_too, gradient), f"value_and_grad gives the gradient {gradient_too!r}, grad gives {gradient!r}")
@@ -2000,7 +2461,7 @@ def raises_where_f_raises(program: Program, f: Callable[..., Any], error: BaseEx
     for name, make in (("grad", grad), ("value_and_grad", value_and_grad)):
         args = copy.deepcopy(program.args)
         try:
-            result = make(f)(*args)
+            result = call(make(f), args, f)
         except S2SError as refusal:
             reason = refusal_reason(refusal, program)
             TALLY.refusals[reason] += 1
