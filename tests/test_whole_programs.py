@@ -2243,7 +2243,11 @@ def in_high_precision(
     import mpmath
 
     module = sys.modules[f.__module__]
-    shim = types.SimpleNamespace(**{n: getattr(mpmath, n) for n in dir(math) if hasattr(mpmath, n)}, pow=mpmath.power)
+    shim = types.SimpleNamespace(
+        **{n: getattr(mpmath, n) for n in dir(math) if hasattr(mpmath, n)},
+        pow=mpmath.power,
+        trunc=int,  # mpmath has no trunc
+    )
 
     def high(value: Any) -> Any:
         if isinstance(value, (list, tuple)):
