@@ -2246,7 +2246,9 @@ def in_high_precision(
     shim = types.SimpleNamespace(
         **{n: getattr(mpmath, n) for n in dir(math) if hasattr(mpmath, n)},
         pow=mpmath.power,
-        trunc=int,  # mpmath has no trunc
+        trunc=int,  # what mpmath lacks of math
+        prod=lambda xs, start=1: mpmath.fprod([start, *xs]),
+        dist=lambda p, q: mpmath.sqrt(mpmath.fsum((a - b) ** 2 for a, b in zip(p, q))),
     )
 
     def high(value: Any) -> Any:
