@@ -793,3 +793,35 @@ def test_keyword_only_parameters_stay_keyword_only() -> None:
         derived(1.5, 0.4)  # so does scaled_by_keywords(1.5, 0.4)
     with pytest.raises(TypeError):
         scaled_by_keywords(1.5, 0.4)
+
+
+def last_row_read_then_appended(x):
+    T = [[x * x, 1.0]]
+    for _ in range(2):
+        T.append([x * T[-1][0], T[-1][1] * x])
+    return T[-1][0] + T[-2][1]
+
+
+def last_row_named_then_appended(x):
+    T = [[x * x, 1.0]]
+    for _ in range(2):
+        r = [x * T[-1][0], T[-1][1]]
+        T.append(r)
+    return T[-1][0]
+
+
+def rows_rebound_and_appended(x):
+    trellis = []
+    line = [1.0, x * x]
+    trellis.append(line)
+    for _ in range(1):
+        line = [x * trellis[-1][1], trellis[-1][1]]
+        trellis.append(line)
+    return trellis[-1][0]
+
+
+@pytest.mark.parametrize("function", [last_row_read_then_appended, last_row_named_then_appended, rows_rebound_and_appended])
+def test_a_row_read_from_the_end_of_a_table_that_then_grows(function) -> None:
+    # T[-1] read before T.append(...) in the same iteration: the adjoint row is the one the read saw, not the
+    # row appended after it (was x ** 2 for x ** 3 and x ** 4: the later row took the adjoint; found by the thorough run)
+    assert grad(function)(1.0062360679774998) == pytest.approx(numeric_gradient(function, (1.0062360679774998,))[0], rel=1e-7)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 
 from .. import ir
 from ..errors import UnsupportedError
-from ..ir import FLOAT, Assign, Const, Effect, Function, Loc, Namer, Note, Operand, Stmt, Type, Var
+from ..ir import FLOAT, INT, Assign, Const, Effect, Function, Loc, Namer, Note, Operand, Stmt, Type, Var
 from ..rules import RULES, Rule, shapes, zeros_op
 from ..rules.emit import Emitter, operand_of
 from . import loops, rebinding, tape
@@ -209,14 +209,14 @@ class Reverse:
         self.later.append(saved)
         if before is not None:
             before()
-        self.allocate_lists(block)
+        allocated = self.allocate_lists(block)
         forward = list(block)
         for i in reversed(range(len(block))):
             stmt = block[i]
             if isinstance(stmt, Assign):
                 self.assign(stmt)
-                if self.also_forward:
-                    forward[i : i + 1] = [stmt, *self.also_forward]
+                if self.also_forward or i in allocated:
+                    forward[i : i + 1] = [stmt, *allocated.get(i, []), *self.also_forward]
                     self.also_forward = []
             elif isinstance(stmt, Effect):
                 self.effect(stmt)
@@ -239,19 +239,24 @@ class Reverse:
         self.out.append(Assign(target, zeros_op(type_), (Var(name),), type_, loc))
         return Var(target)
 
-    def allocate_lists(self, block: ir.Block) -> None:
+    def allocate_lists(self, block: ir.Block) -> dict[int, list[Stmt]]:
         """Adjoints of the active lists a block defines (and merges, and carries out of its loops), at the
-        start of its reverse sweep; a list that a rebinding handed an adjoint takes that one."""
+        start of its reverse sweep; a list that a rebinding handed an adjoint takes that one. Returns what
+        the forward sweep must compute after the statement at each position for them (see `position_from_start`)."""
         rows = _rows_appended_last(block, self.rules)
-        for stmt in block:
+        forward: dict[int, list[Stmt]] = {}
+        for k, stmt in enumerate(block):
             if isinstance(stmt, Assign) and isinstance(stmt.type, ir.ListOf) and stmt.target in self.active_names:
                 if stmt.target in rows:
                     continue  # its adjoint is the row that undoing the append takes off its list's adjoint
                 self.adjoint[stmt.target] = rebinding.allocated(self, self.list_adjoint(stmt), stmt.target, stmt.loc)
+                if self.also_forward:
+                    forward[k], self.also_forward = self.also_forward, []
             for name, loc in rebinding.rebound_lists(stmt):
                 if name in self.active_names:
                     made = self.zeros_like(name, self.types[name], loc or self.function.loc)
                     self.adjoint[name] = rebinding.allocated(self, made, name, loc or self.function.loc)
+        return forward
 
     def list_adjoint(self, stmt: Assign) -> Operand:
         make = self.rules[stmt.op].reverse_list
@@ -359,6 +364,12 @@ class Reverse:
                 f"append '{ir.family(name)}' once it is complete, or append a copy: list({ir.family(name)})",
             )
         self.adjoint[name] = row_bar
+
+    def position_from_start(self, items: Var, position: Const, loc: Loc) -> Operand:
+        """`len(items) + position`, computed in the forward sweep where `items[position]` is read (the statement at hand)."""
+        count, at = self.fresh("_n", INT), self.fresh("_at", INT)
+        self.also_forward += [Assign(count, "len", (items,), INT, loc), Assign(at, "add", (Var(count), position), INT, loc)]
+        return Var(at)
 
     def grown(self, name: str) -> bool:
         """Whether something appends to this list, or pops from it, under any of its names."""

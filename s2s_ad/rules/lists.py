@@ -48,6 +48,7 @@ class ReverseSweep(Protocol):
     def rewritten(self, items: Operand) -> bool: ...
     def take_row(self, name: str, row_bar: Operand, loc: Loc) -> None: ...
     def grown(self, name: str) -> bool: ...
+    def position_from_start(self, items: Var, position: Const, loc: Loc) -> Operand: ...
     def refuse(self, loc: Loc, message: str, hint: str | None) -> Exception: ...
 
 
@@ -91,8 +92,13 @@ def _index_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
 
 
 def _index_reverse_list(sweep: ReverseSweep, stmt: Assign) -> Operand:
-    """A row of a list of lists: its adjoint is the row of the list's adjoint."""
-    return sweep.new_adjoint(stmt, "index", (sweep.adjoint_of_list(stmt.args[0], stmt.loc), stmt.args[1]))
+    """A row of a list of lists: its adjoint is the row of the list's adjoint. Counted from the end (`T[-1]`) of a
+    list that grows, it is the row at the position the read saw, `len(T) - 1` then: the adjoint row is taken
+    before the reverse sweep undoes the appends that followed the read."""
+    items, position = stmt.args
+    if isinstance(position, Const) and position.value < 0 and isinstance(items, Var) and sweep.grown(items.name):
+        position = sweep.position_from_start(items, position, stmt.loc)
+    return sweep.new_adjoint(stmt, "index", (sweep.adjoint_of_list(items, stmt.loc), position))
 
 
 def _sum_reverse(sweep: ReverseSweep, stmt: Assign, bar: Operand) -> None:
