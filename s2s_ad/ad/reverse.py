@@ -160,6 +160,7 @@ class Reverse:
         )
         self.appended_only = self.mutated - rewritten  # existing elements never change
         self.appended_at = ir.appended_at_index(function, rules, self.alias_links())  # append -> where its item lands
+        self.growing: set[str] = set()  # see `grown_after`: lists the rest of the block being allocated grows
         self.rewritten_lists = rewritten
         self.also_forward: list[Stmt] = []  # what the forward sweep must compute for the statement at hand
         self.preset: dict[str, Operand] = {}  # adjoints a rebinding hands to lists about to be allocated
@@ -249,6 +250,7 @@ class Reverse:
             if isinstance(stmt, Assign) and isinstance(stmt.type, ir.ListOf) and stmt.target in self.active_names:
                 if stmt.target in rows:
                     continue  # its adjoint is the row that undoing the append takes off its list's adjoint
+                self.growing = self.grown_after(block[k + 1 :])
                 self.adjoint[stmt.target] = rebinding.allocated(self, self.list_adjoint(stmt), stmt.target, stmt.loc)
                 if self.also_forward:
                     forward[k], self.also_forward = self.also_forward, []
@@ -365,10 +367,24 @@ class Reverse:
             )
         self.adjoint[name] = row_bar
 
+    def grown_after(self, rest: ir.Block) -> set[str]:
+        """The lists (under any of their names) that these statements append to or pop from."""
+        changed = {
+            s.args[0].name
+            for s in ir.walk(rest)
+            if isinstance(s, (Assign, Effect))
+            and s.args
+            and isinstance(s.args[0], Var)
+            and self.rules[s.op].structural
+            and self.rules[s.op].overwrites == isinstance(s, Assign)  # an append (an effect), or a pop
+        }
+        return ir.aliases(self.function, changed, self.rules, rows=False) if changed else set()
+
     def position_from_start(self, items: Var, position: Const, loc: Loc) -> Operand:
         """`len(items) + position`, computed in the forward sweep where `items[position]` is read (the statement at hand)."""
         count, at = self.fresh("_n", INT), self.fresh("_at", INT)
-        self.also_forward += [Assign(count, "len", (items,), INT, loc), Assign(at, "add", (Var(count), position), INT, loc)]
+        back = Const(-position.value)
+        self.also_forward += [Assign(count, "len", (items,), INT, loc), Assign(at, "sub", (Var(count), back), INT, loc)]
         return Var(at)
 
     def grown(self, name: str) -> bool:

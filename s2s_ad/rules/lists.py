@@ -37,6 +37,7 @@ class ReverseSweep(Protocol):
     out: list[Stmt]
     also_forward: list[Stmt]  # statements the forward sweep computes after the one at hand
     appended_at: Mapping[Effect, str]  # appends whose item lands at the index of the loop around them: that index
+    growing: set[str]  # lists a later statement of the block whose adjoints are being allocated appends to or pops
 
     def active(self, operand: Operand) -> bool: ...
     def adjoint_of_list(self, items: Operand, loc: Loc) -> Operand: ...
@@ -96,7 +97,7 @@ def _index_reverse_list(sweep: ReverseSweep, stmt: Assign) -> Operand:
     list that grows, it is the row at the position the read saw, `len(T) - 1` then: the adjoint row is taken
     before the reverse sweep undoes the appends that followed the read."""
     items, position = stmt.args
-    if isinstance(position, Const) and position.value < 0 and isinstance(items, Var) and sweep.grown(items.name):
+    if isinstance(position, Const) and position.value < 0 and isinstance(items, Var) and items.name in sweep.growing:
         position = sweep.position_from_start(items, position, stmt.loc)
     return sweep.new_adjoint(stmt, "index", (sweep.adjoint_of_list(items, stmt.loc), position))
 
