@@ -422,7 +422,8 @@ def _jacobian_finisher(mode: str, jax_shape: bool) -> Callable[..., Any]:
         )
         name = parsed.name
 
-        def f_jacobian(*args: Any) -> Any:
+        def f_jacobian(*args: Any, **kwargs: Any) -> Any:
+            args = _positional(f"jacobian({name})", built, args, kwargs)
             _check_arguments(f"jacobian({name})", params, args)
             if reverse_mode is None:
                 columns = []
@@ -459,7 +460,8 @@ def _finish_hessian(
     bare = _single(wrt)
     name = parsed.name
 
-    def f_hessian(*args: Any) -> Any:
+    def f_hessian(*args: Any, **kwargs: Any) -> Any:
+        args = _positional(f"hessian({name})", built, args, kwargs)
         _check_arguments(f"hessian({name})", params, args)
         columns = []
         for j in range(n):
@@ -521,6 +523,33 @@ def _guarded(generated: Callable[..., Any], built: Built, data: tuple[str, ...])
 
 def _params(built: Built) -> list[tuple[str, object]]:
     return [(p.name, p.type) for p in built.primal.params]
+
+
+def _positional(what: str, built: Built, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    """The arguments of a call as the function binds them, one per parameter in order: by position, by keyword,
+    or the parameter's default (`hessian(f)(x, w=0.4)` for `def f(x, *, w, b=0.0)`)."""
+    params = built.primal.params
+    if not kwargs and len(args) == len(params):
+        return args
+    positional = [p for p in params if not p.keyword_only]
+    if len(args) > len(positional):
+        raise TypeError(f"{what} takes {len(positional)} positional value(s); {len(args)} given")
+    unknown = set(kwargs) - {p.name for p in params}
+    if unknown:
+        raise TypeError(f"{what} got an unexpected keyword argument {sorted(unknown)[0]!r}")
+    bound: list[Any] = []
+    for k, param in enumerate(params):
+        if k < len(args) and not param.keyword_only:
+            if param.name in kwargs:
+                raise TypeError(f"{what} got multiple values for {param.name!r}")
+            bound.append(args[k])
+        elif param.name in kwargs:
+            bound.append(kwargs[param.name])
+        elif param.default is not None:
+            bound.append(param.default.value)
+        else:
+            raise TypeError(f"{what} is missing a value for {param.name!r}")
+    return tuple(bound)
 
 
 def _shown(value: object) -> str:

@@ -391,3 +391,21 @@ def test_random_programs_hessian_matches_sympy_hessian_and_is_symmetric(
     for got_row, row in zip(matrix, expected):
         for got, want in zip(got_row, row):
             assert abs(got - want) <= 1e-7 * scale, (got, want)  # type: ignore[operator]
+
+
+def weighted_square(x, *, w, b=0.0):
+    return (w * x + b) ** 2
+
+
+def test_hessian_and_jacobian_take_keywords_and_defaults_as_the_function_does() -> None:
+    # the Hessian of (w x + b)^2 in (x, w, b) is 2 [[w^2, 2 w x + b, w], [2 w x + b, x^2, x], [w, x, 1]]
+    x, w, b = 1.5, 0.4, 0.1
+    expected = ((2 * w * w, 2 * (2 * w * x + b), 2 * w), (2 * (2 * w * x + b), 2 * x * x, 2 * x), (2 * w, 2 * x, 2.0))
+    got = hessian(weighted_square)(x, w=w, b=b)
+    assert [list(row) for row in got] == [pytest.approx(list(row)) for row in expected]
+    assert hessian(weighted_square)(x, w=w)[0][1] == pytest.approx(2 * (2 * w * x))  # b from its default
+    assert jacobian(weighted_square)(x, w=w, b=b)[0] == pytest.approx((2 * (w * x + b) * w, 2 * (w * x + b) * x, 2 * (w * x + b)))
+    with pytest.raises(TypeError, match="missing a value for 'w'"):
+        hessian(weighted_square)(x)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'z'"):
+        hessian(weighted_square)(x, w=w, z=1.0)
