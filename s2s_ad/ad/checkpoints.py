@@ -130,21 +130,8 @@ def _reverse(
     bounds, end = _segment_end(sweep, segment, every, stmt.stop, loc)
     length = fresh("_length", INT)
     bounds.append(Assign(length, "sub", (Var(end), Var(segment)), INT, loc))
-    again = _again(sweep, stmt, forward_body, segment, length, restored)
-    heads = {c.header: fresh(c.header, c.type) for c in reverse_carries}
-    ends = {c.header: fresh(c.header, c.type) for c in reverse_carries}
-    step = fresh("_k", INT)
-    backwards = ir.For(
-        step,
-        Const(0),
-        Var(length),
-        Const(1),
-        tuple(Carry(c.header, c.type, Var(heads[c.header]), c.update, ends[c.header], c.loc) for c in reverse_carries),
-        (Assign(reverse_index, "add", (Var(segment), Var(step)), INT, loc), *reverse_body),
-        None,
-        loc,
-        reverse=True,
-    )
+    again = again_recording(sweep, stmt, forward_body, segment, length, restored)
+    backwards, heads, ends = reversed_stretch(sweep, segment, length, reverse_index, reverse_body, reverse_carries, loc)
     pop = ir.Pop(tuple(restored[c.header] for c in stmt.carried), tuple(c.type for c in stmt.carried), loc, slot)
     note = Note("this segment again from its snapshot, recording, then its reverse")
     return ir.For(
@@ -160,7 +147,37 @@ def _reverse(
     )
 
 
-def _again(sweep: Reverse, stmt: ir.For, forward_body: ir.Block, segment: str, length: str, restored: dict[str, str]) -> ir.For:
+def reversed_stretch(
+    sweep: Reverse,
+    start: str,
+    length: str,
+    reverse_index: str,
+    reverse_body: ir.Block,
+    reverse_carries: tuple[Carry, ...],
+    loc: ir.Loc,
+) -> tuple[ir.For, dict[str, str], dict[str, str]]:
+    """The reverse iterations of the `length` iterations from `start` (just taped again), last to first, with the
+    names their carried adjoints enter under (`heads`) and leave under (`ends`)."""
+    heads = {c.header: sweep.fresh(c.header, c.type) for c in reverse_carries}
+    ends = {c.header: sweep.fresh(c.header, c.type) for c in reverse_carries}
+    step = sweep.fresh("_k", INT)
+    backwards = ir.For(
+        step,
+        Const(0),
+        Var(length),
+        Const(1),
+        tuple(Carry(c.header, c.type, Var(heads[c.header]), c.update, ends[c.header], c.loc) for c in reverse_carries),
+        (Assign(reverse_index, "add", (Var(start), Var(step)), INT, loc), *reverse_body),
+        None,
+        loc,
+        reverse=True,
+    )
+    return backwards, heads, ends
+
+
+def again_recording(
+    sweep: Reverse, stmt: ir.For, forward_body: ir.Block, segment: str, length: str, restored: dict[str, str]
+) -> ir.For:
     """The segment's forward iterations under new names, recording what their reverse reads."""
     loc = stmt.loc
     index = sweep.fresh(stmt.index, INT)

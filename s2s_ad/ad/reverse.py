@@ -375,13 +375,12 @@ class Reverse:
             if isinstance(s, (Assign, Effect))
             and s.args
             and isinstance(s.args[0], Var)
-            and self.rules[s.op].structural
             and self.rules[s.op].overwrites == isinstance(s, Assign)  # an append (an effect), or a pop
         }
         return ir.aliases(self.function, changed, self.rules, rows=False) if changed else set()
 
     def position_from_start(self, items: Var, position: Const, loc: Loc) -> Operand:
-        """`len(items) + position`, computed in the forward sweep where `items[position]` is read (the statement at hand)."""
+        """`len(items) - k` for `items[-k]`, computed in the forward sweep where it is read (the statement at hand)."""
         count, at = self.fresh("_n", INT), self.fresh("_at", INT)
         back = Const(-position.value)
         self.also_forward += [Assign(count, "len", (items,), INT, loc), Assign(at, "sub", (Var(count), back), INT, loc)]
@@ -389,15 +388,7 @@ class Reverse:
 
     def grown(self, name: str) -> bool:
         """Whether something appends to this list, or pops from it, under any of its names."""
-        changed = {
-            s.args[0].name
-            for s in ir.walk(self.function.body)
-            if isinstance(s, (Assign, Effect))
-            and s.args
-            and isinstance(s.args[0], Var)
-            and self.rules[s.op].overwrites == isinstance(s, Assign)  # an append (an effect), or a pop
-        }
-        return name in ir.aliases(self.function, changed, self.rules, rows=False)
+        return name in self.grown_after(self.function.body)
 
     def rewritten(self, items: Operand) -> bool:
         """Whether something changes the elements of this list after they are written."""

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from .. import ir
 from ..ir import BOOL, INT, Assign, Carry, Const, Merge, Note, Operand, Stmt, Var
-from .checkpoints import _again
+from .checkpoints import again_recording, reversed_stretch
 
 if TYPE_CHECKING:
     from .reverse import Reverse
@@ -199,21 +199,8 @@ def _turns(sweep: Reverse, stmt: ir.For | ir.While, forward_body: ir.Block, reve
         ir.Push((Var(at), *(Var(state[c.header]) for c in stmt.carried)), loc, slot),
         Assign(kept, "add", (Var(count_1), Const(1)), INT, loc),
     )
-    again = _again(sweep, _counted(stmt), forward_body, at, length, state)
-    heads = {c.header: fresh(c.header, c.type) for c in reverse_carries}
-    ends = {c.header: fresh(c.header, c.type) for c in reverse_carries}
-    step = fresh("_k", INT)
-    backwards = ir.For(
-        step,
-        Const(0),
-        Var(length),
-        Const(1),
-        tuple(Carry(c.header, c.type, Var(heads[c.header]), c.update, ends[c.header], c.loc) for c in reverse_carries),
-        (Assign(reverse_index, "add", (Var(at), Var(step)), INT, loc), *reverse_body),
-        None,
-        loc,
-        reverse=True,
-    )
+    again = again_recording(sweep, _counted(stmt), forward_body, at, length, state)
+    backwards, heads, ends = reversed_stretch(sweep, at, length, reverse_index, reverse_body, reverse_carries, loc)
     orelse = (Note("tape the iterations from _at on, then run their reverse"), again, backwards)
     merged = {c.header: fresh(c.header, c.type) for c in reverse_carries}
     count_2, hi_1 = fresh("_held", INT), fresh("_hi", INT)
@@ -229,7 +216,7 @@ def _turns(sweep: Reverse, stmt: ir.For | ir.While, forward_body: ir.Block, reve
 
 
 def _counted(stmt: ir.For | ir.While) -> ir.For:
-    """The loop as a counted one, for `_again` (a `while` loop's iterations, counted from 0, have no index)."""
+    """The loop as a counted one, for `again_recording` (a `while` loop's iterations, counted from 0, have no index)."""
     if isinstance(stmt, ir.For):
         return stmt
     return ir.For("_", Const(0), Const(0), Const(1), stmt.carried, stmt.body, None, stmt.loc)
