@@ -825,3 +825,27 @@ def test_a_row_read_from_the_end_of_a_table_that_then_grows(function) -> None:
     # T[-1] read before T.append(...) in the same iteration: the adjoint row is the one the read saw, not the
     # row appended after it (was x ** 2 for x ** 3 and x ** 4: the later row took the adjoint; found by the thorough run)
     assert grad(function)(1.0062360679774998) == pytest.approx(numeric_gradient(function, (1.0062360679774998,))[0], rel=1e-7)
+
+
+APPLY_SOURCE = """
+import math
+
+
+def _apply(f, a):
+    return f(a)
+
+
+def f(n, x, m):
+    for i in range(n):
+        if x > 0.0:
+            break
+        x = 0.5
+    return _apply(math.sin, x)
+"""
+
+
+def test_a_parameter_called_like_a_module_function_is_not_that_function(tmp_path: Path) -> None:
+    # `_apply(f, a)` calls its parameter `f`; the module's own `f(n, x, m)` made `a` (and so x) an int: no gradient
+    # (found by the thorough run, seed 401)
+    f = import_source(APPLY_SOURCE, tmp_path).f
+    assert grad(f, wrt=1)(0, 0.2, 0) == pytest.approx(math.cos(0.2))

@@ -19,7 +19,8 @@ def param_types(
     """Each parameter's type, from how the body uses it: indexed or iterated -> a list (of lists, when
     its elements are indexed too, here or in a helper it is passed to); a range bound or an index -> an
     int; otherwise a float."""
-    uses = _Uses(resolve, _seen)
+    local = set(_parameters(node)) | {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    uses = _Uses(resolve, _seen, frozenset(local))
     for child in nodes(node):
         uses.visit(child)
     uses.settle(_made_anew(node))
@@ -90,9 +91,12 @@ class _Uses:
     by class name): how deeply each name is indexed (its list depth), which names hold whole numbers, and
     which local names are an element of, or another name for, a list."""
 
-    def __init__(self, resolve: Callable[[str], Resolved | None] | None, seen: frozenset[str]) -> None:
+    def __init__(
+        self, resolve: Callable[[str], Resolved | None] | None, seen: frozenset[str], local: frozenset[str] = frozenset()
+    ) -> None:
         self.resolve = resolve
         self.seen = seen  # helpers whose parameter types are being found, to stop at recursion
+        self.local = local  # the function's parameters and the names it assigns: they hide the module's
         self.element_of: dict[str, str] = {}  # local name -> the name it is an element of
         self.alias_of: dict[str, list[str]] = {}  # local name -> the names of the lists it was made from
         self.held_by: dict[str, list[tuple[str, int]]] = {}  # list -> (name, levels): its items are name[...]
@@ -287,7 +291,10 @@ class _Uses:
         return found.spelling if isinstance(found, Callee) else func.id
 
     def resolved(self, name: str) -> Resolved | None:
-        """What a name is, where the lookup says (a refusal of it is the lowering's to report, where it points)."""
+        """What a name is, where the lookup says (a refusal of it is the lowering's to report, where it points);
+        None for a name of the function's own (a parameter `f` called as `f(a)` is not the module's `f`)."""
+        if name.split(".")[0] in self.local:
+            return None
         try:
             return self.resolve(name) if self.resolve is not None else None
         except S2SError:
@@ -297,7 +304,7 @@ class _Uses:
         """`map(f, xs, ...)`: each iterable is iterated, and its elements are f's parameters."""
         types: tuple[Type, ...] = ()
         func = call.args[0]
-        if isinstance(func, ast.Name) and self.resolve is not None and func.id not in self.seen:
+        if isinstance(func, ast.Name) and self.resolve is not None and func.id not in self.seen | self.local:
             try:
                 helper = self.resolve(func.id)
                 if isinstance(helper, Helper):
@@ -319,7 +326,7 @@ class _Uses:
             name = func.id
         else:
             return
-        if self.resolve is None or name in self.seen:
+        if self.resolve is None or name in self.seen or name.split(".")[0] in self.local:
             return
         try:
             helper = self.resolve(name)
