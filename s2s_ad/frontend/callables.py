@@ -86,23 +86,34 @@ def from_function(func: object, reads: Reads | None = None, *, owner: object = M
     name = func.__name__
     if name == "<lambda>":
         raise lambda_error(func)
-    try:
-        lines, start = inspect.getsourcelines(func)
-        filename = inspect.getsourcefile(func) or func.__code__.co_filename
-    except (OSError, TypeError) as exc:
-        raise SourceError(
-            f"cannot find the source of function '{name}'",
-            filename=func.__code__.co_filename,
-            lineno=func.__code__.co_firstlineno,
-            hint="functions typed at an interactive prompt have no source file; put the function in a file",
-        ) from exc
-    file_lines = linecache_lines(filename) or ("",) * (start - 1) + tuple(line.rstrip("\n") for line in lines)
-    node = parse_def(lines, start, filename, file_lines, name)
+    found = _def_in_module(func)
+    static: StaticModule | None
+    if found is not None:
+        in_module, filename, file_lines, static = found
+        start = func.__code__.co_firstlineno
+        lines = [line + "\n" for line in file_lines[start - 1 : in_module.end_lineno]]
+    else:
+        try:
+            lines, start = inspect.getsourcelines(func)
+            filename = inspect.getsourcefile(func) or func.__code__.co_filename
+        except (OSError, TypeError) as exc:
+            raise SourceError(
+                f"cannot find the source of function '{name}'",
+                filename=func.__code__.co_filename,
+                lineno=func.__code__.co_firstlineno,
+                hint="functions typed at an interactive prompt have no source file; put the function in a file",
+            ) from exc
+        file_lines = linecache_lines(filename) or ("",) * (start - 1) + tuple(line.rstrip("\n") for line in lines)
+        static = StaticModule.for_file(filename)
+    reads_self = owner is not MISSING or (_defined_in_class(func) and _first_parameter(func) in ("self", "cls"))
+    if found is not None and not reads_self:  # the module's own `def`, shared: nothing changes a parsed `def`
+        node = copy_def(found[0], deep=False)
+    else:  # a copy of its own, whose `self.attr` reads are rewritten
+        node = parse_def(lines, start, filename, file_lines, name)
     source = Source(filename, file_lines)
     if reads is None:  # the lookups are still noted: two different lists under one name are refused (`classify`)
         reads = Reads()
     reads.note(func, "__code__", func.__code__)
-    static = StaticModule.for_file(filename)
     resolver = RuntimeResolver(func, static, reads)
     data_params: tuple[str, ...] = ()
     if owner is not MISSING:
@@ -114,6 +125,27 @@ def from_function(func: object, reads: Reads | None = None, *, owner: object = M
         _read_through(node, first, source, f"{func.__qualname__.rpartition('.')[0]}.{name}")
         data_params = (first,)
     return ParsedFunction(name, node, source, resolver, func.__qualname__, data_params)
+
+
+def _def_in_module(func: types.FunctionType) -> tuple[ast.FunctionDef, str, tuple[str, ...], StaticModule] | None:
+    """`func`'s `def` in its module as parsed, the module's file name, its lines, and the module: found in the
+    parsed module, which knows where each `def` ends, rather than by tokenizing the file from the function's
+    first line and parsing those lines again (`inspect.getsourcelines`). None where the module cannot say: no
+    file, or a file whose text is no longer the one the function was loaded from."""
+    filename = func.__code__.co_filename
+    static = StaticModule.for_file(filename)
+    file_lines = linecache_lines(filename)
+    if static is None or file_lines is None or static.source.lines != file_lines:
+        return None
+    node = static.definition(func.__code__.co_firstlineno, func.__name__)
+    if node is None or node.end_lineno is None:
+        return None
+    return node, filename, file_lines, static
+
+
+def _first_parameter(func: types.FunctionType) -> str | None:
+    code = func.__code__
+    return code.co_varnames[0] if code.co_argcount else None  # the count includes positional-only ones
 
 
 def _defined_in_class(func: types.FunctionType) -> bool:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..errors import S2SError
+from . import tree
 
 # -- what a name can be ------------------------------------------------------
 
@@ -153,7 +154,11 @@ def uses_arrays(parsed: ParsedFunction, seen: frozenset[str] = frozenset()) -> b
     `@`, indexes with a tuple (`A[i, j]`), or reads an attribute only arrays have (`x.T`,
     `x.sum()`). Its gradient then depends on the shapes
     of the arrays it is called with."""
-    for node in _code(parsed.node):
+    skipped = tree.annotation_ids(parsed.node) | {id(n) for n in tree.nodes(parsed.node.args)}
+    checked = set(seen)  # names already resolved (a name read on many lines is looked up once)
+    for node in tree.function_nodes(parsed.node):
+        if id(node) in skipped:
+            continue
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
             return True
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Tuple):
@@ -162,8 +167,9 @@ def uses_arrays(parsed: ParsedFunction, seen: frozenset[str] = frozenset()) -> b
             base = node.value
             if not isinstance(base, ast.Name) or parsed.resolve(base.id) is None:
                 return True
-        if not isinstance(node, ast.Name) or node.id in seen:
+        if not isinstance(node, ast.Name) or node.id in checked:
             continue
+        checked.add(node.id)
         try:
             found = parsed.resolve(node.id)
         except S2SError:  # a name the lowering refuses, pointing at it
@@ -178,18 +184,3 @@ def uses_arrays(parsed: ParsedFunction, seen: frozenset[str] = frozenset()) -> b
             if uses_arrays(inner, seen | {node.id, parsed.name}):
                 return True
     return False
-
-
-def _code(function: ast.FunctionDef) -> list[ast.AST]:
-    """The nodes of a function's body, without its annotations (`tuple[float, float]` indexes nothing)."""
-    found: list[ast.AST] = []
-    stack: list[ast.AST] = list(reversed(function.body))
-    while stack:
-        node = stack.pop()
-        found.append(node)
-        for name, value in ast.iter_fields(node):
-            if name in ("annotation", "returns"):
-                continue
-            children = value if isinstance(value, list) else [value]
-            stack.extend(c for c in reversed(children) if isinstance(c, ast.AST))
-    return found

@@ -42,25 +42,33 @@ def linecache_lines(filename: str) -> tuple[str, ...] | None:
 
 
 def parse_def(lines: list[str], start: int, filename: str, file_lines: tuple[str, ...], name: str) -> ast.FunctionDef:
-    """The `def` of `lines` (starting at line `start` of the file), with positions in the file and no decorators."""
-    text = textwrap.dedent("".join(lines))
+    """The `def` of `lines` (starting at line `start` of the file), with positions in the file and no decorators.
+
+    The text is parsed where it stands: after `start - 1` empty lines, and, when the `def` is indented (a
+    method, a nested function), as the body of an `if 1:` on the line before, so that every node's line and
+    column are the file's as parsed, with no pass over the tree to move them.
+    """
     indent = len(lines[0]) - len(lines[0].lstrip()) if lines else 0
+    if indent and start >= 2:
+        text = "\n" * (start - 2) + "if 1:\n" + "".join(lines)
+    else:
+        text = "\n" * (start - 1) + (textwrap.dedent("".join(lines)) if indent else "".join(lines))
     try:
         module = ast.parse(text, filename=filename)
     except SyntaxError as exc:
         raise SourceError(f"cannot parse the source of '{name}': {exc.msg}", filename=filename, lineno=start) from exc
-    if not module.body or not isinstance(module.body[0], (ast.FunctionDef, ast.AsyncFunctionDef)):
+    body = module.body[0].body if indent and start >= 2 and module.body and isinstance(module.body[0], ast.If) else module.body
+    if not body or not isinstance(body[0], (ast.FunctionDef, ast.AsyncFunctionDef)):
         raise SourceError(
             f"the source of '{name}' is not a `def` statement",
             filename=filename,
             lineno=start,
             hint="define the function with `def`",
         )
-    node = module.body[0]
-    ast.increment_lineno(node, start - 1)
+    node = body[0]
     if isinstance(node, ast.AsyncFunctionDef):
         raise Source(filename, file_lines).error(UnsupportedError, "async functions cannot be differentiated", node)
-    if indent:
+    if indent and start < 2:
         for child in ast.walk(node):
             if hasattr(child, "col_offset"):
                 child.col_offset += indent  # type: ignore[attr-defined]

@@ -64,6 +64,23 @@ class StaticModule:
         node = copy_def(node)
         return ParsedFunction(name, node, self.source, self, name)
 
+    def definition(self, first_line: int, name: str) -> ast.FunctionDef | None:
+        """The `def name` of any depth (a method, a nested function) whose first line, its first decorator's if it
+        has one, is `first_line`: looked for in the statement that spans that line, and so on inwards."""
+        statements: list[ast.AST] = list(self.tree.body)
+        while statements:
+            inner: list[ast.AST] = []
+            for stmt in statements:
+                decorators = getattr(stmt, "decorator_list", [])
+                first = min([stmt.lineno, *(d.lineno for d in decorators)])  # type: ignore[attr-defined]
+                if first == first_line and isinstance(stmt, ast.FunctionDef) and stmt.name == name:
+                    return stmt
+                if first <= first_line <= (getattr(stmt, "end_lineno", None) or first):
+                    for child in ast.iter_child_nodes(stmt):  # a `case` has no line of its own: its statements
+                        inner += child.body if isinstance(child, ast.match_case) else [child]
+            statements = [s for s in inner if isinstance(s, (ast.stmt, ast.excepthandler))]
+        return None
+
     def functions(self) -> list[str]:
         return [s.name for s in self.tree.body if isinstance(s, ast.FunctionDef)]
 

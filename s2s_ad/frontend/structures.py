@@ -26,7 +26,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import S2SError, UnsupportedError
+from . import tree
 from .parsed import ARRAY_ATTRIBUTES, Helper, ParsedFunction
+from .tree import function_nodes
 
 Key = str | int  # a dict's key, a tuple's or list's position, a field's name
 
@@ -204,16 +206,23 @@ def reads_structures(parsed: ParsedFunction) -> bool:
 def structure_read(parsed: ParsedFunction, seen: frozenset[str] = frozenset()) -> tuple[ParsedFunction, ast.expr] | None:
     """The first read of a parameter as a structure (see `reads_structures`), and the function it is in."""
     params = _parts_of_parameters(parsed)
-    nodes = sorted((n for n in ast.walk(parsed.node) if isinstance(n, ast.expr)), key=lambda n: (n.lineno, n.col_offset))
-    called = {id(n.func) for n in nodes if isinstance(n, ast.Call)}  # `xs.append(...)` is a method, not a field
-    for node in nodes:
-        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+    every = function_nodes(parsed.node)
+    called = {id(n.func) for n in every if isinstance(n, ast.Call)}  # `xs.append(...)` is a method, not a field
+    candidates = [
+        n
+        for n in every
+        if (isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Constant) and isinstance(n.slice.value, str))
+        or (isinstance(n, ast.Attribute) and n.attr not in ARRAY_ATTRIBUTES and id(n) not in called)
+        or (isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id not in seen)
+    ]
+    candidates.sort(key=lambda n: (n.lineno, n.col_offset))  # type: ignore[attr-defined]
+    checked: set[str] = set()  # helpers already read (a helper called on many lines is read once)
+    for node in candidates:
+        if isinstance(node, ast.Subscript | ast.Attribute):
             if _root_name(node.value) in params:
                 return parsed, node
-        elif isinstance(node, ast.Attribute) and node.attr not in ARRAY_ATTRIBUTES and id(node) not in called:
-            if _root_name(node.value) in params:
-                return parsed, node
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id not in seen:
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id not in checked:
+            checked.add(node.func.id)
             found = parsed.resolve(node.func.id)
             if isinstance(found, Helper):
                 try:
@@ -232,7 +241,7 @@ def _parts_of_parameters(parsed: ParsedFunction) -> set[str]:
     names = {a.arg for a in (*parsed.node.args.posonlyargs, *parsed.node.args.args, *parsed.node.args.kwonlyargs)}
     names -= set(parsed.data_params)
     bindings: list[tuple[ast.expr, ast.expr]] = []
-    for node in ast.walk(parsed.node):
+    for node in function_nodes(parsed.node):
         if isinstance(node, (ast.For, ast.comprehension)):
             bindings.append((node.target, node.iter))
         elif isinstance(node, ast.Assign):
@@ -262,10 +271,9 @@ def may_be_structured(parsed: ParsedFunction) -> bool:
     params = {a.arg for a in (*parsed.node.args.posonlyargs, *parsed.node.args.args, *parsed.node.args.kwonlyargs)}
     params -= set(parsed.data_params)
     as_tuple: dict[str, bool] = {}
-    parents = {id(child): parent for parent in ast.walk(parsed.node) for child in ast.iter_child_nodes(parent)}
-    for node in ast.walk(parsed.node):
-        if not (isinstance(node, ast.Name) and node.id in params):
-            continue
+    named = [n for n in function_nodes(parsed.node) if isinstance(n, ast.Name) and n.id in params]
+    parents = tree.parents(parsed.node) if named else {}
+    for node in named:
         parent = parents.get(id(node))
         unpacked = (
             isinstance(parent, ast.Assign) and parent.value is node and isinstance(parent.targets[0], (ast.Tuple, ast.List))

@@ -22,12 +22,9 @@ def family(name: str) -> str:
     return match.group(1) if match else name
 
 
-_TEMP = re.compile(r"^_t\d+$")
-
-
 def is_temp(name: str) -> bool:
-    """A temporary of the lowering or a transform, as opposed to a named value."""
-    return bool(_TEMP.match(name))
+    """A temporary of the lowering or a transform (`_t12`), as opposed to a named value."""
+    return name[:2] == "_t" and name[2:].isdecimal() and name.isascii()
 
 
 class Namer:

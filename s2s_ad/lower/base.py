@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, cast
 from .. import ir
 from ..errors import ResolutionError, S2SError, SignatureError, UnsupportedError
 from ..frontend import Callee, Custom, Data, Helper, MathModule, ParsedFunction, Resolved, Source
+from ..frontend.tree import function_nodes
 from ..ir import BOOL, INT, Const, Loc, Namer, Type, Var
 from ..rules import MATH_CONSTANTS, Rule
 from ..rules.custom import LoweredBody
@@ -30,7 +31,6 @@ from .scope import (
     TupleValue,
     Value,
     join,
-    nodes,
 )
 from .types import param_types
 
@@ -175,10 +175,10 @@ class LoweringBase:
     def error(self, cls: type[S2SError], message: str, node: ast.AST | None, hint: str | None = None) -> S2SError:
         return self.parsed.source.error(cls, message, node, hint)
 
-    def reserve(self, node: ast.AST) -> None:
+    def reserve(self, node: ast.FunctionDef) -> None:
         """Source names are taken: no temporary or adjoint may be called like one. (And where a
         gradient s2s_ad generated, read back, first takes from its tape, `_tape.pop()`, is remembered.)"""
-        for child in nodes(node):
+        for child in function_nodes(node):
             if isinstance(child, ast.Attribute) and isinstance(child.value, ast.Name) and child.value.id == "_tape":
                 if child.attr == "pop" and self.tape is None and _generated(self.parsed.source, node):
                     self.tape = child.value

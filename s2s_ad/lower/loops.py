@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from .. import ir
 from ..errors import UnsupportedError
 from ..frontend import Callee
+from ..frontend.tree import nodes
 from ..ir import FLOAT, INT, Assign, Const, Loc, Operand, Type, Var
 from ..rules.shapes import dims, is_array
 from . import rows
@@ -30,7 +31,6 @@ from .scope import (
     assigned_names,
     contains,
     join,
-    nodes,
     stored_into,
 )
 

@@ -15,13 +15,15 @@ import ast
 import functools
 from collections.abc import Callable
 
+from ..frontend.tree import function_nodes
 
-def grown(function: ast.AST) -> set[int]:
+
+def grown(function: ast.FunctionDef) -> set[int]:
     """`id` of each list literal assigned to a name that the function appends to (`pts = [(x, y)]`, then
     `pts.append(...)`): a list of rows so made is built by appending its rows, so that its adjoint is too."""
     appended = {
         node.func.value.id
-        for node in ast.walk(function)
+        for node in function_nodes(function)
         if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
         and node.func.attr == "append"
@@ -29,18 +31,18 @@ def grown(function: ast.AST) -> set[int]:
     }
     return {
         id(node.value)
-        for node in ast.walk(function)
+        for node in function_nodes(function)
         if isinstance(node, ast.Assign)
         and isinstance(node.value, ast.List)
         and any(isinstance(t, ast.Name) and t.id in appended for t in node.targets)
     }
 
 
-def nesting(function: ast.AST) -> dict[int, int]:
+def nesting(function: ast.FunctionDef) -> dict[int, int]:
     """`id` of each empty list literal assigned to a name that the function fills with lists -> its depth."""
     assigned: dict[str, list[ast.expr]] = {}
     appended: dict[str, list[ast.expr]] = {}
-    for node in ast.walk(function):
+    for node in function_nodes(function):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             assigned.setdefault(node.targets[0].id, []).append(node.value)
         elif (

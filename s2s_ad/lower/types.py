@@ -8,9 +8,9 @@ from collections.abc import Callable
 from .. import ir
 from ..errors import S2SError
 from ..frontend import Callee, Helper, MathModule, Resolved
+from ..frontend.tree import function_nodes, nodes
 from ..ir import FLOAT, INT, Type
 from . import rows
-from .scope import nodes
 
 
 def param_types(
@@ -19,9 +19,10 @@ def param_types(
     """Each parameter's type, from how the body uses it: indexed or iterated -> a list (of lists, when
     its elements are indexed too, here or in a helper it is passed to); a range bound or an index -> an
     int; otherwise a float."""
-    local = set(_parameters(node)) | {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    every = function_nodes(node)
+    local = set(_parameters(node)) | {n.id for n in every if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     uses = _Uses(resolve, _seen, frozenset(local))
-    for child in nodes(node):
+    for child in every:
         uses.visit(child)
     uses.settle(_made_anew(node))
     return tuple(uses.type_of(name) for name in _parameters(node))
@@ -78,8 +79,8 @@ def _made_anew(node: ast.FunctionDef) -> set[str]:
     elements it once held."""
     return {
         t.id
-        for child in nodes(node)
-        if isinstance(child, ast.Assign) and any(isinstance(n, (ast.List, ast.ListComp)) for n in ast.walk(child.value))
+        for child in function_nodes(node)
+        if isinstance(child, ast.Assign) and any(isinstance(n, (ast.List, ast.ListComp)) for n in nodes(child.value))
         for target in child.targets
         for t in ast.walk(target)
         if isinstance(t, ast.Name)

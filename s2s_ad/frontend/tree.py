@@ -1,0 +1,67 @@
+"""Every node of a tree in one list: the walk that the analyses of a function share.
+
+Each stage asks many questions of a whole `def` (which names it stores, which
+lists it appends to, whether it reads NumPy, ...). Walking the tree once per
+question cost more than CPython's `compile()` of the same source, per question;
+so the walk of a `def` is made once, kept in `function_nodes`' cache while the
+node lives, and each question is a loop over that list. A `def` is never
+changed once parsed (what changes a function works on a copy: `copy_def`,
+`copy.deepcopy`), which is what makes the cached list right.
+"""
+
+from __future__ import annotations
+
+import ast
+import weakref
+
+_WALKED: weakref.WeakKeyDictionary[ast.AST, list[ast.AST]] = weakref.WeakKeyDictionary()
+_PARENTS: weakref.WeakKeyDictionary[ast.AST, dict[int, ast.AST]] = weakref.WeakKeyDictionary()
+
+
+def nodes(node: ast.AST) -> list[ast.AST]:
+    """Every node under `node`, itself included, in the order `ast.walk` yields them (twice as fast)."""
+    found = [node]
+    for parent in found:  # grows while it is read
+        for field in parent._fields:
+            value = getattr(parent, field, None)
+            if type(value) is list:
+                found.extend([item for item in value if isinstance(item, ast.AST)])
+            elif isinstance(value, ast.AST):
+                found.append(value)
+    return found
+
+
+def function_nodes(node: ast.FunctionDef) -> list[ast.AST]:
+    """`nodes(node)` of a parsed `def`, walked once while the node lives (do not change the list)."""
+    found = _WALKED.get(node)
+    if found is None:
+        found = _WALKED[node] = nodes(node)
+    return found
+
+
+def parents(node: ast.FunctionDef) -> dict[int, ast.AST]:
+    """The parent of each node of a parsed `def` but the `def` itself, by the child's `id` (made once while the
+    node lives; do not change it)."""
+    found = _PARENTS.get(node)
+    if found is None:
+        found = _PARENTS[node] = {}
+        for parent in function_nodes(node):
+            for field in parent._fields:
+                value = getattr(parent, field, None)
+                if type(value) is list:
+                    for item in value:
+                        if isinstance(item, ast.AST):
+                            found[id(item)] = parent
+                elif isinstance(value, ast.AST):
+                    found[id(value)] = parent
+    return found
+
+
+def annotation_ids(node: ast.FunctionDef) -> set[int]:
+    """The `id`s of the nodes of a `def`'s annotations (`xs: list[float]`, `-> tuple[float, float]`): types,
+    not code; `tuple[float, float]` indexes nothing."""
+    roots: list[ast.AST] = [node.returns] if node.returns is not None else []
+    for child in function_nodes(node):
+        if isinstance(child, ast.arg | ast.AnnAssign) and child.annotation is not None:
+            roots.append(child.annotation)
+    return {id(n) for root in roots for n in nodes(root)}
