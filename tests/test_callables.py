@@ -319,3 +319,50 @@ def test_everything_callable_is_still_refused_without_source() -> None:
         with pytest.raises(SourceError):
             grad(target)  # type: ignore[arg-type]
     assert s2s_ad.grad is grad
+
+
+# -- the source as the module holds it ------------------------------------------------------------------
+
+
+def test_a_function_is_read_from_its_module_as_parsed(tmp_path: Path) -> None:
+    """Methods, nested and decorated functions of one file: each `def` is found by its first line, with the
+    file's lines and columns (a refusal points into the file)."""
+    path = tmp_path / "shapes_of_defs.py"
+    path.write_text(
+        "import functools\nimport math\n\n\n"
+        "def outer(a):\n"
+        "    def inner(x):\n"
+        "        return math.sin(x) * a\n"
+        "    return inner\n\n\n"
+        "def keep(f):\n"
+        "    @functools.wraps(f)\n"
+        "    def wrapper(*args):\n"
+        "        return f(*args)\n"
+        "    return f\n\n\n"
+        "@keep\n"
+        "def decorated(x):\n"
+        "    return x ** 3\n\n\n"
+        "class Model:\n"
+        "    scale = 2.0\n\n"
+        "    def loss(self, x):\n"
+        "        return self.scale * x * x\n\n"
+        "    def broken(self, x):\n"
+        "        return x @ x\n"
+    )
+    module = import_file(path, "shapes_of_defs")
+    assert grad(module.outer(3.0))(0.5) == pytest.approx(3.0 * math.cos(0.5), rel=1e-12)
+    assert grad(module.decorated)(2.0) == pytest.approx(12.0, rel=1e-12)
+    assert grad(module.Model().loss)(1.5) == pytest.approx(6.0, rel=1e-12)
+
+
+def test_a_file_changed_since_its_function_was_loaded_is_refused(tmp_path: Path) -> None:
+    """The lines at the function's first line are another function's now: refused, not differentiated."""
+    path = tmp_path / "edited_after_import.py"
+    path.write_text("def f(x):\n    return x * x\n")
+    module = import_file(path, "edited_after_import")
+    path.write_text("def g(x):\n    return x * x * x\n\n\ndef f(x):\n    return x\n")
+    stat = path.stat()
+    os.utime(path, (stat.st_atime, stat.st_mtime + 5))  # a new modification time, whatever the clock's resolution
+    with pytest.raises(SourceError, match="has changed since it was loaded") as caught:
+        grad(module.f)
+    assert caught.value.filename == str(path)

@@ -227,6 +227,25 @@ def test_the_command_line_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert main(["grad", "ode.py:euler", "--forward", "--checkpoints", "3"]) == 2
 
 
+def test_the_command_line_schedule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("ode.py").write_text(inspect.getsource(euler).join(["import math\n\n\n", ""]))
+    assert main(["grad", "ode.py:euler", "--checkpoints", "3", "--schedule", "revolve", "-o", "g.py"]) == 0
+    text = Path("g.py").read_text()
+    assert "s2s-ad grad ode.py:euler --checkpoints 3 --schedule revolve -o g.py" in text
+    assert "def _revolve(" in text and "while _held > 0:" in text
+    namespace: dict[str, Any] = {}
+    exec(compile(text, "g.py", "exec"), namespace)
+    for n in (0, 1, 5, 17, 40):  # against the un-checkpointed gradient and central differences
+        got = namespace["euler_grad"](0.3, n, 0.1)
+        assert got == grad(euler)(0.3, n, 0.1)
+        h = 1e-6
+        assert got[0] == pytest.approx((euler(0.3 + h, n, 0.1) - euler(0.3 - h, n, 0.1)) / (2 * h), rel=1e-6, abs=1e-9)
+    assert main(["grad", "ode.py:euler", "--schedule", "revolve"]) == 2
+    assert "give --checkpoints too" in capsys.readouterr().err
+    assert main(["grad", "ode.py:euler", "--checkpoints", "3", "--schedule", "binomial"]) == 2
+
+
 def test_not_with_the_numba_backend() -> None:
     with pytest.raises(S2SError, match="checkpoints= is not supported with the numba backend yet"):
         pipeline.build(frontend.from_callable(euler), None, backend="numba", checkpoints=3)

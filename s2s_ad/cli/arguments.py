@@ -38,6 +38,8 @@ examples:
       the gradient decorated with @numba.njit, in code numba compiles
   s2s-ad grad ode.py:simulate --checkpoints 100 -o grad_ode.py
       a long loop's reverse sweep keeps at most 100 snapshots and runs the steps between them again
+  s2s-ad grad ode.py:simulate --checkpoints 100 --schedule revolve -o grad_ode.py
+      binomial checkpointing: at most 100 snapshots and 100 steps of tape at once, whatever the loop's length
   s2s-ad grad ops.py:Ops.softplus,Model.plain -o grad_ops.py
       methods of top-level classes: Ops_softplus_grad(x); Model_plain_grad(self, x) keeps
       self first, as data (a method that reads self.w needs an object: use s2s_ad.grad(obj.plain))
@@ -162,6 +164,14 @@ def build_parser(prog: str) -> tuple[argparse.ArgumentParser, dict[str, argparse
         help="bound the memory of a long loop's reverse sweep: keep at most K snapshots of the values a for loop "
         "carries and run the iterations between them again in the reverse sweep (the gradient is the same, bit for bit)",
     )
+    grad.add_argument(
+        "--schedule",
+        choices=("uniform", "revolve"),
+        default=None,
+        help="where --checkpoints places a for loop's snapshots: uniform segments (K snapshots and n/K iterations of "
+        "tape), or revolve, Griewank's binomial schedule (at most K snapshots and K iterations of tape at once, each "
+        "iteration run again a few times more); default uniform",
+    )
     grad.add_argument("--force", action="store_true", help="overwrite an existing output file even if s2s-ad did not generate it")
     check = commands.add_parser(
         "check",
@@ -243,6 +253,7 @@ class Request:
     shapes: tuple[tuple[str, tuple[int, ...], str], ...] = ()  # --shapes: (name, sizes, "float" or "int")
     backend: str = "python"  # --backend: what the code is written for, "python" or "numba"
     checkpoints: int | None = None  # --checkpoints: at most this many snapshots per checkpointed loop
+    schedule: str = "uniform"  # --schedule: where a for loop's snapshots go, "uniform" or "revolve"
 
 
 def parse_request(args: argparse.Namespace) -> Request:
@@ -264,6 +275,8 @@ def parse_request(args: argparse.Namespace) -> Request:
         raise UsageError("-o needs a file or directory name")
     if kind != "grad" and args.checkpoints is not None:
         raise UsageError(f"--checkpoints bounds a gradient's reverse sweep; it cannot be combined with {option}")
+    if args.schedule is not None and args.checkpoints is None:
+        raise UsageError("--schedule places the snapshots of --checkpoints K: give --checkpoints too")
     return Request(
         "grad",
         file,
@@ -280,6 +293,7 @@ def parse_request(args: argparse.Namespace) -> Request:
         shapes=parse_shapes(args.shapes),
         backend=args.backend,
         checkpoints=args.checkpoints,
+        schedule=args.schedule or "uniform",
     )
 
 

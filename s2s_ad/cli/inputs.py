@@ -381,6 +381,7 @@ def _built(
         backend=request.backend,
         progress=Progress(out, name, stages=5 if request.kind == "hvp" else 4),
         checkpoints=request.checkpoints,
+        schedule=request.schedule,
     )
     return built, _data(parsed, built)
 

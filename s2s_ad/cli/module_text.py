@@ -88,6 +88,8 @@ def _header(results: list[Result], request: Request, command_target: str, data_n
         command += ["--backend", request.backend]
     if request.checkpoints is not None:
         command += ["--checkpoints", str(request.checkpoints)]
+    if request.schedule != "uniform":
+        command += ["--schedule", request.schedule]
     if request.output is not None:
         command += ["-o", request.output]
     lines = [f"{MARKER} {__version__} from {request.file}; do not edit by hand.", ""]

@@ -110,6 +110,14 @@ def from_function(func: object, reads: Reads | None = None, *, owner: object = M
         node = copy_def(found[0], deep=False)
     else:  # a copy of its own, whose `self.attr` reads are rewritten
         node = parse_def(lines, start, filename, file_lines, name)
+    if node.name != func.__code__.co_name:  # the file changed since the function was loaded: another function's lines
+        raise SourceError(
+            f"the source of function '{name}' has changed since it was loaded: line {start} of {filename} now holds "
+            f"'{node.name}'",
+            filename=filename,
+            lineno=start,
+            hint="reload the module (or restart Python) so that the function and its file agree",
+        )
     source = Source(filename, file_lines)
     if reads is None:  # the lookups are still noted: two different lists under one name are refused (`classify`)
         reads = Reads()
@@ -137,7 +145,7 @@ def _def_in_module(func: types.FunctionType) -> tuple[ast.FunctionDef, str, tupl
     file_lines = linecache_lines(filename)
     if static is None or file_lines is None or static.source.lines != file_lines:
         return None
-    node = static.definition(func.__code__.co_firstlineno, func.__name__)
+    node = static.definition(func.__code__.co_firstlineno, func.__code__.co_name)
     if node is None or node.end_lineno is None:
         return None
     return node, filename, file_lines, static

@@ -4,9 +4,10 @@ Each stage asks many questions of a whole `def` (which names it stores, which
 lists it appends to, whether it reads NumPy, ...). Walking the tree once per
 question cost more than CPython's `compile()` of the same source, per question;
 so the walk of a `def` is made once, kept in `function_nodes`' cache while the
-node lives, and each question is a loop over that list. A `def` is never
-changed once parsed (what changes a function works on a copy: `copy_def`,
-`copy.deepcopy`), which is what makes the cached list right.
+node lives (weakly: the cache never keeps a tree alive), and each question is
+a loop over that list. A `def` is never changed once parsed (what changes a
+function works on a copy: `copy_def`, `copy.deepcopy`), which is what makes
+the cached list right.
 """
 
 from __future__ import annotations
@@ -32,28 +33,33 @@ def nodes(node: ast.AST) -> list[ast.AST]:
 
 
 def function_nodes(node: ast.FunctionDef) -> list[ast.AST]:
-    """`nodes(node)` of a parsed `def`, walked once while the node lives (do not change the list)."""
-    found = _WALKED.get(node)
-    if found is None:
-        found = _WALKED[node] = nodes(node)
-    return found
+    """`nodes(node)` of a parsed `def`, walked once while the node lives (a new list each time, of shared nodes).
+
+    The cache holds the nodes under the `def`, not the `def` itself: a weak key that its own value held
+    would never be let go."""
+    below = _WALKED.get(node)
+    if below is None:
+        below = _WALKED[node] = nodes(node)[1:]
+    return [node, *below]
 
 
 def parents(node: ast.FunctionDef) -> dict[int, ast.AST]:
     """The parent of each node of a parsed `def` but the `def` itself, by the child's `id` (made once while the
-    node lives; do not change it)."""
-    found = _PARENTS.get(node)
-    if found is None:
-        found = _PARENTS[node] = {}
-        for parent in function_nodes(node):
+    node lives; a new dict each time, so that the cache holds no reference to the `def`)."""
+    below = _PARENTS.get(node)
+    if below is None:
+        below = _PARENTS[node] = {}
+        for parent in function_nodes(node)[1:]:
             for field in parent._fields:
                 value = getattr(parent, field, None)
                 if type(value) is list:
                     for item in value:
                         if isinstance(item, ast.AST):
-                            found[id(item)] = parent
+                            below[id(item)] = parent
                 elif isinstance(value, ast.AST):
-                    found[id(value)] = parent
+                    below[id(value)] = parent
+    found = dict(below)
+    found.update((id(child), node) for child in ast.iter_child_nodes(node))
     return found
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .nodes import (
@@ -29,9 +29,34 @@ from .nodes import (
 )
 from .walk import blocks_of, defs, return_operands, used_names, walk
 
+# -- the last few answers, per analysis ---------------------------------------------------------------
+#
+# Passes and printers ask the same questions of the same function (its types, its names, how often each is
+# read) one after another. An explicit cache of the last few functions asked about, held (so that an `id`
+# is never another function's), answers again without a walk; each caller gets a copy it may change.
+
+_REMEMBERED = 4
+_answers: dict[tuple[str, int, object], tuple[Function, Any]] = {}
+
+
+def _remembered(kind: str, function: Function, extra: object, compute: Callable[[], Any]) -> Any:
+    key = (kind, id(function), extra)
+    held = _answers.get(key)
+    if held is None or held[0] is not function:
+        held = _answers[key] = (function, compute())
+        mine = [k for k in _answers if k[0] == kind]
+        for old in mine[: max(0, len(mine) - _REMEMBERED)]:
+            del _answers[old]
+    return held[1].copy()
+
 
 def use_counts(function: Function, returned: int = 1) -> dict[str, int]:
     """How many times each name is read, a name the function returns counting `returned` times."""
+    answer: dict[str, int] = _remembered("uses", function, returned, lambda: _use_counts(function, returned))
+    return answer
+
+
+def _use_counts(function: Function, returned: int) -> dict[str, int]:
     uses: dict[str, int] = {}
     for stmt in walk(function.body):
         for name in used_names(stmt):
@@ -43,6 +68,12 @@ def use_counts(function: Function, returned: int = 1) -> dict[str, int]:
 
 
 def all_names(function: Function) -> set[str]:
+    """Every name the function defines, its parameters included."""
+    answer: set[str] = _remembered("names", function, None, lambda: _all_names(function))
+    return answer
+
+
+def _all_names(function: Function) -> set[str]:
     names = {p.name for p in function.params}
     for stmt in walk(function.body):
         names.update(defs(stmt))
@@ -61,6 +92,11 @@ def free_names(block: Block) -> set[str]:
 
 def types_of(function: Function) -> dict[str, Type]:
     """The type of every name a function defines."""
+    answer: dict[str, Type] = _remembered("types", function, None, lambda: _types_of(function))
+    return answer
+
+
+def _types_of(function: Function) -> dict[str, Type]:
     types = {p.name: p.type for p in function.params}
     for stmt in walk(function.body):
         if isinstance(stmt, Assign):
@@ -204,11 +240,16 @@ def maybe_int(function: Function, rules: Mapping[str, Any]) -> set[str]:
     A gradient is a float, always: these are the values it must convert.
     """
     search = _MaybeInt(function, rules)
+    # Straight-line code defines each name before it is read: one pass finds all. A branch's merges and a
+    # loop's carried values are read before the statements that define them: again until nothing is new.
+    again = any(isinstance(stmt, (If, For, While)) for stmt in function.body)
     size = -1
     while size != len(search.found):
         size = len(search.found)
         for stmt in walk(function.body):
             search.found.update(search.marked(stmt))
+        if not again:
+            break
     return search.found
 
 

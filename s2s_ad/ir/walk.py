@@ -19,15 +19,20 @@ def blocks_of(stmt: Stmt) -> tuple[Block, ...]:
 
 
 _COMPOUND = (If, For, While)
+_COMPOUND_TYPES = frozenset(_COMPOUND)
 
 
-def walk(block: Block) -> Iterator[Stmt]:
-    """Every statement, nested ones included, in program order."""
+def walk(block: Block) -> list[Stmt]:
+    """Every statement, nested ones included, in program order (a list: cheaper to make than to yield)."""
+    if _COMPOUND_TYPES.isdisjoint(map(type, block)):
+        return list(block)
+    found: list[Stmt] = []
     for stmt in block:
-        yield stmt
-        if isinstance(stmt, _COMPOUND):
+        found.append(stmt)
+        if type(stmt) in _COMPOUND:
             for inner in blocks_of(stmt):
-                yield from walk(inner)
+                found += walk(inner)
+    return found
 
 
 def defs(stmt: Stmt) -> tuple[str, ...]:
@@ -64,7 +69,8 @@ def operands(stmt: Stmt) -> tuple[Operand, ...]:
 
 
 def used_names(stmt: Stmt) -> list[str]:
-    return [operand.name for operand in operands(stmt) if type(operand) is Var]
+    found = stmt.args if isinstance(stmt, (Assign, Effect)) else operands(stmt)
+    return [operand.name for operand in found if type(operand) is Var]
 
 
 def return_operands(returns: Returns) -> Iterator[Operand]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
+from typing import cast
 
 from .. import ir
 from ..errors import S2SError
-from ..frontend import Callee, Helper, MathModule, Resolved
+from ..frontend import Callee, Helper, MathModule, Resolved, tree
 from ..frontend.tree import function_nodes, nodes
 from ..ir import FLOAT, INT, Type
 from . import rows
@@ -77,14 +78,16 @@ def _made_anew(node: ast.FunctionDef) -> set[str]:
     """Names the body assigns a new list to. A loop variable that the body also makes a new list of
     (`v = [0.0] * 2` after `[v * v for v in xs]`, which Python scopes apart) says nothing about the
     elements it once held."""
-    return {
-        t.id
-        for child in function_nodes(node)
-        if isinstance(child, ast.Assign) and any(isinstance(n, (ast.List, ast.ListComp)) for n in nodes(child.value))
-        for target in child.targets
-        for t in ast.walk(target)
-        if isinstance(t, ast.Name)
-    }
+    parents = tree.parents(node)
+    making: dict[int, ast.Assign] = {}  # the assignments whose value holds a list display or comprehension
+    for child in function_nodes(node):
+        if isinstance(child, ast.List | ast.ListComp):
+            above, below = parents.get(id(child)), cast(ast.AST, child)
+            while above is not None and not isinstance(above, ast.stmt):
+                above, below = parents.get(id(above)), cast(ast.AST, above)
+            if isinstance(above, ast.Assign) and above.value is below:
+                making[id(above)] = above
+    return {t.id for assign in making.values() for target in assign.targets for t in nodes(target) if isinstance(t, ast.Name)}
 
 
 class _Uses:

@@ -30,7 +30,7 @@ def common_subexpressions(function: Function, rules: Mapping[str, Rule] = RULES)
                 stmt = ir.rename_statement(stmt, mapping)
                 assert isinstance(stmt, Assign)
                 if shareable(stmt):
-                    key = (stmt.op, tuple([a if type(a) is Var else ir.identity(a) for a in stmt.args]))
+                    key = (stmt.op, tuple([a.name if type(a) is Var else ir.identity(a) for a in stmt.args]))
                     if key in seen:
                         mapping[stmt.target] = Var(seen[key])
                         continue

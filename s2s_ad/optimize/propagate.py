@@ -67,7 +67,13 @@ class _Propagation:
 
     def assign(self, stmt: Assign) -> Assign | None:
         """The assignment reading what its operands stand for; None when it is a copy or folds away."""
-        args = tuple([self.mapping.get(a.name, a) if type(a) is Var else a for a in stmt.args])
+        mapping = self.mapping
+        renamed = False
+        for a in stmt.args:
+            if type(a) is Var and a.name in mapping:
+                renamed = True
+                break
+        args = tuple([mapping.get(a.name, a) if type(a) is Var else a for a in stmt.args]) if renamed else stmt.args
         rule = self.rules[stmt.op]
         if rule.copy:
             self.mapping[stmt.target] = args[0]
@@ -77,7 +83,7 @@ class _Propagation:
         if folded is not None:
             self.mapping[stmt.target] = folded
             return None
-        return stmt if args == stmt.args else Assign(stmt.target, stmt.op, args, stmt.type, stmt.loc)
+        return Assign(stmt.target, stmt.op, args, stmt.type, stmt.loc) if renamed else stmt
 
     def if_statement(self, stmt: ir.If) -> ir.If:
         then, orelse = self.block(stmt.then), self.block(stmt.orelse)
