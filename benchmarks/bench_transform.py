@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import inspect
 import linecache
 import os
 import statistics
@@ -48,6 +49,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,14 +123,31 @@ def time_compile(made: Fresh, repeats: int) -> list[float]:
     return times
 
 
-def time_transform(made: Fresh) -> float:
-    """CPU seconds of the first `grad(f)` (end to end); then one call of the gradient, untimed."""
+def time_transform(made: Fresh) -> tuple[float, str]:
+    """CPU seconds of the first `grad(f)` (end to end), and the generated gradient's source; then one call of the
+    gradient, untimed."""
     gc.collect()
     start = CLOCK()
     g = grad(made.f)
     seconds = CLOCK() - start
     g(*arguments(made.f))
-    return seconds
+    return seconds, inspect.getsource(g)
+
+
+def compile_output(source: str, repeats: int) -> tuple[float, int]:
+    """What CPython's own compiler costs for the generated gradient's source: the median CPU seconds of
+    `compile()` over `repeats` (gc paused), and the peak bytes `tracemalloc` sees during one."""
+    times = []
+    with api.collector_paused():
+        for _ in range(repeats):
+            start = CLOCK()
+            compile(source, "<generated>", "exec")
+            times.append(CLOCK() - start)
+    tracemalloc.start()
+    compile(source, "<generated>", "exec")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return statistics.median(times), peak
 
 
 def arguments(f: Callable[..., Any]) -> list[float]:
@@ -147,6 +166,9 @@ class Row:
     transforms: list[float] = field(default_factory=list)  # per repeat: the transform time
     stages: dict[str, float] = field(default_factory=dict)
     peak: int | None = None  # bytes, tracemalloc
+    output_lines: int = 0  # lines of the generated gradient
+    output_compile: float | None = None  # CPU seconds of compile() of the generated gradient's source
+    output_peak: int | None = None  # bytes, tracemalloc, during that compile()
     traced: float | None = None  # wall seconds of the traced transform
 
     @property
@@ -170,6 +192,15 @@ class Row:
     def kib_per_primitive(self) -> float | None:
         return self.peak / self.primitives / 1024 if self.peak is not None and self.primitives else None
 
+    @property
+    def output_ratio(self) -> float | None:
+        """compile() of the generated gradient against compile() of the function's module: CPython's own share."""
+        return self.output_compile / self.compile_median if self.output_compile is not None else None
+
+    @property
+    def output_kib(self) -> float | None:
+        return self.output_peak / self.primitives / 1024 if self.output_peak is not None and self.primitives else None
+
 
 def measure(family: str, size: int, repeats: int, compile_repeats: int, long: float, memory: bool) -> Row:
     """Interleaved compile() and transform times of fresh functions, the stages once, the traced peak once."""
@@ -177,8 +208,12 @@ def measure(family: str, size: int, repeats: int, compile_repeats: int, long: fl
     for k in range(repeats):
         made = fresh(family, size, f"r{k}")
         row.compiles.append(time_compile(made, compile_repeats))
-        row.transforms.append(time_transform(made))
+        seconds, output = time_transform(made)
+        row.transforms.append(seconds)
         forget(made)
+        if k == 0:
+            row.output_lines = output.count("\n") + 1
+            row.output_compile, row.output_peak = compile_output(output, compile_repeats)
         progress(
             f"  {family} {size}, repeat {k + 1}: compile() {statistics.median(row.compiles[-1]) * 1e3:.2f} ms, "
             f"transform {row.transforms[-1]:.3f} s"
@@ -314,7 +349,10 @@ def report(res: Results) -> str:
         "transform minus that sum: what `grad` does besides those stages, such as its look for arrays and structures "
         "before the pipeline and its cache entry, give or take the noise between runs). Peak: "
         "`tracemalloc` over one more `grad(f)` of a fresh function, apart from the timed runs; everything the transform "
-        "allocates, including the gradient it keeps.",
+        "allocates, including the gradient it keeps. The last three columns are CPython's own share, a floor under "
+        "both figures while the output stays what it is: the generated gradient's length, `compile()` of its source "
+        "against `compile()` of the function's module (median of the same number of compiles), and the peak "
+        "`tracemalloc` sees during that one `compile()`, per primitive.",
         "",
     ]
     header = [
@@ -328,6 +366,9 @@ def report(res: Results) -> str:
         "rest",
         "peak",
         "per primitive",
+        "output lines",
+        "compile() of output",
+        "its peak per primitive",
     ]
     for family in FAMILY_NAMES:
         rows = [r for r in res.rows if r.family == family]
@@ -346,6 +387,9 @@ def report(res: Results) -> str:
                 f"{(r.transform_median - r.stage_sum) * 1e3:.0f} ms",
                 bench.fmt_bytes(r.peak),
                 fmt_kib(r.kib_per_primitive),
+                f"{r.output_lines:,}",
+                f"{r.output_ratio:.1f}x" if r.output_ratio is not None else "-",
+                fmt_kib(r.output_kib),
             ]
             for r in rows
         ]
@@ -409,9 +453,26 @@ def plot(rows: Sequence[Row], path: Path) -> bool:
         found = [r for r in rows if r.family == family]
         if found:
             left.semilogx([r.primitives for r in found], [r.ratio for r in found], marker, label=family)
+            floor = [r for r in found if r.output_ratio is not None]
+            left.semilogx(
+                [r.primitives for r in floor],
+                [r.output_ratio for r in floor],
+                marker[0] + ":",
+                alpha=0.6,
+                label=f"{family}: compile() of the output",
+            )
         memory = [r for r in found if r.kib_per_primitive is not None]
         if memory:
             right.semilogx([r.primitives for r in memory], [r.kib_per_primitive for r in memory], marker, label=family)
+        floor = [r for r in found if r.output_kib is not None]
+        if floor:
+            right.semilogx(
+                [r.primitives for r in floor],
+                [r.output_kib for r in floor],
+                marker[0] + ":",
+                alpha=0.6,
+                label=f"{family}: compile() of the output",
+            )
     left.axhline(RATIO_TARGET, color="red", linewidth=0.8, linestyle="--", label=f"{RATIO_TARGET:g}x target")
     left.set_ylim(bottom=0)
     left.set_xlabel("primitive operations")

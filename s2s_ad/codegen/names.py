@@ -76,9 +76,10 @@ class _Lifetimes:
         self.position += 1
         return self.position
 
+    # Positions only grow: a name's last use (or definition) so far is the one at the position at hand.
     def define(self, name: str) -> None:
         self.start.setdefault(name, self.position)
-        self.end[name] = max(self.end.get(name, self.position), self.position)
+        self.end[name] = self.position
 
     def write(self, name: str) -> None:
         self.writes.setdefault(name, []).append(self.position)
@@ -86,7 +87,7 @@ class _Lifetimes:
     def use(self, operand: Operand | None) -> None:
         if isinstance(operand, Var):
             self.used.add(operand.name)
-            self.end[operand.name] = max(self.end.get(operand.name, self.position), self.position)
+            self.end[operand.name] = self.position
             for _, used in self.open_loops:
                 used.add(operand.name)
 
@@ -106,6 +107,11 @@ class _Lifetimes:
                     self.define(m.target)
             elif isinstance(stmt, (ir.For, ir.While)):
                 self.loop(stmt)
+            elif isinstance(stmt, ir.Assign):
+                self.step()
+                for operand in stmt.args:
+                    self.use(operand)
+                self.define(stmt.target)
             else:
                 self.step()
                 for operand in ir.operands(stmt):

@@ -29,6 +29,8 @@ from ..ir import Assign, Function, Stmt, Var
 def releases(function: Function, names: Mapping[str, str], inlined: Mapping[str, Assign]) -> dict[int, list[str]]:
     """For each position in the function's body, the printed names of arrays last read by its statement."""
     types = ir.types_of(function)
+    if not any(_sized_by_arguments(t) for t in types.values()):
+        return {}  # no array to let go of (scalar code): nothing to find
     printed: dict[str, set[str]] = {}
     for name in ir.all_names(function):
         printed.setdefault(names.get(name, name), set()).add(name)

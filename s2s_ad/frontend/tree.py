@@ -15,8 +15,8 @@ from __future__ import annotations
 import ast
 import weakref
 
-_WALKED: weakref.WeakKeyDictionary[ast.AST, list[ast.AST]] = weakref.WeakKeyDictionary()
-_PARENTS: weakref.WeakKeyDictionary[ast.AST, dict[int, ast.AST]] = weakref.WeakKeyDictionary()
+# A parsed `def` -> the nodes under it, and the parent of each of those below its own children (by `id`).
+_WALKED: weakref.WeakKeyDictionary[ast.AST, tuple[list[ast.AST], dict[int, ast.AST]]] = weakref.WeakKeyDictionary()
 
 
 def nodes(node: ast.AST) -> list[ast.AST]:
@@ -32,33 +32,38 @@ def nodes(node: ast.AST) -> list[ast.AST]:
     return found
 
 
-def function_nodes(node: ast.FunctionDef) -> list[ast.AST]:
-    """`nodes(node)` of a parsed `def`, walked once while the node lives (a new list each time, of shared nodes).
+def _walked(node: ast.FunctionDef) -> tuple[list[ast.AST], dict[int, ast.AST]]:
+    """The nodes under a `def` and their parents, in one walk, once while the node lives.
 
-    The cache holds the nodes under the `def`, not the `def` itself: a weak key that its own value held
-    would never be let go."""
-    below = _WALKED.get(node)
-    if below is None:
-        below = _WALKED[node] = nodes(node)[1:]
-    return [node, *below]
-
-
-def parents(node: ast.FunctionDef) -> dict[int, ast.AST]:
-    """The parent of each node of a parsed `def` but the `def` itself, by the child's `id` (made once while the
-    node lives; a new dict each time, so that the cache holds no reference to the `def`)."""
-    below = _PARENTS.get(node)
-    if below is None:
-        below = _PARENTS[node] = {}
-        for parent in function_nodes(node)[1:]:
+    The cache holds nothing that refers to the `def` itself (its children's parent is added by the callers):
+    a weak key that its own value held would never be let go."""
+    found = _WALKED.get(node)
+    if found is None:
+        below: list[ast.AST] = list(ast.iter_child_nodes(node))
+        parents: dict[int, ast.AST] = {}
+        for parent in below:  # grows while it is read
             for field in parent._fields:
                 value = getattr(parent, field, None)
                 if type(value) is list:
                     for item in value:
                         if isinstance(item, ast.AST):
-                            below[id(item)] = parent
+                            below.append(item)
+                            parents[id(item)] = parent
                 elif isinstance(value, ast.AST):
-                    below[id(value)] = parent
-    found = dict(below)
+                    below.append(value)
+                    parents[id(value)] = parent
+        found = _WALKED[node] = (below, parents)
+    return found
+
+
+def function_nodes(node: ast.FunctionDef) -> list[ast.AST]:
+    """`nodes(node)` of a parsed `def`, walked once while the node lives (a new list each time, of shared nodes)."""
+    return [node, *_walked(node)[0]]
+
+
+def parents(node: ast.FunctionDef) -> dict[int, ast.AST]:
+    """The parent of each node of a parsed `def` but the `def` itself, by the child's `id` (a new dict each time)."""
+    found = dict(_walked(node)[1])
     found.update((id(child), node) for child in ast.iter_child_nodes(node))
     return found
 

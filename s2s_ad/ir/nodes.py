@@ -19,6 +19,13 @@ class Scalar:
     def __str__(self) -> str:
         return self.kind
 
+    # Compared and hashed at nearly every statement of every stage: written out, cheaper than the generated pair.
+    def __eq__(self, other: object) -> bool:
+        return other.__class__ is Scalar and self.kind == other.kind  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self.kind)
+
 
 @dataclass(frozen=True, slots=True)
 class ListOf:
@@ -79,6 +86,13 @@ class Var:
 
     def __str__(self) -> str:
         return self.name
+
+    # Compared and hashed at nearly every statement of every stage: written out, cheaper than the generated pair.
+    def __eq__(self, other: object) -> bool:
+        return other.__class__ is Var and self.name == other.name  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self.name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
-from typing import cast
+from typing import Any, cast
 
 from .. import ir
 from ..errors import S2SError
@@ -108,9 +108,9 @@ class _Uses:
         self.integer: set[str] = set()
 
     def visit(self, child: ast.AST) -> None:
-        method = getattr(self, "visit_" + type(child).__name__, None)
+        method = _VISITORS.get(type(child).__name__)
         if method is not None:
-            method(child)
+            method(self, child)
 
     def indexed(self, name: str, levels: int) -> None:
         self.depth[name] = max(self.depth.get(name, 0), levels)
@@ -385,3 +385,9 @@ def data_type(value: object) -> Type:
     if isinstance(value, (list, tuple)):
         return ir.ListOf(data_type(value[0]) if value else FLOAT)
     return INT if isinstance(value, int) else FLOAT
+
+
+# The `visit_` methods by the name of the node class they read: looked up once, not per node.
+_VISITORS: dict[str, Callable[[_Uses, Any], None]] = {
+    name[len("visit_") :]: method for name, method in vars(_Uses).items() if name.startswith("visit_")
+}
