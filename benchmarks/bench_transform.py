@@ -449,30 +449,19 @@ def plot(rows: Sequence[Row], path: Path) -> bool:
         progress(f"no plot: matplotlib missing ({error})")
         return False
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6))
-    for family, marker in zip(FAMILY_NAMES, ("o-", "s-")):
+
+    def draw(axis: Any, found: Sequence[Row], value: Callable[[Row], float | None], style: str, colour: str, label: str) -> None:
+        points = [(r.primitives, v) for r in found if (v := value(r)) is not None]
+        if points:
+            axis.semilogx(*zip(*points), style, color=colour, alpha=1.0 if style.endswith("-") else 0.5, label=label)
+
+    for family, marker, colour in zip(FAMILY_NAMES, "os", ("tab:blue", "tab:green")):
         found = [r for r in rows if r.family == family]
-        if found:
-            left.semilogx([r.primitives for r in found], [r.ratio for r in found], marker, label=family)
-            floor = [r for r in found if r.output_ratio is not None]
-            left.semilogx(
-                [r.primitives for r in floor],
-                [r.output_ratio for r in floor],
-                marker[0] + ":",
-                alpha=0.6,
-                label=f"{family}: compile() of the output",
-            )
-        memory = [r for r in found if r.kib_per_primitive is not None]
-        if memory:
-            right.semilogx([r.primitives for r in memory], [r.kib_per_primitive for r in memory], marker, label=family)
-        floor = [r for r in found if r.output_kib is not None]
-        if floor:
-            right.semilogx(
-                [r.primitives for r in floor],
-                [r.output_kib for r in floor],
-                marker[0] + ":",
-                alpha=0.6,
-                label=f"{family}: compile() of the output",
-            )
+        output = f"{family}: compile() of the output"
+        draw(left, found, lambda r: r.ratio, marker + "-", colour, family)
+        draw(left, found, lambda r: r.output_ratio, marker + ":", colour, output)
+        draw(right, found, lambda r: r.kib_per_primitive, marker + "-", colour, family)
+        draw(right, found, lambda r: r.output_kib, marker + ":", colour, output)
     left.axhline(RATIO_TARGET, color="red", linewidth=0.8, linestyle="--", label=f"{RATIO_TARGET:g}x target")
     left.set_ylim(bottom=0)
     left.set_xlabel("primitive operations")

@@ -322,7 +322,9 @@ class Reverse:
         items = stmt.args[0] if stmt.args else None
         reverse = self.rules[stmt.op].reverse
         if reverse is not None and isinstance(items, Var) and items.name in self.active_names:
-            reverse(self, stmt, self.adjoint[items.name])
+            bar = self.adjoint.get(items.name)  # none: nothing differentiated reads the list after this (its adjoint is 0)
+            if bar is not None:
+                reverse(self, stmt, bar)
 
     # -- what the structural templates of rules/lists.py ask -----------------------
 

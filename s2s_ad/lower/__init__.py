@@ -110,7 +110,8 @@ def _lowered(
 def _without_dead_list_carries(body: ir.Block, returns: ir.Returns) -> ir.Block:
     """A loop carries a name it assigns that existed before it (after the loop, Python's name is the last value).
     Where a list's is read by neither the loop before it is assigned again nor anything after the loop (`row =
-    [...]`, then `V.append(row)`, each iteration of a Viterbi table), nothing carries it: the lists stay apart."""
+    [...]`, then `V.append(row)`, each iteration of a Viterbi table), nothing carries it: the lists stay apart.
+    So for a branch's merge of a list that nothing reads."""
     while True:
         used = {o.name for o in ir.return_operands(returns) if isinstance(o, Var)}
         for stmt in ir.walk(body):
@@ -122,7 +123,9 @@ def _without_dead_list_carries(body: ir.Block, returns: ir.Returns) -> ir.Block:
 
 
 def _dropped_carries(statements: ir.Block, used: set[str]) -> ir.Block:
-    """`statements` without the carried lists whose results nothing reads (`used`) and whose loops never read them."""
+    """`statements` without the carried lists whose results nothing reads (`used`) and whose loops never read them,
+    and without the lists merged after a branch that nothing reads (a list the rest of the function makes anew
+    after `if ...: return ...` is not the list the branch held)."""
     out: list[ir.Stmt] = []
     for stmt in statements:
         stmt = ir.with_blocks(stmt, lambda block: _dropped_carries(block, used))
@@ -133,6 +136,10 @@ def _dropped_carries(statements: ir.Block, used: set[str]) -> ir.Block:
             kept = tuple(c for c in stmt.carried if not isinstance(c.type, ir.ListOf) or c.result in used or c.header in inside)
             if len(kept) != len(stmt.carried):
                 stmt = dataclasses.replace(stmt, carried=kept)
+        elif isinstance(stmt, ir.If):  # a list merged after a branch that nothing reads (`return` in one branch)
+            merges = tuple(m for m in stmt.merges if not isinstance(m.type, ir.ListOf) or m.target in used)
+            if len(merges) != len(stmt.merges):
+                stmt = dataclasses.replace(stmt, merges=merges)
         out.append(stmt)
     return tuple(out)
 

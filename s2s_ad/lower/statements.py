@@ -466,6 +466,7 @@ class Statements(LoweringBase):
             if isinstance(value, TupleValue):  # `t = (x * y, (y, z))`: a name for the tuple, read by unpacking or `t[0]`
                 scope[target.id] = value
                 self.bound_at[target.id] = self.loc
+                self.held.update(_temporaries(value))  # `t` holds them: `a, b = t` copies, renaming none (`t[0]` reads it)
                 return
             scope[target.id] = self.named(target.id, value)
             self.bound_at[target.id] = self.loc
@@ -566,3 +567,14 @@ class Statements(LoweringBase):
                 "call the function where its value is needed instead",
             )
         return value
+
+
+def _temporaries(value: TupleValue) -> list[str]:
+    """The temporaries a tuple holds, at any depth."""
+    found: list[str] = []
+    for item in value.items:
+        if isinstance(item, TupleValue):
+            found += _temporaries(item)
+        elif isinstance(item, Value) and isinstance(item.operand, Var) and ir.is_temp(item.operand.name):
+            found.append(item.operand.name)
+    return found
