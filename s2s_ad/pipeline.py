@@ -94,8 +94,6 @@ def build(
     codegen.backend(backend)  # a backend there is, or a SignatureError
     checkpoints = checked_checkpoints(checkpoints)
     checked_schedule(schedule)
-    if checkpoints is not None and backend != "python":
-        raise SignatureError(f"checkpoints= is not supported with the {backend} backend yet: leave out one of the two")
     options: dict[str, Any] = dict(
         with_value=with_value,
         verbose=verbose,

@@ -246,9 +246,39 @@ def test_the_command_line_schedule(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert main(["grad", "ode.py:euler", "--checkpoints", "3", "--schedule", "binomial"]) == 2
 
 
-def test_not_with_the_numba_backend() -> None:
-    with pytest.raises(S2SError, match="checkpoints= is not supported with the numba backend yet"):
-        pipeline.build(frontend.from_callable(euler), None, backend="numba", checkpoints=3)
+@pytest.mark.parametrize("schedule", ["uniform", "revolve"])
+@pytest.mark.parametrize("f,args,wrt", CASES, ids=[c[0].__name__ for c in CASES])
+def test_with_the_numba_backend(f: Any, args: tuple[Any, ...], wrt: Any, schedule: str) -> None:
+    """numba compiles the checkpointed code as it is: the same gradient as the numba gradient without
+    checkpoints, bit for bit, and as the CPython one to rounding (numba's math is C's)."""
+    pytest.importorskip("numba")
+    plain = grad(f, wrt=wrt, backend="numba")
+    checkpointed = grad(f, wrt=wrt, backend="numba", checkpoints=3, schedule=schedule)
+    source = inspect.getsource(checkpointed.__wrapped__)
+    assert "@numba.njit" in source and "# checkpointed" in source and "reversed(" not in source
+    for n in TRIPS:
+        call = _call(f, args, n)
+        assert repr(checkpointed(*call)) == repr(plain(*call)), (f.__name__, n)
+        assert _flat(checkpointed(*call)) == pytest.approx(_flat(grad(f, wrt=wrt)(*call)), rel=1e-12, abs=1e-15)
+
+
+def test_the_command_line_with_the_numba_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("numba")
+    monkeypatch.chdir(tmp_path)
+    Path("ode.py").write_text(inspect.getsource(euler).join(["import math\n\n\n", ""]))
+    assert main(["grad", "ode.py:euler", "--backend", "numba", "--checkpoints", "3", "--schedule", "revolve", "-o", "g.py"]) == 0
+    text = Path("g.py").read_text()
+    assert "@numba.njit\ndef _revolve(" in text and "@numba.njit\ndef euler_grad(" in text
+    namespace: dict[str, Any] = {}
+    exec(compile(text, "g.py", "exec"), namespace)
+    for n in (0, 1, 5, 17):
+        assert namespace["euler_grad"](0.3, n, 0.1) == grad(euler, backend="numba")(0.3, n, 0.1)
+
+
+def _flat(value: Any) -> list[float]:
+    if isinstance(value, (list, tuple)):
+        return [x for item in value for x in _flat(item)]
+    return [float(value)]
 
 
 # -- binomial checkpointing (schedule="revolve") and while loops (an online schedule) ---------------------------
@@ -388,6 +418,17 @@ def test_while_loops_are_checkpointed_bit_for_bit(f: Any, calls: list[tuple[Any,
         for k in (1, 2, 3, 4, 7, 100):
             assert repr(grad(f, checkpoints=k, schedule=schedule)(*call)) == expected, (call, k)
         assert value_and_grad(f, checkpoints=3)(*call) == value_and_grad(f)(*call)
+
+
+@pytest.mark.parametrize("f,calls", WHILES, ids=[w[0].__name__ for w in WHILES])
+def test_while_loops_with_the_numba_backend(f: Any, calls: list[tuple[Any, ...]]) -> None:
+    pytest.importorskip("numba")
+    plain = grad(f, backend="numba")
+    for k in (1, 4):
+        checkpointed = grad(f, backend="numba", checkpoints=k)
+        for call in calls:
+            assert repr(checkpointed(*call)) == repr(plain(*call)), (call, k)
+            assert _flat(checkpointed(*call)) == pytest.approx(_flat(grad(f)(*call)), rel=1e-12, abs=1e-15)
 
 
 def test_while_loops_agree_with_finite_differences() -> None:

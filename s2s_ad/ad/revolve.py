@@ -132,7 +132,7 @@ def online(sweep: Reverse, stmt: ir.While, forward_body: ir.Block, reverse_body:
         Var(due),
         (
             ir.Push((Var(count_1), *(c.update for c in stmt.carried)), loc, slot),
-            Assign(thinned, "thin", (Var(count_1), Var(every), Const(k)), INT, loc),
+            Assign(thinned, "thin", (Var(count_1), Var(every), Const(k), Const(slot)), INT, loc),  # slot: numba's tape
         ),
         (),
         (Merge(every_1, INT, Var(thinned), Var(every)),),

@@ -57,10 +57,12 @@ class Numba(Dialect):
             stop = f"{nearer}({stop}, {reach})"
         if not reverse:
             return super().loop(start, stop, step, step_value, None, False)
-        assert step_value is not None
-        if step_value == 1:
-            return f"range({_atom(stop)} - 1, -1, -1)" if start == "0" else f"range({_atom(stop)} - 1, {_atom(start)} - 1, -1)"
         a, b = _atom(start), _atom(stop)
+        if step_value is None:  # the last item a + (b - a - 1) // k * k for k > 0, a + (b - a + 1) // k * k for k < 0
+            k = _atom(step)
+            return f"range({a} + ({b} - {a} - (1 if {k} > 0 else -1)) // {k} * {k}, {a} - {k}, -{k})"
+        if step_value == 1:
+            return f"range({b} - 1, -1, -1)" if start == "0" else f"range({b} - 1, {a} - 1, -1)"
         if step_value > 0:  # the last item a + (b - a - 1) // k * k, down to a
             k = str(step_value)
             return f"range({a} + ({b} - {a} - 1) // {k} * {k}, {a} - {k}, -{k})"
@@ -137,11 +139,11 @@ def refuse(function: Function, rules: Mapping[str, Rule], frame: Frame | None) -
                     f"numba cannot call the Python function '{calls[0]}' (a custom derivative)",
                     f"decorate '{calls[0]}' with @numba.njit, or use the default backend",
                 )
-        elif isinstance(stmt, ir.For) and (stmt.reverse or stmt.limit is not None) and not isinstance(stmt.step, Const):
+        elif isinstance(stmt, ir.For) and (stmt.limit is not None) and not isinstance(stmt.step, Const):
             raise _error(
                 function,
                 stmt.loc,
-                "the numba backend runs a loop backwards only over a range with a constant step",
+                "the numba backend zips a range with a shorter sequence only where the range's step is a number",
                 "write the step as a number: range(a, b, 2)",
             )
 

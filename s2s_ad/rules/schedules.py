@@ -41,16 +41,17 @@ THIN = '''def _thin(tape, n, every, snapshots):
     kept = n // every + 1
     if kept <= snapshots:
         return every
-    del tape[len(tape) - kept + 1 :: 2]
+    first, left = len(tape) - kept, (kept + 1) // 2  # the loop's first record, and how many of them stay
+    for k in range(1, left):  # the records at even places move up, in order (numba deletes no slice with a step)
+        tape[first + k] = tape[first + 2 * k]
+    del tape[first + left :]
     return 2 * every'''
-
-_REFUSED = "checkpointed loops are not compiled with numba"
 
 SCHEDULES: dict[str, Rule] = {
     "revolve": Rule(
-        "_revolve({0}, {1}, {2}, {3})", None, None, "int", structural=True, foldable=False, helper=REVOLVE, numba_refused=_REFUSED
+        "_revolve({0}, {1}, {2}, {3})", None, None, "int", structural=True, foldable=False, helper=REVOLVE
     ),
-    "thin": Rule(
+    "thin": Rule(  # the fourth operand is the snapshots' tape slot: numba keeps a tape per slot (`_tape2`)
         "_thin(_tape, {0}, {1}, {2})",
         None,
         None,
@@ -60,6 +61,6 @@ SCHEDULES: dict[str, Rule] = {
         foldable=False,
         inline=False,
         helper=THIN,
-        numba_refused=_REFUSED,
+        numba=lambda texts, stmt, numpy: f"_thin(_tape{texts[3]}, {texts[0]}, {texts[1]}, {texts[2]})",
     ),
 }
