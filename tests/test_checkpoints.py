@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from conftest import numeric_gradient
 
-from s2s_ad import S2SError, frontend, grad, pipeline, value_and_grad
+from s2s_ad import S2SError, grad, value_and_grad
 from s2s_ad.cli import main
 
 KS = (1, 2, 3, 7, 100, 10**9)

@@ -912,3 +912,36 @@ def test_a_list_made_anew_after_an_early_return_is_a_list_of_its_own(tmp_path: P
         assert got[0] == pytest.approx(flat[0], rel=1e-6, abs=1e-9)
         assert got[1] == pytest.approx(list(flat[1:]), rel=1e-6, abs=1e-9)
     assert grad(f)(1.0, xs)[1] == pytest.approx([2 * 1 * 2**2 * 3**2, 2 * 1 * 2 * 3**2, 2 * 1 * 4 * 3], rel=1e-12)
+
+
+LAMBDA_PARAMETER_LIKE_A_LOOP_VARIABLE = """
+def _apply(f, y):
+    return f(y)
+
+
+def f(xs, x, n):
+    for xi, v in zip(xs, xs[1:]):
+        if xi > 10.0:
+            return x
+    return _apply(lambda v: n * v, x) + 2.0 * x + sum([v * v for v in xs])
+
+
+def g(xs, x):
+    for v in xs:
+        x = x * 1.0
+
+    def square(v):
+        return v * v
+
+    return square(x)
+"""
+
+
+def test_a_lambda_parameter_is_not_the_loop_variable_of_that_name(tmp_path: Path) -> None:
+    # `v` after the loop is the lambda's own parameter: the loop's `v` is not read after it, so a loop that ran
+    # no iteration does not make the gradient raise UnboundLocalError where f returns (found by the thorough
+    # run, seed 421)
+    module = import_source(LAMBDA_PARAMETER_LIKE_A_LOOP_VARIABLE, tmp_path)
+    for xs in ([1.0], [1.0, 3.0], []):
+        assert grad(module.f, wrt=(0, 1))(xs, 0.5, 2) == ([2.0 * v for v in xs], 4.0)
+        assert grad(module.g)(xs, 0.5) == ([0.0] * len(xs), 1.0)  # a `def` inside with a parameter `v`

@@ -129,7 +129,8 @@ def _reads(name: str, node: ast.AST) -> bool:
 
 
 def _outside_comprehensions(node: ast.AST, name: str) -> list[ast.AST]:
-    """The nodes under `node`, but not those of a comprehension with its own `name` (Python scopes it apart)."""
+    """The nodes under `node`, but not those of a comprehension with its own `name`, nor the body of a lambda
+    with a parameter `name` (`lambda v: n * v`): Python scopes them apart."""
     found: list[ast.AST] = []
     pending = [node]
     while pending:
@@ -139,9 +140,25 @@ def _outside_comprehensions(node: ast.AST, name: str) -> list[ast.AST]:
         ):
             pending.extend(g.iter for g in current.generators[:1])  # the first iterable is evaluated outside
             continue
+        if isinstance(current, ast.Lambda) and name in _parameters(current.args):
+            pending.extend(d for d in (*current.args.defaults, *current.args.kw_defaults) if d is not None)  # outside
+            continue
+        if isinstance(current, ast.FunctionDef) and (name in _parameters(current.args) or _assigns(current.body, name)):
+            pending.extend(d for d in (*current.args.defaults, *current.args.kw_defaults) if d is not None)
+            continue  # a `def` inside the function whose own `name` it is (its body runs when called, in its scope)
         found.append(current)
         pending.extend(ast.iter_child_nodes(current))
     return found
+
+
+def _parameters(args: ast.arguments) -> set[str]:
+    named = [*args.posonlyargs, *args.args, *args.kwonlyargs, *(a for a in (args.vararg, args.kwarg) if a is not None)]
+    return {a.arg for a in named}
+
+
+def _assigns(body: list[ast.stmt], name: str) -> bool:
+    """Whether statements store into `name` (in a function's body: a name of its own)."""
+    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for s in body for n in ast.walk(s))
 
 
 def _binds(target: ast.expr, name: str) -> bool:

@@ -48,9 +48,7 @@ THIN = '''def _thin(tape, n, every, snapshots):
     return 2 * every'''
 
 SCHEDULES: dict[str, Rule] = {
-    "revolve": Rule(
-        "_revolve({0}, {1}, {2}, {3})", None, None, "int", structural=True, foldable=False, helper=REVOLVE
-    ),
+    "revolve": Rule("_revolve({0}, {1}, {2}, {3})", None, None, "int", structural=True, foldable=False, helper=REVOLVE),
     "thin": Rule(  # the fourth operand is the snapshots' tape slot: numba keeps a tape per slot (`_tape2`)
         "_thin(_tape, {0}, {1}, {2})",
         None,
