@@ -2288,11 +2288,15 @@ def in_high_precision(
 
     module = sys.modules[f.__module__]
     shim = types.SimpleNamespace(
-        **{n: getattr(mpmath, n) for n in dir(math) if hasattr(mpmath, n)},
-        pow=mpmath.power,
-        trunc=int,  # what mpmath lacks of math
-        prod=lambda xs, start=1: mpmath.fprod([start, *xs]),
-        dist=lambda p, q: mpmath.sqrt(mpmath.fsum((a - b) ** 2 for a, b in zip(p, q))),
+        **{n: getattr(mpmath, n) for n in dir(math) if hasattr(mpmath, n)}
+        | {
+            "pow": mpmath.power,
+            "trunc": int,  # what mpmath lacks of math
+            "floor": lambda v: int(mpmath.floor(v)),  # ints, as math's (an index: `ys[math.floor(a) % n]`)
+            "ceil": lambda v: int(mpmath.ceil(v)),
+            "prod": lambda xs, start=1: mpmath.fprod([start, *xs]),
+            "dist": lambda p, q: mpmath.sqrt(mpmath.fsum((a - b) ** 2 for a, b in zip(p, q))),
+        }
     )
 
     def high(value: Any) -> Any:
@@ -2629,7 +2633,7 @@ def test_the_high_precision_truth_takes_the_digits_it_needs(tmp_path: Path) -> N
     source = (
         "import math\n\n\ndef f(x, ys):\n    for i in range(4):\n        x = ys[0]\n        for j in range(3):\n"
         "            ys = [0.5 * ys[k] + x * ys[(k + 1) % len(ys)] for k in range(len(ys))]\n"
-        "    return math.sin(ys[0]) + 0.5 * x\n"
+        "    return math.sin(ys[math.floor(0.5) % len(ys)]) + 0.5 * x\n"  # math.floor: an int in 60 digits too
     )
     f = import_source(source, tmp_path, "s2s_digits_").f
     args = (0.5, [2.001414213562373, 0.0014142135623730952])
@@ -2639,7 +2643,7 @@ def test_the_high_precision_truth_takes_the_digits_it_needs(tmp_path: Path) -> N
     import mpmath
 
     def along(t: Any) -> Any:
-        module.math = mpmath  # type: ignore[attr-defined]  # sin, in as many digits as the context has
+        module.math = types.SimpleNamespace(sin=mpmath.sin, floor=math.floor)  # type: ignore[attr-defined]
         try:
             return f(mpmath.mpf(args[0]), [t, mpmath.mpf(args[1][1])])
         finally:
