@@ -88,10 +88,9 @@ def from_function(func: object, reads: Reads | None = None, *, owner: object = M
         raise lambda_error(func)
     found = _def_in_module(func)
     static: StaticModule | None
+    start = func.__code__.co_firstlineno
     if found is not None:
         in_module, filename, file_lines, static = found
-        start = func.__code__.co_firstlineno
-        lines = [line + "\n" for line in file_lines[start - 1 : in_module.end_lineno]]
     else:
         try:
             lines, start = inspect.getsourcelines(func)
@@ -105,10 +104,12 @@ def from_function(func: object, reads: Reads | None = None, *, owner: object = M
             ) from exc
         file_lines = linecache_lines(filename) or ("",) * (start - 1) + tuple(line.rstrip("\n") for line in lines)
         static = StaticModule.for_file(filename)
-    reads_self = owner is not MISSING or (_defined_in_class(func) and _first_parameter(func) in ("self", "cls"))
-    if found is not None and not reads_self:  # the module's own `def`, shared: nothing changes a parsed `def`
-        node = copy_def(found[0], deep=False)
+    unbound_self = owner is MISSING and _defined_in_class(func) and _first_parameter(func) in ("self", "cls")
+    if found is not None and owner is MISSING and not unbound_self:  # the module's own `def`, shared: nothing changes it
+        node = copy_def(in_module, deep=False)
     else:  # a copy of its own, whose `self.attr` reads are rewritten
+        if found is not None:
+            lines = [line + "\n" for line in file_lines[start - 1 : in_module.end_lineno]]
         node = parse_def(lines, start, filename, file_lines, name)
     if node.name != func.__code__.co_name:  # the file changed since the function was loaded: another function's lines
         raise SourceError(
@@ -128,8 +129,8 @@ def from_function(func: object, reads: Reads | None = None, *, owner: object = M
         resolver.owner = owner
         resolver.owner_name = _bound_parameter(node, source, name)
         _read_through(node, resolver.owner_name, source, None)
-    elif _defined_in_class(func) and node.args.args and node.args.args[0].arg in ("self", "cls"):
-        first = node.args.args[0].arg
+    elif unbound_self:
+        first = (node.args.posonlyargs or node.args.args)[0].arg
         _read_through(node, first, source, f"{func.__qualname__.rpartition('.')[0]}.{name}")
         data_params = (first,)
     return ParsedFunction(name, node, source, resolver, func.__qualname__, data_params)
